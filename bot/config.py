@@ -1,0 +1,295 @@
+"""Settings from the environment (and `.env`), validated once at start-up.
+
+This is the only module that reads settings. A missing or invalid one raises
+`ConfigError`, whose message is one line naming the setting and what to do.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+from bot.runcomfy.pricing import Pricing
+from bot.secret import Secret
+
+DEFAULT_API_BASE = "https://model-api.runcomfy.net"
+DEFAULT_DATABASE_URL = "sqlite:///data/bot.sqlite3"
+DEFAULT_PRICING = Pricing()
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+T = TypeVar("T")
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid. `str()` is the one line shown to the operator."""
+
+    def __init__(self, setting: str, problem: str) -> None:
+        self.setting = setting
+        super().__init__(f"{setting} {problem}")
+
+
+class PollMode(StrEnum):
+    ADAPTIVE = "adaptive"
+    FIXED = "fixed"
+
+
+@dataclass(frozen=True, slots=True)
+class RunComfySettings:
+    api_token: Secret
+    api_base: str = DEFAULT_API_BASE
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    max_requests_per_second: float = 10.0
+    max_concurrent_requests: int = 10
+    pricing: Pricing = field(default_factory=Pricing)
+
+
+@dataclass(frozen=True, slots=True)
+class JobSettings:
+    """Limits and timings of the job tracker."""
+
+    deadline_seconds: float = 30 * 60
+    max_active_per_user: int = 2
+    max_active_per_server: int = 10
+    max_active_total: int = 50
+    max_waiting_per_user: int = 5
+    poll_mode: PollMode = PollMode.ADAPTIVE
+    poll_interval_seconds: float = 5.0
+    max_download_bytes: int = 200 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class DiscordSettings:
+    token: Secret
+    moderator_role_ids: frozenset[int] = frozenset()
+    command_guild_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    runcomfy: RunComfySettings
+    jobs: JobSettings
+    database_path: Path
+    discord: DiscordSettings | None = None
+    log_level: str = "INFO"
+
+
+def _raw(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _required_secret(env: Mapping[str, str], name: str, where: str) -> Secret:
+    value = _raw(env, name)
+    if value is None:
+        raise ConfigError(name, f"is not set. Put {where} in .env (see .env.example).")
+    if any(ch.isspace() for ch in value):
+        raise ConfigError(
+            name, "contains spaces. Paste the token alone, without quotes or prefixes."
+        )
+    return Secret(value)
+
+
+def _parse(
+    env: Mapping[str, str], name: str, default: T, convert: Callable[[str], T], allowed: str
+) -> T:
+    value = _raw(env, name)
+    if value is None:
+        return default
+    try:
+        return convert(value)
+    except (ValueError, InvalidOperation):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        raise ConfigError(name, f"is {shown!r}, but it must be {allowed}.") from None
+
+
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    def convert(text: str) -> int:
+        number = int(text)
+        if not low <= number <= high:
+            raise ValueError(text)
+        return number
+
+    return convert
+
+
+def _float_in(low: float, high: float) -> Callable[[str], float]:
+    def convert(text: str) -> float:
+        number = float(text)
+        if not math.isfinite(number) or not low <= number <= high:
+            raise ValueError(text)
+        return number
+
+    return convert
+
+
+def _money(text: str) -> Decimal:
+    amount = Decimal(text)
+    if not amount.is_finite() or amount < 0:
+        raise ValueError(text)
+    return amount
+
+
+def _id_list(text: str) -> tuple[int, ...]:
+    ids = []
+    for part in text.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit():
+            raise ValueError(part)
+        ids.append(int(part))
+    return tuple(ids)
+
+
+def _api_base(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme == "https" and parts.hostname:
+        return text.rstrip("/")
+    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
+        return text.rstrip("/")
+    raise ValueError(text)
+
+
+def database_path_from_url(url: str, base_dir: Path) -> Path:
+    """`sqlite:///relative/path` or `sqlite:////absolute/path` → a filesystem path."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or len(url) == len(prefix):
+        raise ValueError(url)
+    path = Path(url[len(prefix) :])
+    return path if path.is_absolute() else base_dir / path
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None,
+    *,
+    need_discord: bool = True,
+    base_dir: Path | None = None,
+) -> Settings:
+    """Read and check every setting; `need_discord=False` is for the command-line generator."""
+    env = os.environ if env is None else env
+    base_dir = base_dir or Path.cwd()
+
+    runcomfy = RunComfySettings(
+        api_token=_required_secret(env, "RUNCOMFY_API_TOKEN", "your RunComfy API token"),
+        api_base=_parse(
+            env,
+            "RUNCOMFY_API_BASE",
+            DEFAULT_API_BASE,
+            _api_base,
+            "an https:// URL such as " + DEFAULT_API_BASE,
+        ),
+        connect_timeout=_parse(
+            env, "RUNCOMFY_CONNECT_TIMEOUT_SECONDS", 10.0, _float_in(0.1, 300), "0.1 to 300"
+        ),
+        read_timeout=_parse(
+            env, "RUNCOMFY_READ_TIMEOUT_SECONDS", 30.0, _float_in(0.1, 600), "0.1 to 600"
+        ),
+        max_requests_per_second=_parse(
+            env,
+            "RUNCOMFY_MAX_REQUESTS_PER_SECOND",
+            10.0,
+            _float_in(0.1, 1000),
+            "a number from 0.1 to 1000",
+        ),
+        max_concurrent_requests=_parse(
+            env, "RUNCOMFY_MAX_CONCURRENT_REQUESTS", 10, _int_in(1, 200), "a whole number 1 to 200"
+        ),
+        pricing=Pricing(
+            per_second=_parse(
+                env,
+                "PRICE_PER_SECOND",
+                DEFAULT_PRICING.per_second,
+                _money,
+                "a dollar amount like 0.084",
+            ),
+            per_second_with_sound=_parse(
+                env,
+                "PRICE_PER_SECOND_WITH_SOUND",
+                DEFAULT_PRICING.per_second_with_sound,
+                _money,
+                "a dollar amount like 0.126",
+            ),
+        ),
+    )
+
+    jobs = JobSettings(
+        deadline_seconds=60
+        * _parse(env, "JOB_DEADLINE_MINUTES", 30.0, _float_in(1, 24 * 60), "1 to 1440 minutes"),
+        max_active_per_user=_parse(
+            env, "MAX_ACTIVE_JOBS_PER_USER", 2, _int_in(1, 100), "a whole number 1 to 100"
+        ),
+        max_active_per_server=_parse(
+            env, "MAX_ACTIVE_JOBS_PER_SERVER", 10, _int_in(1, 1000), "a whole number 1 to 1000"
+        ),
+        max_active_total=_parse(
+            env, "MAX_ACTIVE_JOBS_TOTAL", 50, _int_in(1, 10000), "a whole number 1 to 10000"
+        ),
+        max_waiting_per_user=_parse(
+            env, "MAX_WAITING_JOBS_PER_USER", 5, _int_in(0, 100), "a whole number 0 to 100"
+        ),
+        poll_mode=_parse(
+            env, "POLL_MODE", PollMode.ADAPTIVE, lambda s: PollMode(s.lower()), "adaptive or fixed"
+        ),
+        poll_interval_seconds=_parse(
+            env, "POLL_INTERVAL_SECONDS", 5.0, _float_in(0.5, 300), "0.5 to 300 seconds"
+        ),
+        max_download_bytes=1024
+        * 1024
+        * _parse(env, "MAX_DOWNLOAD_MB", 200, _int_in(1, 4096), "a whole number of MB, 1 to 4096"),
+    )
+
+    database_path = _parse(
+        env,
+        "DATABASE_URL",
+        database_path_from_url(DEFAULT_DATABASE_URL, base_dir),
+        lambda url: database_path_from_url(url, base_dir),
+        "a SQLite URL such as sqlite:///data/bot.sqlite3",
+    )
+
+    discord_settings = None
+    if need_discord:
+        discord_settings = DiscordSettings(
+            token=_required_secret(
+                env, "DISCORD_TOKEN", "the bot token from the Discord developer portal"
+            ),
+            moderator_role_ids=frozenset(
+                _parse(
+                    env, "MODERATOR_ROLE_IDS", (), _id_list, "a comma-separated list of role ids"
+                )
+            ),
+            command_guild_ids=_parse(
+                env, "DISCORD_GUILD_IDS", (), _id_list, "a comma-separated list of server ids"
+            ),
+        )
+
+    return Settings(
+        runcomfy=runcomfy,
+        jobs=jobs,
+        database_path=database_path,
+        discord=discord_settings,
+        log_level=_parse(
+            env,
+            "LOG_LEVEL",
+            "INFO",
+            _log_level,
+            "one of DEBUG, INFO, WARNING, ERROR",
+        ),
+    )
+
+
+def _log_level(text: str) -> str:
+    level = text.upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ValueError(text)
+    return level

@@ -1,0 +1,200 @@
+"""The job: what was asked, by whom, and where it is in its life.
+
+All state changes go through `Job.transition`, which checks them against one table,
+records when each state was entered and returns a new immutable `Job`. The ids of
+the requester, server, channel and messages are opaque numbers kept for the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from bot.runcomfy.request import KlingRequest
+
+
+class JobState(StrEnum):
+    NEW = "new"
+    """Persisted while the caller sets it up (e.g. posts its status message); not yet in line."""
+    WAITING = "waiting"
+    """In the local waiting line: nothing sent to RunComfy, nothing paid."""
+    SUBMITTING = "submitting"
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    """RunComfy finished it; the video is waiting to be delivered."""
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed_out"
+    SUBMISSION_UNKNOWN = "submission_unknown"
+    """The submit's outcome is unknown; never resubmitted automatically."""
+
+    @property
+    def is_final(self) -> bool:
+        """No further state change will happen to the job at RunComfy or here."""
+        return self in FINAL_STATES
+
+    @property
+    def is_active(self) -> bool:
+        """Holds a slot at RunComfy (counts against the active-job limits)."""
+        return self in ACTIVE_STATES
+
+    @property
+    def is_cancellable(self) -> bool:
+        return self in (JobState.NEW, JobState.WAITING, JobState.QUEUED)
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+ACTIVE_STATES = frozenset({JobState.SUBMITTING, JobState.QUEUED, JobState.RUNNING})
+LOCAL_STATES = frozenset({JobState.NEW, JobState.WAITING})
+FINAL_STATES = frozenset(
+    {
+        JobState.DELIVERED,
+        JobState.FAILED,
+        JobState.CANCELLED,
+        JobState.TIMED_OUT,
+        JobState.SUBMISSION_UNKNOWN,
+    }
+)
+
+_LABELS = {
+    JobState.NEW: "Preparing",
+    JobState.WAITING: "Waiting in line",
+    JobState.SUBMITTING: "Sending to RunComfy",
+    JobState.QUEUED: "Queued at RunComfy",
+    JobState.RUNNING: "Generating",
+    JobState.COMPLETED: "Finished, posting the video",
+    JobState.DELIVERED: "Delivered",
+    JobState.FAILED: "Failed",
+    JobState.CANCELLED: "Cancelled",
+    JobState.TIMED_OUT: "Timed out",
+    JobState.SUBMISSION_UNKNOWN: "Submission unknown",
+}
+
+ALLOWED_TRANSITIONS: Mapping[JobState, frozenset[JobState]] = {
+    JobState.NEW: frozenset({JobState.WAITING, JobState.CANCELLED}),
+    JobState.WAITING: frozenset({JobState.SUBMITTING, JobState.CANCELLED}),
+    JobState.SUBMITTING: frozenset(
+        {
+            JobState.WAITING,  # RunComfy refused for now (429, outage): back in line, nothing paid
+            JobState.QUEUED,
+            JobState.RUNNING,
+            JobState.FAILED,
+            JobState.SUBMISSION_UNKNOWN,
+        }
+    ),
+    JobState.QUEUED: frozenset(
+        {
+            JobState.RUNNING,
+            JobState.COMPLETED,
+            JobState.FAILED,
+            JobState.CANCELLED,
+            JobState.TIMED_OUT,
+        }
+    ),
+    JobState.RUNNING: frozenset(
+        {JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED, JobState.TIMED_OUT}
+    ),
+    JobState.COMPLETED: frozenset({JobState.DELIVERED}),
+    JobState.DELIVERED: frozenset(),
+    JobState.FAILED: frozenset(),
+    JobState.CANCELLED: frozenset(),
+    JobState.TIMED_OUT: frozenset(),
+    JobState.SUBMISSION_UNKNOWN: frozenset(),
+}
+
+
+class NoticeState(StrEnum):
+    """The job's final message to its requester (the video, or why there is none)."""
+
+    NOT_DUE = "not_due"
+    PENDING = "pending"
+    SENDING = "sending"
+    """An attempt started; a crash here is resolved by the idempotent resend (nonce)."""
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class InvalidTransition(Exception):
+    def __init__(self, job_id: int, current: JobState, target: JobState) -> None:
+        self.job_id, self.current, self.target = job_id, current, target
+        super().__init__(f"job {job_id}: {current.value} → {target.value} is not allowed")
+
+
+@dataclass(frozen=True, slots=True)
+class JobOrigin:
+    """Who asked and where; opaque ids the caller uses to reach them again."""
+
+    requester_id: int
+    channel_id: int
+    guild_id: int | None = None
+    upload_limit: int | None = None
+    """The largest attachment, in bytes, the destination accepts; kept for the late delivery."""
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int
+    state: JobState
+    request: KlingRequest
+    origin: JobOrigin
+    created_at: float
+    updated_at: float
+    estimated_cost: Decimal
+    state_times: Mapping[JobState, float] = field(default_factory=dict)
+    request_id: str | None = None
+    queue_position: int | None = None
+    output_url: str | None = None
+    cost: Decimal | None = None
+    error: str | None = None
+    status_message_id: int | None = None
+    notice: NoticeState = NoticeState.NOT_DUE
+    notice_attempts: int = 0
+    notice_message_id: int | None = None
+    notice_error: str | None = None
+    deadline_at: float | None = None
+    not_before: float | None = None
+    """Earliest time of the next attempt (a resubmit after a refusal, a notice retry)."""
+    cancelled_by: int | None = None
+    parent_id: int | None = None
+    """The job this one re-rolls, if any."""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    """Small caller-owned facts (JSON-safe) that the tracker keeps but never reads."""
+
+    @property
+    def requester_id(self) -> int:
+        return self.origin.requester_id
+
+    @property
+    def guild_id(self) -> int | None:
+        return self.origin.guild_id
+
+    @property
+    def channel_id(self) -> int:
+        return self.origin.channel_id
+
+    def entered(self, state: JobState) -> float | None:
+        return self.state_times.get(state)
+
+    def transition(self, target: JobState, at: float, **changes: Any) -> Job:
+        """The one place where a job changes state; raises InvalidTransition otherwise."""
+        if target not in ALLOWED_TRANSITIONS[self.state]:
+            raise InvalidTransition(self.id, self.state, target)
+        times = dict(self.state_times)
+        times[target] = at
+        if target is not JobState.QUEUED:
+            changes.setdefault("queue_position", None)
+        return replace(self, state=target, updated_at=at, state_times=times, **changes)
+
+    def update(self, at: float, **changes: Any) -> Job:
+        """Change fields other than the state (queue position, message ids, notice)."""
+        if "state" in changes or "state_times" in changes:
+            raise ValueError("use transition() to change the state")
+        return replace(self, updated_at=at, **changes)

@@ -1,0 +1,265 @@
+"""The input model for `kling/kling-3.0/standard/text-to-video`.
+
+Every rule of the API's input schema is checked here, before any paid call, and a
+violation raises `KlingInputError` with a sentence a Discord user can read as it is.
+Construction validates, so a `KlingRequest` that exists is one RunComfy will accept.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+MODEL_ID = "kling/kling-3.0/standard/text-to-video"
+
+PROMPT_MAX_CHARS = 2500
+NEGATIVE_PROMPT_MAX_CHARS = 2500
+DURATION_MIN = 3
+DURATION_MAX = 15
+DEFAULT_DURATION = 5
+CFG_SCALE_MIN = 0.0
+CFG_SCALE_MAX = 1.0
+DEFAULT_CFG_SCALE = 0.5
+DEFAULT_SOUND = True
+MULTI_PROMPT_MAX_ITEMS = 20
+
+
+class AspectRatio(StrEnum):
+    WIDE = "16:9"
+    TALL = "9:16"
+    SQUARE = "1:1"
+
+
+class ShotType(StrEnum):
+    INTELLIGENT = "intelligent"
+    CUSTOMIZE = "customize"
+
+
+DEFAULT_ASPECT_RATIO = AspectRatio.WIDE
+
+
+class KlingInputError(ValueError):
+    """An input the model would refuse: which field, what was given, what is allowed."""
+
+    def __init__(self, field: str, value: Any, allowed: str) -> None:
+        self.field = field
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"`{field}` {allowed} You gave {describe_value(value)}.")
+
+    @property
+    def user_message(self) -> str:
+        return str(self)
+
+
+def describe_value(value: Any) -> str:
+    """A short, safe rendering of a user's value for an error message."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        stripped = value.strip()
+        if not stripped:
+            return "an empty text" if not value else "only spaces"
+        if len(stripped) > 60:
+            return f"a text of {len(stripped):,} characters"
+        return f"“{stripped}”"
+    if isinstance(value, float) and value.is_integer():
+        return repr(value)
+    if isinstance(value, int | float):
+        return f"{value}"
+    if isinstance(value, list | tuple):
+        return f"a list of {len(value)} item{'s' if len(value) != 1 else ''}"
+    return f"a value of type {type(value).__name__}"
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_duration(field: str, value: Any) -> int:
+    if not _is_int(value) or not DURATION_MIN <= value <= DURATION_MAX:
+        raise KlingInputError(
+            field,
+            value,
+            f"must be a whole number of seconds from {DURATION_MIN} to {DURATION_MAX}.",
+        )
+    return value
+
+
+def _check_text(field: str, value: Any, max_chars: int, *, required: bool) -> str | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise KlingInputError(field, value, f"must be text of 1 to {max_chars:,} characters.")
+    text = value.strip()
+    if not text:
+        if required:
+            raise KlingInputError(field, value, f"must be text of 1 to {max_chars:,} characters.")
+        return None
+    if len(text) > max_chars:
+        raise KlingInputError(field, value, f"must be at most {max_chars:,} characters.")
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class Shot:
+    """One segment of a multi-shot video: its own prompt and length."""
+
+    prompt: str
+    duration: int
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"prompt": self.prompt, "duration": self.duration}
+
+
+def _parse_shots(value: Any) -> tuple[Shot, ...]:
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise KlingInputError(
+            "multi_prompt", value, f"must be a list of 0 to {MULTI_PROMPT_MAX_ITEMS} shots."
+        )
+    items = list(value)
+    if len(items) > MULTI_PROMPT_MAX_ITEMS:
+        raise KlingInputError(
+            "multi_prompt", items, f"must have at most {MULTI_PROMPT_MAX_ITEMS} shots."
+        )
+    shots: list[Shot] = []
+    for number, item in enumerate(items, start=1):
+        field = f"multi_prompt shot {number}"
+        if isinstance(item, Shot):
+            raw_prompt, raw_duration = item.prompt, item.duration
+        elif isinstance(item, Mapping):
+            raw_prompt, raw_duration = item.get("prompt"), item.get("duration")
+        else:
+            raise KlingInputError(field, item, "must have a prompt and a duration.")
+        prompt = _check_text(f"{field} prompt", raw_prompt, PROMPT_MAX_CHARS, required=True)
+        assert prompt is not None
+        shots.append(
+            Shot(prompt=prompt, duration=_check_duration(f"{field} duration", raw_duration))
+        )
+    return tuple(shots)
+
+
+@dataclass(frozen=True, slots=True)
+class KlingRequest:
+    """A validated text-to-video request. Unset fields (None) are left to RunComfy's defaults."""
+
+    prompt: str
+    negative_prompt: str | None = None
+    duration: int | None = None
+    aspect_ratio: AspectRatio | None = None
+    cfg_scale: float | None = None
+    sound: bool | None = None
+    shot_type: ShotType | None = None
+    multi_prompt: tuple[Shot, ...] | None = None
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        prompt = _check_text("prompt", self.prompt, PROMPT_MAX_CHARS, required=True)
+        set_(self, "prompt", prompt)
+        set_(
+            self,
+            "negative_prompt",
+            _check_text(
+                "negative_prompt", self.negative_prompt, NEGATIVE_PROMPT_MAX_CHARS, required=False
+            ),
+        )
+        if self.duration is not None:
+            _check_duration("duration", self.duration)
+        if self.aspect_ratio is not None:
+            try:
+                set_(self, "aspect_ratio", AspectRatio(self.aspect_ratio))
+            except ValueError:
+                raise KlingInputError(
+                    "aspect_ratio", self.aspect_ratio, "must be one of 16:9, 9:16 or 1:1."
+                ) from None
+        if self.cfg_scale is not None:
+            value = self.cfg_scale
+            if (
+                not isinstance(value, int | float)
+                or isinstance(value, bool)
+                or not math.isfinite(value)
+                or not CFG_SCALE_MIN <= value <= CFG_SCALE_MAX
+            ):
+                raise KlingInputError("cfg_scale", value, "must be a number from 0 to 1.")
+            set_(self, "cfg_scale", float(value))
+        if self.sound is not None and not isinstance(self.sound, bool):
+            raise KlingInputError("sound", self.sound, "must be true or false.")
+        if self.shot_type is not None:
+            try:
+                set_(self, "shot_type", ShotType(self.shot_type))
+            except ValueError:
+                raise KlingInputError(
+                    "shot_type", self.shot_type, "must be intelligent or customize."
+                ) from None
+        if self.multi_prompt is not None:
+            shots = _parse_shots(self.multi_prompt)
+            set_(self, "multi_prompt", shots)
+            total = sum(shot.duration for shot in shots)
+            if shots and total != self.effective_duration:
+                which = "" if self.duration is not None else " (the default)"
+                raise KlingInputError(
+                    "multi_prompt",
+                    list(shots),
+                    f"shot durations must add up to the video's duration, "
+                    f"{self.effective_duration} s{which}; yours add up to {total} s.",
+                )
+
+    @property
+    def effective_duration(self) -> int:
+        return self.duration if self.duration is not None else DEFAULT_DURATION
+
+    @property
+    def effective_sound(self) -> bool:
+        return self.sound if self.sound is not None else DEFAULT_SOUND
+
+    @property
+    def effective_aspect_ratio(self) -> AspectRatio:
+        return self.aspect_ratio or DEFAULT_ASPECT_RATIO
+
+    @property
+    def effective_cfg_scale(self) -> float:
+        return self.cfg_scale if self.cfg_scale is not None else DEFAULT_CFG_SCALE
+
+    def to_payload(self) -> dict[str, Any]:
+        """The JSON body for submit: only the fields that are set."""
+        payload: dict[str, Any] = {"prompt": self.prompt}
+        if self.negative_prompt is not None:
+            payload["negative_prompt"] = self.negative_prompt
+        if self.duration is not None:
+            payload["duration"] = self.duration
+        if self.aspect_ratio is not None:
+            payload["aspect_ratio"] = self.aspect_ratio.value
+        if self.cfg_scale is not None:
+            payload["cfg_scale"] = self.cfg_scale
+        if self.sound is not None:
+            payload["sound"] = self.sound
+        if self.shot_type is not None:
+            payload["shot_type"] = self.shot_type.value
+        if self.multi_prompt is not None:
+            payload["multi_prompt"] = [shot.to_payload() for shot in self.multi_prompt]
+        return payload
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> KlingRequest:
+        """Rebuild (and re-validate) a request from `to_payload` output; unknown keys are refused."""
+        known = {
+            "prompt",
+            "negative_prompt",
+            "duration",
+            "aspect_ratio",
+            "cfg_scale",
+            "sound",
+            "shot_type",
+            "multi_prompt",
+        }
+        unknown = sorted(set(payload) - known)
+        if unknown:
+            raise KlingInputError(unknown[0], payload[unknown[0]], "is not a Kling 3.0 option.")
+        if "prompt" not in payload:
+            raise KlingInputError("prompt", None, "is required.")
+        return cls(**dict(payload))
