@@ -27,8 +27,8 @@ class Clock(Protocol):
         """Wait this many of the clock's seconds."""
         ...
 
-    async def wait_for(self, event: asyncio.Event, timeout: float) -> bool:
-        """Wait until `event` is set or `timeout` clock seconds pass; True if it was set."""
+    async def wait_for(self, event: asyncio.Event, within: float) -> bool:
+        """Wait until `event` is set or `within` clock seconds pass; True if it was set."""
         ...
 
     def to_real(self, seconds: float) -> float:
@@ -65,11 +65,11 @@ class ScaledClock:
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds) / self.speed)
 
-    async def wait_for(self, event: asyncio.Event, timeout: float) -> bool:
+    async def wait_for(self, event: asyncio.Event, within: float) -> bool:
         if event.is_set():
             return True
         try:
-            async with asyncio.timeout(max(0.0, timeout) / self.speed):
+            async with asyncio.timeout(max(0.0, within) / self.speed):
                 await event.wait()
         except TimeoutError:
             return False

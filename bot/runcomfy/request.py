@@ -246,7 +246,7 @@ class KlingRequest:
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> KlingRequest:
-        """Rebuild (and re-validate) a request from `to_payload` output; unknown keys are refused."""
+        """Rebuild (and re-validate) a request from `to_payload` output; refuses unknown keys."""
         known = {
             "prompt",
             "negative_prompt",
