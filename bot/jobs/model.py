@@ -162,6 +162,7 @@ class Job:
     deadline_at: float | None = None
     not_before: float | None = None
     """Earliest time of the next attempt (a resubmit after a refusal, a notice retry)."""
+    submit_attempts: int = 0
     cancelled_by: int | None = None
     parent_id: int | None = None
     """The job this one re-rolls, if any."""

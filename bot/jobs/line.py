@@ -1,0 +1,69 @@
+"""The local waiting line: who goes to RunComfy next, fairly.
+
+Jobs wait here, unsubmitted and unpaid, while the active-job limits are full. They are
+released round-robin across users: each user's k-th oldest waiting job belongs to
+round k, and within a round the user who was served longest ago goes first, so one
+person with ten prompts cannot take every slot of a 30-person session.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from bot.jobs.model import Job
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveLimits:
+    """How many jobs may be active at RunComfy at once."""
+
+    per_user: int = 2
+    per_server: int = 10
+    total: int = 50
+
+
+def line_order(waiting: Iterable[Job], last_served: Mapping[int, float]) -> list[Job]:
+    """The waiting jobs in the order they will be released (when limits allow)."""
+    by_user: dict[int, list[Job]] = defaultdict(list)
+    for job in sorted(waiting, key=lambda job: job.id):
+        by_user[job.requester_id].append(job)
+    keyed: list[tuple[tuple[int, float, int], Job]] = []
+    for user, jobs in by_user.items():
+        served = last_served.get(user, -math.inf)
+        for round_number, job in enumerate(jobs):
+            keyed.append(((round_number, served, job.id), job))
+    keyed.sort(key=lambda pair: pair[0])
+    return [job for _, job in keyed]
+
+
+def pick_releases(
+    order: Iterable[Job],
+    active: Iterable[Job],
+    limits: ActiveLimits,
+    now: float,
+) -> list[Job]:
+    """The jobs to submit now: the first in line that fit every limit."""
+    by_user = Counter(job.requester_id for job in active)
+    by_server: Counter[int | None] = Counter()
+    total = 0
+    for job in active:
+        by_server[job.guild_id] += 1
+        total += 1
+    picks: list[Job] = []
+    for job in order:
+        if total >= limits.total:
+            break
+        if job.not_before is not None and job.not_before > now:
+            continue
+        if by_user[job.requester_id] >= limits.per_user:
+            continue
+        if job.guild_id is not None and by_server[job.guild_id] >= limits.per_server:
+            continue
+        picks.append(job)
+        by_user[job.requester_id] += 1
+        by_server[job.guild_id] += 1
+        total += 1
+    return picks

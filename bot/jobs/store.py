@@ -1,0 +1,303 @@
+"""Durable job storage: SQLite in WAL mode, reached through one worker thread.
+
+SQLite calls block, so every call runs on a single dedicated thread; the event loop
+only awaits it. One thread also serialises writes, which is what SQLite wants.
+The schema is versioned with `PRAGMA user_version` and upgraded by `MIGRATIONS`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+from bot.jobs.model import FINAL_STATES, Job, JobOrigin, JobState, NoticeState
+from bot.runcomfy.request import KlingRequest
+
+T = TypeVar("T")
+
+MIGRATIONS: Sequence[str] = (
+    # 1: the jobs table.
+    """
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        state TEXT NOT NULL,
+        is_open INTEGER NOT NULL,
+        request TEXT NOT NULL,
+        requester_id INTEGER NOT NULL,
+        guild_id INTEGER,
+        channel_id INTEGER NOT NULL,
+        upload_limit INTEGER,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        state_times TEXT NOT NULL,
+        estimated_cost TEXT NOT NULL,
+        request_id TEXT,
+        queue_position INTEGER,
+        output_url TEXT,
+        cost TEXT,
+        error TEXT,
+        status_message_id INTEGER,
+        notice TEXT NOT NULL,
+        notice_attempts INTEGER NOT NULL DEFAULT 0,
+        notice_message_id INTEGER,
+        notice_error TEXT,
+        deadline_at REAL,
+        not_before REAL,
+        submit_attempts INTEGER NOT NULL DEFAULT 0,
+        cancelled_by INTEGER,
+        parent_id INTEGER REFERENCES jobs(id),
+        extra TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX jobs_open ON jobs(id) WHERE is_open = 1;
+    CREATE INDEX jobs_requester ON jobs(requester_id, id);
+    CREATE INDEX jobs_guild ON jobs(guild_id, id);
+    CREATE UNIQUE INDEX jobs_request_id ON jobs(request_id) WHERE request_id IS NOT NULL;
+    """,
+)
+
+_COLUMNS = (
+    "state",
+    "is_open",
+    "request",
+    "requester_id",
+    "guild_id",
+    "channel_id",
+    "upload_limit",
+    "created_at",
+    "updated_at",
+    "state_times",
+    "estimated_cost",
+    "request_id",
+    "queue_position",
+    "output_url",
+    "cost",
+    "error",
+    "status_message_id",
+    "notice",
+    "notice_attempts",
+    "notice_message_id",
+    "notice_error",
+    "deadline_at",
+    "not_before",
+    "submit_attempts",
+    "cancelled_by",
+    "parent_id",
+    "extra",
+)
+
+
+def is_open(job: Job) -> bool:
+    """Still needs the tracker: not final, or its final notice is not yet sent."""
+    return job.state not in FINAL_STATES or job.notice in (
+        NoticeState.PENDING,
+        NoticeState.SENDING,
+    )
+
+
+def _to_row(job: Job) -> tuple[Any, ...]:
+    return (
+        job.state.value,
+        int(is_open(job)),
+        json.dumps(job.request.to_payload(), ensure_ascii=False),
+        job.origin.requester_id,
+        job.origin.guild_id,
+        job.origin.channel_id,
+        job.origin.upload_limit,
+        job.created_at,
+        job.updated_at,
+        json.dumps({state.value: at for state, at in job.state_times.items()}),
+        str(job.estimated_cost),
+        job.request_id,
+        job.queue_position,
+        job.output_url,
+        None if job.cost is None else str(job.cost),
+        job.error,
+        job.status_message_id,
+        job.notice.value,
+        job.notice_attempts,
+        job.notice_message_id,
+        job.notice_error,
+        job.deadline_at,
+        job.not_before,
+        job.submit_attempts,
+        job.cancelled_by,
+        job.parent_id,
+        json.dumps(dict(job.extra), ensure_ascii=False),
+    )
+
+
+def _from_row(row: sqlite3.Row) -> Job:
+    return Job(
+        id=row["id"],
+        state=JobState(row["state"]),
+        request=KlingRequest.from_payload(json.loads(row["request"])),
+        origin=JobOrigin(
+            requester_id=row["requester_id"],
+            channel_id=row["channel_id"],
+            guild_id=row["guild_id"],
+            upload_limit=row["upload_limit"],
+        ),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        estimated_cost=Decimal(row["estimated_cost"]),
+        state_times={JobState(k): v for k, v in json.loads(row["state_times"]).items()},
+        request_id=row["request_id"],
+        queue_position=row["queue_position"],
+        output_url=row["output_url"],
+        cost=None if row["cost"] is None else Decimal(row["cost"]),
+        error=row["error"],
+        status_message_id=row["status_message_id"],
+        notice=NoticeState(row["notice"]),
+        notice_attempts=row["notice_attempts"],
+        notice_message_id=row["notice_message_id"],
+        notice_error=row["notice_error"],
+        deadline_at=row["deadline_at"],
+        not_before=row["not_before"],
+        submit_attempts=row["submit_attempts"],
+        cancelled_by=row["cancelled_by"],
+        parent_id=row["parent_id"],
+        extra=json.loads(row["extra"]),
+    )
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        raise RuntimeError(
+            f"the database schema is version {version}, newer than this bot knows "
+            f"({len(MIGRATIONS)}); upgrade the bot"
+        )
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        with conn:
+            conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+
+
+class JobStore:
+    """Async facade over one SQLite connection owned by one worker thread."""
+
+    def __init__(self, conn: sqlite3.Connection, executor: ThreadPoolExecutor) -> None:
+        self._conn = conn
+        self._executor = executor
+        self._closed = False
+
+    @classmethod
+    async def open(cls, path: Path | str) -> JobStore:
+        """Open (creating the file and its folder on first run) and migrate the database."""
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="job-store")
+
+        def connect() -> sqlite3.Connection:
+            if str(path) != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=5000")
+            _migrate(conn)
+            return conn
+
+        loop = asyncio.get_running_loop()
+        try:
+            conn = await loop.run_in_executor(executor, connect)
+        except BaseException:
+            executor.shutdown(wait=False)
+            raise
+        return cls(conn, executor)
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._closed:
+            raise RuntimeError("the job store is closed")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, fn, self._conn)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        await self._run(lambda conn: conn.close())
+        self._closed = True
+        self._executor.shutdown(wait=True)
+
+    async def schema_version(self) -> int:
+        return await self._run(lambda conn: conn.execute("PRAGMA user_version").fetchone()[0])
+
+    async def insert(self, job: Job) -> Job:
+        """Store a new job; its `id` (0 on input) is assigned by the database."""
+
+        def insert(conn: sqlite3.Connection) -> int:
+            placeholders = ", ".join("?" for _ in _COLUMNS)
+            cursor = conn.execute(
+                f"INSERT INTO jobs ({', '.join(_COLUMNS)}) VALUES ({placeholders})",
+                _to_row(job),
+            )
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
+
+        job_id = await self._run(insert)
+        return replace(job, id=job_id)
+
+    async def save(self, job: Job) -> None:
+        """Write the whole job. Called for every change, before the change is announced."""
+        assignments = ", ".join(f"{column} = ?" for column in _COLUMNS)
+        row = (*_to_row(job), job.id)
+
+        def update(conn: sqlite3.Connection) -> None:
+            cursor = conn.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", row)
+            if cursor.rowcount != 1:
+                raise KeyError(f"job {job.id} is not in the store")
+
+        await self._run(update)
+
+    async def get(self, job_id: int) -> Job | None:
+        def get(conn: sqlite3.Connection) -> Job | None:
+            row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            return None if row is None else _from_row(row)
+
+        return await self._run(get)
+
+    async def load_open(self) -> list[Job]:
+        """Every job the tracker still has work for, oldest first."""
+        return await self._select("WHERE is_open = 1 ORDER BY id", ())
+
+    async def find(
+        self,
+        *,
+        requester_id: int | None = None,
+        guild_id: int | None = None,
+        states: Iterable[JobState] | None = None,
+        since: float | None = None,
+        limit: int = 25,
+    ) -> list[Job]:
+        """Recent jobs, newest first, filtered by any of requester, server, states, age."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if requester_id is not None:
+            clauses.append("requester_id = ?")
+            params.append(requester_id)
+        if guild_id is not None:
+            clauses.append("guild_id = ?")
+            params.append(guild_id)
+        if states is not None:
+            wanted = [state.value for state in states]
+            clauses.append(f"state IN ({', '.join('?' for _ in wanted)})")
+            params.extend(wanted)
+        if since is not None:
+            clauses.append("created_at >= ?")
+            params.append(since)
+        where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
+        params.append(limit)
+        return await self._select(f"{where}ORDER BY id DESC LIMIT ?", params)
+
+    async def _select(self, tail: str, params: Sequence[Any]) -> list[Job]:
+        def select(conn: sqlite3.Connection) -> list[Job]:
+            rows = conn.execute(f"SELECT * FROM jobs {tail}", params).fetchall()
+            return [_from_row(row) for row in rows]
+
+        return await self._run(select)

@@ -1,0 +1,150 @@
+"""The SQLite job store: round trips, migrations, open-job queries, WAL, off-loop I/O."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from bot.jobs.model import JobOrigin, JobState, NoticeState
+from bot.jobs.store import MIGRATIONS, JobStore
+from bot.runcomfy.request import KlingRequest, Shot
+from tests.jobs.factories import make_job
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    store = await JobStore.open(tmp_path / "data" / "jobs.sqlite3")
+    yield store
+    await store.close()
+
+
+async def test_creates_folder_and_uses_wal(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "dir" / "bot.sqlite3"
+    store = await JobStore.open(path)
+    try:
+        assert path.exists()
+        assert await store.schema_version() == len(MIGRATIONS)
+    finally:
+        await store.close()
+    mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
+async def test_round_trip_keeps_every_field(store: JobStore) -> None:
+    request = KlingRequest(
+        prompt="two shots",
+        negative_prompt="blur",
+        duration=8,
+        aspect_ratio="9:16",
+        cfg_scale=0.7,
+        sound=False,
+        shot_type="customize",
+        multi_prompt=[Shot("first", 3), Shot("second", 5)],
+    )
+    job = make_job(
+        0,
+        request=request,
+        origin=JobOrigin(requester_id=7, channel_id=8, guild_id=9, upload_limit=25 * 1024 * 1024),
+        state=JobState.NEW,
+        extra={"note": "ünïcode"},
+    )
+    job = await store.insert(job)
+    assert job.id > 0
+    job = job.transition(JobState.WAITING, 1001.0, status_message_id=555)
+    job = job.transition(JobState.SUBMITTING, 1002.0, submit_attempts=1, deadline_at=2800.0)
+    job = job.transition(JobState.QUEUED, 1003.0, request_id="req-abc_1", queue_position=3)
+    job = job.transition(JobState.RUNNING, 1004.0)
+    job = job.transition(
+        JobState.COMPLETED,
+        1005.0,
+        output_url="https://cdn.example/v.mp4",
+        cost=Decimal("0.672"),
+        notice=NoticeState.PENDING,
+    )
+    await store.save(job)
+    loaded = await store.get(job.id)
+    assert loaded == job
+    assert loaded.request.multi_prompt == (Shot("first", 3), Shot("second", 5))
+    assert loaded.entered(JobState.QUEUED) == 1003.0
+
+
+async def test_save_of_unknown_job_fails(store: JobStore) -> None:
+    with pytest.raises(KeyError):
+        await store.save(make_job(999))
+
+
+async def test_load_open_skips_finished_jobs_but_keeps_pending_notices(store: JobStore) -> None:
+    waiting = await store.insert(make_job(0, state=JobState.WAITING))
+    delivered = await store.insert(make_job(0, state=JobState.DELIVERED, notice=NoticeState.SENT))
+    failed_unannounced = await store.insert(
+        make_job(0, state=JobState.FAILED, notice=NoticeState.PENDING)
+    )
+    failed_announced = await store.insert(
+        make_job(0, state=JobState.FAILED, notice=NoticeState.SENT)
+    )
+    open_ids = [job.id for job in await store.load_open()]
+    assert open_ids == [waiting.id, failed_unannounced.id]
+    await store.save(failed_unannounced.update(2000.0, notice=NoticeState.SENT))
+    assert [job.id for job in await store.load_open()] == [waiting.id]
+    assert delivered.id not in open_ids
+    assert failed_announced.id not in open_ids
+
+
+async def test_find_filters_and_orders_newest_first(store: JobStore) -> None:
+    a1 = await store.insert(make_job(0, requester_id=1, guild_id=50, at=10.0))
+    b1 = await store.insert(make_job(0, requester_id=2, guild_id=50, at=20.0))
+    a2 = await store.insert(
+        make_job(0, requester_id=1, guild_id=60, at=30.0, state=JobState.FAILED)
+    )
+    assert [j.id for j in await store.find(requester_id=1)] == [a2.id, a1.id]
+    assert [j.id for j in await store.find(guild_id=50)] == [b1.id, a1.id]
+    assert [j.id for j in await store.find(states=[JobState.FAILED])] == [a2.id]
+    assert [j.id for j in await store.find(since=15.0)] == [a2.id, b1.id]
+    assert [j.id for j in await store.find(limit=1)] == [a2.id]
+
+
+async def test_request_ids_are_unique(store: JobStore) -> None:
+    await store.insert(make_job(0, request_id="same"))
+    with pytest.raises(sqlite3.IntegrityError):
+        await store.insert(make_job(0, request_id="same"))
+
+
+async def test_reopening_keeps_jobs_and_does_not_remigrate(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    first = await JobStore.open(path)
+    job = await first.insert(make_job(0, state=JobState.WAITING))
+    await first.close()
+    second = await JobStore.open(path)
+    try:
+        assert await second.get(job.id) == job
+        assert await second.schema_version() == len(MIGRATIONS)
+    finally:
+        await second.close()
+
+
+async def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    conn.close()
+    with pytest.raises(RuntimeError, match="newer than this bot knows"):
+        await JobStore.open(path)
+
+
+async def test_sqlite_work_runs_off_the_event_loop(store: JobStore) -> None:
+    loop_thread = threading.get_ident()
+    seen: list[int] = []
+    await store._run(lambda conn: seen.append(threading.get_ident()))
+    assert seen
+    assert seen[0] != loop_thread
+
+
+async def test_closed_store_refuses_calls(tmp_path: Path) -> None:
+    store = await JobStore.open(tmp_path / "x.sqlite3")
+    await store.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        await store.get(1)
