@@ -1,0 +1,449 @@
+"""The HTTP client for RunComfy's Model API (Kling 3.0 standard text-to-video).
+
+Four calls: `submit`, `status`, `result`, `cancel`. Every answer goes through one
+function, `error_from_response`, so all calls share one error taxonomy. status, result
+and cancel are retried (they are safe to repeat); submit never is, because a second
+POST may be a second bill: when its outcome is unknown it raises
+`SubmitOutcomeUnknownError` and leaves the decision to a person.
+
+The token lives in a `Secret` and is only revealed into the Authorization header of
+each request; headers are never logged, and any server text that echoes the token is
+redacted before it lands in an exception.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import math
+import random
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import aiohttp
+
+from bot.clock import Clock
+from bot.config import RunComfySettings
+from bot.runcomfy.errors import (
+    AuthenticationError,
+    InsufficientBalanceError,
+    InvalidInputError,
+    InvalidRequestIdError,
+    RateLimitedError,
+    RequestNotFoundError,
+    RunComfyError,
+    ServerError,
+    SubmitOutcomeUnknownError,
+    TransportError,
+)
+from bot.runcomfy.gate import RequestGate
+from bot.runcomfy.request import MODEL_ID, KlingRequest
+from bot.runcomfy.responses import CancelResult, JobResult, StatusResult, SubmitResult
+from bot.runcomfy.retry import RetryPolicy
+from bot.secret import Secret
+
+logger = logging.getLogger(__name__)
+
+SUBMIT_PATH = f"/v1/models/{MODEL_ID}"
+REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
+MAX_ANSWER_BYTES = 1024 * 1024
+"""API answers are small JSON documents; anything bigger is a broken or hostile server."""
+MAX_SERVER_TEXT = 300
+DEFAULT_RETRY = RetryPolicy()
+SUBMIT_UNKNOWN_HTTP_STATUSES = frozenset({502, 504})
+"""Gateway answers: the gateway may have passed the submit on before failing."""
+
+_BY_CODE: dict[int, type[RunComfyError]] = {
+    400001: InvalidInputError,
+    400002: InsufficientBalanceError,
+    400004: AuthenticationError,
+    401001: AuthenticationError,
+    403001: AuthenticationError,
+    404001: RequestNotFoundError,
+    422001: InvalidInputError,
+    500001: ServerError,
+}
+_BY_HTTP_STATUS: dict[int, type[RunComfyError]] = {
+    400: InvalidInputError,
+    401: AuthenticationError,
+    402: InsufficientBalanceError,
+    403: AuthenticationError,
+    404: RequestNotFoundError,
+    422: InvalidInputError,
+    429: RateLimitedError,
+}
+
+
+def validate_request_id(request_id: object) -> str:
+    """Refuse anything that is not `[A-Za-z0-9_-]{1,128}` before it goes into a URL path."""
+    if not isinstance(request_id, str) or not REQUEST_ID_PATTERN.fullmatch(request_id):
+        shown = request_id if isinstance(request_id, str) else type(request_id).__name__
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        raise InvalidRequestIdError(f"not a RunComfy request id: {shown!r}")
+    return request_id
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Retry-After as seconds from `now`: either delta-seconds or an HTTP-date."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            return None
+        return max(0.0, when.timestamp() - now)
+    if not math.isfinite(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+def _error_code(body: object) -> int | None:
+    """The numeric `error_code`, if any; 0 is read as "no error", as some APIs send it."""
+    if not isinstance(body, Mapping):
+        return None
+    code = body.get("error_code")
+    if isinstance(code, bool):
+        return None
+    if isinstance(code, str) and code.strip().isdigit():
+        code = int(code.strip())
+    if isinstance(code, int) and code != 0:
+        return code
+    return None
+
+
+def _one_line(text: str, redact: Callable[[str], str]) -> str:
+    text = " ".join(redact(text).split())
+    return text if len(text) <= MAX_SERVER_TEXT else text[: MAX_SERVER_TEXT - 3] + "..."
+
+
+def _field_name(loc: object) -> str:
+    if isinstance(loc, str):
+        return loc
+    if isinstance(loc, list | tuple):
+        parts = [str(part) for part in loc if part != "body"]
+        return ".".join(parts) if parts else "input"
+    return "input"
+
+
+def describe_detail(detail: object) -> str | None:
+    """Validation `detail` in words: `duration: must be ≤ 15; prompt: field required`."""
+    if isinstance(detail, str):
+        return detail or None
+    if isinstance(detail, Mapping):
+        detail = [detail]
+    if not isinstance(detail, list):
+        return None
+    parts = []
+    for item in detail:
+        if isinstance(item, Mapping):
+            message = item.get("msg") or item.get("message") or "invalid"
+            parts.append(f"{_field_name(item.get('loc'))}: {message}")
+        elif isinstance(item, str):
+            parts.append(item)
+    return "; ".join(parts) or None
+
+
+def _server_text(body: object) -> str | None:
+    if not isinstance(body, Mapping):
+        return None
+    for key in ("error_message", "message", "error", "detail"):
+        value = body.get(key)
+        if isinstance(value, str) and value.strip():
+            return value
+        if isinstance(value, Mapping):
+            nested = value.get("message") or value.get("error_message")
+            if isinstance(nested, str) and nested.strip():
+                return nested
+    return None
+
+
+def _error_class(http_status: int, code: int | None) -> type[RunComfyError] | None:
+    if http_status == 429:
+        return RateLimitedError
+    if code is not None and code in _BY_CODE:
+        return _BY_CODE[code]
+    if http_status in _BY_HTTP_STATUS:
+        return _BY_HTTP_STATUS[http_status]
+    if http_status >= 500:
+        return ServerError
+    if code is not None:
+        family = code // 1000
+        if family in _BY_HTTP_STATUS:
+            return _BY_HTTP_STATUS[family]
+        return ServerError if family >= 500 else RunComfyError
+    if not 200 <= http_status < 300:
+        return RunComfyError
+    return None
+
+
+def _no_redaction(text: str) -> str:
+    return text
+
+
+def error_from_response(
+    http_status: int,
+    headers: Mapping[str, str],
+    body: object,
+    *,
+    now: float,
+    redact: Callable[[str], str] = _no_redaction,
+) -> RunComfyError | None:
+    """Map one HTTP answer to an error, or None when it is a usable JSON object.
+
+    `body` is the parsed JSON, or None when the answer was empty or not JSON. An
+    `error_code` wins over a 2xx status (RunComfy sends some errors with HTTP 200),
+    known codes win over the HTTP status, and 429 is always "slow down".
+    """
+    code = _error_code(body)
+    error_class = _error_class(http_status, code)
+    if error_class is None:
+        if isinstance(body, Mapping):
+            return None
+        return TransportError(
+            f"RunComfy answered HTTP {http_status} with a body that is not a JSON object",
+            http_status=http_status,
+            request_sent=True,
+        )
+
+    summary = f"RunComfy answered HTTP {http_status}"
+    if code is not None:
+        summary += f" with error_code {code}"
+    text = _server_text(body)
+    detail = body.get("detail") if isinstance(body, Mapping) else None
+    kwargs: dict[str, Any] = {"http_status": http_status, "error_code": code}
+
+    if error_class is InvalidInputError:
+        described = describe_detail(detail)
+        reason = _one_line(described or text or "the inputs were refused", redact)
+        return InvalidInputError(
+            f"{summary}: invalid input: {reason}",
+            detail=detail,
+            user_message=f"RunComfy refused the video settings ({reason}).",
+            **kwargs,
+        )
+    message = f"{summary}: {_one_line(text, redact)}" if text else summary
+    if error_class is RateLimitedError:
+        retry_after = parse_retry_after(headers.get("Retry-After"), now)
+        if retry_after is not None:
+            message += f" (Retry-After {retry_after:g} s)"
+        return RateLimitedError(message, retry_after=retry_after, **kwargs)
+    return error_class(message, **kwargs)
+
+
+def _parse_json(raw: bytes) -> object:
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_any():
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            raise TransportError(
+                f"RunComfy's answer is larger than {MAX_ANSWER_BYTES} bytes",
+                http_status=response.status,
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class RunComfyClient:
+    """Talks to RunComfy through a shared `aiohttp.ClientSession` it does not own."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        base_url: str,
+        token: Secret,
+        clock: Clock,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 30.0,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        gate: RequestGate | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        if not isinstance(token, Secret):
+            raise TypeError("token must be a Secret, so it cannot leak through reprs")
+        self._session = session
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self._clock = clock
+        self.retry = retry
+        self.gate = gate if gate is not None else RequestGate(clock)
+        self._rng = rng if rng is not None else random.Random()
+        self.timeout = aiohttp.ClientTimeout(
+            total=None,
+            connect=connect_timeout,
+            sock_connect=connect_timeout,
+            sock_read=read_timeout,
+        )
+
+    @classmethod
+    def from_settings(
+        cls, session: aiohttp.ClientSession, settings: RunComfySettings, clock: Clock
+    ) -> RunComfyClient:
+        gate = RequestGate(
+            clock,
+            rate_per_second=settings.max_requests_per_second,
+            max_concurrency=settings.max_concurrent_requests,
+        )
+        return cls(
+            session,
+            base_url=settings.api_base,
+            token=settings.api_token,
+            clock=clock,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            gate=gate,
+        )
+
+    def __repr__(self) -> str:
+        return f"RunComfyClient(base_url={self.base_url!r}, token={self._token!r})"
+
+    def _redact(self, text: str) -> str:
+        secret = self._token.reveal()
+        return text.replace(secret, "***") if secret else text
+
+    async def submit(self, request: KlingRequest) -> SubmitResult:
+        """Send one paid job, exactly once. Raises `SubmitOutcomeUnknownError` when unsure."""
+        try:
+            body = await self._attempt("POST", SUBMIT_PATH, json_body=request.to_payload())
+        except TransportError as error:
+            if not error.request_sent:
+                raise
+            raise self._unknown(error) from None
+        except ServerError as error:
+            if error.http_status in SUBMIT_UNKNOWN_HTTP_STATUSES:
+                raise self._unknown(error) from None
+            raise
+        request_id = body.get("request_id")
+        if not isinstance(request_id, str) or not REQUEST_ID_PATTERN.fullmatch(request_id):
+            raise SubmitOutcomeUnknownError(
+                "RunComfy answered the submit without a usable request_id", http_status=200
+            )
+        logger.info("RunComfy accepted job %s", request_id)
+
+        def url(key: str) -> str | None:
+            value = body.get(key)
+            return value if isinstance(value, str) and value else None
+
+        return SubmitResult(
+            request_id=request_id,
+            status_url=url("status_url"),
+            result_url=url("result_url"),
+            cancel_url=url("cancel_url"),
+        )
+
+    async def status(self, request_id: str) -> StatusResult:
+        request_id = validate_request_id(request_id)
+        body = await self._retrying("GET", f"/v1/requests/{request_id}/status")
+        return StatusResult.from_json(request_id, body)
+
+    async def result(self, request_id: str) -> JobResult:
+        """Outputs, cost and timestamps; before completion only the current status."""
+        request_id = validate_request_id(request_id)
+        body = await self._retrying(
+            "GET", f"/v1/requests/{request_id}/result", params={"include_cost": "true"}
+        )
+        return JobResult.from_json(request_id, body)
+
+    async def cancel(self, request_id: str) -> CancelResult:
+        request_id = validate_request_id(request_id)
+        body = await self._retrying("POST", f"/v1/requests/{request_id}/cancel")
+        return CancelResult.from_json(body)
+
+    def _unknown(self, error: RunComfyError) -> SubmitOutcomeUnknownError:
+        logger.warning("Submit outcome unknown, not retrying: %s", error)
+        return SubmitOutcomeUnknownError(
+            f"the submit's outcome is unknown ({error})", http_status=error.http_status
+        )
+
+    async def _retrying(
+        self, method: str, path: str, *, params: Mapping[str, str] | None = None
+    ) -> Mapping[str, Any]:
+        async def once() -> Mapping[str, Any]:
+            return await self._attempt(method, path, params=params)
+
+        return await self.retry.run(
+            once, clock=self._clock, rng=self._rng, description=f"{method} {path}"
+        )
+
+    async def _attempt(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Mapping[str, Any] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> Mapping[str, Any]:
+        """Exactly one HTTP exchange through the gate, mapped to a JSON object or an error."""
+        headers = {
+            "Authorization": f"Bearer {self._token.reveal()}",
+            "Accept": "application/json",
+        }
+        async with self.gate.slot():
+            started = self._clock.monotonic()
+            try:
+                async with self._session.request(
+                    method,
+                    self.base_url + path,
+                    json=json_body,
+                    params=params,
+                    headers=headers,
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                    raise_for_status=False,
+                ) as response:
+                    raw = await _read_capped(response)
+                    http_status = response.status
+                    response_headers: Mapping[str, str] = response.headers
+            except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+                raise self._transport_error(method, path, exc, request_sent=False) from None
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                raise self._transport_error(method, path, exc, request_sent=True) from None
+        logger.debug(
+            "%s %s -> HTTP %d in %.3f s",
+            method,
+            path,
+            http_status,
+            self._clock.monotonic() - started,
+        )
+        body = _parse_json(raw)
+        error = error_from_response(
+            http_status, response_headers, body, now=self._clock.now(), redact=self._redact
+        )
+        if error is None:
+            assert isinstance(body, Mapping)
+            return body
+        if isinstance(error, RateLimitedError) and error.retry_after:
+            self.gate.pause(error.retry_after)
+        logger.debug("%s %s failed: %r", method, path, error)
+        raise error
+
+    def _transport_error(
+        self, method: str, path: str, exc: BaseException, *, request_sent: bool
+    ) -> TransportError:
+        what = str(exc) or "no details"
+        reason = "could not connect" if not request_sent else "no usable answer"
+        message = (
+            f"{method} {path}: {reason}: {type(exc).__name__}: {_one_line(what, self._redact)}"
+        )
+        logger.debug("%s", message)
+        return TransportError(message, request_sent=request_sent)
