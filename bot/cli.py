@@ -1,0 +1,376 @@
+"""`python -m bot generate`: one Kling 3.0 video from the command line, without Discord.
+
+For operators: it checks the settings and the inputs exactly as the bot does, runs one
+job through the same `RunComfyClient` (submit once, poll, fetch the result), and saves
+the video with the same size-capped, https-only downloader. Progress goes to stderr,
+the saved path and cost to stdout. Any failure is one line on stderr and exit code 1;
+invalid options are refused before anything is paid, with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TextIO
+
+import aiohttp
+from dotenv import load_dotenv
+
+from bot.clock import Clock, system_clock
+from bot.config import ConfigError, Settings, load_settings
+from bot.delivery import OutputFetcher, OutputFetchError
+from bot.runcomfy.client import RunComfyClient
+from bot.runcomfy.errors import AuthenticationError, RunComfyError
+from bot.runcomfy.pricing import format_usd
+from bot.runcomfy.request import KlingInputError, KlingRequest
+from bot.runcomfy.responses import CancelOutcome, RequestStatus
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+DEFAULT_OUT = "clip.mp4"
+CANCEL_GRACE_SECONDS = 15.0
+"""How long (clock seconds) a Ctrl-C'd run may spend asking RunComfy to cancel."""
+TOKEN_REFUSED = (
+    "RunComfy refused the API token in RUNCOMFY_API_TOKEN (wrong, expired or the account is "
+    "inactive). Nothing was generated or charged."
+)
+PROGRESS_EVERY_SECONDS = 30.0
+"""Repeat an unchanged progress line this often (clock seconds), so logs show it is alive."""
+
+
+class JobFailed(Exception):
+    """The job ended without a video; `str()` is the one line shown to the operator."""
+
+
+def _int_or_text(text: str) -> int | str:
+    """Whole numbers become ints; anything else is passed on for KlingRequest to refuse."""
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def _number_or_text(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, not {text!r}") from None
+    if not 0 < value <= 300:
+        raise argparse.ArgumentTypeError("must be more than 0 and at most 300 seconds")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot generate",
+        description=(
+            "Generate one Kling 3.0 video through RunComfy and save it. Settings come from "
+            "the environment or .env (RUNCOMFY_API_TOKEN is required; RUNCOMFY_API_BASE, "
+            "timeouts, JOB_DEADLINE_MINUTES, MAX_DOWNLOAD_MB and POLL_INTERVAL_SECONDS are "
+            "honoured). Options left out use RunComfy's defaults."
+        ),
+        epilog=(
+            "Exit codes: 0 saved, 1 failed (one line on stderr), 2 invalid options, "
+            "130 interrupted (a queued job is cancelled first)."
+        ),
+    )
+    parser.add_argument("prompt", help="what the video shows: scene, motion, camera, mood")
+    parser.add_argument("--negative-prompt", help="what to keep out of the video")
+    parser.add_argument(
+        "--duration", type=_int_or_text, metavar="SECONDS", help="3 to 15 seconds (default 5)"
+    )
+    parser.add_argument("--aspect-ratio", metavar="RATIO", help="16:9, 9:16 or 1:1 (default 16:9)")
+    parser.add_argument(
+        "--cfg-scale",
+        type=_number_or_text,
+        metavar="0..1",
+        help="how strictly to follow the prompt (default 0.5)",
+    )
+    parser.add_argument(
+        "--sound",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="generate synchronized audio (RunComfy's default: on; costs more)",
+    )
+    parser.add_argument("--shot-type", metavar="TYPE", help="intelligent (default) or customize")
+    parser.add_argument(
+        "--shot",
+        nargs=2,
+        action="append",
+        metavar=("SECONDS", "PROMPT"),
+        help="a multi-shot segment; repeat it, the seconds must add up to --duration",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path(DEFAULT_OUT),
+        help=f"where to save the video (default {DEFAULT_OUT}; replaced if it exists)",
+    )
+    parser.add_argument(
+        "--poll-interval",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help="seconds between status checks (default POLL_INTERVAL_SECONDS, 5)",
+    )
+    return parser
+
+
+def request_from_options(options: argparse.Namespace) -> KlingRequest:
+    """The validated request; raises KlingInputError with the message users see.
+
+    Only options given on the command line are set, so RunComfy's defaults apply to the rest.
+    """
+    payload: dict[str, Any] = {"prompt": options.prompt}
+    for option in (
+        "negative_prompt",
+        "duration",
+        "aspect_ratio",
+        "cfg_scale",
+        "sound",
+        "shot_type",
+    ):
+        value = getattr(options, option)
+        if value is not None:
+            payload[option] = value
+    if options.shot:
+        payload["multi_prompt"] = [
+            {"prompt": prompt, "duration": _int_or_text(seconds)}
+            for seconds, prompt in options.shot
+        ]
+    return KlingRequest.from_payload(payload)
+
+
+def _say(stream: TextIO, line: str) -> None:
+    print(" ".join(line.split()), file=stream, flush=True)
+
+
+def _elapsed(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+async def run(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    clock: Clock | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """The whole command, as a coroutine; tests inject `env`, a fast `clock` and streams."""
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    try:
+        options = build_parser().parse_args(list(argv))
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    try:
+        request = request_from_options(options)
+    except KlingInputError as error:
+        _say(stderr, f"error: {error}")
+        return EXIT_USAGE
+    try:
+        settings = load_settings(env, need_discord=False)
+    except ConfigError as error:
+        _say(stderr, f"error: {error}")
+        return EXIT_FAILED
+    generator = _Generator(
+        settings,
+        clock or system_clock(),
+        stdout=stdout,
+        stderr=stderr,
+        poll_interval=options.poll_interval or settings.jobs.poll_interval_seconds,
+    )
+    return await generator.generate(request, options.out)
+
+
+class _Generator:
+    """One job from submit to saved file, reporting on the way."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        *,
+        stdout: TextIO,
+        stderr: TextIO,
+        poll_interval: float,
+    ) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._stdout = stdout
+        self._stderr = stderr
+        self._poll_interval = poll_interval
+        self._request_id: str | None = None
+        self._state = "sending"
+        self._last_progress = ""
+        self._last_progress_at = 0.0
+
+    async def generate(self, request: KlingRequest, out: Path) -> int:
+        estimate = self._settings.runcomfy.pricing.estimate(request)
+        try:
+            async with aiohttp.ClientSession() as session:
+                client = RunComfyClient.from_settings(session, self._settings.runcomfy, self._clock)
+                try:
+                    return await self._run(session, client, request, out, estimate)
+                except asyncio.CancelledError:
+                    current = asyncio.current_task()
+                    if current is not None:
+                        current.uncancel()
+                    await self._interrupted(client)
+                    return EXIT_INTERRUPTED
+        except AuthenticationError:
+            _say(self._stderr, f"error: {TOKEN_REFUSED}")
+        except RunComfyError as error:
+            _say(self._stderr, f"error: {error.user_message}")
+        except OutputFetchError as error:
+            _say(self._stderr, f"error: {error}")
+        except JobFailed as error:
+            _say(self._stderr, f"error: {error}")
+        return EXIT_FAILED
+
+    async def _run(
+        self,
+        session: aiohttp.ClientSession,
+        client: RunComfyClient,
+        request: KlingRequest,
+        out: Path,
+        estimate: Decimal,
+    ) -> int:
+        submitted = await client.submit(request)
+        self._request_id = submitted.request_id
+        self._state = "queued"
+        _say(
+            self._stderr,
+            f"RunComfy accepted the job (request id {submitted.request_id}, "
+            f"estimated {format_usd(estimate)}).",
+        )
+        await self._wait_until_finished(client, submitted.request_id)
+
+        result = await client.result(submitted.request_id)
+        if result.status is not RequestStatus.COMPLETED:
+            raise JobFailed(f"RunComfy reported the job as {result.raw_status or 'unknown'}.")
+        url = result.video_url
+        if url is None:
+            raise JobFailed("RunComfy finished the job but returned no video link.")
+        self._state = "downloading"
+        fetcher = OutputFetcher(
+            session,
+            trusted_origin=self._settings.runcomfy.api_base,
+            connect_timeout=self._settings.runcomfy.connect_timeout,
+            read_timeout=max(60.0, self._settings.runcomfy.read_timeout),
+        )
+        size = await fetcher.fetch(url, out, max_bytes=self._settings.jobs.max_download_bytes)
+        cost = (
+            format_usd(result.cost)
+            if result.cost is not None
+            else f"{format_usd(estimate)} (estimated)"
+        )
+        print(f"Saved {out} ({size:,} bytes). Cost: {cost}", file=self._stdout, flush=True)
+        return EXIT_OK
+
+    async def _wait_until_finished(self, client: RunComfyClient, request_id: str) -> None:
+        started = self._clock.monotonic()
+        deadline = self._settings.jobs.deadline_seconds
+        while True:
+            status = await client.status(request_id)
+            elapsed = self._clock.monotonic() - started
+            if status.status is RequestStatus.COMPLETED:
+                self._state = "finished"
+                _say(self._stderr, f"Finished after {_elapsed(elapsed)}. Downloading...")
+                return
+            if status.status is RequestStatus.FAILED:
+                result = await client.result(request_id)
+                reason = result.error or "no reason given"
+                raise JobFailed(f"RunComfy could not generate the video: {reason}")
+            if status.status is RequestStatus.CANCELLED:
+                raise JobFailed("The job was cancelled at RunComfy.")
+            self._report(status.status, status.raw_status, status.queue_position, elapsed)
+            if elapsed + self._poll_interval > deadline:
+                raise JobFailed(
+                    f"The job did not finish within {_elapsed(deadline)} (JOB_DEADLINE_MINUTES); "
+                    f"gave up waiting. Request id: {request_id}"
+                )
+            await self._clock.sleep(self._poll_interval)
+
+    def _report(
+        self, status: RequestStatus, raw: str | None, position: int | None, elapsed: float
+    ) -> None:
+        if status is RequestStatus.IN_QUEUE:
+            self._state = "queued"
+            where = f" (queue position {position})" if position is not None else ""
+            line = f"Queued at RunComfy{where}"
+        elif status is RequestStatus.IN_PROGRESS:
+            self._state = "generating"
+            line = "Generating"
+        else:
+            line = f"Waiting (RunComfy says {raw or 'nothing'!s})"
+        if (
+            line != self._last_progress
+            or elapsed - self._last_progress_at >= PROGRESS_EVERY_SECONDS
+        ):
+            _say(self._stderr, f"{line} · {_elapsed(elapsed)} elapsed")
+            self._last_progress = line
+            self._last_progress_at = elapsed
+
+    async def _interrupted(self, client: RunComfyClient) -> None:
+        """Ctrl-C: cancel a queued job (it costs nothing yet) and say what happened."""
+        request_id = self._request_id
+        if request_id is None:
+            _say(
+                self._stderr,
+                "Interrupted while sending the job; RunComfy may have accepted it. "
+                "Check the RunComfy dashboard before trying again.",
+            )
+            return
+        if self._state in ("finished", "downloading"):
+            _say(self._stderr, f"Interrupted; the video was not saved. Request id: {request_id}")
+            return
+        if self._state == "generating":
+            _say(
+                self._stderr,
+                "Interrupted. The job is already generating, so it cannot be cancelled and "
+                f"will be charged. Request id: {request_id}",
+            )
+            return
+        _say(self._stderr, "Interrupted; cancelling the queued job at RunComfy...")
+        try:
+            async with asyncio.timeout(self._clock.to_real(CANCEL_GRACE_SECONDS)):
+                outcome = await client.cancel(request_id)
+        except (RunComfyError, TimeoutError) as error:
+            reason = error.user_message if isinstance(error, RunComfyError) else "no answer"
+            _say(self._stderr, f"Could not cancel job {request_id}: {reason}")
+            return
+        if outcome.outcome is CancelOutcome.CANCELLED:
+            _say(self._stderr, f"Cancelled job {request_id}; nothing is charged.")
+        elif outcome.outcome is CancelOutcome.NOT_CANCELLABLE:
+            _say(
+                self._stderr,
+                f"Job {request_id} had already started, so it cannot be cancelled and will "
+                "be charged.",
+            )
+        else:
+            _say(self._stderr, f"RunComfy gave no clear answer to cancelling job {request_id}.")
+
+
+def main(argv: Sequence[str]) -> int:
+    """Entry point for `python -m bot generate ...` (argv is what follows `generate`)."""
+    load_dotenv()
+    try:
+        return asyncio.run(run(argv))
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
