@@ -1,0 +1,101 @@
+"""Fixtures: a started fake pointed at by discord.py, a small world, and running sample bots."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.fakes.discord import FakeChannel, FakeDiscord, FakeGuild, FakeMember
+
+from .sample_bot import SampleBot
+
+MakeFake = Callable[..., Awaitable[FakeDiscord]]
+StartBot = Callable[..., Awaitable[SampleBot]]
+
+
+@dataclass
+class Scene:
+    fake: FakeDiscord
+    guild: FakeGuild
+    channel: FakeChannel
+    alice: FakeMember
+    bob: FakeMember
+
+
+@pytest.fixture(autouse=True)
+def discord_py_logged_no_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """A payload discord.py cannot parse only shows up as a logged exception: fail on it."""
+    yield
+    failures = [
+        r for r in caplog.records if r.name.startswith("discord") and r.levelno >= logging.ERROR
+    ]
+    assert not failures, "discord.py logged errors:\n" + "\n".join(
+        f"{r.name}: {r.getMessage()}\n{r.exc_text or ''}" for r in failures
+    )
+
+
+@pytest.fixture
+async def make_fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[MakeFake]:
+    """Start a FakeDiscord with the given settings and point discord.py at it."""
+    fakes: list[FakeDiscord] = []
+
+    async def make(**config: Any) -> FakeDiscord:
+        fake = await FakeDiscord(**config).start()
+        fakes.append(fake)
+        fake.patch_discord(monkeypatch)
+        return fake
+
+    yield make
+    for fake in fakes:
+        await fake.close()
+
+
+def build_scene(fake: FakeDiscord, **guild_options: Any) -> Scene:
+    guild = fake.add_guild("Test Guild", **guild_options)
+    return Scene(
+        fake=fake,
+        guild=guild,
+        channel=fake.add_text_channel(guild, "videos"),
+        alice=fake.add_member(guild, "alice"),
+        bob=fake.add_member(guild, "bob"),
+    )
+
+
+@pytest.fixture
+async def scene(make_fake: MakeFake) -> Scene:
+    return build_scene(await make_fake())
+
+
+@pytest.fixture
+async def start_bot() -> AsyncIterator[StartBot]:
+    """Log a SampleBot in (login, sync, gateway) and wait for on_ready; closed at teardown."""
+    running: list[tuple[SampleBot, asyncio.Task[None]]] = []
+
+    async def start(fake: FakeDiscord, **options: Any) -> SampleBot:
+        bot = SampleBot(**options)
+        task = asyncio.create_task(bot.start(fake.bot_token))
+        running.append((bot, task))
+        ready = asyncio.create_task(bot.ready_event.wait())
+        await asyncio.wait({task, ready}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            ready.cancel()
+            task.result()
+        assert bot.ready_event.is_set(), "bot did not become ready"
+        return bot
+
+    yield start
+    for bot, task in running:
+        await bot.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, 5)
+
+
+@pytest.fixture
+async def bot(scene: Scene, start_bot: StartBot) -> SampleBot:
+    return await start_bot(scene.fake)

@@ -1,0 +1,77 @@
+"""A message body as the bot sent it (create or edit), before the fake applies it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .uploads import UploadedFile
+
+MISSING: Any = object()
+
+
+@dataclass
+class MessageDraft:
+    """Fields the request carried; ``MISSING`` marks fields an edit leaves untouched."""
+
+    content: Any = MISSING
+    embeds: Any = MISSING
+    components: Any = MISSING
+    attachments: Any = MISSING
+    flags: Any = MISSING
+    allowed_mentions: Any = MISSING
+    message_reference: Any = MISSING
+    nonce: Any = MISSING
+    enforce_nonce: bool = False
+    tts: bool = False
+    sticker_ids: Any = MISSING
+    poll: Any = MISSING
+    files: list[UploadedFile] = field(default_factory=list)
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any], files: list[UploadedFile]) -> MessageDraft:
+        draft = cls(files=files)
+        for name in (
+            "content",
+            "embeds",
+            "components",
+            "attachments",
+            "flags",
+            "allowed_mentions",
+            "message_reference",
+            "nonce",
+            "sticker_ids",
+            "poll",
+        ):
+            if name in payload:
+                setattr(draft, name, payload[name])
+        draft.enforce_nonce = bool(payload.get("enforce_nonce", False))
+        draft.tts = bool(payload.get("tts", False))
+        return draft
+
+    def given(self, name: str) -> bool:
+        return getattr(self, name) is not MISSING
+
+    def value(self, name: str, default: Any) -> Any:
+        value = getattr(self, name)
+        return default if value is MISSING or value is None else value
+
+    @property
+    def embed_list(self) -> list[dict[str, Any]]:
+        return list(self.value("embeds", []))
+
+    @property
+    def component_list(self) -> list[dict[str, Any]]:
+        return list(self.value("components", []))
+
+    @property
+    def flag_bits(self) -> int:
+        return int(self.value("flags", 0))
+
+    def file_for(self, attachment: dict[str, Any]) -> UploadedFile | None:
+        """The ``files[n]`` part an ``attachments`` entry refers to (its ``id`` is ``n``)."""
+        try:
+            index = int(attachment.get("id", -1))
+        except (TypeError, ValueError):
+            return None
+        return next((f for f in self.files if f.index == index), None)

@@ -1,0 +1,199 @@
+"""Channel routes: create, read, edit and delete messages with Discord's checks in its order."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from . import errors
+from . import permissions as perms
+from .drafts import MessageDraft
+from .errors import FormErrors
+from .records import IS_COMPONENTS_V2, SUPPRESS_EMBEDS, SUPPRESS_NOTIFICATIONS, FakeMessage
+from .responses import as_id, json_response, no_content, path_id
+from .server import Route
+from .state import FakeState
+from .uploads import discard
+from .validation import validate_message, would_be_empty
+from .world import FakeChannel
+
+MESSAGES_BUCKET = "channel-messages"
+CREATE_FLAGS = SUPPRESS_EMBEDS | SUPPRESS_NOTIFICATIONS | IS_COMPONENTS_V2
+REPLY = 19
+
+
+class ChannelRoutes:
+    def __init__(self, state: FakeState) -> None:
+        self.state = state
+        self.world = state.world
+        self.store = state.store
+        self.messenger = state.messenger
+
+    def routes(self) -> list[Route]:
+        message = "/channels/{channel_id}/messages/{message_id}"
+        shared = {
+            "bucket": MESSAGES_BUCKET,
+            "major": "channel_id",
+            "channel_bucket": True,
+            "outage": True,
+        }
+        return [
+            Route("GET", "/channels/{channel_id}", self.get_channel, major="channel_id"),
+            Route("POST", "/channels/{channel_id}/typing", self.typing, major="channel_id"),
+            Route(
+                "GET",
+                "/channels/{channel_id}/messages",
+                self.history,
+                major="channel_id",
+                outage=True,
+            ),
+            Route("POST", "/channels/{channel_id}/messages", self.create, **shared),
+            Route("GET", message, self.get_message, major="channel_id", outage=True),
+            Route("PATCH", message, self.edit, **shared),
+            Route("DELETE", message, self.delete, **shared),
+        ]
+
+    def _channel(self, request: web.Request) -> tuple[FakeChannel, int]:
+        """The channel and the bot's permissions in it; 10003 / 50001 as Discord answers."""
+        channel = self.world.channel(path_id(request, "channel_id"))
+        if channel is None:
+            raise errors.unknown_channel()
+        bot_perms = self.world.bot_permissions_in(channel)
+        if channel.guild is not None and not perms.has(bot_perms, perms.VIEW_CHANNEL):
+            raise errors.missing_access()
+        return channel, bot_perms
+
+    def _message(self, request: web.Request, channel: FakeChannel) -> FakeMessage:
+        message = self.store.live(path_id(request, "message_id"))
+        if message is None or message.channel_id != channel.id or message.ephemeral:
+            raise errors.unknown_message()
+        return message
+
+    async def get_channel(self, request: web.Request) -> web.Response:
+        channel, _ = self._channel(request)
+        return json_response(self.state.payloads.channel(channel))
+
+    async def typing(self, request: web.Request) -> web.Response:
+        channel, bot_perms = self._channel(request)
+        if channel.guild is not None and not perms.has(bot_perms, perms.SEND_MESSAGES):
+            raise errors.missing_permissions()
+        return no_content()
+
+    async def history(self, request: web.Request) -> web.Response:
+        """Newest first; without Read Message History Discord answers an empty list."""
+        channel, bot_perms = self._channel(request)
+        if channel.guild is not None and not perms.has(bot_perms, perms.READ_MESSAGE_HISTORY):
+            return json_response([])
+        query = request.query
+        limit = as_id(query.get("limit", "50"))
+        if not 1 <= limit <= 100:
+            form = FormErrors()
+            form.add(["limit"], "NUMBER_TYPE_MAX", "int value should be less than or equal to 100.")
+            form.raise_if_any()
+        messages = self.store.channel(channel.id, include_ephemeral=False)
+        if "before" in query:
+            messages = [m for m in messages if m.id < as_id(query["before"])]
+        if "after" in query:
+            after = [m for m in messages if m.id > as_id(query["after"])]
+            return json_response([self.messenger.render(m) for m in reversed(after[:limit])])
+        if "around" in query:
+            around = as_id(query["around"])
+            older = [m for m in messages if m.id <= around][-(limit // 2 + 1) :]
+            newer = [m for m in messages if m.id > around][: limit - len(older)]
+            messages = older + newer
+        picked = messages[-limit:]
+        return json_response([self.messenger.render(m) for m in reversed(picked)])
+
+    async def get_message(self, request: web.Request) -> web.Response:
+        channel, bot_perms = self._channel(request)
+        if channel.guild is not None and not perms.has(bot_perms, perms.READ_MESSAGE_HISTORY):
+            raise errors.missing_permissions()
+        return json_response(self.messenger.render(self._message(request, channel)))
+
+    async def create(self, request: web.Request) -> web.Response:
+        channel, bot_perms = self._channel(request)
+        if channel.recipient is not None and not channel.recipient.accepts_dms:
+            raise errors.cannot_message_user()
+        if not perms.has(bot_perms, perms.SEND_MESSAGES):
+            raise errors.missing_permissions()
+        body = await self.state.bodies.read(
+            request, file_limit=self.state.upload_limit(channel.guild_id)
+        )
+        try:
+            draft = MessageDraft.from_payload(body.payload, body.files)
+            validate_message(draft, creating=True)
+            self._check_content_permissions(draft, bot_perms)
+            reference = self._check_reference(channel, draft, bot_perms)
+            nonce = draft.value("nonce", None)
+            if nonce is not None and draft.enforce_nonce:
+                earlier = self.store.recall_nonce(channel.id, self.world.bot.id, str(nonce))
+                if earlier is not None:
+                    discard(body.files)
+                    return json_response(self.messenger.render(earlier, include_nonce=True))
+        except errors.DiscordHTTPError:
+            discard(body.files)
+            raise
+        message = self.messenger.create(
+            channel,
+            self.world.bot,
+            draft,
+            flags=draft.flag_bits & CREATE_FLAGS,
+            type=REPLY if reference else 0,
+        )
+        if nonce is not None:
+            self.store.remember_nonce(message, str(nonce))
+        return json_response(self.messenger.render(message, include_nonce=True))
+
+    async def edit(self, request: web.Request) -> web.Response:
+        channel, bot_perms = self._channel(request)
+        message = self._message(request, channel)
+        if message.author.id != self.world.bot.id:
+            raise errors.cannot_edit_other_author()
+        body = await self.state.bodies.read(
+            request, file_limit=self.state.upload_limit(channel.guild_id)
+        )
+        try:
+            draft = MessageDraft.from_payload(body.payload, body.files)
+            validate_message(draft, creating=False)
+            self._check_content_permissions(draft, bot_perms)
+            if would_be_empty(message, draft):
+                raise errors.empty_message()
+        except errors.DiscordHTTPError:
+            discard(body.files)
+            raise
+        self.messenger.edit(message, draft)
+        return json_response(self.messenger.render(message))
+
+    async def delete(self, request: web.Request) -> web.Response:
+        channel, bot_perms = self._channel(request)
+        message = self._message(request, channel)
+        if message.author.id != self.world.bot.id and not perms.has(
+            bot_perms, perms.MANAGE_MESSAGES
+        ):
+            raise errors.missing_permissions()
+        self.messenger.delete(message)
+        return no_content()
+
+    @staticmethod
+    def _check_content_permissions(draft: MessageDraft, bot_perms: int) -> None:
+        if draft.embed_list and not perms.has(bot_perms, perms.EMBED_LINKS):
+            raise errors.missing_permissions()
+        if draft.files and not perms.has(bot_perms, perms.ATTACH_FILES):
+            raise errors.missing_permissions()
+
+    def _check_reference(
+        self, channel: FakeChannel, draft: MessageDraft, bot_perms: int
+    ) -> FakeMessage | None:
+        reference = draft.value("message_reference", None)
+        if not reference:
+            return None
+        if channel.guild is not None and not perms.has(bot_perms, perms.READ_MESSAGE_HISTORY):
+            raise errors.reply_without_history()
+        target = self.store.live(as_id(reference.get("message_id")))
+        if target is not None and target.channel_id == channel.id and not target.ephemeral:
+            return target
+        if reference.get("fail_if_not_exists", True):
+            form = FormErrors()
+            form.add(["message_reference"], "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "Unknown message")
+            form.raise_if_any()
+        draft.message_reference = None
+        return None

@@ -1,0 +1,222 @@
+"""The fake's world: the bot user, guilds, roles, channels and members tests build."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from . import permissions as perms
+from .errors import FakeDiscordUsageError
+from .ids import SnowflakeFactory, utcnow
+
+TEXT_CHANNEL = 0
+DM_CHANNEL = 1
+
+MIB = 1024 * 1024
+
+
+@dataclass(eq=False)
+class FakeUser:
+    id: int
+    username: str
+    global_name: str | None = None
+    bot: bool = False
+    discriminator: str = "0"
+    accepts_dms: bool = True
+
+    @property
+    def mention(self) -> str:
+        return f"<@{self.id}>"
+
+
+@dataclass(eq=False)
+class FakeRole:
+    id: int
+    guild_id: int
+    name: str
+    permissions: int = 0
+    mentionable: bool = False
+    position: int = 0
+    color: int = 0
+
+    @property
+    def is_everyone(self) -> bool:
+        return self.id == self.guild_id
+
+    @property
+    def mention(self) -> str:
+        return "@everyone" if self.is_everyone else f"<@&{self.id}>"
+
+
+@dataclass(eq=False)
+class FakeGuild:
+    id: int
+    name: str
+    owner_id: int
+    upload_limit: int
+    preferred_locale: str = "en-US"
+    joined_at: datetime = field(default_factory=utcnow)
+    roles: dict[int, FakeRole] = field(default_factory=dict)
+    channels: dict[int, FakeChannel] = field(default_factory=dict)
+    members: dict[int, FakeMember] = field(default_factory=dict)
+
+    @property
+    def everyone(self) -> FakeRole:
+        return self.roles[self.id]
+
+    @property
+    def premium_tier(self) -> int:
+        """The boost tier discord.py maps to ``Guild.filesize_limit`` for this upload limit."""
+        if self.upload_limit > 50 * MIB:
+            return 3
+        if self.upload_limit > 10 * MIB:
+            return 2
+        return 0
+
+
+@dataclass(eq=False)
+class FakeChannel:
+    id: int
+    name: str
+    guild: FakeGuild | None
+    type: int = TEXT_CHANNEL
+    bot_permissions: int = perms.DEFAULT_BOT
+    position: int = 0
+    topic: str | None = None
+    recipient: FakeUser | None = None
+
+    @property
+    def mention(self) -> str:
+        return f"<#{self.id}>"
+
+    @property
+    def guild_id(self) -> int | None:
+        return self.guild.id if self.guild else None
+
+
+@dataclass(eq=False)
+class FakeMember:
+    user: FakeUser
+    guild: FakeGuild
+    roles: list[FakeRole]
+    permissions: int
+    joined_at: datetime = field(default_factory=utcnow)
+    nick: str | None = None
+
+    @property
+    def id(self) -> int:
+        return self.user.id
+
+    @property
+    def mention(self) -> str:
+        return self.user.mention
+
+    def permissions_in(self, channel: FakeChannel) -> int:
+        """Roles (incl. @everyone) plus the member's own grant; the fake has no denies."""
+        base = self.guild.everyone.permissions | self.permissions
+        for role in self.roles:
+            base |= role.permissions
+        return perms.effective(base)
+
+
+class World:
+    """Owns every entity and the snowflake factory; lookups fail loudly on unknown ids."""
+
+    def __init__(self, ids: SnowflakeFactory, *, bot_name: str, default_upload_limit: int) -> None:
+        self.ids = ids
+        self.default_upload_limit = default_upload_limit
+        self.bot = FakeUser(ids.next(), bot_name, None, bot=True, discriminator="4821")
+        self.owner = FakeUser(ids.next(), "app-owner")
+        self.guilds: dict[int, FakeGuild] = {}
+        self.channels: dict[int, FakeChannel] = {}
+        self.users: dict[int, FakeUser] = {self.bot.id: self.bot, self.owner.id: self.owner}
+        self._dm_channels: dict[int, FakeChannel] = {}
+
+    @property
+    def application_id(self) -> int:
+        """Modern applications share their id with their bot user."""
+        return self.bot.id
+
+    def add_guild(self, name: str, *, upload_limit: int | None = None) -> FakeGuild:
+        guild_id = self.ids.next()
+        guild = FakeGuild(
+            id=guild_id,
+            name=name,
+            owner_id=self.owner.id,
+            upload_limit=upload_limit or self.default_upload_limit,
+        )
+        guild.roles[guild_id] = FakeRole(guild_id, guild_id, "@everyone", 0)
+        self.guilds[guild_id] = guild
+        return guild
+
+    def add_role(
+        self, guild: FakeGuild, name: str, *, permissions: int = 0, mentionable: bool = False
+    ) -> FakeRole:
+        role = FakeRole(
+            self.ids.next(),
+            guild.id,
+            name,
+            permissions,
+            mentionable=mentionable,
+            position=len(guild.roles),
+        )
+        guild.roles[role.id] = role
+        return role
+
+    def add_text_channel(
+        self, guild: FakeGuild, name: str, *, bot_permissions: int, topic: str | None = None
+    ) -> FakeChannel:
+        channel = FakeChannel(
+            self.ids.next(),
+            name,
+            guild,
+            bot_permissions=bot_permissions,
+            position=len(guild.channels),
+            topic=topic,
+        )
+        guild.channels[channel.id] = channel
+        self.channels[channel.id] = channel
+        return channel
+
+    def add_user(self, name: str, *, accepts_dms: bool = True) -> FakeUser:
+        user = FakeUser(self.ids.next(), name, name.title(), accepts_dms=accepts_dms)
+        self.users[user.id] = user
+        return user
+
+    def add_member(
+        self,
+        guild: FakeGuild,
+        user: FakeUser,
+        *,
+        roles: tuple[FakeRole, ...] | list[FakeRole],
+        permissions: int,
+    ) -> FakeMember:
+        for role in roles:
+            if role.guild_id != guild.id:
+                raise FakeDiscordUsageError(f"role {role.name!r} belongs to another guild")
+        member = FakeMember(user, guild, [r for r in roles if not r.is_everyone], permissions)
+        guild.members[user.id] = member
+        return member
+
+    def dm_channel(self, user: FakeUser) -> FakeChannel:
+        channel = self._dm_channels.get(user.id)
+        if channel is None:
+            channel = FakeChannel(
+                self.ids.next(), "", None, type=DM_CHANNEL, bot_permissions=perms.ALL
+            )
+            channel.recipient = user
+            self._dm_channels[user.id] = channel
+            self.channels[channel.id] = channel
+        return channel
+
+    def guild(self, guild_id: int) -> FakeGuild | None:
+        return self.guilds.get(guild_id)
+
+    def channel(self, channel_id: int) -> FakeChannel | None:
+        return self.channels.get(channel_id)
+
+    def user(self, user_id: int) -> FakeUser | None:
+        return self.users.get(user_id)
+
+    def bot_permissions_in(self, channel: FakeChannel) -> int:
+        return perms.effective(channel.bot_permissions)
