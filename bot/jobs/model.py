@@ -27,6 +27,8 @@ class JobState(StrEnum):
     COMPLETED = "completed"
     """RunComfy finished it; the video is waiting to be delivered."""
     DELIVERED = "delivered"
+    DELIVERY_FAILED = "delivery_failed"
+    """Finished at RunComfy, but the bot gave up posting it; the link is kept."""
     FAILED = "failed"
     CANCELLED = "cancelled"
     TIMED_OUT = "timed_out"
@@ -57,6 +59,7 @@ LOCAL_STATES = frozenset({JobState.NEW, JobState.WAITING})
 FINAL_STATES = frozenset(
     {
         JobState.DELIVERED,
+        JobState.DELIVERY_FAILED,
         JobState.FAILED,
         JobState.CANCELLED,
         JobState.TIMED_OUT,
@@ -72,6 +75,7 @@ _LABELS = {
     JobState.RUNNING: "Generating",
     JobState.COMPLETED: "Finished, posting the video",
     JobState.DELIVERED: "Delivered",
+    JobState.DELIVERY_FAILED: "Finished, but the video could not be posted",
     JobState.FAILED: "Failed",
     JobState.CANCELLED: "Cancelled",
     JobState.TIMED_OUT: "Timed out",
@@ -102,8 +106,9 @@ ALLOWED_TRANSITIONS: Mapping[JobState, frozenset[JobState]] = {
     JobState.RUNNING: frozenset(
         {JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED, JobState.TIMED_OUT}
     ),
-    JobState.COMPLETED: frozenset({JobState.DELIVERED}),
+    JobState.COMPLETED: frozenset({JobState.DELIVERED, JobState.DELIVERY_FAILED}),
     JobState.DELIVERED: frozenset(),
+    JobState.DELIVERY_FAILED: frozenset(),
     JobState.FAILED: frozenset(),
     JobState.CANCELLED: frozenset(),
     JobState.TIMED_OUT: frozenset(),

@@ -39,7 +39,10 @@ def test_final_states_have_no_way_out() -> None:
 
 def test_a_resubmitted_job_never_skips_the_line() -> None:
     assert JobState.SUBMITTING not in ALLOWED_TRANSITIONS[JobState.SUBMISSION_UNKNOWN]
-    assert ALLOWED_TRANSITIONS[JobState.COMPLETED] == {JobState.DELIVERED}
+    assert ALLOWED_TRANSITIONS[JobState.COMPLETED] == {
+        JobState.DELIVERED,
+        JobState.DELIVERY_FAILED,
+    }
 
 
 def test_queue_position_is_cleared_when_leaving_the_queue() -> None:
