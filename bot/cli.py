@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import aiohttp
-from dotenv import load_dotenv
 
 from bot.clock import Clock, system_clock
 from bot.config import ConfigError, Settings, load_settings
@@ -367,8 +366,9 @@ class _Generator:
 
 
 def main(argv: Sequence[str]) -> int:
-    """Entry point for `python -m bot generate ...` (argv is what follows `generate`)."""
-    load_dotenv()
+    """Entry point for `python -m bot generate ...` (argv is what follows `generate`).
+
+    `bot.__main__` has already read `.env` into the environment."""
     try:
         return asyncio.run(run(argv))
     except KeyboardInterrupt:

@@ -1,0 +1,151 @@
+"""The bot: wires settings, the RunComfy client, the store and the tracker, then loads cogs."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass
+
+import aiohttp
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.clock import Clock, system_clock
+from bot.config import ConfigError, PollMode, Settings
+from bot.delivery import OutputFetcher
+from bot.jobs.line import ActiveLimits
+from bot.jobs.polling import AdaptivePolling, FixedPolling, PollPolicy
+from bot.jobs.store import JobStore
+from bot.jobs.tracker import JobTracker, TrackerSettings
+from bot.runcomfy.client import RunComfyClient
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("cogs.video",)
+
+
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """Timings that are not user settings; tests and benchmarks shorten them."""
+
+    channel_edit_interval: float = 1.25
+    """Seconds between two posts or edits in one channel. Discord allows 5 per 5 s; at
+    most 4 per window leaves the bucket never empty, so discord.py never has to wait."""
+    guild_ready_timeout: float = 2.0
+    """How long discord.py waits for more servers before `on_ready`."""
+
+
+def poll_policy_for(settings: Settings) -> PollPolicy:
+    if settings.jobs.poll_mode is PollMode.FIXED:
+        return FixedPolling(settings.jobs.poll_interval_seconds)
+    return AdaptivePolling()
+
+
+def tracker_settings_for(settings: Settings) -> TrackerSettings:
+    jobs = settings.jobs
+    return TrackerSettings(
+        limits=ActiveLimits(
+            per_user=jobs.max_active_per_user,
+            per_server=jobs.max_active_per_server,
+            total=jobs.max_active_total,
+        ),
+        max_waiting_per_user=jobs.max_waiting_per_user,
+        deadline_seconds=jobs.deadline_seconds,
+    )
+
+
+class VideoBot(commands.Bot):
+    """A slash-command-only bot: it needs no privileged intents and reads no messages."""
+
+    http_session: aiohttp.ClientSession
+    store: JobStore
+    tracker: JobTracker
+    fetcher: OutputFetcher
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        tuning: Tuning | None = None,
+    ) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+            guild_ready_timeout=(tuning or Tuning()).guild_ready_timeout,
+        )
+        self.settings = settings
+        self.clock = clock or system_clock()
+        self.tuning = tuning or Tuning()
+        self.tree.on_error = self._on_app_command_error
+
+    async def setup_hook(self) -> None:
+        settings = self.settings
+        self.http_session = aiohttp.ClientSession()
+        try:
+            self.store = await JobStore.open(settings.database_path)
+        except (OSError, sqlite3.Error) as error:
+            problem = f"points to {settings.database_path}, which cannot be opened: {error}"
+            raise ConfigError("DATABASE_URL", problem) from error
+        client = RunComfyClient.from_settings(self.http_session, settings.runcomfy, self.clock)
+        self.tracker = JobTracker(
+            self.store,
+            client,
+            clock=self.clock,
+            pricing=settings.runcomfy.pricing,
+            poll_policy=poll_policy_for(settings),
+            settings=tracker_settings_for(settings),
+        )
+        self.fetcher = OutputFetcher(self.http_session, trusted_origin=settings.runcomfy.api_base)
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        await self.tracker.start()
+        await self._sync_commands()
+
+    async def _sync_commands(self) -> None:
+        guild_ids = self.settings.discord.command_guild_ids if self.settings.discord else ()
+        if not guild_ids:
+            synced = await self.tree.sync()
+            log.info("synced %d global commands (they may take a while to appear)", len(synced))
+            return
+        for guild_id in guild_ids:
+            guild = discord.Object(guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to server %d", len(synced), guild_id)
+
+    async def on_ready(self) -> None:
+        log.info(
+            "ready: logged in as %s in %d servers, %d unfinished jobs",
+            self.user,
+            len(self.guilds),
+            len(self.tracker.open_jobs()),
+        )
+
+    async def close(self) -> None:
+        if hasattr(self, "tracker"):
+            await self.tracker.close()
+        await super().close()
+        if hasattr(self, "store"):
+            await self.store.close()
+        if hasattr(self, "http_session"):
+            await self.http_session.close()
+
+    async def _on_app_command_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        name = interaction.command.name if interaction.command else None
+        log.error("command %r failed", name, exc_info=error)
+        text = "Something went wrong on my side. Please try again in a moment."
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(text, ephemeral=True)
+            else:
+                await interaction.response.send_message(text, ephemeral=True)
+        except discord.HTTPException:
+            log.warning("could not tell the user about the error")

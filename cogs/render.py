@@ -1,0 +1,215 @@
+"""How jobs look in Discord: the status message and the final notices.
+
+Pure functions of a job, so every message can be rebuilt from the store after a restart.
+User text is quoted with markdown escaped and shortened; mentions inside it are shown
+but never ping (every send also passes `allowed_mentions` limited to the requester).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import discord
+
+from bot.jobs.model import Job, JobState
+from bot.runcomfy.pricing import Pricing, format_usd
+from bot.runcomfy.request import KlingRequest
+
+PROMPT_PREVIEW_CHARS = 600
+NEGATIVE_PREVIEW_CHARS = 200
+
+_COLOURS: Mapping[JobState, discord.Colour] = {
+    JobState.NEW: discord.Colour.light_grey(),
+    JobState.WAITING: discord.Colour.light_grey(),
+    JobState.SUBMITTING: discord.Colour.blurple(),
+    JobState.QUEUED: discord.Colour.blurple(),
+    JobState.RUNNING: discord.Colour.gold(),
+    JobState.COMPLETED: discord.Colour.green(),
+    JobState.DELIVERED: discord.Colour.green(),
+    JobState.DELIVERY_FAILED: discord.Colour.orange(),
+    JobState.FAILED: discord.Colour.red(),
+    JobState.CANCELLED: discord.Colour.dark_grey(),
+    JobState.TIMED_OUT: discord.Colour.red(),
+    JobState.SUBMISSION_UNKNOWN: discord.Colour.orange(),
+}
+
+_ICONS: Mapping[JobState, str] = {
+    JobState.NEW: "⏳",
+    JobState.WAITING: "⏳",
+    JobState.SUBMITTING: "📨",
+    JobState.QUEUED: "🕒",
+    JobState.RUNNING: "🎬",
+    JobState.COMPLETED: "📦",
+    JobState.DELIVERED: "✅",
+    JobState.DELIVERY_FAILED: "⚠️",
+    JobState.FAILED: "❌",
+    JobState.CANCELLED: "🚫",
+    JobState.TIMED_OUT: "⌛",
+    JobState.SUBMISSION_UNKNOWN: "⚠️",
+}
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut at a word boundary near `limit` characters, marking the cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit * 0.6:
+        cut = cut[:space]
+    return cut.rstrip() + "…"
+
+
+def quote(text: str, limit: int) -> str:
+    """User text as a safe block quote: markdown escaped, shortened, every line quoted."""
+    safe = discord.utils.escape_markdown(shorten(text, limit))
+    return "\n".join(f"> {line}" if line else ">" for line in safe.splitlines() or [""])
+
+
+def describe_options(request: KlingRequest) -> str:
+    sound = "sound on" if request.effective_sound else "no sound"
+    parts = [
+        f"{request.effective_duration} s",
+        request.effective_aspect_ratio.value,
+        sound,
+        f"guidance {request.effective_cfg_scale:g}",
+    ]
+    if request.multi_prompt:
+        parts.append(f"{len(request.multi_prompt)} shots")
+    return " · ".join(parts)
+
+
+def cost_line(job: Job, pricing: Pricing) -> str:
+    """The estimate (length × price per second), or the real cost once RunComfy reports it."""
+    if job.cost is not None:
+        return f"{format_usd(job.cost)} (estimate was {format_usd(job.estimated_cost)})"
+    request = job.request
+    sound = request.effective_sound
+    rate = pricing.per_second_with_sound if sound else pricing.per_second
+    with_sound = " with sound" if sound else ""
+    return (
+        f"≈ {format_usd(job.estimated_cost)} "
+        f"({request.effective_duration} s × ${rate}/s{with_sound})"
+    )
+
+
+def state_line(job: Job, place_in_line: int | None) -> str:
+    label = f"{_ICONS[job.state]} {job.state.label}"
+    if job.state is JobState.WAITING and place_in_line is not None:
+        label += f" — #{place_in_line} in line"
+    elif job.state is JobState.WAITING and job.not_before is not None and job.error:
+        label += " — RunComfy asked the bot to wait; it will try again shortly"
+    elif job.state is JobState.QUEUED and job.queue_position is not None:
+        label += f" — position {job.queue_position + 1} at RunComfy"
+    return label
+
+
+def cancel_note(job: Job) -> str | None:
+    if job.state is JobState.CANCELLED:
+        if job.cancelled_by is not None:
+            return f"Cancelled by <@{job.cancelled_by}>."
+        return None
+    if job.state.is_cancellable:
+        return "The requester or a moderator can cancel it until generation starts."
+    if job.state in (JobState.SUBMITTING, JobState.RUNNING):
+        return "It can no longer be cancelled: RunComfy is working on it."
+    return None
+
+
+def status_embed(job: Job, *, pricing: Pricing, place_in_line: int | None) -> discord.Embed:
+    """The status message's embed for any state of the job."""
+    request = job.request
+    embed = discord.Embed(
+        title=f"Video #{job.id}",
+        description=quote(request.prompt, PROMPT_PREVIEW_CHARS),
+        colour=_COLOURS[job.state],
+    )
+    embed.add_field(name="Requested by", value=f"<@{job.requester_id}>", inline=True)
+    embed.add_field(name="Options", value=describe_options(request), inline=True)
+    embed.add_field(name="Status", value=state_line(job, place_in_line), inline=False)
+    if request.negative_prompt:
+        embed.add_field(
+            name="Avoid",
+            value=discord.utils.escape_markdown(
+                shorten(request.negative_prompt, NEGATIVE_PREVIEW_CHARS)
+            ),
+            inline=False,
+        )
+    if request.multi_prompt:
+        shots = "\n".join(
+            f"{number}. {shot.duration} s — "
+            + discord.utils.escape_markdown(shorten(shot.prompt, 80))
+            for number, shot in enumerate(request.multi_prompt, start=1)
+        )
+        embed.add_field(name="Shots", value=shorten(shots, 1000), inline=False)
+    started = int(job.created_at)
+    timing = f"asked <t:{started}:R>"
+    finished = _finished_at(job)
+    if finished is not None:
+        timing += f", took {_duration(finished - job.created_at)}"
+    embed.add_field(name="Time", value=timing, inline=True)
+    embed.add_field(name="Cost", value=cost_line(job, pricing), inline=True)
+    notes = [note for note in (job_error(job), cancel_note(job)) if note]
+    if notes:
+        embed.add_field(name="Note", value=shorten("\n".join(notes), 1000), inline=False)
+    embed.set_footer(text=f"Job #{job.id}")
+    return embed
+
+
+def job_error(job: Job) -> str | None:
+    if job.error and job.state is not JobState.WAITING:
+        return job.error
+    if job.notice_error and job.notice.value == "failed":
+        return f"The bot could not post the result: {job.notice_error}"
+    return None
+
+
+def _finished_at(job: Job) -> float | None:
+    for state in (
+        JobState.COMPLETED,
+        JobState.FAILED,
+        JobState.CANCELLED,
+        JobState.TIMED_OUT,
+        JobState.SUBMISSION_UNKNOWN,
+    ):
+        at = job.entered(state)
+        if at is not None:
+            return at
+    return None
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    minutes, seconds = divmod(seconds, 60)
+    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+
+
+def requester_only(job: Job) -> discord.AllowedMentions:
+    """Pings nobody but the requester, whatever the echoed prompt contains."""
+    return discord.AllowedMentions(
+        everyone=False, roles=False, users=[discord.Object(job.requester_id)], replied_user=False
+    )
+
+
+def delivery_text(job: Job, *, attached: bool, link_reason: str | None = None) -> str:
+    head = f"<@{job.requester_id}> your video **#{job.id}** is ready! 🎬"
+    if attached:
+        return head
+    assert job.output_url is not None
+    reason = link_reason or "The file could not be attached"
+    return (
+        f"{head}\n{reason}, so here is the link instead. It may expire, so download it soon:\n"
+        f"{job.output_url}"
+    )
+
+
+def failure_text(job: Job) -> str:
+    reasons: dict[JobState, str] = {
+        JobState.FAILED: "could not be made",
+        JobState.TIMED_OUT: "timed out",
+        JobState.SUBMISSION_UNKNOWN: "may not have reached RunComfy",
+        JobState.CANCELLED: "was cancelled",
+    }
+    what = reasons.get(job.state, "did not finish")
+    detail = job.error or "No reason was given."
+    return f"<@{job.requester_id}> your video **#{job.id}** {what}. {detail}"

@@ -1,0 +1,74 @@
+"""Keeps each job's status message in step with the job, through the channel outbox."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import discord
+
+from bot.jobs.model import Job
+from bot.runcomfy.pricing import Pricing
+from cogs.buttons import job_view
+from cogs.outbox import ChannelOutbox
+from cogs.render import status_embed
+
+log = logging.getLogger(__name__)
+
+
+class StatusBoard:
+    """A `JobObserver`: queues a coalesced edit of the job's status message on every change."""
+
+    def __init__(
+        self,
+        client: discord.Client,
+        outbox: ChannelOutbox,
+        *,
+        pricing: Pricing,
+        place_in_line: Callable[[int], int | None],
+    ) -> None:
+        self._client = client
+        self._outbox = outbox
+        self._pricing = pricing
+        self._place_in_line = place_in_line
+        self._latest: dict[int, Job] = {}
+        self._shown: dict[int, tuple[object, ...]] = {}
+        self._gone: set[int] = set()
+        self.edits_sent = 0
+
+    def job_changed(self, job: Job) -> None:
+        if job.status_message_id is None:
+            return
+        self._latest[job.id] = job
+        self._outbox.edit(job.channel_id, job.id, lambda: self._edit(job.id))
+
+    def render(self, job: Job) -> tuple[discord.Embed, discord.ui.View | None]:
+        embed = status_embed(job, pricing=self._pricing, place_in_line=self._place_in_line(job.id))
+        return embed, job_view(job)
+
+    async def _edit(self, job_id: int) -> None:
+        job = self._latest.pop(job_id, None)
+        if job is None or job.status_message_id is None or job_id in self._gone:
+            return
+        embed, view = self.render(job)
+        fingerprint = (repr(embed.to_dict()), view is not None)
+        if self._shown.get(job_id) == fingerprint:
+            return
+        channel = self._client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
+        message = channel.get_partial_message(job.status_message_id)
+        try:
+            await message.edit(embed=embed, view=view)
+        except (discord.NotFound, discord.Forbidden) as error:
+            log.info("job %d: cannot edit its status message any more (%s)", job_id, error)
+            self._gone.add(job_id)
+            return
+        except discord.HTTPException as error:
+            log.warning("job %d: status edit failed (%s); will retry", job_id, error)
+            self._latest.setdefault(job_id, job)
+            self._outbox.edit(job.channel_id, job_id, lambda: self._edit(job_id))
+            return
+        self.edits_sent += 1
+        if job.state.is_final:
+            self._shown.pop(job_id, None)
+        else:
+            self._shown[job_id] = fingerprint

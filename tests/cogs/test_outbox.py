@@ -1,0 +1,119 @@
+"""The per-channel outbox: urgent sends first, edits coalesced, operations paced."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+
+import pytest
+
+from cogs.outbox import ChannelOutbox
+
+
+async def test_urgent_sends_go_before_queued_edits() -> None:
+    outbox = ChannelOutbox(interval=0.01)
+    order: list[str] = []
+
+    def edit(name: str):
+        async def run() -> None:
+            order.append(name)
+
+        return run
+
+    for key in range(3):
+        outbox.edit(1, key, edit(f"edit-{key}"))
+
+    async def deliver() -> str:
+        order.append("delivery")
+        return "posted"
+
+    assert await outbox.send(1, deliver) == "posted"
+    await _drained(outbox)
+    assert order == ["delivery", "edit-0", "edit-1", "edit-2"]
+
+
+async def test_edits_to_one_message_are_coalesced_to_the_newest() -> None:
+    outbox = ChannelOutbox(interval=0.01)
+    seen: list[int] = []
+    gate = asyncio.Event()
+
+    async def blocker() -> None:
+        await gate.wait()
+
+    outbox.edit(1, 0, blocker)
+    await asyncio.sleep(0)
+    for version in range(5):
+
+        async def show(version: int = version) -> None:
+            seen.append(version)
+
+        outbox.edit(1, 7, show)
+    gate.set()
+    await _drained(outbox)
+    assert seen == [4]
+
+
+async def test_operations_in_one_channel_are_paced() -> None:
+    outbox = ChannelOutbox(interval=0.05)
+    stamps: list[float] = []
+
+    async def stamp() -> None:
+        stamps.append(time.monotonic())
+
+    for key in range(4):
+        outbox.edit(1, key, stamp)
+    await _drained(outbox)
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
+    assert len(stamps) == 4
+    assert min(gaps) >= 0.045
+
+
+async def test_channels_do_not_wait_for_each_other() -> None:
+    outbox = ChannelOutbox(interval=10.0)
+    done: list[int] = []
+
+    async def mark(channel: int) -> None:
+        done.append(channel)
+
+    outbox.edit(1, 1, lambda: mark(1))
+    outbox.edit(2, 1, lambda: mark(2))
+    await asyncio.sleep(0.05)
+    assert sorted(done) == [1, 2]
+    await outbox.close()
+
+
+async def test_a_failing_send_raises_to_its_caller_and_the_lane_goes_on() -> None:
+    outbox = ChannelOutbox(interval=0.0)
+
+    async def broken() -> None:
+        raise ValueError("discord said no")
+
+    async def fine() -> int:
+        return 5
+
+    with pytest.raises(ValueError, match="discord said no"):
+        await outbox.send(1, broken)
+    assert await outbox.send(1, fine) == 5
+
+
+async def test_close_cancels_waiting_senders() -> None:
+    outbox = ChannelOutbox(interval=10.0)
+
+    async def quick() -> int:
+        return 1
+
+    assert await outbox.send(1, quick) == 1
+    waiting = asyncio.create_task(outbox.send(1, quick))
+    await asyncio.sleep(0.01)
+    await outbox.close()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+
+
+async def _drained(outbox: ChannelOutbox) -> None:
+    for _ in range(500):
+        if not outbox._lanes:
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("the outbox did not drain")

@@ -1,0 +1,107 @@
+"""How jobs look: the status embed in each state, quoting, costs, final messages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from bot.jobs.model import JobState
+from bot.runcomfy.pricing import Pricing
+from bot.runcomfy.request import KlingRequest
+from cogs.buttons import job_view
+from cogs.render import delivery_text, failure_text, quote, shorten, status_embed
+from tests.jobs.factories import make_job
+
+PRICING = Pricing()
+
+
+def text_of(embed) -> str:
+    data = embed.to_dict()
+    parts = [data.get("title", ""), data.get("description", "")]
+    parts += [f"{f['name']}: {f['value']}" for f in data.get("fields", [])]
+    return "\n".join(parts)
+
+
+def test_long_prompts_are_shortened_at_a_word_and_marked() -> None:
+    text = "word " * 300
+    short = shorten(text.strip(), 100)
+    assert len(short) <= 100
+    assert short.endswith("…")
+    assert not short[:-1].endswith(" ")
+
+
+def test_quoted_prompt_escapes_markdown_and_quotes_every_line() -> None:
+    quoted = quote("**bold** line\nsecond `code`", 600)
+    assert quoted.splitlines() == ["> \\*\\*bold\\*\\* line", "> second \\`code\\`"]
+
+
+def test_status_embed_shows_requester_options_state_and_estimate() -> None:
+    job = make_job(
+        12,
+        state=JobState.QUEUED,
+        request=KlingRequest(prompt="a fox", duration=10, aspect_ratio="1:1", sound=True),
+        estimated_cost=Decimal("1.26"),
+        queue_position=2,
+        requester_id=55,
+    )
+    text = text_of(status_embed(job, pricing=PRICING, place_in_line=None))
+    assert "> a fox" in text
+    assert "<@55>" in text
+    assert "10 s · 1:1 · sound on · guidance 0.5" in text
+    assert "Queued at RunComfy — position 3 at RunComfy" in text
+    assert "≈ $1.26 (10 s × $0.126/s with sound)" in text
+    assert "can cancel it until generation starts" in text
+
+
+def test_waiting_jobs_show_their_place_in_line() -> None:
+    job = make_job(3, state=JobState.WAITING)
+    assert "#4 in line" in text_of(status_embed(job, pricing=PRICING, place_in_line=4))
+
+
+def test_running_job_says_it_cannot_be_cancelled_and_has_no_button() -> None:
+    job = make_job(3, state=JobState.RUNNING)
+    assert "can no longer be cancelled" in text_of(
+        status_embed(job, pricing=PRICING, place_in_line=None)
+    )
+    assert job_view(job) is None
+
+
+@pytest.mark.parametrize("state", [JobState.NEW, JobState.WAITING, JobState.QUEUED])
+def test_cancellable_states_carry_the_cancel_button(state: JobState) -> None:
+    view = job_view(make_job(8, state=state))
+    assert view is not None
+    [button] = view.children
+    assert button.custom_id == "video:cancel:8"
+
+
+def test_real_cost_replaces_the_estimate() -> None:
+    job = make_job(3, state=JobState.DELIVERED, cost=Decimal("0.63"))
+    assert "$0.63 (estimate was $0.63)" in text_of(
+        status_embed(job, pricing=PRICING, place_in_line=None)
+    )
+
+
+def test_cancelled_job_names_who_cancelled() -> None:
+    job = make_job(3, state=JobState.CANCELLED, cancelled_by=77)
+    assert "Cancelled by <@77>." in text_of(status_embed(job, pricing=PRICING, place_in_line=None))
+
+
+def test_final_messages_mention_the_requester_and_say_why() -> None:
+    failed = make_job(4, state=JobState.FAILED, requester_id=9, error="RunComfy is out of credit.")
+    assert failure_text(failed) == (
+        "<@9> your video **#4** could not be made. RunComfy is out of credit."
+    )
+    done = make_job(4, state=JobState.COMPLETED, requester_id=9, output_url="https://x/v.mp4")
+    linked = delivery_text(done, attached=False, link_reason="Too big")
+    assert linked.startswith("<@9> your video **#4** is ready!")
+    assert "https://x/v.mp4" in linked
+    assert "may expire" in linked
+
+
+def test_embed_stays_within_discord_limits_for_the_longest_prompt() -> None:
+    request = KlingRequest(prompt="x" * 2500, negative_prompt="y" * 2500)
+    embed = status_embed(make_job(1, request=request), pricing=PRICING, place_in_line=None)
+    assert len(embed) <= 6000
+    assert len(embed.description) <= 4096
+    assert all(len(field.value) <= 1024 for field in embed.fields)
