@@ -15,7 +15,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 import aiohttp
 
@@ -132,24 +132,22 @@ def request_from_options(options: argparse.Namespace) -> KlingRequest:
 
     Only options given on the command line are set, so RunComfy's defaults apply to the rest.
     """
-    payload: dict[str, Any] = {"prompt": options.prompt}
-    for option in (
-        "negative_prompt",
-        "duration",
-        "aspect_ratio",
-        "cfg_scale",
-        "sound",
-        "shot_type",
-    ):
-        value = getattr(options, option)
-        if value is not None:
-            payload[option] = value
+    shots = None
     if options.shot:
-        payload["multi_prompt"] = [
+        shots = [
             {"prompt": prompt, "duration": _int_or_text(seconds)}
             for seconds, prompt in options.shot
         ]
-    return KlingRequest.from_payload(payload)
+    return KlingRequest(
+        prompt=options.prompt,
+        negative_prompt=options.negative_prompt,
+        duration=options.duration,
+        aspect_ratio=options.aspect_ratio,
+        cfg_scale=options.cfg_scale,
+        sound=options.sound,
+        shot_type=options.shot_type,
+        multi_prompt=shots,
+    )
 
 
 def _say(stream: TextIO, line: str) -> None:

@@ -174,19 +174,20 @@ class VideoCog(commands.Cog, name="Video"):
         )
 
     async def cancel_pressed(self, interaction: discord.Interaction, job_id: int) -> None:
-        """The Cancel button: the requester or a moderator may cancel until generation starts."""
+        """The Cancel button: the requester or a moderator may cancel until generation starts.
+
+        Acknowledged before the job is looked up, so a slow store never costs the 3 seconds.
+        """
+        await interaction.response.defer(ephemeral=True, thinking=True)
         job = await self.bot.tracker.fetch(job_id)
         if job is None:
-            await interaction.response.send_message(
-                f"I can't find video #{job_id} any more.", ephemeral=True
-            )
-            return
-        if not self.allowed(interaction, Action.CANCEL, job):
-            await interaction.response.send_message(REFUSALS[Action.CANCEL], ephemeral=True)
-            return
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        report = await self.bot.tracker.cancel(job_id, by=interaction.user.id)
-        await interaction.edit_original_response(content=cancel_reply(job_id, report))
+            reply = f"I can't find video #{job_id} any more."
+        elif not self.allowed(interaction, Action.CANCEL, job):
+            reply = REFUSALS[Action.CANCEL]
+        else:
+            report = await self.bot.tracker.cancel(job_id, by=interaction.user.id)
+            reply = cancel_reply(job_id, report)
+        await interaction.edit_original_response(content=reply)
 
     def allowed(self, interaction: discord.Interaction, action: Action, job: Job) -> bool:
         discord_settings = self.bot.settings.discord

@@ -136,36 +136,32 @@ class JobTracker:
                 self._schedule(job.id, self._clock.now())
 
     async def start(self) -> None:
-        """Reload unfinished jobs from the store and start the scheduler."""
-        now = self._clock.now()
+        """Reload unfinished jobs from the store, settle each one, start the scheduler."""
         await self._learn_from_history()
         for job in await self._store.load_open():
             self._jobs[job.id] = job
-            if job.state is JobState.NEW:
-                await self._recover_abandoned(job, now)
-            elif job.state is JobState.SUBMITTING:
-                await self._commit(
-                    job.transition(
-                        JobState.SUBMISSION_UNKNOWN,
-                        now,
-                        error=(
-                            "The bot restarted while sending this job to RunComfy, so it "
-                            "cannot tell whether RunComfy received it. It was not sent again, "
-                            "to avoid paying twice."
-                        ),
-                        notice=NoticeState.PENDING,
-                    )
-                )
-            elif job.state is JobState.WAITING:
-                self._line_dirty = True
-            else:
-                self._schedule(job.id, now)
-            if job.state is JobState.QUEUED or job.state is JobState.RUNNING:
-                self._last_served[job.requester_id] = max(
-                    self._last_served.get(job.requester_id, 0.0), job.updated_at
-                )
+            await self._recover(job, self._clock.now())
         log.info("job tracker started with %d unfinished jobs", len(self._jobs))
         self._loop_task = asyncio.create_task(self._run(), name="job-scheduler")
+
+    async def _recover(self, job: Job, now: float) -> None:
+        """Decide what a job reloaded after a restart needs; never resubmit by itself."""
+        if job.state is JobState.NEW:
+            reason = f"The bot restarted before this job was queued. {NOTHING_CHARGED}"
+            await self._finish(job, JobState.CANCELLED, reason)
+        elif job.state is JobState.SUBMITTING:
+            reason = (
+                "The bot restarted while sending this job to RunComfy, so it cannot tell "
+                "whether RunComfy received it. It was not sent again, to avoid paying twice."
+            )
+            await self._finish(job, JobState.SUBMISSION_UNKNOWN, reason)
+        elif job.state is JobState.WAITING:
+            self._line_dirty = True
+        else:
+            self._schedule(job.id, now)
+            if job.state in ACTIVE_STATES:
+                served = self._last_served.get(job.requester_id, 0.0)
+                self._last_served[job.requester_id] = max(served, job.updated_at)
 
     async def close(self) -> None:
         """Stop: let in-flight submits settle briefly, then cancel every task we own."""
@@ -186,16 +182,6 @@ class JobTracker:
             finished = job.entered(JobState.COMPLETED)
             if started is not None and finished is not None:
                 self._policy.record_run(job.request.effective_duration, finished - started)
-
-    async def _recover_abandoned(self, job: Job, now: float) -> None:
-        await self._commit(
-            job.transition(
-                JobState.CANCELLED,
-                now,
-                error=f"The bot restarted before this job was queued. {NOTHING_CHARGED}",
-                notice=NoticeState.PENDING,
-            )
-        )
 
     # ---------------------------------------------------------------- public API
 

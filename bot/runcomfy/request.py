@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
 from typing import Any
 
@@ -247,16 +247,7 @@ class KlingRequest:
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> KlingRequest:
         """Rebuild (and re-validate) a request from `to_payload` output; refuses unknown keys."""
-        known = {
-            "prompt",
-            "negative_prompt",
-            "duration",
-            "aspect_ratio",
-            "cfg_scale",
-            "sound",
-            "shot_type",
-            "multi_prompt",
-        }
+        known = {field.name for field in fields(cls)}
         unknown = sorted(set(payload) - known)
         if unknown:
             raise KlingInputError(unknown[0], payload[unknown[0]], "is not a Kling 3.0 option.")
