@@ -13,8 +13,9 @@ from discord.ext import commands
 
 from bot.clock import Clock, system_clock
 from bot.config import ConfigError, PollMode, Settings
+from bot.db import Database
 from bot.delivery import OutputFetcher
-from bot.jobs.line import ActiveLimits
+from bot.jobs.line import ServerLimits
 from bot.jobs.polling import AdaptivePolling, FixedPolling, PollPolicy
 from bot.jobs.store import JobStore
 from bot.jobs.tracker import JobTracker, TrackerSettings
@@ -45,11 +46,10 @@ def poll_policy_for(settings: Settings) -> PollPolicy:
 def tracker_settings_for(settings: Settings) -> TrackerSettings:
     jobs = settings.jobs
     return TrackerSettings(
-        limits=ActiveLimits(
-            per_user=jobs.max_active_per_user,
-            per_server=jobs.max_active_per_server,
-            total=jobs.max_active_total,
+        limits=ServerLimits(
+            per_user=jobs.max_active_per_user, per_server=jobs.max_active_per_server
         ),
+        max_active_total=jobs.max_active_total,
         max_waiting_per_user=jobs.max_waiting_per_user,
         deadline_seconds=jobs.deadline_seconds,
     )
@@ -59,6 +59,7 @@ class VideoBot(commands.Bot):
     """A slash-command-only bot: it needs no privileged intents and reads no messages."""
 
     http_session: aiohttp.ClientSession
+    db: Database
     store: JobStore
     tracker: JobTracker
     fetcher: OutputFetcher
@@ -88,10 +89,11 @@ class VideoBot(commands.Bot):
         settings = self.settings
         self.http_session = aiohttp.ClientSession()
         try:
-            self.store = await JobStore.open(settings.database_path)
+            self.db = await Database.open(settings.database_path)
         except (OSError, sqlite3.Error) as error:
             problem = f"points to {settings.database_path}, which cannot be opened: {error}"
             raise ConfigError("DATABASE_URL", problem) from error
+        self.store = JobStore(self.db)
         client = RunComfyClient.from_settings(self.http_session, settings.runcomfy, self.clock)
         self.tracker = JobTracker(
             self.store,
@@ -131,8 +133,8 @@ class VideoBot(commands.Bot):
         if hasattr(self, "tracker"):
             await self.tracker.close()
         await super().close()
-        if hasattr(self, "store"):
-            await self.store.close()
+        if hasattr(self, "db"):
+            await self.db.close()
         if hasattr(self, "http_session"):
             await self.http_session.close()
 

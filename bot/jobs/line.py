@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.jobs.model import Job
 
 
 @dataclass(frozen=True, slots=True)
-class ActiveLimits:
-    """How many jobs may be active at RunComfy at once."""
+class ServerLimits:
+    """How many jobs of one server, and of one member in it, may be active at once."""
 
     per_user: int = 2
     per_server: int = 10
-    total: int = 50
 
 
 def line_order(waiting: Iterable[Job], last_served: Mapping[int, float]) -> list[Job]:
@@ -42,28 +41,32 @@ def line_order(waiting: Iterable[Job], last_served: Mapping[int, float]) -> list
 def pick_releases(
     order: Iterable[Job],
     active: Iterable[Job],
-    limits: ActiveLimits,
+    *,
+    limits_for: Callable[[int | None], ServerLimits],
+    total: int,
     now: float,
 ) -> list[Job]:
-    """The jobs to submit now: the first in line that fit every limit."""
-    by_user = Counter(job.requester_id for job in active)
+    """The jobs to submit now: the first in line that fit their server's limits and `total`."""
+    by_user: Counter[tuple[int | None, int]] = Counter()
     by_server: Counter[int | None] = Counter()
-    total = 0
+    running = 0
     for job in active:
+        by_user[job.guild_id, job.requester_id] += 1
         by_server[job.guild_id] += 1
-        total += 1
+        running += 1
     picks: list[Job] = []
     for job in order:
-        if total >= limits.total:
+        if running >= total:
             break
         if job.not_before is not None and job.not_before > now:
             continue
-        if by_user[job.requester_id] >= limits.per_user:
+        limits = limits_for(job.guild_id)
+        if by_user[job.guild_id, job.requester_id] >= limits.per_user:
             continue
         if job.guild_id is not None and by_server[job.guild_id] >= limits.per_server:
             continue
         picks.append(job)
-        by_user[job.requester_id] += 1
+        by_user[job.guild_id, job.requester_id] += 1
         by_server[job.guild_id] += 1
-        total += 1
+        running += 1
     return picks

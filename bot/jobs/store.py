@@ -1,66 +1,18 @@
-"""Durable job storage: SQLite in WAL mode, reached through one worker thread.
-
-SQLite calls block, so every call runs on a single dedicated thread; the event loop
-only awaits it. One thread also serialises writes, which is what SQLite wants.
-The schema is versioned with `PRAGMA user_version` and upgraded by `MIGRATIONS`.
-"""
+"""Durable job storage in the bot's SQLite database (see `bot.db`)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+from bot.db import Database
 from bot.jobs.model import FINAL_STATES, Job, JobOrigin, JobState, NoticeState
 from bot.runcomfy.request import KlingRequest
-
-T = TypeVar("T")
-
-MIGRATIONS: Sequence[str] = (
-    # 1: the jobs table.
-    """
-    CREATE TABLE jobs (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        state TEXT NOT NULL,
-        is_open INTEGER NOT NULL,
-        request TEXT NOT NULL,
-        requester_id INTEGER NOT NULL,
-        guild_id INTEGER,
-        channel_id INTEGER NOT NULL,
-        upload_limit INTEGER,
-        created_at REAL NOT NULL,
-        updated_at REAL NOT NULL,
-        state_times TEXT NOT NULL,
-        estimated_cost TEXT NOT NULL,
-        request_id TEXT,
-        queue_position INTEGER,
-        output_url TEXT,
-        cost TEXT,
-        error TEXT,
-        status_message_id INTEGER,
-        notice TEXT NOT NULL,
-        notice_attempts INTEGER NOT NULL DEFAULT 0,
-        notice_message_id INTEGER,
-        notice_error TEXT,
-        deadline_at REAL,
-        not_before REAL,
-        submit_attempts INTEGER NOT NULL DEFAULT 0,
-        cancelled_by INTEGER,
-        parent_id INTEGER REFERENCES jobs(id),
-        extra TEXT NOT NULL DEFAULT '{}'
-    );
-    CREATE INDEX jobs_open ON jobs(id) WHERE is_open = 1;
-    CREATE INDEX jobs_requester ON jobs(requester_id, id);
-    CREATE INDEX jobs_guild ON jobs(guild_id, id);
-    CREATE UNIQUE INDEX jobs_request_id ON jobs(request_id) WHERE request_id IS NOT NULL;
-    """,
-)
 
 _COLUMNS = (
     "state",
@@ -167,66 +119,21 @@ def _from_row(row: sqlite3.Row) -> Job:
     )
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version > len(MIGRATIONS):
-        raise RuntimeError(
-            f"the database schema is version {version}, newer than this bot knows "
-            f"({len(MIGRATIONS)}); upgrade the bot"
-        )
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-        with conn:
-            conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
-
-
 class JobStore:
-    """Async facade over one SQLite connection owned by one worker thread."""
+    """Jobs, row by row; every call runs on the database thread."""
 
-    def __init__(self, conn: sqlite3.Connection, executor: ThreadPoolExecutor) -> None:
-        self._conn = conn
-        self._executor = executor
-        self._closed = False
+    def __init__(self, db: Database, *, owns_db: bool = False) -> None:
+        self.db = db
+        self._owns_db = owns_db
 
     @classmethod
     async def open(cls, path: Path | str) -> JobStore:
-        """Open (creating the file and its folder on first run) and migrate the database."""
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="job-store")
-
-        def connect() -> sqlite3.Connection:
-            if str(path) != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA busy_timeout=5000")
-            _migrate(conn)
-            return conn
-
-        loop = asyncio.get_running_loop()
-        try:
-            conn = await loop.run_in_executor(executor, connect)
-        except BaseException:
-            executor.shutdown(wait=False)
-            raise
-        return cls(conn, executor)
-
-    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        if self._closed:
-            raise RuntimeError("the job store is closed")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, fn, self._conn)
+        """A store on its own database (for tools and tests that need nothing else)."""
+        return cls(await Database.open(path), owns_db=True)
 
     async def close(self) -> None:
-        if self._closed:
-            return
-        await self._run(lambda conn: conn.close())
-        self._closed = True
-        self._executor.shutdown(wait=True)
-
-    async def schema_version(self) -> int:
-        return await self._run(lambda conn: conn.execute("PRAGMA user_version").fetchone()[0])
+        if self._owns_db:
+            await self.db.close()
 
     async def insert(self, job: Job) -> Job:
         """Store a new job; its `id` (0 on input) is assigned by the database."""
@@ -240,7 +147,7 @@ class JobStore:
             assert cursor.lastrowid is not None
             return cursor.lastrowid
 
-        job_id = await self._run(insert)
+        job_id = await self.db.run(insert)
         return replace(job, id=job_id)
 
     async def save(self, job: Job) -> None:
@@ -253,14 +160,14 @@ class JobStore:
             if cursor.rowcount != 1:
                 raise KeyError(f"job {job.id} is not in the store")
 
-        await self._run(update)
+        await self.db.run(update)
 
     async def get(self, job_id: int) -> Job | None:
         def get(conn: sqlite3.Connection) -> Job | None:
             row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
             return None if row is None else _from_row(row)
 
-        return await self._run(get)
+        return await self.db.run(get)
 
     async def load_open(self) -> list[Job]:
         """Every job the tracker still has work for, oldest first."""
@@ -300,4 +207,4 @@ class JobStore:
             rows = conn.execute(f"SELECT * FROM jobs {tail}", params).fetchall()
             return [_from_row(row) for row in rows]
 
-        return await self._run(select)
+        return await self.db.run(select)

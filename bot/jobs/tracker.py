@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.clock import Clock
-from bot.jobs.line import ActiveLimits, line_order, pick_releases
+from bot.jobs.line import ServerLimits, line_order, pick_releases
 from bot.jobs.model import (
     ACTIVE_STATES,
     LOCAL_STATES,
@@ -53,7 +53,9 @@ _LINE_STATES = ACTIVE_STATES | LOCAL_STATES
 
 @dataclass(frozen=True, slots=True)
 class TrackerSettings:
-    limits: ActiveLimits = field(default_factory=ActiveLimits)
+    limits: ServerLimits = field(default_factory=ServerLimits)
+    """Per-server limits for servers without their own (see `limits_for`)."""
+    max_active_total: int = 50
     max_waiting_per_user: int = 5
     deadline_seconds: float = 30 * 60
     submit_retries: int = 3
@@ -98,6 +100,7 @@ class JobTracker:
         poll_policy: PollPolicy,
         settings: TrackerSettings | None = None,
         notifier: Notifier | None = None,
+        limits_for: Callable[[int | None], ServerLimits] | None = None,
     ) -> None:
         self._store = store
         self._client = client
@@ -105,6 +108,8 @@ class JobTracker:
         self._pricing = pricing
         self._policy = poll_policy
         self._settings = settings or TrackerSettings()
+        default_limits = self._settings.limits
+        self._limits_for = limits_for or (lambda guild_id: default_limits)
         self._notifier = notifier
         self._observers: list[JobObserver] = []
         self._jobs: dict[int, Job] = {}
@@ -195,10 +200,14 @@ class JobTracker:
     ) -> Job:
         """Persist a new job (state NEW). It joins the line when `enqueue` is called."""
         async with self._create_lock:
-            mine = [job for job in self._jobs.values() if job.requester_id == origin.requester_id]
+            mine = [
+                job
+                for job in self._jobs.values()
+                if job.requester_id == origin.requester_id and job.guild_id == origin.guild_id
+            ]
             active = sum(1 for job in mine if job.state in ACTIVE_STATES)
             waiting = sum(1 for job in mine if job.state in LOCAL_STATES)
-            limits = self._settings.limits
+            limits = self._limits_for(origin.guild_id)
             allowed_waiting = self._settings.max_waiting_per_user
             if active + waiting + 1 > limits.per_user + allowed_waiting:
                 raise LimitExceeded(
@@ -392,7 +401,17 @@ class JobTracker:
             for job in self._jobs.values()
             if job.state in ACTIVE_STATES or job.id in self._reserved
         ]
-        releases = [] if self._closing else pick_releases(order, active, self._settings.limits, now)
+        releases = (
+            []
+            if self._closing
+            else pick_releases(
+                order,
+                active,
+                limits_for=self._limits_for,
+                total=self._settings.max_active_total,
+                now=now,
+            )
+        )
         for job in releases:
             self._reserved.add(job.id)
             self._last_served[job.requester_id] = now

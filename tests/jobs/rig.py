@@ -12,7 +12,7 @@ from pathlib import Path
 import aiohttp
 
 from bot.clock import ScaledClock
-from bot.jobs.line import ActiveLimits
+from bot.jobs.line import ServerLimits
 from bot.jobs.model import Job, JobOrigin, JobState
 from bot.jobs.polling import FixedPolling, PollPolicy
 from bot.jobs.ports import NoticeError
@@ -162,7 +162,8 @@ class Rig:
 
 def make_settings(**overrides: object) -> TrackerSettings:
     base: dict[str, object] = {
-        "limits": ActiveLimits(per_user=2, per_server=10, total=50),
+        "limits": ServerLimits(per_user=2, per_server=10),
+        "max_active_total": 50,
         "max_waiting_per_user": 5,
         "deadline_seconds": 30 * 60,
         "shutdown_grace": 2.0,

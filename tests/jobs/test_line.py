@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.jobs.line import ActiveLimits, line_order, pick_releases
+from bot.jobs.line import ServerLimits, line_order, pick_releases
 from bot.jobs.model import Job, JobState
 from tests.jobs.factories import make_job
 
@@ -13,6 +13,11 @@ def waiting(job_id: int, user: int, guild: int = 1, **changes: object) -> Job:
 
 def active(job_id: int, user: int, guild: int = 1) -> Job:
     return make_job(job_id, state=JobState.QUEUED, requester_id=user, guild_id=guild)
+
+
+def pick(order, running, *, per_user=2, per_server=10, total=50, now=0.0) -> list[Job]:
+    limits = ServerLimits(per_user=per_user, per_server=per_server)
+    return pick_releases(order, running, limits_for=lambda guild: limits, total=total, now=now)
 
 
 def test_round_robin_between_users_regardless_of_arrival() -> None:
@@ -29,25 +34,39 @@ def test_user_served_longest_ago_goes_first_within_a_round() -> None:
 
 def test_per_user_limit_skips_to_the_next_user() -> None:
     order = line_order([waiting(3, user=1), waiting(4, user=2)], {})
-    picks = pick_releases(order, [active(1, 1), active(2, 1)], ActiveLimits(per_user=2), 0.0)
+    picks = pick(order, [active(1, 1), active(2, 1)], per_user=2)
     assert [job.id for job in picks] == [4]
 
 
 def test_per_server_and_total_limits() -> None:
     order = line_order([waiting(5, user=3, guild=1), waiting(6, user=4, guild=2)], {})
     running = [active(1, 1, guild=1), active(2, 2, guild=1)]
-    picks = pick_releases(order, running, ActiveLimits(per_user=2, per_server=2, total=10), 0.0)
+    picks = pick(order, running, per_user=2, per_server=2, total=10)
     assert [job.id for job in picks] == [6]
-    picks = pick_releases(order, running, ActiveLimits(per_user=2, per_server=5, total=3), 0.0)
+    picks = pick(order, running, per_user=2, per_server=5, total=3)
     assert [job.id for job in picks] == [5]
 
 
 def test_a_job_told_to_wait_is_not_released_early() -> None:
     order = [waiting(1, user=1, not_before=100.0), waiting(2, user=2)]
-    assert [j.id for j in pick_releases(order, [], ActiveLimits(), 50.0)] == [2]
-    assert [j.id for j in pick_releases(order, [], ActiveLimits(), 100.0)] == [1, 2]
+    assert [j.id for j in pick(order, [], now=50.0)] == [2]
+    assert [j.id for j in pick(order, [], now=100.0)] == [1, 2]
 
 
 def test_releases_count_against_limits_within_one_batch() -> None:
     order = line_order([waiting(i, user=1) for i in range(1, 5)], {})
-    assert len(pick_releases(order, [], ActiveLimits(per_user=2), 0.0)) == 2
+    assert len(pick(order, [], per_user=2)) == 2
+
+
+def test_each_server_has_its_own_limits() -> None:
+    order = line_order([waiting(3, user=1, guild=1), waiting(4, user=2, guild=2)], {})
+    running = [active(1, 5, guild=1), active(2, 6, guild=2)]
+    limits = {1: ServerLimits(per_user=2, per_server=1), 2: ServerLimits(per_user=2, per_server=5)}
+    picks = pick_releases(order, running, limits_for=limits.__getitem__, total=50, now=0.0)
+    assert [job.id for job in picks] == [4]
+
+
+def test_a_members_limit_counts_only_jobs_in_that_server() -> None:
+    order = line_order([waiting(3, user=1, guild=2)], {})
+    running = [active(1, 1, guild=1), active(2, 1, guild=1)]
+    assert [job.id for job in pick(order, running, per_user=2)] == [3]

@@ -3,7 +3,7 @@ and check each job carries on and is delivered exactly once."""
 
 from __future__ import annotations
 
-from bot.jobs.line import ActiveLimits
+from bot.jobs.line import ServerLimits
 from bot.jobs.model import JobState, NoticeState
 from bot.jobs.ports import NoticeError
 from tests.jobs.rig import FakeNotifier, make_settings
@@ -22,7 +22,7 @@ async def test_restart_with_a_new_job_cancels_it_without_sending(make_rig) -> No
 
 
 async def test_restart_with_jobs_waiting_in_line(make_rig) -> None:
-    rig = await make_rig(workers=0, settings=make_settings(limits=ActiveLimits(per_user=1)))
+    rig = await make_rig(workers=0, settings=make_settings(limits=ServerLimits(per_user=1)))
     await rig.start()
     first = await rig.submit()
     second = await rig.submit()

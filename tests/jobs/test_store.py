@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.db import MIGRATIONS
 from bot.jobs.model import JobOrigin, JobState, NoticeState
-from bot.jobs.store import MIGRATIONS, JobStore
+from bot.jobs.store import JobStore
 from bot.runcomfy.request import KlingRequest, Shot
 from tests.jobs.factories import make_job
 
@@ -27,7 +28,7 @@ async def test_creates_folder_and_uses_wal(tmp_path: Path) -> None:
     store = await JobStore.open(path)
     try:
         assert path.exists()
-        assert await store.schema_version() == len(MIGRATIONS)
+        assert await store.db.schema_version() == len(MIGRATIONS)
     finally:
         await store.close()
     mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
@@ -121,7 +122,7 @@ async def test_reopening_keeps_jobs_and_does_not_remigrate(tmp_path: Path) -> No
     second = await JobStore.open(path)
     try:
         assert await second.get(job.id) == job
-        assert await second.schema_version() == len(MIGRATIONS)
+        assert await second.db.schema_version() == len(MIGRATIONS)
     finally:
         await second.close()
 
@@ -138,7 +139,7 @@ async def test_newer_schema_is_refused(tmp_path: Path) -> None:
 async def test_sqlite_work_runs_off_the_event_loop(store: JobStore) -> None:
     loop_thread = threading.get_ident()
     seen: list[int] = []
-    await store._run(lambda conn: seen.append(threading.get_ident()))
+    await store.db.run(lambda conn: seen.append(threading.get_ident()))
     assert seen
     assert seen[0] != loop_thread
 

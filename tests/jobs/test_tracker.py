@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.jobs.line import ActiveLimits
+from bot.jobs.line import ServerLimits
 from bot.jobs.model import JobState, NoticeState
 from bot.jobs.ports import NoticeError
 from bot.jobs.tracker import CancelOutcomeKind, LimitExceeded
@@ -74,7 +74,7 @@ async def test_cancel_while_queued_at_runcomfy(make_rig) -> None:
 
 
 async def test_cancel_while_waiting_in_line_sends_nothing(make_rig) -> None:
-    rig = await make_rig(workers=0, settings=make_settings(limits=ActiveLimits(per_user=1)))
+    rig = await make_rig(workers=0, settings=make_settings(limits=ServerLimits(per_user=1)))
     tracker = await rig.start()
     first = await rig.submit()
     second = await rig.submit()
@@ -225,7 +225,7 @@ async def test_notice_failures_are_retried_then_recorded(make_rig) -> None:
 
 async def test_per_user_limit_and_waiting_cap(make_rig) -> None:
     rig = await make_rig(
-        workers=0, settings=make_settings(limits=ActiveLimits(per_user=2), max_waiting_per_user=2)
+        workers=0, settings=make_settings(limits=ServerLimits(per_user=2), max_waiting_per_user=2)
     )
     tracker = await rig.start()
     jobs = [await rig.submit(user=7) for _ in range(4)]
@@ -243,7 +243,7 @@ async def test_per_user_limit_and_waiting_cap(make_rig) -> None:
 async def test_per_server_and_total_limits(make_rig) -> None:
     rig = await make_rig(
         workers=0,
-        settings=make_settings(limits=ActiveLimits(per_user=5, per_server=2, total=3)),
+        settings=make_settings(limits=ServerLimits(per_user=5, per_server=2), max_active_total=3),
     )
     tracker = await rig.start()
     a = [await rig.submit(user=u, guild=1) for u in (1, 2, 3)]
@@ -259,7 +259,9 @@ async def test_per_server_and_total_limits(make_rig) -> None:
 async def test_two_users_with_ten_requests_each_alternate(make_rig) -> None:
     rig = await make_rig(
         generation_time=5.0,
-        settings=make_settings(limits=ActiveLimits(per_user=1, total=1), max_waiting_per_user=10),
+        settings=make_settings(
+            limits=ServerLimits(per_user=1), max_active_total=1, max_waiting_per_user=10
+        ),
     )
     await rig.start()
     for _ in range(10):
@@ -283,7 +285,9 @@ async def test_many_jobs_share_the_global_rate_cap(make_rig) -> None:
         rate_per_second=rate,
         generation_time=20.0,
         policy=fixed(1.0),
-        settings=make_settings(limits=ActiveLimits(per_user=50, per_server=50, total=50)),
+        settings=make_settings(
+            limits=ServerLimits(per_user=50, per_server=50), max_active_total=50
+        ),
     )
     await rig.start()
     jobs = [await rig.submit(user=u % 10) for u in range(40)]
