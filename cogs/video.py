@@ -9,8 +9,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.jobs.line import LimitExceeded
 from bot.jobs.model import Job, JobOrigin
-from bot.jobs.tracker import CancelOutcomeKind, CancelReport, LimitExceeded
+from bot.jobs.tracker import CancelOutcomeKind, CancelReport
 from bot.runcomfy.request import (
     DEFAULT_CFG_SCALE,
     DEFAULT_DURATION,

@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from bot.jobs.model import Job
 
 
+class LimitExceeded(Exception):
+    """A new job was refused by a limit; the message says which and what to do."""
+
+
 @dataclass(frozen=True, slots=True)
 class ServerLimits:
     """How many jobs of one server, and of one member in it, may be active at once."""

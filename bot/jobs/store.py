@@ -180,7 +180,7 @@ class JobStore:
         guild_id: int | None = None,
         states: Iterable[JobState] | None = None,
         since: float | None = None,
-        limit: int = 25,
+        limit: int | None = 25,
     ) -> list[Job]:
         """Recent jobs, newest first, filtered by any of requester, server, states, age."""
         clauses: list[str] = []
@@ -199,7 +199,7 @@ class JobStore:
             clauses.append("created_at >= ?")
             params.append(since)
         where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
-        params.append(limit)
+        params.append(-1 if limit is None else limit)
         return await self._select(f"{where}ORDER BY id DESC LIMIT ?", params)
 
     async def _select(self, tail: str, params: Sequence[Any]) -> list[Job]:

@@ -16,11 +16,12 @@ import itertools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from bot.clock import Clock
-from bot.jobs.line import ServerLimits, line_order, pick_releases
+from bot.jobs.line import LimitExceeded, ServerLimits, line_order, pick_releases
 from bot.jobs.model import (
     ACTIVE_STATES,
     LOCAL_STATES,
@@ -32,6 +33,7 @@ from bot.jobs.model import (
 from bot.jobs.polling import PollPolicy
 from bot.jobs.ports import JobObserver, NoticeError, Notifier
 from bot.jobs.store import JobStore, is_open
+from bot.jobs.usage import Quota, Usage, check_quota, day_start
 from bot.runcomfy.client import RunComfyClient
 from bot.runcomfy.errors import (
     RateLimitedError,
@@ -68,10 +70,6 @@ class TrackerSettings:
     notice_backoff_cap: float = 300.0
     shutdown_grace: float = 10.0
     """Real seconds to let in-flight submits finish on shutdown, so they are not left unknown."""
-
-
-class LimitExceeded(Exception):
-    """A new job was refused by a limit; the message says which and what to do."""
 
 
 class CancelOutcomeKind(StrEnum):
@@ -197,8 +195,12 @@ class JobTracker:
         *,
         parent_id: int | None = None,
         extra: Mapping[str, Any] | None = None,
+        quota: Quota | None = None,
     ) -> Job:
-        """Persist a new job (state NEW). It joins the line when `enqueue` is called."""
+        """Persist a new job (state NEW). It joins the line when `enqueue` is called.
+
+        Raises `LimitExceeded` (or its `QuotaExceeded`) when a limit or `quota` refuses it.
+        """
         async with self._create_lock:
             mine = [
                 job
@@ -216,6 +218,9 @@ class JobTracker:
                     f"{allowed_waiting} wait per person. Wait for one to finish or cancel one."
                 )
             now = self._clock.now()
+            estimate = self._pricing.estimate(request)
+            if quota is not None:
+                await self._check_quota(quota, request, estimate, origin, now)
             job = Job(
                 id=0,
                 state=JobState.NEW,
@@ -223,7 +228,7 @@ class JobTracker:
                 origin=origin,
                 created_at=now,
                 updated_at=now,
-                estimated_cost=self._pricing.estimate(request),
+                estimated_cost=estimate,
                 state_times={JobState.NEW: now},
                 parent_id=parent_id,
                 extra=dict(extra or {}),
@@ -231,6 +236,24 @@ class JobTracker:
             job = await self._store.insert(job)
             self._jobs[job.id] = job
             return job
+
+    async def _check_quota(
+        self, quota: Quota, request: KlingRequest, estimate: Decimal, origin: JobOrigin, now: float
+    ) -> None:
+        today = day_start(now)
+        if origin.guild_id is None:
+            server_jobs = []
+            mine = await self._store.find(requester_id=origin.requester_id, since=today, limit=None)
+        else:
+            server_jobs = await self._store.find(guild_id=origin.guild_id, since=today, limit=None)
+            mine = [job for job in server_jobs if job.requester_id == origin.requester_id]
+        check_quota(
+            quota,
+            seconds=request.effective_duration,
+            estimate=estimate,
+            user_today=Usage.of(mine),
+            server_today=Usage.of(server_jobs),
+        )
 
     async def enqueue(self, job_id: int, *, status_message_id: int | None = None) -> Job:
         """Put a NEW job in the waiting line; from here on the tracker drives it."""
