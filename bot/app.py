@@ -20,6 +20,7 @@ from bot.jobs.polling import AdaptivePolling, FixedPolling, PollPolicy
 from bot.jobs.store import JobStore
 from bot.jobs.tracker import JobTracker, TrackerSettings
 from bot.runcomfy.client import RunComfyClient
+from bot.server_settings import ServerSettings, ServerSettingsRegistry, ServerSettingsStore
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,21 @@ def poll_policy_for(settings: Settings) -> PollPolicy:
     return AdaptivePolling()
 
 
+def server_defaults_for(settings: Settings) -> ServerSettings:
+    """What a server gets until it changes something with /video settings."""
+    discord_settings = settings.discord
+    assert discord_settings is not None
+    return ServerSettings(
+        moderator_role_ids=discord_settings.moderator_role_ids,
+        channel_ids=discord_settings.video_channel_ids,
+        max_active_per_user=settings.jobs.max_active_per_user,
+        max_active_per_server=settings.jobs.max_active_per_server,
+        daily_seconds_per_user=discord_settings.daily_seconds_per_user,
+        daily_budget_usd=discord_settings.daily_budget_usd,
+        sound_default=discord_settings.sound_default,
+    )
+
+
 def tracker_settings_for(settings: Settings) -> TrackerSettings:
     jobs = settings.jobs
     return TrackerSettings(
@@ -61,6 +77,7 @@ class VideoBot(commands.Bot):
     http_session: aiohttp.ClientSession
     db: Database
     store: JobStore
+    server_settings: ServerSettingsRegistry
     tracker: JobTracker
     fetcher: OutputFetcher
 
@@ -94,6 +111,10 @@ class VideoBot(commands.Bot):
             problem = f"points to {settings.database_path}, which cannot be opened: {error}"
             raise ConfigError("DATABASE_URL", problem) from error
         self.store = JobStore(self.db)
+        self.server_settings = ServerSettingsRegistry(
+            ServerSettingsStore(self.db), server_defaults_for(settings), self.clock.now
+        )
+        await self.server_settings.load()
         client = RunComfyClient.from_settings(self.http_session, settings.runcomfy, self.clock)
         self.tracker = JobTracker(
             self.store,
@@ -102,12 +123,19 @@ class VideoBot(commands.Bot):
             pricing=settings.runcomfy.pricing,
             poll_policy=poll_policy_for(settings),
             settings=tracker_settings_for(settings),
+            limits_for=self._limits_for,
         )
         self.fetcher = OutputFetcher(self.http_session, trusted_origin=settings.runcomfy.api_base)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.tracker.start()
         await self._sync_commands()
+
+    def _limits_for(self, guild_id: int | None) -> ServerLimits:
+        server = self.server_settings.get(guild_id)
+        return ServerLimits(
+            per_user=server.max_active_per_user, per_server=server.max_active_per_server
+        )
 
     async def _sync_commands(self) -> None:
         guild_ids = self.settings.discord.command_guild_ids if self.settings.discord else ()

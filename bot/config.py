@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from bot.runcomfy.pricing import Pricing
 from bot.secret import Secret
+from bot.server_settings import DAILY_SECONDS_RANGE, check_daily_budget, check_daily_seconds
 
 DEFAULT_API_BASE = "https://model-api.runcomfy.net"
 DEFAULT_DATABASE_URL = "sqlite:///data/bot.sqlite3"
@@ -68,8 +69,13 @@ class JobSettings:
 @dataclass(frozen=True, slots=True)
 class DiscordSettings:
     token: Secret
-    moderator_role_ids: frozenset[int] = frozenset()
     command_guild_ids: tuple[int, ...] = ()
+    # Defaults for every server; each server may change them with /video settings.
+    moderator_role_ids: frozenset[int] = frozenset()
+    video_channel_ids: frozenset[int] = frozenset()
+    sound_default: bool = True
+    daily_seconds_per_user: int | None = None
+    daily_budget_usd: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +277,26 @@ def load_settings(
             command_guild_ids=_parse(
                 env, "DISCORD_GUILD_IDS", (), _id_list, "a comma-separated list of server ids"
             ),
+            video_channel_ids=frozenset(
+                _parse(
+                    env, "VIDEO_CHANNEL_IDS", (), _id_list, "a comma-separated list of channel ids"
+                )
+            ),
+            sound_default=_parse(env, "SOUND_DEFAULT", True, _boolean, "true or false"),
+            daily_seconds_per_user=_parse(
+                env,
+                "DAILY_VIDEO_SECONDS_PER_USER",
+                None,
+                lambda text: check_daily_seconds(int(text)),
+                f"0 (no quota) or {DAILY_SECONDS_RANGE[0]} to {DAILY_SECONDS_RANGE[1]} seconds",
+            ),
+            daily_budget_usd=_parse(
+                env,
+                "DAILY_BUDGET_USD",
+                None,
+                lambda text: check_daily_budget(Decimal(text)),
+                "0 (no budget) or a dollar amount like 25.00",
+            ),
         )
 
     return Settings(
@@ -286,6 +312,15 @@ def load_settings(
             "one of DEBUG, INFO, WARNING, ERROR",
         ),
     )
+
+
+def _boolean(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("true", "yes", "on", "1"):
+        return True
+    if value in ("false", "no", "off", "0"):
+        return False
+    raise ValueError(text)
 
 
 def _log_level(text: str) -> str:
