@@ -19,6 +19,7 @@ import discord
 from bot.delivery import OutputFetcher, OutputFetchError, OutputTooLarge
 from bot.jobs.model import Job, JobState
 from bot.jobs.ports import NoticeError
+from cogs.buttons import notice_view
 from cogs.outbox import ChannelOutbox
 from cogs.render import delivery_text, failure_text, requester_only
 
@@ -116,6 +117,7 @@ class ChannelNotifier:
     async def _post(
         self, job: Job, content: str, *, file: Path | None = None, filename: str | None = None
     ) -> int:
+        view = notice_view(job)
         channel = self._client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
         reference = None
         if job.status_message_id is not None:
@@ -133,6 +135,7 @@ class ChannelNotifier:
                     content,
                     file=attachment if attachment is not None else discord.utils.MISSING,
                     reference=reference if reference is not None else discord.utils.MISSING,
+                    view=view if view is not None else discord.utils.MISSING,
                     allowed_mentions=requester_only(job),
                     nonce=notice_nonce(job),
                 )

@@ -119,8 +119,11 @@ def cancel_note(job: Job) -> str | None:
 def status_embed(job: Job, *, pricing: Pricing, place_in_line: int | None) -> discord.Embed:
     """The status message's embed for any state of the job."""
     request = job.request
+    title = f"Video #{job.id}"
+    if job.parent_id is not None:
+        title += f" (re-roll of #{job.parent_id})"
     embed = discord.Embed(
-        title=f"Video #{job.id}",
+        title=title,
         description=quote(request.prompt, PROMPT_PREVIEW_CHARS),
         colour=_COLOURS[job.state],
     )
@@ -149,7 +152,9 @@ def status_embed(job: Job, *, pricing: Pricing, place_in_line: int | None) -> di
         timing += f", took {_duration(finished - job.created_at)}"
     embed.add_field(name="Time", value=timing, inline=True)
     embed.add_field(name="Cost", value=cost_line(job, pricing), inline=True)
-    notes = [note for note in (job_error(job), cancel_note(job)) if note]
+    deleted_by = job.extra.get("deleted_by")
+    deleted = f"🗑️ The video was deleted by <@{deleted_by}>." if deleted_by else None
+    notes = [note for note in (job_error(job), cancel_note(job), deleted) if note]
     if notes:
         embed.add_field(name="Note", value=shorten("\n".join(notes), 1000), inline=False)
     embed.set_footer(text=f"Job #{job.id}")

@@ -31,6 +31,7 @@ SPEED = 100.0
 """Clock seconds per real second for RunComfy and the tracker."""
 
 MANAGE_MESSAGES = discord.Permissions(manage_messages=True).value
+MANAGE_GUILD = discord.Permissions(manage_guild=True).value
 JOB_FOOTER = re.compile(r"Job #(\d+)")
 
 
@@ -47,6 +48,8 @@ class World:
     mod_by_permission: FakeMember
     mod_by_role: FakeMember
     mod_role: FakeRole
+    admin: FakeMember
+    """Has Manage Server, so may change settings (but is no moderator)."""
     env: dict[str, str]
     tuning: Tuning
     bot: VideoBot | None = None
@@ -85,8 +88,29 @@ class World:
 
     async def generate(self, member: FakeMember | None = None, **options: Any) -> FakeInteraction:
         options.setdefault("prompt", "a red fox running through fresh snow at dawn")
+        return await self.command("generate", member, **options)
+
+    async def command(
+        self,
+        subcommand: str,
+        member: FakeMember | None = None,
+        *,
+        in_channel: FakeChannel | None = None,
+        **options: Any,
+    ) -> FakeInteraction:
+        """`/video <subcommand>` (or `"settings limits"`) as `member` (alice by default)."""
         return await self.fake.invoke_slash(
-            self.channel, member or self.alice, "video", subcommand="generate", options=options
+            in_channel or self.channel,
+            member or self.alice,
+            "video",
+            subcommand=subcommand,
+            options=options,
+        )
+
+    async def answer(self, interaction: FakeInteraction) -> FakeMessage:
+        """The private answer to a deferred or direct command, once it has content."""
+        return await interaction.wait_original(
+            lambda m: bool(m.content) or bool(m.embeds), timeout=10
         )
 
     async def status_message(self, job_id: int, within: float = 10.0) -> FakeMessage:
@@ -182,6 +206,7 @@ async def open_world(
         ),
         mod_by_role=fake.add_member(guild, "rolf", roles=(mod_role,)),
         mod_role=mod_role,
+        admin=fake.add_member(guild, "ada", permissions=permissions.DEFAULT_MEMBER | MANAGE_GUILD),
         env={
             "DISCORD_TOKEN": fake.bot_token,
             "RUNCOMFY_API_TOKEN": emulator.token,

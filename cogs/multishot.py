@@ -1,0 +1,151 @@
+"""`/video multishot`: an overall prompt plus 2–5 shots, each with its own prompt and length.
+
+The shots are typed in a modal, one box per shot, as `seconds | prompt`. Every rule is
+checked before anything is sent, errors name the shot that is wrong, and a refused
+form can be reopened with everything the member typed still in it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+
+from bot.runcomfy.request import (
+    DURATION_MAX,
+    DURATION_MIN,
+    PROMPT_MAX_CHARS,
+    KlingInputError,
+    KlingRequest,
+    Shot,
+    ShotType,
+)
+
+MIN_SHOTS = 2
+MAX_SHOTS = 5
+SHOT_LINE = re.compile(
+    r"^\s*(?P<seconds>\d{1,4})\s*(?:s|sec|secs|seconds?)?\s*[|:,;\-–—]\s*(?P<prompt>.*)$",
+    re.DOTALL,
+)
+SHOT_EXAMPLE = "`5 | a slow pan across the harbour at dawn`"
+
+
+@dataclass(frozen=True, slots=True)
+class MultishotOptions:
+    """What the slash command carried, kept while the member fills in the shots."""
+
+    prompt: str
+    aspect_ratio: str | None = None
+    negative_prompt: str | None = None
+    cfg_scale: float | None = None
+    sound: bool | None = None
+
+
+def parse_shot(number: int, text: str) -> Shot:
+    """One box of the form → a shot, or a KlingInputError naming the shot."""
+    field = f"shot {number}"
+    match = SHOT_LINE.match(text)
+    if match is None:
+        allowed = f"must start with its length in seconds, then its prompt, e.g. {SHOT_EXAMPLE}."
+        raise KlingInputError(field, text, allowed)
+    seconds = int(match["seconds"])
+    if not DURATION_MIN <= seconds <= DURATION_MAX:
+        raise KlingInputError(
+            field, seconds, f"must last from {DURATION_MIN} to {DURATION_MAX} seconds."
+        )
+    prompt = match["prompt"].strip()
+    if not prompt:
+        allowed = f"needs a prompt after its length, e.g. {SHOT_EXAMPLE}."
+        raise KlingInputError(field, match["prompt"], allowed)
+    if len(prompt) > PROMPT_MAX_CHARS:
+        raise KlingInputError(field, prompt, f"must be at most {PROMPT_MAX_CHARS:,} characters.")
+    return Shot(prompt=prompt, duration=seconds)
+
+
+def multishot_request(options: MultishotOptions, shot_texts: Sequence[str]) -> KlingRequest:
+    """The request RunComfy gets: shot_type customize, the shots, their total as duration."""
+    shots = [
+        parse_shot(number, text)
+        for number, text in enumerate(shot_texts, start=1)
+        if text and text.strip()
+    ]
+    if len(shots) < MIN_SHOTS:
+        raise KlingInputError(
+            "shots", len(shots), f"a multi-shot video needs {MIN_SHOTS} to {MAX_SHOTS} shots."
+        )
+    total = sum(shot.duration for shot in shots)
+    if not DURATION_MIN <= total <= DURATION_MAX:
+        lengths = " + ".join(str(shot.duration) for shot in shots)
+        raise KlingInputError(
+            "shots",
+            total,
+            f"must add up to {DURATION_MIN}–{DURATION_MAX} seconds in total; "
+            f"yours add up to {lengths} = {total} s.",
+        )
+    return KlingRequest(
+        prompt=options.prompt,
+        duration=total,
+        aspect_ratio=options.aspect_ratio,
+        negative_prompt=options.negative_prompt,
+        cfg_scale=options.cfg_scale,
+        sound=options.sound,
+        shot_type=ShotType.CUSTOMIZE,
+        multi_prompt=shots,
+    )
+
+
+SubmitShots = Callable[[discord.Interaction, MultishotOptions, list[str]], Awaitable[None]]
+
+
+class ShotsModal(discord.ui.Modal):
+    """One paragraph box per shot; the first two are required."""
+
+    def __init__(
+        self, options: MultishotOptions, on_submit: SubmitShots, values: Sequence[str] = ()
+    ) -> None:
+        super().__init__(title="Multi-shot video", timeout=15 * 60)
+        self.options = options
+        self._submit = on_submit
+        self.boxes: list[discord.ui.TextInput[Any]] = []
+        for number in range(1, MAX_SHOTS + 1):
+            box: discord.ui.TextInput[Any] = discord.ui.TextInput(
+                label=f"Shot {number}: seconds | prompt",
+                style=discord.TextStyle.paragraph,
+                placeholder="5 | A wide shot of the harbour at dawn, gulls circling",
+                required=number <= MIN_SHOTS,
+                max_length=PROMPT_MAX_CHARS + 20,
+                default=values[number - 1] if number <= len(values) else None,
+                custom_id=f"shot-{number}",
+            )
+            self.boxes.append(box)
+            self.add_item(box)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await self._submit(interaction, self.options, [box.value or "" for box in self.boxes])
+
+
+class EditShotsView(discord.ui.View):
+    """Reopens the form with what the member typed, after it was refused."""
+
+    def __init__(
+        self,
+        options: MultishotOptions,
+        values: Sequence[str],
+        on_submit: SubmitShots,
+        owner_id: int,
+    ) -> None:
+        super().__init__(timeout=15 * 60)
+        self._options = options
+        self._values = list(values)
+        self._submit = on_submit
+        self._owner_id = owner_id
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        return interaction.user.id == self._owner_id
+
+    @discord.ui.button(label="Edit shots", style=discord.ButtonStyle.primary, emoji="✏️")
+    async def edit(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
+        await interaction.response.send_modal(ShotsModal(self._options, self._submit, self._values))

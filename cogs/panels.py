@@ -1,0 +1,196 @@
+"""The private panels behind `/video mine`, `queue`, `usage` and `settings show`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+
+import discord
+
+from bot.jobs.model import Job, JobState
+from bot.jobs.usage import Usage
+from bot.runcomfy.pricing import format_usd
+from bot.server_settings import ServerSettings, Setting
+from cogs.render import shorten
+
+QUEUE_PAGE_SIZE = 10
+_QUEUE_ORDER = {
+    JobState.RUNNING: 0,
+    JobState.SUBMITTING: 1,
+    JobState.QUEUED: 2,
+    JobState.WAITING: 3,
+}
+
+
+def jump_url(guild_id: int | None, channel_id: int, message_id: int) -> str:
+    return f"https://discord.com/channels/{guild_id or '@me'}/{channel_id}/{message_id}"
+
+
+def prompt_preview(job: Job, limit: int = 60) -> str:
+    return discord.utils.escape_markdown(shorten(" ".join(job.request.prompt.split()), limit))
+
+
+def result_link(job: Job) -> str | None:
+    """Where the result is: the posted video, else its link, else the status message."""
+    if job.notice_message_id is not None and job.state is JobState.DELIVERED:
+        return jump_url(job.guild_id, job.channel_id, job.notice_message_id)
+    if job.output_url is not None:
+        return job.output_url
+    if job.status_message_id is not None:
+        return jump_url(job.guild_id, job.channel_id, job.status_message_id)
+    return None
+
+
+def mine_embed(jobs: Sequence[Job]) -> discord.Embed:
+    embed = discord.Embed(title="Your recent videos", colour=discord.Colour.blurple())
+    if not jobs:
+        embed.description = "You have not asked for any videos in this server yet."
+        return embed
+    lines = []
+    for job in jobs:
+        link = result_link(job)
+        label = f"[{job.state.label}]({link})" if link else job.state.label
+        lines.append(
+            f"**#{job.id}** · {label} · {job.request.effective_duration} s · "
+            f"<t:{int(job.created_at)}:R>\n{prompt_preview(job)}"
+        )
+    embed.description = "\n".join(lines)
+    return embed
+
+
+def queue_order(jobs: Sequence[Job], place_in_line: Callable[[int], int | None]) -> list[Job]:
+    """Generating first, then RunComfy's queue by position, then the bot's own line."""
+
+    def key(job: Job) -> tuple[int, int, int]:
+        if job.state is JobState.QUEUED:
+            position = job.queue_position if job.queue_position is not None else 10**6
+        elif job.state is JobState.WAITING:
+            position = place_in_line(job.id) or 10**6
+        else:
+            position = 0
+        return (_QUEUE_ORDER.get(job.state, 9), position, job.id)
+
+    return sorted((job for job in jobs if job.state in _QUEUE_ORDER), key=key)
+
+
+def queue_embed(
+    jobs: Sequence[Job],
+    *,
+    page: int,
+    now: float,
+    place_in_line: Callable[[int], int | None],
+) -> discord.Embed:
+    pages = max(1, -(-len(jobs) // QUEUE_PAGE_SIZE))
+    embed = discord.Embed(
+        title="Videos in progress on this server", colour=discord.Colour.blurple()
+    )
+    if not jobs:
+        embed.description = "Nothing is waiting or generating right now."
+        return embed
+    start = page * QUEUE_PAGE_SIZE
+    lines = []
+    for number, job in enumerate(jobs[start : start + QUEUE_PAGE_SIZE], start=start + 1):
+        where = ""
+        if job.state is JobState.QUEUED and job.queue_position is not None:
+            where = f" (position {job.queue_position + 1})"
+        elif job.state is JobState.WAITING:
+            place = place_in_line(job.id)
+            where = f" (#{place} in line)" if place else ""
+        age = _age(now - job.created_at)
+        lines.append(
+            f"{number}. **#{job.id}** <@{job.requester_id}> · {job.state.label}{where} · {age}\n"
+            f"{prompt_preview(job, 50)}"
+        )
+    embed.description = "\n".join(lines)
+    embed.set_footer(text=f"Page {page + 1} of {pages} · {len(jobs)} videos")
+    return embed
+
+
+def _age(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+def usage_embed(
+    *,
+    mine_today: Usage,
+    mine_month: Usage,
+    server_today: Usage,
+    server_month: Usage,
+    settings: ServerSettings,
+) -> discord.Embed:
+    embed = discord.Embed(title="Video usage", colour=discord.Colour.blurple())
+    quota = settings.daily_seconds_per_user
+    you = f"Today: {mine_today.describe()}\nThis month: {mine_month.describe()}"
+    if quota is not None:
+        left = max(0, quota - mine_today.seconds)
+        you += f"\nDaily quota: {quota} s ({left} s left today)"
+    embed.add_field(name="You", value=you, inline=False)
+    server = f"Today: {server_today.describe()}\nThis month: {server_month.describe()}"
+    budget = settings.daily_budget_usd
+    if budget is not None:
+        left_money = max(Decimal(0), budget - server_today.dollars)
+        server += f"\nDaily budget: {format_usd(budget)} ({format_usd(left_money)} left today)"
+    embed.add_field(name="This server", value=server, inline=False)
+    embed.set_footer(text="Days and months are UTC. Finished videos count their real cost.")
+    return embed
+
+
+def settings_embed(settings: ServerSettings) -> discord.Embed:
+    """Every setting, its value and where it comes from."""
+
+    def roles(ids: frozenset[int]) -> str:
+        return ", ".join(f"<@&{i}>" for i in sorted(ids)) or "none (Manage Messages only)"
+
+    def channels(ids: frozenset[int]) -> str:
+        return ", ".join(f"<#{i}>" for i in sorted(ids)) or "every channel"
+
+    seconds = settings.daily_seconds_per_user
+    budget = settings.daily_budget_usd
+    rows: list[tuple[Setting, str, str]] = [
+        (Setting.MODERATOR_ROLES, "Moderator roles", roles(settings.moderator_role_ids)),
+        (Setting.CHANNELS, "Channels for videos", channels(settings.channel_ids)),
+        (
+            Setting.MAX_ACTIVE_PER_USER,
+            "Videos at once per member",
+            str(settings.max_active_per_user),
+        ),
+        (
+            Setting.MAX_ACTIVE_PER_SERVER,
+            "Videos at once in this server",
+            str(settings.max_active_per_server),
+        ),
+        (
+            Setting.DAILY_SECONDS_PER_USER,
+            "Daily quota per member",
+            f"{seconds} s of video" if seconds is not None else "no quota",
+        ),
+        (
+            Setting.DAILY_BUDGET_USD,
+            "Daily budget for the server",
+            format_usd(budget) if budget is not None else "no budget",
+        ),
+        (
+            Setting.SOUND_DEFAULT,
+            "Sound unless asked otherwise",
+            "on" if settings.sound_default else "off",
+        ),
+        (
+            Setting.AUDIT_CHANNEL,
+            "Audit channel",
+            f"<#{settings.audit_channel_id}>" if settings.audit_channel_id else "none",
+        ),
+    ]
+    embed = discord.Embed(title="Video settings for this server", colour=discord.Colour.blurple())
+    for setting, label, value in rows:
+        embed.add_field(
+            name=label, value=f"{value}\n*{settings.source(setting).value}*", inline=True
+        )
+    embed.set_footer(
+        text="Change them with /video settings …; reset one with /video settings reset."
+    )
+    return embed

@@ -1,0 +1,108 @@
+"""The `/video queue` panel: pages of the server's jobs, and for moderators a cancel menu."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import discord
+
+from bot.jobs.model import Job
+from cogs.panels import QUEUE_PAGE_SIZE, prompt_preview, queue_embed
+
+CancelJob = Callable[[discord.Interaction, int], Awaitable[str]]
+
+
+class QueueView(discord.ui.View):
+    """Private to the member who asked; rebuilt from the tracker on every page turn."""
+
+    def __init__(
+        self,
+        *,
+        owner_id: int,
+        load: Callable[[], list[Job]],
+        place_in_line: Callable[[int], int | None],
+        now: Callable[[], float],
+        cancel: CancelJob | None,
+    ) -> None:
+        super().__init__(timeout=10 * 60)
+        self._owner_id = owner_id
+        self._load = load
+        self._place_in_line = place_in_line
+        self._now = now
+        self._cancel = cancel
+        self.page = 0
+        self.jobs: list[Job] = []
+        self.refresh()
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-len(self.jobs) // QUEUE_PAGE_SIZE))
+
+    def refresh(self) -> None:
+        self.jobs = self._load()
+        self.page = min(self.page, self.pages - 1)
+        self.previous.disabled = self.page == 0
+        self.next.disabled = self.page >= self.pages - 1
+        self._build_cancel_menu()
+
+    def embed(self) -> discord.Embed:
+        return queue_embed(
+            self.jobs, page=self.page, now=self._now(), place_in_line=self._place_in_line
+        )
+
+    def _build_cancel_menu(self) -> None:
+        for child in list(self.children):
+            if isinstance(child, discord.ui.Select):
+                self.remove_item(child)
+        if self._cancel is None:
+            return
+        start = self.page * QUEUE_PAGE_SIZE
+        cancellable = [
+            job for job in self.jobs[start : start + QUEUE_PAGE_SIZE] if job.state.is_cancellable
+        ]
+        if not cancellable:
+            return
+        menu: discord.ui.Select[Any] = discord.ui.Select(
+            placeholder="Cancel a waiting or queued video…",
+            options=[
+                discord.SelectOption(
+                    label=f"#{job.id} · {job.state.label}"[:100],
+                    description=prompt_preview(job, 90)[:100],
+                    value=str(job.id),
+                )
+                for job in cancellable
+            ],
+            custom_id="video:queue:cancel",
+        )
+        menu.callback = self._cancel_selected  # type: ignore[method-assign]
+        self.add_item(menu)
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        return interaction.user.id == self._owner_id
+
+    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary, emoji="◀️")
+    async def previous(
+        self, interaction: discord.Interaction, button: discord.ui.Button[Any]
+    ) -> None:
+        self.page = max(0, self.page - 1)
+        await self._show(interaction)
+
+    @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary, emoji="▶️")
+    async def next(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
+        self.page += 1
+        await self._show(interaction)
+
+    async def _show(self, interaction: discord.Interaction, note: str | None = None) -> None:
+        self.refresh()
+        await interaction.response.edit_message(content=note, embed=self.embed(), view=self)
+
+    async def _cancel_selected(self, interaction: discord.Interaction) -> None:
+        """Acknowledged first: cancelling asks RunComfy, which may take a while."""
+        assert self._cancel is not None
+        menu = next(child for child in self.children if isinstance(child, discord.ui.Select))
+        job_id = int(menu.values[0])
+        await interaction.response.defer()
+        note = await self._cancel(interaction, job_id)
+        self.refresh()
+        await interaction.edit_original_response(content=note, embed=self.embed(), view=self)
