@@ -162,15 +162,12 @@ class VideoCog(commands.Cog, name="Video"):
         where = ", ".join(f"<#{channel_id}>" for channel_id in sorted(allowed))
         return f"❌ Videos can be made in {where} on this server. {NOTHING_SPENT}"
 
-    def with_server_defaults(
-        self, interaction: discord.Interaction, **options: Any
-    ) -> KlingRequest:
-        """The request, with the server's sound default where the member left sound out."""
-        if options.get("sound") is None:
-            sound_default = self.server(interaction).sound_default
-            if sound_default != DEFAULT_SOUND:
-                options["sound"] = sound_default
-        return KlingRequest(**options)
+    def sound_for(self, interaction: discord.Interaction, sound: bool | None) -> bool | None:
+        """The member's choice, else the server's default when it differs from RunComfy's."""
+        if sound is not None:
+            return sound
+        server_default = self.server(interaction).sound_default
+        return server_default if server_default != DEFAULT_SOUND else None
 
     async def find_job(self, interaction: discord.Interaction, job_id: int | None) -> Job | str:
         """The job a command is about: the given one if the member may see it, else their latest."""
@@ -207,14 +204,13 @@ class VideoCog(commands.Cog, name="Video"):
         sound: bool | None = None,
     ) -> None:
         try:
-            request = self.with_server_defaults(
-                interaction,
+            request = KlingRequest(
                 prompt=prompt,
                 duration=duration,
                 aspect_ratio=aspect_ratio.value if aspect_ratio is not None else None,
                 negative_prompt=negative_prompt,
                 cfg_scale=cfg_scale,
-                sound=sound,
+                sound=self.sound_for(interaction, sound),
             )
         except KlingInputError as error:
             await reply(interaction, f"❌ {error.user_message} {NOTHING_SPENT}")
@@ -239,14 +235,12 @@ class VideoCog(commands.Cog, name="Video"):
         if refusal:
             await reply(interaction, refusal)
             return
-        if sound is None and self.server(interaction).sound_default != DEFAULT_SOUND:
-            sound = self.server(interaction).sound_default
         options = MultishotOptions(
             prompt=prompt,
             aspect_ratio=aspect_ratio.value if aspect_ratio is not None else None,
             negative_prompt=negative_prompt,
             cfg_scale=cfg_scale,
-            sound=sound,
+            sound=self.sound_for(interaction, sound),
         )
         await interaction.response.send_modal(ShotsModal(options, self.submit_shots))
 
