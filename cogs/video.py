@@ -41,7 +41,7 @@ from bot.server_settings import (
     check_max_active_per_user,
 )
 from cogs.audit import AuditLog
-from cogs.buttons import DYNAMIC_ITEMS
+from cogs.buttons import JobButton
 from cogs.multishot import EditShotsView, MultishotOptions, ShotsModal, multishot_request
 from cogs.notices import ChannelNotifier
 from cogs.outbox import ChannelOutbox
@@ -125,12 +125,12 @@ class VideoCog(commands.Cog, name="Video"):
         self.audit = AuditLog(bot, self.outbox, bot.server_settings.get, bot.clock.now)
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.bot.add_dynamic_items(JobButton)
         self.bot.tracker.add_observer(self.board)
         self.bot.tracker.set_notifier(self.notifier)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+        self.bot.remove_dynamic_items(JobButton)
         await self.outbox.close()
 
     # ------------------------------------------------------------------ helpers
