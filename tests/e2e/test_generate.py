@@ -139,3 +139,47 @@ async def test_delivery_does_not_need_the_interaction_token(make_world) -> None:
     notice = await world.wait_for_notice(job_id)
     assert notice.attachments
     assert not [e for e in world.fake.errors if e.code == 10015]
+
+
+async def test_a_video_that_cannot_be_downloaded_is_posted_as_a_link(world) -> None:
+    world.emulator.fail(Endpoint.FILE, 404, error_code=None, times=None)
+    interaction = await world.generate()
+    job_id, _ = await world.started_job(interaction)
+    notice = await world.wait_for_notice(job_id)
+    assert notice.attachments == []
+    assert "could not download the file" in notice.content
+    assert next(iter(world.emulator.jobs)) in notice.content
+
+
+async def test_a_discord_outage_delays_the_video_but_loses_nothing(world) -> None:
+    interaction = await world.generate()
+    job_id, _ = await world.started_job(interaction)
+    await eventually(
+        lambda: (
+            (job := world.bot.tracker.get(job_id)) is not None and job.state is JobState.RUNNING
+        ),
+        what="generating",
+    )
+    world.fake.set_outage(True)
+    await eventually(
+        lambda: (job := world.bot.tracker.get(job_id)) is not None and job.notice_error is not None,
+        within=15,
+        what="a failed attempt to post the video",
+    )
+    world.fake.set_outage(False)
+    notice = await world.wait_for_notice(job_id, within=30)
+    assert notice.attachments
+    assert len(world.notices(job_id)) == 1
+    await eventually(lambda: world.bot.tracker.get(job_id) is None, what="delivery recorded")
+    stored = await world.bot.tracker.fetch(job_id)
+    assert stored.state is JobState.DELIVERED
+    assert stored.notice_attempts >= 2
+
+
+async def test_a_deleted_status_message_does_not_stop_the_video(world) -> None:
+    interaction = await world.generate()
+    job_id, status = await world.started_job(interaction)
+    world.fake.delete_message(world.channel, status.id)
+    notice = await world.wait_for_notice(job_id)
+    assert notice.attachments
+    assert world.fake.mentions_pinged(notice) == {world.alice.id}
