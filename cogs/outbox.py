@@ -1,9 +1,10 @@
 """Per-channel pacing of what the bot posts, so busy channels stay under Discord's limits.
 
 Discord lets a bot create or edit about five messages per five seconds in one channel.
-Each channel gets one lane: urgent sends (deliveries, failure notices) always go first,
-status edits are coalesced per message (only the newest version is sent), and the lane
-waits `interval` seconds between operations. Thirty jobs in one channel then cost a
+Each channel gets one lane: urgent sends always go first, and among them the ones marked
+`first` (deliveries, failure notices) go ahead of new status messages; status edits are
+coalesced per message (only the newest version is sent), and the lane waits `interval`
+seconds between operations. Thirty jobs in one channel then cost a
 steady trickle of edits instead of a burst of 429s.
 """
 
@@ -24,6 +25,7 @@ Operation = Callable[[], Awaitable[Any]]
 
 @dataclass(slots=True)
 class _Lane:
+    first: deque[tuple[Operation, asyncio.Future[Any]]] = field(default_factory=deque)
     urgent: deque[tuple[Operation, asyncio.Future[Any]]] = field(default_factory=deque)
     edits: OrderedDict[int, Operation] = field(default_factory=OrderedDict)
     task: asyncio.Task[None] | None = None
@@ -43,13 +45,19 @@ class ChannelOutbox:
         lane.edits[key] = operation
         self._wake(channel_id, lane)
 
-    async def send(self, channel_id: int, operation: Callable[[], Awaitable[T]]) -> T:
-        """Run an urgent operation ahead of every queued edit and return its result."""
+    async def send(
+        self, channel_id: int, operation: Callable[[], Awaitable[T]], *, first: bool = False
+    ) -> T:
+        """Run an urgent operation ahead of every queued edit and return its result.
+
+        `first` puts it ahead of other urgent sends too: a finished video should not wait
+        behind a burst of new jobs' status messages in a busy channel.
+        """
         if self._closed:
             raise RuntimeError("the outbox is closed")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         lane = self._lane(channel_id)
-        lane.urgent.append((operation, future))
+        (lane.first if first else lane.urgent).append((operation, future))
         self._wake(channel_id, lane)
         return await future
 
@@ -63,7 +71,7 @@ class ChannelOutbox:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         for lane in self._lanes.values():
-            for _, future in lane.urgent:
+            for _, future in (*lane.first, *lane.urgent):
                 if not future.done():
                     future.cancel()
         self._lanes.clear()
@@ -82,9 +90,9 @@ class ChannelOutbox:
 
     async def _drain(self, channel_id: int, lane: _Lane) -> None:
         try:
-            while lane.urgent or lane.edits:
-                if lane.urgent:
-                    operation, future = lane.urgent.popleft()
+            while lane.first or lane.urgent or lane.edits:
+                if lane.first or lane.urgent:
+                    operation, future = (lane.first or lane.urgent).popleft()
                     if future.cancelled():
                         continue
                     try:
@@ -105,5 +113,6 @@ class ChannelOutbox:
                 await asyncio.sleep(self.interval)
         finally:
             lane.task = None
-            if not lane.urgent and not lane.edits and self._lanes.get(channel_id) is lane:
+            idle = not lane.first and not lane.urgent and not lane.edits
+            if idle and self._lanes.get(channel_id) is lane:
                 del self._lanes[channel_id]

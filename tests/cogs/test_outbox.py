@@ -33,6 +33,33 @@ async def test_urgent_sends_go_before_queued_edits() -> None:
     assert order == ["delivery", "edit-0", "edit-1", "edit-2"]
 
 
+async def test_sends_marked_first_go_ahead_of_other_urgent_sends() -> None:
+    outbox = ChannelOutbox(interval=0.01)
+    order: list[str] = []
+    gate = asyncio.Event()
+
+    async def blocker() -> None:
+        await gate.wait()
+
+    def op(name: str):
+        async def run() -> str:
+            order.append(name)
+            return name
+
+        return run
+
+    busy = asyncio.create_task(outbox.send(1, blocker))
+    await asyncio.sleep(0)
+    sends = [asyncio.create_task(outbox.send(1, op(f"status-{n}"))) for n in range(2)]
+    outbox.edit(1, 9, op("edit"))
+    sends += [asyncio.create_task(outbox.send(1, op(f"video-{n}"), first=True)) for n in range(2)]
+    await asyncio.sleep(0)
+    gate.set()
+    await asyncio.gather(busy, *sends)
+    await _drained(outbox)
+    assert order == ["video-0", "video-1", "status-0", "status-1", "edit"]
+
+
 async def test_edits_to_one_message_are_coalesced_to_the_newest() -> None:
     outbox = ChannelOutbox(interval=0.01)
     seen: list[int] = []
