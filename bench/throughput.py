@@ -155,16 +155,21 @@ async def _fire(
 async def _await_deliveries(
     world: BenchWorld, interactions: dict[int, FakeInteraction], within: float
 ) -> dict[int, int]:
-    """Wait until every job's video message arrived; plan index → bot job id."""
+    """Wait until every accepted job's video message arrived (a refused command counts as
+    settled); plan index → bot job id."""
     deadline = time.monotonic() + within
     numbers: dict[int, int] = {}
+    refused: set[int] = set()
     while time.monotonic() < deadline:
         for index, interaction in interactions.items():
-            if index not in numbers and (number := job_number(interaction)) is not None:
+            if index in numbers or index in refused:
+                continue
+            if (number := job_number(interaction)) is not None:
                 numbers[index] = number
-        if len(numbers) == len(interactions) and all(
-            number in world.deliveries for number in numbers.values()
-        ):
+            elif interaction.original is not None and not interaction.original.loading:
+                refused.add(index)
+        settled = len(numbers) + len(refused) == len(interactions)
+        if settled and all(number in world.deliveries for number in numbers.values()):
             break
         await asyncio.sleep(0.1)
     return numbers
