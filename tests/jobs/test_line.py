@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from bot.jobs.line import ActiveLimits, line_order, pick_releases
 from bot.jobs.model import Job, JobState
-from bot.jobs.tracker import moves_the_line
 from tests.jobs.factories import make_job
 
 
@@ -54,23 +51,3 @@ def test_a_job_told_to_wait_is_not_released_early() -> None:
 def test_releases_count_against_limits_within_one_batch() -> None:
     order = line_order([waiting(i, user=1) for i in range(1, 5)], {})
     assert len(pick_releases(order, [], ActiveLimits(per_user=2), 0.0)) == 2
-
-
-@pytest.mark.parametrize(
-    ("before", "after", "moves"),
-    [
-        (JobState.NEW, JobState.WAITING, True),
-        (JobState.WAITING, JobState.SUBMITTING, True),
-        (JobState.WAITING, JobState.CANCELLED, True),
-        (JobState.SUBMITTING, JobState.WAITING, True),
-        (JobState.SUBMITTING, JobState.QUEUED, False),
-        (JobState.QUEUED, JobState.RUNNING, False),
-        (JobState.RUNNING, JobState.COMPLETED, True),
-        (JobState.QUEUED, JobState.CANCELLED, True),
-        (JobState.NEW, JobState.CANCELLED, False),
-        (JobState.COMPLETED, JobState.DELIVERED, False),
-        (JobState.RUNNING, JobState.RUNNING, False),
-    ],
-)
-def test_only_joining_or_leaving_the_line_or_a_slot_moves_the_line(before, after, moves) -> None:
-    assert moves_the_line(before, after) is moves
