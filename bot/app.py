@@ -32,8 +32,9 @@ class Tuning:
     """Timings that are not user settings; tests and benchmarks shorten them."""
 
     channel_edit_interval: float = 1.25
-    """Seconds between two posts or edits in one channel. Discord allows 5 per 5 s; at
-    most 4 per window leaves the bucket never empty, so discord.py never has to wait."""
+    """Seconds between two posts or edits in one channel (a delivery may go sooner, but
+    never more than 4 in 4 intervals). Discord allows 5 per 5 s; at most 4 per window
+    leaves the bucket never empty, so discord.py never has to wait."""
     guild_ready_timeout: float = 2.0
     """How long discord.py waits for more servers before `on_ready`."""
 

@@ -144,7 +144,7 @@ class ChannelNotifier:
                     attachment.close()
             return message.id
 
-        return await self._outbox.send(job.channel_id, send)
+        return await self._outbox.send(job.channel_id, send, first=True)
 
     async def _find_earlier_notice(self, job: Job) -> int | None:
         """A notice posted before a crash but never recorded, found in the channel."""

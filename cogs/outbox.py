@@ -1,16 +1,22 @@
 """Per-channel pacing of what the bot posts, so busy channels stay under Discord's limits.
 
 Discord lets a bot create or edit about five messages per five seconds in one channel.
-Each channel gets one lane: urgent sends (deliveries, failure notices) always go first,
-status edits are coalesced per message (only the newest version is sent), and the lane
-waits `interval` seconds between operations. Thirty jobs in one channel then cost a
-steady trickle of edits instead of a burst of 429s.
+Each channel gets one lane: urgent sends always go first, and among them the ones marked
+`first` (deliveries, failure notices) go ahead of new status messages; status edits are
+coalesced per message (only the newest version is sent). A lane never starts more than
+`burst` operations in any `burst * interval` seconds, and spaces the others `interval`
+apart; a `first` one only needs room in that window, so a video is not held back by the
+status edit that announced it, and edits never take the window's last slot, so a video
+or a new job's status message finds one even while a busy channel's edits stream on.
+Thirty jobs in one channel then cost a steady trickle of edits instead of 429s.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -24,14 +30,24 @@ Operation = Callable[[], Awaitable[Any]]
 
 @dataclass(slots=True)
 class _Lane:
+    first: deque[tuple[Operation, asyncio.Future[Any]]] = field(default_factory=deque)
     urgent: deque[tuple[Operation, asyncio.Future[Any]]] = field(default_factory=deque)
     edits: OrderedDict[int, Operation] = field(default_factory=OrderedDict)
+    finished: deque[float] = field(default_factory=deque)
+    """When the lane's most recent operations ended (monotonic), oldest first."""
+    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.first or self.urgent or self.edits)
 
 
 class ChannelOutbox:
-    def __init__(self, *, interval: float = 1.05) -> None:
+    def __init__(self, *, interval: float = 1.05, burst: int = 4) -> None:
         self.interval = interval
+        self.burst = burst
+        self.window = burst * interval
         self._lanes: dict[int, _Lane] = {}
         self._closed = False
 
@@ -43,13 +59,19 @@ class ChannelOutbox:
         lane.edits[key] = operation
         self._wake(channel_id, lane)
 
-    async def send(self, channel_id: int, operation: Callable[[], Awaitable[T]]) -> T:
-        """Run an urgent operation ahead of every queued edit and return its result."""
+    async def send(
+        self, channel_id: int, operation: Callable[[], Awaitable[T]], *, first: bool = False
+    ) -> T:
+        """Run an urgent operation ahead of every queued edit and return its result.
+
+        `first` puts it ahead of other urgent sends too: a finished video should not wait
+        behind a burst of new jobs' status messages in a busy channel.
+        """
         if self._closed:
             raise RuntimeError("the outbox is closed")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         lane = self._lane(channel_id)
-        lane.urgent.append((operation, future))
+        (lane.first if first else lane.urgent).append((operation, future))
         self._wake(channel_id, lane)
         return await future
 
@@ -63,7 +85,7 @@ class ChannelOutbox:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         for lane in self._lanes.values():
-            for _, future in lane.urgent:
+            for _, future in (*lane.first, *lane.urgent):
                 if not future.done():
                     future.cancel()
         self._lanes.clear()
@@ -75,35 +97,71 @@ class ChannelOutbox:
         return lane
 
     def _wake(self, channel_id: int, lane: _Lane) -> None:
+        lane.wakeup.set()
         if lane.task is None:
             lane.task = asyncio.create_task(
                 self._drain(channel_id, lane), name=f"outbox-{channel_id}"
             )
 
+    def _wait_before_next(self, lane: _Lane, now: float) -> float:
+        """Seconds until the lane may start its next operation (0: now)."""
+        while lane.finished and lane.finished[0] <= now - self.window:
+            lane.finished.popleft()
+        wait = 0.0
+        room = self.burst if lane.first or lane.urgent else self.burst - 1
+        if len(lane.finished) >= max(room, 1):
+            wait = lane.finished[-room] + self.window - now
+        if lane.finished and not lane.first:
+            wait = max(wait, lane.finished[-1] + self.interval - now)
+        return wait
+
     async def _drain(self, channel_id: int, lane: _Lane) -> None:
+        """Run the lane's operations in order and in pace; linger until its window is clear,
+        so a new lane can never start on top of operations the old one just made."""
         try:
-            while lane.urgent or lane.edits:
-                if lane.urgent:
-                    operation, future = lane.urgent.popleft()
-                    if future.cancelled():
-                        continue
-                    try:
-                        future.set_result(await operation())
-                    except asyncio.CancelledError:
-                        future.cancel()
-                        raise
-                    except Exception as error:
-                        future.set_exception(error)
+            while True:
+                lane.wakeup.clear()
+                now = time.monotonic()
+                if lane.pending:
+                    wait = self._wait_before_next(lane, now)
+                elif lane.finished and lane.finished[-1] > now - self.window:
+                    wait = lane.finished[-1] + self.window - now
                 else:
-                    _, operation = lane.edits.popitem(last=False)
-                    try:
-                        await operation()
-                    except asyncio.CancelledError:
-                        raise
-                    except Exception:
-                        log.exception("a queued edit in channel %d failed", channel_id)
-                await asyncio.sleep(self.interval)
+                    return
+                if wait > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(lane.wakeup.wait(), wait)
+                    continue
+                ran = True
+                try:
+                    ran = await self._run_next(channel_id, lane)
+                finally:
+                    if ran:
+                        lane.finished.append(time.monotonic())
         finally:
             lane.task = None
-            if not lane.urgent and not lane.edits and self._lanes.get(channel_id) is lane:
+            if not lane.pending and self._lanes.get(channel_id) is lane:
                 del self._lanes[channel_id]
+
+    async def _run_next(self, channel_id: int, lane: _Lane) -> bool:
+        """Run the most urgent operation; False when it was dropped without running."""
+        if lane.first or lane.urgent:
+            operation, future = (lane.first or lane.urgent).popleft()
+            if future.cancelled():
+                return False
+            try:
+                future.set_result(await operation())
+            except asyncio.CancelledError:
+                future.cancel()
+                raise
+            except Exception as error:
+                future.set_exception(error)
+            return True
+        _, operation = lane.edits.popitem(last=False)
+        try:
+            await operation()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("a queued edit in channel %d failed", channel_id)
+        return True

@@ -50,7 +50,18 @@ from bot.runcomfy.responses import CancelOutcome, JobResult, RequestStatus, Stat
 log = logging.getLogger(__name__)
 
 NOTHING_CHARGED = "Nothing was sent to RunComfy or charged."
-_LINE_STATES = ACTIVE_STATES | LOCAL_STATES
+
+
+def moves_the_line(before: JobState, after: JobState) -> bool:
+    """Whether a state change can release or reorder waiting jobs: a job joins or leaves
+    the line, or takes or frees a slot at RunComfy. Moves between active states (queued →
+    running) do neither, and rescanning every job for each of them is what made a busy
+    tracker's CPU grow with the square of its jobs."""
+    if before is after:
+        return False
+    return JobState.WAITING in (before, after) or (before in ACTIVE_STATES) != (
+        after in ACTIVE_STATES
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -743,8 +754,7 @@ class JobTracker:
             self._schedule(job.id, job.not_before or self._clock.now())
         if job.state is not JobState.WAITING:
             self._places.pop(job.id, None)
-        line_changed = previous is not None and previous.state is not job.state
-        if line_changed and {previous.state, job.state} & _LINE_STATES:
+        if previous is not None and moves_the_line(previous.state, job.state):
             self._line_dirty = True
             self._wakeup.set()
         self._announce(job)

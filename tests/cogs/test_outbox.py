@@ -33,6 +33,33 @@ async def test_urgent_sends_go_before_queued_edits() -> None:
     assert order == ["delivery", "edit-0", "edit-1", "edit-2"]
 
 
+async def test_sends_marked_first_go_ahead_of_other_urgent_sends() -> None:
+    outbox = ChannelOutbox(interval=0.01)
+    order: list[str] = []
+    gate = asyncio.Event()
+
+    async def blocker() -> None:
+        await gate.wait()
+
+    def op(name: str):
+        async def run() -> str:
+            order.append(name)
+            return name
+
+        return run
+
+    busy = asyncio.create_task(outbox.send(1, blocker))
+    await asyncio.sleep(0)
+    sends = [asyncio.create_task(outbox.send(1, op(f"status-{n}"))) for n in range(2)]
+    outbox.edit(1, 9, op("edit"))
+    sends += [asyncio.create_task(outbox.send(1, op(f"video-{n}"), first=True)) for n in range(2)]
+    await asyncio.sleep(0)
+    gate.set()
+    await asyncio.gather(busy, *sends)
+    await _drained(outbox)
+    assert order == ["video-0", "video-1", "status-0", "status-1", "edit"]
+
+
 async def test_edits_to_one_message_are_coalesced_to_the_newest() -> None:
     outbox = ChannelOutbox(interval=0.01)
     seen: list[int] = []
@@ -67,6 +94,75 @@ async def test_operations_in_one_channel_are_paced() -> None:
     gaps = [b - a for a, b in itertools.pairwise(stamps)]
     assert len(stamps) == 4
     assert min(gaps) >= 0.045
+
+
+async def test_a_delivery_right_after_an_edit_does_not_wait_for_the_spacing() -> None:
+    outbox = ChannelOutbox(interval=0.2)
+    stamps: dict[str, float] = {}
+
+    async def edit() -> None:
+        stamps["edit"] = time.monotonic()
+
+    async def deliver() -> None:
+        stamps["delivery"] = time.monotonic()
+
+    outbox.edit(1, 1, edit)
+    await asyncio.sleep(0.01)
+    await outbox.send(1, deliver, first=True)
+    assert stamps["delivery"] - stamps["edit"] < 0.1
+    await outbox.close()
+
+
+async def test_never_more_than_the_burst_in_any_window() -> None:
+    outbox = ChannelOutbox(interval=0.02, burst=4)
+    stamps: list[float] = []
+
+    async def stamp() -> None:
+        stamps.append(time.monotonic())
+
+    for key in range(6):
+        outbox.edit(1, key, stamp)
+    await asyncio.gather(*(outbox.send(1, stamp, first=True) for _ in range(10)))
+    await _drained(outbox)
+    assert len(stamps) == 16
+    for start in stamps:
+        inside = [t for t in stamps if start <= t < start + outbox.window * 0.95]
+        assert len(inside) <= 4
+
+
+async def test_edits_leave_the_last_slot_of_the_window_to_urgent_sends() -> None:
+    outbox = ChannelOutbox(interval=0.05, burst=4)
+    stamps: list[tuple[str, float]] = []
+
+    def op(name: str):
+        async def run() -> None:
+            stamps.append((name, time.monotonic()))
+
+        return run
+
+    for key in range(4):
+        outbox.edit(1, key, op("edit"))
+    await asyncio.sleep(outbox.interval * 2.5)
+    await outbox.send(1, op("video"), first=True)
+    await _drained(outbox)
+    names = [name for name, _ in stamps]
+    assert names == ["edit", "edit", "edit", "video", "edit"]
+    edit_times = [at for name, at in stamps if name == "edit"]
+    assert edit_times[3] - edit_times[0] >= outbox.window * 0.95
+
+
+async def test_a_new_lane_does_not_start_on_top_of_a_recent_burst() -> None:
+    outbox = ChannelOutbox(interval=0.05, burst=2)
+    stamps: list[float] = []
+
+    async def stamp() -> None:
+        stamps.append(time.monotonic())
+
+    await asyncio.gather(*(outbox.send(1, stamp, first=True) for _ in range(2)))
+    await asyncio.sleep(0.02)
+    await outbox.send(1, stamp, first=True)
+    assert stamps[2] - stamps[0] >= outbox.window * 0.95
+    await outbox.close()
 
 
 async def test_channels_do_not_wait_for_each_other() -> None:

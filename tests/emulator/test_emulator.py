@@ -369,6 +369,66 @@ async def test_default_generation_time_depends_on_duration(http, clock) -> None:
         assert short.generation_time < default.generation_time < long.generation_time
 
 
+async def test_queue_delay_holds_each_job_in_the_queue_at_least_that_long(http, clock) -> None:
+    delays = iter([30.0, 0.0, 10.0])
+    async with RunComfyEmulator(
+        clock=clock,
+        workers=10,
+        generation_time=lambda payload: 20.0,
+        queue_delay=lambda payload: next(delays),
+    ) as emulator:
+        ids = [await submit_id(http, emulator) for _ in range(3)]
+        states = [(await status(http, emulator, rid)).body for rid in ids]
+        assert [s["status"] for s in states] == ["in_queue", "in_progress", "in_queue"]
+        assert [s.get("queue_position") for s in states] == [0, None, 1]
+        clock.advance(10)
+        assert [emulator.job(rid).status for rid in ids] == [
+            "in_queue",
+            "in_progress",
+            "in_progress",
+        ]
+        clock.advance(100)
+        jobs = [emulator.job(rid) for rid in ids]
+        t0 = jobs[0].submitted_at
+        assert [(j.started_at - t0, j.finished_at - t0) for j in jobs] == [
+            (30, 50),
+            (0, 20),
+            (10, 30),
+        ]
+        assert [j.queue_delay for j in jobs] == [30.0, 0.0, 10.0]
+
+
+async def test_queue_delay_and_workers_both_hold_jobs(http, clock) -> None:
+    """A job whose delay is over still waits for a free worker, first come first served."""
+    delays = iter([0.0, 5.0, 1.0])
+    async with RunComfyEmulator(
+        clock=clock,
+        workers=1,
+        generation_time=lambda payload: 10.0,
+        queue_delay=lambda payload: next(delays),
+    ) as emulator:
+        ids = [await submit_id(http, emulator) for _ in range(3)]
+        clock.advance(1000)
+        jobs = [emulator.job(rid) for rid in ids]
+        t0 = jobs[0].submitted_at
+        assert [(j.started_at - t0, j.finished_at - t0) for j in jobs] == [
+            (0, 10),
+            (20, 30),
+            (10, 20),
+        ]
+
+
+async def test_a_job_cancelled_during_its_queue_delay_never_starts(http, clock) -> None:
+    async with RunComfyEmulator(
+        clock=clock, workers=2, queue_delay=lambda payload: 30.0
+    ) as emulator:
+        rid = await submit_id(http, emulator)
+        assert (await cancel(http, emulator, rid)).body["outcome"] == "cancelled"
+        clock.advance(1000)
+        assert emulator.job(rid).started_at is None
+        assert emulator.queued_count == 0
+
+
 async def test_zero_workers_hold_jobs_until_workers_are_added(http, emulator, clock) -> None:
     emulator.set_workers(0)
     ids = [await submit_id(http, emulator) for _ in range(3)]

@@ -43,6 +43,24 @@ async def test_file_is_recorded_byte_exact_and_served(
     assert await sent.attachments[0].read() == data
 
 
+async def test_message_listeners_see_every_new_message_as_it_is_stored(
+    scene: Scene, bot: SampleBot
+) -> None:
+    seen: list[tuple[int, str, bool]] = []
+    scene.fake.on_message_created(
+        lambda message: seen.append(
+            (message.author.id, message.content, scene.fake.message(message.id) is message)
+        )
+    )
+    sent = await text_channel(bot, scene.channel.id).send("from the bot")
+    await scene.fake.post_user_message(scene.channel, scene.alice, "from alice")
+    await sent.edit(content="edited")
+    assert seen == [
+        (scene.fake.bot_user.id, "from the bot", True),
+        (scene.alice.user.id, "from alice", True),
+    ]
+
+
 async def test_large_upload_spills_to_a_temp_file(
     make_fake: MakeFake, start_bot: StartBot, tmp_path: Path
 ) -> None:

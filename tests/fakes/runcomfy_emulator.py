@@ -10,6 +10,10 @@ and event driven: every request (and every read of `jobs`) advances it to
 `clock.now()`, processing only the completions that happened since, so thousands of
 jobs cost O(log n) per request and nothing runs between requests.
 
+An optional `queue_delay(payload)` holds each job in the queue for at least that many
+clock seconds before a worker may take it, for loads that need a per-job queue wait
+(e.g. 0–60 s) independent of how many workers there are.
+
 Fault knobs are queued per endpoint and consumed in order, one per request, e.g.
 `rate_limit(Endpoint.STATUS, retry_after=2, times=3)` then `fail(Endpoint.STATUS, 502)`
 answers the next three status calls with 429 and the fourth with 502.
@@ -160,6 +164,8 @@ class EmulatedJob:
     generation_time: float
     outcome: JobOutcome
     submitted_at: float
+    queue_delay: float = 0.0
+    """Clock seconds the job waits in the queue at least (the `queue_delay` knob)."""
     status: str = IN_QUEUE
     started_at: float | None = None
     finished_at: float | None = None
@@ -410,6 +416,7 @@ class RunComfyEmulator:
         token: str | None = None,
         workers: int = 2,
         generation_time: Callable[[Mapping[str, Any]], float] = default_generation_time,
+        queue_delay: Callable[[Mapping[str, Any]], float] | None = None,
         outcome: Callable[[Mapping[str, Any]], JobOutcome] | Sequence[JobOutcome] | None = None,
         video_size: int | None = None,
         host: str = "127.0.0.1",
@@ -423,6 +430,7 @@ class RunComfyEmulator:
         self.token = token if token is not None else "rc-test-" + secrets.token_urlsafe(18)
         self.workers = workers
         self.generation_time = generation_time
+        self.queue_delay = queue_delay
         self._outcome_fn = outcome if callable(outcome) else None
         self._scripted: deque[JobOutcome] = deque(
             () if outcome is None or callable(outcome) else outcome
@@ -440,6 +448,8 @@ class RunComfyEmulator:
         self._queue: deque[EmulatedJob] = deque()
         self._queued = _Fenwick()
         self._running: list[tuple[float, int, EmulatedJob]] = []
+        self._held: list[tuple[float, int, EmulatedJob]] = []
+        """Jobs still inside their `queue_delay`, by the time they may start."""
         self._faults: dict[Endpoint, deque[_QueuedFault]] = {e: deque() for e in Endpoint}
         self._expired: set[str] = set()
         self._all_expired = False
@@ -524,7 +534,11 @@ class RunComfyEmulator:
         return self._jobs[request_id]
 
     def queue_position(self, request_id: str) -> int | None:
-        """Jobs ahead of this one in the queue (0 = next to start); None if not queued."""
+        """Jobs ahead of this one in the queue (0 = next to start); None if not queued.
+
+        "Ahead" means submitted earlier and still queued; with `queue_delay` a job behind
+        may still start first.
+        """
         job = self.job(request_id)
         if job.status != IN_QUEUE:
             return None
@@ -683,9 +697,23 @@ class RunComfyEmulator:
     # ---------------------------------------------------------------- simulation
 
     def advance(self) -> None:
-        """Bring every job up to `clock.now()`: finish due jobs and start queued ones."""
+        """Bring every job up to `clock.now()`: finish due jobs and start queued ones.
+
+        Completions and the ends of queue delays are replayed in time order (a delay
+        that ends at the same moment as a completion goes first).
+        """
         now = self.clock.now()
-        while self._running and self._running[0][0] <= now:
+        while True:
+            finish = self._running[0][0] if self._running else math.inf
+            release = self._held[0][0] if self._held else math.inf
+            if min(finish, release) > now:
+                return
+            if release <= finish:
+                released_at, _, job = heapq.heappop(self._held)
+                if job.status == IN_QUEUE:
+                    self._queue.append(job)
+                self._start_waiting(released_at)
+                continue
             finished_at, _, job = heapq.heappop(self._running)
             job.finished_at = finished_at
             job.status = COMPLETED if job.outcome.kind == "complete" else FAILED
@@ -717,11 +745,15 @@ class RunComfyEmulator:
             generation_time=max(0.0, float(self.generation_time(payload))),
             outcome=outcome,
             submitted_at=now,
+            queue_delay=max(0.0, float(self.queue_delay(payload))) if self.queue_delay else 0.0,
         )
         self._jobs[job.request_id] = job
         self._by_seq.append(job)
         self._queued.append(1)
-        self._queue.append(job)
+        if job.queue_delay > 0:
+            heapq.heappush(self._held, (now + job.queue_delay, job.seq, job))
+        else:
+            self._queue.append(job)
         self._start_waiting(now)
         return job
 

@@ -471,6 +471,11 @@ class FakeDiscord:
         message_id = message.id if isinstance(message, FakeMessage) else message
         return await self._state.store.wait_on_message(message_id, predicate, timeout)
 
+    def on_message_created(self, callback: Callable[[FakeMessage], None]) -> None:
+        """Call ``callback`` with every message as it is created (any channel, any author),
+        synchronously, so a benchmark can timestamp arrivals exactly."""
+        self._state.store.add_listener(callback)
+
     def pings(self, message: FakeMessage) -> Pings:
         """Who got notified when the message was sent (edits never notify in Discord)."""
         return message.pings or Pings()

@@ -37,6 +37,7 @@ class MessageStore:
         self._nonces: dict[tuple[int, int, str], tuple[FakeMessage, float]] = {}
         self._channel_waiters: dict[int, list[_Waiter]] = defaultdict(list)
         self._message_waiters: dict[int, list[_Waiter]] = defaultdict(list)
+        self._listeners: list[Callable[[FakeMessage], None]] = []
 
     def get(self, message_id: int) -> FakeMessage | None:
         return self.by_id.get(message_id)
@@ -57,7 +58,13 @@ class MessageStore:
     def add(self, message: FakeMessage) -> None:
         self.by_id[message.id] = message
         self.by_channel[message.channel_id].append(message)
+        for listener in self._listeners:
+            listener(message)
         self.changed(message)
+
+    def add_listener(self, listener: Callable[[FakeMessage], None]) -> None:
+        """Call `listener` with every new message, synchronously, as it is stored."""
+        self._listeners.append(listener)
 
     def changed(self, message: FakeMessage) -> None:
         """Run the predicates of waiters watching this message or its channel."""

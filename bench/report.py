@@ -1,0 +1,165 @@
+"""The one table: every metric with its target and whether it was met, as Markdown."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bench.ack import AckResult
+from bench.bigfile import BigFileResult
+from bench.startup import StartupResult
+from bench.stats import Summary
+from bench.throughput import LoadResult
+from bench.world import MIB
+
+ACK_P99_TARGET = 0.100
+POLL_RATIO_TARGET = 0.5
+LAG_P50_TARGET = 2.0
+RSS_TARGET = 150 * MIB
+BIG_FILE_GROWTH_TARGET = 30 * MIB
+STARTUP_TARGET = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    benchmark: str
+    metric: str
+    result: str
+    target: str = ""
+    met: bool | None = None
+
+    @property
+    def verdict(self) -> str:
+        return "" if self.met is None else ("pass" if self.met else "**MISS**")
+
+
+def seconds(summary: Summary, unit: str = "s", scale: float = 1.0, digits: int = 2) -> str:
+    values = (summary.p50 * scale, summary.p99 * scale, summary.max * scale)
+    if any(math.isnan(value) for value in values):
+        return "no data"
+    return " / ".join(f"{value:.{digits}f}" for value in values) + f" {unit}"
+
+
+def megabytes(size: int) -> str:
+    return f"{size / MIB:.1f} MB"
+
+
+def ack_rows(result: AckResult) -> list[Row]:
+    name = f"Acknowledgement: {result.commands} commands in {result.burst_seconds:g} s"
+    return [
+        Row(
+            name,
+            "dispatch → callback, p50 / p99 / max",
+            seconds(result.seconds, "ms", 1000.0, 1),
+            "p99 < 100 ms",
+            result.acknowledged == result.commands and result.seconds.p99 < ACK_P99_TARGET,
+        ),
+        Row(name, "acknowledged (deferred)", f"{result.acknowledged} ({result.deferred})"),
+    ]
+
+
+def load_rows(results: Sequence[LoadResult]) -> list[Row]:
+    by_setting = {result.setting: result for result in results}
+    adaptive = by_setting.get("adaptive") or results[0]
+    name = f"Throughput: {adaptive.jobs:,} concurrent jobs, {adaptive.setting} polling"
+    rows = [
+        Row(name, "jobs delivered", f"{adaptive.delivered:,} of {adaptive.jobs:,}"),
+        Row(name, "RunComfy status/result requests per job", f"{adaptive.polls_per_job:.1f}"),
+        Row(name, "delivery lag, p50 / p99 / max (emulated)", seconds(adaptive.lag)),
+        Row(
+            name,
+            "command → video, p50 / p99 / max (emulated)",
+            seconds(adaptive.command_to_video, digits=0),
+        ),
+        Row(name, "Discord message edits per job", f"{adaptive.edits_per_job:.2f}"),
+        Row(name, "Discord 429s", str(adaptive.discord_429s)),
+        Row(
+            name,
+            "peak RSS of the bot process",
+            megabytes(adaptive.peak_rss_bytes),
+            "< 150 MB",
+            adaptive.peak_rss_bytes < RSS_TARGET,
+        ),
+        Row(name, "CPU per job", f"{adaptive.cpu_per_job * 1000:.1f} ms"),
+        Row(name, "peak jobs at RunComfy at once", f"{adaptive.peak_jobs_at_runcomfy:,}"),
+    ]
+    trade = "Polling trade-off (same load, same run)"
+    for result in results:
+        rows.append(
+            Row(
+                trade,
+                f"{result.setting}: requests/job · lag p50 / p99 / max · detection p50 · "
+                "peak req/s · RSS",
+                f"{result.polls_per_job:.1f} · {seconds(result.lag)} · "
+                f"{result.detection.p50:.2f} s · {result.peak_requests_per_second} · "
+                f"{megabytes(result.peak_rss_bytes)}",
+            )
+        )
+    fixed = by_setting.get("fixed 5 s")
+    if fixed is not None and "adaptive" in by_setting:
+        ratio = adaptive.polls_per_job / fixed.polls_per_job
+        rows.append(
+            Row(
+                trade,
+                "adaptive vs fixed 5 s: requests, p50 lag",
+                f"{ratio:.2f}×, {adaptive.lag.p50:.2f} s vs {fixed.lag.p50:.2f} s",
+                "≤ 0.5×, lag ≤ fixed 5 s",
+                ratio <= POLL_RATIO_TARGET and adaptive.lag.p50 <= fixed.lag.p50,
+            )
+        )
+    if "adaptive" in by_setting:
+        rows.append(
+            Row(
+                trade,
+                "adaptive p50 delivery lag (emulated)",
+                f"{adaptive.lag.p50:.2f} s",
+                "≤ 2 s",
+                adaptive.lag.p50 <= LAG_P50_TARGET,
+            )
+        )
+    return rows
+
+
+def bigfile_rows(result: BigFileResult) -> list[Row]:
+    name = f"Big file: one {result.size / MIB:.0f} MB video"
+    attached = "attached" if result.attached_size == result.size else "NOT attached"
+    return [
+        Row(
+            name,
+            "RSS growth while delivering (before → peak)",
+            f"{megabytes(result.growth_bytes)} ({megabytes(result.baseline_rss_bytes)} → "
+            f"{megabytes(result.peak_rss_bytes)})",
+            "< 30 MB",
+            result.growth_bytes < BIG_FILE_GROWTH_TARGET and result.attached_size == result.size,
+        ),
+        Row(name, "ready at RunComfy → posted (real)", f"{result.real_seconds:.1f} s, {attached}"),
+    ]
+
+
+def startup_rows(result: StartupResult, runs: int) -> list[Row]:
+    name = f"Start-up: {result.stored_jobs:,} finished jobs stored"
+    return [
+        Row(
+            name,
+            f"process start → ready, p50 / max of {runs}",
+            f"{result.ready.p50:.2f} / {result.ready.max:.2f} s",
+            "< 3 s",
+            result.ready.p50 < STARTUP_TARGET,
+        ),
+        Row(
+            name,
+            "process start → on_ready (discord.py's guild wait)",
+            f"{result.on_ready.p50:.2f} / {result.on_ready.max:.2f} s",
+        ),
+    ]
+
+
+def render(rows: Sequence[Row]) -> str:
+    lines = ["| benchmark | metric | result | target | |", "|---|---|---|---|---|"]
+    previous = None
+    for row in rows:
+        name = row.benchmark if row.benchmark != previous else ""
+        previous = row.benchmark
+        lines.append(f"| {name} | {row.metric} | {row.result} | {row.target} | {row.verdict} |")
+    return "\n".join(lines)

@@ -1,0 +1,213 @@
+"""Run every benchmark and print one table: `python -m bench.run [--smoke]`.
+
+The full run takes about four minutes on two cores; `--smoke` runs each benchmark at a
+tiny size through the same code in well under a minute (the test suite does that).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from bench.ack import AckConfig, AckResult, run_ack
+from bench.bigfile import BigFileConfig, BigFileResult, run_bigfile
+from bench.load import DEFAULT_SEED
+from bench.report import Row, ack_rows, bigfile_rows, load_rows, render, startup_rows
+from bench.startup import StartupConfig, StartupResult, run_startup
+from bench.throughput import SETTINGS, LoadConfig, LoadResult, PollSetting, run_load
+from bench.world import MIB
+
+BENCHMARKS = ("ack", "load", "bigfile", "startup")
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Sizes of one benchmark run."""
+
+    ack: AckConfig
+    load: LoadConfig
+    bigfile: BigFileConfig
+    startup: StartupConfig
+
+
+def full_plan(speed: float, seed: int) -> Plan:
+    return Plan(
+        ack=AckConfig(
+            commands=200, members=200, channels=10, burst_seconds=1.0, speed=speed, seed=seed
+        ),
+        load=LoadConfig(
+            jobs=1000,
+            members=200,
+            channels=10,
+            speed=speed,
+            command_window=20.0,
+            within=600.0,
+            seed=seed,
+        ),
+        bigfile=BigFileConfig(size=100 * MIB, speed=speed),
+        startup=StartupConfig(stored_jobs=10_000, runs=3, speed=speed, seed=seed),
+    )
+
+
+def smoke_plan(seed: int) -> Plan:
+    speed = 60.0
+    return Plan(
+        ack=AckConfig(
+            commands=10, members=10, channels=2, burst_seconds=0.2, speed=speed, seed=seed
+        ),
+        load=LoadConfig(
+            jobs=10,
+            members=5,
+            channels=2,
+            speed=speed,
+            command_window=5.0,
+            within=60.0,
+            seed=seed,
+        ),
+        bigfile=BigFileConfig(size=2 * MIB, speed=speed),
+        startup=StartupConfig(
+            stored_jobs=200, runs=1, speed=speed, seed=seed, guild_ready_timeout=0.05
+        ),
+    )
+
+
+@dataclass
+class Results:
+    ack: AckResult | None = None
+    load: list[LoadResult] | None = None
+    bigfile: BigFileResult | None = None
+    startup: StartupResult | None = None
+
+    def rows(self, plan: Plan) -> list[Row]:
+        rows: list[Row] = []
+        if self.ack is not None:
+            rows += ack_rows(self.ack)
+        if self.load:
+            rows += load_rows(self.load)
+        if self.bigfile is not None:
+            rows += bigfile_rows(self.bigfile)
+        if self.startup is not None:
+            rows += startup_rows(self.startup, plan.startup.runs)
+        errors = sum(
+            result.errors_logged
+            for result in (self.ack, self.bigfile, self.startup, *(self.load or ()))
+            if result is not None
+        )
+        rows.append(Row("Sanity", "ERROR lines in the bot's logs", str(errors), "0", errors == 0))
+        return rows
+
+
+async def run_all(
+    plan: Plan,
+    only: Sequence[str],
+    workdir: Path,
+    log: Callable[[str], None],
+    settings: Sequence[PollSetting] = SETTINGS,
+) -> Results:
+    results = Results()
+    if "ack" in only:
+        log(f"acknowledgement: {plan.ack.commands} commands …")
+        results.ack = await run_ack(plan.ack, _fresh(workdir / "ack"))
+    if "load" in only:
+        results.load = []
+        for setting in settings:
+            log(f"throughput: {plan.load.jobs} jobs, {setting.label} polling …")
+            folder = _fresh(workdir / f"load-{setting.key}")
+            results.load.append(await run_load(setting, plan.load, folder))
+    if "bigfile" in only:
+        log(f"big file: {plan.bigfile.size // MIB} MB …")
+        results.bigfile = await run_bigfile(plan.bigfile, _fresh(workdir / "bigfile"))
+    if "startup" in only:
+        log(f"start-up: {plan.startup.stored_jobs} stored jobs …")
+        results.startup = await run_startup(plan.startup, _fresh(workdir / "startup"))
+    return results
+
+
+def _fresh(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    memory = "unknown RAM"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GB RAM"
+                break
+    except OSError:
+        pass
+    return (
+        f"{os.cpu_count()} × {model}, {memory}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, for the test suite")
+    parser.add_argument("--speed", type=float, default=6.0, help="emulated seconds per real second")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the load model")
+    parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated subset")
+    parser.add_argument("--jobs", type=int, help="jobs in the throughput load (default 1000)")
+    parser.add_argument("--channels", type=int, help="channels the members use (default 10)")
+    parser.add_argument(
+        "--poll",
+        default=",".join(setting.key for setting in SETTINGS),
+        help="comma-separated poll settings for the throughput load",
+    )
+    parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument("--keep", action="store_true", help="keep the bot logs and databases")
+    args = parser.parse_args(argv)
+    only = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = sorted(set(only) - set(BENCHMARKS))
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}; choose from {BENCHMARKS}")
+    settings = [s for s in SETTINGS if s.key in {key.strip() for key in args.poll.split(",")}]
+    if not settings:
+        parser.error(f"--poll must name some of: {', '.join(s.key for s in SETTINGS)}")
+    plan = smoke_plan(args.seed) if args.smoke else full_plan(args.speed, args.seed)
+    overrides = {"jobs": args.jobs, "channels": args.channels}
+    plan = replace(plan, load=replace(plan.load, **{k: v for k, v in overrides.items() if v}))
+    workdir = Path(tempfile.mkdtemp(prefix="kling-bench-"))
+    started = time.monotonic()
+
+    def log(message: str) -> None:
+        print(f"[{time.monotonic() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+    try:
+        results = asyncio.run(run_all(plan, only, workdir, log, settings))
+    finally:
+        if args.keep:
+            log(f"logs and databases kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    speed = plan.load.speed
+    print(f"Machine: {machine()}")
+    print(
+        f"Clock: emulated time runs {speed:g}× real time (RunComfy emulator, bot, Discord "
+        f"pacing); total {time.monotonic() - started:.0f} s real\n"
+    )
+    print(render(results.rows(plan)))
+    if args.json is not None:
+        args.json.write_text(json.dumps(asdict(results), indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

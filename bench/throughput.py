@@ -1,0 +1,263 @@
+"""Throughput under load: many concurrent jobs, from command to video message.
+
+Members fire their `/video generate` commands within a short window; the bot posts a
+status message per job (paced per channel), sends each job to the emulator, polls it
+with the chosen schedule and posts the video. Measured per run: RunComfy status/result
+requests per job, delivery lag (emulated completion → video message, emulated seconds),
+detection lag (completion → the first poll that could see it), command → video, Discord
+edits per job, 429s, the bot process's peak RSS and CPU seconds per job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.load import JobPlan, LoadModel, index_of
+from bench.process import BotProcess
+from bench.stats import Summary
+from bench.world import BenchWorld, job_number, open_world
+from tests.fakes.discord import FakeInteraction
+from tests.fakes.runcomfy_emulator import EmulatedJob, Endpoint
+
+POLLS = (Endpoint.STATUS, Endpoint.RESULT)
+
+
+@dataclass(frozen=True, slots=True)
+class PollSetting:
+    """How the bot polls in one run: its POLL_MODE / POLL_INTERVAL_SECONDS settings."""
+
+    key: str
+    label: str
+    env: dict[str, str]
+
+
+ADAPTIVE = PollSetting("adaptive", "adaptive", {"POLL_MODE": "adaptive"})
+FIXED_2S = PollSetting(
+    "fixed-2s", "fixed 2 s", {"POLL_MODE": "fixed", "POLL_INTERVAL_SECONDS": "2"}
+)
+FIXED_5S = PollSetting(
+    "fixed-5s", "fixed 5 s", {"POLL_MODE": "fixed", "POLL_INTERVAL_SECONDS": "5"}
+)
+SETTINGS = (ADAPTIVE, FIXED_2S, FIXED_5S)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadConfig:
+    jobs: int
+    members: int
+    channels: int
+    speed: float
+    command_window: float
+    """Emulated seconds over which all commands arrive."""
+    within: float
+    """Real seconds to wait for every video before giving up."""
+    seed: int
+
+    def limits(self) -> dict[str, str]:
+        """Limits raised so that every job can be at RunComfy at once."""
+        per_user = -(-self.jobs // self.members)
+        return {
+            "MAX_ACTIVE_JOBS_PER_USER": str(min(per_user, 100)),
+            "MAX_WAITING_JOBS_PER_USER": str(min(per_user, 100)),
+            "MAX_ACTIVE_JOBS_PER_SERVER": str(min(self.jobs, 1000)),
+            "MAX_ACTIVE_JOBS_TOTAL": str(self.jobs),
+            "RUNCOMFY_MAX_REQUESTS_PER_SECOND": "1000",
+            "RUNCOMFY_MAX_CONCURRENT_REQUESTS": "50",
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    setting: str
+    jobs: int
+    delivered: int
+    polls_per_job: float
+    lag: Summary
+    """Emulated completion → video message, emulated seconds."""
+    detection: Summary
+    """Emulated completion → the first status/result request at or after it."""
+    command_to_video: Summary
+    edits_per_job: float
+    discord_429s: int
+    peak_rss_bytes: int
+    cpu_per_job: float
+    peak_requests_per_second: int
+    peak_jobs_at_runcomfy: int
+    real_seconds: float
+    errors_logged: int
+
+
+async def run_load(setting: PollSetting, config: LoadConfig, workdir: Path) -> LoadResult:
+    """One full run of the load with one poll setting, in a fresh world and bot process."""
+    model = LoadModel(config.seed)
+    plans = model.plans(config.jobs, members=config.members, channels=config.channels)
+    world = await open_world(
+        speed=config.speed,
+        channels=config.channels,
+        members=config.members,
+        generation_time=model.generation_time,
+        queue_delay=model.queue_delay,
+    )
+    try:
+        env = world.settings(workdir / "bot.sqlite3", **config.limits(), **setting.env)
+        bot = await BotProcess.start(
+            world.fake, env, workdir=workdir, speed=config.speed, guild_ready_timeout=0.2
+        )
+        try:
+            await bot.wait_on_ready()
+            cpu_before = bot.cpu_seconds()
+            started = time.monotonic()
+            sent_at, interactions = await _fire(world, plans, config)
+            numbers = await _await_deliveries(world, interactions, config.within)
+            await _await_final_edits(world, len(numbers), within=30.0)
+            real_seconds = time.monotonic() - started
+            cpu = bot.cpu_seconds() - cpu_before
+            peak_rss = bot.memory().peak_bytes
+        finally:
+            await bot.stop()
+        return LoadResult(
+            setting=setting.label,
+            jobs=config.jobs,
+            cpu_per_job=cpu / config.jobs,
+            peak_rss_bytes=peak_rss,
+            real_seconds=real_seconds,
+            errors_logged=len(bot.logged_problems()),
+            **_measure(world, numbers, sent_at),
+        )
+    finally:
+        await world.close()
+
+
+async def _fire(
+    world: BenchWorld, plans: list[JobPlan], config: LoadConfig
+) -> tuple[dict[int, float], dict[int, FakeInteraction]]:
+    """Send every command, spread evenly over the window; by plan index, when (emulated
+    clock) each was sent and its interaction."""
+    sent_at: dict[int, float] = {}
+    interactions: dict[int, FakeInteraction] = {}
+    step = config.command_window / max(len(plans), 1) / config.speed
+    start = time.monotonic()
+    for plan in plans:
+        delay = start + plan.index * step - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        sent_at[plan.index] = world.clock.now()
+        interactions[plan.index] = await world.generate(plan)
+    return sent_at, interactions
+
+
+async def _await_deliveries(
+    world: BenchWorld, interactions: dict[int, FakeInteraction], within: float
+) -> dict[int, int]:
+    """Wait until every accepted job's video message arrived (a refused command counts as
+    settled); plan index → bot job id."""
+    deadline = time.monotonic() + within
+    numbers: dict[int, int] = {}
+    refused: set[int] = set()
+    while time.monotonic() < deadline:
+        for index, interaction in interactions.items():
+            if index in numbers or index in refused:
+                continue
+            if (number := job_number(interaction)) is not None:
+                numbers[index] = number
+            elif interaction.original is not None and not interaction.original.loading:
+                refused.add(index)
+        settled = len(numbers) + len(refused) == len(interactions)
+        if settled and all(number in world.deliveries for number in numbers.values()):
+            break
+        await asyncio.sleep(0.1)
+    return numbers
+
+
+async def _await_final_edits(world: BenchWorld, jobs: int, within: float) -> None:
+    """Let the coalesced status edits drain, so edits per job counts each job's last one."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        final = sum(
+            1
+            for message in world.bot_messages()
+            if message.embeds and "Delivered" in str(message.embeds[0].get("fields", ""))
+        )
+        if final >= jobs:
+            return
+        await asyncio.sleep(0.2)
+
+
+def _measure(
+    world: BenchWorld, numbers: dict[int, int], sent_at: dict[int, float]
+) -> dict[str, Any]:
+    """Everything read from the fakes' records once the run is over."""
+    emulated = {
+        index: job
+        for job in world.emulator.jobs.values()
+        if (index := index_of(str(job.payload.get("prompt", "")))) is not None
+    }
+    delivered = {
+        index: world.deliveries[number]
+        for index, number in numbers.items()
+        if number in world.deliveries
+    }
+    finished = {
+        index: job.finished_at for index, job in emulated.items() if job.finished_at is not None
+    }
+    polls = _poll_times(world)
+    detections = [
+        seen - job.finished_at
+        for job in emulated.values()
+        if job.finished_at is not None
+        and (seen := _first_at_or_after(polls[job.request_id], job.finished_at)) is not None
+    ]
+    jobs = max(len(emulated), 1)
+    return {
+        "delivered": len(delivered),
+        "polls_per_job": sum(len(times) for times in polls.values()) / jobs,
+        "lag": Summary.of(at - finished[i] for i, at in delivered.items() if i in finished),
+        "detection": Summary.of(detections),
+        "command_to_video": Summary.of(at - sent_at[i] for i, at in delivered.items()),
+        "edits_per_job": sum(message.edit_count for message in world.bot_messages()) / jobs,
+        "discord_429s": world.fake.rate_limited_count,
+        "peak_requests_per_second": _peak_rate(polls),
+        "peak_jobs_at_runcomfy": _peak_concurrency(emulated.values()),
+    }
+
+
+def _poll_times(world: BenchWorld) -> dict[str, list[float]]:
+    """Emulator clock times of every status/result request, per RunComfy request id."""
+    times: dict[str, list[float]] = defaultdict(list)
+    for record in world.emulator.requests:
+        if record.endpoint in POLLS and record.request_id is not None:
+            times[record.request_id].append(record.at)
+    return times
+
+
+def _first_at_or_after(times: list[float], moment: float) -> float | None:
+    return min((at for at in times if at >= moment), default=None)
+
+
+def _peak_rate(polls: dict[str, list[float]]) -> int:
+    """The most status/result requests in any one emulated second."""
+    per_second: dict[int, int] = defaultdict(int)
+    for times in polls.values():
+        for at in times:
+            per_second[int(at)] += 1
+    return max(per_second.values(), default=0)
+
+
+def _peak_concurrency(jobs: Iterable[EmulatedJob]) -> int:
+    """The most jobs submitted and not yet finished at RunComfy at any moment."""
+    events: list[tuple[float, int]] = []
+    for job in jobs:
+        events.append((job.submitted_at, 1))
+        if job.finished_at is not None:
+            events.append((job.finished_at, -1))
+    current = peak = 0
+    for _, change in sorted(events, key=lambda event: (event[0], event[1])):
+        current += change
+        peak = max(peak, current)
+    return peak

@@ -1,0 +1,60 @@
+"""Each benchmark at smoke size, through the same code as `python -m bench.run`, so the
+benchmarks cannot rot. The checks are for sane numbers, not speed: machines are noisy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.ack import run_ack
+from bench.bigfile import run_bigfile
+from bench.load import DEFAULT_SEED
+from bench.run import Plan, smoke_plan
+from bench.startup import run_startup
+from bench.throughput import SETTINGS, PollSetting, run_load
+from bench.world import MIB
+
+
+@pytest.fixture(scope="module")
+def plan() -> Plan:
+    return smoke_plan(DEFAULT_SEED)
+
+
+async def test_acknowledgement(plan: Plan, tmp_path: Path) -> None:
+    result = await run_ack(plan.ack, tmp_path)
+    assert result.acknowledged == result.deferred == result.commands == plan.ack.commands
+    assert 0 < result.seconds.p50 <= result.seconds.p99 <= result.seconds.max < 3.0
+    assert result.errors_logged == 0
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=lambda setting: setting.label)
+async def test_throughput(plan: Plan, setting: PollSetting, tmp_path: Path) -> None:
+    result = await run_load(setting, plan.load, tmp_path)
+    assert result.delivered == result.jobs == plan.load.jobs
+    assert result.polls_per_job >= 2
+    assert 0 <= result.detection.p50 <= result.lag.p50 <= result.lag.max < 120
+    assert result.lag.count == result.detection.count == result.jobs
+    assert result.command_to_video.p50 > result.lag.p50
+    assert result.edits_per_job >= 1
+    assert result.discord_429s >= 0
+    assert 10 * MIB < result.peak_rss_bytes < 1024 * MIB
+    assert 0 < result.cpu_per_job < 10
+    assert 1 <= result.peak_jobs_at_runcomfy <= result.jobs
+    assert result.errors_logged == 0
+
+
+async def test_big_file(plan: Plan, tmp_path: Path) -> None:
+    result = await run_bigfile(plan.bigfile, tmp_path)
+    assert result.attached_size == result.size == plan.bigfile.size
+    assert 10 * MIB < result.baseline_rss_bytes <= result.peak_rss_bytes
+    assert result.real_seconds > 0
+    assert result.errors_logged == 0
+
+
+async def test_startup(plan: Plan, tmp_path: Path) -> None:
+    result = await run_startup(plan.startup, tmp_path)
+    assert result.stored_jobs == plan.startup.stored_jobs
+    assert 0 < result.ready.p50 <= result.on_ready.p50 < 60
+    assert result.reloaded_open_jobs == 0
+    assert result.errors_logged == 0
