@@ -423,15 +423,13 @@ class VideoCog(commands.Cog, name="Video"):
         await interaction.response.defer(ephemeral=True, thinking=True)
         now = self.bot.clock.now()
         today, month = day_start(now), month_start(now)
-        server_jobs = await self.bot.tracker.recent(
-            guild_id=interaction.guild_id, since=month, limit=None
-        )
-        mine = [job for job in server_jobs if job.requester_id == interaction.user.id]
+        server = await self.bot.tracker.usage_records(since=month, guild_id=interaction.guild_id)
+        mine = [record for record in server if record.requester_id == interaction.user.id]
         embed = usage_embed(
-            mine_today=Usage.of(job for job in mine if job.created_at >= today),
+            mine_today=Usage.of(record for record in mine if record.created_at >= today),
             mine_month=Usage.of(mine),
-            server_today=Usage.of(job for job in server_jobs if job.created_at >= today),
-            server_month=Usage.of(server_jobs),
+            server_today=Usage.of(record for record in server if record.created_at >= today),
+            server_month=Usage.of(server),
             settings=self.server(interaction),
         )
         await reply(interaction, "", embed=embed)

@@ -12,7 +12,8 @@ from typing import Any
 
 from bot.db import Database
 from bot.jobs.model import FINAL_STATES, Job, JobOrigin, JobState, NoticeState
-from bot.runcomfy.request import KlingRequest
+from bot.jobs.usage import UsageRecord
+from bot.runcomfy.request import DEFAULT_DURATION, KlingRequest
 
 _COLUMNS = (
     "state",
@@ -201,6 +202,41 @@ class JobStore:
         where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
         params.append(-1 if limit is None else limit)
         return await self._select(f"{where}ORDER BY id DESC LIMIT ?", params)
+
+    async def usage_records(
+        self, *, since: float, guild_id: int | None, requester_id: int | None = None
+    ) -> list[UsageRecord]:
+        """The few columns usage needs, for a server's (or a member's) jobs since `since`.
+
+        Quotas are checked on every new job, so this reads no more than it must."""
+        clauses = ["created_at >= ?"]
+        params: list[Any] = [since]
+        if guild_id is not None:
+            clauses.append("guild_id = ?")
+            params.append(guild_id)
+        if requester_id is not None:
+            clauses.append("requester_id = ?")
+            params.append(requester_id)
+        query = (
+            "SELECT requester_id, created_at, state, estimated_cost, cost, "
+            f"COALESCE(json_extract(request, '$.duration'), {DEFAULT_DURATION}) AS seconds "
+            f"FROM jobs WHERE {' AND '.join(clauses)}"
+        )
+
+        def select(conn: sqlite3.Connection) -> list[UsageRecord]:
+            return [
+                UsageRecord(
+                    requester_id=row["requester_id"],
+                    created_at=row["created_at"],
+                    state=JobState(row["state"]),
+                    seconds=int(row["seconds"]),
+                    estimated_cost=Decimal(row["estimated_cost"]),
+                    cost=None if row["cost"] is None else Decimal(row["cost"]),
+                )
+                for row in conn.execute(query, params)
+            ]
+
+        return await self.db.run(select)
 
     async def _select(self, tail: str, params: Sequence[Any]) -> list[Job]:
         def select(conn: sqlite3.Connection) -> list[Job]:

@@ -33,7 +33,7 @@ from bot.jobs.model import (
 from bot.jobs.polling import PollPolicy
 from bot.jobs.ports import JobObserver, NoticeError, Notifier
 from bot.jobs.store import JobStore, is_open
-from bot.jobs.usage import Quota, Usage, check_quota, day_start
+from bot.jobs.usage import Quota, Usage, UsageRecord, check_quota, day_start
 from bot.runcomfy.client import RunComfyClient
 from bot.runcomfy.errors import (
     RateLimitedError,
@@ -230,7 +230,7 @@ class JobTracker:
                 )
             now = self._clock.now()
             estimate = self._pricing.estimate(request)
-            if quota is not None:
+            if quota is not None and quota.limits_anything:
                 await self._check_quota(quota, request, estimate, origin, now)
             job = Job(
                 id=0,
@@ -251,19 +251,26 @@ class JobTracker:
     async def _check_quota(
         self, quota: Quota, request: KlingRequest, estimate: Decimal, origin: JobOrigin, now: float
     ) -> None:
-        today = day_start(now)
-        if origin.guild_id is None:
-            server_jobs = []
-            mine = await self._store.find(requester_id=origin.requester_id, since=today, limit=None)
-        else:
-            server_jobs = await self._store.find(guild_id=origin.guild_id, since=today, limit=None)
-            mine = [job for job in server_jobs if job.requester_id == origin.requester_id]
+        records = await self.usage_records(
+            since=day_start(now),
+            guild_id=origin.guild_id,
+            requester_id=origin.requester_id if origin.guild_id is None else None,
+        )
+        mine = [record for record in records if record.requester_id == origin.requester_id]
         check_quota(
             quota,
             seconds=request.effective_duration,
             estimate=estimate,
             user_today=Usage.of(mine),
-            server_today=Usage.of(server_jobs),
+            server_today=Usage.of(records) if origin.guild_id is not None else Usage(),
+        )
+
+    async def usage_records(
+        self, *, since: float, guild_id: int | None, requester_id: int | None = None
+    ) -> list[UsageRecord]:
+        """What the jobs of a server (or a member) since `since` cost and count."""
+        return await self._store.usage_records(
+            since=since, guild_id=guild_id, requester_id=requester_id
         )
 
     async def enqueue(self, job_id: int, *, status_message_id: int | None = None) -> Job:

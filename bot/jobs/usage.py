@@ -19,17 +19,40 @@ from bot.runcomfy.pricing import format_usd
 UNCHARGED_STATES = frozenset({JobState.CANCELLED, JobState.FAILED})
 
 
-def counts(job: Job) -> bool:
-    """Whether the job is (or may be) paid for."""
-    if job.state in UNCHARGED_STATES:
-        return job.cost is not None and job.cost > 0
-    return True
+@dataclass(frozen=True, slots=True)
+class UsageRecord:
+    """What usage needs to know of one job; the store reads just these columns."""
 
+    requester_id: int
+    created_at: float
+    state: JobState
+    seconds: int
+    estimated_cost: Decimal
+    cost: Decimal | None
 
-def spend_of(job: Job) -> Decimal:
-    if job.cost is not None:
-        return job.cost
-    return job.estimated_cost if counts(job) else Decimal(0)
+    @classmethod
+    def of(cls, job: Job) -> UsageRecord:
+        return cls(
+            requester_id=job.requester_id,
+            created_at=job.created_at,
+            state=job.state,
+            seconds=job.request.effective_duration,
+            estimated_cost=job.estimated_cost,
+            cost=job.cost,
+        )
+
+    @property
+    def counts(self) -> bool:
+        """Whether the job is (or may be) paid for."""
+        if self.state in UNCHARGED_STATES:
+            return self.cost is not None and self.cost > 0
+        return True
+
+    @property
+    def spend(self) -> Decimal:
+        if self.cost is not None:
+            return self.cost
+        return self.estimated_cost if self.counts else Decimal(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,12 +62,12 @@ class Usage:
     dollars: Decimal = Decimal(0)
 
     @classmethod
-    def of(cls, jobs: Iterable[Job]) -> Usage:
-        counted = [job for job in jobs if counts(job)]
+    def of(cls, records: Iterable[UsageRecord]) -> Usage:
+        counted = [record for record in records if record.counts]
         return cls(
             videos=len(counted),
-            seconds=sum(job.request.effective_duration for job in counted),
-            dollars=sum((spend_of(job) for job in counted), Decimal(0)),
+            seconds=sum(record.seconds for record in counted),
+            dollars=sum((record.spend for record in counted), Decimal(0)),
         )
 
     def describe(self) -> str:
@@ -69,6 +92,10 @@ class Quota:
 
     user_daily_seconds: int | None = None
     server_daily_budget: Decimal | None = None
+
+    @property
+    def limits_anything(self) -> bool:
+        return self.user_daily_seconds is not None or self.server_daily_budget is not None
 
 
 class QuotaExceeded(LimitExceeded):

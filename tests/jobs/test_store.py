@@ -12,6 +12,7 @@ import pytest
 from bot.db import MIGRATIONS
 from bot.jobs.model import JobOrigin, JobState, NoticeState
 from bot.jobs.store import JobStore
+from bot.jobs.usage import UsageRecord
 from bot.runcomfy.request import KlingRequest, Shot
 from tests.jobs.factories import make_job
 
@@ -149,3 +150,20 @@ async def test_closed_store_refuses_calls(tmp_path: Path) -> None:
     await store.close()
     with pytest.raises(RuntimeError, match="closed"):
         await store.get(1)
+
+
+async def test_usage_records_read_only_what_usage_needs(store: JobStore) -> None:
+    default_length = make_job(0, request=KlingRequest(prompt="no duration"), guild_id=1, at=50.0)
+    jobs = [
+        await store.insert(default_length),
+        await store.insert(make_job(0, requester_id=2, guild_id=1, at=60.0, cost=Decimal("0.5"))),
+        await store.insert(make_job(0, guild_id=1, at=10.0)),
+        await store.insert(make_job(0, guild_id=2, at=70.0)),
+    ]
+    records = await store.usage_records(since=40.0, guild_id=1)
+    assert sorted(records, key=lambda r: r.created_at) == [
+        UsageRecord.of(jobs[0]),
+        UsageRecord.of(jobs[1]),
+    ]
+    mine = await store.usage_records(since=0.0, guild_id=None, requester_id=2)
+    assert mine == [UsageRecord.of(jobs[1])]

@@ -8,7 +8,15 @@ from decimal import Decimal
 import pytest
 
 from bot.jobs.model import JobOrigin, JobState
-from bot.jobs.usage import Quota, QuotaExceeded, Usage, check_quota, day_start, month_start
+from bot.jobs.usage import (
+    Quota,
+    QuotaExceeded,
+    Usage,
+    UsageRecord,
+    check_quota,
+    day_start,
+    month_start,
+)
 from bot.runcomfy.request import KlingRequest
 from tests.jobs.factories import make_job
 from tests.jobs.rig import make_settings
@@ -25,7 +33,8 @@ def job(state: JobState, *, seconds: int = 5, cost: str | None = None, estimate:
 
 def test_usage_counts_real_costs_and_estimates_but_not_uncharged_jobs() -> None:
     usage = Usage.of(
-        [
+        UsageRecord.of(each)
+        for each in [
             job(JobState.DELIVERED, seconds=10, cost="1.26"),
             job(JobState.RUNNING, seconds=5, estimate="0.63"),
             job(JobState.WAITING, seconds=3, estimate="0.38"),
