@@ -133,9 +133,9 @@ class ChannelNotifier:
             try:
                 message = await channel.send(
                     content,
-                    file=attachment if attachment is not None else discord.utils.MISSING,
-                    reference=reference if reference is not None else discord.utils.MISSING,
-                    view=view if view is not None else discord.utils.MISSING,
+                    file=attachment,
+                    reference=reference,
+                    view=view,
                     allowed_mentions=requester_only(job),
                     nonce=notice_nonce(job),
                 )

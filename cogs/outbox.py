@@ -1,13 +1,13 @@
 """Per-channel pacing of what the bot posts, so busy channels stay under Discord's limits.
 
 Discord lets a bot create or edit about five messages per five seconds in one channel.
-Each channel gets one lane: urgent sends always go first, and among them the ones marked
-`first` (deliveries, failure notices) go ahead of new status messages; status edits are
-coalesced per message (only the newest version is sent). A lane never starts more than
-`burst` operations in any `burst * interval` seconds, and spaces the others `interval`
-apart; a `first` one only needs room in that window, so a video is not held back by the
-status edit that announced it, and edits never take the window's last slot, so a video
-or a new job's status message finds one even while a busy channel's edits stream on.
+Each channel gets one lane, which runs, in this order: sends marked `first` (deliveries,
+failure notices), other sends (new status messages), `important` edits (a job changed
+state) and plain edits (a queue position moved). Edits are coalesced per message, so
+only the newest version is sent. A lane never starts more than `burst` operations in
+any `burst * interval` seconds and spaces the others `interval` apart; only a `first`
+send may take the window's last slot, and it need not wait out the spacing, so a
+finished video goes out at once even while a busy channel's status messages stream on.
 Thirty jobs in one channel then cost a steady trickle of edits instead of 429s.
 """
 
@@ -32,6 +32,7 @@ Operation = Callable[[], Awaitable[Any]]
 class _Lane:
     first: deque[tuple[Operation, asyncio.Future[Any]]] = field(default_factory=deque)
     urgent: deque[tuple[Operation, asyncio.Future[Any]]] = field(default_factory=deque)
+    important: OrderedDict[int, Operation] = field(default_factory=OrderedDict)
     edits: OrderedDict[int, Operation] = field(default_factory=OrderedDict)
     finished: deque[float] = field(default_factory=deque)
     """When the lane's most recent operations ended (monotonic), oldest first."""
@@ -40,7 +41,7 @@ class _Lane:
 
     @property
     def pending(self) -> bool:
-        return bool(self.first or self.urgent or self.edits)
+        return bool(self.first or self.urgent or self.important or self.edits)
 
 
 class ChannelOutbox:
@@ -51,12 +52,20 @@ class ChannelOutbox:
         self._lanes: dict[int, _Lane] = {}
         self._closed = False
 
-    def edit(self, channel_id: int, key: int, operation: Operation) -> None:
-        """Queue an edit; a newer edit with the same key replaces it but keeps its place."""
+    def edit(
+        self, channel_id: int, key: int, operation: Operation, *, important: bool = False
+    ) -> None:
+        """Queue an edit; a newer edit with the same key replaces it but keeps its place
+        (and its importance). The operation returns False when it sent nothing, so the
+        lane does not spend a slot on it."""
         if self._closed:
             return
         lane = self._lane(channel_id)
-        lane.edits[key] = operation
+        if important or key in lane.important:
+            lane.edits.pop(key, None)
+            lane.important[key] = operation
+        else:
+            lane.edits[key] = operation
         self._wake(channel_id, lane)
 
     async def send(
@@ -76,7 +85,7 @@ class ChannelOutbox:
         return await future
 
     def pending_edits(self) -> int:
-        return sum(len(lane.edits) for lane in self._lanes.values())
+        return sum(len(lane.important) + len(lane.edits) for lane in self._lanes.values())
 
     async def close(self) -> None:
         self._closed = True
@@ -108,7 +117,7 @@ class ChannelOutbox:
         while lane.finished and lane.finished[0] <= now - self.window:
             lane.finished.popleft()
         wait = 0.0
-        room = self.burst if lane.first or lane.urgent else self.burst - 1
+        room = self.burst if lane.first else self.burst - 1
         if len(lane.finished) >= max(room, 1):
             wait = lane.finished[-room] + self.window - now
         if lane.finished and not lane.first:
@@ -157,11 +166,12 @@ class ChannelOutbox:
             except Exception as error:
                 future.set_exception(error)
             return True
-        _, operation = lane.edits.popitem(last=False)
+        _, operation = (lane.important or lane.edits).popitem(last=False)
         try:
-            await operation()
+            sent = await operation()
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("a queued edit in channel %d failed", channel_id)
-        return True
+            return True
+        return sent is not False

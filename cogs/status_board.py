@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import discord
 
-from bot.jobs.model import Job
+from bot.jobs.model import Job, JobState
 from bot.runcomfy.pricing import Pricing
 from cogs.buttons import job_view
 from cogs.outbox import ChannelOutbox
@@ -32,7 +32,7 @@ class StatusBoard:
         self._pricing = pricing
         self._place_in_line = place_in_line
         self._latest: dict[int, Job] = {}
-        self._shown: dict[int, tuple[object, ...]] = {}
+        self._shown: dict[int, tuple[JobState, str, bool]] = {}
         self._gone: set[int] = set()
         self.edits_sent = 0
 
@@ -40,20 +40,29 @@ class StatusBoard:
         if job.status_message_id is None:
             return
         self._latest[job.id] = job
-        self._outbox.edit(job.channel_id, job.id, lambda: self._edit(job.id))
+        shown = self._shown.get(job.id)
+        important = shown is None or shown[0] is not job.state
+        self._outbox.edit(job.channel_id, job.id, lambda: self._edit(job.id), important=important)
 
     def render(self, job: Job) -> tuple[discord.Embed, discord.ui.View | None]:
         embed = status_embed(job, pricing=self._pricing, place_in_line=self._place_in_line(job.id))
         return embed, job_view(job)
 
-    async def _edit(self, job_id: int) -> None:
+    def shown(self, job: Job, embed: discord.Embed, view: discord.ui.View | None) -> None:
+        """Remember what a message shows, so an edit to the same picture is skipped."""
+        if job.state.is_final:
+            self._shown.pop(job.id, None)
+        else:
+            self._shown[job.id] = (job.state, repr(embed.to_dict()), view is not None)
+
+    async def _edit(self, job_id: int) -> bool:
+        """Bring the status message up to date; False when nothing had to be sent."""
         job = self._latest.pop(job_id, None)
         if job is None or job.status_message_id is None or job_id in self._gone:
-            return
+            return False
         embed, view = self.render(job)
-        fingerprint = (repr(embed.to_dict()), view is not None)
-        if self._shown.get(job_id) == fingerprint:
-            return
+        if self._shown.get(job_id) == (job.state, repr(embed.to_dict()), view is not None):
+            return False
         channel = self._client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
         message = channel.get_partial_message(job.status_message_id)
         try:
@@ -61,14 +70,12 @@ class StatusBoard:
         except (discord.NotFound, discord.Forbidden) as error:
             log.info("job %d: cannot edit its status message any more (%s)", job_id, error)
             self._gone.add(job_id)
-            return
+            return True
         except discord.HTTPException as error:
             log.warning("job %d: status edit failed (%s); will retry", job_id, error)
             self._latest.setdefault(job_id, job)
             self._outbox.edit(job.channel_id, job_id, lambda: self._edit(job_id))
-            return
+            return True
         self.edits_sent += 1
-        if job.state.is_final:
-            self._shown.pop(job_id, None)
-        else:
-            self._shown[job_id] = fingerprint
+        self.shown(job, embed, view)
+        return True

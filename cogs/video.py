@@ -302,31 +302,48 @@ class VideoCog(commands.Cog, name="Video"):
         except LimitExceeded as error:
             await reply(interaction, f"⏳ {error} {NOTHING_SPENT}")
             return
-        embed, view = self.board.render(job)
+        job = await tracker.enqueue(job.id)
         try:
-            message = await self.outbox.send(
-                channel.id,
-                lambda: channel.send(  # type: ignore[union-attr]
-                    embed=embed,
-                    view=view or discord.utils.MISSING,
-                    allowed_mentions=discord.AllowedMentions.none(),
-                ),
-            )
+            message = await self.post_status(channel, job)
         except discord.HTTPException as error:
             log.warning("job %d: could not post its status message: %s", job.id, error)
-            await tracker.cancel(job.id, by=self.bot.user.id if self.bot.user else 0)
-            await reply(
-                interaction,
-                "❌ I couldn't post in this channel, so the video was not started. "
-                + NOTHING_SPENT,
-            )
+            report = await tracker.cancel(job.id, by=self.bot.user.id if self.bot.user else 0)
+            if report.outcome is CancelOutcomeKind.CANCELLED:
+                text = (
+                    f"❌ I couldn't post in this channel, so I cancelled the video. {NOTHING_SPENT}"
+                )
+            else:
+                text = (
+                    "⚠️ I couldn't post the video's status in this channel. It was already "
+                    "sent to RunComfy, so I'll still post the video here when it's ready."
+                )
+            await reply(interaction, text)
             return
-        job = await tracker.enqueue(job.id, status_message_id=message.id)
+        await tracker.annotate(job.id, status_message_id=message.id)
         await reply(
             interaction,
             f"🎬 Video **#{job.id}** is in line: {message.jump_url}\n"
             "I'll mention you here when it's ready.",
         )
+
+    async def post_status(self, channel: Any, job: Job) -> discord.Message:
+        """The job's status message, through the channel's outbox.
+
+        The job is already in line: a busy channel's pacing must never hold back its
+        submission, so the message shows whatever state the job has reached by then."""
+
+        async def post() -> discord.Message:
+            current = self.bot.tracker.get(job.id) or job
+            embed, view = self.board.render(current)
+            message = await channel.send(
+                embed=embed,
+                view=view,
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+            self.board.shown(current, embed, view)
+            return message
+
+        return await self.outbox.send(channel.id, post)
 
     # -------------------------------------------------------------- job commands
 

@@ -151,6 +151,69 @@ async def test_edits_leave_the_last_slot_of_the_window_to_urgent_sends() -> None
     assert edit_times[3] - edit_times[0] >= outbox.window * 0.95
 
 
+async def test_only_deliveries_take_the_last_slot_of_the_window() -> None:
+    outbox = ChannelOutbox(interval=0.05, burst=4)
+    stamps: list[tuple[str, float]] = []
+
+    def op(name: str):
+        async def run() -> None:
+            stamps.append((name, time.monotonic()))
+
+        return run
+
+    posts = [asyncio.create_task(outbox.send(1, op("status post"))) for _ in range(4)]
+    await asyncio.sleep(outbox.interval * 2.5)
+    await outbox.send(1, op("video"), first=True)
+    await asyncio.gather(*posts)
+    names = [name for name, _ in stamps]
+    assert names == ["status post", "status post", "status post", "video", "status post"]
+    await outbox.close()
+
+
+async def test_state_changes_go_before_queue_position_updates() -> None:
+    outbox = ChannelOutbox(interval=0.01)
+    order: list[str] = []
+
+    def edit(name: str):
+        async def run() -> None:
+            order.append(name)
+
+        return run
+
+    gate = asyncio.Event()
+
+    async def blocker() -> None:
+        await gate.wait()
+
+    outbox.edit(1, 0, blocker)
+    await asyncio.sleep(0)
+    outbox.edit(1, 1, edit("job 1 position"))
+    outbox.edit(1, 2, edit("job 2 position"))
+    outbox.edit(1, 3, edit("job 3 started"), important=True)
+    outbox.edit(1, 1, edit("job 1 newer position"))
+    gate.set()
+    await _drained(outbox)
+    assert order == ["job 3 started", "job 1 newer position", "job 2 position"]
+
+
+async def test_an_edit_that_sends_nothing_costs_no_slot() -> None:
+    outbox = ChannelOutbox(interval=0.2)
+    stamps: list[float] = []
+
+    async def unchanged() -> bool:
+        return False
+
+    async def stamp() -> None:
+        stamps.append(time.monotonic())
+
+    started = time.monotonic()
+    for key in range(3):
+        outbox.edit(1, key, unchanged)
+    outbox.edit(1, 9, stamp)
+    await _drained(outbox)
+    assert stamps[0] - started < 0.1, "skipped edits did not make the real one wait"
+
+
 async def test_a_new_lane_does_not_start_on_top_of_a_recent_burst() -> None:
     outbox = ChannelOutbox(interval=0.05, burst=2)
     stamps: list[float] = []
