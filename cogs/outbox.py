@@ -34,8 +34,9 @@ class _Lane:
     urgent: deque[tuple[Operation, asyncio.Future[Any]]] = field(default_factory=deque)
     important: OrderedDict[int, Operation] = field(default_factory=OrderedDict)
     edits: OrderedDict[int, Operation] = field(default_factory=OrderedDict)
-    finished: deque[float] = field(default_factory=deque)
-    """When the lane's most recent operations ended (monotonic), oldest first."""
+    finished: deque[tuple[float, bool]] = field(default_factory=deque)
+    """When the lane's recent operations ended (monotonic), oldest first, and whether each
+    was a `first` send."""
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
 
@@ -112,16 +113,25 @@ class ChannelOutbox:
                 self._drain(channel_id, lane), name=f"outbox-{channel_id}"
             )
 
+    def _room(self, lane: _Lane) -> int:
+        """Slots per window the next operation may count on. Others always leave one to
+        `first` sends, and two while videos are being delivered, so a run of finished
+        videos is not stretched out by new jobs' status messages."""
+        if lane.first:
+            return self.burst
+        delivering = any(was_first for _, was_first in lane.finished)
+        return max(1, self.burst - (2 if delivering else 1))
+
     def _wait_before_next(self, lane: _Lane, now: float) -> float:
         """Seconds until the lane may start its next operation (0: now)."""
-        while lane.finished and lane.finished[0] <= now - self.window:
+        while lane.finished and lane.finished[0][0] <= now - self.window:
             lane.finished.popleft()
         wait = 0.0
-        room = self.burst if lane.first else self.burst - 1
-        if len(lane.finished) >= max(room, 1):
-            wait = lane.finished[-room] + self.window - now
+        room = self._room(lane)
+        if len(lane.finished) >= room:
+            wait = lane.finished[-room][0] + self.window - now
         if lane.finished and not lane.first:
-            wait = max(wait, lane.finished[-1] + self.interval - now)
+            wait = max(wait, lane.finished[-1][0] + self.interval - now)
         return wait
 
     async def _drain(self, channel_id: int, lane: _Lane) -> None:
@@ -133,20 +143,20 @@ class ChannelOutbox:
                 now = time.monotonic()
                 if lane.pending:
                     wait = self._wait_before_next(lane, now)
-                elif lane.finished and lane.finished[-1] > now - self.window:
-                    wait = lane.finished[-1] + self.window - now
+                elif lane.finished and lane.finished[-1][0] > now - self.window:
+                    wait = lane.finished[-1][0] + self.window - now
                 else:
                     return
                 if wait > 0:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(lane.wakeup.wait(), wait)
                     continue
-                ran = True
+                ran, was_first = True, bool(lane.first)
                 try:
                     ran = await self._run_next(channel_id, lane)
                 finally:
                     if ran:
-                        lane.finished.append(time.monotonic())
+                        lane.finished.append((time.monotonic(), was_first))
         finally:
             lane.task = None
             if not lane.pending and self._lanes.get(channel_id) is lane:

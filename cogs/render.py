@@ -111,7 +111,7 @@ def cancel_note(job: Job) -> str | None:
         return None
     if job.state.is_cancellable:
         return "The requester or a moderator can cancel it until generation starts."
-    if job.state in (JobState.SUBMITTING, JobState.RUNNING):
+    if job.state is JobState.RUNNING:
         return "It can no longer be cancelled: RunComfy is working on it."
     return None
 

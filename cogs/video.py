@@ -62,6 +62,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NOTHING_SPENT = "Nothing was sent or charged."
+VIDEO_READY = frozenset({JobState.COMPLETED, JobState.DELIVERED, JobState.DELIVERY_FAILED})
 NEEDED_PERMISSIONS = {
     "view_channel": "View Channel",
     "send_messages": "Send Messages",
@@ -303,15 +304,18 @@ class VideoCog(commands.Cog, name="Video"):
             await reply(interaction, f"⏳ {error} {NOTHING_SPENT}")
             return
         job = await tracker.enqueue(job.id)
+        await reply(
+            interaction,
+            f"🎬 Video **#{job.id}** is in line. Its status message appears in this channel, "
+            "and I'll mention you here when the video is ready.",
+        )
         try:
             message = await self.post_status(channel, job)
         except discord.HTTPException as error:
             log.warning("job %d: could not post its status message: %s", job.id, error)
             report = await tracker.cancel(job.id, by=self.bot.user.id if self.bot.user else 0)
             if report.outcome is CancelOutcomeKind.CANCELLED:
-                text = (
-                    f"❌ I couldn't post in this channel, so I cancelled the video. {NOTHING_SPENT}"
-                )
+                text = f"❌ I couldn't post in this channel, so I cancelled it. {NOTHING_SPENT}"
             else:
                 text = (
                     "⚠️ I couldn't post the video's status in this channel. It was already "
@@ -319,26 +323,23 @@ class VideoCog(commands.Cog, name="Video"):
                 )
             await reply(interaction, text)
             return
-        await tracker.annotate(job.id, status_message_id=message.id)
-        await reply(
-            interaction,
-            f"🎬 Video **#{job.id}** is in line: {message.jump_url}\n"
-            "I'll mention you here when it's ready.",
-        )
+        if message is not None:
+            await tracker.annotate(job.id, status_message_id=message.id)
 
-    async def post_status(self, channel: Any, job: Job) -> discord.Message:
+    async def post_status(self, channel: Any, job: Job) -> discord.Message | None:
         """The job's status message, through the channel's outbox.
 
         The job is already in line: a busy channel's pacing must never hold back its
-        submission, so the message shows whatever state the job has reached by then."""
+        submission, so the message shows whatever state the job has reached by then, and
+        is not posted at all if the video itself is already on its way."""
 
-        async def post() -> discord.Message:
-            current = self.bot.tracker.get(job.id) or job
+        async def post() -> discord.Message | None:
+            current = await self.bot.tracker.fetch(job.id) or job
+            if current.state in VIDEO_READY:
+                return None
             embed, view = self.board.render(current)
             message = await channel.send(
-                embed=embed,
-                view=view,
-                allowed_mentions=discord.AllowedMentions.none(),
+                embed=embed, view=view, allowed_mentions=discord.AllowedMentions.none()
             )
             self.board.shown(current, embed, view)
             return message

@@ -47,7 +47,8 @@ class JobState(StrEnum):
 
     @property
     def is_cancellable(self) -> bool:
-        return self in (JobState.NEW, JobState.WAITING, JobState.QUEUED)
+        """Not yet generating. A cancel during SUBMITTING waits for the submit to settle."""
+        return self in (JobState.NEW, JobState.WAITING, JobState.SUBMITTING, JobState.QUEUED)
 
     @property
     def label(self) -> str:

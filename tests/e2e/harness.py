@@ -118,12 +118,16 @@ class World:
             self.channel, lambda m: job_id_of(m) == job_id, timeout=within
         )
 
-    async def started_job(self, interaction: FakeInteraction) -> tuple[int, FakeMessage]:
-        """The job id and status message of a /video generate that was accepted."""
+    async def job_id(self, interaction: FakeInteraction) -> int:
+        """The job number the bot's private reply to an accepted command gives."""
         reply = await interaction.wait_original(lambda m: "#" in (m.content or ""), timeout=10)
         match = re.search(r"\*\*#(\d+)\*\*", reply.content)
         assert match, f"no job number in the reply: {reply.content!r}"
-        job_id = int(match[1])
+        return int(match[1])
+
+    async def started_job(self, interaction: FakeInteraction) -> tuple[int, FakeMessage]:
+        """The job id and status message of a /video generate that was accepted."""
+        job_id = await self.job_id(interaction)
         return job_id, await self.status_message(job_id)
 
     async def wait_for_status(

@@ -57,4 +57,4 @@ def test_update_cannot_change_the_state() -> None:
 
 def test_cancellable_states() -> None:
     cancellable = {state for state in JobState if state.is_cancellable}
-    assert cancellable == {JobState.NEW, JobState.WAITING, JobState.QUEUED}
+    assert cancellable == {JobState.NEW, JobState.WAITING, JobState.SUBMITTING, JobState.QUEUED}

@@ -308,3 +308,16 @@ async def test_many_jobs_share_the_global_rate_cap(make_rig) -> None:
         inside = sum(1 for t in times[index:] if t < start + window)
         assert inside <= allowed, f"{inside} requests in {window} s"
     assert rig.gate.peak_in_flight <= 10
+
+
+async def test_cancel_while_submitting_waits_for_the_submit_then_cancels(make_rig) -> None:
+    rig = await make_rig(workers=0)
+    rig.emulator.slow(Endpoint.SUBMIT, 0.3)
+    tracker = await rig.start()
+    job = await rig.submit()
+    await rig.wait_for_state(job.id, JobState.SUBMITTING)
+    report = await tracker.cancel(job.id, by=5)
+    assert report.outcome is CancelOutcomeKind.CANCELLED
+    [emulated] = rig.emulator.jobs.values()
+    assert emulated.status == "cancelled"
+    assert (await rig.job(job.id)).request_id == emulated.request_id
