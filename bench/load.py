@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,6 +105,36 @@ class LoadModel:
         if index is None:
             return generation_seconds(int(payload.get("duration", 5)), 1.0)
         return self.plan(index).generation_seconds
+
+
+def channel_bound_waits(
+    plans: Sequence[JobPlan],
+    *,
+    command_window: float,
+    per_window: int = 5,
+    window: float = 5.0,
+) -> list[float]:
+    """How long a *perfect* bot would hold each video back for Discord's channel limit.
+
+    The bot is assumed to see each finish at once and to post nothing but videos, at
+    Discord's full rate (`per_window` messages per `window` seconds in one channel). What
+    remains is the wait no polling schedule or pacing can remove: the floor under the
+    measured delivery lag for this load and this number of channels."""
+    step = command_window / max(len(plans), 1)
+    finishes: dict[int, list[float]] = {}
+    for plan in plans:
+        finished = plan.index * step + plan.queue_wait + plan.generation_seconds
+        finishes.setdefault(plan.channel, []).append(finished)
+    waits: list[float] = []
+    for times in finishes.values():
+        posted: list[float] = []
+        for finished in sorted(times):
+            at = finished
+            if len(posted) >= per_window:
+                at = max(at, posted[-per_window] + window)
+            posted.append(at)
+            waits.append(at - finished)
+    return waits
 
 
 def generation_seconds(duration: int, jitter: float) -> float:

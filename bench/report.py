@@ -62,7 +62,10 @@ def ack_rows(result: AckResult) -> list[Row]:
 def load_rows(results: Sequence[LoadResult]) -> list[Row]:
     by_setting = {result.setting: result for result in results}
     adaptive = by_setting.get("adaptive") or results[0]
-    name = f"Throughput: {adaptive.jobs:,} concurrent jobs, {adaptive.setting} polling"
+    name = (
+        f"Throughput: {adaptive.jobs:,} concurrent jobs in {adaptive.channels} channels, "
+        f"{adaptive.setting} polling"
+    )
     rows = [
         Row(name, "jobs delivered", f"{adaptive.delivered:,} of {adaptive.jobs:,}"),
         Row(name, "RunComfy status/result requests per job", f"{adaptive.polls_per_job:.1f}"),
@@ -119,6 +122,31 @@ def load_rows(results: Sequence[LoadResult]) -> list[Row]:
             )
         )
     return rows
+
+
+def busy_rows(result: LoadResult) -> list[Row]:
+    """The same jobs crowded into few channels: Discord's per-channel limit sets the pace."""
+    per_channel = result.jobs // max(result.channels, 1)
+    name = f"Busy channels: the same load in {result.channels} channels ({per_channel} jobs each)"
+    return [
+        Row(name, "jobs delivered", f"{result.delivered:,} of {result.jobs:,}"),
+        Row(name, "delivery lag, p50 / p99 / max (emulated)", seconds(result.lag)),
+        Row(
+            name,
+            "Discord's channel limit alone (a perfect bot), p50 / p99 / max",
+            seconds(result.channel_floor),
+        ),
+        Row(
+            name,
+            "command → video, p50 / p99 / max (emulated)",
+            seconds(result.command_to_video, digits=0),
+        ),
+        Row(
+            name,
+            "Discord message edits per job · 429s",
+            f"{result.edits_per_job:.2f} · {result.discord_429s}",
+        ),
+    ]
 
 
 def bigfile_rows(result: BigFileResult) -> list[Row]:

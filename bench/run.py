@@ -22,12 +22,20 @@ from pathlib import Path
 from bench.ack import AckConfig, AckResult, run_ack
 from bench.bigfile import BigFileConfig, BigFileResult, run_bigfile
 from bench.load import DEFAULT_SEED
-from bench.report import Row, ack_rows, bigfile_rows, load_rows, render, startup_rows
+from bench.report import (
+    Row,
+    ack_rows,
+    bigfile_rows,
+    busy_rows,
+    load_rows,
+    render,
+    startup_rows,
+)
 from bench.startup import StartupConfig, StartupResult, run_startup
 from bench.throughput import SETTINGS, LoadConfig, LoadResult, PollSetting, run_load
 from bench.world import MIB
 
-BENCHMARKS = ("ack", "load", "bigfile", "startup")
+BENCHMARKS = ("ack", "load", "busy", "bigfile", "startup")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,24 +44,28 @@ class Plan:
 
     ack: AckConfig
     load: LoadConfig
+    busy: LoadConfig
+    """The same load in few channels, where Discord's per-channel limit is what binds."""
     bigfile: BigFileConfig
     startup: StartupConfig
 
 
 def full_plan(speed: float, seed: int) -> Plan:
+    load = LoadConfig(
+        jobs=1000,
+        members=200,
+        channels=100,
+        speed=speed,
+        command_window=20.0,
+        within=600.0,
+        seed=seed,
+    )
     return Plan(
         ack=AckConfig(
             commands=200, members=200, channels=10, burst_seconds=1.0, speed=speed, seed=seed
         ),
-        load=LoadConfig(
-            jobs=1000,
-            members=200,
-            channels=10,
-            speed=speed,
-            command_window=20.0,
-            within=600.0,
-            seed=seed,
-        ),
+        load=load,
+        busy=replace(load, channels=10),
         bigfile=BigFileConfig(size=100 * MIB, speed=speed),
         startup=StartupConfig(stored_jobs=10_000, runs=3, speed=speed, seed=seed),
     )
@@ -61,19 +73,21 @@ def full_plan(speed: float, seed: int) -> Plan:
 
 def smoke_plan(seed: int) -> Plan:
     speed = 60.0
+    load = LoadConfig(
+        jobs=10,
+        members=5,
+        channels=2,
+        speed=speed,
+        command_window=5.0,
+        within=60.0,
+        seed=seed,
+    )
     return Plan(
         ack=AckConfig(
             commands=10, members=10, channels=2, burst_seconds=0.2, speed=speed, seed=seed
         ),
-        load=LoadConfig(
-            jobs=10,
-            members=5,
-            channels=2,
-            speed=speed,
-            command_window=5.0,
-            within=60.0,
-            seed=seed,
-        ),
+        load=load,
+        busy=replace(load, channels=1),
         bigfile=BigFileConfig(size=2 * MIB, speed=speed),
         startup=StartupConfig(
             stored_jobs=200, runs=1, speed=speed, seed=seed, guild_ready_timeout=0.05
@@ -85,6 +99,7 @@ def smoke_plan(seed: int) -> Plan:
 class Results:
     ack: AckResult | None = None
     load: list[LoadResult] | None = None
+    busy: LoadResult | None = None
     bigfile: BigFileResult | None = None
     startup: StartupResult | None = None
 
@@ -94,13 +109,15 @@ class Results:
             rows += ack_rows(self.ack)
         if self.load:
             rows += load_rows(self.load)
+        if self.busy is not None:
+            rows += busy_rows(self.busy)
         if self.bigfile is not None:
             rows += bigfile_rows(self.bigfile)
         if self.startup is not None:
             rows += startup_rows(self.startup, plan.startup.runs)
         errors = sum(
             result.errors_logged
-            for result in (self.ack, self.bigfile, self.startup, *(self.load or ()))
+            for result in (self.ack, self.busy, self.bigfile, self.startup, *(self.load or ()))
             if result is not None
         )
         rows.append(Row("Sanity", "ERROR lines in the bot's logs", str(errors), "0", errors == 0))
@@ -124,6 +141,10 @@ async def run_all(
             log(f"throughput: {plan.load.jobs} jobs, {setting.label} polling …")
             folder = _fresh(workdir / f"load-{setting.key}")
             results.load.append(await run_load(setting, plan.load, folder))
+    if "busy" in only:
+        adaptive = next(setting for setting in SETTINGS if setting.key == "adaptive")
+        log(f"busy channels: {plan.busy.jobs} jobs in {plan.busy.channels} channels …")
+        results.busy = await run_load(adaptive, plan.busy, _fresh(workdir / "busy"))
     if "bigfile" in only:
         log(f"big file: {plan.bigfile.size // MIB} MB …")
         results.bigfile = await run_bigfile(plan.bigfile, _fresh(workdir / "bigfile"))
@@ -165,7 +186,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the load model")
     parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated subset")
     parser.add_argument("--jobs", type=int, help="jobs in the throughput load (default 1000)")
-    parser.add_argument("--channels", type=int, help="channels the members use (default 10)")
+    parser.add_argument(
+        "--channels", type=int, help="channels of the throughput load (default 100)"
+    )
     parser.add_argument(
         "--poll",
         default=",".join(setting.key for setting in SETTINGS),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.load import JobPlan, LoadModel, index_of
+from bench.load import JobPlan, LoadModel, channel_bound_waits, index_of
 from bench.process import BotProcess
 from bench.stats import Summary
 from bench.world import BenchWorld, job_number, open_world
@@ -76,6 +76,7 @@ class LoadConfig:
 class LoadResult:
     setting: str
     jobs: int
+    channels: int
     delivered: int
     polls_per_job: float
     lag: Summary
@@ -83,6 +84,8 @@ class LoadResult:
     detection: Summary
     """Emulated completion → the first status/result request at or after it."""
     command_to_video: Summary
+    channel_floor: Summary
+    """What Discord's per-channel limit alone would cost a perfect bot (see load.py)."""
     edits_per_job: float
     discord_429s: int
     peak_rss_bytes: int
@@ -124,6 +127,10 @@ async def run_load(setting: PollSetting, config: LoadConfig, workdir: Path) -> L
         return LoadResult(
             setting=setting.label,
             jobs=config.jobs,
+            channels=config.channels,
+            channel_floor=Summary.of(
+                channel_bound_waits(plans, command_window=config.command_window)
+            ),
             cpu_per_job=cpu / config.jobs,
             peak_rss_bytes=peak_rss,
             real_seconds=real_seconds,

@@ -44,6 +44,16 @@ async def test_throughput(plan: Plan, setting: PollSetting, tmp_path: Path) -> N
     assert result.errors_logged == 0
 
 
+async def test_busy_channels(plan: Plan, tmp_path: Path) -> None:
+    adaptive = next(setting for setting in SETTINGS if setting.key == "adaptive")
+    result = await run_load(adaptive, plan.busy, tmp_path)
+    assert result.channels == plan.busy.channels
+    assert result.delivered == result.jobs == plan.busy.jobs
+    assert result.channel_floor.count == result.jobs
+    assert 0 <= result.channel_floor.p50 <= result.channel_floor.max
+    assert result.errors_logged == 0
+
+
 async def test_big_file(plan: Plan, tmp_path: Path) -> None:
     result = await run_bigfile(plan.bigfile, tmp_path)
     assert result.attached_size == result.size == plan.bigfile.size

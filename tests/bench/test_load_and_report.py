@@ -7,7 +7,7 @@ import statistics
 import pytest
 
 from bench.ack import AckResult
-from bench.load import DURATION_MIX, LoadModel, index_of
+from bench.load import DURATION_MIX, LoadModel, channel_bound_waits, index_of
 from bench.report import ack_rows, load_rows, render
 from bench.stats import Summary, percentile
 from bench.throughput import LoadResult
@@ -52,11 +52,13 @@ def _load(setting: str, polls: float, lag_p50: float) -> LoadResult:
     return LoadResult(
         setting=setting,
         jobs=1000,
+        channels=100,
         delivered=1000,
         polls_per_job=polls,
         lag=lag,
         detection=lag,
         command_to_video=Summary(1000, 200.0, 300.0, 310.0),
+        channel_floor=Summary(1000, 0.0, 1.0, 2.0),
         edits_per_job=2.0,
         discord_429s=0,
         peak_rss_bytes=70 * 1024 * 1024,
@@ -89,3 +91,13 @@ def test_the_table_is_markdown_with_one_verdict_per_target() -> None:
     assert sum("pass" in line or "MISS" in line for line in table) == sum(
         row.met is not None for row in rows
     )
+
+
+def test_a_perfect_bot_still_waits_when_a_channel_gets_more_than_discord_allows() -> None:
+    model = LoadModel()
+    crowded = model.plans(200, members=10, channels=1)
+    spread = model.plans(200, members=200, channels=200)
+    assert max(channel_bound_waits(spread, command_window=20.0)) == 0.0
+    waits = channel_bound_waits(crowded, command_window=20.0)
+    assert len(waits) == 200
+    assert max(waits) > 10.0, "200 videos in one channel cannot all go out at once"
