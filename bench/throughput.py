@@ -22,6 +22,7 @@ from bench.load import JobPlan, LoadModel, channel_bound_waits, index_of
 from bench.process import BotProcess
 from bench.stats import Summary
 from bench.world import BenchWorld, job_number, open_world
+from cogs.outbox import DEFAULT_BURST
 from tests.fakes.discord import FakeInteraction
 from tests.fakes.runcomfy_emulator import EmulatedJob, Endpoint
 
@@ -86,6 +87,8 @@ class LoadResult:
     command_to_video: Summary
     channel_floor: Summary
     """What Discord's per-channel limit alone would cost a perfect bot (see load.py)."""
+    pace_floor: Summary
+    """The same at the bot's own pace: 4 of Discord's 5 messages per 5 s."""
     edits_per_job: float
     discord_429s: int
     peak_rss_bytes: int
@@ -130,6 +133,11 @@ async def run_load(setting: PollSetting, config: LoadConfig, workdir: Path) -> L
             channels=config.channels,
             channel_floor=Summary.of(
                 channel_bound_waits(plans, command_window=config.command_window)
+            ),
+            pace_floor=Summary.of(
+                channel_bound_waits(
+                    plans, command_window=config.command_window, per_window=DEFAULT_BURST
+                )
             ),
             cpu_per_job=cpu / config.jobs,
             peak_rss_bytes=peak_rss,

@@ -25,6 +25,8 @@ from typing import Any, TypeVar
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+DEFAULT_BURST = 4
+"""Operations per window: one fewer than Discord's five, so the bucket never runs dry."""
 Operation = Callable[[], Awaitable[Any]]
 
 
@@ -46,7 +48,7 @@ class _Lane:
 
 
 class ChannelOutbox:
-    def __init__(self, *, interval: float = 1.05, burst: int = 4) -> None:
+    def __init__(self, *, interval: float = 1.25, burst: int = DEFAULT_BURST) -> None:
         self.interval = interval
         self.burst = burst
         self.window = burst * interval

@@ -59,6 +59,7 @@ def _load(setting: str, polls: float, lag_p50: float) -> LoadResult:
         detection=lag,
         command_to_video=Summary(1000, 200.0, 300.0, 310.0),
         channel_floor=Summary(1000, 0.0, 1.0, 2.0),
+        pace_floor=Summary(1000, 0.0, 2.0, 3.0),
         edits_per_job=2.0,
         discord_429s=0,
         peak_rss_bytes=70 * 1024 * 1024,
