@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import discord
 
-from bot.jobs.model import Job, JobState
+from bot.jobs.model import Job, JobState, NoticeState
 from bot.runcomfy.pricing import Pricing, format_usd
 from bot.runcomfy.request import KlingRequest
 
@@ -162,10 +162,12 @@ def status_embed(job: Job, *, pricing: Pricing, place_in_line: int | None) -> di
 
 
 def job_error(job: Job) -> str | None:
+    """Why the job failed, or why its result could not be posted (then with the link)."""
     if job.error and job.state is not JobState.WAITING:
         return job.error
-    if job.notice_error and job.notice.value == "failed":
-        return f"The bot could not post the result: {job.notice_error}"
+    if job.notice_error and job.notice is NoticeState.FAILED:
+        link = f" The video is here for now: {job.output_url}" if job.output_url else ""
+        return f"The bot could not post the result: {job.notice_error}.{link}"
     return None
 
 

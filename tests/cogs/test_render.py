@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.jobs.model import JobState
+from bot.jobs.model import JobState, NoticeState
 from bot.runcomfy.pricing import Pricing
 from bot.runcomfy.request import KlingRequest
 from cogs.buttons import job_view
@@ -105,3 +105,16 @@ def test_embed_stays_within_discord_limits_for_the_longest_prompt() -> None:
     assert len(embed) <= 6000
     assert len(embed.description) <= 4096
     assert all(len(field.value) <= 1024 for field in embed.fields)
+
+
+def test_a_video_that_could_not_be_posted_keeps_its_link_visible() -> None:
+    job = make_job(
+        6,
+        state=JobState.DELIVERY_FAILED,
+        notice=NoticeState.FAILED,
+        notice_error="missing permission in the channel",
+        output_url="https://cdn.example/v.mp4",
+    )
+    text = text_of(status_embed(job, pricing=PRICING, place_in_line=None))
+    assert "could not post the result: missing permission in the channel." in text
+    assert "https://cdn.example/v.mp4" in text
