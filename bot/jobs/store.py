@@ -120,6 +120,32 @@ def _from_row(row: sqlite3.Row) -> Job:
     )
 
 
+def _filters(
+    *,
+    requester_id: int | None = None,
+    guild_id: int | None = None,
+    states: Iterable[JobState] | None = None,
+    since: float | None = None,
+) -> tuple[str, list[Any]]:
+    """A WHERE clause (empty when nothing is filtered) and its parameters."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if requester_id is not None:
+        clauses.append("requester_id = ?")
+        params.append(requester_id)
+    if guild_id is not None:
+        clauses.append("guild_id = ?")
+        params.append(guild_id)
+    if states is not None:
+        wanted = [state.value for state in states]
+        clauses.append(f"state IN ({', '.join('?' for _ in wanted)})")
+        params.extend(wanted)
+    if since is not None:
+        clauses.append("created_at >= ?")
+        params.append(since)
+    return (f"WHERE {' AND '.join(clauses)}" if clauses else ""), params
+
+
 class JobStore:
     """Jobs, row by row; every call runs on the database thread."""
 
@@ -184,24 +210,11 @@ class JobStore:
         limit: int | None = 25,
     ) -> list[Job]:
         """Recent jobs, newest first, filtered by any of requester, server, states, age."""
-        clauses: list[str] = []
-        params: list[Any] = []
-        if requester_id is not None:
-            clauses.append("requester_id = ?")
-            params.append(requester_id)
-        if guild_id is not None:
-            clauses.append("guild_id = ?")
-            params.append(guild_id)
-        if states is not None:
-            wanted = [state.value for state in states]
-            clauses.append(f"state IN ({', '.join('?' for _ in wanted)})")
-            params.extend(wanted)
-        if since is not None:
-            clauses.append("created_at >= ?")
-            params.append(since)
-        where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
+        where, params = _filters(
+            requester_id=requester_id, guild_id=guild_id, states=states, since=since
+        )
         params.append(-1 if limit is None else limit)
-        return await self._select(f"{where}ORDER BY id DESC LIMIT ?", params)
+        return await self._select(f"{where} ORDER BY id DESC LIMIT ?", params)
 
     async def usage_records(
         self, *, since: float, guild_id: int | None, requester_id: int | None = None
@@ -209,18 +222,11 @@ class JobStore:
         """The few columns usage needs, for a server's (or a member's) jobs since `since`.
 
         Quotas are checked on every new job, so this reads no more than it must."""
-        clauses = ["created_at >= ?"]
-        params: list[Any] = [since]
-        if guild_id is not None:
-            clauses.append("guild_id = ?")
-            params.append(guild_id)
-        if requester_id is not None:
-            clauses.append("requester_id = ?")
-            params.append(requester_id)
+        where, params = _filters(requester_id=requester_id, guild_id=guild_id, since=since)
         query = (
             "SELECT requester_id, created_at, state, estimated_cost, cost, "
             f"COALESCE(json_extract(request, '$.duration'), {DEFAULT_DURATION}) AS seconds "
-            f"FROM jobs WHERE {' AND '.join(clauses)}"
+            f"FROM jobs {where}"
         )
 
         def select(conn: sqlite3.Connection) -> list[UsageRecord]:
