@@ -12,6 +12,7 @@ from bench.startup import StartupResult
 from bench.stats import Summary
 from bench.throughput import LoadResult
 from bench.world import MIB
+from bot.delivery import megabytes
 
 ACK_P99_TARGET = 0.100
 POLL_RATIO_TARGET = 0.5
@@ -39,10 +40,6 @@ def seconds(summary: Summary, unit: str = "s", scale: float = 1.0, digits: int =
     if any(math.isnan(value) for value in values):
         return "no data"
     return " / ".join(f"{value:.{digits}f}" for value in values) + f" {unit}"
-
-
-def megabytes(size: int) -> str:
-    return f"{size / MIB:.1f} MB"
 
 
 def ack_rows(result: AckResult) -> list[Row]:

@@ -39,13 +39,14 @@ class OutputTooLarge(OutputFetchError):
     def __init__(self, max_bytes: int, size_known: int | None = None) -> None:
         self.max_bytes = max_bytes
         self.size_known = size_known
-        size = f" ({_megabytes(size_known)})" if size_known is not None else ""
+        size = f" ({megabytes(size_known)})" if size_known is not None else ""
         super().__init__(
-            f"The video{size} is larger than the {_megabytes(max_bytes)} the bot may download."
+            f"The video{size} is larger than the {megabytes(max_bytes)} the bot may download."
         )
 
 
-def _megabytes(size: int) -> str:
+def megabytes(size: int) -> str:
+    """`12.3 MB`: how sizes are shown to people."""
     return f"{size / (1024 * 1024):.1f} MB"
 
 

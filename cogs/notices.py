@@ -16,7 +16,7 @@ from pathlib import Path
 import aiohttp
 import discord
 
-from bot.delivery import OutputFetcher, OutputFetchError, OutputTooLarge
+from bot.delivery import OutputFetcher, OutputFetchError, OutputTooLarge, megabytes
 from bot.jobs.model import Job, JobState
 from bot.jobs.ports import NoticeError
 from cogs.buttons import notice_view
@@ -32,10 +32,6 @@ HISTORY_SEARCH_LIMIT = 100
 def notice_nonce(job: Job) -> str:
     """Deterministic per job and ≤ 25 characters, as Discord requires."""
     return f"kling-job-{job.id}"
-
-
-def _size(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
 
 
 class ChannelNotifier:
@@ -91,16 +87,16 @@ class ChannelNotifier:
                     job.output_url, path, max_bytes=min(limit, self._max_download)
                 )
             except OutputTooLarge as error:
-                known = f" ({_size(error.size_known)})" if error.size_known else ""
+                known = f" ({megabytes(error.size_known)})" if error.size_known else ""
                 reason = (
-                    f"The video{known} is larger than this server's {_size(limit)} upload limit"
+                    f"The video{known} is larger than this server's {megabytes(limit)} upload limit"
                 )
                 return await self._post(job, delivery_text(job, attached=False, link_reason=reason))
             except OutputFetchError as error:
                 log.warning("job %d: could not download the video: %s", job.id, error)
                 reason = "The bot could not download the file to attach it"
                 return await self._post(job, delivery_text(job, attached=False, link_reason=reason))
-            log.info("job %d: attaching %s", job.id, _size(size))
+            log.info("job %d: attaching %s", job.id, megabytes(size))
             try:
                 return await self._post(
                     job,
