@@ -170,6 +170,13 @@ class VideoCog(commands.Cog, name="Video"):
         server_default = self.server(interaction).sound_default
         return server_default if server_default != DEFAULT_SOUND else None
 
+    async def server_job(self, interaction: discord.Interaction, job_id: int) -> Job | str:
+        """The job, if it belongs to this server; else what to tell the member."""
+        job = await self.bot.tracker.fetch(job_id)
+        if job is None or job.guild_id != interaction.guild_id:
+            return f"I can't find video #{job_id} on this server."
+        return job
+
     async def find_job(self, interaction: discord.Interaction, job_id: int | None) -> Job | str:
         """The job a command is about: the given one if the member may see it, else their latest."""
         tracker = self.bot.tracker
@@ -178,9 +185,9 @@ class VideoCog(commands.Cog, name="Video"):
                 requester_id=interaction.user.id, guild_id=interaction.guild_id, limit=1
             )
             return mine[0] if mine else "You have not asked for any videos in this server yet."
-        job = await tracker.fetch(job_id)
-        if job is None or job.guild_id != interaction.guild_id:
-            return f"I can't find video #{job_id} on this server."
+        job = await self.server_job(interaction, job_id)
+        if isinstance(job, str):
+            return job
         if job.requester_id != interaction.user.id and not self.is_moderator(interaction):
             return f"Video #{job_id} is someone else's; only moderators can look at it here."
         return job
@@ -461,9 +468,9 @@ class VideoCog(commands.Cog, name="Video"):
 
     async def cancel_job(self, interaction: discord.Interaction, job_id: int) -> str:
         """Cancel for the requester or a moderator; returns what to tell the member."""
-        job = await self.bot.tracker.fetch(job_id)
-        if job is None or job.guild_id != interaction.guild_id:
-            return f"I can't find video #{job_id} on this server."
+        job = await self.server_job(interaction, job_id)
+        if isinstance(job, str):
+            return job
         if not self.allowed(interaction, Action.CANCEL, job):
             return REFUSALS[Action.CANCEL]
         report = await self.bot.tracker.cancel(job_id, by=interaction.user.id)
@@ -478,18 +485,18 @@ class VideoCog(commands.Cog, name="Video"):
             await reply(interaction, refusal)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        job = await self.bot.tracker.fetch(job_id)
-        if job is None or job.guild_id != interaction.guild_id:
-            await reply(interaction, f"I can't find video #{job_id} on this server.")
+        job = await self.server_job(interaction, job_id)
+        if isinstance(job, str):
+            await reply(interaction, job)
             return
         await self.start_job(interaction, job.request, parent_id=job.id)
 
     async def delete_pressed(self, interaction: discord.Interaction, job_id: int) -> None:
         """Removes the posted video, for its requester or a moderator."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        job = await self.bot.tracker.fetch(job_id)
-        if job is None or job.guild_id != interaction.guild_id:
-            await reply(interaction, f"I can't find video #{job_id} on this server.")
+        job = await self.server_job(interaction, job_id)
+        if isinstance(job, str):
+            await reply(interaction, job)
             return
         if not self.allowed(interaction, Action.DELETE, job):
             await reply(interaction, REFUSALS[Action.DELETE])
