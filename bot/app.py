@@ -14,11 +14,11 @@ from discord.ext import commands
 from bot.clock import Clock, system_clock
 from bot.config import ConfigError, PollMode, Settings
 from bot.db import Database
-from bot.delivery import OutputFetcher
 from bot.jobs.line import ServerLimits
 from bot.jobs.polling import AdaptivePolling, FixedPolling, PollPolicy
 from bot.jobs.store import JobStore
 from bot.jobs.tracker import JobTracker, TrackerSettings
+from bot.media.download import OutputFetcher
 from bot.runcomfy.client import RunComfyClient
 from bot.server_settings import ServerSettings, ServerSettingsRegistry, ServerSettingsStore
 

@@ -21,7 +21,7 @@ import aiohttp
 
 from bot.clock import Clock, system_clock
 from bot.config import ConfigError, Settings, load_settings
-from bot.delivery import OutputFetcher, OutputFetchError
+from bot.media.download import OutputFetcher, OutputFetchError
 from bot.runcomfy.client import RunComfyClient
 from bot.runcomfy.errors import AuthenticationError, RunComfyError
 from bot.runcomfy.pricing import format_usd

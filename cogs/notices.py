@@ -16,9 +16,9 @@ from pathlib import Path
 import aiohttp
 import discord
 
-from bot.delivery import OutputFetcher, OutputFetchError, OutputTooLarge, megabytes
 from bot.jobs.model import Job, JobState
 from bot.jobs.ports import NoticeError
+from bot.media.download import OutputFetcher, OutputFetchError, OutputTooLarge, megabytes
 from cogs.buttons import notice_view
 from cogs.outbox import ChannelOutbox
 from cogs.render import delivery_text, failure_text, requester_only

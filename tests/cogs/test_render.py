@@ -11,7 +11,7 @@ from bot.runcomfy.pricing import Pricing
 from bot.runcomfy.request import KlingRequest
 from cogs.buttons import job_view
 from cogs.render import delivery_text, failure_text, quote, shorten, status_embed
-from tests.jobs.factories import make_job
+from tests.bot.jobs.factories import make_job
 
 PRICING = Pricing()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.jobs.line import ServerLimits, line_order, pick_releases
 from bot.jobs.model import Job, JobState
-from tests.jobs.factories import make_job
+from tests.bot.jobs.factories import make_job
 
 
 def waiting(job_id: int, user: int, guild: int = 1, **changes: object) -> Job:

@@ -18,8 +18,8 @@ from bot.jobs.usage import (
     month_start,
 )
 from bot.runcomfy.request import KlingRequest
-from tests.jobs.factories import make_job
-from tests.jobs.rig import make_settings
+from tests.bot.jobs.factories import make_job
+from tests.bot.jobs.rig import make_settings
 
 
 def job(state: JobState, *, seconds: int = 5, cost: str | None = None, estimate: str = "0.63"):

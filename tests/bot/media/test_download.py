@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.delivery import OutputFetcher, OutputFetchError, OutputTooLarge
+from bot.media.download import OutputFetcher, OutputFetchError, OutputTooLarge
 
 BODY = os.urandom(300 * 1024)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.jobs.model import JobState
 from bot.jobs.polling import AdaptivePolling, FixedPolling
-from tests.jobs.factories import make_job
+from tests.bot.jobs.factories import make_job
 
 
 def running_since(start: float):

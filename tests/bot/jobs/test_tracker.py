@@ -9,8 +9,8 @@ from bot.jobs.line import ServerLimits
 from bot.jobs.model import JobState, NoticeState
 from bot.jobs.ports import NoticeError
 from bot.jobs.tracker import CancelOutcomeKind, LimitExceeded
+from tests.bot.jobs.rig import fixed, make_settings
 from tests.fakes.runcomfy_emulator import Endpoint, JobOutcome
-from tests.jobs.rig import fixed, make_settings
 from tests.waiting import eventually
 
 

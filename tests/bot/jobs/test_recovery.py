@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.jobs.line import ServerLimits
 from bot.jobs.model import JobState, NoticeState
 from bot.jobs.ports import NoticeError
-from tests.jobs.rig import FakeNotifier, make_settings
+from tests.bot.jobs.rig import FakeNotifier, make_settings
 from tests.waiting import eventually
 
 

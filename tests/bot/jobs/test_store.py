@@ -14,7 +14,7 @@ from bot.jobs.model import JobOrigin, JobState, NoticeState
 from bot.jobs.store import JobStore
 from bot.jobs.usage import UsageRecord
 from bot.runcomfy.request import KlingRequest, Shot
-from tests.jobs.factories import make_job
+from tests.bot.jobs.factories import make_job
 
 
 @pytest.fixture

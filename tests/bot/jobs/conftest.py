@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.jobs.rig import Rig, close_rig, open_rig
+from tests.bot.jobs.rig import Rig, close_rig, open_rig
 
 
 @pytest.fixture

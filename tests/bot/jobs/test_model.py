@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.jobs.model import ALLOWED_TRANSITIONS, FINAL_STATES, InvalidTransition, JobState
-from tests.jobs.factories import make_job
+from tests.bot.jobs.factories import make_job
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,1 @@
+"""Media files: fetching finished videos safely."""
