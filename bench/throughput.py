@@ -22,7 +22,7 @@ from bench.load import JobPlan, LoadModel, channel_bound_waits, index_of
 from bench.process import BotProcess
 from bench.stats import Summary
 from bench.world import BenchWorld, job_number, open_world
-from cogs.outbox import DEFAULT_BURST
+from bot.discord_ui.outbox import DEFAULT_BURST
 from tests.fakes.discord import FakeInteraction
 from tests.fakes.runcomfy_emulator import EmulatedJob, Endpoint
 

@@ -16,6 +16,21 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord_ui.audit import AuditLog
+from bot.discord_ui.buttons import JobButton
+from bot.discord_ui.multishot import EditShotsView, MultishotOptions, ShotsModal, multishot_request
+from bot.discord_ui.notices import ChannelNotifier
+from bot.discord_ui.outbox import ChannelOutbox
+from bot.discord_ui.panels import (
+    jump_url,
+    mine_embed,
+    queue_order,
+    settings_embed,
+    usage_embed,
+)
+from bot.discord_ui.permissions import REFUSALS, Action, Actor, is_moderator, may
+from bot.discord_ui.queue_view import QueueView
+from bot.discord_ui.status_board import StatusBoard
 from bot.jobs.line import LimitExceeded
 from bot.jobs.model import Job, JobOrigin, JobState
 from bot.jobs.tracker import CancelOutcomeKind, CancelReport
@@ -40,21 +55,6 @@ from bot.server_settings import (
     check_max_active_per_server,
     check_max_active_per_user,
 )
-from cogs.audit import AuditLog
-from cogs.buttons import JobButton
-from cogs.multishot import EditShotsView, MultishotOptions, ShotsModal, multishot_request
-from cogs.notices import ChannelNotifier
-from cogs.outbox import ChannelOutbox
-from cogs.panels import (
-    jump_url,
-    mine_embed,
-    queue_order,
-    settings_embed,
-    usage_embed,
-)
-from cogs.permissions import REFUSALS, Action, Actor, is_moderator, may
-from cogs.queue_view import QueueView
-from cogs.status_board import StatusBoard
 
 if TYPE_CHECKING:
     from bot.app import VideoBot

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
+from bot.discord_ui.notices import notice_nonce
 from bot.jobs.model import JobState
-from cogs.notices import notice_nonce
 from tests.e2e.harness import cancel_id, job_id_of
 from tests.waiting import eventually
 

@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import discord
 
+from bot.discord_ui.render import shorten
 from bot.jobs.model import Job, JobState
 from bot.jobs.usage import Usage
 from bot.runcomfy.pricing import format_usd
 from bot.server_settings import ServerSettings, Setting
-from cogs.render import shorten
 
 QUEUE_PAGE_SIZE = 10
 _QUEUE_ORDER = {

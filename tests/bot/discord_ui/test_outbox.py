@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from cogs.outbox import ChannelOutbox
+from bot.discord_ui.outbox import ChannelOutbox
 
 
 async def test_urgent_sends_go_before_queued_edits() -> None:

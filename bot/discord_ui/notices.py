@@ -16,12 +16,12 @@ from pathlib import Path
 import aiohttp
 import discord
 
+from bot.discord_ui.buttons import notice_view
+from bot.discord_ui.outbox import ChannelOutbox
+from bot.discord_ui.render import delivery_text, failure_text, requester_only
 from bot.jobs.model import Job, JobState
 from bot.jobs.ports import NoticeError
 from bot.media.download import OutputFetcher, OutputFetchError, OutputTooLarge, megabytes
-from cogs.buttons import notice_view
-from cogs.outbox import ChannelOutbox
-from cogs.render import delivery_text, failure_text, requester_only
 
 log = logging.getLogger(__name__)
 

@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 import discord
 
+from bot.discord_ui.buttons import job_view
+from bot.discord_ui.outbox import ChannelOutbox
+from bot.discord_ui.render import status_embed
 from bot.jobs.model import Job, JobState
 from bot.runcomfy.pricing import Pricing
-from cogs.buttons import job_view
-from cogs.outbox import ChannelOutbox
-from cogs.render import status_embed
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 import discord
 
+from bot.discord_ui.outbox import ChannelOutbox
+from bot.discord_ui.render import PROMPT_PREVIEW_CHARS, quote
 from bot.jobs.model import Job
 from bot.server_settings import ServerSettings
-from cogs.outbox import ChannelOutbox
-from cogs.render import PROMPT_PREVIEW_CHARS, quote
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import discord
 
+from bot.discord_ui.panels import QUEUE_PAGE_SIZE, prompt_preview, queue_embed
 from bot.jobs.model import Job
-from cogs.panels import QUEUE_PAGE_SIZE, prompt_preview, queue_embed
 
 CancelJob = Callable[[discord.Interaction, int], Awaitable[str]]
 

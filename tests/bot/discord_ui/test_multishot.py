@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.discord_ui.multishot import MultishotOptions, multishot_request, parse_shot
 from bot.runcomfy.request import KlingInputError, Shot, ShotType
-from cogs.multishot import MultishotOptions, multishot_request, parse_shot
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,11 @@ from decimal import Decimal
 
 import pytest
 
+from bot.discord_ui.buttons import job_view
+from bot.discord_ui.render import delivery_text, failure_text, quote, shorten, status_embed
 from bot.jobs.model import JobState, NoticeState
 from bot.runcomfy.pricing import Pricing
 from bot.runcomfy.request import KlingRequest
-from cogs.buttons import job_view
-from cogs.render import delivery_text, failure_text, quote, shorten, status_embed
 from tests.bot.jobs.factories import make_job
 
 PRICING = Pricing()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 import pytest
 
-from cogs.permissions import Action, Actor, is_moderator, may
+from bot.discord_ui.permissions import Action, Actor, is_moderator, may
 
 OWNER = 1
 MOD_ROLE = 900

@@ -1,0 +1,1 @@
+"""The Discord helpers the extensions in `cogs/` share: messages, views, pacing, rules."""
