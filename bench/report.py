@@ -12,7 +12,7 @@ from bench.startup import StartupResult
 from bench.stats import Summary
 from bench.throughput import LoadResult
 from bench.world import MIB
-from bot.media.download import megabytes
+from bot.formatting import megabytes
 
 ACK_P99_TARGET = 0.100
 POLL_RATIO_TARGET = 0.5

@@ -21,10 +21,10 @@ import aiohttp
 
 from bot.clock import Clock, system_clock
 from bot.config import ConfigError, Settings, load_settings
+from bot.formatting import stopwatch, usd
 from bot.media.download import OutputFetcher, OutputFetchError
 from bot.runcomfy.client import RunComfyClient
 from bot.runcomfy.errors import AuthenticationError, RunComfyError
-from bot.runcomfy.pricing import format_usd
 from bot.runcomfy.request import KlingInputError, KlingRequest
 from bot.runcomfy.responses import CancelOutcome, RequestStatus
 
@@ -154,11 +154,6 @@ def _say(stream: TextIO, line: str) -> None:
     print(" ".join(line.split()), file=stream, flush=True)
 
 
-def _elapsed(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 60}:{seconds % 60:02d}"
-
-
 async def run(
     argv: Sequence[str],
     *,
@@ -253,7 +248,7 @@ class _Generator:
         _say(
             self._stderr,
             f"RunComfy accepted the job (request id {submitted.request_id}, "
-            f"estimated {format_usd(estimate)}).",
+            f"estimated {usd(estimate)}).",
         )
         await self._wait_until_finished(client, submitted.request_id)
 
@@ -271,11 +266,7 @@ class _Generator:
             read_timeout=max(60.0, self._settings.runcomfy.read_timeout),
         )
         size = await fetcher.fetch(url, out, max_bytes=self._settings.jobs.max_download_bytes)
-        cost = (
-            format_usd(result.cost)
-            if result.cost is not None
-            else f"{format_usd(estimate)} (estimated)"
-        )
+        cost = usd(result.cost) if result.cost is not None else f"{usd(estimate)} (estimated)"
         print(f"Saved {out} ({size:,} bytes). Cost: {cost}", file=self._stdout, flush=True)
         return EXIT_OK
 
@@ -287,7 +278,7 @@ class _Generator:
             elapsed = self._clock.monotonic() - started
             if status.status is RequestStatus.COMPLETED:
                 self._state = "finished"
-                _say(self._stderr, f"Finished after {_elapsed(elapsed)}. Downloading...")
+                _say(self._stderr, f"Finished after {stopwatch(elapsed)}. Downloading...")
                 return
             if status.status is RequestStatus.FAILED:
                 result = await client.result(request_id)
@@ -298,7 +289,7 @@ class _Generator:
             self._report(status.status, status.raw_status, status.queue_position, elapsed)
             if elapsed + self._poll_interval > deadline:
                 raise JobFailed(
-                    f"The job did not finish within {_elapsed(deadline)} (JOB_DEADLINE_MINUTES); "
+                    f"The job did not finish within {stopwatch(deadline)} (JOB_DEADLINE_MINUTES); "
                     f"gave up waiting. Request id: {request_id}"
                 )
             await self._clock.sleep(self._poll_interval)
@@ -319,7 +310,7 @@ class _Generator:
             line != self._last_progress
             or elapsed - self._last_progress_at >= PROGRESS_EVERY_SECONDS
         ):
-            _say(self._stderr, f"{line} · {_elapsed(elapsed)} elapsed")
+            _say(self._stderr, f"{line} · {stopwatch(elapsed)} elapsed")
             self._last_progress = line
             self._last_progress_at = elapsed
 

@@ -28,7 +28,15 @@ from bot.discord_ui.panels import (
     settings_embed,
     usage_embed,
 )
-from bot.discord_ui.permissions import REFUSALS, Action, Actor, is_moderator, may
+from bot.discord_ui.permissions import (
+    REFUSALS,
+    SETTINGS_REFUSAL,
+    Actor,
+    JobAction,
+    is_moderator,
+    may,
+    may_change_settings,
+)
 from bot.discord_ui.queue_view import QueueView
 from bot.discord_ui.status_board import StatusBoard
 from bot.jobs.line import LimitExceeded
@@ -143,11 +151,11 @@ class VideoCog(commands.Cog, name="Video"):
         roles = self.server(interaction).moderator_role_ids
         return is_moderator(Actor.from_interaction(interaction), roles)
 
-    def allowed(self, interaction: discord.Interaction, action: Action, job: Job | None) -> bool:
+    def allowed(self, interaction: discord.Interaction, action: JobAction, job: Job) -> bool:
         return may(
             action,
             Actor.from_interaction(interaction),
-            owner_id=job.requester_id if job is not None else None,
+            owner_id=job.requester_id,
             moderator_role_ids=self.server(interaction).moderator_role_ids,
         )
 
@@ -471,8 +479,8 @@ class VideoCog(commands.Cog, name="Video"):
         job = await self.server_job(interaction, job_id)
         if isinstance(job, str):
             return job
-        if not self.allowed(interaction, Action.CANCEL, job):
-            return REFUSALS[Action.CANCEL]
+        if not self.allowed(interaction, JobAction.CANCEL, job):
+            return REFUSALS[JobAction.CANCEL]
         report = await self.bot.tracker.cancel(job_id, by=interaction.user.id)
         if report.outcome is CancelOutcomeKind.CANCELLED and report.job is not None:
             await self.audit.record(interaction.user.id, "cancelled", report.job)
@@ -498,8 +506,8 @@ class VideoCog(commands.Cog, name="Video"):
         if isinstance(job, str):
             await reply(interaction, job)
             return
-        if not self.allowed(interaction, Action.DELETE, job):
-            await reply(interaction, REFUSALS[Action.DELETE])
+        if not self.allowed(interaction, JobAction.DELETE, job):
+            await reply(interaction, REFUSALS[JobAction.DELETE])
             return
         if interaction.message is not None:
             with contextlib.suppress(discord.NotFound):
@@ -518,8 +526,8 @@ class VideoCog(commands.Cog, name="Video"):
         change: Callable[[int, int], Coroutine[Any, Any, ServerSettings | str]],
     ) -> None:
         """Only for Manage Server; answers with the whole settings view, or why not."""
-        if not self.allowed(interaction, Action.SETTINGS, None):
-            await reply(interaction, REFUSALS[Action.SETTINGS])
+        if not may_change_settings(Actor.from_interaction(interaction)):
+            await reply(interaction, SETTINGS_REFUSAL)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         assert interaction.guild_id is not None

@@ -7,19 +7,12 @@ any job button from a message's custom id without the bot remembering the messag
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 from typing import Any, Protocol
 
 import discord
 
+from bot.discord_ui.permissions import JobAction
 from bot.jobs.model import Job, JobState
-
-
-class JobAction(StrEnum):
-    CANCEL = "cancel"
-    REROLL = "reroll"
-    DELETE = "delete"
-
 
 _LOOKS: dict[JobAction, tuple[str, discord.ButtonStyle, str]] = {
     JobAction.CANCEL: ("Cancel", discord.ButtonStyle.danger, "✖️"),

@@ -19,9 +19,10 @@ import discord
 from bot.discord_ui.buttons import notice_view
 from bot.discord_ui.outbox import ChannelOutbox
 from bot.discord_ui.render import delivery_text, failure_text, requester_only
+from bot.formatting import megabytes
 from bot.jobs.model import Job, JobState
 from bot.jobs.ports import NoticeError
-from bot.media.download import OutputFetcher, OutputFetchError, OutputTooLarge, megabytes
+from bot.media.download import OutputFetcher, OutputFetchError, OutputTooLarge
 
 log = logging.getLogger(__name__)
 

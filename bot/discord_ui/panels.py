@@ -8,9 +8,9 @@ from decimal import Decimal
 import discord
 
 from bot.discord_ui.render import shorten
+from bot.formatting import age, usd
 from bot.jobs.model import Job, JobState
 from bot.jobs.usage import Usage
-from bot.runcomfy.pricing import format_usd
 from bot.server_settings import ServerSettings, Setting
 
 QUEUE_PAGE_SIZE = 10
@@ -96,23 +96,14 @@ def queue_embed(
         elif job.state is JobState.WAITING:
             place = place_in_line(job.id)
             where = f" (#{place} in line)" if place else ""
-        age = _age(now - job.created_at)
+        waited = age(now - job.created_at)
         lines.append(
-            f"{number}. **#{job.id}** <@{job.requester_id}> · {job.state.label}{where} · {age}\n"
+            f"{number}. **#{job.id}** <@{job.requester_id}> · {job.state.label}{where} · {waited}\n"
             f"{prompt_preview(job, 50)}"
         )
     embed.description = "\n".join(lines)
     embed.set_footer(text=f"Page {page + 1} of {pages} · {len(jobs)} videos")
     return embed
-
-
-def _age(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min"
-    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
 def usage_embed(
@@ -134,7 +125,7 @@ def usage_embed(
     budget = settings.daily_budget_usd
     if budget is not None:
         left_money = max(Decimal(0), budget - server_today.dollars)
-        server += f"\nDaily budget: {format_usd(budget)} ({format_usd(left_money)} left today)"
+        server += f"\nDaily budget: {usd(budget)} ({usd(left_money)} left today)"
     embed.add_field(name="This server", value=server, inline=False)
     embed.set_footer(text="Days and months are UTC. Finished videos count their real cost.")
     return embed
@@ -172,7 +163,7 @@ def settings_embed(settings: ServerSettings) -> discord.Embed:
         (
             Setting.DAILY_BUDGET_USD,
             "Daily budget for the server",
-            format_usd(budget) if budget is not None else "no budget",
+            usd(budget) if budget is not None else "no budget",
         ),
         (
             Setting.SOUND_DEFAULT,

@@ -9,10 +9,12 @@ from enum import StrEnum
 import discord
 
 
-class Action(StrEnum):
+class JobAction(StrEnum):
+    """What a member can do to a job; the buttons carry these names in their custom ids."""
+
     CANCEL = "cancel"
+    REROLL = "reroll"
     DELETE = "delete"
-    SETTINGS = "settings"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,22 +42,25 @@ def is_moderator(actor: Actor, moderator_role_ids: Iterable[int]) -> bool:
 
 
 def may(
-    action: Action,
+    action: JobAction,
     actor: Actor,
     *,
-    owner_id: int | None,
+    owner_id: int,
     moderator_role_ids: Iterable[int],
 ) -> bool:
-    """Whether `actor` may do `action`; `owner_id` is the job's requester (None for settings)."""
-    if action is Action.SETTINGS:
-        return actor.permissions.manage_guild
-    if owner_id is not None and actor.user_id == owner_id:
+    """Whether `actor` may do `action` to a job of `owner_id`: anyone may re-roll (on their
+    own quota); cancel and delete are for the requester and moderators."""
+    if action is JobAction.REROLL or actor.user_id == owner_id:
         return True
     return is_moderator(actor, moderator_role_ids)
 
 
+def may_change_settings(actor: Actor) -> bool:
+    return actor.permissions.manage_guild
+
+
 REFUSALS = {
-    Action.CANCEL: "Only the person who asked for this video or a moderator can cancel it.",
-    Action.DELETE: "Only the person who asked for this video or a moderator can delete it.",
-    Action.SETTINGS: "Only members with the Manage Server permission can change these settings.",
+    JobAction.CANCEL: "Only the person who asked for this video or a moderator can cancel it.",
+    JobAction.DELETE: "Only the person who asked for this video or a moderator can delete it.",
 }
+SETTINGS_REFUSAL = "Only members with the Manage Server permission can change these settings."

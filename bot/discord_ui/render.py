@@ -11,8 +11,9 @@ from collections.abc import Mapping
 
 import discord
 
+from bot.formatting import took, usd
 from bot.jobs.model import Job, JobState, NoticeState
-from bot.runcomfy.pricing import Pricing, format_usd
+from bot.runcomfy.pricing import Pricing
 from bot.runcomfy.request import KlingRequest
 
 PROMPT_PREVIEW_CHARS = 600
@@ -82,15 +83,12 @@ def describe_options(request: KlingRequest) -> str:
 def cost_line(job: Job, pricing: Pricing) -> str:
     """The estimate (length × price per second), or the real cost once RunComfy reports it."""
     if job.cost is not None:
-        return f"{format_usd(job.cost)} (estimate was {format_usd(job.estimated_cost)})"
+        return f"{usd(job.cost)} (estimate was {usd(job.estimated_cost)})"
     request = job.request
     sound = request.effective_sound
     rate = pricing.per_second_with_sound if sound else pricing.per_second
     with_sound = " with sound" if sound else ""
-    return (
-        f"≈ {format_usd(job.estimated_cost)} "
-        f"({request.effective_duration} s × ${rate}/s{with_sound})"
-    )
+    return f"≈ {usd(job.estimated_cost)} ({request.effective_duration} s × ${rate}/s{with_sound})"
 
 
 def state_line(job: Job, place_in_line: int | None) -> str:
@@ -149,7 +147,7 @@ def status_embed(job: Job, *, pricing: Pricing, place_in_line: int | None) -> di
     timing = f"asked <t:{started}:R>"
     finished = _finished_at(job)
     if finished is not None:
-        timing += f", took {_duration(finished - job.created_at)}"
+        timing += f", took {took(finished - job.created_at)}"
     embed.add_field(name="Time", value=timing, inline=True)
     embed.add_field(name="Cost", value=cost_line(job, pricing), inline=True)
     deleted_by = job.extra.get("deleted_by")
@@ -183,12 +181,6 @@ def _finished_at(job: Job) -> float | None:
         if at is not None:
             return at
     return None
-
-
-def _duration(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    minutes, seconds = divmod(seconds, 60)
-    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
 
 
 def requester_only(job: Job) -> discord.AllowedMentions:

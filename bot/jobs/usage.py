@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from bot.formatting import usd
 from bot.jobs.line import LimitExceeded
 from bot.jobs.model import Job, JobState
-from bot.runcomfy.pricing import format_usd
 
 UNCHARGED_STATES = frozenset({JobState.CANCELLED, JobState.FAILED})
 
@@ -72,7 +72,7 @@ class Usage:
 
     def describe(self) -> str:
         plural = "s" if self.videos != 1 else ""
-        return f"{format_usd(self.dollars)} ({self.videos} video{plural}, {self.seconds} s)"
+        return f"{usd(self.dollars)} ({self.videos} video{plural}, {self.seconds} s)"
 
 
 def day_start(now: float) -> float:
@@ -127,8 +127,8 @@ def check_quota(
         if after_spend > budget:
             left = max(Decimal(0), budget - server_today.dollars)
             raise QuotaExceeded(
-                f"This video (≈ {format_usd(estimate)}) would bring the server's spending today "
-                f"to {format_usd(after_spend)}, over its daily budget of {format_usd(budget)} "
-                f"({format_usd(server_today.dollars)} spent, {format_usd(left)} left). "
+                f"This video (≈ {usd(estimate)}) would bring the server's spending today "
+                f"to {usd(after_spend)}, over its daily budget of {usd(budget)} "
+                f"({usd(server_today.dollars)} spent, {usd(left)} left). "
                 "Try a shorter video or turn sound off, or wait until midnight UTC."
             )

@@ -18,6 +18,8 @@ from pathlib import Path
 import aiohttp
 from yarl import URL
 
+from bot.formatting import megabytes
+
 logger = logging.getLogger(__name__)
 
 CHUNK_BYTES = 256 * 1024
@@ -43,11 +45,6 @@ class OutputTooLarge(OutputFetchError):
         super().__init__(
             f"The video{size} is larger than the {megabytes(max_bytes)} the bot may download."
         )
-
-
-def megabytes(size: int) -> str:
-    """`12.3 MB`: how sizes are shown to people."""
-    return f"{size / (1024 * 1024):.1f} MB"
 
 
 def _origin(url: URL) -> tuple[str, str | None, int | None]:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from bot.runcomfy.request import KlingRequest
-
-CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,8 +18,3 @@ class Pricing:
     def estimate(self, request: KlingRequest) -> Decimal:
         rate = self.per_second_with_sound if request.effective_sound else self.per_second
         return rate * request.effective_duration
-
-
-def format_usd(amount: Decimal) -> str:
-    """`$0.42`: two decimals, rounded half up, as people expect money to look."""
-    return f"${amount.quantize(CENT, rounding=ROUND_HALF_UP)}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 import pytest
 
-from bot.discord_ui.permissions import Action, Actor, is_moderator, may
+from bot.discord_ui.permissions import Actor, JobAction, is_moderator, may, may_change_settings
 
 OWNER = 1
 MOD_ROLE = 900
@@ -22,26 +22,24 @@ ACTORS = {
 }
 
 TABLE = {
-    # actor:                     cancel, delete, settings
-    "requester": (True, True, False),
-    "moderator by permission": (True, True, False),
-    "moderator by role": (True, True, False),
-    "other member": (False, False, False),
-    "server manager": (False, False, True),
+    # actor:                     cancel, re-roll, delete, settings
+    "requester": (True, True, True, False),
+    "moderator by permission": (True, True, True, False),
+    "moderator by role": (True, True, True, False),
+    "other member": (False, True, False, False),
+    "server manager": (False, True, False, True),
 }
+COLUMNS = [JobAction.CANCEL, JobAction.REROLL, JobAction.DELETE, "settings"]
 
 
 @pytest.mark.parametrize("actor_name", TABLE)
-@pytest.mark.parametrize(
-    ("action", "column"), [(Action.CANCEL, 0), (Action.DELETE, 1), (Action.SETTINGS, 2)]
-)
-def test_permission_table(actor_name: str, action: Action, column: int) -> None:
-    allowed = may(
-        action,
-        ACTORS[actor_name],
-        owner_id=None if action is Action.SETTINGS else OWNER,
-        moderator_role_ids={MOD_ROLE},
-    )
+@pytest.mark.parametrize("column", range(len(COLUMNS)))
+def test_permission_table(actor_name: str, column: int) -> None:
+    action, actor = COLUMNS[column], ACTORS[actor_name]
+    if isinstance(action, JobAction):
+        allowed = may(action, actor, owner_id=OWNER, moderator_role_ids={MOD_ROLE})
+    else:
+        allowed = may_change_settings(actor)
     assert allowed is TABLE[actor_name][column]
 
 
