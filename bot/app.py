@@ -19,7 +19,6 @@ from bot.jobs.polling import AdaptivePolling, FixedPolling, PollPolicy
 from bot.jobs.store import JobStore
 from bot.jobs.tracker import JobTracker, TrackerSettings
 from bot.media.download import OutputFetcher
-from bot.runcomfy.client import RunComfyClient
 from bot.server_settings import ServerSettings, ServerSettingsRegistry, ServerSettingsStore
 
 log = logging.getLogger(__name__)
@@ -116,7 +115,7 @@ class VideoBot(commands.Bot):
             ServerSettingsStore(self.db), server_defaults_for(settings), self.clock.now
         )
         await self.server_settings.load()
-        client = RunComfyClient.from_settings(self.http_session, settings.runcomfy, self.clock)
+        client = settings.runcomfy.client(self.http_session, self.clock)
         self.tracker = JobTracker(
             self.store,
             client,

@@ -22,11 +22,12 @@ import aiohttp
 from bot.clock import Clock, system_clock
 from bot.config import ConfigError, Settings, load_settings
 from bot.formatting import stopwatch, usd
+from bot.jobs.model import Failure, JobState
+from bot.jobs.runcomfy_side import Cancelled, Refused, RunComfySide, Seen
 from bot.media.download import OutputFetcher, OutputFetchError
-from bot.runcomfy.client import RunComfyClient
-from bot.runcomfy.errors import AuthenticationError, RunComfyError
+from bot.runcomfy.errors import ErrorKind, RunComfyError
 from bot.runcomfy.request import KlingInputError, KlingRequest
-from bot.runcomfy.responses import CancelOutcome, RequestStatus
+from bot.wording import failure_text, runcomfy_problem
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -215,19 +216,17 @@ class _Generator:
         estimate = self._settings.runcomfy.pricing.estimate(request)
         try:
             async with aiohttp.ClientSession() as session:
-                client = RunComfyClient.from_settings(session, self._settings.runcomfy, self._clock)
+                side = RunComfySide(self._settings.runcomfy.client(session, self._clock))
                 try:
-                    return await self._run(session, client, request, out, estimate)
+                    return await self._run(session, side, request, out, estimate)
                 except asyncio.CancelledError:
                     current = asyncio.current_task()
                     if current is not None:
                         current.uncancel()
-                    await self._interrupted(client)
+                    await self._interrupted(side)
                     return EXIT_INTERRUPTED
-        except AuthenticationError:
-            _say(self._stderr, f"error: {TOKEN_REFUSED}")
         except RunComfyError as error:
-            _say(self._stderr, f"error: {error.user_message}")
+            _say(self._stderr, f"error: {_problem(error.kind)}")
         except OutputFetchError as error:
             _say(self._stderr, f"error: {error}")
         except JobFailed as error:
@@ -237,27 +236,21 @@ class _Generator:
     async def _run(
         self,
         session: aiohttp.ClientSession,
-        client: RunComfyClient,
+        side: RunComfySide,
         request: KlingRequest,
         out: Path,
         estimate: Decimal,
     ) -> int:
-        submitted = await client.submit(request)
-        self._request_id = submitted.request_id
+        verdict = await side.submit(request)
+        if isinstance(verdict, Refused):
+            raise JobFailed(_refusal(verdict))
+        request_id = self._request_id = verdict.request_id
         self._state = "queued"
         _say(
             self._stderr,
-            f"RunComfy accepted the job (request id {submitted.request_id}, "
-            f"estimated {usd(estimate)}).",
+            f"RunComfy accepted the job (request id {request_id}, estimated {usd(estimate)}).",
         )
-        await self._wait_until_finished(client, submitted.request_id)
-
-        result = await client.result(submitted.request_id)
-        if result.status is not RequestStatus.COMPLETED:
-            raise JobFailed(f"RunComfy reported the job as {result.raw_status or 'unknown'}.")
-        url = result.video_url
-        if url is None:
-            raise JobFailed("RunComfy finished the job but returned no video link.")
+        url, reported_cost = await self._wait_until_finished(side, request_id)
         self._state = "downloading"
         fetcher = OutputFetcher(
             session,
@@ -266,27 +259,32 @@ class _Generator:
             read_timeout=max(60.0, self._settings.runcomfy.read_timeout),
         )
         size = await fetcher.fetch(url, out, max_bytes=self._settings.jobs.max_download_bytes)
-        cost = usd(result.cost) if result.cost is not None else f"{usd(estimate)} (estimated)"
+        cost = usd(reported_cost) if reported_cost is not None else f"{usd(estimate)} (estimated)"
         print(f"Saved {out} ({size:,} bytes). Cost: {cost}", file=self._stdout, flush=True)
         return EXIT_OK
 
-    async def _wait_until_finished(self, client: RunComfyClient, request_id: str) -> None:
+    async def _wait_until_finished(
+        self, side: RunComfySide, request_id: str
+    ) -> tuple[str, Decimal | None]:
+        """Poll as the bot does (the same reading of RunComfy's answers) until the video
+        is ready; returns its link and the cost RunComfy reported."""
         started = self._clock.monotonic()
         deadline = self._settings.jobs.deadline_seconds
+        state = JobState.QUEUED
         while True:
-            status = await client.status(request_id)
+            verdict = await side.poll(request_id, state)
             elapsed = self._clock.monotonic() - started
-            if status.status is RequestStatus.COMPLETED:
+            if verdict.seen is Seen.FINISHED and verdict.output_url is not None:
                 self._state = "finished"
                 _say(self._stderr, f"Finished after {stopwatch(elapsed)}. Downloading...")
-                return
-            if status.status is RequestStatus.FAILED:
-                result = await client.result(request_id)
-                reason = result.error or "no reason given"
-                raise JobFailed(f"RunComfy could not generate the video: {reason}")
-            if status.status is RequestStatus.CANCELLED:
-                raise JobFailed("The job was cancelled at RunComfy.")
-            self._report(status.status, status.raw_status, status.queue_position, elapsed)
+                return verdict.output_url, verdict.cost
+            if verdict.failure is not None:
+                raise JobFailed(failure_text(verdict.failure, verdict.detail))
+            if verdict.problem is not None:
+                raise verdict.problem
+            if verdict.seen is Seen.RUNNING:
+                state = JobState.RUNNING
+            self._report(verdict.seen, verdict.raw_status, verdict.queue_position, elapsed)
             if elapsed + self._poll_interval > deadline:
                 raise JobFailed(
                     f"The job did not finish within {stopwatch(deadline)} (JOB_DEADLINE_MINUTES); "
@@ -294,14 +292,12 @@ class _Generator:
                 )
             await self._clock.sleep(self._poll_interval)
 
-    def _report(
-        self, status: RequestStatus, raw: str | None, position: int | None, elapsed: float
-    ) -> None:
-        if status is RequestStatus.IN_QUEUE:
+    def _report(self, seen: Seen, raw: str | None, position: int | None, elapsed: float) -> None:
+        if seen is Seen.IN_QUEUE:
             self._state = "queued"
             where = f" (queue position {position})" if position is not None else ""
             line = f"Queued at RunComfy{where}"
-        elif status is RequestStatus.IN_PROGRESS:
+        elif seen is Seen.RUNNING:
             self._state = "generating"
             line = "Generating"
         else:
@@ -314,7 +310,7 @@ class _Generator:
             self._last_progress = line
             self._last_progress_at = elapsed
 
-    async def _interrupted(self, client: RunComfyClient) -> None:
+    async def _interrupted(self, side: RunComfySide) -> None:
         """Ctrl-C: cancel a queued job (it costs nothing yet) and say what happened."""
         request_id = self._request_id
         if request_id is None:
@@ -337,14 +333,16 @@ class _Generator:
         _say(self._stderr, "Interrupted; cancelling the queued job at RunComfy...")
         try:
             async with asyncio.timeout(self._clock.to_real(CANCEL_GRACE_SECONDS)):
-                outcome = await client.cancel(request_id)
-        except (RunComfyError, TimeoutError) as error:
-            reason = error.user_message if isinstance(error, RunComfyError) else "no answer"
-            _say(self._stderr, f"Could not cancel job {request_id}: {reason}")
+                verdict = await side.cancel(request_id)
+        except TimeoutError:
+            _say(self._stderr, f"Could not cancel job {request_id}: no answer")
             return
-        if outcome.outcome is CancelOutcome.CANCELLED:
+        if verdict.outcome is Cancelled.UNREACHABLE:
+            reason = runcomfy_problem(verdict.problem)
+            _say(self._stderr, f"Could not cancel job {request_id}: {reason}")
+        elif verdict.outcome is Cancelled.CANCELLED:
             _say(self._stderr, f"Cancelled job {request_id}; nothing is charged.")
-        elif outcome.outcome is CancelOutcome.NOT_CANCELLABLE:
+        elif verdict.outcome in (Cancelled.STARTED, Cancelled.FINISHED):
             _say(
                 self._stderr,
                 f"Job {request_id} had already started, so it cannot be cancelled and will "
@@ -352,6 +350,17 @@ class _Generator:
             )
         else:
             _say(self._stderr, f"RunComfy gave no clear answer to cancelling job {request_id}.")
+
+
+def _problem(kind: ErrorKind) -> str:
+    """RunComfy's problem for an operator: a refused token names the setting to fix."""
+    return TOKEN_REFUSED if kind is ErrorKind.AUTHENTICATION else runcomfy_problem(kind)
+
+
+def _refusal(verdict: Refused) -> str:
+    if verdict.failure is Failure.TOKEN_REFUSED:
+        return TOKEN_REFUSED
+    return failure_text(verdict.failure, verdict.detail)
 
 
 def main(argv: Sequence[str]) -> int:

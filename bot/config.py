@@ -16,7 +16,12 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+import aiohttp
+
+from bot.runcomfy.client import RunComfyClient
+from bot.runcomfy.gate import RequestGate
 from bot.runcomfy.pricing import Pricing
+from bot.runcomfy.timing import Clock
 from bot.secret import Secret
 from bot.server_settings import DAILY_SECONDS_RANGE, check_daily_budget, check_daily_seconds
 
@@ -50,6 +55,23 @@ class RunComfySettings:
     max_requests_per_second: float = 10.0
     max_concurrent_requests: int = 10
     pricing: Pricing = field(default_factory=Pricing)
+
+    def client(self, session: aiohttp.ClientSession, clock: Clock) -> RunComfyClient:
+        """The one client of the process, with its traffic gate, as these settings say."""
+        gate = RequestGate(
+            clock,
+            rate_per_second=self.max_requests_per_second,
+            max_concurrency=self.max_concurrent_requests,
+        )
+        return RunComfyClient(
+            session,
+            base_url=self.api_base,
+            token=self.api_token,
+            clock=clock,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            gate=gate,
+        )
 
 
 @dataclass(frozen=True, slots=True)

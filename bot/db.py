@@ -67,6 +67,12 @@ MIGRATIONS: Sequence[str] = (
     );
     CREATE INDEX jobs_created ON jobs(created_at);
     """,
+    # 3: failures are named by a code (the `error` column) plus a detail; older rows kept
+    # English text there, which becomes the detail of a "legacy" failure.
+    """
+    ALTER TABLE jobs ADD COLUMN error_detail TEXT;
+    UPDATE jobs SET error_detail = error, error = 'legacy' WHERE error IS NOT NULL;
+    """,
 )
 
 

@@ -63,6 +63,7 @@ from bot.server_settings import (
     check_max_active_per_server,
     check_max_active_per_user,
 )
+from bot.wording import limit_refusal, runcomfy_problem
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
@@ -316,7 +317,7 @@ class VideoCog(commands.Cog, name="Video"):
         try:
             job = await tracker.create(request, origin, quota=quota, parent_id=parent_id)
         except LimitExceeded as error:
-            await reply(interaction, f"⏳ {error} {NOTHING_SPENT}")
+            await reply(interaction, f"⏳ {limit_refusal(error)} {NOTHING_SPENT}")
             return
         job = await tracker.enqueue(job.id)
         await reply(
@@ -707,6 +708,13 @@ class VideoCog(commands.Cog, name="Video"):
         await self.change_settings(interaction, change)
 
 
+def cancel_problem(report: CancelReport) -> str:
+    """Why RunComfy could not be asked to cancel, without the final full stop."""
+    if report.problem is None:
+        return "RunComfy did not confirm the cancel"
+    return runcomfy_problem(report.problem).rstrip(".")
+
+
 def cancel_reply(job_id: int, report: CancelReport) -> str:
     match report.outcome:
         case CancelOutcomeKind.CANCELLED:
@@ -724,7 +732,7 @@ def cancel_reply(job_id: int, report: CancelReport) -> str:
         case CancelOutcomeKind.UNREACHABLE:
             return (
                 f"I couldn't cancel video #{job_id} just now "
-                f"({report.detail or 'RunComfy did not answer'}). "
+                f"({cancel_problem(report)}). "
                 "It is still queued; try again in a moment."
             )
 

@@ -12,6 +12,7 @@ from bot.formatting import age, usd
 from bot.jobs.model import Job, JobState
 from bot.jobs.usage import Usage
 from bot.server_settings import ServerSettings, Setting
+from bot.wording import usage_line
 
 QUEUE_PAGE_SIZE = 10
 _QUEUE_ORDER = {
@@ -116,12 +117,12 @@ def usage_embed(
 ) -> discord.Embed:
     embed = discord.Embed(title="Video usage", colour=discord.Colour.blurple())
     quota = settings.daily_seconds_per_user
-    you = f"Today: {mine_today.describe()}\nThis month: {mine_month.describe()}"
+    you = f"Today: {usage_line(mine_today)}\nThis month: {usage_line(mine_month)}"
     if quota is not None:
         left = max(0, quota - mine_today.seconds)
         you += f"\nDaily quota: {quota} s ({left} s left today)"
     embed.add_field(name="You", value=you, inline=False)
-    server = f"Today: {server_today.describe()}\nThis month: {server_month.describe()}"
+    server = f"Today: {usage_line(server_today)}\nThis month: {usage_line(server_month)}"
     budget = settings.daily_budget_usd
     if budget is not None:
         left_money = max(Decimal(0), budget - server_today.dollars)

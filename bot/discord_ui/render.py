@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import discord
 
+from bot import wording
 from bot.formatting import took, usd
 from bot.jobs.model import Job, JobState, NoticeState
 from bot.runcomfy.pricing import Pricing
@@ -95,7 +96,7 @@ def state_line(job: Job, place_in_line: int | None) -> str:
     label = f"{_ICONS[job.state]} {job.state.label}"
     if job.state is JobState.WAITING and place_in_line is not None:
         label += f" — #{place_in_line} in line"
-    elif job.state is JobState.WAITING and job.not_before is not None and job.error:
+    elif job.state is JobState.WAITING and job.not_before is not None and job.failure:
         label += " — RunComfy asked the bot to wait; it will try again shortly"
     elif job.state is JobState.QUEUED and job.queue_position is not None:
         label += f" — position {job.queue_position + 1} at RunComfy"
@@ -161,8 +162,8 @@ def status_embed(job: Job, *, pricing: Pricing, place_in_line: int | None) -> di
 
 def job_error(job: Job) -> str | None:
     """Why the job failed, or why its result could not be posted (then with the link)."""
-    if job.error and job.state is not JobState.WAITING:
-        return job.error
+    if job.failure is not None and job.state is not JobState.WAITING:
+        return wording.failure_text(job.failure, job.failure_detail)
     if job.notice_error and job.notice is NoticeState.FAILED:
         link = f" The video is here for now: {job.output_url}" if job.output_url else ""
         return f"The bot could not post the result: {job.notice_error}.{link}"
@@ -210,5 +211,9 @@ def failure_text(job: Job) -> str:
         JobState.CANCELLED: "was cancelled",
     }
     what = reasons.get(job.state, "did not finish")
-    detail = job.error or "No reason was given."
+    detail = (
+        wording.failure_text(job.failure, job.failure_detail)
+        if job.failure is not None
+        else "No reason was given."
+    )
     return f"<@{job.requester_id}> your video **#{job.id}** {what}. {detail}"

@@ -17,7 +17,20 @@ from bot.jobs.model import Job
 
 
 class LimitExceeded(Exception):
-    """A new job was refused by a limit; the message says which and what to do."""
+    """A new job was refused by a limit; its fields say which, for the wording."""
+
+
+class TooManyJobs(LimitExceeded):
+    """The member already has as many jobs running and waiting as they may."""
+
+    def __init__(self, *, active: int, waiting: int, max_active: int, max_waiting: int) -> None:
+        super().__init__(
+            f"{active} active and {waiting} waiting; limits {max_active} and {max_waiting}"
+        )
+        self.active = active
+        self.waiting = waiting
+        self.max_active = max_active
+        self.max_waiting = max_waiting
 
 
 @dataclass(frozen=True, slots=True)

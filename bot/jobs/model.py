@@ -128,6 +128,40 @@ class NoticeState(StrEnum):
     FAILED = "failed"
 
 
+class Failure(StrEnum):
+    """Why a job ended without a video, or why it is back in line; `Job.failure_detail`
+    carries what varies (RunComfy's own reason, the deadline's minutes). The Discord side
+    words each of these for people; the jobs layer only names them."""
+
+    RESTARTED_BEFORE_QUEUED = "restarted_before_queued"
+    """Cancelled: nothing was sent or charged."""
+    RESTARTED_WHILE_SUBMITTING = "restarted_while_submitting"
+    SUBMIT_OUTCOME_UNKNOWN = "submit_outcome_unknown"
+    TOKEN_REFUSED = "token_refused"
+    OUT_OF_CREDIT = "out_of_credit"
+    INPUT_REFUSED = "input_refused"
+    """Detail: what RunComfy said was wrong."""
+    RUNCOMFY_BUSY = "runcomfy_busy"
+    """RunComfy kept answering 429 to the submit; nothing was sent or charged."""
+    RUNCOMFY_DOWN = "runcomfy_down"
+    """RunComfy kept failing the submit (detail: the error kind); nothing was charged."""
+    RUNCOMFY_ERROR = "runcomfy_error"
+    """Any other refusal of the submit (detail: the error kind)."""
+    RETRYING = "retrying"
+    """Not a failure: RunComfy refused the submit for now, the job waits to try again."""
+    GENERATION_FAILED = "generation_failed"
+    """Detail: RunComfy's reason, when it gave one."""
+    CANCELLED_AT_RUNCOMFY = "cancelled_at_runcomfy"
+    NO_VIDEO = "no_video"
+    UNKNOWN_TO_RUNCOMFY = "unknown_to_runcomfy"
+    DEADLINE_PASSED = "deadline_passed"
+    """Detail: the deadline in minutes."""
+    NOT_STARTED_BY_DEADLINE = "not_started_by_deadline"
+    """Cancelled by the bot in RunComfy's queue, so nothing was charged. Detail: minutes."""
+    LEGACY = "legacy"
+    """Written by an older version of the bot; the detail is its English text."""
+
+
 class InvalidTransition(Exception):
     def __init__(self, job_id: int, current: JobState, target: JobState) -> None:
         self.job_id, self.current, self.target = job_id, current, target
@@ -159,7 +193,8 @@ class Job:
     queue_position: int | None = None
     output_url: str | None = None
     cost: Decimal | None = None
-    error: str | None = None
+    failure: Failure | None = None
+    failure_detail: str | None = None
     status_message_id: int | None = None
     notice: NoticeState = NoticeState.NOT_DUE
     notice_attempts: int = 0

@@ -1,6 +1,7 @@
-"""The small interface between the tracker and whoever shows jobs to people.
+"""The tracker's small interfaces to the outside: RunComfy on one side, people on the other.
 
-The Discord layer implements both protocols; the tracker knows nothing else of it.
+`RunComfyClient` implements `RunComfy`; the Discord layer implements `JobObserver` and
+`Notifier`. The tracker knows nothing else of either.
 """
 
 from __future__ import annotations
@@ -8,6 +9,20 @@ from __future__ import annotations
 from typing import Protocol
 
 from bot.jobs.model import Job
+from bot.runcomfy.request import KlingRequest
+from bot.runcomfy.responses import CancelResult, JobResult, StatusResult, SubmitResult
+
+
+class RunComfy(Protocol):
+    """The four calls of RunComfy's queue API; each raises `RunComfyError` (by `kind`)."""
+
+    async def submit(self, request: KlingRequest) -> SubmitResult: ...
+
+    async def status(self, request_id: str) -> StatusResult: ...
+
+    async def result(self, request_id: str) -> JobResult: ...
+
+    async def cancel(self, request_id: str) -> CancelResult: ...
 
 
 class JobObserver(Protocol):

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.db import Database
-from bot.jobs.model import FINAL_STATES, Job, JobOrigin, JobState, NoticeState
+from bot.jobs.model import FINAL_STATES, Failure, Job, JobOrigin, JobState, NoticeState
 from bot.jobs.usage import UsageRecord
 from bot.runcomfy.request import DEFAULT_DURATION, KlingRequest
 
@@ -32,6 +32,7 @@ _COLUMNS = (
     "output_url",
     "cost",
     "error",
+    "error_detail",
     "status_message_id",
     "notice",
     "notice_attempts",
@@ -71,7 +72,8 @@ def _to_row(job: Job) -> tuple[Any, ...]:
         job.queue_position,
         job.output_url,
         None if job.cost is None else str(job.cost),
-        job.error,
+        None if job.failure is None else job.failure.value,
+        job.failure_detail,
         job.status_message_id,
         job.notice.value,
         job.notice_attempts,
@@ -105,7 +107,8 @@ def _from_row(row: sqlite3.Row) -> Job:
         queue_position=row["queue_position"],
         output_url=row["output_url"],
         cost=None if row["cost"] is None else Decimal(row["cost"]),
-        error=row["error"],
+        failure=None if row["error"] is None else Failure(row["error"]),
+        failure_detail=row["error_detail"],
         status_message_id=row["status_message_id"],
         notice=NoticeState(row["notice"]),
         notice_attempts=row["notice_attempts"],

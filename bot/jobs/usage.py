@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from bot.formatting import usd
 from bot.jobs.line import LimitExceeded
 from bot.jobs.model import Job, JobState
 
@@ -70,10 +69,6 @@ class Usage:
             dollars=sum((record.spend for record in counted), Decimal(0)),
         )
 
-    def describe(self) -> str:
-        plural = "s" if self.videos != 1 else ""
-        return f"{usd(self.dollars)} ({self.videos} video{plural}, {self.seconds} s)"
-
 
 def day_start(now: float) -> float:
     """Midnight UTC of the day `now` falls in: quotas reset then."""
@@ -99,7 +94,39 @@ class Quota:
 
 
 class QuotaExceeded(LimitExceeded):
-    """A request would pass a quota; the message has the numbers."""
+    """A request would pass a daily quota; the subclasses carry the numbers."""
+
+
+class DailySecondsExceeded(QuotaExceeded):
+    def __init__(self, *, seconds: int, used: int, limit: int) -> None:
+        super().__init__(f"{seconds} s more over {used} s used of {limit} s")
+        self.seconds = seconds
+        self.used = used
+        self.limit = limit
+
+    @property
+    def after(self) -> int:
+        return self.used + self.seconds
+
+    @property
+    def left(self) -> int:
+        return max(0, self.limit - self.used)
+
+
+class DailyBudgetExceeded(QuotaExceeded):
+    def __init__(self, *, estimate: Decimal, spent: Decimal, budget: Decimal) -> None:
+        super().__init__(f"${estimate} more over ${spent} spent of ${budget}")
+        self.estimate = estimate
+        self.spent = spent
+        self.budget = budget
+
+    @property
+    def after(self) -> Decimal:
+        return self.spent + self.estimate
+
+    @property
+    def left(self) -> Decimal:
+        return max(Decimal(0), self.budget - self.spent)
 
 
 def check_quota(
@@ -110,25 +137,10 @@ def check_quota(
     user_today: Usage,
     server_today: Usage,
 ) -> None:
-    """Raise `QuotaExceeded` if this request would pass the member's or the server's limit."""
-    if quota.user_daily_seconds is not None:
-        limit = quota.user_daily_seconds
-        after = user_today.seconds + seconds
-        if after > limit:
-            left = max(0, limit - user_today.seconds)
-            raise QuotaExceeded(
-                f"This {seconds} s video would bring you to {after} s of video today, over "
-                f"your daily quota of {limit} s ({user_today.seconds} s used, {left} s left). "
-                "Try a shorter video, or wait until the quota resets at midnight UTC."
-            )
-    if quota.server_daily_budget is not None:
-        budget = quota.server_daily_budget
-        after_spend = server_today.dollars + estimate
-        if after_spend > budget:
-            left = max(Decimal(0), budget - server_today.dollars)
-            raise QuotaExceeded(
-                f"This video (≈ {usd(estimate)}) would bring the server's spending today "
-                f"to {usd(after_spend)}, over its daily budget of {usd(budget)} "
-                f"({usd(server_today.dollars)} spent, {usd(left)} left). "
-                "Try a shorter video or turn sound off, or wait until midnight UTC."
-            )
+    """Raise a `QuotaExceeded` if this request would pass the member's or the server's limit."""
+    limit = quota.user_daily_seconds
+    if limit is not None and user_today.seconds + seconds > limit:
+        raise DailySecondsExceeded(seconds=seconds, used=user_today.seconds, limit=limit)
+    budget = quota.server_daily_budget
+    if budget is not None and server_today.dollars + estimate > budget:
+        raise DailyBudgetExceeded(estimate=estimate, spent=server_today.dollars, budget=budget)

@@ -20,12 +20,10 @@ import math
 import random
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 
-from bot.clock import Clock
-from bot.config import RunComfySettings
 from bot.runcomfy.errors import (
     AuthenticationError,
     InsufficientBalanceError,
@@ -42,7 +40,7 @@ from bot.runcomfy.gate import RequestGate
 from bot.runcomfy.request import MODEL_ID, KlingRequest
 from bot.runcomfy.responses import CancelResult, JobResult, StatusResult, SubmitResult
 from bot.runcomfy.retry import RetryPolicy
-from bot.secret import Secret
+from bot.runcomfy.timing import Clock
 
 logger = logging.getLogger(__name__)
 
@@ -228,7 +226,7 @@ def error_from_response(
         return InvalidInputError(
             f"{summary}: invalid input: {reason}",
             detail=detail,
-            user_message=f"RunComfy refused the video settings ({reason}).",
+            reason=reason,
             **kwargs,
         )
     message = f"{summary}: {_one_line(text, redact)}" if text else summary
@@ -263,6 +261,12 @@ async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
     return b"".join(chunks)
 
 
+class Credential(Protocol):
+    """A token holder whose reprs hide the token (the bot's `Secret`)."""
+
+    def reveal(self) -> str: ...
+
+
 class RunComfyClient:
     """Talks to RunComfy through a shared `aiohttp.ClientSession` it does not own."""
 
@@ -271,7 +275,7 @@ class RunComfyClient:
         session: aiohttp.ClientSession,
         *,
         base_url: str,
-        token: Secret,
+        token: Credential,
         clock: Clock,
         connect_timeout: float = 10.0,
         read_timeout: float = 30.0,
@@ -279,7 +283,7 @@ class RunComfyClient:
         gate: RequestGate | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        if not isinstance(token, Secret):
+        if isinstance(token, str) or not callable(getattr(token, "reveal", None)):
             raise TypeError("token must be a Secret, so it cannot leak through reprs")
         self._session = session
         self.base_url = base_url.rstrip("/")
@@ -293,25 +297,6 @@ class RunComfyClient:
             connect=connect_timeout,
             sock_connect=connect_timeout,
             sock_read=read_timeout,
-        )
-
-    @classmethod
-    def from_settings(
-        cls, session: aiohttp.ClientSession, settings: RunComfySettings, clock: Clock
-    ) -> RunComfyClient:
-        gate = RequestGate(
-            clock,
-            rate_per_second=settings.max_requests_per_second,
-            max_concurrency=settings.max_concurrent_requests,
-        )
-        return cls(
-            session,
-            base_url=settings.api_base,
-            token=settings.api_token,
-            clock=clock,
-            connect_timeout=settings.connect_timeout,
-            read_timeout=settings.read_timeout,
-            gate=gate,
         )
 
     def __repr__(self) -> str:

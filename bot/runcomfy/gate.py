@@ -14,7 +14,7 @@ import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from bot.clock import Clock
+from bot.runcomfy.timing import Clock
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from bot.clock import Clock
 from bot.runcomfy.errors import RateLimitedError, RunComfyError
+from bot.runcomfy.timing import Clock
 
 logger = logging.getLogger(__name__)
 

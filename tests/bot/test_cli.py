@@ -227,7 +227,7 @@ async def test_a_failed_job_exits_1_with_one_line(
     assert run.code == 1
     line = assert_one_error_line(run)
     assert line == (
-        "error: RunComfy could not generate the video: the prompt was flagged by moderation"
+        "error: RunComfy could not generate this video: the prompt was flagged by moderation"
     )
     assert run.out == ""
     assert not destination.exists()
@@ -343,7 +343,7 @@ async def test_interrupt_while_generating_says_it_will_be_charged(tmp_path: Path
             )
         )
         async with asyncio.timeout(5):
-            await emulator.wait_for_requests(Endpoint.STATUS, 2)
+            await emulator.wait_for_requests(Endpoint.RESULT, 1)
         task.cancel()
         assert await task == 130
         assert "cannot be cancelled and will be charged" in err.getvalue()

@@ -8,7 +8,7 @@ import pytest
 
 from bot.discord_ui.buttons import job_view
 from bot.discord_ui.render import delivery_text, failure_text, quote, shorten, status_embed
-from bot.jobs.model import JobState, NoticeState
+from bot.jobs.model import Failure, JobState, NoticeState
 from bot.runcomfy.pricing import Pricing
 from bot.runcomfy.request import KlingRequest
 from tests.bot.jobs.factories import make_job
@@ -88,9 +88,15 @@ def test_cancelled_job_names_who_cancelled() -> None:
 
 
 def test_final_messages_mention_the_requester_and_say_why() -> None:
-    failed = make_job(4, state=JobState.FAILED, requester_id=9, error="RunComfy is out of credit.")
+    failed = make_job(
+        4,
+        state=JobState.FAILED,
+        requester_id=9,
+        failure=Failure.GENERATION_FAILED,
+        failure_detail="no luck",
+    )
     assert failure_text(failed) == (
-        "<@9> your video **#4** could not be made. RunComfy is out of credit."
+        "<@9> your video **#4** could not be made. RunComfy could not generate this video: no luck"
     )
     done = make_job(4, state=JobState.COMPLETED, requester_id=9, output_url="https://x/v.mp4")
     linked = delivery_text(done, attached=False, link_reason="Too big")

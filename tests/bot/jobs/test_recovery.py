@@ -4,7 +4,7 @@ and check each job carries on and is delivered exactly once."""
 from __future__ import annotations
 
 from bot.jobs.line import ServerLimits
-from bot.jobs.model import JobState, NoticeState
+from bot.jobs.model import Failure, JobState, NoticeState
 from bot.jobs.ports import NoticeError
 from tests.bot.jobs.rig import FakeNotifier, make_settings
 from tests.waiting import eventually
@@ -16,7 +16,7 @@ async def test_restart_with_a_new_job_cancels_it_without_sending(make_rig) -> No
     job = await rig.submit(enqueue=False)
     await rig.restart()
     cancelled = await rig.wait_for_state(job.id, JobState.CANCELLED)
-    assert "Nothing was sent to RunComfy or charged" in cancelled.error
+    assert cancelled.failure is Failure.RESTARTED_BEFORE_QUEUED
     await eventually(lambda: bool(rig.notifier.calls_for(job.id)), what="notice")
     assert rig.emulator.submit_count == 0
 
@@ -47,7 +47,7 @@ async def test_restart_while_submitting_never_resubmits(make_rig) -> None:
     await rig.store.save(crashed)
     await rig.start()
     unknown = await rig.wait_for_state(job.id, JobState.SUBMISSION_UNKNOWN)
-    assert "not sent again" in unknown.error
+    assert unknown.failure is Failure.RESTARTED_WHILE_SUBMITTING
     await eventually(lambda: bool(rig.notifier.calls_for(job.id)), what="notice")
     await rig.clock.sleep(30)
     assert rig.emulator.submit_count == 0

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.jobs.line import ServerLimits
-from bot.jobs.model import JobState, NoticeState
+from bot.jobs.line import ServerLimits, TooManyJobs
+from bot.jobs.model import Failure, JobState, NoticeState
 from bot.jobs.ports import NoticeError
-from bot.jobs.tracker import CancelOutcomeKind, LimitExceeded
+from bot.jobs.tracker import CancelOutcomeKind
 from tests.bot.jobs.rig import fixed, make_settings
 from tests.fakes.runcomfy_emulator import Endpoint, JobOutcome
 from tests.waiting import eventually
@@ -55,7 +55,8 @@ async def test_failed_generation_is_reported_with_reason(make_rig) -> None:
     await rig.start()
     job = await rig.submit()
     failed = await rig.wait_for_state(job.id, JobState.FAILED)
-    assert "the model refused this prompt" in failed.error
+    assert failed.failure is Failure.GENERATION_FAILED
+    assert "the model refused this prompt" in (failed.failure_detail or "")
     await eventually(lambda: bool(rig.notifier.calls_for(job.id)), what="failure notice")
     assert rig.notifier.calls_for(job.id)[0].state is JobState.FAILED
 
@@ -115,7 +116,7 @@ async def test_deadline_fails_a_running_job_clearly(make_rig) -> None:
     await rig.start()
     job = await rig.submit()
     timed_out = await rig.wait_for_state(job.id, JobState.TIMED_OUT)
-    assert "did not finish this video within 2 minutes" in timed_out.error
+    assert (timed_out.failure, timed_out.failure_detail) == (Failure.DEADLINE_PASSED, "2")
     assert timed_out.entered(JobState.TIMED_OUT) - timed_out.entered(JobState.SUBMITTING) < 130
 
 
@@ -124,7 +125,7 @@ async def test_deadline_cancels_a_job_stuck_in_the_queue(make_rig) -> None:
     await rig.start()
     job = await rig.submit()
     timed_out = await rig.wait_for_state(job.id, JobState.TIMED_OUT)
-    assert "Nothing was charged" in timed_out.error
+    assert timed_out.failure is Failure.NOT_STARTED_BY_DEADLINE
     assert rig.emulator.job(timed_out.request_id).status == "cancelled"
 
 
@@ -157,7 +158,7 @@ async def test_submit_with_unknown_outcome_is_never_resent(make_rig) -> None:
     tracker = await rig.start()
     job = await rig.submit()
     unknown = await rig.wait_for_state(job.id, JobState.SUBMISSION_UNKNOWN)
-    assert "not sent again" in unknown.error
+    assert unknown.failure is Failure.SUBMIT_OUTCOME_UNKNOWN
     await rig.restart()
     await eventually(lambda: len(rig.notifier.calls_for(job.id)) >= 1, what="notice")
     await rig.clock.sleep(60)
@@ -171,7 +172,7 @@ async def test_refused_for_balance_fails_at_once(make_rig) -> None:
     await rig.start()
     job = await rig.submit()
     failed = await rig.wait_for_state(job.id, JobState.FAILED)
-    assert "out of credit" in failed.error
+    assert failed.failure is Failure.OUT_OF_CREDIT
     assert rig.emulator.submit_count == 1
 
 
@@ -193,7 +194,7 @@ async def test_outage_on_submit_ends_in_a_clear_failure(make_rig) -> None:
     await rig.start()
     job = await rig.submit()
     failed = await rig.wait_for_state(job.id, JobState.FAILED)
-    assert "Nothing was sent to RunComfy or charged" in failed.error
+    assert failed.failure is Failure.RUNCOMFY_DOWN
     assert rig.emulator.submit_count == 3, "the first try and two retries"
     assert len(rig.emulator.jobs) == 0
 
@@ -234,7 +235,7 @@ async def test_per_user_limit_and_waiting_cap(make_rig) -> None:
         what="two submitted",
     )
     assert [tracker.get(j.id).state for j in jobs[2:]] == [JobState.WAITING] * 2
-    with pytest.raises(LimitExceeded, match="2 videos in progress and 2 waiting"):
+    with pytest.raises(TooManyJobs, match="2 active and 2 waiting"):
         await rig.submit(user=7)
     other = await rig.submit(user=8)
     await rig.wait_for_state(other.id, JobState.QUEUED)

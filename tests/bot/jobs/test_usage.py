@@ -9,6 +9,7 @@ import pytest
 
 from bot.jobs.model import JobOrigin, JobState
 from bot.jobs.usage import (
+    DailySecondsExceeded,
     Quota,
     QuotaExceeded,
     Usage,
@@ -18,6 +19,7 @@ from bot.jobs.usage import (
     month_start,
 )
 from bot.runcomfy.request import KlingRequest
+from bot.wording import limit_refusal, usage_line
 from tests.bot.jobs.factories import make_job
 from tests.bot.jobs.rig import make_settings
 
@@ -44,7 +46,7 @@ def test_usage_counts_real_costs_and_estimates_but_not_uncharged_jobs() -> None:
         ]
     )
     assert usage == Usage(videos=4, seconds=22, dollars=Decimal("2.77"))
-    assert usage.describe() == "$2.77 (4 videos, 22 s)"
+    assert usage_line(usage) == "$2.77 (4 videos, 22 s)"
 
 
 def test_day_and_month_start_in_utc() -> None:
@@ -62,7 +64,7 @@ def test_user_quota_refusal_has_the_numbers() -> None:
             user_today=Usage(videos=3, seconds=25, dollars=Decimal(3)),
             server_today=Usage(),
         )
-    assert str(refused.value).startswith(
+    assert limit_refusal(refused.value).startswith(
         "This 10 s video would bring you to 35 s of video today, over your daily quota of 30 s "
         "(25 s used, 5 s left)."
     )
@@ -77,8 +79,8 @@ def test_server_budget_refusal_has_the_numbers() -> None:
             user_today=Usage(),
             server_today=Usage(videos=15, seconds=75, dollars=Decimal("9.50")),
         )
-    assert "would bring the server's spending today to $10.13" in str(refused.value)
-    assert "daily budget of $10.00 ($9.50 spent, $0.50 left)" in str(refused.value)
+    assert "would bring the server's spending today to $10.13" in limit_refusal(refused.value)
+    assert "daily budget of $10.00 ($9.50 spent, $0.50 left)" in limit_refusal(refused.value)
 
 
 def test_within_quota_passes() -> None:
@@ -98,8 +100,9 @@ async def test_tracker_refuses_before_anything_is_stored_or_sent(make_rig) -> No
     first = await rig.tracker.create(KlingRequest(prompt="a", duration=5), _origin(), quota=quota)
     await rig.tracker.enqueue(first.id)
     await rig.tracker.create(KlingRequest(prompt="b", duration=5), _origin(), quota=quota)
-    with pytest.raises(QuotaExceeded, match="bring you to 15 s"):
+    with pytest.raises(DailySecondsExceeded) as refused:
         await rig.tracker.create(KlingRequest(prompt="c", duration=5), _origin(), quota=quota)
+    assert (refused.value.after, refused.value.left) == (15, 2)
     assert len(await rig.store.find()) == 2
     other_user = await rig.tracker.create(
         KlingRequest(prompt="d", duration=5), _origin(user=2), quota=quota

@@ -142,11 +142,10 @@ async def test_a_submit_that_times_out_is_not_retried_and_is_unknown(
 ) -> None:
     client = make_client(read_timeout=0.2)
     emulator.slow(Endpoint.SUBMIT, 1.0)
-    with pytest.raises(SubmitOutcomeUnknownError) as caught:
+    with pytest.raises(SubmitOutcomeUnknownError):
         await client.submit(REQUEST)
     assert emulator.submit_count == 1
     assert len(emulator.jobs) == 1
-    assert "dashboard" in caught.value.user_message
 
 
 @pytest.mark.parametrize("after_processing", [False, True])
@@ -240,7 +239,7 @@ async def test_emulator_catches_a_payload_bug_as_invalid_input(
     with pytest.raises(InvalidInputError) as caught:
         await client.submit(buggy)
     assert "duration" in str(caught.value)
-    assert "duration" in caught.value.user_message
+    assert "duration" in caught.value.reason
     assert caught.value.detail[0]["loc"] == ["body", "duration"]
     assert emulator.submit_count == 1
 
@@ -441,7 +440,7 @@ async def test_from_settings(session: aiohttp.ClientSession, emulator: RunComfyE
         },
         need_discord=False,
     )
-    client = RunComfyClient.from_settings(session, settings.runcomfy, emulator.clock)
+    client = settings.runcomfy.client(session, emulator.clock)
     assert (client.gate.rate_per_second, client.gate.max_concurrency) == (4.0, 3)
     assert client.timeout.sock_read == 7.0
     assert client.timeout.sock_connect == 10.0
@@ -529,7 +528,6 @@ async def test_the_token_never_leaks(
         for text in (
             str(error),
             repr(error),
-            error.user_message,
             "".join(traceback.format_exception(error)),
         ):
             assert token not in text, type(error)

@@ -14,6 +14,7 @@ from bot.runcomfy.client import (
 )
 from bot.runcomfy.errors import (
     AuthenticationError,
+    ErrorKind,
     InsufficientBalanceError,
     InvalidInputError,
     InvalidRequestIdError,
@@ -52,10 +53,9 @@ def mapped(
 
 
 @pytest.mark.parametrize("cls", ALL_ERRORS)
-def test_every_error_has_a_user_message_and_safe_repr(cls: type[RunComfyError]) -> None:
+def test_every_error_names_its_kind_and_has_a_safe_repr(cls: type[RunComfyError]) -> None:
     error = cls("details for the log", http_status=500, error_code=500001)
-    assert error.user_message
-    assert "\n" not in error.user_message
+    assert isinstance(error.kind, ErrorKind)
     assert str(error) == "details for the log"
     assert repr(error) == (
         f"{cls.__name__}('details for the log', http_status=500, error_code=500001)"
@@ -93,14 +93,9 @@ def test_specific_attributes() -> None:
     assert isinstance(InvalidRequestIdError("x"), ValueError)
 
 
-def test_custom_user_message_wins() -> None:
-    assert ServerError("x", user_message="Try later.").user_message == "Try later."
-
-
-def test_submit_unknown_message_warns_about_paying_twice() -> None:
-    text = SubmitOutcomeUnknownError("x").user_message
-    assert "not sent again" in text
-    assert "dashboard" in text
+def test_every_kind_belongs_to_exactly_one_error_class() -> None:
+    kinds = [cls.kind for cls in ALL_ERRORS]
+    assert sorted(kinds) == sorted(ErrorKind)
 
 
 # HTTP status mapping
@@ -239,14 +234,14 @@ def test_invalid_input_names_the_field_from_a_detail_list() -> None:
     assert error.detail == detail
     assert "duration: must be between 3 and 15" in str(error)
     assert "multi_prompt.1.prompt: field required" in str(error)
-    assert "duration" in error.user_message
+    assert "duration" in error.reason
 
 
 def test_invalid_input_with_string_detail() -> None:
     error = mapped(400, {"detail": "prompt is too long"})
     assert isinstance(error, InvalidInputError)
     assert "prompt is too long" in str(error)
-    assert "prompt is too long" in error.user_message
+    assert "prompt is too long" in error.reason
 
 
 def test_invalid_input_without_detail_uses_the_message() -> None:

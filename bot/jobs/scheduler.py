@@ -1,0 +1,128 @@
+"""Time and tasks for the tracker: when each job next needs attention, and every task
+started for it — named, owned, cancelled on close, and every failure logged.
+
+One loop keeps a heap of due times (one per job, the earliest wins) and hands each due
+job to `dispatch`; actions run as tasks of their own, at most one per job at a time, so
+a slow RunComfy or Discord call never holds up the others. In the spirit of
+python-discord's `Scheduler`, but keyed by job and driven by an injectable clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from bot.clock import Clock
+
+log = logging.getLogger(__name__)
+
+IDLE_WAKEUP = 3600.0
+"""Clock seconds the loop sleeps when nothing is due (anything new wakes it at once)."""
+
+
+class Scheduler:
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        dispatch: Callable[[int], None],
+        before_due: Callable[[float], None],
+        crash_retry_delay: float,
+    ) -> None:
+        """`dispatch(job_id)` is called for each due job; `before_due(now)` on every turn
+        of the loop, before due jobs are dispatched (the tracker releases its line there)."""
+        self._clock = clock
+        self._dispatch = dispatch
+        self._before_due = before_due
+        self._crash_retry_delay = crash_retry_delay
+        self._heap: list[tuple[float, int, int]] = []
+        self._due: dict[int, float] = {}
+        self._seq = itertools.count()
+        self._busy: set[int] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._wakeup = asyncio.Event()
+        self._loop: asyncio.Task[None] | None = None
+        self._closing = False
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
+
+    def start(self) -> None:
+        self._loop = asyncio.create_task(self._run(), name="job-scheduler")
+
+    def at(self, job_id: int, when: float) -> None:
+        """Make the job due at `when`, unless it is already due earlier."""
+        current = self._due.get(job_id)
+        if current is not None and current <= when:
+            return
+        self._due[job_id] = when
+        heapq.heappush(self._heap, (when, next(self._seq), job_id))
+        self._wakeup.set()
+
+    def forget(self, job_id: int) -> None:
+        self._due.pop(job_id, None)
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    def is_alive(self) -> bool:
+        return self._loop is not None and not self._loop.done()
+
+    def run_for(self, job_id: int, action: Callable[[int], Awaitable[None]], *, name: str) -> None:
+        """Run one action for a job as an owned task; a crash is logged and the job comes
+        due again after `crash_retry_delay`, so one bad job never stops the others."""
+        self._busy.add(job_id)
+
+        async def run() -> None:
+            try:
+                await action(job_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception(
+                    "job %d: unexpected error; trying again in %.0f s",
+                    job_id,
+                    self._crash_retry_delay,
+                )
+                self.at(job_id, self._clock.now() + self._crash_retry_delay)
+            finally:
+                self._busy.discard(job_id)
+
+        self.spawn(run(), name=f"{name}-{job_id}")
+
+    def spawn(self, coroutine: Coroutine[Any, Any, None], *, name: str) -> asyncio.Task[None]:
+        """An owned task: kept referenced until done, cancelled on `close`."""
+        task = asyncio.create_task(coroutine, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def close(self) -> None:
+        """Stop the loop and cancel every task this scheduler owns."""
+        self._closing = True
+        tasks = [*self._tasks, *([self._loop] if self._loop else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+        self._loop = None
+
+    async def _run(self) -> None:
+        while not self._closing:
+            self._wakeup.clear()
+            now = self._clock.now()
+            self._before_due(now)
+            while self._heap and self._heap[0][0] <= now:
+                when, _, job_id = heapq.heappop(self._heap)
+                if self._due.get(job_id) != when:
+                    continue
+                del self._due[job_id]
+                if job_id not in self._busy:
+                    self._dispatch(job_id)
+            delay = self._heap[0][0] - self._clock.now() if self._heap else IDLE_WAKEUP
+            await self._clock.wait_for(self._wakeup, max(0.0, delay))
