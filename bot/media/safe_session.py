@@ -16,7 +16,6 @@ from collections.abc import Iterable
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.client_middlewares import ClientHandlerType
 from yarl import URL
 
 from bot.media.addresses import is_public_address, looks_like_address, parse_address
@@ -104,7 +103,7 @@ class LiteralAddressGuard:
         return address is not None and is_public_address(address)
 
     async def __call__(
-        self, request: aiohttp.ClientRequest, handler: ClientHandlerType
+        self, request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
     ) -> aiohttp.ClientResponse:
         if not self.allows(request.url):
             raise UnsafeAddressError(request.url.raw_host or "")
