@@ -489,8 +489,8 @@ async def test_the_total_deadline_spans_redirects(
         session, trusted_origin=server.base_url, read_timeout=1.0, total_seconds=0.4
     )
     with pytest.raises(DownloadTimedOut):
-        await fetcher.fetch(f"{server.base_url}/slow-bounce/4", tmp_path / "v.mp4", max_bytes=10**6)
-    assert 2 <= server.hits <= 4
+        await fetcher.fetch(f"{server.base_url}/slow-bounce/8", tmp_path / "v.mp4", max_bytes=10**6)
+    assert 2 <= server.hits < 9  # no hop was too slow alone; together they were
     assert leftovers(tmp_path) == []
 
 
