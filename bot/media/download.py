@@ -1,10 +1,13 @@
 """Fetching a finished video from its output URL, safely.
 
 Output URLs come from an answer over the network, so they are treated as untrusted:
-only `https://` is fetched (plus the configured API's own origin, so a local emulator
-on `http://127.0.0.1:PORT` works in tests), every redirect hop is checked by the same
-rule, the body is streamed to disk in chunks with a hard size cap, and a failed
-download never leaves a partial file behind.
+only `https://` to a public host is fetched (plus the configured API's own origin, so a
+local emulator on `http://127.0.0.1:PORT` works in tests), every redirect hop is checked
+by the same rule, the body is streamed to disk in chunks with a hard size cap, the whole
+download has a deadline, and a failed download never leaves a partial file behind.
+
+The URL check here gives a clear answer before any request; the addresses actually
+connected to are checked by the session from `bot.media.safe_session`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import aiohttp
 from yarl import URL
 
 from bot.formatting import megabytes
+from bot.media.addresses import is_public_host, is_public_https_link
+from bot.media.safe_session import origin_of, unsafe_cause
 
 logger = logging.getLogger(__name__)
 
@@ -47,12 +52,32 @@ class OutputTooLarge(OutputFetchError):
         )
 
 
-def _origin(url: URL) -> tuple[str, str | None, int | None]:
-    return (url.scheme.lower(), (url.host or "").lower() or None, url.port)
+class UnsafeOutputUrl(OutputFetchError):
+    """The link is not one the bot may download: not https, or not a public address."""
+
+
+class DownloadTimedOut(OutputFetchError):
+    """The whole download took longer than the fetcher's total deadline."""
+
+    def __init__(self, total_seconds: float) -> None:
+        self.total_seconds = total_seconds
+        super().__init__(
+            f"The video took longer than {total_seconds:g} seconds to download, so the bot gave up."
+        )
+
+
+NOT_HTTPS = "The video link is not a secure https:// address, so the bot did not download it."
+NOT_PUBLIC = (
+    "The video link points to a private or local network address, so the bot did not download it."
+)
 
 
 class OutputFetcher:
-    """Downloads output files through a shared session it does not own."""
+    """Downloads output files through a shared session it does not own.
+
+    The session should come from `bot.media.safe_session.make_session`, which checks the
+    addresses a connection really uses; this class checks the links themselves.
+    """
 
     def __init__(
         self,
@@ -61,9 +86,13 @@ class OutputFetcher:
         trusted_origin: str | None = None,
         connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
+        total_seconds: float = 600.0,
     ) -> None:
+        if total_seconds <= 0:
+            raise ValueError("total_seconds must be positive")
         self._session = session
-        self._trusted = _origin(URL(trusted_origin)) if trusted_origin else None
+        self._trusted = origin_of(URL(trusted_origin)) if trusted_origin else None
+        self._total_seconds = total_seconds
         self._timeout = aiohttp.ClientTimeout(
             total=None,
             connect=connect_timeout,
@@ -72,32 +101,49 @@ class OutputFetcher:
         )
 
     def __repr__(self) -> str:
-        return f"OutputFetcher(trusted_origin={self._trusted!r})"
+        return (
+            f"OutputFetcher(trusted_origin={self._trusted!r}, "
+            f"total_seconds={self._total_seconds!r})"
+        )
 
     def is_allowed(self, url: str | URL) -> bool:
-        """https with a host, or exactly the trusted origin (scheme, host and port)."""
+        """https to a public host, or exactly the trusted origin (scheme, host and port)."""
+        return self._refusal(str(url)) is None
+
+    def _refusal(self, url: str) -> str | None:
+        """Why `url` may not be fetched, as a sentence; None when it may."""
+        if self._is_trusted(url) or is_public_https_link(url):
+            return None
         try:
-            parsed = URL(url) if isinstance(url, str) else url
-        except (TypeError, ValueError):
+            parsed = URL(url)
+        except ValueError:
+            return NOT_HTTPS
+        secure = parsed.scheme.lower() == "https" and not parsed.user and not parsed.password
+        if secure and parsed.raw_host and not is_public_host(parsed.raw_host):
+            return NOT_PUBLIC
+        return NOT_HTTPS
+
+    def _is_trusted(self, url: str) -> bool:
+        if self._trusted is None:
             return False
-        if not parsed.is_absolute() or not parsed.host or parsed.user or parsed.password:
+        try:
+            parsed = URL(url)
+        except ValueError:
             return False
-        if parsed.scheme.lower() == "https":
-            return True
-        return self._trusted is not None and _origin(parsed) == self._trusted
+        return not parsed.user and not parsed.password and origin_of(parsed) == self._trusted
 
     async def fetch(self, url: str, destination: Path, *, max_bytes: int) -> int:
         """Stream `url` to `destination`; returns the bytes written.
 
         Writes to `<destination>.part` and renames on success, so `destination` is either
         the whole video or untouched; the part file is removed on any failure, including
-        cancellation.
+        cancellation and the total deadline passing.
         """
         if max_bytes < 0:
             raise ValueError("max_bytes must not be negative")
         partial = destination.with_name(destination.name + ".part")
         try:
-            written = await self._download(url, partial, max_bytes)
+            written = await self._download_in_time(url, partial, max_bytes)
             os.replace(partial, destination)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
@@ -106,14 +152,22 @@ class OutputFetcher:
         logger.info("Saved %d bytes to %s", written, destination)
         return written
 
+    async def _download_in_time(self, url: str, partial: Path, max_bytes: int) -> int:
+        """The per-read timeout cannot stop a host that trickles bytes; this deadline can."""
+        try:
+            async with asyncio.timeout(self._total_seconds) as deadline:
+                return await self._download(url, partial, max_bytes)
+        except TimeoutError:
+            if deadline.expired():
+                raise DownloadTimedOut(self._total_seconds) from None
+            raise
+
     async def _download(self, url: str, partial: Path, max_bytes: int) -> int:
         current = url
         for _hop in range(MAX_REDIRECTS + 1):
-            if not self.is_allowed(current):
-                raise OutputFetchError(
-                    "The video link is not a secure https:// address, so the bot did not "
-                    "download it."
-                )
+            refusal = self._refusal(current)
+            if refusal is not None:
+                raise UnsafeOutputUrl(refusal)
             try:
                 async with self._session.get(
                     current,
@@ -122,10 +176,7 @@ class OutputFetcher:
                     raise_for_status=False,
                 ) as response:
                     if response.status in _REDIRECT_STATUSES:
-                        location = response.headers.get("Location")
-                        if not location:
-                            raise OutputFetchError("The video host sent a broken redirect.")
-                        current = str(response.url.join(URL(location)))
+                        current = _redirect_target(response)
                         continue
                     if response.status != 200:
                         raise OutputFetchError(
@@ -135,10 +186,7 @@ class OutputFetcher:
                         raise OutputTooLarge(max_bytes, response.content_length)
                     return await self._stream(response, partial, max_bytes)
             except (aiohttp.ClientError, TimeoutError) as exc:
-                logger.info("Download failed: %s: %s", type(exc).__name__, exc)
-                raise OutputFetchError(
-                    "The connection to the video host failed or timed out while downloading."
-                ) from None
+                raise _connection_error(exc) from None
         raise OutputFetchError("The video link redirected too many times.")
 
     async def _stream(self, response: aiohttp.ClientResponse, partial: Path, max_bytes: int) -> int:
@@ -154,3 +202,25 @@ class OutputFetcher:
         finally:
             await asyncio.to_thread(file.close)
         return written
+
+
+def _redirect_target(response: aiohttp.ClientResponse) -> str:
+    location = response.headers.get("Location")
+    if not location:
+        raise OutputFetchError("The video host sent a broken redirect.")
+    try:
+        return str(response.url.join(URL(location)))
+    except ValueError:
+        raise OutputFetchError("The video host sent a broken redirect.") from None
+
+
+def _connection_error(exc: BaseException) -> OutputFetchError:
+    """The sentence for a failed connection; a refused private address says so."""
+    refused = unsafe_cause(exc)
+    if refused is not None:
+        logger.warning("Refused to connect for a download: %s", refused)
+        return UnsafeOutputUrl(NOT_PUBLIC)
+    logger.info("Download failed: %s: %s", type(exc).__name__, exc)
+    return OutputFetchError(
+        "The connection to the video host failed or timed out while downloading."
+    )

@@ -1,9 +1,15 @@
-"""OutputFetcher against a tiny local server: streaming, caps, allowed URLs, cleanup."""
+"""OutputFetcher against a tiny local server: streaming, caps, allowed URLs, deadlines,
+cleanup.
+
+Every session here carries a tripwire: a request to anything but 127.0.0.1 or a `.test`
+name (answered by a resolver stub) fails the test before a connection is attempted.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,7 +17,15 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.media.download import OutputFetcher, OutputFetchError, OutputTooLarge
+from bot.media.download import (
+    DownloadTimedOut,
+    OutputFetcher,
+    OutputFetchError,
+    OutputTooLarge,
+    UnsafeOutputUrl,
+)
+from bot.media.safe_session import make_connector
+from tests.bot.media.stubs import TableResolver
 
 BODY = os.urandom(300 * 1024)
 
@@ -34,6 +48,8 @@ class Server:
         self.app.router.add_get("/redirect", self.redirect)
         self.app.router.add_get("/loop", self.loop)
         self.app.router.add_get("/elsewhere", self.elsewhere)
+        self.app.router.add_get("/trickle", self.trickle)
+        self.app.router.add_get("/slow-bounce/{left}", self.slow_bounce)
 
     async def video(self, request: web.Request) -> web.Response:
         self.hits += 1
@@ -96,6 +112,24 @@ class Server:
         self.hits += 1
         raise web.HTTPFound("http://127.0.0.2:9/x.mp4")
 
+    async def trickle(self, request: web.Request) -> web.StreamResponse:
+        """One byte every 50 ms: never slow enough for the per-read timeout."""
+        self.hits += 1
+        response = web.StreamResponse()
+        response.content_length = 10_000
+        await response.prepare(request)
+        for _ in range(10_000):
+            await response.write(b"x")
+            await asyncio.sleep(0.05)
+        return response
+
+    async def slow_bounce(self, request: web.Request) -> web.Response:
+        """Each hop is quick enough on its own; together they pass the deadline."""
+        self.hits += 1
+        await asyncio.sleep(0.15)
+        left = int(request.match_info["left"])
+        raise web.HTTPFound(f"/slow-bounce/{left - 1}" if left > 0 else "/video.mp4")
+
 
 @pytest.fixture
 async def server() -> AsyncIterator[Server]:
@@ -112,9 +146,27 @@ async def server() -> AsyncIterator[Server]:
         await runner.cleanup()
 
 
+async def tripwire(
+    request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+) -> aiohttp.ClientResponse:
+    host = request.url.raw_host or ""
+    if host != "127.0.0.1" and not host.endswith(".test"):
+        pytest.fail(f"a test tried to reach {request.url}")
+    return await handler(request)
+
+
 @pytest.fixture
 async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(middlewares=(tripwire,)) as session:
+        yield session
+
+
+@pytest.fixture
+async def guarded_session(server: Server) -> AsyncIterator[aiohttp.ClientSession]:
+    """Like the bot's session: names resolve (here: to 127.0.0.1) and are checked."""
+    resolver = TableResolver({"video.test": ["127.0.0.1"], "cdn.test": ["127.0.0.1"]})
+    connector = make_connector(trusted_origins=[server.base_url], resolver=resolver)
+    async with aiohttp.ClientSession(connector=connector, middlewares=(tripwire,)) as session:
         yield session
 
 
@@ -317,3 +369,142 @@ def test_errors_read_as_plain_words() -> None:
         str(OutputTooLarge(1024 * 1024))
         == "The video is larger than the 1.0 MB the bot may download."
     )
+
+
+NOT_PUBLIC = (
+    "The video link points to a private or local network address, so the bot did not download it."
+)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://10.0.0.1/v.mp4",
+        "https://192.168.1.20:8443/v.mp4",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://100.64.0.1/v.mp4",
+        "https://[::1]/v.mp4",
+        "https://[fd00:ec2::254]/v.mp4",
+        "https://[::ffff:127.0.0.1]/v.mp4",
+        "https://127.0.0.1/v.mp4",
+        "https://2130706433/v.mp4",
+        "https://localhost/v.mp4",
+        "https://metadata.google.internal/computeMetadata/v1/",
+    ],
+)
+async def test_https_to_a_private_host_is_refused_before_any_request(
+    fetcher: OutputFetcher, server: Server, tmp_path: Path, url: str
+) -> None:
+    assert not fetcher.is_allowed(url)
+    with pytest.raises(UnsafeOutputUrl) as caught:
+        await fetcher.fetch(url, tmp_path / "v.mp4", max_bytes=10)
+    assert str(caught.value) == NOT_PUBLIC
+    assert caught.value.user_message == NOT_PUBLIC
+    assert server.hits == 0
+    assert leftovers(tmp_path) == []
+
+
+async def test_refusals_are_unsafe_output_url_errors(
+    fetcher: OutputFetcher, server: Server, tmp_path: Path
+) -> None:
+    with pytest.raises(UnsafeOutputUrl) as caught:
+        await fetcher.fetch("http://example.com/v.mp4", tmp_path / "v.mp4", max_bytes=10)
+    assert isinstance(caught.value, OutputFetchError)
+    assert str(caught.value).startswith("The video link is not a secure https:// address")
+
+
+@pytest.mark.parametrize(
+    "target", ["https://169.254.169.254/latest/meta-data/", "https://10.0.0.1/v.mp4"]
+)
+async def test_a_redirect_to_a_private_address_is_not_followed(
+    fetcher: OutputFetcher, server: Server, tmp_path: Path, target: str
+) -> None:
+    with pytest.raises(UnsafeOutputUrl) as caught:
+        await fetcher.fetch(
+            f"{server.base_url}/redirect?to={target}", tmp_path / "v.mp4", max_bytes=10**6
+        )
+    assert str(caught.value) == NOT_PUBLIC
+    assert server.hits == 1
+
+
+async def test_a_name_resolving_to_loopback_is_refused_when_connecting(
+    guarded_session: aiohttp.ClientSession, server: Server, tmp_path: Path
+) -> None:
+    port = int(server.base_url.rsplit(":", 1)[1])
+    fetcher = OutputFetcher(guarded_session, trusted_origin=server.base_url)
+    url = f"https://video.test:{port}/video.mp4"
+    assert fetcher.is_allowed(url)  # the link looks fine; its address is not
+    with pytest.raises(UnsafeOutputUrl) as caught:
+        await fetcher.fetch(url, tmp_path / "v.mp4", max_bytes=10**6)
+    assert str(caught.value) == NOT_PUBLIC
+    assert server.hits == 0
+    assert leftovers(tmp_path) == []
+
+
+async def test_a_redirect_to_a_name_resolving_to_loopback_is_refused(
+    guarded_session: aiohttp.ClientSession, server: Server, tmp_path: Path
+) -> None:
+    port = int(server.base_url.rsplit(":", 1)[1])
+    fetcher = OutputFetcher(guarded_session, trusted_origin=server.base_url)
+    target = f"https://cdn.test:{port}/video.mp4"
+    with pytest.raises(UnsafeOutputUrl):
+        await fetcher.fetch(
+            f"{server.base_url}/redirect?to={target}", tmp_path / "v.mp4", max_bytes=10**6
+        )
+    assert server.hits == 1
+
+
+async def test_the_guarded_session_still_reaches_the_trusted_origin(
+    guarded_session: aiohttp.ClientSession, server: Server, tmp_path: Path
+) -> None:
+    fetcher = OutputFetcher(guarded_session, trusted_origin=server.base_url)
+    written = await fetcher.fetch(
+        f"{server.base_url}/redirect", tmp_path / "v.mp4", max_bytes=len(BODY)
+    )
+    assert written == len(BODY)
+
+
+async def test_a_host_that_trickles_bytes_hits_the_total_deadline(
+    session: aiohttp.ClientSession, server: Server, tmp_path: Path
+) -> None:
+    fetcher = OutputFetcher(
+        session, trusted_origin=server.base_url, read_timeout=1.0, total_seconds=0.3
+    )
+    started = time.monotonic()
+    with pytest.raises(DownloadTimedOut) as caught:
+        await fetcher.fetch(f"{server.base_url}/trickle", tmp_path / "v.mp4", max_bytes=10**6)
+    assert time.monotonic() - started < 2.0
+    assert str(caught.value) == (
+        "The video took longer than 0.3 seconds to download, so the bot gave up."
+    )
+    assert caught.value.total_seconds == 0.3
+    assert isinstance(caught.value, OutputFetchError)
+    assert leftovers(tmp_path) == []
+
+
+async def test_the_total_deadline_spans_redirects(
+    session: aiohttp.ClientSession, server: Server, tmp_path: Path
+) -> None:
+    fetcher = OutputFetcher(
+        session, trusted_origin=server.base_url, read_timeout=1.0, total_seconds=0.4
+    )
+    with pytest.raises(DownloadTimedOut):
+        await fetcher.fetch(f"{server.base_url}/slow-bounce/8", tmp_path / "v.mp4", max_bytes=10**6)
+    assert 2 <= server.hits < 9  # no hop was too slow alone; together they were
+    assert leftovers(tmp_path) == []
+
+
+async def test_a_download_inside_the_deadline_is_unaffected(
+    session: aiohttp.ClientSession, server: Server, tmp_path: Path
+) -> None:
+    fetcher = OutputFetcher(session, trusted_origin=server.base_url, total_seconds=5.0)
+    written = await fetcher.fetch(
+        f"{server.base_url}/slow-bounce/1", tmp_path / "v.mp4", max_bytes=len(BODY)
+    )
+    assert written == len(BODY)
+
+
+@pytest.mark.parametrize("total", [0.0, -1.0])
+def test_the_total_deadline_must_be_positive(session: aiohttp.ClientSession, total: float) -> None:
+    with pytest.raises(ValueError, match="total_seconds"):
+        OutputFetcher(session, total_seconds=total)
