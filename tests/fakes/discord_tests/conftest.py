@@ -28,12 +28,22 @@ class Scene:
     bob: FakeMember
 
 
+def logged_so_far(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """Records of setup, call and teardown so far: after ``yield`` ``caplog.records`` holds
+    only the teardown phase, so an error logged by the test body would go unseen."""
+    return [
+        record for phase in ("setup", "call", "teardown") for record in caplog.get_records(phase)
+    ]
+
+
 @pytest.fixture(autouse=True)
 def discord_py_logged_no_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     """A payload discord.py cannot parse only shows up as a logged exception: fail on it."""
     yield
     failures = [
-        r for r in caplog.records if r.name.startswith("discord") and r.levelno >= logging.ERROR
+        r
+        for r in logged_so_far(caplog)
+        if r.name.startswith("discord") and r.levelno >= logging.ERROR
     ]
     assert not failures, "discord.py logged errors:\n" + "\n".join(
         f"{r.name}: {r.getMessage()}\n{r.exc_text or ''}" for r in failures
