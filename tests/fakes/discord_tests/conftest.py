@@ -9,10 +9,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import pytest
 
 from tests.fakes.discord import FakeChannel, FakeDiscord, FakeGuild, FakeMember
 
+from .raw_api import RawApi
 from .sample_bot import SampleBot
 
 MakeFake = Callable[..., Awaitable[FakeDiscord]]
@@ -109,3 +111,11 @@ async def start_bot() -> AsyncIterator[StartBot]:
 @pytest.fixture
 async def bot(scene: Scene, start_bot: StartBot) -> SampleBot:
     return await start_bot(scene.fake)
+
+
+@pytest.fixture
+async def raw(make_fake: MakeFake) -> AsyncIterator[tuple[RawApi, Scene]]:
+    """Raw HTTP with the bot's token against a fake whose channel bucket never gets in the way."""
+    scene = build_scene(await make_fake(channel_rate_limit=(10_000, 1.0)))
+    async with aiohttp.ClientSession() as http:
+        yield RawApi(scene.fake, http), scene
