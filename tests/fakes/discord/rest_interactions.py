@@ -108,7 +108,7 @@ class InteractionRoutes:
     ) -> FakeMessage | None:
         if kind == CHANNEL_MESSAGE:
             draft = MessageDraft.from_payload(data, files)
-            validate_message(draft, creating=True)
+            _validate_callback_message(draft, creating=True)
             interaction.original = self._create(interaction, draft, draft.flag_bits)
             return interaction.original
         if kind == DEFERRED_CHANNEL_MESSAGE:
@@ -123,7 +123,7 @@ class InteractionRoutes:
                 raise errors.unknown_message()
             if kind == UPDATE_MESSAGE:
                 draft = MessageDraft.from_payload(data, files)
-                validate_message(draft, creating=False)
+                _validate_callback_message(draft, creating=False)
                 if would_be_empty(target, draft):
                     raise errors.empty_message()
                 self.messenger.edit(target, draft)
@@ -265,3 +265,13 @@ def _callback_shape(payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     data = as_dict(form, payload.get("data"), ["data"])
     form.raise_if_any()
     return kind or 0, data
+
+
+def _validate_callback_message(draft: MessageDraft, *, creating: bool) -> None:
+    """A callback's message lives in its ``data``, so Discord's error paths start there."""
+    try:
+        validate_message(draft, creating=creating)
+    except errors.DiscordHTTPError as exc:
+        if exc.code != errors.INVALID_FORM_BODY or exc.errors is None:
+            raise
+        raise errors.invalid_form_body({"data": exc.errors}) from None

@@ -261,3 +261,12 @@ async def test_malformed_callback_is_400_not_500(silent: Silent, case: str) -> N
     status, answer = await silent.callback(interaction, MALFORMED[case])
     assert (status, answer["code"]) == (400, 50035), answer
     assert not interaction.acked
+
+
+async def test_refused_response_message_errors_sit_under_data(silent: Silent) -> None:
+    interaction = await silent.slash()
+    body = {"type": 4, "data": {"content": "c" * 2001, "embeds": [{"color": -1}]}}
+    status, answer = await silent.callback(interaction, body)
+    assert (status, answer["code"]) == (400, 50035)
+    assert set(error_paths(answer)) == {"data.content", "data.embeds.0.color"}
+    assert not interaction.acked
