@@ -70,10 +70,15 @@ def _check_description(form: FormErrors, obj: dict[str, Any], path: Path) -> Non
 
 
 def _check_localizations(
-    form: FormErrors, obj: dict[str, Any], path: Path, *, chat_names: bool
+    form: FormErrors,
+    obj: dict[str, Any],
+    path: Path,
+    *,
+    chat_names: bool,
+    name_max: int = NAME_MAX,
 ) -> None:
     """Keys must be Discord locales; values follow the rules of the field they localize."""
-    for field, limit in (("name", NAME_MAX), ("description", DESCRIPTION_MAX)):
+    for field, limit in (("name", name_max), ("description", DESCRIPTION_MAX)):
         key = f"{field}_localizations"
         localized = as_dict(form, obj.get(key), [*path, key])
         for locale in localized:
@@ -139,7 +144,7 @@ def _check_choices(form: FormErrors, value: Any, path: Path, kind: int | None) -
     for index, choice in choices:
         here = [*path, index]
         text(form, choice, "name", here, min_len=1, max_len=CHOICE_TEXT_MAX, required=True)
-        _check_localizations(form, choice, here, chat_names=False)
+        _check_localizations(form, choice, here, chat_names=False, name_max=CHOICE_TEXT_MAX)
         choice_value = choice.get("value")
         if kind == STRING:
             text(form, choice, "value", here, min_len=1, max_len=CHOICE_TEXT_MAX, required=True)

@@ -69,8 +69,10 @@ def _check_fields(form: FormErrors, value: Any, path: Path) -> int:
     size = 0
     for index, field in fields:
         for key, limit in (("name", 256), ("value", 1024)):
-            here = [*path, index]
-            size += len(text(form, field, key, here, max_len=limit, required=True) or "")
+            if field.get(key) in (None, ""):
+                required(form, [*path, index, key])
+                continue
+            size += len(text(form, field, key, [*path, index], max_len=limit) or "")
     return size
 
 

@@ -22,6 +22,9 @@ def choice(name: str, value: Any, **fields: Any) -> dict[str, Any]:
     return {"name": name, "value": value, **fields}
 
 
+LONG = "x" * 101
+
+
 def option_named(index: int) -> dict[str, Any]:
     return string_option(name=f"o{index}")
 
@@ -112,6 +115,13 @@ REFUSED: dict[str, tuple[Any, str, str | None]] = {
         "0.options.0.description_localizations.fr",
         "BASE_TYPE_BAD_LENGTH",
     ),
+    "choice name localization over 100": (
+        command(
+            options=[string_option(choices=[choice("n", "v", name_localizations={"fr": LONG})])]
+        ),
+        "0.options.0.choices.0.name_localizations.fr",
+        "BASE_TYPE_BAD_LENGTH",
+    ),
     "over 8000 characters": (
         command(options=[{**BIG_OPTION, "name": f"o{i}"} for i in range(2)]),
         "0",
@@ -155,10 +165,11 @@ async def test_commands_at_the_limits_are_accepted(raw: tuple[RawApi, Scene]) ->
         ),
         {"type": 2, "name": "Report User"},
         command(name="numbers", options=[string_option(type=10, choices=[choice("half", 0.5)])]),
+        command(name="localized", options=[LOCALIZED_OPTION]),
     ]
     status, answer = await api.put_commands(commands)
     assert status == 200, answer
-    assert len(scene.fake.registered_commands()) == 3
+    assert len(scene.fake.registered_commands()) == 4
 
 
 async def test_edit_is_checked_and_a_refused_edit_keeps_the_command(

@@ -170,6 +170,11 @@ REFUSED: dict[str, tuple[dict[str, Any], str, str | None]] = {
         "embeds.0.fields.0.value",
         "BASE_TYPE_MAX_LENGTH",
     ),
+    "empty field value": (
+        embed(fields=[{"name": "n", "value": ""}]),
+        "embeds.0.fields.0.value",
+        "BASE_TYPE_REQUIRED",
+    ),
     "26 fields": (
         embed(fields=[{"name": "n", "value": "v"}] * 26),
         "embeds.0.fields",
