@@ -30,6 +30,9 @@ class Scene:
     bob: FakeMember
 
 
+WATCHED_LOGGERS = ("discord", "aiohttp.server")
+
+
 def logged_so_far(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     """Records of setup, call and teardown so far: after ``yield`` ``caplog.records`` holds
     only the teardown phase, so an error logged by the test body would go unseen."""
@@ -40,14 +43,15 @@ def logged_so_far(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
 
 @pytest.fixture(autouse=True)
 def discord_py_logged_no_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """A payload discord.py cannot parse only shows up as a logged exception: fail on it."""
+    """A payload discord.py cannot parse, or a crash in the fake (a 500), only shows up as a
+    logged exception: fail on it."""
     yield
     failures = [
         r
         for r in logged_so_far(caplog)
-        if r.name.startswith("discord") and r.levelno >= logging.ERROR
+        if r.name.startswith(WATCHED_LOGGERS) and r.levelno >= logging.ERROR
     ]
-    assert not failures, "discord.py logged errors:\n" + "\n".join(
+    assert not failures, "discord.py or the fake logged errors:\n" + "\n".join(
         f"{r.name}: {r.getMessage()}\n{r.exc_text or ''}" for r in failures
     )
 
