@@ -10,11 +10,19 @@ import pytest
 from tests.e2e.harness import World, close_world, open_world
 
 
+def logged_so_far(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """Records of setup, call and teardown so far: after ``yield`` ``caplog.records`` holds
+    only the teardown phase, so an error logged by the test body would go unseen."""
+    return [
+        record for phase in ("setup", "call", "teardown") for record in caplog.get_records(phase)
+    ]
+
+
 @pytest.fixture(autouse=True)
 def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     """An exception inside discord.py or the bot often only shows up in the log: fail on it."""
     yield
-    failures = [record for record in caplog.records if record.levelno >= logging.ERROR]
+    failures = [record for record in logged_so_far(caplog) if record.levelno >= logging.ERROR]
     assert not failures, "errors were logged:\n" + "\n".join(
         f"{r.name}: {r.getMessage()}\n{r.exc_text or ''}" for r in failures
     )

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
+from .command_rules import validate_command
 from .errors import FormErrors
+from .form_checks import as_dict
 from .ids import SnowflakeFactory
 
 CHAT_INPUT = 1
-SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
-NAME = re.compile(r"^[-_\w]{1,32}$")
 
 
 @dataclass(frozen=True)
@@ -49,9 +48,14 @@ class CommandStore:
         self, guild_id: int | None, payload: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
         form = FormErrors()
+        for index, command in enumerate(payload):
+            if isinstance(command, dict):
+                validate_command(form, command, [index])
+            else:
+                as_dict(form, command, [index])
+        form.raise_if_any()
         seen: set[tuple[str, int]] = set()
         for index, command in enumerate(payload):
-            validate_command(form, command, [index])
             key = (str(command.get("name")), int(command.get("type") or CHAT_INPUT))
             if key in seen:
                 form.add(
@@ -78,9 +82,11 @@ class CommandStore:
         current = self.get(guild_id, command_id)
         if current is None:
             return None
-        scope = self._scopes[guild_id]
-        scope.pop((current["name"], current["type"]), None)
         merged = {**current, **changes}
+        form = FormErrors()
+        validate_command(form, merged, [])
+        form.raise_if_any()
+        self._scopes[guild_id].pop((current["name"], current["type"]), None)
         return self._store(guild_id, merged, {(current["name"], current["type"]): current})
 
     def delete(self, guild_id: int | None, command_id: int) -> bool:
@@ -119,60 +125,3 @@ class CommandStore:
             stored["guild_id"] = str(guild_id)
         self._scopes.setdefault(guild_id, {})[key] = stored
         return stored
-
-
-def validate_command(form: FormErrors, command: dict[str, Any], path: list[str | int]) -> None:
-    """Discord's registration rules that a bug in a bot's command tree would trip."""
-    kind = int(command.get("type") or CHAT_INPUT)
-    name = str(command.get("name") or "")
-    if kind == CHAT_INPUT and (not NAME.match(name) or name != name.lower()):
-        form.add(
-            [*path, "name"],
-            "APPLICATION_COMMAND_INVALID_NAME",
-            f"Command name is invalid: {name!r}",
-        )
-    if kind == CHAT_INPUT:
-        description = str(command.get("description") or "")
-        if not 1 <= len(description) <= 100:
-            form.add(
-                [*path, "description"],
-                "BASE_TYPE_BAD_LENGTH",
-                "Must be between 1 and 100 in length.",
-            )
-    _validate_options(form, command.get("options") or [], [*path, "options"], depth=0)
-
-
-def _validate_options(
-    form: FormErrors, options: list[dict[str, Any]], path: list[str | int], depth: int
-) -> None:
-    if len(options) > 25:
-        form.max_length(path, 25)
-    optional_seen = False
-    for index, option in enumerate(options):
-        here = [*path, index]
-        name = str(option.get("name") or "")
-        if not NAME.match(name) or name != name.lower():
-            form.add([*here, "name"], "APPLICATION_COMMAND_INVALID_NAME", f"Invalid {name!r}")
-        if not 1 <= len(str(option.get("description") or "")) <= 100:
-            form.add(
-                [*here, "description"],
-                "BASE_TYPE_BAD_LENGTH",
-                "Must be between 1 and 100 in length.",
-            )
-        kind = option.get("type")
-        if kind in (SUB_COMMAND, SUB_COMMAND_GROUP):
-            if depth >= 2 or (kind == SUB_COMMAND_GROUP and depth >= 1):
-                form.add([*here, "type"], "APPLICATION_COMMAND_OPTIONS_TYPE_INVALID", "Bad nest")
-            _validate_options(form, option.get("options") or [], [*here, "options"], depth + 1)
-            continue
-        if len(option.get("choices") or []) > 25:
-            form.max_length([*here, "choices"], 25)
-        if option.get("required"):
-            if optional_seen:
-                form.add(
-                    [*here, "required"],
-                    "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
-                    "Required options must be placed before non-required options",
-                )
-        else:
-            optional_seen = True

@@ -49,6 +49,14 @@ class MessageDraft:
         draft.tts = bool(payload.get("tts", False))
         return draft
 
+    def fields(self) -> dict[str, Any]:
+        """The JSON fields the request carried, as sent (types unchecked)."""
+        return {
+            name: value
+            for name, value in vars(self).items()
+            if value is not MISSING and name not in ("files", "enforce_nonce", "tts")
+        }
+
     def given(self, name: str) -> bool:
         return getattr(self, name) is not MISSING
 

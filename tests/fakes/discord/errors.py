@@ -10,6 +10,9 @@ class FakeDiscordUsageError(RuntimeError):
     """A test asked the fake for something a real Discord client could not do."""
 
 
+INVALID_FORM_BODY = 50035
+
+
 class DiscordHTTPError(Exception):
     """An error answer exactly as Discord sends it; raised in handlers, rendered by the server."""
 
@@ -126,7 +129,7 @@ def missing_permissions() -> DiscordHTTPError:
 
 
 def invalid_form_body(errors: dict[str, Any]) -> DiscordHTTPError:
-    return DiscordHTTPError(400, 50035, "Invalid Form Body", errors=errors)
+    return DiscordHTTPError(400, INVALID_FORM_BODY, "Invalid Form Body", errors=errors)
 
 
 def invalid_json() -> DiscordHTTPError:

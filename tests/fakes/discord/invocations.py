@@ -6,7 +6,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import permissions as perms
-from .commands import SUB_COMMAND, SUB_COMMAND_GROUP, CommandStore
+from .command_rules import SUB_COMMAND, SUB_COMMAND_GROUP
+from .commands import CommandStore
 from .errors import FakeDiscordUsageError
 from .ids import SnowflakeFactory, interaction_token
 from .payloads import Payloads

@@ -8,8 +8,10 @@ from typing import Any
 from aiohttp import web
 
 from . import errors
+from .choice_rules import focused_option_type, validate_choices
 from .drafts import MessageDraft
 from .errors import FormErrors
+from .form_checks import as_dict, integer
 from .interactions import (
     ALLOWED_CALLBACKS,
     APPLICATION_COMMAND,
@@ -23,6 +25,7 @@ from .interactions import (
     UPDATE_MESSAGE,
     FakeInteraction,
 )
+from .modal_rules import validate_modal
 from .records import (
     EPHEMERAL,
     IS_COMPONENTS_V2,
@@ -36,7 +39,7 @@ from .responses import json_response, no_content, path_id, truthy
 from .server import Route
 from .state import FakeState
 from .uploads import UploadedFile, discard
-from .validation import validate_choices, validate_message, validate_modal, would_be_empty
+from .validation import validate_message, would_be_empty
 
 RESPONSE_FLAGS = EPHEMERAL | SUPPRESS_EMBEDS | SUPPRESS_NOTIFICATIONS | IS_COMPONENTS_V2
 CHAT_INPUT_COMMAND_MESSAGE = 20
@@ -73,8 +76,7 @@ class InteractionRoutes:
             raise errors.unknown_interaction()
         body = await self.state.bodies.read(request, file_limit=interaction.attachment_size_limit)
         try:
-            kind = int(body.payload.get("type") or 0)
-            data: dict[str, Any] = body.payload.get("data") or {}
+            kind, data = _callback_shape(body.payload)
             if kind not in ALLOWED_CALLBACKS[interaction.type]:
                 form = FormErrors()
                 form.add(
@@ -106,11 +108,13 @@ class InteractionRoutes:
     ) -> FakeMessage | None:
         if kind == CHANNEL_MESSAGE:
             draft = MessageDraft.from_payload(data, files)
-            validate_message(draft, creating=True)
+            _validate_callback_message(draft, creating=True)
             interaction.original = self._create(interaction, draft, draft.flag_bits)
             return interaction.original
         if kind == DEFERRED_CHANNEL_MESSAGE:
-            flags = LOADING | (int(data.get("flags") or 0) & EPHEMERAL)
+            form = FormErrors()
+            flags = LOADING | ((integer(form, data, "flags", ["data"], low=0) or 0) & EPHEMERAL)
+            form.raise_if_any()
             interaction.original = self._create(interaction, MessageDraft(), flags)
             return None
         if kind in (DEFERRED_UPDATE_MESSAGE, UPDATE_MESSAGE):
@@ -119,14 +123,14 @@ class InteractionRoutes:
                 raise errors.unknown_message()
             if kind == UPDATE_MESSAGE:
                 draft = MessageDraft.from_payload(data, files)
-                validate_message(draft, creating=False)
+                _validate_callback_message(draft, creating=False)
                 if would_be_empty(target, draft):
                     raise errors.empty_message()
                 self.messenger.edit(target, draft)
             interaction.original = target
             return target if kind == UPDATE_MESSAGE else None
         if kind == AUTOCOMPLETE_RESULT:
-            interaction.choices = validate_choices(data)
+            interaction.choices = validate_choices(data, focused_option_type(interaction.payload))
         elif kind == MODAL:
             validate_modal(data)
             interaction.modal = data
@@ -250,3 +254,24 @@ class InteractionRoutes:
         self.messenger.delete(self._owned_message(request, interaction))
         interaction.changed()
         return no_content()
+
+
+def _callback_shape(payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """``type`` (required integer) and ``data`` (an object), or 50035 before anything else."""
+    form = FormErrors()
+    kind = integer(form, payload, "type", [])
+    if kind is None and "type" not in payload:
+        form.add(["type"], "BASE_TYPE_REQUIRED", "This field is required")
+    data = as_dict(form, payload.get("data"), ["data"])
+    form.raise_if_any()
+    return kind or 0, data
+
+
+def _validate_callback_message(draft: MessageDraft, *, creating: bool) -> None:
+    """A callback's message lives in its ``data``, so Discord's error paths start there."""
+    try:
+        validate_message(draft, creating=creating)
+    except errors.DiscordHTTPError as exc:
+        if exc.code != errors.INVALID_FORM_BODY or exc.errors is None:
+            raise
+        raise errors.invalid_form_body({"data": exc.errors}) from None

@@ -55,9 +55,7 @@ class BodyReader:
             payload = json.loads(raw)
         except ValueError:
             raise errors.invalid_json() from None
-        if not isinstance(payload, dict):
-            raise errors.invalid_form_body({"_errors": [{"code": "DICT_TYPE_CONVERT"}]})
-        return RequestBody(payload, [])
+        return RequestBody(_as_object(payload), [])
 
     async def _read_multipart(self, request: web.Request, file_limit: int) -> RequestBody:
         reader = await request.multipart()
@@ -72,6 +70,7 @@ class BodyReader:
                 try:
                     payload = json.loads(await part.text())
                 except ValueError:
+                    discard(files)
                     raise errors.invalid_json() from None
                 continue
             match = FILE_FIELD.fullmatch(name)
@@ -86,7 +85,11 @@ class BodyReader:
         if too_large:
             discard(files)
             raise errors.entity_too_large()
-        return RequestBody(payload, files)
+        try:
+            return RequestBody(_as_object(payload), files)
+        except errors.DiscordHTTPError:
+            discard(files)
+            raise
 
     async def _read_file(self, part: BodyPartReader, index: int, limit: int) -> UploadedFile | None:
         """Read one part (to disk past the spill threshold); ``None`` once it exceeds
@@ -105,6 +108,16 @@ class BodyReader:
             return None
         content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
         return UploadedFile(index, filename, size, content_type, data, path)
+
+
+def _as_object(payload: Any) -> dict[str, Any]:
+    """Every route's body is a JSON object; anything else is refused before it is read."""
+    if not isinstance(payload, dict):
+        message = "Only dictionaries may be used in a DictType"
+        raise errors.invalid_form_body(
+            {"_errors": [{"code": "DICT_TYPE_CONVERT", "message": message}]}
+        )
+    return payload
 
 
 class _Sink:

@@ -9,10 +9,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import pytest
 
 from tests.fakes.discord import FakeChannel, FakeDiscord, FakeGuild, FakeMember
 
+from .raw_api import RawApi
 from .sample_bot import SampleBot
 
 MakeFake = Callable[..., Awaitable[FakeDiscord]]
@@ -28,14 +30,28 @@ class Scene:
     bob: FakeMember
 
 
+WATCHED_LOGGERS = ("discord", "aiohttp.server")
+
+
+def logged_so_far(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """Records of setup, call and teardown so far: after ``yield`` ``caplog.records`` holds
+    only the teardown phase, so an error logged by the test body would go unseen."""
+    return [
+        record for phase in ("setup", "call", "teardown") for record in caplog.get_records(phase)
+    ]
+
+
 @pytest.fixture(autouse=True)
 def discord_py_logged_no_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """A payload discord.py cannot parse only shows up as a logged exception: fail on it."""
+    """A payload discord.py cannot parse, or a crash in the fake (a 500), only shows up as a
+    logged exception: fail on it."""
     yield
     failures = [
-        r for r in caplog.records if r.name.startswith("discord") and r.levelno >= logging.ERROR
+        r
+        for r in logged_so_far(caplog)
+        if r.name.startswith(WATCHED_LOGGERS) and r.levelno >= logging.ERROR
     ]
-    assert not failures, "discord.py logged errors:\n" + "\n".join(
+    assert not failures, "discord.py or the fake logged errors:\n" + "\n".join(
         f"{r.name}: {r.getMessage()}\n{r.exc_text or ''}" for r in failures
     )
 
@@ -99,3 +115,11 @@ async def start_bot() -> AsyncIterator[StartBot]:
 @pytest.fixture
 async def bot(scene: Scene, start_bot: StartBot) -> SampleBot:
     return await start_bot(scene.fake)
+
+
+@pytest.fixture
+async def raw(make_fake: MakeFake) -> AsyncIterator[tuple[RawApi, Scene]]:
+    """Raw HTTP with the bot's token against a fake whose channel bucket never gets in the way."""
+    scene = build_scene(await make_fake(channel_rate_limit=(10_000, 1.0)))
+    async with aiohttp.ClientSession() as http:
+        yield RawApi(scene.fake, http), scene

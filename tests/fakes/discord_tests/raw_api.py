@@ -1,0 +1,56 @@
+"""Raw HTTP against the fake (no discord.py in between), to send bodies a client never would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+
+from tests.fakes.discord import FakeDiscord
+
+
+class RawApi:
+    """Requests with the bot's token; answers ``(status, parsed JSON or None)``."""
+
+    def __init__(self, fake: FakeDiscord, http: aiohttp.ClientSession) -> None:
+        self.fake = fake
+        self.http = http
+
+    async def request(
+        self, method: str, path: str, *, json: Any = None, data: bytes | None = None
+    ) -> tuple[int, Any]:
+        headers = {"Authorization": f"Bot {self.fake.bot_token}"}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        async with self.http.request(
+            method, self.fake.api_base + path, json=json, data=data, headers=headers
+        ) as response:
+            body = await response.json() if response.content_type == "application/json" else None
+            return response.status, body
+
+    async def send(self, channel_id: int, body: Any) -> tuple[int, Any]:
+        return await self.request("POST", f"/channels/{channel_id}/messages", json=body)
+
+    async def put_commands(self, commands: Any) -> tuple[int, Any]:
+        path = f"/applications/{self.fake.application_id}/commands"
+        return await self.request("PUT", path, json=commands)
+
+    async def callback(self, interaction_id: int, token: str, body: Any) -> tuple[int, Any]:
+        return await self.request(
+            "POST", f"/interactions/{interaction_id}/{token}/callback", json=body
+        )
+
+
+def error_paths(body: dict[str, Any]) -> dict[str, list[str]]:
+    """A 50035 body's ``errors`` tree flattened to ``{"components.0.label": [codes]}``."""
+    flat: dict[str, list[str]] = {}
+
+    def walk(node: dict[str, Any], path: list[str]) -> None:
+        for key, child in node.items():
+            if key == "_errors":
+                flat[".".join(path)] = [e["code"] for e in child]
+            else:
+                walk(child, [*path, key])
+
+    walk(body.get("errors") or {}, [])
+    return flat

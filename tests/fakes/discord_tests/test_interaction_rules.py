@@ -1,0 +1,272 @@
+"""Interaction responses the real API refuses (modals, autocomplete results, malformed
+callbacks) get 400/50035, and the interaction stays unacknowledged."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+import pytest
+
+from tests.fakes.discord import FakeInteraction
+
+from .conftest import Scene
+from .raw_api import RawApi, error_paths
+
+COMMANDS = [
+    {
+        "type": 1,
+        "name": "pick",
+        "description": "Autocomplete of every type",
+        "options": [
+            {"type": t, "name": n, "description": n, "autocomplete": True}
+            for t, n in ((3, "text"), (4, "count"), (10, "ratio"))
+        ],
+    },
+    {"type": 1, "name": "ask", "description": "Opens a modal"},
+]
+
+
+@dataclass
+class Silent:
+    """A logged-in discord.Client with no command tree: it never answers an interaction,
+    so the test's raw callback is the only one."""
+
+    api: RawApi
+    scene: Scene
+
+    async def slash(self) -> FakeInteraction:
+        return await self.scene.fake.invoke_slash(self.scene.channel, self.scene.alice, "ask")
+
+    async def callback(self, interaction: FakeInteraction, body: Any) -> tuple[int, Any]:
+        return await self.api.callback(interaction.id, interaction.token, body)
+
+
+@pytest.fixture
+async def silent(raw: tuple[RawApi, Scene]) -> AsyncIterator[Silent]:
+    api, scene = raw
+    status, _ = await api.put_commands(COMMANDS)
+    assert status == 200
+    client = discord.Client(intents=discord.Intents.default())
+    task = asyncio.create_task(client.start(scene.fake.bot_token))
+    await scene.fake.wait_until_ready()
+    yield Silent(api, scene)
+    await client.close()
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(task, 5)
+
+
+def text_input(**fields: Any) -> dict[str, Any]:
+    return {"type": 4, "custom_id": "answer", "style": 1, "label": "Answer", **fields}
+
+
+def modal(*inputs: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    rows = [{"type": 1, "components": [i]} for i in inputs or (text_input(),)]
+    return {"type": 9, "data": {"title": "Tell us", "custom_id": "m", "components": rows, **fields}}
+
+
+INPUT = "data.components.0.components.0"
+
+MODALS: dict[str, tuple[dict[str, Any], str, str | None]] = {
+    "title over 45": (modal(title="t" * 46), "data.title", "BASE_TYPE_BAD_LENGTH"),
+    "label over 45": (modal(text_input(label="l" * 46)), f"{INPUT}.label", None),
+    "placeholder over 100": (
+        modal(text_input(placeholder="p" * 101)),
+        f"{INPUT}.placeholder",
+        "BASE_TYPE_MAX_LENGTH",
+    ),
+    "min_length negative": (
+        modal(text_input(min_length=-1)),
+        f"{INPUT}.min_length",
+        "NUMBER_TYPE_MIN",
+    ),
+    "min_length over 4000": (
+        modal(text_input(min_length=4001)),
+        f"{INPUT}.min_length",
+        "NUMBER_TYPE_MAX",
+    ),
+    "max_length 0": (modal(text_input(max_length=0)), f"{INPUT}.max_length", "NUMBER_TYPE_MIN"),
+    "max_length over 4000": (
+        modal(text_input(max_length=4001)),
+        f"{INPUT}.max_length",
+        "NUMBER_TYPE_MAX",
+    ),
+    "min over max": (modal(text_input(min_length=10, max_length=5)), f"{INPUT}.min_length", None),
+    "value longer than max_length": (
+        modal(text_input(max_length=5, value="toolong")),
+        f"{INPUT}.value",
+        "BASE_TYPE_MAX_LENGTH",
+    ),
+    "six inputs": (
+        modal(*(text_input(custom_id=f"a{i}") for i in range(6))),
+        "data.components",
+        "BASE_TYPE_BAD_LENGTH",
+    ),
+    "label component over 45": (
+        {
+            "type": 9,
+            "data": {
+                "title": "t",
+                "custom_id": "m",
+                "components": [{"type": 18, "label": "l" * 46, "component": text_input()}],
+            },
+        },
+        "data.components.0.label",
+        "BASE_TYPE_BAD_LENGTH",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MODALS))
+async def test_refused_modal_answers_50035(silent: Silent, case: str) -> None:
+    body, path, code = MODALS[case]
+    interaction = await silent.slash()
+    status, answer = await silent.callback(interaction, body)
+    assert (status, answer["code"]) == (400, 50035)
+    paths = error_paths(answer)
+    assert path in paths, paths
+    if code is not None:
+        assert code in paths[path]
+    assert not interaction.acked
+
+
+async def test_modal_at_the_limits_is_accepted(silent: Silent) -> None:
+    inputs = [
+        text_input(
+            custom_id=f"a{i}",
+            label="l" * 45,
+            placeholder="p" * 100,
+            min_length=0,
+            max_length=4000,
+            value="v" * 4000,
+        )
+        for i in range(5)
+    ]
+    interaction = await silent.slash()
+    status, answer = await silent.callback(interaction, modal(*inputs, title="t" * 45))
+    assert status == 204, answer
+    assert interaction.modal is not None
+
+
+def choices(*pairs: tuple[str, Any]) -> dict[str, Any]:
+    return {"type": 8, "data": {"choices": [{"name": n, "value": v} for n, v in pairs]}}
+
+
+AUTOCOMPLETE: dict[str, tuple[str, dict[str, Any], str, str | None]] = {
+    "26 choices": (
+        "text",
+        choices(*((str(i), str(i)) for i in range(26))),
+        "data.choices",
+        "BASE_TYPE_MAX_LENGTH",
+    ),
+    "empty name": ("text", choices(("", "v")), "data.choices.0.name", "BASE_TYPE_BAD_LENGTH"),
+    "name over 100": (
+        "text",
+        choices(("n" * 101, "v")),
+        "data.choices.0.name",
+        "BASE_TYPE_BAD_LENGTH",
+    ),
+    "string value over 100": (
+        "text",
+        choices(("n", "v" * 101)),
+        "data.choices.0.value",
+        "BASE_TYPE_MAX_LENGTH",
+    ),
+    "string for an integer option": (
+        "count",
+        choices(("five", "5")),
+        "data.choices.0.value",
+        "NUMBER_TYPE_COERCE",
+    ),
+    "float for an integer option": (
+        "count",
+        choices(("half", 0.5)),
+        "data.choices.0.value",
+        "NUMBER_TYPE_COERCE",
+    ),
+    "string for a number option": (
+        "ratio",
+        choices(("half", "0.5")),
+        "data.choices.0.value",
+        "NUMBER_TYPE_COERCE",
+    ),
+    "integer for a string option": (
+        "text",
+        choices(("one", 1)),
+        "data.choices.0.value",
+        "STRING_TYPE_CONVERT",
+    ),
+}
+
+
+async def autocomplete(silent: Silent, focused: str, body: Any) -> tuple[FakeInteraction, Any]:
+    fake, scene = silent.scene.fake, silent.scene
+    typing = asyncio.create_task(
+        fake.autocomplete(scene.channel, scene.alice, "pick", focused=focused, timeout=5)
+    )
+    await asyncio.sleep(0)  # the task dispatches INTERACTION_CREATE before its first await
+    [interaction] = fake.interactions
+    answer = await silent.callback(interaction, body)
+    typing.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await typing
+    return interaction, answer
+
+
+@pytest.mark.parametrize("case", sorted(AUTOCOMPLETE))
+async def test_refused_autocomplete_answers_50035(silent: Silent, case: str) -> None:
+    focused, body, path, code = AUTOCOMPLETE[case]
+    interaction, (status, answer) = await autocomplete(silent, focused, body)
+    assert (status, answer["code"]) == (400, 50035)
+    paths = error_paths(answer)
+    assert path in paths, paths
+    if code is not None:
+        assert code in paths[path]
+    assert not interaction.acked
+
+
+@pytest.mark.parametrize(
+    ("focused", "value"), [("text", "t" * 100), ("count", 3), ("ratio", 0.5), ("ratio", 2)]
+)
+async def test_autocomplete_values_of_the_options_type_are_accepted(
+    silent: Silent, focused: str, value: Any
+) -> None:
+    body = choices(*((f"c{i}", value) for i in range(25)))
+    interaction, (status, answer) = await autocomplete(silent, focused, body)
+    assert status == 204, answer
+    assert len(interaction.choices or []) == 25
+
+
+MALFORMED: dict[str, Any] = {
+    "type missing": {"data": {}},
+    "type not a number": {"type": "defer"},
+    "data not an object": {"type": 4, "data": "hello"},
+    "message content not a string": {"type": 4, "data": {"content": ["a"]}},
+    "embeds not a list": {"type": 4, "data": {"embeds": "e"}},
+    "flags not a number": {"type": 5, "data": {"flags": "ephemeral"}},
+    "modal components not a list": {
+        "type": 9,
+        "data": {"title": "t", "custom_id": "m", "components": 1},
+    },
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+async def test_malformed_callback_is_400_not_500(silent: Silent, case: str) -> None:
+    interaction = await silent.slash()
+    status, answer = await silent.callback(interaction, MALFORMED[case])
+    assert (status, answer["code"]) == (400, 50035), answer
+    assert not interaction.acked
+
+
+async def test_refused_response_message_errors_sit_under_data(silent: Silent) -> None:
+    interaction = await silent.slash()
+    body = {"type": 4, "data": {"content": "c" * 2001, "embeds": [{"color": -1}]}}
+    status, answer = await silent.callback(interaction, body)
+    assert (status, answer["code"]) == (400, 50035)
+    assert set(error_paths(answer)) == {"data.content", "data.embeds.0.color"}
+    assert not interaction.acked
