@@ -3,27 +3,41 @@
 from __future__ import annotations
 
 import logging
+import pkgutil
 import sqlite3
 from dataclasses import dataclass
 
 import aiohttp
 import discord
-from discord import app_commands
 from discord.ext import commands
 
+import cogs
 from bot.clock import Clock, system_clock
 from bot.config import ConfigError, PollMode, Settings
 from bot.db import Database
+from bot.discord_ui.audit import AuditLog
+from bot.discord_ui.job_desk import JobDesk
+from bot.discord_ui.notices import ChannelNotifier
+from bot.discord_ui.outbox import ChannelOutbox
+from bot.discord_ui.replies import AnsweringTree
+from bot.discord_ui.status_board import StatusBoard
 from bot.jobs.line import ServerLimits
 from bot.jobs.polling import AdaptivePolling, FixedPolling, PollPolicy
 from bot.jobs.store import JobStore
 from bot.jobs.tracker import JobTracker, TrackerSettings
 from bot.media.download import OutputFetcher
-from bot.server_settings import ServerSettings, ServerSettingsRegistry, ServerSettingsStore
+from bot.server_settings_store import ServerSettingsRegistry, ServerSettingsStore
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.video",)
+
+def extensions() -> tuple[str, ...]:
+    """Every module in `cogs/` is an extension (a `_private` one would be skipped)."""
+    return tuple(
+        f"{cogs.__name__}.{module.name}"
+        for module in pkgutil.iter_modules(cogs.__path__)
+        if not module.name.startswith("_")
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,26 +58,12 @@ def poll_policy_for(settings: Settings) -> PollPolicy:
     return AdaptivePolling()
 
 
-def server_defaults_for(settings: Settings) -> ServerSettings:
-    """What a server gets until it changes something with /video settings."""
-    discord_settings = settings.discord
-    assert discord_settings is not None
-    return ServerSettings(
-        moderator_role_ids=discord_settings.moderator_role_ids,
-        channel_ids=discord_settings.video_channel_ids,
-        max_active_per_user=settings.jobs.max_active_per_user,
-        max_active_per_server=settings.jobs.max_active_per_server,
-        daily_seconds_per_user=discord_settings.daily_seconds_per_user,
-        daily_budget_usd=discord_settings.daily_budget_usd,
-        sound_default=discord_settings.sound_default,
-    )
-
-
 def tracker_settings_for(settings: Settings) -> TrackerSettings:
     jobs = settings.jobs
     return TrackerSettings(
         limits=ServerLimits(
-            per_user=jobs.max_active_per_user, per_server=jobs.max_active_per_server
+            per_user=settings.server_defaults.max_active_per_user,
+            per_server=settings.server_defaults.max_active_per_server,
         ),
         max_active_total=jobs.max_active_total,
         max_waiting_per_user=jobs.max_waiting_per_user,
@@ -80,6 +80,11 @@ class VideoBot(commands.Bot):
     server_settings: ServerSettingsRegistry
     tracker: JobTracker
     fetcher: OutputFetcher
+    outbox: ChannelOutbox
+    board: StatusBoard
+    notifier: ChannelNotifier
+    audit: AuditLog
+    desk: JobDesk
 
     def __init__(
         self,
@@ -96,11 +101,11 @@ class VideoBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
             guild_ready_timeout=(tuning or Tuning()).guild_ready_timeout,
+            tree_cls=AnsweringTree,
         )
         self.settings = settings
         self.clock = clock or system_clock()
         self.tuning = tuning or Tuning()
-        self.tree.on_error = self._on_app_command_error
 
     async def setup_hook(self) -> None:
         settings = self.settings
@@ -112,7 +117,7 @@ class VideoBot(commands.Bot):
             raise ConfigError("DATABASE_URL", problem) from error
         self.store = JobStore(self.db)
         self.server_settings = ServerSettingsRegistry(
-            ServerSettingsStore(self.db), server_defaults_for(settings), self.clock.now
+            ServerSettingsStore(self.db), settings.server_defaults, self.clock.now
         )
         await self.server_settings.load()
         client = settings.runcomfy.client(self.http_session, self.clock)
@@ -126,10 +131,39 @@ class VideoBot(commands.Bot):
             limits_for=self._limits_for,
         )
         self.fetcher = OutputFetcher(self.http_session, trusted_origin=settings.runcomfy.api_base)
-        for extension in EXTENSIONS:
+        self._wire_discord_side()
+        for extension in extensions():
             await self.load_extension(extension)
         await self.tracker.start()
         await self._sync_commands()
+
+    def _wire_discord_side(self) -> None:
+        """The Discord helpers every extension shares, and their hooks into the tracker."""
+        self.outbox = ChannelOutbox(interval=self.tuning.channel_edit_interval)
+        self.board = StatusBoard(
+            self,
+            self.outbox,
+            pricing=self.settings.runcomfy.pricing,
+            place_in_line=self.tracker.place_in_line,
+        )
+        self.notifier = ChannelNotifier(
+            self,
+            self.outbox,
+            self.fetcher,
+            max_download_bytes=self.settings.jobs.max_download_bytes,
+        )
+        self.audit = AuditLog(self, self.outbox, self.server_settings.get, self.clock.now)
+        self.desk = JobDesk(
+            self,
+            self.tracker,
+            settings_for=self.server_settings.get,
+            outbox=self.outbox,
+            board=self.board,
+            audit=self.audit,
+            now=self.clock.now,
+        )
+        self.tracker.add_observer(self.board)
+        self.tracker.set_notifier(self.notifier)
 
     def _limits_for(self, guild_id: int | None) -> ServerLimits:
         server = self.server_settings.get(guild_id)
@@ -160,22 +194,10 @@ class VideoBot(commands.Bot):
     async def close(self) -> None:
         if hasattr(self, "tracker"):
             await self.tracker.close()
+        if hasattr(self, "outbox"):
+            await self.outbox.close()
         await super().close()
         if hasattr(self, "db"):
             await self.db.close()
         if hasattr(self, "http_session"):
             await self.http_session.close()
-
-    async def _on_app_command_error(
-        self, interaction: discord.Interaction, error: app_commands.AppCommandError
-    ) -> None:
-        name = interaction.command.name if interaction.command else None
-        log.error("command %r failed", name, exc_info=error)
-        text = "Something went wrong on my side. Please try again in a moment."
-        try:
-            if interaction.response.is_done():
-                await interaction.followup.send(text, ephemeral=True)
-            else:
-                await interaction.response.send_message(text, ephemeral=True)
-        except discord.HTTPException:
-            log.warning("could not tell the user about the error")

@@ -139,7 +139,7 @@ def request_from_options(options: argparse.Namespace) -> KlingRequest:
             {"prompt": prompt, "duration": _int_or_text(seconds)}
             for seconds, prompt in options.shot
         ]
-    return KlingRequest(
+    return KlingRequest.parse(
         prompt=options.prompt,
         negative_prompt=options.negative_prompt,
         duration=options.duration,

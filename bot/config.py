@@ -23,7 +23,7 @@ from bot.runcomfy.gate import RequestGate
 from bot.runcomfy.pricing import Pricing
 from bot.runcomfy.timing import Clock
 from bot.secret import Secret
-from bot.server_settings import DAILY_SECONDS_RANGE, check_daily_budget, check_daily_seconds
+from bot.server_settings import SPECS, ServerSettings
 
 DEFAULT_API_BASE = "https://model-api.runcomfy.net"
 DEFAULT_DATABASE_URL = "sqlite:///data/bot.sqlite3"
@@ -79,8 +79,6 @@ class JobSettings:
     """Limits and timings of the job tracker."""
 
     deadline_seconds: float = 30 * 60
-    max_active_per_user: int = 2
-    max_active_per_server: int = 10
     max_active_total: int = 50
     max_waiting_per_user: int = 5
     poll_mode: PollMode = PollMode.ADAPTIVE
@@ -92,12 +90,6 @@ class JobSettings:
 class DiscordSettings:
     token: Secret
     command_guild_ids: tuple[int, ...] = ()
-    # Defaults for every server; each server may change them with /video settings.
-    moderator_role_ids: frozenset[int] = frozenset()
-    video_channel_ids: frozenset[int] = frozenset()
-    sound_default: bool = True
-    daily_seconds_per_user: int | None = None
-    daily_budget_usd: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +99,8 @@ class Settings:
     database_path: Path
     discord: DiscordSettings | None = None
     log_level: str = "INFO"
+    server_defaults: ServerSettings = field(default_factory=ServerSettings)
+    """What every server gets until it changes something with /video settings."""
 
 
 def _raw(env: Mapping[str, str], name: str) -> str | None:
@@ -254,12 +248,6 @@ def load_settings(
     jobs = JobSettings(
         deadline_seconds=60
         * _parse(env, "JOB_DEADLINE_MINUTES", 30.0, _float_in(1, 24 * 60), "1 to 1440 minutes"),
-        max_active_per_user=_parse(
-            env, "MAX_ACTIVE_JOBS_PER_USER", 2, _int_in(1, 100), "a whole number 1 to 100"
-        ),
-        max_active_per_server=_parse(
-            env, "MAX_ACTIVE_JOBS_PER_SERVER", 10, _int_in(1, 1000), "a whole number 1 to 1000"
-        ),
         max_active_total=_parse(
             env, "MAX_ACTIVE_JOBS_TOTAL", 50, _int_in(1, 10000), "a whole number 1 to 10000"
         ),
@@ -291,33 +279,8 @@ def load_settings(
             token=_required_secret(
                 env, "DISCORD_TOKEN", "the bot token from the Discord developer portal"
             ),
-            moderator_role_ids=frozenset(
-                _parse(
-                    env, "MODERATOR_ROLE_IDS", (), _id_list, "a comma-separated list of role ids"
-                )
-            ),
             command_guild_ids=_parse(
                 env, "DISCORD_GUILD_IDS", (), _id_list, "a comma-separated list of server ids"
-            ),
-            video_channel_ids=frozenset(
-                _parse(
-                    env, "VIDEO_CHANNEL_IDS", (), _id_list, "a comma-separated list of channel ids"
-                )
-            ),
-            sound_default=_parse(env, "SOUND_DEFAULT", True, _boolean, "true or false"),
-            daily_seconds_per_user=_parse(
-                env,
-                "DAILY_VIDEO_SECONDS_PER_USER",
-                None,
-                lambda text: check_daily_seconds(int(text)),
-                f"0 (no quota) or {DAILY_SECONDS_RANGE[0]} to {DAILY_SECONDS_RANGE[1]} seconds",
-            ),
-            daily_budget_usd=_parse(
-                env,
-                "DAILY_BUDGET_USD",
-                None,
-                lambda text: check_daily_budget(Decimal(text)),
-                "0 (no budget) or a dollar amount like 25.00",
             ),
         )
 
@@ -326,6 +289,7 @@ def load_settings(
         jobs=jobs,
         database_path=database_path,
         discord=discord_settings,
+        server_defaults=server_defaults(env),
         log_level=_parse(
             env,
             "LOG_LEVEL",
@@ -336,13 +300,15 @@ def load_settings(
     )
 
 
-def _boolean(text: str) -> bool:
-    value = text.strip().lower()
-    if value in ("true", "yes", "on", "1"):
-        return True
-    if value in ("false", "no", "off", "0"):
-        return False
-    raise ValueError(text)
+def server_defaults(env: Mapping[str, str]) -> ServerSettings:
+    """Every server's defaults, from the settings `SPECS` names (each read and checked as
+    `/video settings` would check it)."""
+    values = {
+        spec.attribute: _parse(env, spec.env, spec.default, spec.parse_env, spec.allowed)
+        for spec in SPECS.values()
+        if spec.env is not None
+    }
+    return ServerSettings(**values)
 
 
 def _log_level(text: str) -> str:

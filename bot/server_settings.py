@@ -1,26 +1,21 @@
-"""Per-server settings: what a server changed with `/video settings`, over `.env` defaults.
+"""Per-server settings, each declared once in `SPECS`: its key, the `.env` setting that
+gives its default, the default, the allowed values, its label, and how it is read from
+`.env`, checked when a moderator changes it, stored, and shown.
 
-Every setting is described once in `SPECS` (its range, how to read and show it), kept
-in the database as JSON, and cached in memory so the hot paths (the waiting line asks
-for limits on every release) never wait for SQLite. Server and role ids are opaque.
+`.env` defaults (`bot.config`), `/video settings`, the settings panel and the checks all
+read this one table. What a server changed is kept by `bot.server_settings_store`.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from bot.db import Database
-
-MAX_ACTIVE_PER_USER_RANGE = (1, 50)
-MAX_ACTIVE_PER_SERVER_RANGE = (1, 1000)
-DAILY_SECONDS_RANGE = (3, 86_400)
-DAILY_BUDGET_RANGE = (Decimal("0.01"), Decimal("100000"))
+from bot.formatting import usd
+from bot.jobs.line import DEFAULT_PER_SERVER, DEFAULT_PER_USER
 
 
 class Setting(StrEnum):
@@ -44,14 +39,221 @@ class SettingValueError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class SettingSpec:
+    key: Setting
+    attribute: str
+    """The field of `ServerSettings` that holds it."""
+    label: str
+    env: str | None
+    """The `.env` setting that gives every server's default (None: only the built-in one)."""
+    allowed: str
+    """What may be given, in words; ends the sentence "… must be <allowed>."."""
+    convert: Callable[[Any], Any]
+    """A value from `.env` text or a command → the setting's value; ValueError when refused."""
+    show: Callable[[Any], str]
+    to_json: Callable[[Any], Any] = lambda value: value
+    from_json: Callable[[Any], Any] = lambda raw: raw
+
+    @property
+    def default(self) -> Any:
+        """The built-in default: the `ServerSettings` field's own default."""
+        return ServerSettings.__dataclass_fields__[self.attribute].default
+
+    def check(self, value: Any) -> Any:
+        """The value a moderator gave, checked; `SettingValueError` names what is allowed."""
+        try:
+            return self.convert(value)
+        except (ValueError, TypeError, InvalidOperation):
+            raise SettingValueError(f"{self.label} must be {self.allowed}.") from None
+
+    def parse_env(self, text: str) -> Any:
+        """A `.env` value (text), checked the same way."""
+        return self.convert(text)
+
+
+def whole_number(low: int, high: int) -> Callable[[Any], int]:
+    def convert(value: Any) -> int:
+        number = int(value) if isinstance(value, str) else value
+        if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
+            raise ValueError(value)
+        return number
+
+    return convert
+
+
+def optional_whole_number(low: int, high: int) -> Callable[[Any], int | None]:
+    """0 (or nothing) turns the limit off."""
+    inner = whole_number(low, high)
+
+    def convert(value: Any) -> int | None:
+        if value is None or value == 0 or value == "0":
+            return None
+        return inner(value)
+
+    return convert
+
+
+def optional_money(low: Decimal, high: Decimal) -> Callable[[Any], Decimal | None]:
+    """0 (or nothing) turns the budget off; amounts are kept to the cent."""
+
+    def convert(value: Any) -> Decimal | None:
+        if value is None:
+            return None
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+        if amount == 0:
+            return None
+        if not amount.is_finite() or not low <= amount <= high:
+            raise ValueError(value)
+        return amount
+
+    return convert
+
+
+def id_set(value: Any) -> frozenset[int]:
+    """A comma-separated list of ids (from `.env`), or any collection of ids."""
+    if isinstance(value, str):
+        parts = [part.strip() for part in value.replace(";", ",").split(",")]
+        if any(part and not part.isdigit() for part in parts):
+            raise ValueError(value)
+        return frozenset(int(part) for part in parts if part)
+    return frozenset(int(item) for item in value)
+
+
+def boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0"):
+        return False
+    raise ValueError(value)
+
+
+def optional_id(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(value)
+    return value
+
+
+def _sorted_ids(value: frozenset[int]) -> list[int]:
+    return sorted(value)
+
+
+def _roles(ids: frozenset[int]) -> str:
+    return ", ".join(f"<@&{i}>" for i in sorted(ids)) or "none (Manage Messages only)"
+
+
+def _channels(ids: frozenset[int]) -> str:
+    return ", ".join(f"<#{i}>" for i in sorted(ids)) or "every channel"
+
+
+def _decimal_or_none(raw: Any) -> Decimal | None:
+    return None if raw is None else Decimal(raw)
+
+
+def _text_or_none(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+BUDGET_RANGE = (Decimal("0.01"), Decimal("100000"))
+
+SPECS: Mapping[Setting, SettingSpec] = {
+    spec.key: spec
+    for spec in (
+        SettingSpec(
+            key=Setting.MODERATOR_ROLES,
+            attribute="moderator_role_ids",
+            label="Moderator roles",
+            env="MODERATOR_ROLE_IDS",
+            allowed="a comma-separated list of role ids",
+            convert=id_set,
+            show=_roles,
+            to_json=_sorted_ids,
+            from_json=id_set,
+        ),
+        SettingSpec(
+            key=Setting.CHANNELS,
+            attribute="channel_ids",
+            label="Channels for videos",
+            env="VIDEO_CHANNEL_IDS",
+            allowed="a comma-separated list of channel ids",
+            convert=id_set,
+            show=_channels,
+            to_json=_sorted_ids,
+            from_json=id_set,
+        ),
+        SettingSpec(
+            key=Setting.MAX_ACTIVE_PER_USER,
+            attribute="max_active_per_user",
+            label="Videos at once per member",
+            env="MAX_ACTIVE_JOBS_PER_USER",
+            allowed="a whole number from 1 to 100",
+            convert=whole_number(1, 100),
+            show=str,
+        ),
+        SettingSpec(
+            key=Setting.MAX_ACTIVE_PER_SERVER,
+            attribute="max_active_per_server",
+            label="Videos at once in this server",
+            env="MAX_ACTIVE_JOBS_PER_SERVER",
+            allowed="a whole number from 1 to 1,000",
+            convert=whole_number(1, 1000),
+            show=str,
+        ),
+        SettingSpec(
+            key=Setting.DAILY_SECONDS_PER_USER,
+            attribute="daily_seconds_per_user",
+            label="Daily quota per member",
+            env="DAILY_VIDEO_SECONDS_PER_USER",
+            allowed="0 (no quota) or 3 to 86,400 seconds of video",
+            convert=optional_whole_number(3, 86_400),
+            show=lambda seconds: f"{seconds} s of video" if seconds is not None else "no quota",
+        ),
+        SettingSpec(
+            key=Setting.DAILY_BUDGET_USD,
+            attribute="daily_budget_usd",
+            label="Daily budget for the server",
+            env="DAILY_BUDGET_USD",
+            allowed="0 (no budget) or $0.01 to $100,000",
+            convert=optional_money(*BUDGET_RANGE),
+            show=lambda budget: usd(budget) if budget is not None else "no budget",
+            to_json=_text_or_none,
+            from_json=_decimal_or_none,
+        ),
+        SettingSpec(
+            key=Setting.SOUND_DEFAULT,
+            attribute="sound_default",
+            label="Sound unless asked otherwise",
+            env="SOUND_DEFAULT",
+            allowed="true or false",
+            convert=boolean,
+            show=lambda on: "on" if on else "off",
+        ),
+        SettingSpec(
+            key=Setting.AUDIT_CHANNEL,
+            attribute="audit_channel_id",
+            label="Audit channel",
+            env=None,
+            allowed="a channel",
+            convert=optional_id,
+            show=lambda channel: f"<#{channel}>" if channel else "none",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True, slots=True)
 class ServerSettings:
     """The effective settings of one server; `sources` says where each value came from."""
 
     moderator_role_ids: frozenset[int] = frozenset()
     channel_ids: frozenset[int] = frozenset()
     """Channels where videos may be made; empty means every channel."""
-    max_active_per_user: int = 2
-    max_active_per_server: int = 10
+    max_active_per_user: int = DEFAULT_PER_USER
+    max_active_per_server: int = DEFAULT_PER_SERVER
     daily_seconds_per_user: int | None = None
     daily_budget_usd: Decimal | None = None
     sound_default: bool = True
@@ -61,156 +263,5 @@ class ServerSettings:
     def source(self, setting: Setting) -> Source:
         return self.sources.get(setting, Source.DEFAULT)
 
-
-_ATTRIBUTES: Mapping[Setting, str] = {
-    Setting.MODERATOR_ROLES: "moderator_role_ids",
-    Setting.CHANNELS: "channel_ids",
-    Setting.MAX_ACTIVE_PER_USER: "max_active_per_user",
-    Setting.MAX_ACTIVE_PER_SERVER: "max_active_per_server",
-    Setting.DAILY_SECONDS_PER_USER: "daily_seconds_per_user",
-    Setting.DAILY_BUDGET_USD: "daily_budget_usd",
-    Setting.SOUND_DEFAULT: "sound_default",
-    Setting.AUDIT_CHANNEL: "audit_channel_id",
-}
-
-
-def _whole_number_in(low: int, high: int, what: str) -> Callable[[Any], int]:
-    def check(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise SettingValueError(f"{what} must be a whole number from {low} to {high:,}.")
-        return value
-
-    return check
-
-
-def check_daily_seconds(value: Any) -> int | None:
-    """0 turns the quota off."""
-    low, high = DAILY_SECONDS_RANGE
-    if value == 0 or value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise SettingValueError(
-            f"The daily quota must be 0 (no quota) or {low} to {high:,} seconds of video."
-        )
-    return value
-
-
-def check_daily_budget(value: Any) -> Decimal | None:
-    """0 turns the budget off; amounts are kept to the cent."""
-    if value is None:
-        return None
-    low, high = DAILY_BUDGET_RANGE
-    try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        amount = Decimal(-1)
-    if amount == 0:
-        return None
-    if not low <= amount <= high:
-        raise SettingValueError(
-            f"The daily budget must be 0 (no budget) or ${low} to ${high:,.0f}."
-        )
-    return amount
-
-
-check_max_active_per_user = _whole_number_in(
-    *MAX_ACTIVE_PER_USER_RANGE, "The limit of videos per member at once"
-)
-check_max_active_per_server = _whole_number_in(
-    *MAX_ACTIVE_PER_SERVER_RANGE, "The limit of videos per server at once"
-)
-
-
-def _to_json(setting: Setting, value: Any) -> Any:
-    if isinstance(value, frozenset):
-        return sorted(value)
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
-
-
-def _from_json(setting: Setting, raw: Any) -> Any:
-    if setting in (Setting.MODERATOR_ROLES, Setting.CHANNELS):
-        return frozenset(int(item) for item in raw)
-    if setting is Setting.DAILY_BUDGET_USD:
-        return None if raw is None else Decimal(raw)
-    return raw
-
-
-class ServerSettingsStore:
-    """Rows of (server, setting) → JSON value; a missing row means the default applies."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    async def load_all(self) -> dict[int, dict[Setting, Any]]:
-        def load(conn: sqlite3.Connection) -> list[sqlite3.Row]:
-            return conn.execute("SELECT guild_id, key, value FROM server_settings").fetchall()
-
-        found: dict[int, dict[Setting, Any]] = {}
-        for row in await self._db.run(load):
-            try:
-                setting = Setting(row["key"])
-            except ValueError:
-                continue
-            found.setdefault(row["guild_id"], {})[setting] = _from_json(
-                setting, json.loads(row["value"])
-            )
-        return found
-
-    async def put(self, guild_id: int, setting: Setting, value: Any, *, by: int, at: float) -> None:
-        encoded = json.dumps(_to_json(setting, value))
-
-        def put(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT INTO server_settings (guild_id, key, value, updated_by, updated_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, key) DO UPDATE SET "
-                "value = excluded.value, updated_by = excluded.updated_by, "
-                "updated_at = excluded.updated_at",
-                (guild_id, setting.value, encoded, by, at),
-            )
-
-        await self._db.run(put)
-
-    async def delete(self, guild_id: int, setting: Setting) -> None:
-        def delete(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "DELETE FROM server_settings WHERE guild_id = ? AND key = ?",
-                (guild_id, setting.value),
-            )
-
-        await self._db.run(delete)
-
-
-class ServerSettingsRegistry:
-    """The effective settings of every server, in memory, written through to the store."""
-
-    def __init__(
-        self, store: ServerSettingsStore, defaults: ServerSettings, now: Callable[[], float]
-    ) -> None:
-        self._store = store
-        self.defaults = defaults
-        self._now = now
-        self._overrides: dict[int, dict[Setting, Any]] = {}
-
-    async def load(self) -> None:
-        self._overrides = await self._store.load_all()
-
-    def get(self, guild_id: int | None) -> ServerSettings:
-        overrides = self._overrides.get(guild_id, {}) if guild_id is not None else {}
-        if not overrides:
-            return self.defaults
-        values = {_ATTRIBUTES[setting]: value for setting, value in overrides.items()}
-        return replace(self.defaults, **values, sources=dict.fromkeys(overrides, Source.SERVER))
-
-    async def set(self, guild_id: int, setting: Setting, value: Any, *, by: int) -> ServerSettings:
-        """Store a value that its `check_*` function has already accepted."""
-        await self._store.put(guild_id, setting, value, by=by, at=self._now())
-        self._overrides.setdefault(guild_id, {})[setting] = value
-        return self.get(guild_id)
-
-    async def reset(self, guild_id: int, settings: Iterable[Setting]) -> ServerSettings:
-        for setting in settings:
-            await self._store.delete(guild_id, setting)
-            self._overrides.get(guild_id, {}).pop(setting, None)
-        return self.get(guild_id)
+    def value(self, setting: Setting) -> Any:
+        return getattr(self, SPECS[setting].attribute)

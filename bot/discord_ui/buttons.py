@@ -12,6 +12,7 @@ from typing import Any, Protocol
 import discord
 
 from bot.discord_ui.permissions import JobAction
+from bot.discord_ui.replies import AnsweringView, answer_failure
 from bot.jobs.model import Job, JobState
 
 _LOOKS: dict[JobAction, tuple[str, discord.ButtonStyle, str]] = {
@@ -58,19 +59,23 @@ class JobButton(
         return cls(JobAction(match["action"]), int(match["job_id"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        handler: JobButtonHandler | None = interaction.client.get_cog("Video")  # type: ignore[assignment]
-        if handler is None:
-            raise RuntimeError("the Video cog is not loaded")
-        press = {
-            JobAction.CANCEL: handler.cancel_pressed,
-            JobAction.REROLL: handler.reroll_pressed,
-            JobAction.DELETE: handler.delete_pressed,
-        }[self.action]
-        await press(interaction, self.job_id)
+        """discord.py only logs a dynamic item's failure, so it is answered here."""
+        try:
+            handler: JobButtonHandler | None = getattr(interaction.client, "desk", None)
+            if handler is None:
+                raise RuntimeError("the bot has no job desk yet")
+            press = {
+                JobAction.CANCEL: handler.cancel_pressed,
+                JobAction.REROLL: handler.reroll_pressed,
+                JobAction.DELETE: handler.delete_pressed,
+            }[self.action]
+            await press(interaction, self.job_id)
+        except Exception as error:
+            await answer_failure(interaction, error, f"{self.action} button of job {self.job_id}")
 
 
 def _view(*buttons: JobButton) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
+    view = AnsweringView(timeout=None)
     for button in buttons:
         view.add_item(button)
     return view

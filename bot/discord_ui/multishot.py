@@ -14,6 +14,7 @@ from typing import Any
 
 import discord
 
+from bot.discord_ui.replies import AnsweringModal, AnsweringView
 from bot.runcomfy.request import (
     DURATION_MAX,
     DURATION_MIN,
@@ -85,7 +86,7 @@ def multishot_request(options: MultishotOptions, shot_texts: Sequence[str]) -> K
             f"must add up to {DURATION_MIN}–{DURATION_MAX} seconds in total; "
             f"yours add up to {lengths} = {total} s.",
         )
-    return KlingRequest(
+    return KlingRequest.parse(
         prompt=options.prompt,
         duration=total,
         aspect_ratio=options.aspect_ratio,
@@ -100,7 +101,7 @@ def multishot_request(options: MultishotOptions, shot_texts: Sequence[str]) -> K
 SubmitShots = Callable[[discord.Interaction, MultishotOptions, list[str]], Awaitable[None]]
 
 
-class ShotsModal(discord.ui.Modal):
+class ShotsModal(AnsweringModal):
     """One paragraph box per shot; the first two are required."""
 
     def __init__(
@@ -127,7 +128,7 @@ class ShotsModal(discord.ui.Modal):
         await self._submit(interaction, self.options, [box.value or "" for box in self.boxes])
 
 
-class EditShotsView(discord.ui.View):
+class EditShotsView(AnsweringView):
     """Reopens the form with what the member typed, after it was refused."""
 
     def __init__(

@@ -11,7 +11,7 @@ from bot.discord_ui.render import shorten
 from bot.formatting import age, usd
 from bot.jobs.model import Job, JobState
 from bot.jobs.usage import Usage
-from bot.server_settings import ServerSettings, Setting
+from bot.server_settings import SPECS, ServerSettings
 from bot.wording import usage_line
 
 QUEUE_PAGE_SIZE = 10
@@ -135,53 +135,11 @@ def usage_embed(
 def settings_embed(settings: ServerSettings) -> discord.Embed:
     """Every setting, its value and where it comes from."""
 
-    def roles(ids: frozenset[int]) -> str:
-        return ", ".join(f"<@&{i}>" for i in sorted(ids)) or "none (Manage Messages only)"
-
-    def channels(ids: frozenset[int]) -> str:
-        return ", ".join(f"<#{i}>" for i in sorted(ids)) or "every channel"
-
-    seconds = settings.daily_seconds_per_user
-    budget = settings.daily_budget_usd
-    rows: list[tuple[Setting, str, str]] = [
-        (Setting.MODERATOR_ROLES, "Moderator roles", roles(settings.moderator_role_ids)),
-        (Setting.CHANNELS, "Channels for videos", channels(settings.channel_ids)),
-        (
-            Setting.MAX_ACTIVE_PER_USER,
-            "Videos at once per member",
-            str(settings.max_active_per_user),
-        ),
-        (
-            Setting.MAX_ACTIVE_PER_SERVER,
-            "Videos at once in this server",
-            str(settings.max_active_per_server),
-        ),
-        (
-            Setting.DAILY_SECONDS_PER_USER,
-            "Daily quota per member",
-            f"{seconds} s of video" if seconds is not None else "no quota",
-        ),
-        (
-            Setting.DAILY_BUDGET_USD,
-            "Daily budget for the server",
-            usd(budget) if budget is not None else "no budget",
-        ),
-        (
-            Setting.SOUND_DEFAULT,
-            "Sound unless asked otherwise",
-            "on" if settings.sound_default else "off",
-        ),
-        (
-            Setting.AUDIT_CHANNEL,
-            "Audit channel",
-            f"<#{settings.audit_channel_id}>" if settings.audit_channel_id else "none",
-        ),
-    ]
     embed = discord.Embed(title="Video settings for this server", colour=discord.Colour.blurple())
-    for setting, label, value in rows:
-        embed.add_field(
-            name=label, value=f"{value}\n*{settings.source(setting).value}*", inline=True
-        )
+    for spec in SPECS.values():
+        shown = spec.show(settings.value(spec.key))
+        source = settings.source(spec.key).value
+        embed.add_field(name=spec.label, value=f"{shown}\n*{source}*", inline=True)
     embed.set_footer(
         text="Change them with /video settings …; reset one with /video settings reset."
     )

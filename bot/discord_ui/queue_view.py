@@ -8,12 +8,13 @@ from typing import Any
 import discord
 
 from bot.discord_ui.panels import QUEUE_PAGE_SIZE, prompt_preview, queue_embed
+from bot.discord_ui.replies import AnsweringView
 from bot.jobs.model import Job
 
 CancelJob = Callable[[discord.Interaction, int], Awaitable[str]]
 
 
-class QueueView(discord.ui.View):
+class QueueView(AnsweringView):
     """Private to the member who asked; rebuilt from the tracker on every page turn."""
 
     def __init__(

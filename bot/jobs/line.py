@@ -33,12 +33,16 @@ class TooManyJobs(LimitExceeded):
         self.max_waiting = max_waiting
 
 
+DEFAULT_PER_USER = 2
+DEFAULT_PER_SERVER = 10
+
+
 @dataclass(frozen=True, slots=True)
 class ServerLimits:
     """How many jobs of one server, and of one member in it, may be active at once."""
 
-    per_user: int = 2
-    per_server: int = 10
+    per_user: int = DEFAULT_PER_USER
+    per_server: int = DEFAULT_PER_SERVER
 
 
 def line_order(waiting: Iterable[Job], last_served: Mapping[int, float]) -> list[Job]:

@@ -144,9 +144,57 @@ def _parse_shots(value: Any) -> tuple[Shot, ...]:
     return tuple(shots)
 
 
+def _check_cfg_scale(value: Any) -> float | int:
+    if (
+        not isinstance(value, int | float)
+        or isinstance(value, bool)
+        or not math.isfinite(value)
+        or not CFG_SCALE_MIN <= value <= CFG_SCALE_MAX
+    ):
+        raise KlingInputError("cfg_scale", value, "must be a number from 0 to 1.")
+    return value
+
+
+def _check_sound(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise KlingInputError("sound", value, "must be true or false.")
+    return value
+
+
+def _parse_aspect_ratio(value: Any) -> AspectRatio:
+    try:
+        return AspectRatio(value)
+    except ValueError:
+        raise KlingInputError("aspect_ratio", value, "must be one of 16:9, 9:16 or 1:1.") from None
+
+
+def _parse_shot_type(value: Any) -> ShotType:
+    try:
+        return ShotType(value)
+    except ValueError:
+        raise KlingInputError("shot_type", value, "must be intelligent or customize.") from None
+
+
+def _check_shots(shots: tuple[Shot, ...], duration: int | None, effective: int) -> None:
+    total = sum(shot.duration for shot in shots)
+    if shots and total != effective:
+        which = "" if duration is not None else " (the default)"
+        raise KlingInputError(
+            "multi_prompt",
+            list(shots),
+            f"shot durations must add up to the video's duration, "
+            f"{effective} s{which}; yours add up to {total} s.",
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class KlingRequest:
-    """A validated text-to-video request. Unset fields (None) are left to RunComfy's defaults."""
+    """A validated text-to-video request. Unset fields (None) are left to RunComfy's defaults.
+
+    The fields hold exactly what their types say; raw input (text from a command line,
+    strings for the enums, lists of dicts for the shots, padded prompts) goes through
+    `KlingRequest.parse`, which normalises it and names the field that is wrong.
+    """
 
     prompt: str
     negative_prompt: str | None = None
@@ -158,56 +206,61 @@ class KlingRequest:
     multi_prompt: tuple[Shot, ...] | None = None
 
     def __post_init__(self) -> None:
-        set_ = object.__setattr__
-        prompt = _check_text("prompt", self.prompt, PROMPT_MAX_CHARS, required=True)
-        set_(self, "prompt", prompt)
-        set_(
-            self,
-            "negative_prompt",
-            _check_text(
-                "negative_prompt", self.negative_prompt, NEGATIVE_PROMPT_MAX_CHARS, required=False
-            ),
-        )
+        if self.prompt != _check_text("prompt", self.prompt, PROMPT_MAX_CHARS, required=True):
+            raise KlingInputError("prompt", self.prompt, "must not start or end with spaces.")
+        negative = self.negative_prompt
+        if negative is not None and negative != _check_text(
+            "negative_prompt", negative, NEGATIVE_PROMPT_MAX_CHARS, required=True
+        ):
+            raise KlingInputError("negative_prompt", negative, "must not start or end with spaces.")
         if self.duration is not None:
             _check_duration("duration", self.duration)
-        if self.aspect_ratio is not None:
-            try:
-                set_(self, "aspect_ratio", AspectRatio(self.aspect_ratio))
-            except ValueError:
-                raise KlingInputError(
-                    "aspect_ratio", self.aspect_ratio, "must be one of 16:9, 9:16 or 1:1."
-                ) from None
+        if self.aspect_ratio is not None and not isinstance(self.aspect_ratio, AspectRatio):
+            raise KlingInputError("aspect_ratio", self.aspect_ratio, "must be an AspectRatio.")
         if self.cfg_scale is not None:
-            value = self.cfg_scale
-            if (
-                not isinstance(value, int | float)
-                or isinstance(value, bool)
-                or not math.isfinite(value)
-                or not CFG_SCALE_MIN <= value <= CFG_SCALE_MAX
-            ):
-                raise KlingInputError("cfg_scale", value, "must be a number from 0 to 1.")
-            set_(self, "cfg_scale", float(value))
+            _check_cfg_scale(self.cfg_scale)
+            if not isinstance(self.cfg_scale, float):
+                raise KlingInputError("cfg_scale", self.cfg_scale, "must be a float.")
         if self.sound is not None and not isinstance(self.sound, bool):
             raise KlingInputError("sound", self.sound, "must be true or false.")
-        if self.shot_type is not None:
-            try:
-                set_(self, "shot_type", ShotType(self.shot_type))
-            except ValueError:
-                raise KlingInputError(
-                    "shot_type", self.shot_type, "must be intelligent or customize."
-                ) from None
+        if self.shot_type is not None and not isinstance(self.shot_type, ShotType):
+            raise KlingInputError("shot_type", self.shot_type, "must be a ShotType.")
         if self.multi_prompt is not None:
-            shots = _parse_shots(self.multi_prompt)
-            set_(self, "multi_prompt", shots)
-            total = sum(shot.duration for shot in shots)
-            if shots and total != self.effective_duration:
-                which = "" if self.duration is not None else " (the default)"
-                raise KlingInputError(
-                    "multi_prompt",
-                    list(shots),
-                    f"shot durations must add up to the video's duration, "
-                    f"{self.effective_duration} s{which}; yours add up to {total} s.",
-                )
+            shots = self.multi_prompt
+            if not isinstance(shots, tuple) or not all(isinstance(shot, Shot) for shot in shots):
+                raise KlingInputError("multi_prompt", shots, "must be a tuple of shots.")
+            if _parse_shots(shots) != shots:
+                raise KlingInputError("multi_prompt", shots, "must not have padded prompts.")
+            _check_shots(shots, self.duration, self.effective_duration)
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        prompt: object,
+        negative_prompt: object = None,
+        duration: object = None,
+        aspect_ratio: object = None,
+        cfg_scale: object = None,
+        sound: object = None,
+        shot_type: object = None,
+        multi_prompt: object = None,
+    ) -> KlingRequest:
+        """A request from raw input, every rule checked; `KlingInputError` names the field."""
+        checked_prompt = _check_text("prompt", prompt, PROMPT_MAX_CHARS, required=True)
+        assert checked_prompt is not None
+        return cls(
+            prompt=checked_prompt,
+            negative_prompt=_check_text(
+                "negative_prompt", negative_prompt, NEGATIVE_PROMPT_MAX_CHARS, required=False
+            ),
+            duration=None if duration is None else _check_duration("duration", duration),
+            aspect_ratio=None if aspect_ratio is None else _parse_aspect_ratio(aspect_ratio),
+            cfg_scale=None if cfg_scale is None else float(_check_cfg_scale(cfg_scale)),
+            sound=None if sound is None else _check_sound(sound),
+            shot_type=None if shot_type is None else _parse_shot_type(shot_type),
+            multi_prompt=None if multi_prompt is None else _parse_shots(multi_prompt),
+        )
 
     @property
     def effective_duration(self) -> int:
@@ -253,4 +306,4 @@ class KlingRequest:
             raise KlingInputError(unknown[0], payload[unknown[0]], "is not a Kling 3.0 option.")
         if "prompt" not in payload:
             raise KlingInputError("prompt", None, "is required.")
-        return cls(**dict(payload))
+        return cls.parse(**dict(payload))

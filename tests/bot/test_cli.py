@@ -166,7 +166,7 @@ async def test_invalid_options_exit_2_with_the_request_models_message(
     emulator: RunComfyEmulator, tmp_path: Path, argv: list[str], fields: dict[str, object]
 ) -> None:
     with pytest.raises(KlingInputError) as expected:
-        KlingRequest(prompt=PROMPT, **fields)  # type: ignore[arg-type]
+        KlingRequest.parse(prompt=PROMPT, **fields)
     run = await generate(emulator, PROMPT, *argv, "--out", str(tmp_path / "v.mp4"))
     assert run.code == 2
     assert run.err == f"error: {expected.value}\n"

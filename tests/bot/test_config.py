@@ -22,9 +22,10 @@ def test_defaults() -> None:
     assert loaded.runcomfy.api_base == DEFAULT_API_BASE
     assert loaded.database_path == Path("/srv/bot/data/bot.sqlite3")
     assert loaded.discord is not None
-    assert loaded.discord.moderator_role_ids == frozenset()
+    assert loaded.server_defaults.moderator_role_ids == frozenset()
     assert loaded.jobs.deadline_seconds == 1800
-    assert (loaded.jobs.max_active_per_user, loaded.jobs.max_active_per_server) == (2, 10)
+    defaults = loaded.server_defaults
+    assert (defaults.max_active_per_user, defaults.max_active_per_server) == (2, 10)
     assert (loaded.jobs.max_active_total, loaded.jobs.max_waiting_per_user) == (50, 5)
     assert loaded.jobs.poll_mode is PollMode.ADAPTIVE
     assert loaded.runcomfy.pricing.per_second == Decimal("0.084")
@@ -45,9 +46,9 @@ def test_values_are_read() -> None:
     assert loaded.runcomfy.api_base == "https://example.test"
     assert loaded.database_path == Path("/var/lib/bot/jobs.db")
     assert loaded.discord is not None
-    assert loaded.discord.moderator_role_ids == frozenset({11, 22})
+    assert loaded.server_defaults.moderator_role_ids == frozenset({11, 22})
     assert loaded.jobs.deadline_seconds == 45 * 60
-    assert loaded.jobs.max_active_per_user == 3
+    assert loaded.server_defaults.max_active_per_user == 3
     assert loaded.jobs.poll_mode is PollMode.FIXED
     assert loaded.jobs.poll_interval_seconds == 2.0
     assert loaded.log_level == "DEBUG"
@@ -76,7 +77,7 @@ def test_generator_needs_no_discord_token() -> None:
         ("DATABASE_URL", "postgres://db/bot", "SQLite URL"),
         ("MODERATOR_ROLE_IDS", "admins", "comma-separated list of role ids"),
         ("JOB_DEADLINE_MINUTES", "0", "1 to 1440 minutes"),
-        ("MAX_ACTIVE_JOBS_PER_USER", "two", "a whole number 1 to 100"),
+        ("MAX_ACTIVE_JOBS_PER_USER", "two", "a whole number from 1 to 100"),
         ("POLL_MODE", "sometimes", "adaptive or fixed"),
         ("PRICE_PER_SECOND", "-1", "a dollar amount"),
         ("LOG_LEVEL", "LOUD", "DEBUG, INFO, WARNING, ERROR"),

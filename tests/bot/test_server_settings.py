@@ -8,19 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import ConfigError, load_settings
 from bot.db import Database
-from bot.server_settings import (
-    ServerSettings,
-    ServerSettingsRegistry,
-    ServerSettingsStore,
-    Setting,
-    SettingValueError,
-    Source,
-    check_daily_budget,
-    check_daily_seconds,
-    check_max_active_per_server,
-    check_max_active_per_user,
-)
+from bot.server_settings import SPECS, ServerSettings, Setting, SettingValueError, Source
+from bot.server_settings_store import ServerSettingsRegistry, ServerSettingsStore
 
 DEFAULTS = ServerSettings(moderator_role_ids=frozenset({7}), max_active_per_user=2)
 
@@ -62,29 +53,64 @@ async def test_turning_a_quota_off_overrides_a_default_quota(db: Database) -> No
     defaults = ServerSettings(daily_seconds_per_user=60)
     registry = ServerSettingsRegistry(ServerSettingsStore(db), defaults, lambda: 1.0)
     await registry.load()
-    off = await registry.set(1, Setting.DAILY_SECONDS_PER_USER, check_daily_seconds(0), by=1)
+    off = await registry.set(1, Setting.DAILY_SECONDS_PER_USER, 0, by=1)
     assert off.daily_seconds_per_user is None
     assert off.source(Setting.DAILY_SECONDS_PER_USER) is Source.SERVER
 
 
 @pytest.mark.parametrize(
-    ("check", "value", "allowed"),
+    ("setting", "value", "allowed"),
     [
-        (check_max_active_per_user, 0, "from 1 to 50"),
-        (check_max_active_per_user, 51, "from 1 to 50"),
-        (check_max_active_per_server, 1001, "from 1 to 1,000"),
-        (check_daily_seconds, 2, "0 (no quota) or 3 to 86,400 seconds"),
-        (check_daily_budget, Decimal("-1"), "0 (no budget) or $0.01 to $100,000"),
-        (check_daily_budget, Decimal("1000000"), "0 (no budget) or $0.01 to $100,000"),
+        (Setting.MAX_ACTIVE_PER_USER, 0, "from 1 to 100"),
+        (Setting.MAX_ACTIVE_PER_USER, 101, "from 1 to 100"),
+        (Setting.MAX_ACTIVE_PER_SERVER, 1001, "from 1 to 1,000"),
+        (Setting.DAILY_SECONDS_PER_USER, 2, "0 (no quota) or 3 to 86,400 seconds"),
+        (Setting.DAILY_BUDGET_USD, Decimal("-1"), "0 (no budget) or $0.01 to $100,000"),
+        (Setting.DAILY_BUDGET_USD, Decimal("1000000"), "0 (no budget) or $0.01 to $100,000"),
+        (Setting.SOUND_DEFAULT, "maybe", "true or false"),
     ],
 )
-def test_out_of_range_values_are_refused_with_the_allowed_range(check, value, allowed) -> None:
+def test_out_of_range_values_are_refused_with_the_allowed_range(
+    setting: Setting, value: object, allowed: str
+) -> None:
     with pytest.raises(SettingValueError, match=re.escape(allowed)):
-        check(value)
+        SPECS[setting].check(value)
+
+
+async def test_a_refused_value_is_not_stored(db: Database) -> None:
+    registry = ServerSettingsRegistry(ServerSettingsStore(db), DEFAULTS, lambda: 1.0)
+    with pytest.raises(SettingValueError):
+        await registry.set(1, Setting.MAX_ACTIVE_PER_USER, 0, by=1)
+    assert registry.get(1) == DEFAULTS
 
 
 def test_values_in_range_are_accepted() -> None:
-    assert check_max_active_per_user(50) == 50
-    assert check_daily_seconds(3) == 3
-    assert check_daily_budget(Decimal("9.999")) == Decimal("10.00")
-    assert check_daily_budget(0) is None
+    assert SPECS[Setting.MAX_ACTIVE_PER_USER].check(100) == 100
+    assert SPECS[Setting.DAILY_SECONDS_PER_USER].check(3) == 3
+    assert SPECS[Setting.DAILY_BUDGET_USD].check(Decimal("9.999")) == Decimal("10.00")
+    assert SPECS[Setting.DAILY_BUDGET_USD].check(0) is None
+
+
+# the one table
+
+
+@pytest.mark.parametrize("spec", SPECS.values(), ids=lambda spec: spec.key.value)
+def test_every_setting_is_declared_once_and_completely(spec) -> None:
+    assert set(SPECS) == set(Setting)
+    assert spec.attribute in ServerSettings.__dataclass_fields__
+    default = spec.default
+    assert ServerSettings().value(spec.key) == default
+    assert spec.check(default) == default, "the default must be an allowed value"
+    assert spec.show(default)
+    assert spec.from_json(spec.to_json(default)) == default
+    assert spec.label
+
+
+@pytest.mark.parametrize(
+    "spec", [spec for spec in SPECS.values() if spec.env], ids=lambda spec: spec.key.value
+)
+def test_env_defaults_use_the_same_rule_as_the_command(spec) -> None:
+    env = {"RUNCOMFY_API_TOKEN": "t", "DISCORD_TOKEN": "d"}
+    assert load_settings(env).server_defaults.value(spec.key) == spec.default
+    with pytest.raises(ConfigError, match=re.escape(spec.allowed)):
+        load_settings({**env, spec.env: "not a value!"})

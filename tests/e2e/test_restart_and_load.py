@@ -44,7 +44,7 @@ async def test_a_repeated_notice_is_not_posted_twice(world) -> None:
     delivered = await world.bot.tracker.fetch(job_id)
     assert notice.nonce == notice_nonce(delivered)
     replay = replace(delivered, state=JobState.COMPLETED, notice_attempts=1)
-    assert await world.bot.get_cog("Video").notifier.send_notice(replay) == notice.id
+    assert await world.bot.notifier.send_notice(replay) == notice.id
     assert len(world.notices(job_id)) == 1
 
 
@@ -56,7 +56,7 @@ async def test_a_repeat_after_the_nonce_window_finds_the_earlier_notice(make_wor
     await asyncio.sleep(0.05)
     delivered = await world.bot.tracker.fetch(job_id)
     replay = replace(delivered, state=JobState.COMPLETED, notice_attempts=2)
-    assert await world.bot.get_cog("Video").notifier.send_notice(replay) == notice.id
+    assert await world.bot.notifier.send_notice(replay) == notice.id
     assert len(world.notices(job_id)) == 1
 
 

@@ -38,8 +38,15 @@ async def test_settings_show_every_value_and_where_it_came_from(world) -> None:
 async def test_out_of_range_values_are_refused_with_the_range(world) -> None:
     answer = await world.answer(await world.command("settings limits", world.admin, per_member=0))
     assert answer.content == (
-        "❌ The limit of videos per member at once must be a whole number from 1 to 50. "
+        "❌ Videos at once per member must be a whole number from 1 to 100. "
         "Nothing was changed."
+    )
+    answer = await world.answer(
+        await world.command("settings limits", world.admin, per_member=3, per_server=5000)
+    )
+    assert "from 1 to 1,000" in answer.content
+    assert world.bot.server_settings.get(world.guild.id).max_active_per_user == 2, (
+        "a refused value leaves the others of the same command unchanged"
     )
     answer = await world.answer(
         await world.command("settings quota", world.admin, seconds_per_member=2)

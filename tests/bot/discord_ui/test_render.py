@@ -40,7 +40,7 @@ def test_status_embed_shows_requester_options_state_and_estimate() -> None:
     job = make_job(
         12,
         state=JobState.QUEUED,
-        request=KlingRequest(prompt="a fox", duration=10, aspect_ratio="1:1", sound=True),
+        request=KlingRequest.parse(prompt="a fox", duration=10, aspect_ratio="1:1", sound=True),
         estimated_cost=Decimal("1.26"),
         queue_position=2,
         requester_id=55,

@@ -37,7 +37,7 @@ async def test_creates_folder_and_uses_wal(tmp_path: Path) -> None:
 
 
 async def test_round_trip_keeps_every_field(store: JobStore) -> None:
-    request = KlingRequest(
+    request = KlingRequest.parse(
         prompt="two shots",
         negative_prompt="blur",
         duration=8,

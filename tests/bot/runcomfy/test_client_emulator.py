@@ -122,7 +122,7 @@ async def test_cancel_while_queued_and_while_running(
 async def test_only_set_fields_reach_runcomfy(
     client: RunComfyClient, emulator: RunComfyEmulator
 ) -> None:
-    request = KlingRequest(
+    request = KlingRequest.parse(
         prompt="two shots",
         duration=6,
         aspect_ratio="1:1",

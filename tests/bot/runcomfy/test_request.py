@@ -22,7 +22,7 @@ PROMPT = "a red fox running through fresh snow at dawn"
 def refused(**fields: Any) -> KlingInputError:
     fields.setdefault("prompt", PROMPT)
     with pytest.raises(KlingInputError) as caught:
-        KlingRequest(**fields)
+        KlingRequest.parse(**fields)
     return caught.value
 
 
@@ -52,11 +52,11 @@ def test_prompt_must_be_text() -> None:
 
 
 def test_prompt_is_trimmed() -> None:
-    assert KlingRequest(prompt=f"  {PROMPT}\n").prompt == PROMPT
+    assert KlingRequest.parse(prompt=f"  {PROMPT}\n").prompt == PROMPT
 
 
 def test_prompt_length_limit_counts_after_trimming() -> None:
-    assert len(KlingRequest(prompt=" " + "x" * 2500 + " ").prompt) == 2500
+    assert len(KlingRequest.parse(prompt=" " + "x" * 2500 + " ").prompt) == 2500
     error = refused(prompt="x" * 2501)
     assert error.field == "prompt"
     assert str(error) == (
@@ -65,21 +65,22 @@ def test_prompt_length_limit_counts_after_trimming() -> None:
 
 
 def test_one_character_prompt_is_allowed() -> None:
-    assert KlingRequest(prompt="x").prompt == "x"
+    assert KlingRequest.parse(prompt="x").prompt == "x"
 
 
 # negative_prompt
 
 
 def test_negative_prompt_limit() -> None:
-    assert KlingRequest(prompt=PROMPT, negative_prompt="y" * 2500).negative_prompt == "y" * 2500
+    request = KlingRequest.parse(prompt=PROMPT, negative_prompt="y" * 2500)
+    assert request.negative_prompt == "y" * 2500
     error = refused(negative_prompt="y" * 2501)
     assert error.field == "negative_prompt"
     assert "at most 2,500 characters" in str(error)
 
 
 def test_negative_prompt_blank_means_unset() -> None:
-    request = KlingRequest(prompt=PROMPT, negative_prompt="   ")
+    request = KlingRequest.parse(prompt=PROMPT, negative_prompt="   ")
     assert request.negative_prompt is None
     assert "negative_prompt" not in request.to_payload()
 
@@ -93,7 +94,7 @@ def test_negative_prompt_must_be_text() -> None:
 
 @pytest.mark.parametrize("seconds", [3, 5, 10, 15])
 def test_duration_in_range(seconds: int) -> None:
-    assert KlingRequest(prompt=PROMPT, duration=seconds).duration == seconds
+    assert KlingRequest.parse(prompt=PROMPT, duration=seconds).duration == seconds
 
 
 @pytest.mark.parametrize("seconds", [2, 16, 0, -5, 20])
@@ -115,7 +116,7 @@ def test_duration_must_be_a_plain_integer(value: Any) -> None:
 
 @pytest.mark.parametrize("ratio", ["16:9", "9:16", "1:1", AspectRatio.TALL])
 def test_aspect_ratio_allowed(ratio: str) -> None:
-    assert KlingRequest(prompt=PROMPT, aspect_ratio=ratio).aspect_ratio == AspectRatio(ratio)
+    assert KlingRequest.parse(prompt=PROMPT, aspect_ratio=ratio).aspect_ratio == AspectRatio(ratio)
 
 
 @pytest.mark.parametrize("ratio", ["4:3", "16/9", "", "wide", 169])
@@ -130,7 +131,7 @@ def test_aspect_ratio_refused(ratio: Any) -> None:
 
 @pytest.mark.parametrize("value", [0, 0.0, 0.5, 1, 1.0])
 def test_cfg_scale_in_range_becomes_float(value: float) -> None:
-    scale = KlingRequest(prompt=PROMPT, cfg_scale=value).cfg_scale
+    scale = KlingRequest.parse(prompt=PROMPT, cfg_scale=value).cfg_scale
     assert isinstance(scale, float)
     assert scale == value
 
@@ -147,7 +148,7 @@ def test_cfg_scale_refused(value: Any) -> None:
 
 @pytest.mark.parametrize("value", [True, False])
 def test_sound_boolean(value: bool) -> None:
-    assert KlingRequest(prompt=PROMPT, sound=value).to_payload()["sound"] is value
+    assert KlingRequest.parse(prompt=PROMPT, sound=value).to_payload()["sound"] is value
 
 
 @pytest.mark.parametrize("value", [1, 0, "true", "yes"])
@@ -158,7 +159,7 @@ def test_sound_must_be_boolean(value: Any) -> None:
 
 
 def test_sound_defaults_to_on_for_pricing() -> None:
-    assert KlingRequest(prompt=PROMPT).effective_sound is True
+    assert KlingRequest.parse(prompt=PROMPT).effective_sound is True
 
 
 # shot_type
@@ -166,7 +167,7 @@ def test_sound_defaults_to_on_for_pricing() -> None:
 
 @pytest.mark.parametrize("value", ["intelligent", "customize"])
 def test_shot_type_allowed(value: str) -> None:
-    assert KlingRequest(prompt=PROMPT, shot_type=value).shot_type is ShotType(value)
+    assert KlingRequest.parse(prompt=PROMPT, shot_type=value).shot_type is ShotType(value)
 
 
 @pytest.mark.parametrize("value", ["smart", "Intelligent", ""])
@@ -184,7 +185,7 @@ def shots(*durations: int) -> list[dict[str, Any]]:
 
 
 def test_multi_prompt_durations_add_up_to_duration() -> None:
-    request = KlingRequest(prompt=PROMPT, duration=10, multi_prompt=shots(4, 6))
+    request = KlingRequest.parse(prompt=PROMPT, duration=10, multi_prompt=shots(4, 6))
     assert request.multi_prompt == (Shot("shot number 1", 4), Shot("shot number 2", 6))
     assert request.to_payload()["multi_prompt"] == shots(4, 6)
 
@@ -196,7 +197,7 @@ def test_multi_prompt_sum_must_match_duration() -> None:
 
 
 def test_multi_prompt_sum_is_checked_against_the_default_duration() -> None:
-    assert KlingRequest(prompt=PROMPT, multi_prompt=shots(5)).multi_prompt == (
+    assert KlingRequest.parse(prompt=PROMPT, multi_prompt=shots(5)).multi_prompt == (
         Shot("shot number 1", 5),
     )
     error = refused(multi_prompt=shots(3, 3))
@@ -204,7 +205,7 @@ def test_multi_prompt_sum_is_checked_against_the_default_duration() -> None:
 
 
 def test_multi_prompt_may_be_empty() -> None:
-    request = KlingRequest(prompt=PROMPT, multi_prompt=[])
+    request = KlingRequest.parse(prompt=PROMPT, multi_prompt=[])
     assert request.multi_prompt == ()
     assert request.to_payload()["multi_prompt"] == []
 
@@ -261,13 +262,13 @@ def test_multi_prompt_second_item_is_named() -> None:
 
 
 def test_only_set_fields_are_sent() -> None:
-    assert KlingRequest(prompt=PROMPT).to_payload() == {"prompt": PROMPT}
-    payload = KlingRequest(prompt=PROMPT, duration=7, sound=False).to_payload()
+    assert KlingRequest.parse(prompt=PROMPT).to_payload() == {"prompt": PROMPT}
+    payload = KlingRequest.parse(prompt=PROMPT, duration=7, sound=False).to_payload()
     assert payload == {"prompt": PROMPT, "duration": 7, "sound": False}
 
 
 def test_full_payload() -> None:
-    request = KlingRequest(
+    request = KlingRequest.parse(
         prompt=PROMPT,
         negative_prompt="blur",
         duration=6,
@@ -329,3 +330,41 @@ def test_error_carries_field_value_and_allowed() -> None:
 )
 def test_describe_value_reads_well(value: Any, shown: str) -> None:
     assert describe_value(value) == shown
+
+
+# the fields hold what their types say; raw input goes through parse
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"aspect_ratio": "9:16"},
+        {"shot_type": "customize"},
+        {"cfg_scale": 1},
+        {"multi_prompt": [Shot("a", 5)]},
+        {"multi_prompt": ({"prompt": "a", "duration": 5},)},
+        {"prompt": f" {PROMPT} "},
+        {"multi_prompt": (Shot(" a ", 5),)},
+    ],
+)
+def test_the_constructor_refuses_raw_input(fields: dict[str, Any]) -> None:
+    fields.setdefault("prompt", PROMPT)
+    with pytest.raises(KlingInputError):
+        KlingRequest(**fields)
+
+
+def test_parse_turns_raw_input_into_typed_fields() -> None:
+    request = KlingRequest.parse(
+        prompt=f"  {PROMPT} ",
+        aspect_ratio="9:16",
+        cfg_scale=1,
+        shot_type="customize",
+        multi_prompt=[{"prompt": " a ", "duration": 5}],
+    )
+    assert request == KlingRequest(
+        prompt=PROMPT,
+        aspect_ratio=AspectRatio.TALL,
+        cfg_scale=1.0,
+        shot_type=ShotType.CUSTOMIZE,
+        multi_prompt=(Shot("a", 5),),
+    )

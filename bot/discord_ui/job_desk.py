@@ -1,0 +1,317 @@
+"""What members do to jobs, shared by the slash commands, the buttons and the queue menu:
+start a job, cancel, re-roll, delete, and find the job a command is about.
+
+Every handler acknowledges its interaction before it touches the store or RunComfy, so a
+slow disk or a slow API never costs Discord's three seconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot.discord_ui.audit import AuditLog
+from bot.discord_ui.outbox import ChannelOutbox
+from bot.discord_ui.permissions import REFUSALS, Actor, JobAction, is_moderator, may
+from bot.discord_ui.replies import reply
+from bot.discord_ui.status_board import StatusBoard
+from bot.jobs.line import LimitExceeded
+from bot.jobs.model import Job, JobOrigin, JobState
+from bot.jobs.tracker import CancelOutcomeKind, CancelReport, JobTracker
+from bot.jobs.usage import Quota
+from bot.runcomfy.request import DEFAULT_SOUND, KlingRequest
+from bot.server_settings import ServerSettings
+from bot.wording import limit_refusal, runcomfy_problem
+
+log = logging.getLogger(__name__)
+
+NOTHING_SPENT = "Nothing was sent or charged."
+VIDEO_READY = frozenset({JobState.COMPLETED, JobState.DELIVERED, JobState.DELIVERY_FAILED})
+NEEDED_PERMISSIONS = {
+    "view_channel": "View Channel",
+    "send_messages": "Send Messages",
+    "embed_links": "Embed Links",
+    "attach_files": "Attach Files",
+}
+
+
+def missing_permissions(permissions: discord.Permissions, *, in_thread: bool) -> list[str]:
+    needed = dict(NEEDED_PERMISSIONS)
+    if in_thread:
+        needed["send_messages_in_threads"] = "Send Messages in Threads"
+        del needed["send_messages"]
+    return [label for flag, label in needed.items() if not getattr(permissions, flag)]
+
+
+class JobDesk:
+    def __init__(
+        self,
+        client: discord.Client,
+        tracker: JobTracker,
+        *,
+        settings_for: Callable[[int | None], ServerSettings],
+        outbox: ChannelOutbox,
+        board: StatusBoard,
+        audit: AuditLog,
+        now: Callable[[], float],
+    ) -> None:
+        self._client = client
+        self.tracker = tracker
+        self._settings_for = settings_for
+        self._outbox = outbox
+        self._board = board
+        self._audit = audit
+        self._now = now
+
+    # ------------------------------------------------------------------ lookups
+
+    def server(self, interaction: discord.Interaction) -> ServerSettings:
+        return self._settings_for(interaction.guild_id)
+
+    def is_moderator(self, interaction: discord.Interaction) -> bool:
+        roles = self.server(interaction).moderator_role_ids
+        return is_moderator(Actor.from_interaction(interaction), roles)
+
+    def allowed(self, interaction: discord.Interaction, action: JobAction, job: Job) -> bool:
+        return may(
+            action,
+            Actor.from_interaction(interaction),
+            owner_id=job.requester_id,
+            moderator_role_ids=self.server(interaction).moderator_role_ids,
+        )
+
+    def channel_refusal(self, interaction: discord.Interaction) -> str | None:
+        """Why videos cannot be made here, or None when they can."""
+        allowed = self.server(interaction).channel_ids
+        channel = interaction.channel
+        if not allowed or channel is None:
+            return None
+        parent_id = getattr(channel, "parent_id", None)
+        if channel.id in allowed or parent_id in allowed:
+            return None
+        where = ", ".join(f"<#{channel_id}>" for channel_id in sorted(allowed))
+        return f"❌ Videos can be made in {where} on this server. {NOTHING_SPENT}"
+
+    def sound_for(self, interaction: discord.Interaction, sound: bool | None) -> bool | None:
+        """The member's choice, else the server's default when it differs from RunComfy's."""
+        if sound is not None:
+            return sound
+        server_default = self.server(interaction).sound_default
+        return server_default if server_default != DEFAULT_SOUND else None
+
+    async def server_job(self, interaction: discord.Interaction, job_id: int) -> Job | str:
+        """The job, if it belongs to this server; else what to tell the member."""
+        job = await self.tracker.fetch(job_id)
+        if job is None or job.guild_id != interaction.guild_id:
+            return f"I can't find video #{job_id} on this server."
+        return job
+
+    async def find_job(self, interaction: discord.Interaction, job_id: int | None) -> Job | str:
+        """The job a command is about: the given one if the member may see it, else their latest."""
+        if job_id is None:
+            mine = await self.tracker.recent(
+                requester_id=interaction.user.id, guild_id=interaction.guild_id, limit=1
+            )
+            return mine[0] if mine else "You have not asked for any videos in this server yet."
+        job = await self.server_job(interaction, job_id)
+        if isinstance(job, str):
+            return job
+        if job.requester_id != interaction.user.id and not self.is_moderator(interaction):
+            return f"Video #{job_id} is someone else's; only moderators can look at it here."
+        return job
+
+    def job_choices(
+        self, interaction: discord.Interaction, current: str, *, cancellable: bool = False
+    ) -> list[app_commands.Choice[int]]:
+        """The member's unfinished jobs; a moderator sees every unfinished job of the server."""
+        everyone = self.is_moderator(interaction)
+        text = current.strip().lstrip("#").lower()
+        jobs = [
+            job
+            for job in self.tracker.open_jobs(interaction.guild_id)
+            if job.state is not JobState.NEW
+            and (everyone or job.requester_id == interaction.user.id)
+            and (not cancellable or job.state.is_cancellable)
+            and (not text or str(job.id).startswith(text) or text in job.request.prompt.lower())
+        ]
+        return [
+            app_commands.Choice(
+                name=f"#{job.id} · {job.state.label} · {' '.join(job.request.prompt.split())}"[
+                    :100
+                ],
+                value=job.id,
+            )
+            for job in reversed(jobs[-25:])
+        ]
+
+    # ------------------------------------------------------------- making videos
+
+    async def start_job(
+        self,
+        interaction: discord.Interaction,
+        request: KlingRequest,
+        *,
+        parent_id: int | None = None,
+    ) -> None:
+        """Check the channel, persist the job, post its status message, then let it run."""
+        channel = interaction.channel
+        refusal = self.channel_refusal(interaction)
+        if refusal:
+            await reply(interaction, refusal)
+            return
+        missing = missing_permissions(
+            interaction.app_permissions, in_thread=isinstance(channel, discord.Thread)
+        )
+        if missing or channel is None:
+            await reply(
+                interaction,
+                "❌ I can't post videos in this channel: I need "
+                f"{', '.join(missing) or 'access to it'} here. Ask a moderator to grant "
+                f"that, or use another channel. {NOTHING_SPENT}",
+            )
+            return
+        if not interaction.response.is_done():
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        server = self.server(interaction)
+        origin = JobOrigin(
+            requester_id=interaction.user.id,
+            channel_id=channel.id,
+            guild_id=interaction.guild_id,
+            upload_limit=interaction.filesize_limit,
+        )
+        quota = Quota(
+            user_daily_seconds=server.daily_seconds_per_user,
+            server_daily_budget=server.daily_budget_usd,
+        )
+        try:
+            job = await self.tracker.create(request, origin, quota=quota, parent_id=parent_id)
+        except LimitExceeded as error:
+            await reply(interaction, f"⏳ {limit_refusal(error)} {NOTHING_SPENT}")
+            return
+        job = await self.tracker.enqueue(job.id)
+        await reply(
+            interaction,
+            f"🎬 Video **#{job.id}** is in line. Its status message appears in this channel, "
+            "and I'll mention you here when the video is ready.",
+        )
+        try:
+            message = await self.post_status(channel, job)
+        except discord.HTTPException as error:
+            log.warning("job %d: could not post its status message: %s", job.id, error)
+            bot_id = self._client.user.id if self._client.user else 0
+            report = await self.tracker.cancel(job.id, by=bot_id)
+            if report.outcome is CancelOutcomeKind.CANCELLED:
+                text = f"❌ I couldn't post in this channel, so I cancelled it. {NOTHING_SPENT}"
+            else:
+                text = (
+                    "⚠️ I couldn't post the video's status in this channel. It was already "
+                    "sent to RunComfy, so I'll still post the video here when it's ready."
+                )
+            await reply(interaction, text)
+            return
+        if message is not None:
+            await self.tracker.annotate(job.id, status_message_id=message.id)
+
+    async def post_status(self, channel: Any, job: Job) -> discord.Message | None:
+        """The job's status message, through the channel's outbox.
+
+        The job is already in line: a busy channel's pacing must never hold back its
+        submission, so the message shows whatever state the job has reached by then, and
+        is not posted at all if the video itself is already on its way."""
+
+        async def post() -> discord.Message | None:
+            current = await self.tracker.fetch(job.id) or job
+            if current.state in VIDEO_READY:
+                return None
+            embed, view = self._board.render(current)
+            message: discord.Message = await channel.send(
+                embed=embed, view=view, allowed_mentions=discord.AllowedMentions.none()
+            )
+            self._board.shown(current, embed, view)
+            return message
+
+        return await self._outbox.send(channel.id, post)
+
+    # ------------------------------------------------------------------- actions
+
+    async def cancel_pressed(self, interaction: discord.Interaction, job_id: int) -> None:
+        """The Cancel button: acknowledged before the job is even looked up."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await reply(interaction, await self.cancel_job(interaction, job_id))
+
+    async def cancel_job(self, interaction: discord.Interaction, job_id: int) -> str:
+        """Cancel for the requester or a moderator; returns what to tell the member."""
+        job = await self.server_job(interaction, job_id)
+        if isinstance(job, str):
+            return job
+        if not self.allowed(interaction, JobAction.CANCEL, job):
+            return REFUSALS[JobAction.CANCEL]
+        report = await self.tracker.cancel(job_id, by=interaction.user.id)
+        if report.outcome is CancelOutcomeKind.CANCELLED and report.job is not None:
+            await self._audit.record(interaction.user.id, "cancelled", report.job)
+        return cancel_reply(job_id, report)
+
+    async def reroll_pressed(self, interaction: discord.Interaction, job_id: int) -> None:
+        """Same parameters, a new job for whoever pressed it, counted on their quota."""
+        refusal = self.channel_refusal(interaction)
+        if refusal:
+            await reply(interaction, refusal)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        job = await self.server_job(interaction, job_id)
+        if isinstance(job, str):
+            await reply(interaction, job)
+            return
+        await self.start_job(interaction, job.request, parent_id=job.id)
+
+    async def delete_pressed(self, interaction: discord.Interaction, job_id: int) -> None:
+        """Removes the posted video, for its requester or a moderator."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        job = await self.server_job(interaction, job_id)
+        if isinstance(job, str):
+            await reply(interaction, job)
+            return
+        if not self.allowed(interaction, JobAction.DELETE, job):
+            await reply(interaction, REFUSALS[JobAction.DELETE])
+            return
+        if interaction.message is not None:
+            with contextlib.suppress(discord.NotFound):
+                await interaction.message.delete()
+        deleted = {"deleted_by": interaction.user.id, "deleted_at": self._now()}
+        extra = {**job.extra, **deleted}
+        job = await self.tracker.annotate(job_id, extra=extra)
+        await self._audit.record(interaction.user.id, "deleted", job)
+        await reply(interaction, f"🗑️ Video #{job_id} is deleted.")
+
+
+def cancel_problem(report: CancelReport) -> str:
+    """Why RunComfy could not be asked to cancel, without the final full stop."""
+    if report.problem is None:
+        return "RunComfy did not confirm the cancel"
+    return runcomfy_problem(report.problem).rstrip(".")
+
+
+def cancel_reply(job_id: int, report: CancelReport) -> str:
+    match report.outcome:
+        case CancelOutcomeKind.CANCELLED:
+            return f"🚫 Video #{job_id} is cancelled. Nothing was charged for it."
+        case CancelOutcomeKind.ALREADY_RUNNING:
+            return (
+                f"Too late: video #{job_id} has started generating, so it can no longer be "
+                "cancelled. It will be posted here when it's done."
+            )
+        case CancelOutcomeKind.ALREADY_FINISHED:
+            state = report.job.state.label.lower() if report.job else "finished"
+            return f"Video #{job_id} is already {state}, so there is nothing to cancel."
+        case CancelOutcomeKind.NOT_FOUND:
+            return f"I can't find video #{job_id} any more."
+        case CancelOutcomeKind.UNREACHABLE:
+            return (
+                f"I couldn't cancel video #{job_id} just now ({cancel_problem(report)}). "
+                "It is still queued; try again in a moment."
+            )

@@ -1,0 +1,65 @@
+"""Private answers to a member, and the one way every failure is answered.
+
+Commands, buttons, select menus and modals all end here when something raises: the
+member gets a private, plain sentence (never a stuck "…is thinking"), the log gets the
+traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+
+log = logging.getLogger(__name__)
+
+SOMETHING_WENT_WRONG = "Something went wrong on my side. Please try again in a moment."
+
+
+async def reply(interaction: discord.Interaction, text: str, **extra: Any) -> None:
+    """A private answer, whether or not the interaction was already acknowledged."""
+    if interaction.response.is_done():
+        await interaction.edit_original_response(content=text, **extra)
+    else:
+        await interaction.response.send_message(text, ephemeral=True, **extra)
+
+
+async def answer_failure(interaction: discord.Interaction, error: BaseException, what: str) -> None:
+    """Log `error` and tell the member, privately, that it was our fault."""
+    log.error("%s failed", what, exc_info=error)
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(SOMETHING_WENT_WRONG, ephemeral=True)
+        else:
+            await interaction.response.send_message(SOMETHING_WENT_WRONG, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not tell the member about the error")
+
+
+class AnsweringTree(app_commands.CommandTree[Any]):
+    """Every slash command and autocomplete failure is answered the same way."""
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        name = interaction.command.qualified_name if interaction.command else "a command"
+        cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        await answer_failure(interaction, cause, f"command {name!r}")
+
+
+class AnsweringView(discord.ui.View):
+    """A view whose buttons and menus answer failures like commands do."""
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /
+    ) -> None:
+        await answer_failure(interaction, error, f"{type(self).__name__} item {item!r}")
+
+
+class AnsweringModal(discord.ui.Modal):
+    """A form whose submit answers failures like commands do."""
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
+        await answer_failure(interaction, error, f"form {type(self).__name__}")
