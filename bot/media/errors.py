@@ -26,6 +26,11 @@ class DoesNotFit(MediaError):
 class FitTimedOut(MediaError):
     """Re-encoding took longer than allowed and was stopped."""
 
+    def __init__(
+        self, message: str = "Making the video smaller took too long, so it was stopped."
+    ) -> None:
+        super().__init__(message)
+
 
 class FitFailed(MediaError):
     """Re-encoding stopped for an unexpected reason (the worker crashed, say)."""

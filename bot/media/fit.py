@@ -210,7 +210,7 @@ def _resized(frame: VideoFrame, plan: EncodePlan) -> VideoFrame:
 
 def _check_deadline(deadline: float) -> None:
     if time.monotonic() > deadline:
-        raise FitTimedOut("Making the video smaller took too long, so it was stopped.")
+        raise FitTimedOut()
 
 
 def remove_quietly(path: Path) -> None:
