@@ -12,6 +12,7 @@ others, and the memory of a 1080p encode is returned to the system afterwards.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -81,26 +82,32 @@ class VideoFitter:
             return await self._run(request, on_progress)
 
     async def _run(self, request: FitRequest, on_progress: ProgressCallback | None) -> FitResult:
-        worker = await asyncio.create_subprocess_exec(
-            *self._command,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-        )
+        try:
+            worker = await asyncio.create_subprocess_exec(
+                *self._command,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+            )
+        except OSError as error:
+            raise FitFailed("The re-encoding worker could not be started.") from error
         answered = False
         try:
-            async with asyncio.timeout(request.time_limit_seconds + self._kill_grace):
-                outcome = await self._converse(worker, request, on_progress)
-                answered = True
-                await worker.wait()
-        except TimeoutError:
-            raise FitTimedOut() from None
+            try:
+                async with asyncio.timeout(request.time_limit_seconds + self._kill_grace):
+                    outcome = await self._converse(worker, request, on_progress)
+            except TimeoutError:
+                raise FitTimedOut() from None
+            answered = True
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._kill_grace):
+                    await worker.wait()
         finally:
             if worker.returncode is None:
                 worker.kill()
                 await asyncio.shield(worker.wait())
             remove_quietly(partial_path(request.destination))
             if not answered:
-                # Killed mid-way: it may have renamed its result just before.
+                # Stopped mid-way: it may have renamed its result just before.
                 remove_quietly(request.destination)
         if isinstance(outcome, MediaError):
             raise outcome

@@ -148,6 +148,15 @@ async def test_a_worker_that_dies_without_an_answer_is_a_failed_fit(tmp_path: Pa
         )
 
 
+async def test_a_worker_that_cannot_start_is_a_failed_fit(tmp_path: Path) -> None:
+    fitter = VideoFitter(command=(str(tmp_path / "no-such-python"),))
+
+    with pytest.raises(FitFailed, match="could not be started"):
+        await fitter.fit(
+            tmp_path / "s.mp4", tmp_path / "out.mp4", limit_bytes=LIMIT, time_limit_seconds=60
+        )
+
+
 def test_at_least_one_worker_must_be_allowed() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         VideoFitter(max_parallel=0)
