@@ -25,7 +25,7 @@ from av.container import InputContainer, OutputContainer
 from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 
-from bot.media.errors import BadMedia, DoesNotFit, FitTimedOut, MediaError
+from bot.media.errors import BadMedia, DoesNotFit, FitFailed, FitTimedOut, MediaError
 from bot.media.plan import EncodePlan, FitSettings, plan_encode
 from bot.media.probe import MediaFacts, probe
 
@@ -135,6 +135,8 @@ def _encode(
             _transcode(inp, out, facts, plan, settings, deadline, attempt, report)
     except MediaError:
         raise
+    except OSError as error:  # PyAV's errno errors are OSErrors too: disk full, say
+        raise FitFailed("The smaller video could not be written to disk.") from error
     except av.FFmpegError as error:
         raise BadMedia("The video is damaged: it could not be decoded to the end.") from error
 

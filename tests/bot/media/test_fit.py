@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.media.errors import BadMedia, DoesNotFit, FitTimedOut, NotAVideo
+from bot.media.errors import BadMedia, DoesNotFit, FitFailed, FitTimedOut, NotAVideo
 from bot.media.fit import FitProgress, fit_to_limit, partial_path
 from bot.media.plan import FitSettings
 from bot.media.probe import probe
@@ -138,3 +138,15 @@ def test_sources_that_are_not_videos_are_refused(
     with pytest.raises(BadMedia):
         fit_to_limit(cut, tmp_path / "c.mp4", limit_bytes=LIMIT, time_limit_seconds=60)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["cut.mp4", "text.mp4"]
+
+
+def test_a_destination_that_cannot_be_written_is_a_failed_fit(
+    noisy_silent: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(FitFailed, match="could not be written"):
+        fit_to_limit(
+            noisy_silent,
+            tmp_path / "no-such-folder" / "out.mp4",
+            limit_bytes=LIMIT,
+            time_limit_seconds=60,
+        )
