@@ -4,7 +4,8 @@ before it has fully downloaded (`moov` first).
 This is blocking and CPU-heavy; the bot runs it through `VideoFitter`, in another process.
 One pass with VBV limits normally fits (see `plan`); the result is measured anyway and,
 if too large, encoded once more at a lower bitrate before giving up with `DoesNotFit`.
-Nothing is left at `destination` (or beside it) unless the fit succeeded.
+The work is written beside `destination` and renamed onto it only on success, so a
+failed or interrupted fit leaves no partial file behind.
 """
 
 from __future__ import annotations
@@ -82,7 +83,8 @@ def fit_to_limit(
     """Write a version of `source` no larger than `limit_bytes` to `destination`.
 
     Raises `NotAVideo`/`BadMedia` for a source that cannot be read, `DoesNotFit` when no
-    acceptable encode is small enough, `FitTimedOut` past `time_limit_seconds`.
+    acceptable encode is small enough, `FitTimedOut` past `time_limit_seconds`, and
+    `FitFailed` when the result cannot be written.
     """
     settings = settings or FitSettings()
     started = time.monotonic()
