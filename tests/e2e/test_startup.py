@@ -66,7 +66,8 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
         ({"DISCORD_TOKEN": "x"}, "error: RUNCOMFY_API_TOKEN is not set."),
         (
             {"DISCORD_TOKEN": "x", "RUNCOMFY_API_TOKEN": "y", "MAX_ACTIVE_JOBS_PER_USER": "lots"},
-            "error: MAX_ACTIVE_JOBS_PER_USER is 'lots', but it must be a whole number from 1 to 100.",
+            "error: MAX_ACTIVE_JOBS_PER_USER is 'lots', "
+            "but it must be a whole number from 1 to 100.",
         ),
     ],
 )
