@@ -38,8 +38,7 @@ async def test_settings_show_every_value_and_where_it_came_from(world) -> None:
 async def test_out_of_range_values_are_refused_with_the_range(world) -> None:
     answer = await world.answer(await world.command("settings limits", world.admin, per_member=0))
     assert answer.content == (
-        "❌ Videos at once per member must be a whole number from 1 to 100. "
-        "Nothing was changed."
+        "❌ Videos at once per member must be a whole number from 1 to 100. Nothing was changed."
     )
     answer = await world.answer(
         await world.command("settings limits", world.admin, per_member=3, per_server=5000)
