@@ -29,6 +29,14 @@ def test_ruff_format_is_clean() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_types_are_checked_strictly() -> None:
+    """mypy --strict over bot/ and cogs/ (settings in pyproject.toml)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_no_code_refers_outside_the_repository() -> None:
     outside = "../" + "shared"
     offenders = [

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import discord
@@ -127,14 +128,13 @@ class ChannelNotifier:
 
         async def send() -> int:
             attachment = discord.File(file, filename=filename) if file is not None else None
+            optional: dict[str, Any] = {"file": attachment, "reference": reference, "view": view}
             try:
                 message = await channel.send(
                     content,
-                    file=attachment,
-                    reference=reference,
-                    view=view,
                     allowed_mentions=requester_only(job),
                     nonce=notice_nonce(job),
+                    **{key: value for key, value in optional.items() if value is not None},
                 )
             finally:
                 if attachment is not None:

@@ -61,5 +61,7 @@ class AnsweringView(discord.ui.View):
 class AnsweringModal(discord.ui.Modal):
     """A form whose submit answers failures like commands do."""
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
+    async def on_error(  # type: ignore[override]  # discord.py's Modal narrows it so too
+        self, interaction: discord.Interaction, error: Exception, /
+    ) -> None:
         await answer_failure(interaction, error, f"form {type(self).__name__}")

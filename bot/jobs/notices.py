@@ -21,7 +21,7 @@ class NoticeRetry:
 
     def delay(self, attempts: int) -> float:
         """Seconds before attempt `attempts + 1`."""
-        return min(self.backoff * 2 ** (attempts - 1), self.backoff_cap)
+        return min(self.backoff * 2.0 ** (attempts - 1), self.backoff_cap)
 
     def gives_up(self, job: Job, *, retryable: bool) -> bool:
         return not retryable or job.notice_attempts > self.retries

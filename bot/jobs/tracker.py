@@ -146,6 +146,10 @@ class JobTracker:
     def add_observer(self, observer: JobObserver) -> None:
         self._observers.append(observer)
 
+    @property
+    def observers(self) -> tuple[JobObserver, ...]:
+        return tuple(self._observers)
+
     def remove_observer(self, observer: JobObserver) -> None:
         if observer in self._observers:
             self._observers.remove(observer)

@@ -88,7 +88,7 @@ def _check_duration(field: str, value: Any) -> int:
             value,
             f"must be a whole number of seconds from {DURATION_MIN} to {DURATION_MAX}.",
         )
-    return value
+    return int(value)
 
 
 def _check_text(field: str, value: Any, max_chars: int, *, required: bool) -> str | None:
@@ -130,6 +130,8 @@ def _parse_shots(value: Any) -> tuple[Shot, ...]:
     shots: list[Shot] = []
     for number, item in enumerate(items, start=1):
         field = f"multi_prompt shot {number}"
+        raw_prompt: object
+        raw_duration: object
         if isinstance(item, Shot):
             raw_prompt, raw_duration = item.prompt, item.duration
         elif isinstance(item, Mapping):

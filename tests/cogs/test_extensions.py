@@ -1,0 +1,75 @@
+"""Every module in cogs/ is an extension that loads, unloads and reloads cleanly."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from discord import app_commands
+
+from bot.app import VideoBot, extensions
+from tests.e2e.harness import World
+
+
+def command_names(bot: VideoBot) -> list[str]:
+    """Every command's full name, subcommands included."""
+    names: list[str] = []
+    for command in bot.tree.get_commands():
+        names.append(command.qualified_name)
+        if isinstance(command, app_commands.Group):
+            names.extend(child.qualified_name for child in command.walk_commands())
+    return names
+
+
+def assert_nothing_shadowed(bot: VideoBot) -> None:
+    repeated = [name for name, count in Counter(command_names(bot)).items() if count > 1]
+    assert repeated == []
+
+
+def test_every_module_in_cogs_is_an_extension() -> None:
+    assert set(extensions()) == {"cogs.video", "cogs.settings"}
+
+
+async def test_all_extensions_are_loaded_and_nothing_is_shadowed(world: World) -> None:
+    assert world.bot is not None
+    assert set(world.bot.extensions) == set(extensions())
+    names = command_names(world.bot)
+    assert "video generate" in names
+    assert "video settings show" in names
+    assert_nothing_shadowed(world.bot)
+
+
+@pytest.mark.parametrize("extension", extensions())
+async def test_unload_and_reload_each_extension(world: World, extension: str) -> None:
+    bot = world.bot
+    assert bot is not None
+    before = sorted(command_names(bot))
+    await bot.unload_extension(extension)
+    assert extension not in bot.extensions
+    assert sorted(command_names(bot)) != before, "unloading takes its commands away"
+    await bot.load_extension(extension)
+    assert sorted(command_names(bot)) == before
+    assert_nothing_shadowed(bot)
+    await bot.reload_extension(extension)
+    assert sorted(command_names(bot)) == before
+    assert_nothing_shadowed(bot)
+
+
+async def test_the_settings_commands_answer_after_the_video_extension_reloads(
+    world: World,
+) -> None:
+    assert world.bot is not None
+    await world.bot.reload_extension("cogs.video")
+    answer = await world.answer(await world.command("settings show", world.admin))
+    assert answer.embeds[0]["title"] == "Video settings for this server"
+    job_id, _ = await world.started_job(await world.generate())
+    assert job_id == 1
+
+
+async def test_reloading_keeps_one_status_board_on_the_tracker(world: World) -> None:
+    """The board is the bot's, not an extension's: reloading never leaves a dead one."""
+    bot = world.bot
+    assert bot is not None
+    for extension in extensions():
+        await bot.reload_extension(extension)
+    assert bot.tracker.observers == (bot.board,)
