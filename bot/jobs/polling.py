@@ -48,9 +48,9 @@ class FixedPolling:
 
 @dataclass(frozen=True, slots=True)
 class LagBound:
-    """The gap allowed when nothing trustworthy predicts the finish: a fraction of the
-    time waited so far, so noticing an early finish (or failure) costs at most that
-    fraction, and a long wait is still not polled every few seconds."""
+    """The longest gap allowed: a fraction of the time waited so far (at least `floor`,
+    at most `ceiling`), so noticing an early finish or failure costs at most that
+    fraction, while a long wait is not polled every few seconds."""
 
     floor: float = 4.0
     fraction: float = 0.2
@@ -85,9 +85,14 @@ class RunModel:
     offset_weight: float = 0.3
     spread_weight: float = 0.15
     surprise: float = 3.5
+    min_surprise: float = 0.3
+    """A run this far (in log units: 35 %) from the prediction may be a surprise; nearer
+    ones are noise, however tight the recent runs happen to be."""
     trust_after: int = 3
     initial_sigma: float = 0.15
     min_sigma: float = 0.04
+    unseen_sigma: float = 0.15
+    """Extra spread (log units) for a video length no run has been seen of."""
     level: float | None = None
     variance: float = 0.0
     offsets: dict[int, float] = field(default_factory=dict)
@@ -99,15 +104,30 @@ class RunModel:
     def sigma(self) -> float:
         return max(math.sqrt(self.variance), self.min_sigma)
 
-    def trusts(self, duration: int) -> bool:
-        """Whether recent runs agree with the model and this video length was seen."""
-        return self.agreeing >= self.trust_after and duration in self.offsets
+    def trusts(self) -> bool:
+        """Whether the last `trust_after` runs agreed with the model."""
+        return self.level is not None and self.agreeing >= self.trust_after
 
     def expect(self, duration: int) -> Expectation | None:
-        if self.level is None or duration not in self.offsets:
+        """The run time for this video length; an unseen length borrows the offsets of
+        its nearest seen neighbours, with a wider spread for the guess."""
+        if self.level is None:
             return None
-        middle = duration * math.exp(self.level + self.offsets[duration])
-        return Expectation(middle, middle * self.sigma)
+        offset, sigma = self.offsets.get(duration), self.sigma
+        if offset is None:
+            offset, sigma = self._borrowed_offset(duration), math.hypot(sigma, self.unseen_sigma)
+        middle = duration * math.exp(self.level + offset)
+        return Expectation(middle, middle * sigma)
+
+    def _borrowed_offset(self, duration: int) -> float:
+        below = [length for length in self.offsets if length < duration]
+        above = [length for length in self.offsets if length > duration]
+        if not below or not above:
+            nearest = max(below) if below else min(above)
+            return self.offsets[nearest]
+        low, high = max(below), min(above)
+        share = (duration - low) / (high - low)
+        return self.offsets[low] + share * (self.offsets[high] - self.offsets[low])
 
     def observe(self, duration: int, seconds: float) -> None:
         value = math.log(seconds / duration)
@@ -123,7 +143,7 @@ class RunModel:
             return
         self.recent.append(value - offset)
         residual = value - (self.level + offset)
-        if abs(residual) > self.surprise * self.sigma:
+        if abs(residual) > max(self.surprise * self.sigma, self.min_surprise):
             self.level = statistics.median(self.recent)
             self.agreeing = 0
             return
@@ -152,16 +172,18 @@ class AdaptivePolling:
     """Bounded lag while the model is untrusted; polls placed by the chance of finishing
     once it is trusted.
 
-    Queued jobs always get the bounded-lag gap, measured from when the job was queued:
-    a queued job may start and finish quickly, and a start seen late blurs what is
-    learned. A running job gets it too while the model is untrusted (cold start, an
-    unseen video length, recent runs disagreeing) and once it is late beyond anything
-    the model expects. Otherwise polls come at a rate of `eagerness * sqrt(hazard)`
-    under a normal run time around the learned middle: the square root balances the
-    cost of a request against the cost of noticing late, so the schedule is sparse
-    while finishing is unlikely and dense around the expected finish. The run is
-    measured from when the tracker first saw it running, so the learned spread
-    includes how precisely the queue polling caught the start.
+    Queued jobs always get `queue_bound`, measured from when the job was queued: a
+    queued job may start and finish quickly, and a start seen late blurs what is
+    learned. A running job gets `bound` (never sparser than fixed 5 s polling) while
+    the model is untrusted (cold start, recent runs disagreeing) and once it is late
+    beyond anything the model expects. Otherwise polls come at a rate of
+    `eagerness * sqrt(hazard)` under a normal run time around the learned middle: the
+    square root balances the cost of a request against the cost of noticing late, so
+    the schedule is sparse while finishing is unlikely and dense around the expected
+    finish. Two caps keep a wrong guess cheap: `hedge` (half the time run so far) for
+    a job that ends early or fails, and `dense_gap` from a little before the expected
+    finish on. The run is measured from when the tracker first saw it running, so the
+    learned spread includes how precisely the queue polling caught the start.
     """
 
     def __init__(
@@ -170,6 +192,7 @@ class AdaptivePolling:
         min_interval: float = 1.0,
         max_interval: float = 30.0,
         bound: LagBound | None = None,
+        queue_bound: LagBound | None = None,
         eagerness: float = 1.5,
         dense_gap: float = 5.0,
         hedge: LagBound | None = None,
@@ -178,6 +201,7 @@ class AdaptivePolling:
         self.min_interval = min_interval
         self.max_interval = max_interval
         self.bound = bound or LagBound()
+        self.queue_bound = queue_bound or LagBound(5.0, 0.25, max_interval)
         self.eagerness = eagerness
         self.dense_gap = dense_gap
         self.hedge = hedge or LagBound(floor=15.0, fraction=0.5, ceiling=max_interval)
@@ -188,17 +212,18 @@ class AdaptivePolling:
             self.model.observe(duration, seconds)
 
     def expected_run(self, duration: int) -> Expectation | None:
-        """The learned run time for this video length (None before any run of it)."""
+        """The learned run time for this video length (None before any run at all)."""
         return self.model.expect(duration)
 
     def next_delay(self, job: Job, now: float) -> float:
         started = job.entered(JobState.RUNNING)
         if job.state is not JobState.RUNNING or started is None:
-            return self._bounded(now - _queued_since(job))
+            gap = self.queue_bound.gap(now - _queued_since(job))
+            return _clamp(gap, self.min_interval, self.max_interval)
         elapsed = now - started
         duration = job.request.effective_duration
         expected = self.model.expect(duration)
-        if expected is None or not self.model.trusts(duration):
+        if expected is None or not self.model.trusts():
             return self._bounded(elapsed)
         if elapsed > expected.middle + LATE * expected.spread:
             return self._bounded(elapsed)
