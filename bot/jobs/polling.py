@@ -193,7 +193,7 @@ class AdaptivePolling:
         max_interval: float = 30.0,
         bound: LagBound | None = None,
         queue_bound: LagBound | None = None,
-        eagerness: float = 1.5,
+        eagerness: float = 1.8,
         dense_gap: float = 5.0,
         hedge: LagBound | None = None,
         model: RunModel | None = None,
