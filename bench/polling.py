@@ -106,14 +106,14 @@ def regimes(scale: float = 1.0) -> tuple[Regime, ...]:
     return (
         Regime("short", "runs of 10–30 s", (Phase(jobs(40), 10.0, 30.0, 6.0),)),
         Regime("medium", "runs of 60–180 s", (Phase(jobs(40), 60.0, 180.0, 25.0),)),
-        Regime("long", "runs of 5–10 min", (Phase(jobs(24), 300.0, 600.0, 90.0),)),
+        Regime("long", "runs of 5–10 min", (Phase(jobs(40), 300.0, 600.0, 90.0),)),
         Regime(
             "change",
             "runs of 20–60 s, then 3× faster, then 3× slower",
             (
-                Phase(jobs(15), 20.0, 60.0, 12.0),
-                Phase(jobs(15), 20.0 / 3, 20.0, 5.0),
-                Phase(jobs(15), 60.0, 180.0, 30.0),
+                Phase(jobs(20), 20.0, 60.0, 12.0),
+                Phase(jobs(20), 20.0 / 3, 20.0, 5.0),
+                Phase(jobs(20), 60.0, 180.0, 30.0),
             ),
         ),
     )
