@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from bench.ack import AckResult
 from bench.bigfile import BigFileResult
+from bench.polling import RegimeResult
 from bench.startup import StartupResult
 from bench.stats import Summary
 from bench.throughput import LoadResult
@@ -20,6 +21,8 @@ LAG_P50_TARGET = 2.0
 RSS_TARGET = 150 * MIB
 BIG_FILE_GROWTH_TARGET = 30 * MIB
 STARTUP_TARGET = 3.0
+POLLING_SHOWCASE = ("medium", True)
+"""The regime (and warmth) where adaptive must halve both fixed 5 s's lag and requests."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +186,46 @@ def startup_rows(result: StartupResult, runs: int) -> list[Row]:
             f"{result.on_ready.p50:.2f} / {result.on_ready.max:.2f} s",
         ),
     ]
+
+
+def polling_rows(results: Sequence[RegimeResult]) -> list[Row]:
+    """Per regime, cold and warm: every setting's cost and lags, then adaptive's verdict."""
+    rows: list[Row] = []
+    for result in results:
+        name = f"Polling: {result.label}, {'warm' if result.warm else 'cold'}"
+        for setting in result.settings:
+            rows.append(
+                Row(
+                    name,
+                    f"{setting.setting}: requests/job · lag p50 / p99 · failure lag p50 / p99",
+                    f"{setting.requests_per_job:.1f} · {_p50_p99(setting.lag)} · "
+                    f"{_p50_p99(setting.failure_lag)}"
+                    + (f" · {setting.unfinished} unfinished" if setting.unfinished else ""),
+                )
+            )
+        rows.append(_polling_verdict(name, result))
+    return rows
+
+
+def _p50_p99(summary: Summary) -> str:
+    if summary.count == 0:
+        return "none"
+    return f"{summary.p50:.2f} / {summary.p99:.2f} s"
+
+
+def _polling_verdict(name: str, result: RegimeResult) -> Row:
+    adaptive, fixed = result.of("adaptive"), result.of("fixed 5 s")
+    requests = adaptive.requests_per_job / fixed.requests_per_job
+    lag = adaptive.lag.p50 / fixed.lag.p50
+    showcase = (result.regime, result.warm) == POLLING_SHOWCASE
+    limit = POLL_RATIO_TARGET if showcase else 1.0
+    return Row(
+        name,
+        "adaptive ÷ fixed 5 s: requests, p50 lag",
+        f"{requests:.2f}×, {lag:.2f}×",
+        f"≤ {limit:g}×, ≤ {limit:g}×",
+        requests <= limit and lag <= limit and adaptive.unfinished == 0,
+    )
 
 
 def render(rows: Sequence[Row]) -> str:

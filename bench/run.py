@@ -1,7 +1,8 @@
 """Run every benchmark and print one table: `python -m bench.run [--smoke]`.
 
-The full run takes about four minutes on two cores; `--smoke` runs each benchmark at a
-tiny size through the same code in well under a minute (the test suite does that).
+The full run takes about four minutes on two cores (plus about three for `polling`);
+`--smoke` runs each benchmark at a tiny size through the same code in well under a
+minute (the test suite does that).
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ from pathlib import Path
 from bench.ack import AckConfig, AckResult, run_ack
 from bench.bigfile import BigFileConfig, BigFileResult, run_bigfile
 from bench.load import DEFAULT_SEED
+from bench.polling import PollingConfig, RegimeResult, regimes, run_polling
 from bench.report import (
     Row,
     ack_rows,
     bigfile_rows,
     busy_rows,
     load_rows,
+    polling_rows,
     render,
     startup_rows,
 )
@@ -35,7 +38,10 @@ from bench.startup import StartupConfig, StartupResult, run_startup
 from bench.throughput import SETTINGS, LoadConfig, LoadResult, PollSetting, run_load
 from bench.world import MIB
 
-BENCHMARKS = ("ack", "load", "busy", "bigfile", "startup")
+POLLING_SPEED = 40.0
+"""The polling benchmark runs bot and emulator in one process, so it can run much faster
+than the others; at 40× a millisecond of event-loop delay is 0.04 emulated seconds."""
+BENCHMARKS = ("ack", "load", "busy", "bigfile", "startup", "polling")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +54,7 @@ class Plan:
     """The same load in few channels, where Discord's per-channel limit is what binds."""
     bigfile: BigFileConfig
     startup: StartupConfig
+    polling: PollingConfig
 
 
 def full_plan(speed: float, seed: int) -> Plan:
@@ -68,6 +75,7 @@ def full_plan(speed: float, seed: int) -> Plan:
         busy=replace(load, channels=10),
         bigfile=BigFileConfig(size=100 * MIB, speed=speed),
         startup=StartupConfig(stored_jobs=10_000, runs=3, speed=speed, seed=seed),
+        polling=PollingConfig(regimes(), speed=POLLING_SPEED, seed=seed),
     )
 
 
@@ -92,6 +100,7 @@ def smoke_plan(seed: int) -> Plan:
         startup=StartupConfig(
             stored_jobs=200, runs=1, speed=speed, seed=seed, guild_ready_timeout=0.05
         ),
+        polling=PollingConfig(regimes(0.05), speed=200.0, seed=seed, history=10, within=60.0),
     )
 
 
@@ -102,6 +111,7 @@ class Results:
     busy: LoadResult | None = None
     bigfile: BigFileResult | None = None
     startup: StartupResult | None = None
+    polling: list[RegimeResult] | None = None
 
     def rows(self, plan: Plan) -> list[Row]:
         rows: list[Row] = []
@@ -115,6 +125,8 @@ class Results:
             rows += bigfile_rows(self.bigfile)
         if self.startup is not None:
             rows += startup_rows(self.startup, plan.startup.runs)
+        if self.polling:
+            rows += polling_rows(self.polling)
         errors = sum(
             result.errors_logged
             for result in (self.ack, self.busy, self.bigfile, self.startup, *(self.load or ()))
@@ -151,6 +163,8 @@ async def run_all(
     if "startup" in only:
         log(f"start-up: {plan.startup.stored_jobs} stored jobs …")
         results.startup = await run_startup(plan.startup, _fresh(workdir / "startup"))
+    if "polling" in only:
+        results.polling = await run_polling(plan.polling, _fresh(workdir / "polling"), log)
     return results
 
 

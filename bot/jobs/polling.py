@@ -1,9 +1,11 @@
 """When to ask RunComfy about a job next.
 
 RunComfy has no webhooks for the Model API, so the tracker polls. Fixed-interval
-polling wastes requests early and delivers late; the adaptive schedule polls a queued
-job at a steady, moderate pace and a running one as often as the chance that it has
-just finished warrants, which it learns from recent jobs of the same video length.
+polling wastes requests on long runs and is late on short ones. The adaptive schedule
+never bets a bounded lag on a guess: until recent runs confirm what it has learned, no
+gap between polls is longer than a small fraction of how long the job has waited or run,
+so a job that finishes or fails early is seen early. Once recent runs agree with its
+model, it polls a running job as often as the chance that it has just finished warrants.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import deque
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.jobs.model import Job, JobState
@@ -43,8 +46,118 @@ class FixedPolling:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class LagBound:
+    """The longest gap allowed: a fraction of the time waited so far (at least `floor`,
+    at most `ceiling`), so noticing an early finish or failure costs at most that
+    fraction, while a long wait is not polled every few seconds."""
+
+    floor: float = 4.0
+    fraction: float = 0.2
+    ceiling: float = 5.0
+
+    def gap(self, elapsed: float) -> float:
+        return min(self.ceiling, max(self.floor, self.fraction * max(elapsed, 0.0)))
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """A learned run time for one video length: its middle and spread (σ), in seconds."""
+
+    middle: float
+    spread: float
+
+
+@dataclass(slots=True)
+class RunModel:
+    """Recent run times as log(seconds of run per second of video).
+
+    A `level` follows RunComfy's current speed (exponentially weighted, so recent runs
+    weigh more), an offset per video length keeps their different overheads, and a
+    spread in log units stays valid when RunComfy gets uniformly faster or slower. A run
+    more than `surprise` spreads from the prediction distrusts the model until
+    `trust_after` runs in a row agree again, and moves the level to the median of the
+    last three runs: two surprising runs in a row are a new regime, adopted at once,
+    while a lone outlier (a run whose finish was noticed late) leaves the level alone.
+    """
+
+    level_weight: float = 0.15
+    offset_weight: float = 0.3
+    spread_weight: float = 0.15
+    surprise: float = 3.5
+    min_surprise: float = 0.3
+    """A run this far (in log units: 35 %) from the prediction may be a surprise; nearer
+    ones are noise, however tight the recent runs happen to be."""
+    trust_after: int = 3
+    initial_sigma: float = 0.15
+    min_sigma: float = 0.04
+    unseen_sigma: float = 0.15
+    """Extra spread (log units) for a video length no run has been seen of."""
+    level: float | None = None
+    variance: float = 0.0
+    offsets: dict[int, float] = field(default_factory=dict)
+    agreeing: int = 0
+    recent: deque[float] = field(default_factory=lambda: deque(maxlen=3))
+    """The last runs' levels (their log rate less their length's offset)."""
+
+    @property
+    def sigma(self) -> float:
+        return max(math.sqrt(self.variance), self.min_sigma)
+
+    def trusts(self) -> bool:
+        """Whether the last `trust_after` runs agreed with the model."""
+        return self.level is not None and self.agreeing >= self.trust_after
+
+    def expect(self, duration: int) -> Expectation | None:
+        """The run time for this video length; an unseen length borrows the offsets of
+        its nearest seen neighbours, with a wider spread for the guess."""
+        if self.level is None:
+            return None
+        offset, sigma = self.offsets.get(duration), self.sigma
+        if offset is None:
+            offset, sigma = self._borrowed_offset(duration), math.hypot(sigma, self.unseen_sigma)
+        middle = duration * math.exp(self.level + offset)
+        return Expectation(middle, middle * sigma)
+
+    def _borrowed_offset(self, duration: int) -> float:
+        below = [length for length in self.offsets if length < duration]
+        above = [length for length in self.offsets if length > duration]
+        if not below or not above:
+            nearest = max(below) if below else min(above)
+            return self.offsets[nearest]
+        low, high = max(below), min(above)
+        share = (duration - low) / (high - low)
+        return self.offsets[low] + share * (self.offsets[high] - self.offsets[low])
+
+    def observe(self, duration: int, seconds: float) -> None:
+        value = math.log(seconds / duration)
+        if self.level is None:
+            self.level, self.variance, self.agreeing = value, self.initial_sigma**2, 1
+            self.offsets[duration] = 0.0
+            self.recent.append(value)
+            return
+        offset = self.offsets.get(duration)
+        if offset is None:
+            self.offsets[duration] = value - self.level
+            self.recent.append(self.level)
+            return
+        self.recent.append(value - offset)
+        residual = value - (self.level + offset)
+        if abs(residual) > max(self.surprise * self.sigma, self.min_surprise):
+            self.level = statistics.median(self.recent)
+            self.agreeing = 0
+            return
+        self.agreeing += 1
+        self.level += self.level_weight * residual
+        self.offsets[duration] = offset + self.offset_weight * (value - self.level - offset)
+        self.variance += self.spread_weight * (residual * residual - self.variance)
+
+
 LATE = 3.0
-"""A run this many spreads past the typical one is late: polling backs off instead."""
+"""A run this many spreads past the expected one is not described by the model."""
+LIKELY = 2.5
+"""From this many spreads before the expected finish on, polls are at most `dense_gap`
+apart, so a trusted model is never slower to notice a finish than fixed polling."""
 
 
 def _hazard(z: float) -> float:
@@ -56,15 +169,20 @@ def _hazard(z: float) -> float:
 
 
 class AdaptivePolling:
-    """A steady pace while queued; while running, polls placed by the chance of finishing.
+    """Bounded lag while the model is untrusted; polls placed by the chance of finishing
+    once it is trusted.
 
-    A running job's run time is modelled as roughly normal with the median and the
-    interquartile spread of recent runs of the same video length (before that: the
-    per-second rate of all recent runs, then a prior). Polls come at a rate of
-    `eagerness * sqrt(hazard / spread)`: the square root is the classic balance between
-    the cost of a request and the cost of noticing late, so the schedule is sparse while
-    finishing is unlikely, dense around the expected finish, and densest for a job that
-    is late. The run is measured from when the tracker first saw it running, so the
+    Queued jobs always get `queue_bound`, measured from when the job was queued: a
+    queued job may start and finish quickly, and a start seen late blurs what is
+    learned. A running job gets `bound` (never sparser than fixed 5 s polling) while
+    the model is untrusted (cold start, recent runs disagreeing) and once it is late
+    beyond anything the model expects. Otherwise polls come at a rate of
+    `eagerness * sqrt(hazard)` under a normal run time around the learned middle: the
+    square root balances the cost of a request against the cost of noticing late, so
+    the schedule is sparse while finishing is unlikely and dense around the expected
+    finish. Two caps keep a wrong guess cheap: `hedge` (half the time run so far) for
+    a job that ends early or fails, and `dense_gap` from a little before the expected
+    finish on. The run is measured from when the tracker first saw it running, so the
     learned spread includes how precisely the queue polling caught the start.
     """
 
@@ -73,76 +191,66 @@ class AdaptivePolling:
         *,
         min_interval: float = 1.0,
         max_interval: float = 30.0,
-        queue_interval: float = 12.0,
-        eagerness: float = 1.5,
-        history: int = 50,
-        min_runs: int = 5,
-        prior_seconds_per_video_second: float = 12.0,
-        prior_relative_spread: float = 0.2,
+        bound: LagBound | None = None,
+        queue_bound: LagBound | None = None,
+        eagerness: float = 1.8,
+        dense_gap: float = 5.0,
+        hedge: LagBound | None = None,
+        model: RunModel | None = None,
     ) -> None:
         self.min_interval = min_interval
         self.max_interval = max_interval
-        self.queue_interval = queue_interval
+        self.bound = bound or LagBound()
+        self.queue_bound = queue_bound or LagBound(5.0, 0.25, max_interval)
         self.eagerness = eagerness
-        self.min_runs = min_runs
-        self._prior_rate = prior_seconds_per_video_second
-        self._prior_spread = prior_relative_spread
-        self._history_size = history
-        self._runs: dict[int, deque[float]] = {}
-        self._rates: deque[float] = deque(maxlen=4 * history)
-        self._models: dict[int, tuple[float, float]] = {}
+        self.dense_gap = dense_gap
+        self.hedge = hedge or LagBound(floor=15.0, fraction=0.5, ceiling=max_interval)
+        self.model = model or RunModel()
 
     def record_run(self, duration: int, seconds: float) -> None:
-        if seconds <= 0 or duration <= 0:
-            return
-        self._runs.setdefault(duration, deque(maxlen=self._history_size)).append(seconds)
-        self._rates.append(seconds / duration)
-        self._models.clear()
+        if seconds > 0 and duration > 0:
+            self.model.observe(duration, seconds)
 
-    def expected_run(self, duration: int) -> tuple[float, float]:
-        """(typical run seconds, spread as a standard deviation) for this video length."""
-        model = self._models.get(duration)
-        if model is None:
-            model = self._models[duration] = self._estimate(duration)
-        return model
-
-    def _estimate(self, duration: int) -> tuple[float, float]:
-        runs = self._runs.get(duration)
-        if runs is not None and len(runs) >= self.min_runs:
-            samples = list(runs)
-        elif len(self._rates) >= self.min_runs:
-            samples = [rate * duration for rate in self._rates]
-        else:
-            middle = self._prior_rate * duration
-            return middle, self._prior_spread * middle
-        middle = statistics.median(samples)
-        quartiles = statistics.quantiles(samples, n=4)
-        spread = (quartiles[2] - quartiles[0]) / 1.349  # the IQR of a normal, in σ
-        return middle, max(spread, 0.02 * middle, self.min_interval)
+    def expected_run(self, duration: int) -> Expectation | None:
+        """The learned run time for this video length (None before any run at all)."""
+        return self.model.expect(duration)
 
     def next_delay(self, job: Job, now: float) -> float:
-        if job.state is JobState.QUEUED:
-            position = job.queue_position
-            if position is None:
-                return self.queue_interval
-            return _clamp(3.0 + position, 3.0, self.queue_interval)
         started = job.entered(JobState.RUNNING)
         if job.state is not JobState.RUNNING or started is None:
-            return _clamp(5.0, self.min_interval, self.max_interval)
-        middle, spread = self.expected_run(job.request.effective_duration)
+            gap = self.queue_bound.gap(now - _queued_since(job))
+            return _clamp(gap, self.min_interval, self.max_interval)
         elapsed = now - started
-        late = elapsed - (middle + LATE * spread)
-        if late > 0:
-            # Far beyond anything seen: the model no longer describes this job; back off.
-            return _clamp(2.0 + late / 4.0, 2.0, min(15.0, self.max_interval))
-        return self._until_next_poll(elapsed, middle, spread)
+        duration = job.request.effective_duration
+        expected = self.model.expect(duration)
+        if expected is None or not self.model.trusts():
+            return self._bounded(elapsed)
+        if elapsed > expected.middle + LATE * expected.spread:
+            return self._bounded(elapsed)
+        likely_from = expected.middle - LIKELY * expected.spread
+        dense = max(likely_from - elapsed, 0.0) + self.dense_gap
+        hedged = min(dense, self.hedge.gap(elapsed))
+        return min(self._until_next_poll(elapsed, expected), hedged)
 
-    def _until_next_poll(self, elapsed: float, middle: float, spread: float) -> float:
+    def _bounded(self, elapsed: float) -> float:
+        return _clamp(self.bound.gap(elapsed), self.min_interval, self.max_interval)
+
+    def _until_next_poll(self, elapsed: float, expected: Expectation) -> float:
         """Seconds until the expected number of polls since `elapsed` reaches one."""
+        middle, spread = expected.middle, max(expected.spread, self.min_interval)
         step = min(0.5, spread / 8.0)
-        waited, expected = 0.0, 0.0
-        while expected < 1.0 and waited < self.max_interval:
+        waited, polls = 0.0, 0.0
+        while polls < 1.0 and waited < self.max_interval:
             z = min(LATE, (elapsed + waited + step / 2.0 - middle) / spread)
-            expected += self.eagerness * math.sqrt(_hazard(z) / spread) * step
+            polls += self.eagerness * math.sqrt(_hazard(z) / spread) * step
             waited += step
         return _clamp(waited, self.min_interval, self.max_interval)
+
+
+def _queued_since(job: Job) -> float:
+    """When the job was handed to RunComfy (or, failing that, created)."""
+    for state in (JobState.QUEUED, JobState.SUBMITTING):
+        at = job.entered(state)
+        if at is not None:
+            return at
+    return job.created_at
