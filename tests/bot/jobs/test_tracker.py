@@ -143,9 +143,8 @@ async def test_deadline_cancels_a_job_stuck_in_the_queue(make_rig) -> None:
 async def test_fault_storms_while_polling_lose_nothing(make_rig, storm) -> None:
     rig = await make_rig()
     await rig.start()
-    job = await rig.submit()
-    await rig.wait_for_state(job.id, JobState.QUEUED)
     storm(rig.emulator)
+    job = await rig.submit()
     await rig.wait_for_state(job.id, JobState.DELIVERED, within=20.0)
     assert rig.emulator.faults_pending(Endpoint.STATUS) == 0
     assert rig.emulator.submit_count == 1

@@ -1,0 +1,73 @@
+"""The scheduler owns time and tasks: due jobs in order, one action per job at a time,
+crashes logged and retried, every task cancelled on close."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from bot.clock import ScaledClock
+from bot.jobs.scheduler import Scheduler
+from tests.waiting import eventually
+
+
+def make(dispatched: list[int], clock: ScaledClock) -> Scheduler:
+    return Scheduler(
+        clock, dispatch=dispatched.append, before_due=lambda now: None, crash_retry_delay=5.0
+    )
+
+
+async def test_due_jobs_are_dispatched_in_time_order_and_the_earliest_due_wins() -> None:
+    clock = ScaledClock(1000)
+    dispatched: list[int] = []
+    scheduler = make(dispatched, clock)
+    now = clock.now()
+    scheduler.at(1, now + 30)
+    scheduler.at(2, now + 10)
+    scheduler.at(1, now + 20)
+    scheduler.at(1, now + 60)
+    scheduler.start()
+    await eventually(lambda: len(dispatched) == 2, within=2)
+    assert dispatched == [2, 1]
+    await asyncio.sleep(0.1)
+    assert dispatched == [2, 1], "a later time never replaces an earlier one"
+    await scheduler.close()
+
+
+async def test_a_crashing_action_is_logged_and_comes_due_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = ScaledClock(1000)
+    dispatched: list[int] = []
+    scheduler = make(dispatched, clock)
+    scheduler.start()
+
+    async def crash(job_id: int) -> None:
+        raise RuntimeError("boom")
+
+    with caplog.at_level(logging.ERROR):
+        scheduler.run_for(7, crash, name="poll")
+        await eventually(lambda: dispatched == [7], within=2)
+    assert "job 7: unexpected error" in caplog.text
+    await scheduler.close()
+
+
+async def test_close_cancels_every_owned_task() -> None:
+    clock = ScaledClock(1)
+    scheduler = make([], clock)
+    scheduler.start()
+    started = asyncio.Event()
+
+    async def hang(job_id: int) -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    scheduler.run_for(1, hang, name="poll")
+    task = scheduler.spawn(asyncio.Event().wait(), name="other")  # type: ignore[arg-type]
+    await started.wait()
+    assert scheduler.is_alive()
+    await scheduler.close()
+    assert task.cancelled()
+    assert not scheduler.is_alive()
