@@ -100,7 +100,7 @@ async def _deliver(world: BenchWorld, prompt: str, within: float = 120.0) -> tup
         subcommand="generate",
         options={"prompt": prompt},
     )
-    await interaction.wait_original(lambda m: "**#" in (m.content or ""), timeout=within)
+    await interaction.wait_original(lambda m: job_number(interaction) is not None, timeout=within)
     number = job_number(interaction)
     assert number is not None, interaction.original
     deadline = time.monotonic() + within

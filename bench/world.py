@@ -32,7 +32,7 @@ MIB = 1024 * 1024
 DISCORD_CHANNEL_LIMIT = (5, 5.0)
 """Discord's message bucket per channel: 5 creates/edits per 5 s."""
 _DELIVERY = re.compile(r"your video \*\*#(\d+)\*\* is ready")
-_JOB_NUMBER = re.compile(r"\*\*#(\d+)\*\*")
+_JOB_NUMBER = re.compile(r"Job #(\d+)")
 
 
 @dataclass
@@ -94,11 +94,12 @@ class BenchWorld:
 
 
 def job_number(interaction: FakeInteraction) -> int | None:
-    """The bot's job id from the private reply (*Video **#12** is in line*), once sent."""
+    """The bot's job id from its public reply (the status message's footer *Job #12*)."""
     original = interaction.original
-    if original is None or original.loading:
+    if original is None or original.loading or original.deleted:
         return None
-    match = _JOB_NUMBER.search(original.content or "")
+    footers = " ".join(str(embed.get("footer", {}).get("text", "")) for embed in original.embeds)
+    match = _JOB_NUMBER.search(footers)
     return int(match[1]) if match else None
 
 

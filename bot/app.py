@@ -50,6 +50,9 @@ class Tuning:
     leaves the bucket never empty, so discord.py never has to wait."""
     guild_ready_timeout: float = 2.0
     """How long discord.py waits for more servers before `on_ready`."""
+    interaction_reply_window: float = 13 * 60
+    """Clock seconds a status message is edited through its interaction's webhook; Discord
+    ends the token after 15 minutes, and calls with a dead token count towards its ban."""
 
 
 def poll_policy_for(settings: Settings) -> PollPolicy:
@@ -145,6 +148,7 @@ class VideoBot(commands.Bot):
             self.outbox,
             pricing=self.settings.runcomfy.pricing,
             place_in_line=self.tracker.place_in_line,
+            monotonic=self.clock.monotonic,
         )
         self.notifier = ChannelNotifier(
             self,
@@ -161,6 +165,7 @@ class VideoBot(commands.Bot):
             board=self.board,
             audit=self.audit,
             now=self.clock.now,
+            reply_window=self.tuning.interaction_reply_window,
         )
         self.tracker.add_observer(self.board)
         self.tracker.set_notifier(self.notifier)
@@ -194,6 +199,8 @@ class VideoBot(commands.Bot):
     async def close(self) -> None:
         if hasattr(self, "tracker"):
             await self.tracker.close()
+        if hasattr(self, "board"):
+            await self.board.close()
         if hasattr(self, "outbox"):
             await self.outbox.close()
         await super().close()

@@ -31,7 +31,6 @@ from bot.wording import limit_refusal, runcomfy_problem
 log = logging.getLogger(__name__)
 
 NOTHING_SPENT = "Nothing was sent or charged."
-VIDEO_READY = frozenset({JobState.COMPLETED, JobState.DELIVERED, JobState.DELIVERY_FAILED})
 NEEDED_PERMISSIONS = {
     "view_channel": "View Channel",
     "send_messages": "Send Messages",
@@ -59,8 +58,12 @@ class JobDesk:
         board: StatusBoard,
         audit: AuditLog,
         now: Callable[[], float],
+        reply_window: float,
     ) -> None:
+        """`reply_window`: clock seconds a status reply is edited through its interaction
+        token (Discord's tokens live 15 minutes; keep a margin)."""
         self._client = client
+        self._reply_window = reply_window
         self.tracker = tracker
         self._settings_for = settings_for
         self._outbox = outbox
@@ -158,25 +161,28 @@ class JobDesk:
         *,
         parent_id: int | None = None,
     ) -> None:
-        """Check the channel, persist the job, post its status message, then let it run."""
+        """Check the channel, persist the job, and let its public reply be its status message.
+
+        The reply is deferred publicly and then edited through the interaction's webhook,
+        so a job costs its channel nothing but the video itself. Anything refused before
+        the job exists is answered privately and leaves nothing public behind."""
         channel = interaction.channel
         refusal = self.channel_refusal(interaction)
         if refusal:
-            await reply(interaction, refusal)
+            await self.refuse(interaction, refusal)
             return
         missing = missing_permissions(
             interaction.app_permissions, in_thread=isinstance(channel, discord.Thread)
         )
         if missing or channel is None:
-            await reply(
+            await self.refuse(
                 interaction,
                 "❌ I can't post videos in this channel: I need "
                 f"{', '.join(missing) or 'access to it'} here. Ask a moderator to grant "
                 f"that, or use another channel. {NOTHING_SPENT}",
             )
             return
-        if not interaction.response.is_done():
-            await interaction.response.defer(ephemeral=True, thinking=True)
+        status_message_id = await self._defer_publicly(interaction)
         server = self.server(interaction)
         origin = JobOrigin(
             requester_id=interaction.user.id,
@@ -191,51 +197,42 @@ class JobDesk:
         try:
             job = await self.tracker.create(request, origin, quota=quota, parent_id=parent_id)
         except LimitExceeded as error:
-            await reply(interaction, f"⏳ {limit_refusal(error)} {NOTHING_SPENT}")
+            await self.refuse(interaction, f"⏳ {limit_refusal(error)} {NOTHING_SPENT}")
             return
-        job = await self.tracker.enqueue(job.id)
-        await reply(
-            interaction,
-            f"🎬 Video **#{job.id}** is in line. Its status message appears in this channel, "
-            "and I'll mention you here when the video is ready.",
-        )
+        self._board.adopt(job.id, interaction, usable_for=self._reply_window)
+        await self.tracker.enqueue(job.id, status_message_id=status_message_id)
+
+    @staticmethod
+    async def _defer_publicly(interaction: discord.Interaction) -> int:
+        """Acknowledge with a public "thinking…" reply (unless a caller already did); its
+        message becomes the job's status message."""
+        if not interaction.response.is_done():
+            callback = await interaction.response.defer(thinking=True)
+            if callback is not None and callback.message_id is not None:
+                return callback.message_id
+        return (await interaction.original_response()).id
+
+    async def refuse(self, interaction: discord.Interaction, text: str, **extra: Any) -> None:
+        """A private answer that leaves nothing public behind, even after a public defer:
+        the public "thinking…" reply is deleted first (a first follow-up would inherit its
+        visibility)."""
+        if not interaction.response.is_done():
+            await interaction.response.send_message(text, ephemeral=True, **extra)
+            return
+        if await self._public_reply(interaction):
+            with contextlib.suppress(discord.NotFound):
+                await interaction.delete_original_response()
+            await interaction.followup.send(text, ephemeral=True, **extra)
+            return
+        await reply(interaction, text, **extra)
+
+    @staticmethod
+    async def _public_reply(interaction: discord.Interaction) -> bool:
         try:
-            message = await self.post_status(channel, job)
-        except discord.HTTPException as error:
-            log.warning("job %d: could not post its status message: %s", job.id, error)
-            bot_id = self._client.user.id if self._client.user else 0
-            report = await self.tracker.cancel(job.id, by=bot_id)
-            if report.outcome is CancelOutcomeKind.CANCELLED:
-                text = f"❌ I couldn't post in this channel, so I cancelled it. {NOTHING_SPENT}"
-            else:
-                text = (
-                    "⚠️ I couldn't post the video's status in this channel. It was already "
-                    "sent to RunComfy, so I'll still post the video here when it's ready."
-                )
-            await reply(interaction, text)
-            return
-        if message is not None:
-            await self.tracker.annotate(job.id, status_message_id=message.id)
-
-    async def post_status(self, channel: Any, job: Job) -> discord.Message | None:
-        """The job's status message, through the channel's outbox.
-
-        The job is already in line: a busy channel's pacing must never hold back its
-        submission, so the message shows whatever state the job has reached by then, and
-        is not posted at all if the video itself is already on its way."""
-
-        async def post() -> discord.Message | None:
-            current = await self.tracker.fetch(job.id) or job
-            if current.state in VIDEO_READY:
-                return None
-            embed, view = self._board.render(current)
-            message: discord.Message = await channel.send(
-                embed=embed, view=view, allowed_mentions=discord.AllowedMentions.none()
-            )
-            self._board.shown(current, embed, view)
-            return message
-
-        return await self._outbox.send(channel.id, post)
+            original = await interaction.original_response()
+        except discord.NotFound:
+            return False
+        return not original.flags.ephemeral
 
     # ------------------------------------------------------------------- actions
 
@@ -262,10 +259,10 @@ class JobDesk:
         if refusal:
             await reply(interaction, refusal)
             return
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await interaction.response.defer(thinking=True)
         job = await self.server_job(interaction, job_id)
         if isinstance(job, str):
-            await reply(interaction, job)
+            await self.refuse(interaction, job)
             return
         await self.start_job(interaction, job.request, parent_id=job.id)
 

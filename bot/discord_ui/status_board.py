@@ -1,9 +1,20 @@
-"""Keeps each job's status message in step with the job, through the channel outbox."""
+"""Keeps each job's status message in step with the job.
+
+The status message is the command's own public reply. While its interaction token lives
+(with a safe margin before Discord's 15 minutes) it is edited through the interaction's
+webhook, whose rate limits are its own: a busy channel's five-per-five-seconds bucket is
+left to what needs it, the videos. After that, or after a restart (tokens are kept in
+memory only, never stored), it is edited through the channel with the bot token, paced
+by the channel's outbox. Either way edits are coalesced: only the newest picture is sent,
+and an edit that would change nothing is skipped.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import discord
 
@@ -14,6 +25,19 @@ from bot.jobs.model import Job, JobState
 from bot.runcomfy.pricing import Pricing
 
 log = logging.getLogger(__name__)
+
+Picture = tuple[JobState, str, bool]
+UNKNOWN_MESSAGE = 10008
+"""Discord's code for a deleted message (an expired token answers 10015, Unknown Webhook)."""
+
+
+@dataclass(slots=True)
+class _Reply:
+    """A status message that is an interaction's reply, editable through its webhook."""
+
+    interaction: discord.Interaction
+    usable_until: float
+    """`monotonic` seconds of the bot's clock after which the token is not trusted."""
 
 
 class StatusBoard:
@@ -26,20 +50,33 @@ class StatusBoard:
         *,
         pricing: Pricing,
         place_in_line: Callable[[int], int | None],
+        monotonic: Callable[[], float],
     ) -> None:
         self._client = client
         self._outbox = outbox
         self._pricing = pricing
         self._place_in_line = place_in_line
+        self._monotonic = monotonic
         self._latest: dict[int, Job] = {}
-        self._shown: dict[int, tuple[JobState, str, bool]] = {}
+        self._shown: dict[int, Picture] = {}
         self._gone: set[int] = set()
+        self._replies: dict[int, _Reply] = {}
+        self._webhook_tasks: dict[int, asyncio.Task[None]] = {}
         self.edits_sent = 0
+        self.webhook_edits_sent = 0
+
+    def adopt(self, job_id: int, interaction: discord.Interaction, *, usable_for: float) -> None:
+        """The job's status message is `interaction`'s reply: edit it through the webhook
+        for the next `usable_for` clock seconds."""
+        self._replies[job_id] = _Reply(interaction, self._monotonic() + usable_for)
 
     def job_changed(self, job: Job) -> None:
-        if job.status_message_id is None:
+        if job.status_message_id is None and job.id not in self._replies:
             return
         self._latest[job.id] = job
+        if self._reply_of(job.id) is not None:
+            self._edit_through_webhook(job.id)
+            return
         shown = self._shown.get(job.id)
         important = shown is None or shown[0] is not job.state
         self._outbox.edit(job.channel_id, job.id, lambda: self._edit(job.id), important=important)
@@ -52,8 +89,74 @@ class StatusBoard:
         """Remember what a message shows, so an edit to the same picture is skipped."""
         if job.state.is_final:
             self._shown.pop(job.id, None)
+            self._replies.pop(job.id, None)
         else:
-            self._shown[job.id] = (job.state, repr(embed.to_dict()), view is not None)
+            self._shown[job.id] = _picture(job, embed, view)
+
+    async def close(self) -> None:
+        tasks = list(self._webhook_tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._webhook_tasks.clear()
+        self._replies.clear()
+
+    def _reply_of(self, job_id: int) -> _Reply | None:
+        reply = self._replies.get(job_id)
+        if reply is not None and self._monotonic() >= reply.usable_until:
+            del self._replies[job_id]
+            return None
+        return reply
+
+    # ---------------------------------------------------------------- webhook route
+
+    def _edit_through_webhook(self, job_id: int) -> None:
+        if job_id in self._webhook_tasks:
+            return
+        task = asyncio.create_task(self._drain_webhook(job_id), name=f"status-webhook-{job_id}")
+        self._webhook_tasks[job_id] = task
+
+    async def _drain_webhook(self, job_id: int) -> None:
+        """Send the newest picture until there is nothing new; hand the job over to the
+        channel route when the token is no longer usable."""
+        try:
+            while job_id in self._latest:
+                reply = self._reply_of(job_id)
+                if reply is None:
+                    job = self._latest[job_id]
+                    self._outbox.edit(
+                        job.channel_id, job_id, lambda: self._edit(job_id), important=True
+                    )
+                    return
+                job = self._latest.pop(job_id)
+                await self._send_to_webhook(job, reply)
+        finally:
+            self._webhook_tasks.pop(job_id, None)
+
+    async def _send_to_webhook(self, job: Job, reply: _Reply) -> None:
+        embed, view = self.render(job)
+        if self._shown.get(job.id) == _picture(job, embed, view):
+            return
+        try:
+            await reply.interaction.edit_original_response(embed=embed, view=view)
+        except discord.NotFound as error:
+            self._replies.pop(job.id, None)
+            if error.code == UNKNOWN_MESSAGE:
+                log.info("job %d: its status message is gone (%s)", job.id, error)
+                self._gone.add(job.id)
+                return
+            log.info("job %d: interaction token refused (%s); using the channel", job.id, error)
+            self._latest.setdefault(job.id, job)
+            return
+        except discord.HTTPException as error:
+            log.warning("job %d: status edit failed (%s); will retry", job.id, error)
+            self._replies.pop(job.id, None)
+            self._latest.setdefault(job.id, job)
+            return
+        self.webhook_edits_sent += 1
+        self.shown(job, embed, view)
+
+    # ---------------------------------------------------------------- channel route
 
     async def _edit(self, job_id: int) -> bool:
         """Bring the status message up to date; False when nothing had to be sent."""
@@ -61,7 +164,7 @@ class StatusBoard:
         if job is None or job.status_message_id is None or job_id in self._gone:
             return False
         embed, view = self.render(job)
-        if self._shown.get(job_id) == (job.state, repr(embed.to_dict()), view is not None):
+        if self._shown.get(job_id) == _picture(job, embed, view):
             return False
         channel = self._client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
         message = channel.get_partial_message(job.status_message_id)
@@ -79,3 +182,7 @@ class StatusBoard:
         self.edits_sent += 1
         self.shown(job, embed, view)
         return True
+
+
+def _picture(job: Job, embed: discord.Embed, view: discord.ui.View | None) -> Picture:
+    return (job.state, repr(embed.to_dict()), view is not None)

@@ -108,10 +108,9 @@ class World:
         )
 
     async def answer(self, interaction: FakeInteraction) -> FakeMessage:
-        """The private answer to a deferred or direct command, once it has content."""
-        return await interaction.wait_original(
-            lambda m: bool(m.content) or bool(m.embeds), timeout=10
-        )
+        """What the member reads: the reply once it has content, or the private follow-up
+        that replaced a withdrawn public reply."""
+        return await interaction.wait_answer(timeout=10)
 
     async def status_message(self, job_id: int, within: float = 10.0) -> FakeMessage:
         return await self.fake.wait_for_message(
@@ -119,11 +118,12 @@ class World:
         )
 
     async def job_id(self, interaction: FakeInteraction) -> int:
-        """The job number the bot's private reply to an accepted command gives."""
-        reply = await interaction.wait_original(lambda m: "#" in (m.content or ""), timeout=10)
-        match = re.search(r"\*\*#(\d+)\*\*", reply.content)
-        assert match, f"no job number in the reply: {reply.content!r}"
-        return int(match[1])
+        """The job number of an accepted command: its public reply is the status message."""
+        reply = await interaction.wait_answer(timeout=10)
+        job_id = job_id_of(reply)
+        assert job_id is not None, f"no job in the reply: {reply.content!r} {reply.embeds!r}"
+        assert not reply.ephemeral, "the status message is the command's public reply"
+        return job_id
 
     async def started_job(self, interaction: FakeInteraction) -> tuple[int, FakeMessage]:
         """The job id and status message of a /video generate that was accepted."""

@@ -15,10 +15,11 @@ async def test_happy_path_posts_the_video_and_mentions_the_requester(world) -> N
     interaction = await world.generate(duration=5, aspect_ratio="9:16", sound=False)
     ack = await interaction.wait_ack()
     assert ack.type == 5, "deferred at once"
-    assert interaction.ephemeral
+    assert not interaction.ephemeral, "the public reply is the status message"
     assert interaction.acked_after < 3.0
 
     job_id, status = await world.started_job(interaction)
+    assert status is interaction.original
     text = embed_text(status)
     assert "a red fox running through fresh snow at dawn" in text
     assert f"<@{world.alice.id}>" in text
@@ -138,7 +139,9 @@ async def test_delivery_does_not_need_the_interaction_token(make_world) -> None:
     world.fake.expire_interaction_tokens()
     notice = await world.wait_for_notice(job_id)
     assert notice.attachments
-    assert not [e for e in world.fake.errors if e.code == 10015]
+    await world.wait_for_status(world.fake.message(interaction.original.id), "Delivered")
+    dead_token_calls = [e for e in world.fake.errors if e.code == 10015]
+    assert len(dead_token_calls) <= 1, "a refused token is never used again"
 
 
 async def test_a_video_that_cannot_be_downloaded_is_posted_as_a_link(world) -> None:

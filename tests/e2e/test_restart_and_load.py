@@ -7,7 +7,8 @@ from dataclasses import replace
 
 from bot.discord_ui.notices import notice_nonce
 from bot.jobs.model import JobState
-from tests.e2e.harness import cancel_id, job_id_of
+from tests.e2e.harness import World, cancel_id, job_id_of
+from tests.fakes.discord.records import RequestRecord
 from tests.waiting import eventually
 
 
@@ -60,6 +61,16 @@ async def test_a_repeat_after_the_nonce_window_finds_the_earlier_notice(make_wor
     assert len(world.notices(job_id)) == 1
 
 
+def channel_writes(world: World) -> list[RequestRecord]:
+    """Every message the bot created or edited through the channel route (bot token)."""
+    route = f"/channels/{world.channel.id}/messages"
+    return [
+        record
+        for record in world.fake.requests
+        if record.method in ("POST", "PATCH") and route in record.path
+    ]
+
+
 async def test_thirty_jobs_in_one_channel_stay_under_the_rate_limit(make_world) -> None:
     world = await make_world(
         env={
@@ -78,6 +89,9 @@ async def test_thirty_jobs_in_one_channel_stay_under_the_rate_limit(make_world) 
         await world.wait_for_notice(job_id, within=60)
     assert world.fake.rate_limited_count == 0
     assert world.fake.channel_bucket_exhausted == 0, "the bot paced itself below the limit"
+    writes = channel_writes(world)
+    assert [r.method for r in writes].count("POST") == 30, "each job costs its channel one message"
+    assert "PATCH" not in [r.method for r in writes], "status edits go through the webhooks"
     await eventually(lambda: world.bot.tracker.open_jobs() == [], what="all recorded")
     statuses = [m for m in world.fake.channel_messages(world.channel) if job_id_of(m)]
     assert statuses, "status messages were posted"

@@ -133,6 +133,24 @@ class FakeInteraction:
             ),
         )
 
+    async def wait_answer(
+        self, predicate: MessagePredicate | None = None, timeout: float = 5.0
+    ) -> FakeMessage:
+        """What the user ends up reading: the live original response once it has content, or
+        a follow-up with content (e.g. a private one after the original was deleted)."""
+        check = predicate or _always
+
+        def readable(message: FakeMessage) -> bool:
+            return not message.deleted and bool(message.content or message.embeds)
+
+        def ready() -> FakeMessage | None:
+            candidates = [self.original, *self.followups]
+            return next((m for m in candidates if m is not None and readable(m) and check(m)), None)
+
+        return await self._signal.wait_for(
+            ready, timeout, lambda: f"an answer to interaction {self.id}"
+        )
+
 
 def _always(_: FakeMessage) -> bool:
     return True

@@ -217,7 +217,12 @@ class InteractionRoutes:
             discard(body.files)
             raise
         original = interaction.original
-        if original is not None and original.loading and not interaction.loading_replaced:
+        if (
+            original is not None
+            and original.loading
+            and not original.deleted
+            and not interaction.loading_replaced
+        ):
             interaction.loading_replaced = True
             self.messenger.edit(original, draft)
             message = original
