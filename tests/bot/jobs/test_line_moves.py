@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.jobs.model import JobState
-from bot.jobs.tracker import moves_the_line
+from bot.jobs.release import moves_the_line
 
 
 @pytest.mark.parametrize(

@@ -258,7 +258,7 @@ async def test_per_server_and_total_limits(make_rig) -> None:
 
 async def test_two_users_with_ten_requests_each_alternate(make_rig) -> None:
     rig = await make_rig(
-        generation_time=5.0,
+        generation_time=20.0,
         settings=make_settings(
             limits=ServerLimits(per_user=1), max_active_total=1, max_waiting_per_user=10
         ),

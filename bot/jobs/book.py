@@ -1,0 +1,116 @@
+"""The tracker's book of unfinished jobs: kept in memory, one lock per job, and one way to
+record a change — written to the store, then kept in memory, then told to observers, in
+that order, so a restart at any point resumes from what the store says."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from bot.jobs.model import Failure, Job, JobState, NoticeState
+from bot.jobs.ports import JobObserver
+from bot.jobs.store import JobStore, is_open
+
+log = logging.getLogger(__name__)
+
+AfterCommit = Callable[[Job | None, Job], None]
+"""Told of each recorded change (the previous version, if it was open, and the new one)."""
+
+
+class JobBook:
+    def __init__(self, store: JobStore, *, after_commit: AfterCommit) -> None:
+        self.store = store
+        self._after_commit = after_commit
+        self._jobs: dict[int, Job] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._observers: list[JobObserver] = []
+
+    def __iter__(self) -> Iterator[Job]:
+        return iter(list(self._jobs.values()))
+
+    def __len__(self) -> int:
+        return len(self._jobs)
+
+    def get(self, job_id: int) -> Job | None:
+        return self._jobs.get(job_id)
+
+    def require(self, job_id: int) -> Job:
+        job = self._jobs.get(job_id)
+        if job is None:
+            raise KeyError(job_id)
+        return job
+
+    def load(self, job: Job) -> None:
+        """Take in a job read back from the store at start-up."""
+        self._jobs[job.id] = job
+
+    async def fetch(self, job_id: int) -> Job | None:
+        """Any job: from memory when unfinished, else from the store."""
+        return self._jobs.get(job_id) or await self.store.get(job_id)
+
+    def lock(self, job_id: int) -> asyncio.Lock:
+        lock = self._locks.get(job_id)
+        if lock is None:
+            lock = self._locks[job_id] = asyncio.Lock()
+        return lock
+
+    def is_current(self, job: Job) -> bool:
+        """Whether `job` is still the latest version (nothing changed it meanwhile)."""
+        return self._jobs.get(job.id) is job
+
+    async def commit(self, job: Job) -> Job:
+        """Persist, then update memory, then tell observers — in that order."""
+        await self.store.save(job)
+        previous = self._jobs.get(job.id)
+        if is_open(job):
+            self._jobs[job.id] = job
+        else:
+            self._jobs.pop(job.id, None)
+            self._locks.pop(job.id, None)
+        self._after_commit(previous, job)
+        self.announce(job)
+        return job
+
+    async def finish(
+        self,
+        job: Job,
+        state: JobState,
+        failure: Failure | None,
+        detail: str | None = None,
+        *,
+        at: float,
+        **changes: Any,
+    ) -> Job:
+        """End a job's run (a video, a failure, a cancel); its final message is now due."""
+        return await self.commit(
+            job.transition(
+                state,
+                at,
+                failure=failure,
+                failure_detail=detail,
+                notice=NoticeState.PENDING,
+                **changes,
+            )
+        )
+
+    # ------------------------------------------------------------------ observers
+
+    @property
+    def observers(self) -> tuple[JobObserver, ...]:
+        return tuple(self._observers)
+
+    def add_observer(self, observer: JobObserver) -> None:
+        self._observers.append(observer)
+
+    def remove_observer(self, observer: JobObserver) -> None:
+        if observer in self._observers:
+            self._observers.remove(observer)
+
+    def announce(self, job: Job) -> None:
+        for observer in list(self._observers):
+            try:
+                observer.job_changed(job)
+            except Exception:
+                log.exception("observer %r failed on job %d", observer, job.id)

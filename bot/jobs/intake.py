@@ -1,0 +1,110 @@
+"""Taking in a new job: the member's limits and the daily quotas are checked, then the job
+is stored (state NEW) before anything is sent anywhere."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from bot.clock import Clock
+from bot.jobs.book import JobBook
+from bot.jobs.line import ServerLimits, TooManyJobs
+from bot.jobs.model import ACTIVE_STATES, LOCAL_STATES, Job, JobOrigin, JobState
+from bot.jobs.usage import Quota, Usage, UsageRecord, check_quota, day_start
+from bot.runcomfy.pricing import Pricing
+from bot.runcomfy.request import KlingRequest
+
+
+class JobIntake:
+    def __init__(
+        self,
+        book: JobBook,
+        *,
+        clock: Clock,
+        pricing: Pricing,
+        limits_for: Callable[[int | None], ServerLimits],
+        max_waiting_per_user: int,
+    ) -> None:
+        self._book = book
+        self._clock = clock
+        self._pricing = pricing
+        self._limits_for = limits_for
+        self._max_waiting = max_waiting_per_user
+        self._lock = asyncio.Lock()
+        """One new job at a time, so a burst cannot slip past a limit or quota."""
+
+    async def create(
+        self,
+        request: KlingRequest,
+        origin: JobOrigin,
+        *,
+        parent_id: int | None = None,
+        extra: Mapping[str, Any] | None = None,
+        quota: Quota | None = None,
+    ) -> Job:
+        """Persist a new job (state NEW), or raise `LimitExceeded` / `QuotaExceeded`."""
+        async with self._lock:
+            self._check_limits(origin)
+            now = self._clock.now()
+            estimate = self._pricing.estimate(request)
+            if quota is not None and quota.limits_anything:
+                await self._check_quota(quota, request, estimate, origin, now)
+            job = Job(
+                id=0,
+                state=JobState.NEW,
+                request=request,
+                origin=origin,
+                created_at=now,
+                updated_at=now,
+                estimated_cost=estimate,
+                state_times={JobState.NEW: now},
+                parent_id=parent_id,
+                extra=dict(extra or {}),
+            )
+            job = await self._book.store.insert(job)
+            self._book.load(job)
+            return job
+
+    def _check_limits(self, origin: JobOrigin) -> None:
+        mine = [
+            job
+            for job in self._book
+            if job.requester_id == origin.requester_id and job.guild_id == origin.guild_id
+        ]
+        active = sum(1 for job in mine if job.state in ACTIVE_STATES)
+        waiting = sum(1 for job in mine if job.state in LOCAL_STATES)
+        limits = self._limits_for(origin.guild_id)
+        if active + waiting + 1 > limits.per_user + self._max_waiting:
+            raise TooManyJobs(
+                active=active,
+                waiting=waiting,
+                max_active=limits.per_user,
+                max_waiting=self._max_waiting,
+            )
+
+    async def _check_quota(
+        self, quota: Quota, request: KlingRequest, estimate: Decimal, origin: JobOrigin, now: float
+    ) -> None:
+        records = await self.usage_records(
+            since=day_start(now),
+            guild_id=origin.guild_id,
+            requester_id=origin.requester_id if origin.guild_id is None else None,
+        )
+        mine = [record for record in records if record.requester_id == origin.requester_id]
+        check_quota(
+            quota,
+            seconds=request.effective_duration,
+            estimate=estimate,
+            user_today=Usage.of(mine),
+            server_today=Usage.of(records) if origin.guild_id is not None else Usage(),
+        )
+
+    async def usage_records(
+        self, *, since: float, guild_id: int | None, requester_id: int | None = None
+    ) -> list[UsageRecord]:
+        """What the jobs of a server (or a member) since `since` cost and count."""
+        return await self._book.store.usage_records(
+            since=since, guild_id=guild_id, requester_id=requester_id
+        )

@@ -1,0 +1,114 @@
+"""Sending a released job to RunComfy, once: what its answer means, and when a refusal
+that clearly cost nothing puts it back in line to try again."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from bot.clock import Clock
+from bot.jobs.book import JobBook
+from bot.jobs.model import Failure, Job, JobState
+from bot.jobs.polling import PollPolicy
+from bot.jobs.runcomfy_side import Accepted, Refused, RunComfySide
+from bot.jobs.scheduler import Scheduler
+from bot.jobs.tracker_settings import TrackerSettings
+from bot.runcomfy.errors import ErrorKind
+
+log = logging.getLogger(__name__)
+
+
+class Submission:
+    def __init__(
+        self,
+        book: JobBook,
+        runcomfy: RunComfySide,
+        scheduler: Scheduler,
+        *,
+        clock: Clock,
+        policy: PollPolicy,
+        settings: TrackerSettings,
+        settled: Callable[[int], None],
+    ) -> None:
+        """`settled(job_id)` is called when a submit is over, whatever its outcome."""
+        self._book = book
+        self._runcomfy = runcomfy
+        self._scheduler = scheduler
+        self._clock = clock
+        self._policy = policy
+        self._settings = settings
+        self._settled = settled
+
+    async def submit(self, job_id: int) -> None:
+        try:
+            async with self._book.lock(job_id):
+                job = self._book.get(job_id)
+                if job is None or job.state is not JobState.WAITING:
+                    return
+                now = self._clock.now()
+                job = await self._book.commit(
+                    job.transition(
+                        JobState.SUBMITTING,
+                        now,
+                        submit_attempts=job.submit_attempts + 1,
+                        deadline_at=now + self._settings.deadline_seconds,
+                        not_before=None,
+                        failure=None,
+                        failure_detail=None,
+                    )
+                )
+                verdict = await self._runcomfy.submit(job.request)
+                if isinstance(verdict, Accepted):
+                    await self._queued(job, verdict.request_id)
+                else:
+                    await self._refused(job, verdict)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("job %d: submit failed unexpectedly", job_id)
+        finally:
+            self._settled(job_id)
+
+    async def _queued(self, job: Job, request_id: str) -> None:
+        now = self._clock.now()
+        job = await self._book.commit(job.transition(JobState.QUEUED, now, request_id=request_id))
+        log.info("job %d submitted as %s", job.id, request_id)
+        first = min(self._settings.first_poll_within, self._policy.next_delay(job, now))
+        self._scheduler.at(job.id, now + first)
+
+    async def _refused(self, job: Job, verdict: Refused) -> None:
+        settings = self._settings
+        attempts = job.submit_attempts
+        if verdict.retry_kind is ErrorKind.RATE_LIMITED:
+            if attempts <= settings.rate_limited_submit_retries:
+                delay = verdict.retry_after or settings.submit_backoff * attempts
+                await self._back_in_line(job, delay, verdict.retry_kind)
+                return
+        elif verdict.retry_kind is not None and attempts <= settings.submit_retries:
+            await self._back_in_line(
+                job, settings.submit_backoff * 2 ** (attempts - 1), verdict.retry_kind
+            )
+            return
+        state = (
+            JobState.SUBMISSION_UNKNOWN
+            if verdict.failure is Failure.SUBMIT_OUTCOME_UNKNOWN
+            else JobState.FAILED
+        )
+        await self._book.finish(job, state, verdict.failure, verdict.detail, at=self._clock.now())
+
+    async def _back_in_line(self, job: Job, delay: float, kind: ErrorKind) -> None:
+        now = self._clock.now()
+        log.warning(
+            "job %d: RunComfy refused the submit (%s); retrying in %.0fs", job.id, kind, delay
+        )
+        await self._book.commit(
+            job.transition(
+                JobState.WAITING,
+                now,
+                not_before=now + delay,
+                deadline_at=None,
+                failure=Failure.RETRYING,
+                failure_detail=kind.value,
+            )
+        )

@@ -1,0 +1,41 @@
+"""Every limit, delay and retry count of the job tracker, in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.jobs.line import ServerLimits
+from bot.jobs.notices import NoticeRetry
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerSettings:
+    """Delays are in clock seconds unless they say otherwise."""
+
+    limits: ServerLimits = field(default_factory=ServerLimits)
+    """Per-server limits for servers without their own (see `limits_for`)."""
+    max_active_total: int = 50
+    max_waiting_per_user: int = 5
+    deadline_seconds: float = 30 * 60
+    submit_retries: int = 3
+    """How often a submit refused by an outage (5xx, no connection) is tried again."""
+    rate_limited_submit_retries: int = 10
+    submit_backoff: float = 10.0
+    first_poll_within: float = 2.0
+    """The first poll after a submit comes at most this soon (a queue may be empty)."""
+    poll_error_delay: float = 15.0
+    result_pending_delay: float = 1.0
+    """When the status says completed but the result does not have the video yet."""
+    notice_retries: int = 8
+    notice_backoff: float = 5.0
+    notice_backoff_cap: float = 300.0
+    crash_retry_delay: float = 60.0
+    """A job whose action crashed unexpectedly comes due again after this long."""
+    history_runs: int = 200
+    """Finished runs read back at start-up to teach the poll policy."""
+    shutdown_grace: float = 10.0
+    """Real seconds to let in-flight submits finish on shutdown, so they are not left unknown."""
+
+    @property
+    def notice_retry(self) -> NoticeRetry:
+        return NoticeRetry(self.notice_retries, self.notice_backoff, self.notice_backoff_cap)
