@@ -17,6 +17,11 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
+
+class StoreError(Exception):
+    """The database refused a read or write (locked, read-only, disk full, I/O error)."""
+
+
 MIGRATIONS: Sequence[str] = (
     # 1: jobs.
     """
@@ -118,10 +123,15 @@ class Database:
         return cls(conn, executor)
 
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run `fn(connection)` on the database thread."""
+        """Run `fn(connection)` on the database thread; SQLite's and the disk's refusals
+        come back as `StoreError`, so callers need not know it is SQLite."""
         if self._closed:
             raise RuntimeError("the database is closed")
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, self._conn)
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, fn, self._conn)
+        except (sqlite3.Error, OSError) as error:
+            raise StoreError(f"{type(error).__name__}: {error}") from error
 
     async def schema_version(self) -> int:
         return await self.run(lambda conn: conn.execute("PRAGMA user_version").fetchone()[0])

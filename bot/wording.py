@@ -8,12 +8,13 @@ written once, ready for a second language.
 from __future__ import annotations
 
 from bot.formatting import usd
-from bot.jobs.line import LimitExceeded, TooManyJobs
+from bot.jobs.line import TOKEN_REFUSED, LimitExceeded, NotTakingJobs, TooManyJobs
 from bot.jobs.model import Failure
 from bot.jobs.usage import DailyBudgetExceeded, DailySecondsExceeded, Usage
 from bot.runcomfy.errors import ErrorKind
 
 NOTHING_CHARGED = "Nothing was sent to RunComfy or charged."
+NOTHING_CHARGED_IF_WAITING = "Videos that had not started were cancelled, free of charge."
 
 RUNCOMFY_PROBLEMS: dict[ErrorKind, str] = {
     ErrorKind.OTHER: "RunComfy could not process the request.",
@@ -86,12 +87,26 @@ def failure_text(failure: Failure, detail: str | None) -> str:
         case Failure.UNKNOWN_TO_RUNCOMFY:
             return runcomfy_problem(ErrorKind.NOT_FOUND)
         case Failure.DEADLINE_PASSED:
-            return f"RunComfy did not finish this video within {detail} minutes."
+            return (
+                f"RunComfy has not finished this video after {detail} minutes. The bot keeps "
+                "watching it and will post it here, with a mention, if RunComfy finishes it."
+            )
         case Failure.NOT_STARTED_BY_DEADLINE:
             return (
                 f"RunComfy did not start this video within {detail} minutes, so the bot "
                 "cancelled it. Nothing was charged."
             )
+        case Failure.TOKEN_REVOKED:
+            return (
+                "RunComfy stopped accepting the bot's API token while this video was in "
+                "progress. A server admin needs to fix RUNCOMFY_API_TOKEN; the bot keeps the "
+                "job and carries on once the token works."
+            )
+        case Failure.SERVER_LEFT:
+            return f"The bot was removed from this server. {NOTHING_CHARGED_IF_WAITING}"
+        case Failure.CHANNEL_GONE:
+            gone = "The video's channel is gone or the bot lost access to it."
+            return f"{gone} {NOTHING_CHARGED_IF_WAITING}"
         case Failure.LEGACY:
             return detail or "No reason was given."
 
@@ -117,6 +132,16 @@ def limit_refusal(error: LimitExceeded) -> str:
             f"to {usd(error.after)}, over its daily budget of {usd(error.budget)} "
             f"({usd(error.spent)} spent, {usd(error.left)} left). "
             "Try a shorter video or turn sound off, or wait until midnight UTC."
+        )
+    if isinstance(error, NotTakingJobs):
+        if error.reason == TOKEN_REFUSED:
+            return (
+                "RunComfy refuses this bot's API token right now, so no videos can be made. "
+                "The bot's operator has been told in its log."
+            )
+        return (
+            "The bot can't record new videos right now (its database refuses writes). "
+            "Try again in a few minutes."
         )
     return "A limit of this server refuses new videos right now."
 

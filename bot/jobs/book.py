@@ -9,9 +9,11 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from bot.db import StoreError
 from bot.jobs.model import Failure, Job, JobState, NoticeState
 from bot.jobs.ports import JobObserver
 from bot.jobs.store import JobStore, is_open
+from bot.jobs.store_health import StoreHealth
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +22,9 @@ AfterCommit = Callable[[Job | None, Job], None]
 
 
 class JobBook:
-    def __init__(self, store: JobStore, *, after_commit: AfterCommit) -> None:
+    def __init__(self, store: JobStore, *, after_commit: AfterCommit, health: StoreHealth) -> None:
         self.store = store
+        self.health = health
         self._after_commit = after_commit
         self._jobs: dict[int, Job] = {}
         self._locks: dict[int, asyncio.Lock] = {}
@@ -61,8 +64,14 @@ class JobBook:
         return self._jobs.get(job.id) is job
 
     async def commit(self, job: Job) -> Job:
-        """Persist, then update memory, then tell observers — in that order."""
-        await self.store.save(job)
+        """Persist, then update memory, then tell observers — in that order. A refused
+        write raises `StoreError` and changes nothing (the store's health says it once)."""
+        try:
+            await self.store.save(job)
+        except StoreError as error:
+            self.health.failed(error)
+            raise
+        self.health.succeeded()
         previous = self._jobs.get(job.id)
         if is_open(job):
             self._jobs[job.id] = job

@@ -9,8 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 from bot.clock import Clock
+from bot.db import StoreError
 from bot.jobs.book import JobBook
-from bot.jobs.line import ServerLimits, TooManyJobs
+from bot.jobs.line import STORE_REFUSING, NotTakingJobs, ServerLimits, TooManyJobs
 from bot.jobs.model import ACTIVE_STATES, LOCAL_STATES, Job, JobOrigin, JobState
 from bot.jobs.usage import Quota, Usage, UsageRecord, check_quota, day_start
 from bot.runcomfy.pricing import Pricing
@@ -22,12 +23,14 @@ class JobIntake:
         self,
         book: JobBook,
         *,
+        refusing: Callable[[], str | None],
         clock: Clock,
         pricing: Pricing,
         limits_for: Callable[[int | None], ServerLimits],
         max_waiting_per_user: int,
     ) -> None:
         self._book = book
+        self._refusing = refusing
         self._clock = clock
         self._pricing = pricing
         self._limits_for = limits_for
@@ -44,8 +47,12 @@ class JobIntake:
         extra: Mapping[str, Any] | None = None,
         quota: Quota | None = None,
     ) -> Job:
-        """Persist a new job (state NEW), or raise `LimitExceeded` / `QuotaExceeded`."""
+        """Persist a new job (state NEW), or raise `LimitExceeded` / `QuotaExceeded`, or
+        `NotTakingJobs` while the database or RunComfy refuses (nothing would come of it)."""
         async with self._lock:
+            reason = self._refusing()
+            if reason is not None:
+                raise NotTakingJobs(reason)
             self._check_limits(origin)
             now = self._clock.now()
             estimate = self._pricing.estimate(request)
@@ -63,7 +70,11 @@ class JobIntake:
                 parent_id=parent_id,
                 extra=dict(extra or {}),
             )
-            job = await self._book.store.insert(job)
+            try:
+                job = await self._book.store.insert(job)
+            except StoreError as error:
+                self._book.health.failed(error)
+                raise NotTakingJobs(STORE_REFUSING) from error
             self._book.load(job)
             return job
 

@@ -20,6 +20,18 @@ class LimitExceeded(Exception):
     """A new job was refused by a limit; its fields say which, for the wording."""
 
 
+class NotTakingJobs(LimitExceeded):
+    """No new jobs for now: the database refuses writes, or RunComfy refuses the token."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+STORE_REFUSING = "store_refusing"
+TOKEN_REFUSED = "token_refused"
+
+
 class TooManyJobs(LimitExceeded):
     """The member already has as many jobs running and waiting as they may."""
 

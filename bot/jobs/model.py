@@ -32,6 +32,8 @@ class JobState(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     TIMED_OUT = "timed_out"
+    """Past its deadline at RunComfy: the requester was told, the bot still watches it and
+    delivers it (with a mention) if RunComfy finishes it after all."""
     SUBMISSION_UNKNOWN = "submission_unknown"
     """The submit's outcome is unknown; never resubmitted automatically."""
 
@@ -63,10 +65,11 @@ FINAL_STATES = frozenset(
         JobState.DELIVERY_FAILED,
         JobState.FAILED,
         JobState.CANCELLED,
-        JobState.TIMED_OUT,
         JobState.SUBMISSION_UNKNOWN,
     }
 )
+WATCHED_STATES = frozenset({JobState.QUEUED, JobState.RUNNING, JobState.TIMED_OUT})
+"""RunComfy has (or may have) the job: the bot keeps asking about it."""
 
 _LABELS = {
     JobState.NEW: "Preparing",
@@ -79,7 +82,7 @@ _LABELS = {
     JobState.DELIVERY_FAILED: "Finished, but the video could not be posted",
     JobState.FAILED: "Failed",
     JobState.CANCELLED: "Cancelled",
-    JobState.TIMED_OUT: "Timed out",
+    JobState.TIMED_OUT: "Taking longer than expected",
     JobState.SUBMISSION_UNKNOWN: "Submission unknown",
 }
 
@@ -112,7 +115,7 @@ ALLOWED_TRANSITIONS: Mapping[JobState, frozenset[JobState]] = {
     JobState.DELIVERY_FAILED: frozenset(),
     JobState.FAILED: frozenset(),
     JobState.CANCELLED: frozenset(),
-    JobState.TIMED_OUT: frozenset(),
+    JobState.TIMED_OUT: frozenset({JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED}),
     JobState.SUBMISSION_UNKNOWN: frozenset(),
 }
 
@@ -158,6 +161,12 @@ class Failure(StrEnum):
     """Detail: the deadline in minutes."""
     NOT_STARTED_BY_DEADLINE = "not_started_by_deadline"
     """Cancelled by the bot in RunComfy's queue, so nothing was charged. Detail: minutes."""
+    TOKEN_REVOKED = "token_revoked"
+    """A note on a job RunComfy has: it refuses the bot's token now; the job is kept."""
+    SERVER_LEFT = "server_left"
+    """The bot was removed from the server: what was free to cancel was cancelled."""
+    CHANNEL_GONE = "channel_gone"
+    """The job's channel was deleted or the bot lost access to it."""
     LEGACY = "legacy"
     """Written by an older version of the bot; the detail is its English text."""
 

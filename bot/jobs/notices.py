@@ -1,9 +1,12 @@
 """The final message: its retry rule, and the sender that follows it.
 
 The rule is pure functions of the job and the settings, so it can be read and changed
-without the scheduler in mind. A failure that may pass (Discord unreachable, 5xx) is retried with
-capped exponential backoff; one that cannot (no permission, channel gone), or one past
-the retry budget, ends the notice as failed, and a finished video as not delivered.
+without the scheduler in mind. A failure that may pass (Discord unreachable, 5xx) is
+retried with exponential backoff up to a cap, for as long as it takes: a paid video
+survives any Discord outage, and its message (which pings the requester) goes out once
+Discord is back, also after a restart. A failure that cannot pass (no permission, the
+channel is gone) ends the notice as failed, and a finished video as not delivered, with
+the reason and the link kept on the job.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class NoticeRetry:
     retries: int = 8
+    """Quick retries; after these the outage is logged as an ERROR, and waits are capped."""
     backoff: float = 5.0
     backoff_cap: float = 300.0
 
@@ -32,7 +36,12 @@ class NoticeRetry:
         return min(self.backoff * 2.0 ** (attempts - 1), self.backoff_cap)
 
     def gives_up(self, job: Job, *, retryable: bool) -> bool:
-        return not retryable or job.notice_attempts > self.retries
+        """Only a failure that cannot pass ends the notice; an outage is waited out."""
+        return not retryable
+
+    def long_outage(self, job: Job) -> bool:
+        """The quick retries are spent: worth one clear ERROR for the operator."""
+        return job.notice_attempts == self.retries + 1
 
 
 def attempting(job: Job, now: float) -> Job:
@@ -101,13 +110,29 @@ class NoticeSender:
             await self._failed(job, f"unexpected error: {error}", retryable=True)
             return
         async with self._book.lock(job_id):
-            await self._book.commit(sent(job, message_id, self._clock.now()))
+            current = self._current(job)
+            await self._book.commit(sent(current, message_id, self._clock.now()))
+
+    def _current(self, job: Job) -> Job:
+        """The job as it is now: a Delete or a message id recorded while the message was on
+        its way must not be overwritten by the copy the send started with."""
+        return self._book.get(job.id) or job
 
     async def _failed(self, job: Job, reason: str, *, retryable: bool) -> None:
         retry = self._retry
         async with self._book.lock(job.id):
+            job = self._current(job)
             if retry.gives_up(job, retryable=retryable):
-                log.error("job %d: giving up on its final message: %s", job.id, reason)
+                log.error("job %d: its final message cannot be sent: %s", job.id, reason)
+            elif retry.long_outage(job):
+                log.error(
+                    "job %d: Discord has refused its final message %d times (%s); the bot keeps "
+                    "trying every %.0f s and will mention the requester when it lands",
+                    job.id,
+                    job.notice_attempts,
+                    reason,
+                    retry.backoff_cap,
+                )
             else:
                 log.warning(
                     "job %d: final message failed (%s); retry in %.0fs",

@@ -46,6 +46,7 @@ class LineRelease:
         self._last_served: dict[int, float] = {}
         self._places: dict[int, int] = {}
         self._reserved: set[int] = set()
+        self._held: dict[int, float] = {}
         self.dirty = False
         """Set when a change may let a job go or reorder the line; cleared by `release`."""
 
@@ -59,6 +60,10 @@ class LineRelease:
     def left_line(self, job_id: int) -> None:
         self._places.pop(job_id, None)
 
+    def hold(self, job_id: int, until: float) -> None:
+        """Keep a waiting job back until `until` (its last release could not be recorded)."""
+        self._held[job_id] = until
+
     def settled(self, job_id: int) -> None:
         """A released job's submit is over (whatever its outcome); the line may move."""
         self._reserved.discard(job_id)
@@ -66,19 +71,21 @@ class LineRelease:
 
     def release(self, jobs: Iterable[Job], now: float, *, closing: bool) -> Release:
         """The jobs to submit now and the places that changed; nothing is released while
-        the tracker is closing."""
+        `closing` (the tracker stops, or RunComfy refuses the bot's token)."""
         self.dirty = False
         jobs = list(jobs)
         waiting = [job for job in jobs if job.state is JobState.WAITING]
+        self._held = {job_id: until for job_id, until in self._held.items() if until > now}
         order = [
             job for job in line_order(waiting, self._last_served) if job.id not in self._reserved
         ]
+        ready = [job for job in order if job.id not in self._held]
         active = [job for job in jobs if job.state in ACTIVE_STATES or job.id in self._reserved]
         picks = (
             []
             if closing
             else pick_releases(
-                order, active, limits_for=self._limits_for, total=self._total, now=now
+                ready, active, limits_for=self._limits_for, total=self._total, now=now
             )
         )
         for job in picks:
@@ -94,4 +101,5 @@ class LineRelease:
             for job in remaining
             if job.not_before is not None and job.not_before > now
         ]
+        wake_at.extend(self._held.items())
         return Release(submit=picks, moved=moved, wake_at=wake_at)

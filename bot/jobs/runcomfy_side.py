@@ -20,6 +20,7 @@ from bot.runcomfy.responses import CancelOutcome, JobResult, RequestStatus, Stat
 
 log = logging.getLogger(__name__)
 
+TOKEN_PROBE_ID = "token-check"
 RETRYABLE_SUBMIT_KINDS = frozenset({ErrorKind.RATE_LIMITED, ErrorKind.SERVER, ErrorKind.TRANSPORT})
 """Refusals that clearly mean the job was not accepted (so nothing was charged): 429, a
 5xx other than a gateway's, no connection. Trying again later may work."""
@@ -158,6 +159,15 @@ class RunComfySide:
             return PollVerdict(Seen.CANCELLED, failure=Failure.CANCELLED_AT_RUNCOMFY)
         return PollVerdict(Seen.UNKNOWN, raw_status=answer.raw_status)
 
+    async def token_works(self) -> bool:
+        """Whether RunComfy accepts the bot's token: a status call for an id that cannot
+        exist costs nothing, and only a refused token answers it with 401/403."""
+        try:
+            await self._runcomfy.status(TOKEN_PROBE_ID)
+        except RunComfyError as error:
+            return error.kind is not ErrorKind.AUTHENTICATION
+        return True
+
     async def cancel(self, request_id: str) -> CancelVerdict:
         """Ask RunComfy to cancel a queued job, and check what really happened."""
         try:
@@ -201,7 +211,7 @@ class RunComfySide:
     ) -> PollVerdict:
         """The result endpoint may refuse unfinished jobs; only a second opinion from the
         status endpoint says a running job is really gone."""
-        if state is JobState.RUNNING:
+        if state is not JobState.QUEUED:
             try:
                 await self._runcomfy.status(request_id)
             except RunComfyError as second:

@@ -32,6 +32,8 @@ class Scheduler:
         dispatch: Callable[[int], None],
         before_due: Callable[[float], None],
         crash_retry_delay: float,
+        quiet: tuple[type[BaseException], ...] = (),
+        quiet_retry_delay: float = 5.0,
     ) -> None:
         """`dispatch(job_id)` is called for each due job; `before_due(now)` on every turn
         of the loop, before due jobs are dispatched (the tracker releases its line there)."""
@@ -39,6 +41,8 @@ class Scheduler:
         self._dispatch = dispatch
         self._before_due = before_due
         self._crash_retry_delay = crash_retry_delay
+        self._quiet = quiet
+        self._quiet_retry_delay = quiet_retry_delay
         self._heap: list[tuple[float, int, int]] = []
         self._due: dict[int, float] = {}
         self._seq = itertools.count()
@@ -75,7 +79,9 @@ class Scheduler:
 
     def run_for(self, job_id: int, action: Callable[[int], Awaitable[None]], *, name: str) -> None:
         """Run one action for a job as an owned task; a crash is logged and the job comes
-        due again after `crash_retry_delay`, so one bad job never stops the others."""
+        due again after `crash_retry_delay`, so one bad job never stops the others. A
+        `quiet` failure (one reported elsewhere, such as a refused database write) is not
+        logged again and comes due after `quiet_retry_delay`."""
         self._busy.add(job_id)
 
         async def run() -> None:
@@ -83,6 +89,8 @@ class Scheduler:
                 await action(job_id)
             except asyncio.CancelledError:
                 raise
+            except self._quiet:
+                self.at(job_id, self._clock.now() + self._quiet_retry_delay)
             except Exception:
                 log.exception(
                     "job %d: unexpected error; trying again in %.0f s",

@@ -1,5 +1,10 @@
 """Sending a released job to RunComfy, once: what its answer means, and when a refusal
-that clearly cost nothing puts it back in line to try again."""
+that clearly cost nothing puts it back in line to try again.
+
+Once RunComfy has answered, its answer is recorded whatever it takes: a database that
+refuses the write is retried with backoff until it takes it (the request id is logged at
+once, so even a crash meanwhile leaves the operator a way to the video). A database that
+refuses the first write (before anything is sent) just holds the job back in line."""
 
 from __future__ import annotations
 
@@ -8,8 +13,9 @@ import logging
 from collections.abc import Callable
 
 from bot.clock import Clock
+from bot.db import StoreError
 from bot.jobs.book import JobBook
-from bot.jobs.model import Failure, Job, JobState
+from bot.jobs.model import Failure, Job, JobState, NoticeState
 from bot.jobs.polling import PollPolicy
 from bot.jobs.runcomfy_side import Accepted, Refused, RunComfySide
 from bot.jobs.scheduler import Scheduler
@@ -30,8 +36,12 @@ class Submission:
         policy: PollPolicy,
         settings: TrackerSettings,
         settled: Callable[[int], None],
+        hold: Callable[[int, float], None],
+        refused_token: Callable[[], None],
     ) -> None:
-        """`settled(job_id)` is called when a submit is over, whatever its outcome."""
+        """`settled(job_id)` is called when a submit is over, whatever its outcome;
+        `hold(job_id, until)` keeps a job back in line; `refused_token()` tells the
+        tracker RunComfy refused the bot's token."""
         self._book = book
         self._runcomfy = runcomfy
         self._scheduler = scheduler
@@ -39,6 +49,8 @@ class Submission:
         self._policy = policy
         self._settings = settings
         self._settled = settled
+        self._hold = hold
+        self._refused_token = refused_token
 
     async def submit(self, job_id: int) -> None:
         try:
@@ -47,17 +59,21 @@ class Submission:
                 if job is None or job.state is not JobState.WAITING:
                     return
                 now = self._clock.now()
-                job = await self._book.commit(
-                    job.transition(
-                        JobState.SUBMITTING,
-                        now,
-                        submit_attempts=job.submit_attempts + 1,
-                        deadline_at=now + self._settings.deadline_seconds,
-                        not_before=None,
-                        failure=None,
-                        failure_detail=None,
+                try:
+                    job = await self._book.commit(
+                        job.transition(
+                            JobState.SUBMITTING,
+                            now,
+                            submit_attempts=job.submit_attempts + 1,
+                            deadline_at=now + self._settings.deadline_seconds,
+                            not_before=None,
+                            failure=None,
+                            failure_detail=None,
+                        )
                     )
-                )
+                except StoreError:
+                    self._hold(job_id, now + self._settings.store_retry_delay)
+                    return
                 verdict = await self._runcomfy.submit(job.request)
                 if isinstance(verdict, Accepted):
                     await self._queued(job, verdict.request_id)
@@ -71,11 +87,33 @@ class Submission:
             self._settled(job_id)
 
     async def _queued(self, job: Job, request_id: str) -> None:
-        now = self._clock.now()
-        job = await self._book.commit(job.transition(JobState.QUEUED, now, request_id=request_id))
         log.info("job %d submitted as %s", job.id, request_id)
+        now = self._clock.now()
+        job = await self._record(
+            job.transition(JobState.QUEUED, now, request_id=request_id),
+            f"RunComfy accepted it as {request_id}",
+        )
         first = min(self._settings.first_poll_within, self._policy.next_delay(job, now))
         self._scheduler.at(job.id, now + first)
+
+    async def _record(self, job: Job, what: str) -> Job:
+        """Commit a change that RunComfy's answer makes true, retrying a refusing database
+        with backoff until it lands: forgetting it could mean paying twice."""
+        delay = self._settings.store_retry_delay
+        told = False
+        while True:
+            try:
+                return await self._book.commit(job)
+            except StoreError:
+                if not told:
+                    log.error(
+                        "job %d: %s, but the database refused to record it; retrying until it does",
+                        job.id,
+                        what,
+                    )
+                    told = True
+                await self._clock.sleep(delay)
+                delay = min(delay * 2, self._settings.store_retry_cap)
 
     async def _refused(self, job: Job, verdict: Refused) -> None:
         settings = self._settings
@@ -90,19 +128,31 @@ class Submission:
                 job, settings.submit_backoff * 2 ** (attempts - 1), verdict.retry_kind
             )
             return
+        if verdict.failure is Failure.TOKEN_REFUSED:
+            self._refused_token()
         state = (
             JobState.SUBMISSION_UNKNOWN
             if verdict.failure is Failure.SUBMIT_OUTCOME_UNKNOWN
             else JobState.FAILED
         )
-        await self._book.finish(job, state, verdict.failure, verdict.detail, at=self._clock.now())
+        now = self._clock.now()
+        await self._record(
+            job.transition(
+                state,
+                now,
+                failure=verdict.failure,
+                failure_detail=verdict.detail,
+                notice=NoticeState.PENDING,
+            ),
+            f"RunComfy did not take it ({verdict.failure})",
+        )
 
     async def _back_in_line(self, job: Job, delay: float, kind: ErrorKind) -> None:
         now = self._clock.now()
         log.warning(
             "job %d: RunComfy refused the submit (%s); retrying in %.0fs", job.id, kind, delay
         )
-        await self._book.commit(
+        await self._record(
             job.transition(
                 JobState.WAITING,
                 now,
@@ -110,5 +160,6 @@ class Submission:
                 deadline_at=None,
                 failure=Failure.RETRYING,
                 failure_detail=kind.value,
-            )
+            ),
+            "RunComfy refused it for now",
         )

@@ -19,12 +19,14 @@ from enum import StrEnum
 from typing import Any
 
 from bot.clock import Clock
+from bot.db import StoreError
 from bot.jobs.book import JobBook
 from bot.jobs.intake import JobIntake
-from bot.jobs.line import ServerLimits
+from bot.jobs.line import STORE_REFUSING, TOKEN_REFUSED, ServerLimits
 from bot.jobs.model import (
     ACTIVE_STATES,
     LOCAL_STATES,
+    WATCHED_STATES,
     Failure,
     Job,
     JobState,
@@ -40,6 +42,7 @@ from bot.jobs.runcomfy_side import (
 )
 from bot.jobs.scheduler import Scheduler
 from bot.jobs.store import JobStore, is_open
+from bot.jobs.store_health import StoreHealth
 from bot.jobs.submission import Submission
 from bot.jobs.tracker_settings import TrackerSettings
 from bot.jobs.watch import JobWatch
@@ -87,17 +90,22 @@ class JobTracker:
         self._closing = False
         self._submits: set[asyncio.Task[None]] = set()
         limits = limits_for or (lambda guild_id: settings.limits)
-        self._book = JobBook(store, after_commit=self._committed)
+        self._token_refused_at: float | None = None
+        self._token_logged_at = float("-inf")
+        self._book = JobBook(store, after_commit=self._committed, health=StoreHealth(clock.now))
         self._line = LineRelease(limits_for=limits, max_active_total=settings.max_active_total)
         self._scheduler = Scheduler(
             clock,
             dispatch=self._act,
             before_due=self._release,
             crash_retry_delay=settings.crash_retry_delay,
+            quiet=(StoreError,),
+            quiet_retry_delay=settings.store_retry_delay,
         )
         self._runcomfy = RunComfySide(runcomfy)
         self._intake = JobIntake(
             self._book,
+            refusing=self._not_taking_jobs,
             clock=clock,
             pricing=pricing,
             limits_for=limits,
@@ -111,6 +119,8 @@ class JobTracker:
             policy=poll_policy,
             settings=settings,
             settled=self._settled,
+            hold=self._line.hold,
+            refused_token=self._token_refused,
         )
         self._watch = JobWatch(
             self._book,
@@ -119,6 +129,8 @@ class JobTracker:
             clock=clock,
             policy=poll_policy,
             settings=settings,
+            token_refused=self._token_refused,
+            token_works=self._token_works,
         )
         self._notices = NoticeSender(
             self._book,
@@ -268,6 +280,84 @@ class JobTracker:
         """1 for the next job to be released, and so on; None when not waiting."""
         return self._line.place_of(job_id)
 
+    async def abandon(
+        self, *, guild_id: int | None = None, channel_id: int | None = None, failure: Failure
+    ) -> int:
+        """The bot left a server, or a channel is gone: cancel what is still free to cancel
+        (waiting in line, queued at RunComfy), stop its final messages, and record why on
+        every affected job. Jobs already generating are paid: they are still watched, and
+        their delivery fails with the reason kept. Returns how many jobs were affected."""
+        affected = [
+            job
+            for job in self.open_jobs()
+            if (guild_id is not None and job.guild_id == guild_id)
+            or (channel_id is not None and job.channel_id == channel_id)
+        ]
+        for job in affected:
+            await self._abandon_one(job.id, failure)
+        if affected:
+            log.warning("%d jobs affected: %s", len(affected), failure)
+        return len(affected)
+
+    async def _abandon_one(self, job_id: int, failure: Failure) -> None:
+        async with self._book.lock(job_id):
+            job = self._book.get(job_id)
+            if job is None:
+                return
+            now = self._clock.now()
+            free = job.state in LOCAL_STATES
+            if job.state is JobState.QUEUED and job.request_id is not None:
+                verdict = await self._runcomfy.cancel(job.request_id)
+                free = verdict.outcome is Cancelled.CANCELLED
+            unreachable = {"notice": NoticeState.FAILED, "notice_error": failure.value}
+            if free:
+                await self._book.commit(
+                    job.transition(JobState.CANCELLED, now, failure=failure, **unreachable)
+                )
+            elif job.state.is_final:
+                await self._book.commit(job.update(now, **unreachable))
+            else:
+                await self._book.commit(job.update(now, failure=failure))
+
+    # ------------------------------------------------------------ RunComfy's token
+
+    def _token_refused(self) -> None:
+        """RunComfy refuses the bot's token: no new submits (and no new jobs) until a poll
+        or a probe shows it works again; one ERROR a minute names the setting to fix."""
+        now = self._clock.now()
+        if self._token_refused_at is None:
+            self._token_refused_at = now
+            self._scheduler.spawn(self._probe_token(), name="token-probe")
+        if now - self._token_logged_at >= self._settings.token_log_every:
+            self._token_logged_at = now
+            log.error(
+                "RunComfy refuses the bot's API token: set a valid RUNCOMFY_API_TOKEN in .env "
+                "and restart the bot. New videos are refused and %d jobs wait meanwhile.",
+                len(self._book),
+            )
+
+    def _token_works(self) -> None:
+        if self._token_refused_at is not None:
+            log.warning("RunComfy accepts the bot's API token again")
+            self._token_refused_at = None
+            self._token_logged_at = float("-inf")
+            self._line.dirty = True
+            self._scheduler.wake()
+
+    async def _probe_token(self) -> None:
+        """Ask RunComfy now and then whether the token works again (a free status call)."""
+        while self._token_refused_at is not None:
+            await self._clock.sleep(self._settings.token_probe_interval)
+            if await self._runcomfy.token_works():
+                self._token_works()
+
+    def _not_taking_jobs(self) -> str | None:
+        if not self._book.health.writable:
+            return STORE_REFUSING
+        if self._token_refused_at is not None:
+            return TOKEN_REFUSED
+        return None
+
     # -------------------------------------------------------------- dispatching
 
     def _act(self, job_id: int) -> None:
@@ -278,16 +368,17 @@ class JobTracker:
         if job.state is JobState.WAITING:
             self._line.dirty = True
             self._scheduler.wake()
-        elif job.state in (JobState.QUEUED, JobState.RUNNING):
-            self._scheduler.run_for(job_id, self._watch.poll, name="poll")
         elif job.notice in (NoticeState.PENDING, NoticeState.SENDING):
             self._scheduler.run_for(job_id, self._notices.send, name="notice")
+        elif job.state in WATCHED_STATES:
+            self._scheduler.run_for(job_id, self._watch.poll, name="poll")
 
     def _release(self, now: float) -> None:
         """Submit the first jobs in line that fit the limits; refresh places in line."""
         if not self._line.dirty:
             return
-        release = self._line.release(self._book, now, closing=self._closing)
+        paused = self._closing or self._token_refused_at is not None
+        release = self._line.release(self._book, now, closing=paused)
         for job in release.submit:
             task = self._scheduler.spawn(self._submission.submit(job.id), name=f"submit-{job.id}")
             self._submits.add(task)
@@ -309,6 +400,9 @@ class JobTracker:
             previous is None or previous.notice is not job.notice
         ):
             self._scheduler.at(job.id, job.not_before or self._clock.now())
+        told_late = job.state is JobState.TIMED_OUT and job.notice is NoticeState.SENT
+        if told_late and previous is not None and previous.notice is not NoticeState.SENT:
+            self._watch.poll_after(job, self._settings.late_poll_interval)
         if job.state is not JobState.WAITING:
             self._line.left_line(job.id)
         if previous is not None and moves_the_line(previous.state, job.state):

@@ -31,6 +31,18 @@ class TrackerSettings:
     notice_backoff_cap: float = 300.0
     crash_retry_delay: float = 60.0
     """A job whose action crashed unexpectedly comes due again after this long."""
+    store_retry_delay: float = 5.0
+    """A job whose change the database refused is tried again after this long."""
+    store_retry_cap: float = 60.0
+    """Retries of a refused write after a paid submit back off up to this long."""
+    late_poll_interval: float = 60.0
+    """How often a job past its deadline is still asked about (it may yet finish)."""
+    result_pending_cap: float = 60.0
+    """Longest wait between polls while the status says done but the result does not."""
+    token_log_every: float = 60.0
+    """A refused RunComfy token is logged as an ERROR at most this often."""
+    token_probe_interval: float = 300.0
+    """How often the bot asks whether a refused token works again."""
     history_runs: int = 200
     """Finished runs read back at start-up to teach the poll policy."""
     shutdown_grace: float = 10.0

@@ -1,21 +1,35 @@
-"""Watching queued and running jobs at RunComfy: one poll at a time per job, what its
-answer changes, when to ask again, and the deadline."""
+"""Watching jobs RunComfy has: one poll at a time per job, what its answer changes, when
+to ask again, and the deadline.
+
+The deadline ends the member's wait, not the bot's interest: a job still generating then
+is marked TIMED_OUT (the requester is told) and is still asked about, less often, for as
+long as RunComfy knows it; if it finishes after all, it is delivered with a mention. A
+job still queued at its deadline is cancelled at RunComfy, which costs nothing.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from bot.clock import Clock
 from bot.jobs.book import JobBook
-from bot.jobs.model import Failure, Job, JobState
+from bot.jobs.model import WATCHED_STATES, Failure, Job, JobState
 from bot.jobs.polling import PollPolicy
 from bot.jobs.runcomfy_side import Cancelled, PollVerdict, RunComfySide, Seen
 from bot.jobs.scheduler import Scheduler
 from bot.jobs.tracker_settings import TrackerSettings
+from bot.runcomfy.errors import ErrorKind
 
 log = logging.getLogger(__name__)
 
-WATCHED = (JobState.QUEUED, JobState.RUNNING)
+NEW_NOTICE: dict[str, Any] = {
+    "notice_attempts": 0,
+    "notice_message_id": None,
+    "notice_error": None,
+}
+"""A late job's outcome is a second message: it starts its own notice from scratch."""
 
 
 class JobWatch:
@@ -28,27 +42,35 @@ class JobWatch:
         clock: Clock,
         policy: PollPolicy,
         settings: TrackerSettings,
+        token_refused: Callable[[], None],
+        token_works: Callable[[], None],
     ) -> None:
+        """`token_refused()` / `token_works()` tell the tracker what RunComfy said of the
+        bot's token while polling."""
         self._book = book
         self._runcomfy = runcomfy
         self._scheduler = scheduler
         self._clock = clock
         self._policy = policy
         self._settings = settings
+        self._token_refused = token_refused
+        self._token_works = token_works
+        self._pending_streak: dict[int, int] = {}
 
     async def poll(self, job_id: int) -> None:
         job = self._book.get(job_id)
-        if job is None or job.state not in WATCHED:
+        if job is None or job.state not in WATCHED_STATES:
             return
         assert job.request_id is not None
-        if job.deadline_at is not None and self._clock.now() >= job.deadline_at:
+        overdue = job.deadline_at is not None and self._clock.now() >= job.deadline_at
+        if overdue and job.state is not JobState.TIMED_OUT:
             await self._time_out(job)
             return
         verdict = await self._runcomfy.poll(job.request_id, job.state)
         async with self._book.lock(job_id):
             if not self._book.is_current(job):
                 current = self._book.get(job_id)
-                if current is not None and current.state in WATCHED:
+                if current is not None and current.state in WATCHED_STATES:
                     self._scheduler.at(job_id, self._clock.now())
                 return
             await self._apply(job, verdict)
@@ -56,13 +78,23 @@ class JobWatch:
     def poll_after(self, job: Job, delay: float) -> None:
         """The next poll in `delay` clock seconds, but never after the job's deadline."""
         when = self._clock.now() + delay
-        if job.deadline_at is not None:
+        if job.deadline_at is not None and job.state is not JobState.TIMED_OUT:
             when = min(when, job.deadline_at)
         self._scheduler.at(job.id, when)
 
     async def _apply(self, job: Job, verdict: PollVerdict) -> None:
         """Turn what a poll saw into the job's next state and its next poll."""
         now = self._clock.now()
+        if verdict.seen is not Seen.RESULT_PENDING:
+            self._pending_streak.pop(job.id, None)
+        if verdict.seen is Seen.NO_ANSWER:
+            await self._no_answer(job, verdict)
+            return
+        if job.failure is Failure.TOKEN_REVOKED:
+            self._token_works()
+            job = await self._book.commit(job.update(now, failure=None, failure_detail=None))
+        late = job.state is JobState.TIMED_OUT
+        extra = NEW_NOTICE if late else {}
         match verdict.seen:
             case Seen.IN_QUEUE:
                 if job.state is JobState.QUEUED and verdict.queue_position != job.queue_position:
@@ -74,7 +106,7 @@ class JobWatch:
                     job = await self._book.commit(job.transition(JobState.RUNNING, now))
             case Seen.FINISHED:
                 started = job.entered(JobState.RUNNING)
-                if started is not None:
+                if started is not None and not late:
                     self._policy.record_run(job.request.effective_duration, now - started)
                 await self._book.finish(
                     job,
@@ -83,36 +115,73 @@ class JobWatch:
                     at=now,
                     output_url=verdict.output_url,
                     cost=verdict.cost,
+                    **extra,
                 )
                 return
             case Seen.FAILED | Seen.CANCELLED | Seen.LOST:
                 state = JobState.CANCELLED if verdict.seen is Seen.CANCELLED else JobState.FAILED
                 await self._book.finish(
-                    job, state, verdict.failure, verdict.detail, at=now, cost=verdict.cost
+                    job,
+                    state,
+                    verdict.failure,
+                    verdict.detail,
+                    at=now,
+                    cost=verdict.cost,
+                    **extra,
                 )
                 return
             case Seen.RESULT_PENDING:
-                self.poll_after(job, self._settings.result_pending_delay)
-                return
-            case Seen.NO_ANSWER:
-                log.warning("job %d: polling failed (%s); will try again", job.id, verdict.problem)
-                self.poll_after(job, self._settings.poll_error_delay)
+                self.poll_after(job, self._pending_delay(job.id))
                 return
             case Seen.UNKNOWN:
                 log.warning(
                     "job %d: unknown RunComfy status %r; still polling", job.id, verdict.raw_status
                 )
-        self.poll_after(job, self._policy.next_delay(job, now))
+        self.poll_after(job, self._next_delay(job, now))
+
+    def _next_delay(self, job: Job, now: float) -> float:
+        if job.state is JobState.TIMED_OUT:
+            return self._settings.late_poll_interval
+        return self._policy.next_delay(job, now)
+
+    def _pending_delay(self, job_id: int) -> float:
+        """Contradictory answers (status done, result not) back off like any poll."""
+        streak = self._pending_streak.get(job_id, 0)
+        self._pending_streak[job_id] = streak + 1
+        delay = self._settings.result_pending_delay * 2.0**streak
+        return min(delay, self._settings.result_pending_cap)
+
+    async def _no_answer(self, job: Job, verdict: PollVerdict) -> None:
+        problem = verdict.problem
+        if problem is not None and problem.kind is ErrorKind.AUTHENTICATION:
+            self._token_refused()
+            if job.failure is not Failure.TOKEN_REVOKED:
+                job = await self._book.commit(
+                    job.update(self._clock.now(), failure=Failure.TOKEN_REVOKED)
+                )
+        else:
+            log.warning("job %d: polling failed (%s); will try again", job.id, problem)
+        self.poll_after(job, self._settings.poll_error_delay)
 
     async def _time_out(self, job: Job) -> None:
         minutes = str(round(self._settings.deadline_seconds / 60))
-        failure = Failure.DEADLINE_PASSED
         if job.state is JobState.QUEUED:
             assert job.request_id is not None
             verdict = await self._runcomfy.cancel(job.request_id)
             if verdict.outcome is Cancelled.CANCELLED:
-                failure = Failure.NOT_STARTED_BY_DEADLINE
+                async with self._book.lock(job.id):
+                    if self._book.is_current(job):
+                        await self._book.finish(
+                            job,
+                            JobState.CANCELLED,
+                            Failure.NOT_STARTED_BY_DEADLINE,
+                            minutes,
+                            at=self._clock.now(),
+                        )
+                return
         async with self._book.lock(job.id):
             if self._book.is_current(job):
-                now = self._clock.now()
-                await self._book.finish(job, JobState.TIMED_OUT, failure, minutes, at=now)
+                job = await self._book.finish(
+                    job, JobState.TIMED_OUT, Failure.DEADLINE_PASSED, minutes, at=self._clock.now()
+                )
+                self.poll_after(job, self._settings.late_poll_interval)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.db import MIGRATIONS
+from bot.db import MIGRATIONS, StoreError
 from bot.jobs.model import JobOrigin, JobState, NoticeState
 from bot.jobs.store import JobStore
 from bot.jobs.usage import UsageRecord
@@ -111,7 +111,7 @@ async def test_find_filters_and_orders_newest_first(store: JobStore) -> None:
 
 async def test_request_ids_are_unique(store: JobStore) -> None:
     await store.insert(make_job(0, request_id="same"))
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(StoreError):
         await store.insert(make_job(0, request_id="same"))
 
 

@@ -111,22 +111,37 @@ async def test_cancel_racing_with_the_start_reports_what_happened(make_rig) -> N
     assert rig.emulator.job(report.job.request_id).status == "in_progress"
 
 
-async def test_deadline_fails_a_running_job_clearly(make_rig) -> None:
-    rig = await make_rig(settings=make_settings(deadline_seconds=120.0), generation_time=10_000.0)
+async def test_the_deadline_tells_the_requester_but_a_late_video_is_still_delivered(
+    make_rig,
+) -> None:
+    """The deadline ends the member's wait, not the bot's interest in a paid job."""
+    rig = await make_rig(
+        settings=make_settings(deadline_seconds=120.0, late_poll_interval=20.0),
+        generation_time=300.0,
+    )
     await rig.start()
     job = await rig.submit()
     timed_out = await rig.wait_for_state(job.id, JobState.TIMED_OUT)
     assert (timed_out.failure, timed_out.failure_detail) == (Failure.DEADLINE_PASSED, "2")
     assert timed_out.entered(JobState.TIMED_OUT) - timed_out.entered(JobState.SUBMITTING) < 130
+    await eventually(lambda: len(rig.notifier.calls_for(job.id)) == 1, what="the late notice")
+    assert rig.notifier.calls_for(job.id)[0].state is JobState.TIMED_OUT
+
+    delivered = await rig.wait_for_state(job.id, JobState.DELIVERED, within=20.0)
+    calls = rig.notifier.calls_for(job.id)
+    assert [call.state for call in calls] == [JobState.TIMED_OUT, JobState.COMPLETED]
+    assert calls[1].notice_attempts == 1, "the video is a message of its own"
+    assert delivered.output_url is not None
+    assert rig.emulator.submit_count == 1
 
 
 async def test_deadline_cancels_a_job_stuck_in_the_queue(make_rig) -> None:
     rig = await make_rig(workers=0, settings=make_settings(deadline_seconds=60.0))
     await rig.start()
     job = await rig.submit()
-    timed_out = await rig.wait_for_state(job.id, JobState.TIMED_OUT)
-    assert timed_out.failure is Failure.NOT_STARTED_BY_DEADLINE
-    assert rig.emulator.job(timed_out.request_id).status == "cancelled"
+    cancelled = await rig.wait_for_state(job.id, JobState.CANCELLED)
+    assert cancelled.failure is Failure.NOT_STARTED_BY_DEADLINE
+    assert rig.emulator.job(cancelled.request_id).status == "cancelled"
 
 
 @pytest.mark.parametrize(
