@@ -73,14 +73,17 @@ class JobDesk:
     def server(self, interaction: discord.Interaction) -> ServerSettings:
         return self._settings_for(interaction.guild_id)
 
-    def is_moderator(self, interaction: discord.Interaction) -> bool:
-        roles = self.server(interaction).moderator_role_ids
-        return is_moderator(Actor.from_interaction(interaction), roles)
+    def moderates(self, interaction: discord.Interaction, job: Job) -> bool:
+        """A moderator of the job's channel (not of the channel the member typed in)."""
+        actor = Actor.in_channel(interaction, job.channel_id)
+        return is_moderator(actor, self.server(interaction).moderator_role_ids)
 
     def allowed(self, interaction: discord.Interaction, action: JobAction, job: Job) -> bool:
+        """The one rule for every entry point (button, command, menu, autocomplete): the
+        member's permissions in the job's channel, plus the server's moderator roles."""
         return may(
             action,
-            Actor.from_interaction(interaction),
+            Actor.in_channel(interaction, job.channel_id),
             owner_id=job.requester_id,
             moderator_role_ids=self.server(interaction).moderator_role_ids,
         )
@@ -121,22 +124,22 @@ class JobDesk:
         job = await self.server_job(interaction, job_id)
         if isinstance(job, str):
             return job
-        if job.requester_id != interaction.user.id and not self.is_moderator(interaction):
+        if not self.allowed(interaction, JobAction.VIEW, job):
             return f"Video #{job_id} is someone else's; only moderators can look at it here."
         return job
 
     def job_choices(
         self, interaction: discord.Interaction, current: str, *, cancellable: bool = False
     ) -> list[app_commands.Choice[int]]:
-        """The member's unfinished jobs; a moderator sees every unfinished job of the server."""
-        everyone = self.is_moderator(interaction)
+        """The member's unfinished jobs, and those of the channels they moderate."""
+        action = JobAction.CANCEL if cancellable else JobAction.VIEW
         text = current.strip().lstrip("#").lower()
         jobs = [
             job
             for job in self.tracker.open_jobs(interaction.guild_id)
             if job.state is not JobState.NEW
-            and (everyone or job.requester_id == interaction.user.id)
             and (not cancellable or job.state.is_cancellable)
+            and self.allowed(interaction, action, job)
             and (not text or str(job.id).startswith(text) or text in job.request.prompt.lower())
         ]
         return [

@@ -1,4 +1,5 @@
-"""The `/video queue` panel: pages of the server's jobs, and for moderators a cancel menu."""
+"""The `/video queue` panel: pages of the server's jobs, and for moderators a cancel menu
+listing the jobs of the channels they moderate."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ class QueueView(AnsweringView):
         place_in_line: Callable[[int], int | None],
         now: Callable[[], float],
         cancel: CancelJob | None,
+        may_cancel: Callable[[Job], bool] = lambda job: True,
     ) -> None:
         super().__init__(timeout=10 * 60)
         self._owner_id = owner_id
@@ -32,6 +34,7 @@ class QueueView(AnsweringView):
         self._place_in_line = place_in_line
         self._now = now
         self._cancel = cancel
+        self._may_cancel = may_cancel
         self.page = 0
         self.jobs: list[Job] = []
         self.refresh()
@@ -60,7 +63,9 @@ class QueueView(AnsweringView):
             return
         start = self.page * QUEUE_PAGE_SIZE
         cancellable = [
-            job for job in self.jobs[start : start + QUEUE_PAGE_SIZE] if job.state.is_cancellable
+            job
+            for job in self.jobs[start : start + QUEUE_PAGE_SIZE]
+            if job.state.is_cancellable and self._may_cancel(job)
         ]
         if not cancellable:
             return
