@@ -24,11 +24,17 @@ from bot.formatting import megabytes
 from bot.jobs.model import Job, JobState
 from bot.jobs.ports import NoticeError
 from bot.media.download import OutputFetcher, OutputFetchError, OutputTooLarge
+from bot.wording import outside_words
 
 log = logging.getLogger(__name__)
 
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 HISTORY_SEARCH_LIMIT = 100
+
+
+def said(error: discord.HTTPException) -> str:
+    """Discord's error text as it may be stored and shown: redacted and short."""
+    return outside_words(error.text) or "no details"
 
 
 def notice_nonce(job: Job) -> str:
@@ -68,16 +74,18 @@ class ChannelNotifier:
             return await self._post(job, failure_text(job))
         except discord.Forbidden as error:
             raise NoticeError(
-                f"missing permission in the channel ({error.text})", retryable=False
+                f"missing permission in the channel ({said(error)})", retryable=False
             ) from error
         except discord.NotFound as error:
-            raise NoticeError(f"the channel is gone ({error.text})", retryable=False) from error
+            raise NoticeError(f"the channel is gone ({said(error)})", retryable=False) from error
         except discord.HTTPException as error:
             raise NoticeError(
-                f"Discord error {error.status}: {error.text}", retryable=True
+                f"Discord error {error.status}: {said(error)}", retryable=True
             ) from error
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
-            raise NoticeError(f"could not reach Discord ({error!r})", retryable=True) from error
+            raise NoticeError(
+                f"could not reach Discord ({outside_words(repr(error))})", retryable=True
+            ) from error
 
     async def _deliver_video(self, job: Job) -> int:
         assert job.output_url is not None

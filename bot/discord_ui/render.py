@@ -166,7 +166,8 @@ def job_error(job: Job) -> str | None:
         return wording.failure_text(job.failure, job.failure_detail)
     if job.notice_error and job.notice is NoticeState.FAILED:
         link = f" The video is here for now: {job.output_url}" if job.output_url else ""
-        return f"The bot could not post the result: {job.notice_error}.{link}"
+        why = wording.outside_words(job.notice_error, 300)
+        return f"The bot could not post the result: {why}.{link}"
     return None
 
 
