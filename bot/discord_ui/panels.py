@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import discord
 
-from bot.discord_ui.render import shorten
+from bot.discord_ui.render import is_showable_link, shorten
 from bot.formatting import age, usd
 from bot.jobs.model import Job, JobState
 from bot.jobs.usage import Usage
@@ -15,6 +15,8 @@ from bot.server_settings import SPECS, ServerSettings
 from bot.wording import usage_line
 
 QUEUE_PAGE_SIZE = 10
+MINE_LINK_MAX_CHARS = 250
+"""Ten jobs with links this long still fit an embed description (4,096)."""
 _QUEUE_ORDER = {
     JobState.RUNNING: 0,
     JobState.SUBMITTING: 1,
@@ -32,10 +34,11 @@ def prompt_preview(job: Job, limit: int = 60) -> str:
 
 
 def result_link(job: Job) -> str | None:
-    """Where the result is: the posted video, else its link, else the status message."""
+    """Where the result is: the posted video, else its link (public https only), else the
+    status message."""
     if job.notice_message_id is not None and job.state is JobState.DELIVERED:
         return jump_url(job.guild_id, job.channel_id, job.notice_message_id)
-    if job.output_url is not None:
+    if is_showable_link(job.output_url, MINE_LINK_MAX_CHARS):
         return job.output_url
     if job.status_message_id is not None:
         return jump_url(job.guild_id, job.channel_id, job.status_message_id)
