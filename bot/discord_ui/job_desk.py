@@ -25,7 +25,7 @@ from bot.jobs.model import Job, JobOrigin, JobState
 from bot.jobs.tracker import CancelOutcomeKind, CancelReport, JobTracker
 from bot.jobs.usage import Quota
 from bot.runcomfy.request import DEFAULT_SOUND, KlingRequest
-from bot.server_settings import ServerSettings
+from bot.server_settings import ServerSettings, listed
 from bot.wording import limit_refusal, runcomfy_problem
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ class JobDesk:
         parent_id = getattr(channel, "parent_id", None)
         if channel.id in allowed or parent_id in allowed:
             return None
-        where = ", ".join(f"<#{channel_id}>" for channel_id in sorted(allowed))
+        where = listed([f"<#{channel_id}>" for channel_id in sorted(allowed)], 1500)
         return f"❌ Videos can be made in {where} on this server. {NOTHING_SPENT}"
 
     def sound_for(self, interaction: discord.Interaction, sound: bool | None) -> bool | None:

@@ -15,14 +15,32 @@ from bot.server_settings import SPECS, ServerSettings
 from bot.wording import usage_line
 
 QUEUE_PAGE_SIZE = 10
-MINE_LINK_MAX_CHARS = 250
-"""Ten jobs with links this long still fit an embed description (4,096)."""
+MINE_LINK_MAX_CHARS = 200
+"""Ten jobs with links this long fit an embed description (4,096)."""
+DESCRIPTION_MAX_CHARS = 4096
 _QUEUE_ORDER = {
     JobState.RUNNING: 0,
     JobState.SUBMITTING: 1,
     JobState.QUEUED: 2,
     JobState.WAITING: 3,
 }
+
+
+def fit_lines(lines: Sequence[str], limit: int = DESCRIPTION_MAX_CHARS) -> str:
+    """Lines joined by newlines, as many as fit in `limit`, then how many were left out."""
+    text = "\n".join(lines)
+    if len(text) <= limit:
+        return text
+    budget = limit - len("\n…and 9999 more")
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        extra = len(line) + (1 if kept else 0)
+        if used + extra > budget:
+            break
+        kept.append(line)
+        used += extra
+    return "\n".join([*kept, f"…and {len(lines) - len(kept)} more"])
 
 
 def jump_url(guild_id: int | None, channel_id: int, message_id: int) -> str:
@@ -58,7 +76,7 @@ def mine_embed(jobs: Sequence[Job]) -> discord.Embed:
             f"**#{job.id}** · {label} · {job.request.effective_duration} s · "
             f"<t:{int(job.created_at)}:R>\n{prompt_preview(job)}"
         )
-    embed.description = "\n".join(lines)
+    embed.description = fit_lines(lines)
     return embed
 
 
@@ -105,7 +123,7 @@ def queue_embed(
             f"{number}. **#{job.id}** <@{job.requester_id}> · {job.state.label}{where} · {waited}\n"
             f"{prompt_preview(job, 50)}"
         )
-    embed.description = "\n".join(lines)
+    embed.description = fit_lines(lines)
     embed.set_footer(text=f"Page {page + 1} of {pages} · {len(jobs)} videos")
     return embed
 

@@ -243,3 +243,12 @@ def failure_text(job: Job) -> str:
         else "No reason was given."
     )
     return f"<@{job.requester_id}> your video **#{job.id}** {what}. {detail}"
+
+
+def short_notice_text(job: Job) -> str:
+    """The final message in its plainest form, for when Discord refused the full one: the
+    mention, the job's number and what happened; the status message has the rest."""
+    head = f"<@{job.requester_id}> your video **#{job.id}**"
+    if job.state is JobState.COMPLETED:
+        return f"{head} is ready. Its link: {shown_link(job, 500)}"
+    return f"{head} did not finish; its status message above says why."
