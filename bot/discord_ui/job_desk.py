@@ -142,15 +142,7 @@ class JobDesk:
             and self.allowed(interaction, action, job)
             and (not text or str(job.id).startswith(text) or text in job.request.prompt.lower())
         ]
-        return [
-            app_commands.Choice(
-                name=f"#{job.id} · {job.state.label} · {' '.join(job.request.prompt.split())}"[
-                    :100
-                ],
-                value=job.id,
-            )
-            for job in reversed(jobs[-25:])
-        ]
+        return [job_choice(job) for job in reversed(jobs[-25:])]
 
     # ------------------------------------------------------------- making videos
 
@@ -290,6 +282,12 @@ class JobDesk:
         job = await self.tracker.annotate(job_id, extra=extra)
         await self._audit.record(interaction.user.id, "deleted", job)
         await reply(interaction, f"🗑️ Video #{job_id} is deleted.")
+
+
+def job_choice(job: Job) -> app_commands.Choice[int]:
+    """A job in autocomplete: number, state and prompt, within Discord's 100 characters."""
+    prompt = " ".join(job.request.prompt.split())
+    return app_commands.Choice(name=f"#{job.id} · {job.state.label} · {prompt}"[:100], value=job.id)
 
 
 def cancel_problem(report: CancelReport) -> str:

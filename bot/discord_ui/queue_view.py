@@ -9,10 +9,20 @@ from typing import Any
 import discord
 
 from bot.discord_ui.panels import QUEUE_PAGE_SIZE, prompt_preview, queue_embed
+from bot.discord_ui.render import shorten
 from bot.discord_ui.replies import AnsweringView
 from bot.jobs.model import Job
 
 CancelJob = Callable[[discord.Interaction, int], Awaitable[str]]
+
+
+def cancel_option(job: Job) -> discord.SelectOption:
+    """A job in the cancel menu; label and description within Discord's 100 characters."""
+    return discord.SelectOption(
+        label=f"#{job.id} · {job.state.label}"[:100],
+        description=shorten(prompt_preview(job, 90), 100),
+        value=str(job.id),
+    )
 
 
 class QueueView(AnsweringView):
@@ -71,14 +81,7 @@ class QueueView(AnsweringView):
             return
         menu: discord.ui.Select[Any] = discord.ui.Select(
             placeholder="Cancel a waiting or queued video…",
-            options=[
-                discord.SelectOption(
-                    label=f"#{job.id} · {job.state.label}"[:100],
-                    description=prompt_preview(job, 90)[:100],
-                    value=str(job.id),
-                )
-                for job in cancellable
-            ],
+            options=[cancel_option(job) for job in cancellable],
             custom_id="video:queue:cancel",
         )
         menu.callback = self._cancel_selected  # type: ignore[method-assign]
