@@ -44,6 +44,8 @@ class Actor:
         """With the permissions in `channel_id` (a job's channel), wherever the member typed:
         Manage Messages in one channel must not make a member a moderator everywhere."""
         actor = cls.from_interaction(interaction)
+        if interaction.channel_id == channel_id:
+            return actor  # Discord computed these for exactly that channel
         user = interaction.user
         guild = interaction.guild
         permissions = None

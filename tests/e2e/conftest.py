@@ -66,7 +66,7 @@ def secrets_of(world: World) -> list[str]:
 
 def everything_sent(world: World) -> list[str]:
     """Every version of every message the bot wrote (deleted and private ones too), and
-    every interaction callback and autocomplete answer, as JSON."""
+    every interaction callback, autocomplete answer and modal, as JSON."""
     texts: list[str] = []
     for channel in world.guild.channels.values():
         for message in world.fake.channel_messages(channel, include_deleted=True):
@@ -74,7 +74,7 @@ def everything_sent(world: World) -> list[str]:
                 texts.append(json.dumps([version.content, version.embeds, version.components]))
     for interaction in world.fake.interactions:
         texts.extend(json.dumps(callback.data) for callback in interaction.callbacks)
-        texts.append(json.dumps(interaction.choices))
+        texts.append(json.dumps([interaction.choices, interaction.modal]))
     return texts
 
 
