@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -42,17 +43,19 @@ class LogLines(logging.Handler):
         self.lines.append(self.format(record))
 
 
-@pytest.fixture
-def log_lines(caplog: pytest.LogCaptureFixture) -> Iterator[LogLines]:
+@contextmanager
+def logged_lines(caplog: pytest.LogCaptureFixture) -> Iterator[LogLines]:
     """Root logging at INFO and discord.py's webhook logger (which prints interaction tokens
-    in its URLs) at DEBUG, into a handler with the bot's redaction, as `setup_logging` does."""
+    in its URLs) at DEBUG, into a handler that gets the bot's redaction like its own."""
     caplog.set_level(logging.INFO)
     caplog.set_level(logging.DEBUG, logger="discord.webhook.async_")
     handler = LogLines()
     root = logging.getLogger()
     root.addHandler(handler)
-    yield handler
-    root.removeHandler(handler)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
 
 
 def secrets_of(world: World) -> list[str]:
@@ -88,23 +91,24 @@ def assert_no_secrets(world: World, log_lines: LogLines) -> None:
 
 @pytest.fixture
 async def make_world(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, log_lines: LogLines
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> AsyncIterator[Callable[..., Awaitable[World]]]:
     """A started world (fake Discord, emulator) with the bot logged in; at the end, no
     token may appear in what the bot sent or logged."""
     worlds: list[World] = []
+    with logged_lines(caplog) as log_lines:
 
-    async def make(*, start: bool = True, **options: Any) -> World:
-        world = await open_world(tmp_path, monkeypatch, **options)
-        install_redaction(log_lines, [world.fake.bot_token, world.emulator.token])
-        worlds.append(world)
-        if start:
-            await world.start_bot()
-        return world
+        async def make(*, start: bool = True, **options: Any) -> World:
+            world = await open_world(tmp_path, monkeypatch, **options)
+            install_redaction(log_lines, [world.fake.bot_token, world.emulator.token])
+            worlds.append(world)
+            if start:
+                await world.start_bot()
+            return world
 
-    yield make
-    for world in worlds:
-        await close_world(world)
+        yield make
+        for world in worlds:
+            await close_world(world)
     for world in worlds:
         assert_no_secrets(world, log_lines)
 
