@@ -31,6 +31,8 @@ from bot.wording import limit_refusal, runcomfy_problem
 log = logging.getLogger(__name__)
 
 NOTHING_SPENT = "Nothing was sent or charged."
+REFUSAL_LIST_MAX_CHARS = 1500
+"""The allowed channels in a refusal: the whole reply stays within Discord's 2,000."""
 VIDEO_READY = frozenset({JobState.COMPLETED, JobState.DELIVERED, JobState.DELIVERY_FAILED})
 NEEDED_PERMISSIONS = {
     "view_channel": "View Channel",
@@ -97,7 +99,8 @@ class JobDesk:
         parent_id = getattr(channel, "parent_id", None)
         if channel.id in allowed or parent_id in allowed:
             return None
-        where = listed([f"<#{channel_id}>" for channel_id in sorted(allowed)], 1500)
+        mentions = [f"<#{channel_id}>" for channel_id in sorted(allowed)]
+        where = listed(mentions, REFUSAL_LIST_MAX_CHARS)
         return f"❌ Videos can be made in {where} on this server. {NOTHING_SPENT}"
 
     def sound_for(self, interaction: discord.Interaction, sound: bool | None) -> bool | None:
