@@ -15,7 +15,7 @@ import discord
 from dotenv import load_dotenv
 
 from bot.config import ConfigError, Settings, load_settings
-from bot.logs import setup_logging
+from bot.logs import secrets_of, setup_logging
 
 BAD_TOKEN = (
     "DISCORD_TOKEN was rejected by Discord. Copy the token again from the Developer Portal "
@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, secrets_of(settings))
     try:
         asyncio.run(run_bot(settings))
     except ConfigError as error:

@@ -8,7 +8,7 @@ read this one table. What a server changed is kept by `bot.server_settings_store
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -142,12 +142,35 @@ def _sorted_ids(value: frozenset[int]) -> list[int]:
     return sorted(value)
 
 
+LIST_MAX_CHARS = 900
+"""A shown list of roles or channels: room for its source line in an embed field (1,024)."""
+
+
+def listed(items: Sequence[str], limit: int = LIST_MAX_CHARS) -> str:
+    """Items joined by commas; when they do not fit in `limit` characters, as many as fit
+    and then "and N more"."""
+    text = ", ".join(items)
+    if len(text) <= limit:
+        return text
+    budget = limit - len(", and 9999999 more")
+    shown: list[str] = []
+    used = 0
+    for item in items:
+        extra = len(item) + (2 if shown else 0)
+        if used + extra > budget:
+            break
+        shown.append(item)
+        used += extra
+    hidden = len(items) - len(shown)
+    return ", ".join(shown) + f", and {hidden} more" if shown else f"{hidden} in all"
+
+
 def _roles(ids: frozenset[int]) -> str:
-    return ", ".join(f"<@&{i}>" for i in sorted(ids)) or "none (Manage Messages only)"
+    return listed([f"<@&{i}>" for i in sorted(ids)]) or "none (Manage Messages only)"
 
 
 def _channels(ids: frozenset[int]) -> str:
-    return ", ".join(f"<#{i}>" for i in sorted(ids)) or "every channel"
+    return listed([f"<#{i}>" for i in sorted(ids)]) or "every channel"
 
 
 def _decimal_or_none(raw: Any) -> Decimal | None:

@@ -11,10 +11,13 @@ from bot.formatting import usd
 from bot.jobs.line import TOKEN_REFUSED, LimitExceeded, NotTakingJobs, TooManyJobs
 from bot.jobs.model import Failure
 from bot.jobs.usage import DailyBudgetExceeded, DailySecondsExceeded, Usage
+from bot.redaction import redact
 from bot.runcomfy.errors import ErrorKind
 
 NOTHING_CHARGED = "Nothing was sent to RunComfy or charged."
 NOTHING_CHARGED_IF_WAITING = "Videos that had not started were cancelled, free of charge."
+DETAIL_MAX_CHARS = 500
+"""RunComfy's own words are quoted up to this length, so every message they go into fits."""
 
 RUNCOMFY_PROBLEMS: dict[ErrorKind, str] = {
     ErrorKind.OTHER: "RunComfy could not process the request.",
@@ -50,8 +53,19 @@ def runcomfy_problem(kind: ErrorKind | str | None) -> str:
         return RUNCOMFY_PROBLEMS[ErrorKind.OTHER]
 
 
+def outside_words(text: str | None, limit: int = DETAIL_MAX_CHARS) -> str | None:
+    """Text from RunComfy or Discord as it may be shown: credentials redacted, on one line,
+    at most `limit` characters (cut marked with …)."""
+    if not text:
+        return text
+    flat = " ".join(redact(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
 def failure_text(failure: Failure, detail: str | None) -> str:
-    """Why a job has no video, as the requester reads it."""
+    """Why a job has no video, as the requester reads it; RunComfy's words are redacted
+    and shortened."""
+    detail = outside_words(detail)
     match failure:
         case Failure.RESTARTED_BEFORE_QUEUED:
             return f"The bot restarted before this job was queued. {NOTHING_CHARGED}"

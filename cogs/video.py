@@ -208,7 +208,8 @@ class VideoCog(commands.Cog, name="Video"):
             load=lambda: queue_order(tracker.open_jobs(guild_id), tracker.place_in_line),
             place_in_line=tracker.place_in_line,
             now=self.bot.clock.now,
-            cancel=self.desk.cancel_job if self.desk.is_moderator(interaction) else None,
+            cancel=self.desk.cancel_job,
+            may_cancel=lambda job: self.desk.moderates(interaction, job),
         )
         await interaction.response.send_message(embed=view.embed(), view=view, ephemeral=True)
 

@@ -25,12 +25,14 @@ from bot.jobs.model import Job, JobOrigin, JobState
 from bot.jobs.tracker import CancelOutcomeKind, CancelReport, JobTracker
 from bot.jobs.usage import Quota
 from bot.runcomfy.request import DEFAULT_SOUND, KlingRequest
-from bot.server_settings import ServerSettings
+from bot.server_settings import ServerSettings, listed
 from bot.wording import limit_refusal, runcomfy_problem
 
 log = logging.getLogger(__name__)
 
 NOTHING_SPENT = "Nothing was sent or charged."
+REFUSAL_LIST_MAX_CHARS = 1500
+"""The allowed channels in a refusal: the whole reply stays within Discord's 2,000."""
 NEEDED_PERMISSIONS = {
     "view_channel": "View Channel",
     "send_messages": "Send Messages",
@@ -76,14 +78,17 @@ class JobDesk:
     def server(self, interaction: discord.Interaction) -> ServerSettings:
         return self._settings_for(interaction.guild_id)
 
-    def is_moderator(self, interaction: discord.Interaction) -> bool:
-        roles = self.server(interaction).moderator_role_ids
-        return is_moderator(Actor.from_interaction(interaction), roles)
+    def moderates(self, interaction: discord.Interaction, job: Job) -> bool:
+        """A moderator of the job's channel (not of the channel the member typed in)."""
+        actor = Actor.in_channel(interaction, job.channel_id)
+        return is_moderator(actor, self.server(interaction).moderator_role_ids)
 
     def allowed(self, interaction: discord.Interaction, action: JobAction, job: Job) -> bool:
+        """The one rule for every entry point (button, command, menu, autocomplete): the
+        member's permissions in the job's channel, plus the server's moderator roles."""
         return may(
             action,
-            Actor.from_interaction(interaction),
+            Actor.in_channel(interaction, job.channel_id),
             owner_id=job.requester_id,
             moderator_role_ids=self.server(interaction).moderator_role_ids,
         )
@@ -97,7 +102,8 @@ class JobDesk:
         parent_id = getattr(channel, "parent_id", None)
         if channel.id in allowed or parent_id in allowed:
             return None
-        where = ", ".join(f"<#{channel_id}>" for channel_id in sorted(allowed))
+        mentions = [f"<#{channel_id}>" for channel_id in sorted(allowed)]
+        where = listed(mentions, REFUSAL_LIST_MAX_CHARS)
         return f"❌ Videos can be made in {where} on this server. {NOTHING_SPENT}"
 
     def sound_for(self, interaction: discord.Interaction, sound: bool | None) -> bool | None:
@@ -124,33 +130,25 @@ class JobDesk:
         job = await self.server_job(interaction, job_id)
         if isinstance(job, str):
             return job
-        if job.requester_id != interaction.user.id and not self.is_moderator(interaction):
+        if not self.allowed(interaction, JobAction.VIEW, job):
             return f"Video #{job_id} is someone else's; only moderators can look at it here."
         return job
 
     def job_choices(
         self, interaction: discord.Interaction, current: str, *, cancellable: bool = False
     ) -> list[app_commands.Choice[int]]:
-        """The member's unfinished jobs; a moderator sees every unfinished job of the server."""
-        everyone = self.is_moderator(interaction)
+        """The member's unfinished jobs, and those of the channels they moderate."""
+        action = JobAction.CANCEL if cancellable else JobAction.VIEW
         text = current.strip().lstrip("#").lower()
         jobs = [
             job
             for job in self.tracker.open_jobs(interaction.guild_id)
             if job.state is not JobState.NEW
-            and (everyone or job.requester_id == interaction.user.id)
             and (not cancellable or job.state.is_cancellable)
+            and self.allowed(interaction, action, job)
             and (not text or str(job.id).startswith(text) or text in job.request.prompt.lower())
         ]
-        return [
-            app_commands.Choice(
-                name=f"#{job.id} · {job.state.label} · {' '.join(job.request.prompt.split())}"[
-                    :100
-                ],
-                value=job.id,
-            )
-            for job in reversed(jobs[-25:])
-        ]
+        return [job_choice(job) for job in reversed(jobs[-25:])]
 
     # ------------------------------------------------------------- making videos
 
@@ -284,6 +282,12 @@ class JobDesk:
         job = await self.tracker.annotate(job_id, extra=extra)
         await self._audit.record(interaction.user.id, "deleted", job)
         await reply(interaction, f"🗑️ Video #{job_id} is deleted.")
+
+
+def job_choice(job: Job) -> app_commands.Choice[int]:
+    """A job in autocomplete: number, state and prompt, within Discord's 100 characters."""
+    prompt = " ".join(job.request.prompt.split())
+    return app_commands.Choice(name=f"#{job.id} · {job.state.label} · {prompt}"[:100], value=job.id)
 
 
 def cancel_problem(report: CancelReport) -> str:

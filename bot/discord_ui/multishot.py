@@ -18,11 +18,13 @@ from bot.discord_ui.replies import AnsweringModal, AnsweringView
 from bot.runcomfy.request import (
     DURATION_MAX,
     DURATION_MIN,
+    INVISIBLE_ONLY,
     PROMPT_MAX_CHARS,
     KlingInputError,
     KlingRequest,
     Shot,
     ShotType,
+    has_visible_text,
 )
 
 MIN_SHOTS = 2
@@ -63,6 +65,8 @@ def parse_shot(number: int, text: str) -> Shot:
         raise KlingInputError(field, match["prompt"], allowed)
     if len(prompt) > PROMPT_MAX_CHARS:
         raise KlingInputError(field, prompt, f"must be at most {PROMPT_MAX_CHARS:,} characters.")
+    if not has_visible_text(prompt):
+        raise KlingInputError(field, prompt, INVISIBLE_ONLY)
     return Shot(prompt=prompt, duration=seconds)
 
 

@@ -19,16 +19,33 @@ import discord
 
 from bot.discord_ui.buttons import notice_view
 from bot.discord_ui.outbox import ChannelOutbox
-from bot.discord_ui.render import delivery_text, failure_text, requester_only
+from bot.discord_ui.render import (
+    delivery_text,
+    failure_text,
+    requester_only,
+    short_notice_text,
+)
 from bot.formatting import megabytes
 from bot.jobs.model import Job, JobState
 from bot.jobs.ports import NoticeError
 from bot.media.download import OutputFetcher, OutputFetchError, OutputTooLarge
+from bot.wording import outside_words
 
 log = logging.getLogger(__name__)
 
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 HISTORY_SEARCH_LIMIT = 100
+
+
+def said(error: discord.HTTPException) -> str:
+    """Discord's error text as it may be stored and shown: redacted and short."""
+    return outside_words(error.text) or "no details"
+
+
+def is_transient(error: discord.HTTPException) -> bool:
+    """Worth retrying: rate limits and Discord's own errors. Any other 4xx will be refused
+    again however often it is sent."""
+    return error.status == 429 or error.status >= 500
 
 
 def notice_nonce(job: Job) -> str:
@@ -56,28 +73,41 @@ class ChannelNotifier:
 
     async def send_notice(self, job: Job) -> int | None:
         try:
-            if job.notice_attempts > 1:
-                earlier = await self._find_earlier_notice(job)
-                if earlier is not None:
-                    log.info("job %d: its notice was already posted as %d", job.id, earlier)
-                    return earlier
-            if job.state is JobState.COMPLETED:
-                return await self._deliver_video(job)
-            if job.state is JobState.CANCELLED and job.cancelled_by is not None:
-                return None  # a person cancelled it; the status message says who
-            return await self._post(job, failure_text(job))
+            try:
+                return await self._send_notice(job)
+            except discord.HTTPException as error:
+                if error.status != 400:
+                    raise
+                log.warning(
+                    "job %d: Discord refused its notice (%s); posting it shorter", job.id, error
+                )
+                return await self._post(job, short_notice_text(job))
         except discord.Forbidden as error:
             raise NoticeError(
-                f"missing permission in the channel ({error.text})", retryable=False
+                f"missing permission in the channel ({said(error)})", retryable=False
             ) from error
         except discord.NotFound as error:
-            raise NoticeError(f"the channel is gone ({error.text})", retryable=False) from error
+            raise NoticeError(f"the channel is gone ({said(error)})", retryable=False) from error
         except discord.HTTPException as error:
             raise NoticeError(
-                f"Discord error {error.status}: {error.text}", retryable=True
+                f"Discord error {error.status}: {said(error)}", retryable=is_transient(error)
             ) from error
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
-            raise NoticeError(f"could not reach Discord ({error!r})", retryable=True) from error
+            raise NoticeError(
+                f"could not reach Discord ({outside_words(repr(error))})", retryable=True
+            ) from error
+
+    async def _send_notice(self, job: Job) -> int | None:
+        if job.notice_attempts > 1:
+            earlier = await self._find_earlier_notice(job)
+            if earlier is not None:
+                log.info("job %d: its notice was already posted as %d", job.id, earlier)
+                return earlier
+        if job.state is JobState.COMPLETED:
+            return await self._deliver_video(job)
+        if job.state is JobState.CANCELLED and job.cancelled_by is not None:
+            return None  # a person cancelled it; the status message says who
+        return await self._post(job, failure_text(job))
 
     async def _deliver_video(self, job: Job) -> int:
         assert job.output_url is not None

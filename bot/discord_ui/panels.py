@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import discord
 
-from bot.discord_ui.render import shorten
+from bot.discord_ui.render import is_showable_link, shorten
 from bot.formatting import age, usd
 from bot.jobs.model import Job, JobState
 from bot.jobs.usage import Usage
@@ -15,12 +15,32 @@ from bot.server_settings import SPECS, ServerSettings
 from bot.wording import usage_line
 
 QUEUE_PAGE_SIZE = 10
+MINE_LINK_MAX_CHARS = 200
+"""Ten jobs with links this long fit an embed description (4,096)."""
+DESCRIPTION_MAX_CHARS = 4096
 _QUEUE_ORDER = {
     JobState.RUNNING: 0,
     JobState.SUBMITTING: 1,
     JobState.QUEUED: 2,
     JobState.WAITING: 3,
 }
+
+
+def fit_lines(lines: Sequence[str], limit: int = DESCRIPTION_MAX_CHARS) -> str:
+    """Lines joined by newlines, as many as fit in `limit`, then how many were left out."""
+    text = "\n".join(lines)
+    if len(text) <= limit:
+        return text
+    budget = limit - len("\n…and 9999 more")
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        extra = len(line) + (1 if kept else 0)
+        if used + extra > budget:
+            break
+        kept.append(line)
+        used += extra
+    return "\n".join([*kept, f"…and {len(lines) - len(kept)} more"])
 
 
 def jump_url(guild_id: int | None, channel_id: int, message_id: int) -> str:
@@ -32,10 +52,11 @@ def prompt_preview(job: Job, limit: int = 60) -> str:
 
 
 def result_link(job: Job) -> str | None:
-    """Where the result is: the posted video, else its link, else the status message."""
+    """Where the result is: the posted video, else its link (public https only), else the
+    status message."""
     if job.notice_message_id is not None and job.state is JobState.DELIVERED:
         return jump_url(job.guild_id, job.channel_id, job.notice_message_id)
-    if job.output_url is not None:
+    if is_showable_link(job.output_url, MINE_LINK_MAX_CHARS):
         return job.output_url
     if job.status_message_id is not None:
         return jump_url(job.guild_id, job.channel_id, job.status_message_id)
@@ -55,7 +76,7 @@ def mine_embed(jobs: Sequence[Job]) -> discord.Embed:
             f"**#{job.id}** · {label} · {job.request.effective_duration} s · "
             f"<t:{int(job.created_at)}:R>\n{prompt_preview(job)}"
         )
-    embed.description = "\n".join(lines)
+    embed.description = fit_lines(lines)
     return embed
 
 
@@ -102,7 +123,7 @@ def queue_embed(
             f"{number}. **#{job.id}** <@{job.requester_id}> · {job.state.label}{where} · {waited}\n"
             f"{prompt_preview(job, 50)}"
         )
-    embed.description = "\n".join(lines)
+    embed.description = fit_lines(lines)
     embed.set_footer(text=f"Page {page + 1} of {pages} · {len(jobs)} videos")
     return embed
 

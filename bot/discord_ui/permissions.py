@@ -15,6 +15,8 @@ class JobAction(StrEnum):
     CANCEL = "cancel"
     REROLL = "reroll"
     DELETE = "delete"
+    VIEW = "view"
+    """Look at someone's job with `/video status job:` or find it in autocomplete."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,10 +25,12 @@ class Actor:
 
     user_id: int
     role_ids: frozenset[int]
-    permissions: discord.Permissions
+    permissions: discord.Permissions | None
+    """In the channel the action is about; None when the bot does not know that channel."""
 
     @classmethod
     def from_interaction(cls, interaction: discord.Interaction) -> Actor:
+        """With the permissions where the interaction happened: for server-wide matters."""
         user = interaction.user
         roles = user.roles if isinstance(user, discord.Member) else []
         return cls(
@@ -35,9 +39,38 @@ class Actor:
             permissions=interaction.permissions,
         )
 
+    @classmethod
+    def in_channel(cls, interaction: discord.Interaction, channel_id: int) -> Actor:
+        """With the permissions in `channel_id` (a job's channel), wherever the member typed:
+        Manage Messages in one channel must not make a member a moderator everywhere."""
+        actor = cls.from_interaction(interaction)
+        if interaction.channel_id == channel_id:
+            return actor  # Discord computed these for exactly that channel
+        user = interaction.user
+        guild = interaction.guild
+        permissions = None
+        if isinstance(user, discord.Member) and guild is not None:
+            permissions = permissions_in(guild, channel_id, user)
+        return cls(actor.user_id, actor.role_ids, permissions)
+
+
+def permissions_in(
+    guild: discord.Guild, channel_id: int, member: discord.Member
+) -> discord.Permissions | None:
+    """The member's permissions in a cached channel (a thread's are its parent's), or None."""
+    channel = guild.get_channel_or_thread(channel_id)
+    if isinstance(channel, discord.Thread):
+        channel = channel.parent
+    if channel is None:
+        return None
+    return channel.permissions_for(member)
+
 
 def is_moderator(actor: Actor, moderator_role_ids: Iterable[int]) -> bool:
-    """Manage Messages in the channel, or one of the configured moderator roles."""
+    """Manage Messages in the channel, or one of the configured moderator roles; nobody is a
+    moderator of a channel the bot does not know."""
+    if actor.permissions is None:
+        return False
     return actor.permissions.manage_messages or bool(actor.role_ids & set(moderator_role_ids))
 
 
@@ -49,14 +82,14 @@ def may(
     moderator_role_ids: Iterable[int],
 ) -> bool:
     """Whether `actor` may do `action` to a job of `owner_id`: anyone may re-roll (on their
-    own quota); cancel and delete are for the requester and moderators."""
+    own quota); cancel, delete and looking at it are for the requester and moderators."""
     if action is JobAction.REROLL or actor.user_id == owner_id:
         return True
     return is_moderator(actor, moderator_role_ids)
 
 
 def may_change_settings(actor: Actor) -> bool:
-    return actor.permissions.manage_guild
+    return actor.permissions is not None and actor.permissions.manage_guild
 
 
 REFUSALS = {

@@ -1,4 +1,5 @@
-"""The `/video queue` panel: pages of the server's jobs, and for moderators a cancel menu."""
+"""The `/video queue` panel: pages of the server's jobs, and for moderators a cancel menu
+listing the jobs of the channels they moderate."""
 
 from __future__ import annotations
 
@@ -8,10 +9,20 @@ from typing import Any
 import discord
 
 from bot.discord_ui.panels import QUEUE_PAGE_SIZE, prompt_preview, queue_embed
+from bot.discord_ui.render import shorten
 from bot.discord_ui.replies import AnsweringView
 from bot.jobs.model import Job
 
 CancelJob = Callable[[discord.Interaction, int], Awaitable[str]]
+
+
+def cancel_option(job: Job) -> discord.SelectOption:
+    """A job in the cancel menu; label and description within Discord's 100 characters."""
+    return discord.SelectOption(
+        label=f"#{job.id} · {job.state.label}"[:100],
+        description=shorten(prompt_preview(job, 90), 100),
+        value=str(job.id),
+    )
 
 
 class QueueView(AnsweringView):
@@ -25,6 +36,7 @@ class QueueView(AnsweringView):
         place_in_line: Callable[[int], int | None],
         now: Callable[[], float],
         cancel: CancelJob | None,
+        may_cancel: Callable[[Job], bool] = lambda job: True,
     ) -> None:
         super().__init__(timeout=10 * 60)
         self._owner_id = owner_id
@@ -32,6 +44,7 @@ class QueueView(AnsweringView):
         self._place_in_line = place_in_line
         self._now = now
         self._cancel = cancel
+        self._may_cancel = may_cancel
         self.page = 0
         self.jobs: list[Job] = []
         self.refresh()
@@ -60,20 +73,15 @@ class QueueView(AnsweringView):
             return
         start = self.page * QUEUE_PAGE_SIZE
         cancellable = [
-            job for job in self.jobs[start : start + QUEUE_PAGE_SIZE] if job.state.is_cancellable
+            job
+            for job in self.jobs[start : start + QUEUE_PAGE_SIZE]
+            if job.state.is_cancellable and self._may_cancel(job)
         ]
         if not cancellable:
             return
         menu: discord.ui.Select[Any] = discord.ui.Select(
             placeholder="Cancel a waiting or queued video…",
-            options=[
-                discord.SelectOption(
-                    label=f"#{job.id} · {job.state.label}"[:100],
-                    description=prompt_preview(job, 90)[:100],
-                    value=str(job.id),
-                )
-                for job in cancellable
-            ],
+            options=[cancel_option(job) for job in cancellable],
             custom_id="video:queue:cancel",
         )
         menu.callback = self._cancel_selected  # type: ignore[method-assign]

@@ -14,11 +14,16 @@ import discord
 from bot import wording
 from bot.formatting import took, usd
 from bot.jobs.model import Job, JobState, NoticeState
+from bot.media.addresses import is_public_https_link
 from bot.runcomfy.pricing import Pricing
 from bot.runcomfy.request import KlingRequest
 
 PROMPT_PREVIEW_CHARS = 600
 NEGATIVE_PREVIEW_CHARS = 200
+POSTED_LINK_MAX_CHARS = 1500
+"""A video link in a message's content: leaves room for the rest within Discord's 2,000."""
+NOTE_LINK_MAX_CHARS = 600
+"""A video link in the status embed's note, whose field holds 1,024."""
 
 _COLOURS: Mapping[JobState, discord.Colour] = {
     JobState.NEW: discord.Colour.light_grey(),
@@ -160,13 +165,34 @@ def status_embed(job: Job, *, pricing: Pricing, place_in_line: int | None) -> di
     return embed
 
 
+def is_showable_link(url: str | None, limit: int) -> bool:
+    """A link from RunComfy members may see: public https, and short enough to post whole."""
+    return url is not None and len(url) <= limit and is_public_https_link(url)
+
+
+def shown_link(job: Job, limit: int = POSTED_LINK_MAX_CHARS) -> str:
+    """The job's video link as it may be posted, else why not, with what finds the video
+    again (its number, RunComfy's request id). Only public https links are ever shown."""
+    url = job.output_url
+    if is_showable_link(url, limit):
+        assert url is not None
+        return url
+    why = "too long to post" if url and is_public_https_link(url) else "not safe to show"
+    request_id = wording.outside_words(job.request_id, 80)
+    request = f", RunComfy request id {request_id.replace('`', '')}" if request_id else ""
+    return f"(the link RunComfy sent is {why}; ask a moderator: video #{job.id}{request})"
+
+
 def job_error(job: Job) -> str | None:
     """Why the job failed, or why its result could not be posted (then with the link)."""
     if job.failure is not None and job.state is not JobState.WAITING:
         return wording.failure_text(job.failure, job.failure_detail)
     if job.notice_error and job.notice is NoticeState.FAILED:
-        link = f" The video is here for now: {job.output_url}" if job.output_url else ""
-        return f"The bot could not post the result: {job.notice_error}.{link}"
+        link = ""
+        if job.output_url:
+            link = f" The video is here for now: {shown_link(job, NOTE_LINK_MAX_CHARS)}"
+        why = wording.outside_words(job.notice_error, 300)
+        return f"The bot could not post the result: {why}.{link}"
     return None
 
 
@@ -199,7 +225,7 @@ def delivery_text(job: Job, *, attached: bool, link_reason: str | None = None) -
     reason = link_reason or "The file could not be attached"
     return (
         f"{head}\n{reason}, so here is the link instead. It may expire, so download it soon:\n"
-        f"{job.output_url}"
+        f"{shown_link(job)}"
     )
 
 
@@ -217,3 +243,12 @@ def failure_text(job: Job) -> str:
         else "No reason was given."
     )
     return f"<@{job.requester_id}> your video **#{job.id}** {what}. {detail}"
+
+
+def short_notice_text(job: Job) -> str:
+    """The final message in its plainest form, for when Discord refused the full one: the
+    mention, the job's number and what happened; the status message has the rest."""
+    head = f"<@{job.requester_id}> your video **#{job.id}**"
+    if job.state is JobState.COMPLETED:
+        return f"{head} is ready. Its link: {shown_link(job, 500)}"
+    return f"{head} did not finish; its status message above says why."

@@ -8,6 +8,7 @@ Construction validates, so a `KlingRequest` that exists is one RunComfy will acc
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from enum import StrEnum
@@ -55,6 +56,26 @@ class KlingInputError(ValueError):
         return str(self)
 
 
+BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+"""Letters and symbols by category that draw nothing: Hangul fillers, the blank Braille cell."""
+INVISIBLE_ONLY = (
+    "must have visible text (letters, numbers or symbols), not only invisible characters."
+)
+
+
+def is_visible(char: str) -> bool:
+    """A letter, number, punctuation or symbol that draws something. Format and control
+    characters (zero-width spaces and joiners, direction marks), separators and combining
+    marks are not visible on their own."""
+    return unicodedata.category(char)[0] in "LNPS" and char not in BLANK_LOOKING
+
+
+def has_visible_text(text: str) -> bool:
+    """Whether a prompt shows anything: a prompt of only invisible characters is billed
+    like any other but asks for nothing."""
+    return any(is_visible(char) for char in text)
+
+
 def describe_value(value: Any) -> str:
     """A short, safe rendering of a user's value for an error message."""
     if value is None:
@@ -65,6 +86,8 @@ def describe_value(value: Any) -> str:
         stripped = value.strip()
         if not stripped:
             return "an empty text" if not value else "only spaces"
+        if not has_visible_text(stripped):
+            return f"only invisible characters ({len(stripped):,})"
         if len(stripped) > 60:
             return f"a text of {len(stripped):,} characters"
         return f"“{stripped}”"
@@ -103,6 +126,8 @@ def _check_text(field: str, value: Any, max_chars: int, *, required: bool) -> st
         return None
     if len(text) > max_chars:
         raise KlingInputError(field, value, f"must be at most {max_chars:,} characters.")
+    if not has_visible_text(text):
+        raise KlingInputError(field, value, INVISIBLE_ONLY)
     return text
 
 

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.logs import install_redaction
 from tests.e2e.harness import World, close_world, open_world
 
 
@@ -28,23 +31,86 @@ def no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     )
 
 
+class LogLines(logging.Handler):
+    """Every line logged during a test, formatted as the bot's own handler would write it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@contextmanager
+def logged_lines(caplog: pytest.LogCaptureFixture) -> Iterator[LogLines]:
+    """Root logging at INFO and discord.py's webhook logger (which prints interaction tokens
+    in its URLs) at DEBUG, into a handler that gets the bot's redaction like its own."""
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.DEBUG, logger="discord.webhook.async_")
+    handler = LogLines()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+
+
+def secrets_of(world: World) -> list[str]:
+    """The bot token, the RunComfy token, and every interaction token of the test."""
+    return [
+        world.fake.bot_token,
+        world.emulator.token,
+        *(interaction.token for interaction in world.fake.interactions),
+    ]
+
+
+def everything_sent(world: World) -> list[str]:
+    """Every version of every message the bot wrote (deleted and private ones too), and
+    every interaction callback, autocomplete answer and modal, as JSON."""
+    texts: list[str] = []
+    for channel in world.guild.channels.values():
+        for message in world.fake.channel_messages(channel, include_deleted=True):
+            for version in message.history or [message.snapshot(message.created_at)]:
+                texts.append(json.dumps([version.content, version.embeds, version.components]))
+    for interaction in world.fake.interactions:
+        texts.extend(json.dumps(callback.data) for callback in interaction.callbacks)
+        texts.append(json.dumps([interaction.choices, interaction.modal]))
+    return texts
+
+
+def assert_no_secrets(world: World, log_lines: LogLines) -> None:
+    """The scan: no token in anything the bot sent to Discord or logged."""
+    secrets = secrets_of(world)
+    for text in [*everything_sent(world), *log_lines.lines]:
+        leaked = [secret[:12] + "…" for secret in secrets if secret in text]
+        assert not leaked, f"a token ({leaked}) reached Discord or the log: {text[:300]!r}"
+
+
 @pytest.fixture
 async def make_world(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> AsyncIterator[Callable[..., Awaitable[World]]]:
-    """A started world (fake Discord, emulator) with the bot logged in."""
+    """A started world (fake Discord, emulator) with the bot logged in; at the end, no
+    token may appear in what the bot sent or logged."""
     worlds: list[World] = []
+    with logged_lines(caplog) as log_lines:
 
-    async def make(*, start: bool = True, **options: Any) -> World:
-        world = await open_world(tmp_path, monkeypatch, **options)
-        worlds.append(world)
-        if start:
-            await world.start_bot()
-        return world
+        async def make(*, start: bool = True, **options: Any) -> World:
+            world = await open_world(tmp_path, monkeypatch, **options)
+            install_redaction(log_lines, [world.fake.bot_token, world.emulator.token])
+            worlds.append(world)
+            if start:
+                await world.start_bot()
+            return world
 
-    yield make
+        yield make
+        for world in worlds:
+            await close_world(world)
     for world in worlds:
-        await close_world(world)
+        assert_no_secrets(world, log_lines)
 
 
 @pytest.fixture

@@ -47,3 +47,11 @@ def test_moderator_roles_come_from_settings() -> None:
     by_role = ACTORS["moderator by role"]
     assert is_moderator(by_role, {MOD_ROLE})
     assert not is_moderator(by_role, set())
+
+
+def test_in_an_unknown_channel_only_the_requester_may_act() -> None:
+    unknown = Actor(3, frozenset({MOD_ROLE}), None)
+    assert not is_moderator(unknown, {MOD_ROLE})
+    assert not may(JobAction.CANCEL, unknown, owner_id=OWNER, moderator_role_ids={MOD_ROLE})
+    requester = Actor(OWNER, frozenset(), None)
+    assert may(JobAction.CANCEL, requester, owner_id=OWNER, moderator_role_ids={MOD_ROLE})

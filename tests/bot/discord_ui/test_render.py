@@ -98,10 +98,12 @@ def test_final_messages_mention_the_requester_and_say_why() -> None:
     assert failure_text(failed) == (
         "<@9> your video **#4** could not be made. RunComfy could not generate this video: no luck"
     )
-    done = make_job(4, state=JobState.COMPLETED, requester_id=9, output_url="https://x/v.mp4")
+    done = make_job(
+        4, state=JobState.COMPLETED, requester_id=9, output_url="https://cdn.example.com/v.mp4"
+    )
     linked = delivery_text(done, attached=False, link_reason="Too big")
     assert linked.startswith("<@9> your video **#4** is ready!")
-    assert "https://x/v.mp4" in linked
+    assert "https://cdn.example.com/v.mp4" in linked
     assert "may expire" in linked
 
 

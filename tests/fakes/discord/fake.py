@@ -230,6 +230,19 @@ class FakeDiscord:
         channel.bot_permissions = perms.as_int(permissions)
         self._announce_channel(channel)
 
+    def set_member_overwrite(
+        self,
+        channel: FakeChannel,
+        member: FakeMember,
+        *,
+        allow: perms.PermissionsLike = 0,
+        deny: perms.PermissionsLike = 0,
+    ) -> None:
+        """The member's permission overwrite in one channel (e.g. Manage Messages there only),
+        announced as CHANNEL_UPDATE like Discord does."""
+        channel.member_overwrites[member.id] = (perms.as_int(allow), perms.as_int(deny))
+        self._announce_channel(channel)
+
     def _announce_channel(self, channel: FakeChannel) -> None:
         self._state.hub.dispatch(
             "CHANNEL_UPDATE", self._state.payloads.channel(channel), intent=GUILDS

@@ -159,14 +159,16 @@ class Payloads:
         }
 
     def overwrites(self, channel: FakeChannel) -> list[dict[str, Any]]:
-        """Member overwrites granting exactly what the fake enforces, so discord.py's own
-        ``permissions_for`` agrees with the fake (@everyone has no permissions)."""
+        """Member overwrites (type 1) granting exactly what the fake enforces, so discord.py's
+        own ``permissions_for`` agrees with the fake (@everyone has no permissions)."""
         assert channel.guild is not None
-        grants = [(self.world.bot.id, channel.bot_permissions)]
-        grants += [(m.id, m.permissions) for m in channel.guild.members.values()]
+        grants = [(self.world.bot.id, channel.bot_permissions, 0)]
+        for member in channel.guild.members.values():
+            allow, deny = channel.member_overwrites.get(member.id, (0, 0))
+            grants.append((member.id, member.permissions | allow, deny))
         return [
-            {"id": str(user_id), "type": 1, "allow": str(allow), "deny": "0"}
-            for user_id, allow in grants
+            {"id": str(user_id), "type": 1, "allow": str(allow), "deny": str(deny)}
+            for user_id, allow, deny in grants
         ]
 
     def guild(self, guild: FakeGuild, *, members_intent: bool) -> dict[str, Any]:

@@ -84,6 +84,8 @@ class FakeChannel:
     position: int = 0
     topic: str | None = None
     recipient: FakeUser | None = None
+    member_overwrites: dict[int, tuple[int, int]] = field(default_factory=dict)
+    """Per member id, the (allow, deny) of this channel's member overwrite."""
 
     @property
     def mention(self) -> str:
@@ -112,11 +114,13 @@ class FakeMember:
         return self.user.mention
 
     def permissions_in(self, channel: FakeChannel) -> int:
-        """Roles (incl. @everyone) plus the member's own grant; the fake has no denies."""
-        base = self.guild.everyone.permissions | self.permissions
+        """Roles (incl. @everyone), then the channel's member overwrite as Discord applies it
+        (deny, then allow); the member's own grant is part of that overwrite's allow."""
+        base = self.guild.everyone.permissions
         for role in self.roles:
             base |= role.permissions
-        return perms.effective(base)
+        allow, deny = channel.member_overwrites.get(self.id, (0, 0))
+        return perms.effective((base & ~deny) | self.permissions | allow)
 
 
 class World:

@@ -1,0 +1,95 @@
+"""A notice Discord refuses is posted shorter once; a refusal that will repeat is not retried."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+
+from bot.discord_ui.notices import ChannelNotifier
+from bot.jobs.model import Failure, JobState
+from bot.jobs.ports import NoticeError
+from tests.bot.jobs.factories import make_job
+
+
+@dataclass
+class Response:
+    status: int
+    reason: str = "refused"
+
+
+def http_error(status: int, text: str = "Invalid Form Body") -> discord.HTTPException:
+    return discord.HTTPException(Response(status), {"code": 50035, "message": text})  # type: ignore[arg-type]
+
+
+@dataclass
+class Channel:
+    """Refuses the first `refusals` sends with the given errors, then accepts."""
+
+    refusals: list[discord.HTTPException]
+    sent: list[str] = field(default_factory=list)
+
+    async def send(self, content: str, **options: Any) -> Any:
+        self.sent.append(content)
+        if self.refusals:
+            raise self.refusals.pop(0)
+        return discord.Object(len(self.sent))
+
+
+@dataclass
+class Client:
+    channel: Channel
+    user: None = None
+
+    def get_partial_messageable(self, channel_id: int, **options: Any) -> Channel:
+        return self.channel
+
+
+class Outbox:
+    async def send(self, channel_id: int, send: Any, **options: Any) -> Any:
+        return await send()
+
+
+def notifier(channel: Channel) -> ChannelNotifier:
+    return ChannelNotifier(
+        Client(channel),  # type: ignore[arg-type]
+        Outbox(),  # type: ignore[arg-type]
+        fetcher=None,  # type: ignore[arg-type]
+        max_download_bytes=1,
+        temp_dir=Path("."),
+    )
+
+
+FAILED = make_job(5, state=JobState.FAILED, failure=Failure.GENERATION_FAILED, failure_detail="no")
+
+
+async def test_a_refused_body_is_posted_once_in_its_short_form() -> None:
+    channel = Channel([http_error(400)])
+    assert await notifier(channel).send_notice(FAILED) == 2
+    first, second = channel.sent
+    assert len(second) < len(first)
+    assert "**#5**" in second
+
+
+async def test_a_short_form_refused_too_is_not_retried() -> None:
+    channel = Channel([http_error(400), http_error(400)])
+    with pytest.raises(NoticeError) as failed:
+        await notifier(channel).send_notice(FAILED)
+    assert failed.value.retryable is False
+    assert len(channel.sent) == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "retryable"),
+    [(401, False), (403, False), (404, False), (405, False), (429, True), (500, True)],
+)
+async def test_only_transient_errors_are_retried(status: int, retryable: bool) -> None:
+    channel = Channel([http_error(status, "Bearer rc-leaky-token-1234 " + "x" * 3000)])
+    with pytest.raises(NoticeError) as failed:
+        await notifier(channel).send_notice(FAILED)
+    assert failed.value.retryable is retryable
+    assert "rc-leaky-token-1234" not in str(failed.value)
+    assert len(str(failed.value)) < 700
