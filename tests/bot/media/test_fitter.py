@@ -110,6 +110,7 @@ async def test_cancelling_a_fit_kills_its_worker_and_removes_its_files(tmp_path:
         )
     )
     pid = await pid_of(destination)
+    await eventually(lambda: bool(seen), what="the started event")
 
     fit.cancel()
     with pytest.raises(asyncio.CancelledError):
