@@ -22,6 +22,7 @@ from bot.discord_ui.outbox import ChannelOutbox
 from bot.discord_ui.replies import AnsweringTree
 from bot.discord_ui.status_board import StatusBoard
 from bot.jobs.line import ServerLimits
+from bot.jobs.model import Failure
 from bot.jobs.polling import AdaptivePolling, FixedPolling, PollPolicy
 from bot.jobs.store import JobStore
 from bot.jobs.tracker import JobTracker, TrackerSettings
@@ -187,6 +188,16 @@ class VideoBot(commands.Bot):
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to server %d", len(synced), guild_id)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """Removed from a server: stop spending on it (see `JobTracker.abandon`)."""
+        await self.tracker.abandon(guild_id=guild.id, failure=Failure.SERVER_LEFT)
+
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        await self.tracker.abandon(channel_id=channel.id, failure=Failure.CHANNEL_GONE)
+
+    async def on_thread_delete(self, thread: discord.Thread) -> None:
+        await self.tracker.abandon(channel_id=thread.id, failure=Failure.CHANNEL_GONE)
 
     async def on_ready(self) -> None:
         log.info(

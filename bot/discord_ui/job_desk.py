@@ -307,7 +307,12 @@ def cancel_reply(job_id: int, report: CancelReport) -> str:
                 "cancelled. It will be posted here when it's done."
             )
         case CancelOutcomeKind.ALREADY_FINISHED:
-            state = report.job.state.label.lower() if report.job else "finished"
+            if report.job is None or not report.job.state.is_final:
+                return (
+                    f"Video #{job_id} has just finished at RunComfy, so there is nothing to "
+                    "cancel. It will be posted here in a moment."
+                )
+            state = report.job.state.label.lower()
             return f"Video #{job_id} is already {state}, so there is nothing to cancel."
         case CancelOutcomeKind.NOT_FOUND:
             return f"I can't find video #{job_id} any more."

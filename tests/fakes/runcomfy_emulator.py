@@ -197,7 +197,7 @@ class RequestRecord:
     fault: str | None = None
 
 
-FaultKind = Literal["fail", "rate_limit", "slow", "reset", "non_json", "error_in_200"]
+FaultKind = Literal["fail", "rate_limit", "slow", "reset", "non_json", "error_in_200", "stale"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -629,6 +629,11 @@ class RunComfyEmulator:
             endpoint, Fault("rate_limit", http_status=429, retry_after=header), times=times
         )
 
+    def stale_result(self, *, times: int | None = 1) -> None:
+        """Answer result requests with `in_progress` whatever the job's status: the
+        contradiction seen in the wild (status says completed, result says not yet)."""
+        self.add_fault(Endpoint.RESULT, Fault("stale", http_status=200), times=times)
+
     def slow(self, endpoint: Endpoint, seconds: float, *, times: int | None = 1) -> None:
         """Process the request, then wait `seconds` *real* seconds before answering.
 
@@ -820,6 +825,8 @@ class RunComfyEmulator:
                 status=429,
                 headers=headers,
             )
+        if fault.kind == "stale":
+            return web.json_response({"status": IN_PROGRESS})
         if fault.kind == "non_json":
             return web.Response(
                 status=fault.http_status,
