@@ -13,7 +13,7 @@ import discord
 
 from bot.discord_ui.permissions import JobAction
 from bot.discord_ui.replies import AnsweringView, answer_failure
-from bot.jobs.model import Job, JobState
+from bot.jobs.model import Failure, Job, JobState
 
 _LOOKS: dict[JobAction, tuple[str, discord.ButtonStyle, str]] = {
     JobAction.CANCEL: ("Cancel", discord.ButtonStyle.danger, "✖️"),
@@ -85,7 +85,7 @@ def notice_view(job: Job) -> discord.ui.View | None:
     """Buttons under a job's final message: re-roll and delete a video, retry a failure."""
     if job.state is JobState.COMPLETED:
         return _view(JobButton(JobAction.REROLL, job.id), JobButton(JobAction.DELETE, job.id))
-    if job.state in (JobState.FAILED, JobState.TIMED_OUT):
+    if job.state is JobState.FAILED or job.failure is Failure.NOT_STARTED_BY_DEADLINE:
         return _view(JobButton(JobAction.REROLL, job.id, label="Try again"))
     return None
 

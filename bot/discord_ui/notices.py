@@ -22,6 +22,7 @@ from bot.discord_ui.outbox import ChannelOutbox
 from bot.discord_ui.render import (
     delivery_text,
     failure_text,
+    notice_marker,
     requester_only,
     short_notice_text,
 )
@@ -49,8 +50,9 @@ def is_transient(error: discord.HTTPException) -> bool:
 
 
 def notice_nonce(job: Job) -> str:
-    """Deterministic per job and ≤ 25 characters, as Discord requires."""
-    return f"kling-job-{job.id}"
+    """Deterministic per job and kind of final message, ≤ 25 characters as Discord
+    requires: a late video and the "taking longer" notice before it are two messages."""
+    return f"kling-job-{job.id}-{job.state.value[:4]}"
 
 
 class ChannelNotifier:
@@ -178,7 +180,7 @@ class ChannelNotifier:
         if job.status_message_id is None or self._client.user is None:
             return None
         channel = self._client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
-        marker = f"**#{job.id}**"
+        marker = notice_marker(job)
         try:
             async for message in channel.history(
                 after=discord.Object(job.status_message_id),

@@ -229,20 +229,28 @@ def delivery_text(job: Job, *, attached: bool, link_reason: str | None = None) -
     )
 
 
+NOTICE_WHAT: Mapping[JobState, str] = {
+    JobState.COMPLETED: "is ready!",
+    JobState.FAILED: "could not be made.",
+    JobState.TIMED_OUT: "is taking longer than expected.",
+    JobState.SUBMISSION_UNKNOWN: "may not have reached RunComfy.",
+    JobState.CANCELLED: "was cancelled.",
+}
+
+
+def notice_marker(job: Job) -> str:
+    """What identifies this job's final message of its current kind in the channel (a
+    late video must not be mistaken for the "taking longer" notice before it)."""
+    return f"**#{job.id}** {NOTICE_WHAT.get(job.state, 'did not finish.')}"
+
+
 def failure_text(job: Job) -> str:
-    reasons: dict[JobState, str] = {
-        JobState.FAILED: "could not be made",
-        JobState.TIMED_OUT: "timed out",
-        JobState.SUBMISSION_UNKNOWN: "may not have reached RunComfy",
-        JobState.CANCELLED: "was cancelled",
-    }
-    what = reasons.get(job.state, "did not finish")
     detail = (
         wording.failure_text(job.failure, job.failure_detail)
         if job.failure is not None
         else "No reason was given."
     )
-    return f"<@{job.requester_id}> your video **#{job.id}** {what}. {detail}"
+    return f"<@{job.requester_id}> your video {notice_marker(job)} {detail}"
 
 
 def short_notice_text(job: Job) -> str:
