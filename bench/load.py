@@ -26,6 +26,8 @@ DURATION_MIX: tuple[tuple[int, float], ...] = (
     (15, 0.10),
 )
 QUEUE_WAIT = (0.0, 60.0)
+TOGETHER_GENERATION = (20.0, 30.0)
+"""A crowded prompt session: no queue, runs of 20–30 s, so videos finish close together."""
 GENERATION_LIMITS = (30.0, 180.0)
 GENERATION_BASE = 10.0
 GENERATION_PER_VIDEO_SECOND = 11.0
@@ -71,8 +73,9 @@ def index_of(prompt: str) -> int | None:
 class LoadModel:
     """Seeded job plans, and the emulator's `queue_delay` / `generation_time` callbacks."""
 
-    def __init__(self, seed: int = DEFAULT_SEED) -> None:
+    def __init__(self, seed: int = DEFAULT_SEED, *, together: bool = False) -> None:
         self.seed = seed
+        self.together = together
 
     def plan(self, index: int, *, members: int = 1, channels: int = 1) -> JobPlan:
         """Job `index`; its member is `index % members`, spread round-robin over channels."""
@@ -82,6 +85,8 @@ class LoadModel:
         duration = rng.choices(lengths, weights)[0]
         queue_wait = rng.uniform(*QUEUE_WAIT)
         generation = generation_seconds(duration, rng.gauss(1.0, GENERATION_JITTER))
+        if self.together:
+            queue_wait, generation = 0.0, rng.uniform(*TOGETHER_GENERATION)
         member = index % members
         return JobPlan(
             index=index,

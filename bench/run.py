@@ -29,6 +29,7 @@ from bench.report import (
     ack_rows,
     bigfile_rows,
     busy_rows,
+    crowded_rows,
     load_rows,
     polling_rows,
     render,
@@ -41,7 +42,7 @@ from bench.world import MIB
 POLLING_SPEED = 40.0
 """The polling benchmark runs bot and emulator in one process, so it can run much faster
 than the others; at 40× a millisecond of event-loop delay is 0.04 emulated seconds."""
-BENCHMARKS = ("ack", "load", "busy", "bigfile", "startup", "polling")
+BENCHMARKS = ("ack", "load", "busy", "crowded", "bigfile", "startup", "polling")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,8 @@ class Plan:
     load: LoadConfig
     busy: LoadConfig
     """The same load in few channels, where Discord's per-channel limit is what binds."""
+    crowded: tuple[LoadConfig, ...]
+    """Members in one channel whose videos finish close together."""
     bigfile: BigFileConfig
     startup: StartupConfig
     polling: PollingConfig
@@ -73,9 +76,24 @@ def full_plan(speed: float, seed: int) -> Plan:
         ),
         load=load,
         busy=replace(load, channels=10),
+        crowded=tuple(crowded(members, speed, seed) for members in (30, 100)),
         bigfile=BigFileConfig(size=100 * MIB, speed=speed),
         startup=StartupConfig(stored_jobs=10_000, runs=3, speed=speed, seed=seed),
         polling=PollingConfig(regimes(), speed=POLLING_SPEED, seed=seed),
+    )
+
+
+def crowded(members: int, speed: float, seed: int) -> LoadConfig:
+    """`members` people in one channel, one video each, asked within 2 s."""
+    return LoadConfig(
+        jobs=members,
+        members=members,
+        channels=1,
+        speed=speed,
+        command_window=2.0,
+        within=300.0,
+        seed=seed,
+        together=True,
     )
 
 
@@ -96,6 +114,7 @@ def smoke_plan(seed: int) -> Plan:
         ),
         load=load,
         busy=replace(load, channels=1),
+        crowded=(replace(crowded(8, speed, seed), within=60.0),),
         bigfile=BigFileConfig(size=2 * MIB, speed=speed),
         startup=StartupConfig(
             stored_jobs=200, runs=1, speed=speed, seed=seed, guild_ready_timeout=0.05
@@ -109,6 +128,7 @@ class Results:
     ack: AckResult | None = None
     load: list[LoadResult] | None = None
     busy: LoadResult | None = None
+    crowded: list[LoadResult] | None = None
     bigfile: BigFileResult | None = None
     startup: StartupResult | None = None
     polling: list[RegimeResult] | None = None
@@ -121,6 +141,8 @@ class Results:
             rows += load_rows(self.load)
         if self.busy is not None:
             rows += busy_rows(self.busy)
+        for result in self.crowded or ():
+            rows += crowded_rows(result)
         if self.bigfile is not None:
             rows += bigfile_rows(self.bigfile)
         if self.startup is not None:
@@ -129,7 +151,14 @@ class Results:
             rows += polling_rows(self.polling)
         errors = sum(
             result.errors_logged
-            for result in (self.ack, self.busy, self.bigfile, self.startup, *(self.load or ()))
+            for result in (
+                self.ack,
+                self.busy,
+                self.bigfile,
+                self.startup,
+                *(self.load or ()),
+                *(self.crowded or ()),
+            )
             if result is not None
         )
         rows.append(Row("Sanity", "ERROR lines in the bot's logs", str(errors), "0", errors == 0))
@@ -157,6 +186,13 @@ async def run_all(
         adaptive = next(setting for setting in SETTINGS if setting.key == "adaptive")
         log(f"busy channels: {plan.busy.jobs} jobs in {plan.busy.channels} channels …")
         results.busy = await run_load(adaptive, plan.busy, _fresh(workdir / "busy"))
+    if "crowded" in only:
+        adaptive = next(setting for setting in SETTINGS if setting.key == "adaptive")
+        results.crowded = []
+        for config in plan.crowded:
+            log(f"crowded channel: {config.members} members in one channel …")
+            folder = _fresh(workdir / f"crowded-{config.members}")
+            results.crowded.append(await run_load(adaptive, config, folder))
     if "bigfile" in only:
         log(f"big file: {plan.bigfile.size // MIB} MB …")
         results.bigfile = await run_bigfile(plan.bigfile, _fresh(workdir / "bigfile"))

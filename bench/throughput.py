@@ -59,6 +59,8 @@ class LoadConfig:
     within: float
     """Real seconds to wait for every video before giving up."""
     seed: int
+    together: bool = False
+    """Jobs finish close together (a crowded prompt session) instead of spread out."""
 
     def limits(self) -> dict[str, str]:
         """Limits raised so that every job can be at RunComfy at once."""
@@ -90,6 +92,8 @@ class LoadResult:
     pace_floor: Summary
     """The same at the bot's own pace: 4 of Discord's 5 messages per 5 s."""
     edits_per_job: float
+    channel_writes_per_job: float
+    """Messages created or edited through channel routes (the bot token's bucket) per job."""
     discord_429s: int
     peak_rss_bytes: int
     cpu_per_job: float
@@ -101,7 +105,7 @@ class LoadResult:
 
 async def run_load(setting: PollSetting, config: LoadConfig, workdir: Path) -> LoadResult:
     """One full run of the load with one poll setting, in a fresh world and bot process."""
-    model = LoadModel(config.seed)
+    model = LoadModel(config.seed, together=config.together)
     plans = model.plans(config.jobs, members=config.members, channels=config.channels)
     world = await open_world(
         speed=config.speed,
@@ -236,10 +240,23 @@ def _measure(
         "detection": Summary.of(detections),
         "command_to_video": Summary.of(at - sent_at[i] for i, at in delivered.items()),
         "edits_per_job": sum(message.edit_count for message in world.bot_messages()) / jobs,
+        "channel_writes_per_job": _channel_writes(world) / jobs,
         "discord_429s": world.fake.rate_limited_count,
         "peak_requests_per_second": _peak_rate(polls),
         "peak_jobs_at_runcomfy": _peak_concurrency(emulated.values()),
     }
+
+
+def _channel_writes(world: BenchWorld) -> int:
+    """Creates and edits through `/channels/{id}/messages…`: what draws on the bucket."""
+    return sum(
+        1
+        for record in world.fake.requests
+        if record.method in ("POST", "PATCH")
+        and "/channels/" in record.path
+        and "/messages" in record.path
+        and record.status < 400
+    )
 
 
 def _poll_times(world: BenchWorld) -> dict[str, list[float]]:

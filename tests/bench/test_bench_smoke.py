@@ -68,3 +68,15 @@ async def test_startup(plan: Plan, tmp_path: Path) -> None:
     assert 0 < result.ready.p50 <= result.on_ready.p50 < 60
     assert result.reloaded_open_jobs == 0
     assert result.errors_logged == 0
+
+
+async def test_crowded_channel(tmp_path) -> None:
+    """Members in one channel whose videos finish together: each job costs the channel one
+    message, nothing is lost and nothing is rate-limited."""
+    plan = smoke_plan(DEFAULT_SEED)
+    adaptive = next(setting for setting in SETTINGS if setting.key == "adaptive")
+    [config] = plan.crowded
+    result = await run_load(adaptive, config, tmp_path)
+    assert result.delivered == result.jobs == config.jobs
+    assert result.discord_429s == 0
+    assert result.channel_writes_per_job <= 1.0

@@ -61,6 +61,7 @@ def _load(setting: str, polls: float, lag_p50: float) -> LoadResult:
         channel_floor=Summary(1000, 0.0, 1.0, 2.0),
         pace_floor=Summary(1000, 0.0, 2.0, 3.0),
         edits_per_job=2.0,
+        channel_writes_per_job=1.0,
         discord_429s=0,
         peak_rss_bytes=70 * 1024 * 1024,
         cpu_per_job=0.02,
