@@ -333,7 +333,7 @@ def media_settings(env: Mapping[str, str]) -> MediaSettings:
             env, "VIDEO_CACHE_MB", 2048, _int_in(1, 1024 * 1024), "a whole number of MB, 1 or more"
         ),
         fit_time_limit_seconds=_parse(
-            env, "FIT_TIME_LIMIT_SECONDS", 300.0, _float_in(5, 3600), "5 to 3600 seconds"
+            env, "FIT_TIME_LIMIT_SECONDS", 300.0, _float_in(1, 3600), "1 to 3600 seconds"
         ),
         fit_max_parallel=_parse(
             env, "FIT_MAX_PARALLEL", 1, _int_in(1, 16), "a whole number 1 to 16"

@@ -93,14 +93,14 @@ def media_problem(error: MediaError) -> str:
 
 def fit_problem(error: MediaError, target: int) -> str:
     """Why re-encoding did not produce a file to attach, for the requester."""
-    limit = f"this server's upload limit ({megabytes(target)} with a safety margin)"
     if isinstance(error, NotAVideo | BadMedia):
         return media_problem(error)
+    too_large = "The video is too large for this server's upload limit"
     if isinstance(error, DoesNotFit):
-        return f"The video is too large for {limit}, even re-encoded"
+        return f"{too_large}, even re-encoded (it had to fit under {megabytes(target)})"
     if isinstance(error, FitTimedOut):
-        return f"The video is too large for {limit}, and re-encoding it took too long"
-    return f"The video is too large for {limit}, and re-encoding it failed"
+        return f"{too_large}, and re-encoding it took too long"
+    return f"{too_large}, and re-encoding it failed"
 
 
 def notice_nonce(job: Job) -> str:

@@ -55,9 +55,10 @@ class StatusBoard:
     def set_note(self, job: Job, note: str | None) -> None:
         """Show (or, with None, remove) a passing fact the job itself does not hold, such
         as a re-encode in progress; the notifier owns it, so bot/jobs needs no Discord."""
+        if self._notes.get(job.id) == note:
+            return
         if note is None:
-            if self._notes.pop(job.id, None) is None:
-                return
+            del self._notes[job.id]
         else:
             self._notes[job.id] = note
         self.job_changed(self._latest.get(job.id, job))

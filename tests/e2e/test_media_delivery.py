@@ -8,6 +8,8 @@ The videos are made by FFmpeg in test setup: 2 s of noise at a high bitrate (abo
 from __future__ import annotations
 
 import asyncio
+import functools
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import pytest
 
 from bot.formatting import megabytes
 from bot.jobs.model import JobState
+from bot.media.fitter import VideoFitter
 from bot.media.probe import MediaFacts, probe
 from tests.bot.media.media_factory import make_audio_only, make_video, truncate
 from tests.e2e.harness import World, embed_text
@@ -24,6 +27,8 @@ from tests.waiting import eventually
 
 LIMIT = 400_000
 """The small server's upload limit, in bytes: about a third of the source video."""
+STUCK = (sys.executable, str(Path(__file__).parents[1] / "bot" / "media" / "stuck_fit_worker.py"))
+"""A fit worker that says it started and then hangs."""
 FIT_WAIT = 60.0
 """Real seconds a delivery with a re-encode may take on a busy two-core machine."""
 
@@ -194,3 +199,43 @@ async def test_a_restart_between_download_and_post_uses_the_bots_copy(
     stored = await world.bot.tracker.fetch(job_id)
     assert stored.state is JobState.DELIVERED
     assert len(world.notices(job_id)) == 1
+
+
+async def test_a_video_that_cannot_be_made_small_enough_is_posted_as_a_link(
+    make_world, noisy: Source
+) -> None:
+    world = await make_world(guild_options={"upload_limit": 8_000})
+    serve(world, noisy.data)
+    job_id, status = await world.started_job(await world.generate())
+
+    notice = await world.wait_for_notice(job_id, within=FIT_WAIT)
+    assert notice.attachments == []
+    assert "too large for this server's upload limit" in notice.content
+    assert next(iter(world.emulator.jobs)) in notice.content
+    assert "320×240" in notice.content, "the original's facts"
+    await world.wait_for_status(status, "Delivered")
+
+
+async def test_a_stuck_re_encode_holds_up_no_command_and_no_other_video(
+    make_world, noisy: Source, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.app.VideoFitter", functools.partial(VideoFitter, command=STUCK))
+    world = await make_world(
+        guild_options={"upload_limit": LIMIT}, env={"FIT_TIME_LIMIT_SECONDS": "4"}
+    )
+    serve(world, noisy.data)
+    big_id, big_status = await world.started_job(await world.generate())
+    await world.wait_for_status(big_status, "Re-encoding", within=FIT_WAIT)
+
+    small = await world.generate(world.bob)
+    await small.wait_ack()
+    assert small.acked_after < 1.0
+    small_id, _ = await world.started_job(small)
+    small_notice = await world.wait_for_notice(small_id)
+    assert small_notice.attachments
+    assert world.notices(big_id) == [], "the small video did not wait for the re-encode"
+
+    big_notice = await world.wait_for_notice(big_id, within=FIT_WAIT)
+    assert big_notice.attachments == []
+    assert "re-encoding it took too long" in big_notice.content
+    assert next(iter(world.emulator.jobs)) in big_notice.content
