@@ -21,12 +21,23 @@ from pathlib import Path
 
 from bench.ack import AckConfig, AckResult, run_ack
 from bench.bigfile import BigFileConfig, BigFileResult, run_bigfile
+from bench.fit import (
+    SMOKE,
+    SMOKE_ACK,
+    FitAckConfig,
+    FitAckResult,
+    FitBenchConfig,
+    FitBenchResult,
+    run_fit_ack,
+    run_fit_bench,
+)
 from bench.load import DEFAULT_SEED
 from bench.report import (
     Row,
     ack_rows,
     bigfile_rows,
     busy_rows,
+    fit_rows,
     load_rows,
     render,
     startup_rows,
@@ -35,7 +46,7 @@ from bench.startup import StartupConfig, StartupResult, run_startup
 from bench.throughput import SETTINGS, LoadConfig, LoadResult, PollSetting, run_load
 from bench.world import MIB
 
-BENCHMARKS = ("ack", "load", "busy", "bigfile", "startup")
+BENCHMARKS = ("ack", "load", "busy", "bigfile", "startup", "fit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +59,8 @@ class Plan:
     """The same load in few channels, where Discord's per-channel limit is what binds."""
     bigfile: BigFileConfig
     startup: StartupConfig
+    fit: FitBenchConfig
+    fit_ack: FitAckConfig
 
 
 def full_plan(speed: float, seed: int) -> Plan:
@@ -68,6 +81,14 @@ def full_plan(speed: float, seed: int) -> Plan:
         busy=replace(load, channels=10),
         bigfile=BigFileConfig(size=100 * MIB, speed=speed),
         startup=StartupConfig(stored_jobs=10_000, runs=3, speed=speed, seed=seed),
+        fit=FitBenchConfig(),
+        fit_ack=FitAckConfig(
+            commands=200,
+            burst_seconds=1.0,
+            source=replace(FitBenchConfig(), sizes=((1920, 1080),)),
+            speed=speed,
+            seed=seed,
+        ),
     )
 
 
@@ -92,6 +113,8 @@ def smoke_plan(seed: int) -> Plan:
         startup=StartupConfig(
             stored_jobs=200, runs=1, speed=speed, seed=seed, guild_ready_timeout=0.05
         ),
+        fit=SMOKE,
+        fit_ack=replace(SMOKE_ACK, seed=seed),
     )
 
 
@@ -102,6 +125,8 @@ class Results:
     busy: LoadResult | None = None
     bigfile: BigFileResult | None = None
     startup: StartupResult | None = None
+    fit: list[FitBenchResult] | None = None
+    fit_ack: FitAckResult | None = None
 
     def rows(self, plan: Plan) -> list[Row]:
         rows: list[Row] = []
@@ -115,9 +140,18 @@ class Results:
             rows += bigfile_rows(self.bigfile)
         if self.startup is not None:
             rows += startup_rows(self.startup, plan.startup.runs)
+        if self.fit is not None and self.fit_ack is not None:
+            rows += fit_rows(self.fit, plan.fit, self.fit_ack)
         errors = sum(
             result.errors_logged
-            for result in (self.ack, self.busy, self.bigfile, self.startup, *(self.load or ()))
+            for result in (
+                self.ack,
+                self.busy,
+                self.bigfile,
+                self.startup,
+                self.fit_ack,
+                *(self.load or ()),
+            )
             if result is not None
         )
         rows.append(Row("Sanity", "ERROR lines in the bot's logs", str(errors), "0", errors == 0))
@@ -151,6 +185,11 @@ async def run_all(
     if "startup" in only:
         log(f"start-up: {plan.startup.stored_jobs} stored jobs …")
         results.startup = await run_startup(plan.startup, _fresh(workdir / "startup"))
+    if "fit" in only:
+        log(f"fit: {len(plan.fit.sizes)} videos of {plan.fit.seconds:g} s …")
+        results.fit = await run_fit_bench(plan.fit, _fresh(workdir / "fit"))
+        log(f"fit: {plan.fit_ack.commands} commands while {plan.fit_ack.fits} re-encodes run …")
+        results.fit_ack = await run_fit_ack(plan.fit_ack, _fresh(workdir / "fit-ack"))
     return results
 
 
