@@ -1,6 +1,6 @@
 """Run every benchmark and print one table: `python -m bench.run [--smoke]`.
 
-The full run takes about four minutes on two cores; `--smoke` runs each benchmark at a
+The full run takes about five minutes on two cores; `--smoke` runs each benchmark at a
 tiny size through the same code in well under a minute (the test suite does that).
 """
 
