@@ -239,3 +239,22 @@ async def test_a_stuck_re_encode_holds_up_no_command_and_no_other_video(
     assert big_notice.attachments == []
     assert "re-encoding it took too long" in big_notice.content
     assert next(iter(world.emulator.jobs)) in big_notice.content
+
+
+async def test_start_up_clears_leftover_downloads_and_keeps_videos_beside_the_database(
+    make_world, tmp_path: Path
+) -> None:
+    world = await make_world(start=False)
+    downloads = tmp_path / "data" / "downloads"
+    downloads.mkdir(parents=True)
+    leftover = downloads / "job-7-0123456789abcdef.mp4.part"
+    leftover.write_bytes(b"half a video")
+    await world.start_bot()
+    assert not leftover.exists()
+
+    job_id, _ = await world.started_job(await world.generate())
+    await world.wait_for_notice(job_id)
+    assert (tmp_path / "data" / "videos" / f"{job_id}.mp4").read_bytes() == (
+        world.emulator.video_bytes(next(iter(world.emulator.jobs)))
+    )
+    assert list(downloads.iterdir()) == [], "nothing left behind after a delivery"
