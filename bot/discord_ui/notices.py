@@ -125,6 +125,9 @@ class ChannelNotifier:
         self._fetcher = fetcher
         self._media = media
         self._max_download = max_download_bytes
+        self._probing = asyncio.Semaphore(1)
+        """One probe at a time: PyAV holds the GIL for much of its work, and many at once
+        (a burst of deliveries) slowed the event loop and filled the default thread pool."""
         self._fitted_from: dict[int, int] = {}
         """Original sizes of videos re-encoded but not yet posted (kept across retries)."""
 
@@ -219,7 +222,8 @@ class ChannelNotifier:
     async def _probe(self, job: Job, path: Path) -> MediaFacts | _LinkOnly:
         """The file's facts, or in plain words why it cannot be shown."""
         try:
-            return await asyncio.to_thread(probe, path)
+            async with self._probing:
+                return await asyncio.to_thread(probe, path)
         except MediaError as error:
             log.warning("job %d: the video is unusable: %s", job.id, error)
             return _LinkOnly(media_problem(error))
