@@ -1,10 +1,17 @@
-"""Fitting Kling-sized videos to Discord's 10 MiB limit: `python -m bench.fit [--smoke]`.
+"""Fitting Kling-sized videos to Discord's 10 MiB limit: `python -m bench.fit [--smoke]`
+(or `python -m bench.run --only fit`, which also runs the acknowledgement part).
 
 For a 15 s 1080p and a 15 s 720p video (24 fps, with sound) of a test pattern under
 moving noise, encoded at a high bitrate (~20 Mbit/s at 1080p, like a generous Kling
 output but harder to compress), times `VideoFitter.fit` end to end, worker start-up
 included, and reports the worker process's peak RSS and CPU time. The goal: a fit takes
 no longer than the video lasts, on two cores. Making the sources is not timed.
+
+`run_fit_ack` measures what re-encoding costs everyone else: the real bot process, on a
+server whose upload limit is 10 MiB, gets two 1080p videos to fit (`FIT_MAX_PARALLEL=2`,
+so both cores encode), and while both re-encodes run (their status messages say so) a
+burst of commands arrives; their acknowledgement times are compared with the same burst
+before any re-encode. The goal: acknowledgements unaffected (p99 < 100 ms either way).
 """
 
 from __future__ import annotations
@@ -15,13 +22,20 @@ import os
 import resource
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.ack import _acknowledged, _burst
+from bench.load import DEFAULT_SEED, LoadModel
+from bench.process import BotProcess
+from bench.stats import Summary
+from bench.world import BenchWorld, job_number, open_world
 from bot.media.fitter import VideoFitter
 from bot.media.probe import MediaFacts, probe
 from tests.bot.media.media_factory import make_video
+from tests.fakes.discord import FakeInteraction, FakeMessage
+from tests.fakes.runcomfy_emulator import JobOutcome
 
 MIB = 1024 * 1024
 
@@ -38,6 +52,48 @@ class FitBenchConfig:
 
 
 SMOKE = FitBenchConfig(sizes=((160, 120),), seconds=1.0, fps=10, limit_bytes=60_000)
+FIT_PROMPT = "fit: "
+"""Jobs whose prompt starts so get the big source video; the others the tiny sample."""
+RE_ENCODING = "Re-encoding the video"
+FIT_CHANNEL = 2
+"""The bursts use channels 0 and 1."""
+
+
+@dataclass(frozen=True, slots=True)
+class FitAckConfig:
+    commands: int
+    burst_seconds: float
+    """Real seconds over which each burst of commands arrives."""
+    source: FitBenchConfig
+    """The video each re-encoding job gets (its first size) and the server's limit."""
+    speed: float
+    fits: int = 2
+    seed: int = DEFAULT_SEED
+
+
+@dataclass(frozen=True, slots=True)
+class FitAckResult:
+    commands: int
+    burst_seconds: float
+    fits: int
+    source: MediaFacts
+    limit_bytes: int
+    quiet: Summary
+    """Dispatch → callback (real seconds), before any re-encode."""
+    during: Summary
+    """The same, while `fits` re-encodes ran."""
+    acknowledged: int
+    """Of the 2 × `commands` in both bursts."""
+    fits_ran_throughout: bool
+    """Every re-encode had started before the burst and none had finished after it."""
+    fitted_posted: int
+    fitted_sizes: tuple[int, ...]
+    fit_real_seconds: float
+    """From both re-encodes showing on their status messages to the last one posted."""
+    errors_logged: int
+
+
+SMOKE_ACK = FitAckConfig(commands=10, burst_seconds=0.2, source=SMOKE, speed=60.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +145,145 @@ async def run_fit_bench(config: FitBenchConfig, workdir: Path) -> list[FitBenchR
             )
         )
     return results
+
+
+async def run_fit_ack(config: FitAckConfig, workdir: Path) -> FitAckResult:
+    """A burst of commands before and during `config.fits` re-encodes in the bot."""
+    source_path = await _make_source(config.source, workdir)
+    source = await asyncio.to_thread(probe, source_path)
+    data = await asyncio.to_thread(source_path.read_bytes)
+    plans = LoadModel(config.seed).plans(2 * config.commands + 1, members=50, channels=2)
+    world = await open_world(
+        speed=config.speed,
+        channels=3,
+        members=50,
+        upload_limit=config.source.limit_bytes,
+        generation_time=lambda payload: 5.0 if _is_fit(payload) else 24 * 3600.0,
+        outcome=lambda payload: JobOutcome.complete(video_data=data if _is_fit(payload) else None),
+    )
+    try:
+        env = world.settings(
+            workdir / "bot.sqlite3",
+            FIT_MAX_PARALLEL=str(config.fits),
+            FIT_TIME_LIMIT_SECONDS=str(config.source.time_limit_seconds),
+            MAX_ACTIVE_JOBS_PER_USER="50",
+            MAX_ACTIVE_JOBS_PER_SERVER="1000",
+            MAX_ACTIVE_JOBS_TOTAL="1000",
+        )
+        bot = await BotProcess.start(
+            world.fake, env, workdir=workdir, speed=config.speed, guild_ready_timeout=0.2
+        )
+        try:
+            await bot.wait_on_ready()
+            await (await world.generate(plans[-1])).wait_ack(timeout=10.0)
+            quiet = await _burst(world, plans[: config.commands], config.burst_seconds)
+            await _acknowledged(quiet, within=10.0)
+            fit_jobs, started = await _start_fits(world, config.fits)
+            during = await _burst(world, plans[config.commands : -1], config.burst_seconds)
+            await _acknowledged(during, within=10.0)
+            throughout = not any(number in world.deliveries for number in fit_jobs)
+            await _until(lambda: all(n in world.deliveries for n in fit_jobs), within=1800.0)
+            fit_seconds = time.monotonic() - started
+        finally:
+            await bot.stop()
+        return FitAckResult(
+            commands=config.commands,
+            burst_seconds=config.burst_seconds,
+            fits=config.fits,
+            source=source,
+            limit_bytes=config.source.limit_bytes,
+            quiet=Summary.of(_ack_times(quiet)),
+            during=Summary.of(_ack_times(during)),
+            acknowledged=len(_ack_times(quiet)) + len(_ack_times(during)),
+            fits_ran_throughout=throughout,
+            fitted_posted=len(_fitted_sizes(world, fit_jobs)),
+            fitted_sizes=tuple(_fitted_sizes(world, fit_jobs)),
+            fit_real_seconds=fit_seconds,
+            errors_logged=len(bot.logged_problems()),
+        )
+    finally:
+        await world.close()
+
+
+async def _make_source(config: FitBenchConfig, workdir: Path) -> Path:
+    width, height = config.sizes[0]
+    return await asyncio.to_thread(
+        make_video,
+        workdir / f"ack-source-{height}p.mp4",
+        seconds=config.seconds,
+        width=width,
+        height=height,
+        fps=config.fps,
+        audio=True,
+        noise=config.noise,
+        crf=config.crf,
+    )
+
+
+def _is_fit(payload: object) -> bool:
+    return isinstance(payload, dict) and str(payload.get("prompt", "")).startswith(FIT_PROMPT)
+
+
+async def _start_fits(world: BenchWorld, count: int) -> tuple[list[int], float]:
+    """Ask for `count` videos that need re-encoding, in a channel of their own (so their
+    status messages do not queue behind the bursts'); returns their job ids once every one
+    shows a re-encode in progress (or is already posted), and when that was (monotonic)."""
+    interactions: list[FakeInteraction] = []
+    for number in range(count):
+        interactions.append(
+            await world.fake.invoke_slash(
+                world.channels[FIT_CHANNEL],
+                world.members[number],
+                "video",
+                subcommand="generate",
+                options={"prompt": f"{FIT_PROMPT}an aerial shot of a city, take {number + 1}"},
+            )
+        )
+    await _until(lambda: all(job_number(it) is not None for it in interactions), within=60.0)
+    jobs = [number for it in interactions if (number := job_number(it)) is not None]
+    await _until(lambda: _re_encoding(world) | set(world.deliveries) >= set(jobs), within=300.0)
+    return jobs, time.monotonic()
+
+
+def _re_encoding(world: BenchWorld) -> set[int]:
+    """Job ids whose status message shows a re-encode in progress."""
+    return {
+        number
+        for message in world.bot_messages()
+        if (number := _status_job(message)) is not None and RE_ENCODING in _embed_text(message)
+    }
+
+
+def _status_job(message: FakeMessage) -> int | None:
+    footer = next((str(e.get("footer", {}).get("text", "")) for e in message.embeds), "")
+    return int(footer.removeprefix("Job #")) if footer.startswith("Job #") else None
+
+
+def _embed_text(message: FakeMessage) -> str:
+    return " ".join(
+        str(item.get("value", "")) for embed in message.embeds for item in embed.get("fields", [])
+    )
+
+
+def _fitted_sizes(world: BenchWorld, jobs: Sequence[int]) -> list[int]:
+    return [
+        message.attachments[0].size
+        for message in world.bot_messages()
+        if message.attachments
+        and any(f"**#{number}**" in (message.content or "") for number in jobs)
+    ]
+
+
+def _ack_times(interactions: Sequence[FakeInteraction]) -> list[float]:
+    return [it.acked_after for it in interactions if it.acked_after is not None]
+
+
+async def _until(condition: Callable[[], bool], *, within: float) -> None:
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"still waiting after {within:.0f} s")
+        await asyncio.sleep(0.02)
 
 
 def render(results: Sequence[FitBenchResult], config: FitBenchConfig, load: float) -> str:

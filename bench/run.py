@@ -1,6 +1,6 @@
 """Run every benchmark and print one table: `python -m bench.run [--smoke]`.
 
-The full run takes about four minutes on two cores (plus about three for `polling`);
+The full run takes about eight minutes on two cores (`polling` about three of them);
 `--smoke` runs each benchmark at a tiny size through the same code in well under a
 minute (the test suite does that).
 """
@@ -22,6 +22,16 @@ from pathlib import Path
 
 from bench.ack import AckConfig, AckResult, run_ack
 from bench.bigfile import BigFileConfig, BigFileResult, run_bigfile
+from bench.fit import (
+    SMOKE,
+    SMOKE_ACK,
+    FitAckConfig,
+    FitAckResult,
+    FitBenchConfig,
+    FitBenchResult,
+    run_fit_ack,
+    run_fit_bench,
+)
 from bench.load import DEFAULT_SEED
 from bench.polling import PollingConfig, RegimeResult, regimes, run_polling
 from bench.report import (
@@ -30,6 +40,7 @@ from bench.report import (
     bigfile_rows,
     busy_rows,
     crowded_rows,
+    fit_rows,
     load_rows,
     polling_rows,
     render,
@@ -42,7 +53,7 @@ from bench.world import MIB
 POLLING_SPEED = 40.0
 """The polling benchmark runs bot and emulator in one process, so it can run much faster
 than the others; at 40× a millisecond of event-loop delay is 0.04 emulated seconds."""
-BENCHMARKS = ("ack", "load", "busy", "crowded", "bigfile", "startup", "polling")
+BENCHMARKS = ("ack", "load", "busy", "crowded", "bigfile", "startup", "polling", "fit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +69,8 @@ class Plan:
     bigfile: BigFileConfig
     startup: StartupConfig
     polling: PollingConfig
+    fit: FitBenchConfig
+    fit_ack: FitAckConfig
 
 
 def full_plan(speed: float, seed: int) -> Plan:
@@ -80,6 +93,14 @@ def full_plan(speed: float, seed: int) -> Plan:
         bigfile=BigFileConfig(size=100 * MIB, speed=speed),
         startup=StartupConfig(stored_jobs=10_000, runs=3, speed=speed, seed=seed),
         polling=PollingConfig(regimes(), speed=POLLING_SPEED, seed=seed),
+        fit=FitBenchConfig(),
+        fit_ack=FitAckConfig(
+            commands=200,
+            burst_seconds=1.0,
+            source=replace(FitBenchConfig(), sizes=((1920, 1080),)),
+            speed=speed,
+            seed=seed,
+        ),
     )
 
 
@@ -120,6 +141,8 @@ def smoke_plan(seed: int) -> Plan:
             stored_jobs=200, runs=1, speed=speed, seed=seed, guild_ready_timeout=0.05
         ),
         polling=PollingConfig(regimes(0.05), speed=200.0, seed=seed, history=10, within=60.0),
+        fit=SMOKE,
+        fit_ack=replace(SMOKE_ACK, seed=seed),
     )
 
 
@@ -132,6 +155,8 @@ class Results:
     bigfile: BigFileResult | None = None
     startup: StartupResult | None = None
     polling: list[RegimeResult] | None = None
+    fit: list[FitBenchResult] | None = None
+    fit_ack: FitAckResult | None = None
 
     def rows(self, plan: Plan) -> list[Row]:
         rows: list[Row] = []
@@ -149,6 +174,8 @@ class Results:
             rows += startup_rows(self.startup, plan.startup.runs)
         if self.polling:
             rows += polling_rows(self.polling)
+        if self.fit is not None and self.fit_ack is not None:
+            rows += fit_rows(self.fit, plan.fit, self.fit_ack)
         errors = sum(
             result.errors_logged
             for result in (
@@ -158,6 +185,7 @@ class Results:
                 self.startup,
                 *(self.load or ()),
                 *(self.crowded or ()),
+                self.fit_ack,
             )
             if result is not None
         )
@@ -201,6 +229,11 @@ async def run_all(
         results.startup = await run_startup(plan.startup, _fresh(workdir / "startup"))
     if "polling" in only:
         results.polling = await run_polling(plan.polling, _fresh(workdir / "polling"), log)
+    if "fit" in only:
+        log(f"fit: {len(plan.fit.sizes)} videos of {plan.fit.seconds:g} s …")
+        results.fit = await run_fit_bench(plan.fit, _fresh(workdir / "fit"))
+        log(f"fit: {plan.fit_ack.commands} commands while {plan.fit_ack.fits} re-encodes run …")
+        results.fit_ack = await run_fit_ack(plan.fit_ack, _fresh(workdir / "fit-ack"))
     return results
 
 

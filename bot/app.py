@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import pkgutil
 import sqlite3
@@ -17,7 +18,7 @@ from bot.config import ConfigError, PollMode, Settings
 from bot.db import Database
 from bot.discord_ui.audit import AuditLog
 from bot.discord_ui.job_desk import JobDesk
-from bot.discord_ui.notices import ChannelNotifier
+from bot.discord_ui.notices import ChannelNotifier, MediaTools
 from bot.discord_ui.outbox import ChannelOutbox
 from bot.discord_ui.replies import AnsweringTree
 from bot.discord_ui.status_board import StatusBoard
@@ -26,7 +27,11 @@ from bot.jobs.model import Failure
 from bot.jobs.polling import AdaptivePolling, FixedPolling, PollPolicy
 from bot.jobs.store import JobStore
 from bot.jobs.tracker import JobTracker, TrackerSettings
+from bot.media.cache import VideoCache
 from bot.media.download import OutputFetcher
+from bot.media.fitter import VideoFitter
+from bot.media.folder import DownloadFolder
+from bot.media.safe_session import make_session
 from bot.server_settings_store import ServerSettingsRegistry, ServerSettingsStore
 
 log = logging.getLogger(__name__)
@@ -84,6 +89,9 @@ class VideoBot(commands.Bot):
     server_settings: ServerSettingsRegistry
     tracker: JobTracker
     fetcher: OutputFetcher
+    downloads: DownloadFolder
+    video_cache: VideoCache
+    fitter: VideoFitter
     outbox: ChannelOutbox
     board: StatusBoard
     notifier: ChannelNotifier
@@ -113,7 +121,7 @@ class VideoBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         settings = self.settings
-        self.http_session = aiohttp.ClientSession()
+        self.http_session = make_session(trusted_origins=[settings.runcomfy.api_base])
         try:
             self.db = await Database.open(settings.database_path)
         except (OSError, sqlite3.Error) as error:
@@ -134,12 +142,31 @@ class VideoBot(commands.Bot):
             settings=tracker_settings_for(settings),
             limits_for=self._limits_for,
         )
-        self.fetcher = OutputFetcher(self.http_session, trusted_origin=settings.runcomfy.api_base)
+        self.fetcher = OutputFetcher(
+            self.http_session,
+            trusted_origin=settings.runcomfy.api_base,
+            total_seconds=settings.media.download_timeout_seconds,
+        )
+        await self._open_media_folders()
+        self.fitter = VideoFitter(max_parallel=settings.media.fit_max_parallel)
         self._wire_discord_side()
         for extension in extensions():
             await self.load_extension(extension)
         await self.tracker.start()
         await self._sync_commands()
+
+    async def _open_media_folders(self) -> None:
+        """Downloads and kept videos live beside the database; a previous run's half-done
+        downloads are removed before any new one starts (in a thread: it is disk work)."""
+        self.downloads = DownloadFolder(self.settings.downloads_folder)
+        try:
+            await asyncio.to_thread(self.downloads.clear_leftovers)
+            self.video_cache = await VideoCache.open(
+                self.settings.video_cache_folder, self.settings.media.video_cache_bytes
+            )
+        except OSError as error:
+            problem = f"points to a folder where the bot cannot keep videos: {error}"
+            raise ConfigError("DATABASE_URL", problem) from error
 
     def _wire_discord_side(self) -> None:
         """The Discord helpers every extension shares, and their hooks into the tracker."""
@@ -155,6 +182,13 @@ class VideoBot(commands.Bot):
             self,
             self.outbox,
             self.fetcher,
+            MediaTools(
+                folder=self.downloads,
+                cache=self.video_cache,
+                fitter=self.fitter,
+                fit_time_limit_seconds=self.settings.media.fit_time_limit_seconds,
+                show_note=self.board.set_note,
+            ),
             max_download_bytes=self.settings.jobs.max_download_bytes,
         )
         self.audit = AuditLog(self, self.outbox, self.server_settings.get, self.clock.now)

@@ -25,6 +25,7 @@ from bot.formatting import stopwatch, usd
 from bot.jobs.model import Failure, JobState
 from bot.jobs.runcomfy_side import Cancelled, Refused, RunComfySide, Seen
 from bot.media.download import OutputFetcher, OutputFetchError
+from bot.media.safe_session import make_session
 from bot.runcomfy.errors import ErrorKind, RunComfyError
 from bot.runcomfy.request import KlingInputError, KlingRequest
 from bot.wording import failure_text, runcomfy_problem
@@ -215,7 +216,7 @@ class _Generator:
     async def generate(self, request: KlingRequest, out: Path) -> int:
         estimate = self._settings.runcomfy.pricing.estimate(request)
         try:
-            async with aiohttp.ClientSession() as session:
+            async with make_session(trusted_origins=[self._settings.runcomfy.api_base]) as session:
                 side = RunComfySide(self._settings.runcomfy.client(session, self._clock))
                 try:
                     return await self._run(session, side, request, out, estimate)

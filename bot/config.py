@@ -87,6 +87,16 @@ class JobSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MediaSettings:
+    """Downloading, re-encoding and keeping finished videos."""
+
+    download_timeout_seconds: float = 600.0
+    video_cache_bytes: int = 2048 * 1024 * 1024
+    fit_time_limit_seconds: float = 300.0
+    fit_max_parallel: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class DiscordSettings:
     token: Secret
     command_guild_ids: tuple[int, ...] = ()
@@ -101,6 +111,17 @@ class Settings:
     log_level: str = "INFO"
     server_defaults: ServerSettings = field(default_factory=ServerSettings)
     """What every server gets until it changes something with /video settings."""
+    media: MediaSettings = field(default_factory=MediaSettings)
+
+    @property
+    def downloads_folder(self) -> Path:
+        """Videos being downloaded or re-encoded, beside the database."""
+        return self.database_path.parent / "downloads"
+
+    @property
+    def video_cache_folder(self) -> Path:
+        """The bot's own copies of delivered videos, beside the database."""
+        return self.database_path.parent / "videos"
 
 
 def _raw(env: Mapping[str, str], name: str) -> str | None:
@@ -290,12 +311,32 @@ def load_settings(
         database_path=database_path,
         discord=discord_settings,
         server_defaults=server_defaults(env),
+        media=media_settings(env),
         log_level=_parse(
             env,
             "LOG_LEVEL",
             "INFO",
             _log_level,
             "one of DEBUG, INFO, WARNING, ERROR",
+        ),
+    )
+
+
+def media_settings(env: Mapping[str, str]) -> MediaSettings:
+    return MediaSettings(
+        download_timeout_seconds=_parse(
+            env, "DOWNLOAD_TIMEOUT_SECONDS", 600.0, _float_in(5, 3600), "5 to 3600 seconds"
+        ),
+        video_cache_bytes=1024
+        * 1024
+        * _parse(
+            env, "VIDEO_CACHE_MB", 2048, _int_in(1, 1024 * 1024), "a whole number of MB, 1 or more"
+        ),
+        fit_time_limit_seconds=_parse(
+            env, "FIT_TIME_LIMIT_SECONDS", 300.0, _float_in(1, 3600), "1 to 3600 seconds"
+        ),
+        fit_max_parallel=_parse(
+            env, "FIT_MAX_PARALLEL", 1, _int_in(1, 16), "a whole number 1 to 16"
         ),
     )
 

@@ -9,8 +9,10 @@ posted but not recorded, so a video is never posted twice.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +31,83 @@ from bot.discord_ui.render import (
 from bot.formatting import megabytes
 from bot.jobs.model import Job, JobState
 from bot.jobs.ports import NoticeError
+from bot.media.cache import VideoCache
 from bot.media.download import OutputFetcher, OutputFetchError, OutputTooLarge
+from bot.media.errors import BadMedia, DoesNotFit, FitTimedOut, MediaError, NotAVideo
+from bot.media.fitter import VideoFitter
+from bot.media.folder import DownloadFolder
+from bot.media.probe import MediaFacts, probe
 from bot.wording import outside_words
 
 log = logging.getLogger(__name__)
 
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 HISTORY_SEARCH_LIMIT = 100
+FIT_MARGIN = 0.95
+"""A re-encode aims this far under the upload limit: an encoder's sizes are estimates."""
+REFUSED_SHARE = 0.75
+"""After Discord refused a file as too large, the one retry aims this far under its size."""
+FILE_TOO_LARGE_CODE = 40005
+DISCORD_REFUSED = "Discord refused the file as too large for this channel"
+WAITING_TO_FIT = "⏳ Waiting to re-encode the video to fit this server's upload limit…"
+
+
+@dataclass(frozen=True, slots=True)
+class MediaTools:
+    """What the notifier needs to download, check, re-encode and keep videos."""
+
+    folder: DownloadFolder
+    cache: VideoCache
+    fitter: VideoFitter
+    fit_time_limit_seconds: float
+    show_note: Callable[[Job, str | None], None]
+    """Shows a passing fact (a re-encode in progress) on the job's status message."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Ready:
+    """The bot's copy of the video is in the cache, small enough to attach."""
+
+    facts: MediaFacts
+    fitted_from: int | None
+    """The original's size in bytes when the copy was re-encoded."""
+
+
+@dataclass(frozen=True, slots=True)
+class _LinkOnly:
+    """No file can be attached; `reason` says why in plain words."""
+
+    reason: str
+    facts: MediaFacts | None = None
+
+
+def fit_target(limit: int) -> int:
+    return int(limit * FIT_MARGIN)
+
+
+def fitting_note(target: int) -> str:
+    return f"🎞️ Re-encoding the video to under {megabytes(target)} so it plays in Discord…"
+
+
+def media_problem(error: MediaError) -> str:
+    """A bad file, in words for the requester (the probe's own names a temp file)."""
+    if isinstance(error, NotAVideo):
+        return "The file RunComfy returned is not a playable video"
+    if isinstance(error, BadMedia):
+        return "The file RunComfy returned is damaged or cut short"
+    return "The file RunComfy returned could not be read"
+
+
+def fit_problem(error: MediaError, target: int) -> str:
+    """Why re-encoding did not produce a file to attach, for the requester."""
+    if isinstance(error, NotAVideo | BadMedia):
+        return media_problem(error)
+    too_large = "The video is too large for this server's upload limit"
+    if isinstance(error, DoesNotFit):
+        return f"{too_large}, even re-encoded (it had to fit under {megabytes(target)})"
+    if isinstance(error, FitTimedOut):
+        return f"{too_large}, and re-encoding it took too long"
+    return f"{too_large}, and re-encoding it failed"
 
 
 def said(error: discord.HTTPException) -> str:
@@ -63,15 +135,20 @@ class ChannelNotifier:
         client: discord.Client,
         outbox: ChannelOutbox,
         fetcher: OutputFetcher,
+        media: MediaTools,
         *,
         max_download_bytes: int,
-        temp_dir: Path | None = None,
     ) -> None:
         self._client = client
         self._outbox = outbox
         self._fetcher = fetcher
+        self._media = media
         self._max_download = max_download_bytes
-        self._temp_dir = temp_dir
+        self._probing = asyncio.Semaphore(1)
+        """One probe at a time: PyAV holds the GIL for much of its work, and many at once
+        (a burst of deliveries) slowed the event loop and filled the default thread pool."""
+        self._fitted_from: dict[int, int] = {}
+        """Original sizes of videos re-encoded but not yet posted (kept across retries)."""
 
     async def send_notice(self, job: Job) -> int | None:
         try:
@@ -112,37 +189,135 @@ class ChannelNotifier:
         return await self._post(job, failure_text(job))
 
     async def _deliver_video(self, job: Job) -> int:
-        assert job.output_url is not None
+        """Attach the video (re-encoded if it is over the limit), else post the link.
+
+        Downloading and re-encoding happen before anything is queued in the channel's
+        outbox, so a long encode never holds up other messages in the channel."""
         limit = job.origin.upload_limit or DEFAULT_UPLOAD_LIMIT
-        with tempfile.TemporaryDirectory(prefix="kling-", dir=self._temp_dir) as folder:
-            path = Path(folder) / f"video-{job.id}.mp4"
+        ready = await self._prepare(job, limit)
+        if isinstance(ready, _LinkOnly):
+            return await self._post_link(job, ready)
+        posted = await self._attach(job, ready)
+        if posted is not None:
+            return posted
+        size = ready.facts.size_bytes
+        log.info("job %d: Discord refused %s as too large", job.id, megabytes(size))
+        smaller = await self._refit(job, ready, int(size * REFUSED_SHARE))
+        if isinstance(smaller, _LinkOnly):
+            reason = f"{DISCORD_REFUSED}. {smaller.reason}"
+            return await self._post_link(job, _LinkOnly(reason, ready.facts))
+        posted = await self._attach(job, smaller)
+        if posted is not None:
+            return posted
+        return await self._post_link(job, _LinkOnly(DISCORD_REFUSED, smaller.facts))
+
+    async def _prepare(self, job: Job, limit: int) -> _Ready | _LinkOnly:
+        """The bot's copy of the video, within `limit`, in the cache; else why not."""
+        cached = await self._cached(job)
+        if cached is not None:
+            return cached
+        assert job.output_url is not None
+        with self._media.folder.file_for(job.id) as download:
             try:
                 size = await self._fetcher.fetch(
-                    job.output_url, path, max_bytes=min(limit, self._max_download)
+                    job.output_url, download, max_bytes=self._max_download
                 )
             except OutputTooLarge as error:
                 known = f" ({megabytes(error.size_known)})" if error.size_known else ""
-                reason = (
-                    f"The video{known} is larger than this server's {megabytes(limit)} upload limit"
+                return _LinkOnly(
+                    f"The video{known} is larger than this server's {megabytes(limit)} upload "
+                    f"limit and than the {megabytes(self._max_download)} the bot downloads"
                 )
-                return await self._post(job, delivery_text(job, attached=False, link_reason=reason))
             except OutputFetchError as error:
                 log.warning("job %d: could not download the video: %s", job.id, error)
-                reason = "The bot could not download the file to attach it"
-                return await self._post(job, delivery_text(job, attached=False, link_reason=reason))
-            log.info("job %d: attaching %s", job.id, megabytes(size))
+                return _LinkOnly("The bot could not download the file to attach it")
+            log.info("job %d: downloaded %s", job.id, megabytes(size))
+            facts = await self._probe(job, download)
+            if isinstance(facts, _LinkOnly):
+                return facts
+            if facts.size_bytes <= limit:
+                await self._media.cache.put(job.id, download)
+                return _Ready(facts, fitted_from=None)
+            return await self._fit_into_cache(job, download, facts, fit_target(limit))
+
+    async def _cached(self, job: Job) -> _Ready | None:
+        """The copy kept from an earlier attempt (a Discord outage, a restart), if any."""
+        async with self._media.cache.reading(job.id) as path:
+            if path is None:
+                return None
+            facts = await self._probe(job, path)
+        if isinstance(facts, _LinkOnly):
+            return None
+        log.info("job %d: using the bot's own copy (%s)", job.id, megabytes(facts.size_bytes))
+        return _Ready(facts, fitted_from=self._fitted_from.get(job.id))
+
+    async def _probe(self, job: Job, path: Path) -> MediaFacts | _LinkOnly:
+        """The file's facts, or in plain words why it cannot be shown."""
+        try:
+            async with self._probing:
+                return await asyncio.to_thread(probe, path)
+        except MediaError as error:
+            log.warning("job %d: the video is unusable: %s", job.id, error)
+            return _LinkOnly(media_problem(error))
+
+    async def _fit_into_cache(
+        self, job: Job, source: Path, facts: MediaFacts, target: int
+    ) -> _Ready | _LinkOnly:
+        """Re-encode `source` under `target` bytes into the cache; else why not."""
+        with self._media.folder.file_for(job.id) as fitted:
+            self._media.show_note(job, WAITING_TO_FIT)
             try:
-                return await self._post(
-                    job,
-                    delivery_text(job, attached=True),
-                    file=path,
-                    filename=f"video-{job.id}.mp4",
+                result = await self._media.fitter.fit(
+                    source,
+                    fitted,
+                    limit_bytes=target,
+                    time_limit_seconds=self._media.fit_time_limit_seconds,
+                    on_progress=lambda _: self._media.show_note(job, fitting_note(target)),
                 )
+            except MediaError as error:
+                log.warning("job %d: could not re-encode the video: %s", job.id, error)
+                return _LinkOnly(fit_problem(error, target), facts)
+            finally:
+                self._media.show_note(job, None)
+            log.info(
+                "job %d: re-encoded %s to %s in %.1f s",
+                job.id,
+                megabytes(facts.size_bytes),
+                megabytes(result.result.size_bytes),
+                result.elapsed_seconds,
+            )
+            await self._media.cache.put(job.id, fitted)
+        fitted_from = self._fitted_from.setdefault(job.id, facts.size_bytes)
+        return _Ready(result.result, fitted_from=fitted_from)
+
+    async def _refit(self, job: Job, refused: _Ready, target: int) -> _Ready | _LinkOnly:
+        """The kept copy re-encoded under `target`, after Discord refused it."""
+        async with self._media.cache.reading(job.id) as path:
+            if path is None:
+                return _LinkOnly("The bot no longer has its copy of the video")
+            return await self._fit_into_cache(job, path, refused.facts, target)
+
+    async def _attach(self, job: Job, ready: _Ready) -> int | None:
+        """Post the kept copy: the message id, or None when Discord refused the file as
+        too large for the channel."""
+        text = delivery_text(job, attached=True, facts=ready.facts, fitted_from=ready.fitted_from)
+        async with self._media.cache.reading(job.id) as path:
+            if path is None:
+                raise NoticeError("the bot's copy of the video vanished", retryable=True)
+            try:
+                posted = await self._post(job, text, file=path, filename=f"video-{job.id}.mp4")
             except discord.HTTPException as error:
-                if error.status != 413:
+                if error.status != 413 and error.code != FILE_TOO_LARGE_CODE:
                     raise
-                reason = "Discord refused the file as too large for this channel"
-                return await self._post(job, delivery_text(job, attached=False, link_reason=reason))
+                return None
+        self._fitted_from.pop(job.id, None)
+        return posted
+
+    async def _post_link(self, job: Job, link: _LinkOnly) -> int:
+        text = delivery_text(job, attached=False, link_reason=link.reason, facts=link.facts)
+        posted = await self._post(job, text)
+        self._fitted_from.pop(job.id, None)
+        return posted
 
     async def _post(
         self, job: Job, content: str, *, file: Path | None = None, filename: str | None = None

@@ -12,9 +12,10 @@ from collections.abc import Mapping
 import discord
 
 from bot import wording
-from bot.formatting import took, usd
+from bot.formatting import megabytes, took, usd
 from bot.jobs.model import Job, JobState, NoticeState
 from bot.media.addresses import is_public_https_link
+from bot.media.probe import MediaFacts
 from bot.runcomfy.pricing import Pricing
 from bot.runcomfy.request import KlingRequest
 
@@ -217,16 +218,54 @@ def requester_only(job: Job) -> discord.AllowedMentions:
     )
 
 
-def delivery_text(job: Job, *, attached: bool, link_reason: str | None = None) -> str:
-    head = f"<@{job.requester_id}> your video **#{job.id}** is ready! 🎬"
-    if attached:
-        return head
+MESSAGE_LIMIT = 2000
+"""Discord refuses a message longer than this many characters."""
+LINK_TOO_LONG = "The link is too long to show in a Discord message; `/video mine` lists it."
+
+
+def delivery_text(
+    job: Job,
+    *,
+    attached: bool,
+    link_reason: str | None = None,
+    facts: MediaFacts | None = None,
+    fitted_from: int | None = None,
+) -> str:
+    """The video message: what the file is (read from the file itself), and the link
+    when the file is not attached or was re-encoded; always within Discord's limit."""
+    lines = [f"<@{job.requester_id}> your video **#{job.id}** is ready! 🎬"]
+    about = describe_video(job, facts, fitted_from)
+    if about:
+        lines.append(about)
+    if attached and fitted_from is None:
+        return "\n".join(lines)
     assert job.output_url is not None
-    reason = link_reason or "The file could not be attached"
-    return (
-        f"{head}\n{reason}, so here is the link instead. It may expire, so download it soon:\n"
-        f"{shown_link(job)}"
-    )
+    shown = shown_link(job)
+    safe = shown == job.output_url
+    if attached:
+        lead = f"Re-encoded to fit here; the original ({megabytes(fitted_from or 0)}) may expire:"
+        link = f"<{shown}>" if safe else shown
+    else:
+        reason = link_reason or "The file could not be attached"
+        lead = f"{reason}, so here is the link instead. It may expire, so download it soon:"
+        link = shown
+    text = "\n".join([*lines, lead, link])
+    if len(text) <= MESSAGE_LIMIT:
+        return text
+    return shorten("\n".join([*lines, lead.removesuffix(":") + ".", LINK_TOO_LONG]), MESSAGE_LIMIT)
+
+
+def describe_video(job: Job, facts: MediaFacts | None, fitted_from: int | None) -> str:
+    """`5.0 s · 1280×720 · 3.2 MB (fitted from 24.1 MB) · cost $0.63`, from what is known."""
+    parts: list[str] = []
+    if facts is not None:
+        size = megabytes(facts.size_bytes)
+        if fitted_from is not None:
+            size += f" (fitted from {megabytes(fitted_from)})"
+        parts += [f"{facts.duration_seconds:.1f} s", f"{facts.width}×{facts.height}", size]
+    if job.cost is not None:
+        parts.append(f"cost {usd(job.cost)}")
+    return " · ".join(parts)
 
 
 NOTICE_WHAT: Mapping[JobState, str] = {

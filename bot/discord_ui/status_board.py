@@ -62,6 +62,7 @@ class StatusBoard:
         self._gone: set[int] = set()
         self._replies: dict[int, _Reply] = {}
         self._webhook_tasks: dict[int, asyncio.Task[None]] = {}
+        self._notes: dict[int, str] = {}
         self.edits_sent = 0
         self.webhook_edits_sent = 0
 
@@ -83,7 +84,21 @@ class StatusBoard:
 
     def render(self, job: Job) -> tuple[discord.Embed, discord.ui.View | None]:
         embed = status_embed(job, pricing=self._pricing, place_in_line=self._place_in_line(job.id))
+        note = self._notes.get(job.id)
+        if note is not None:
+            embed.add_field(name="Video", value=note, inline=False)
         return embed, job_view(job)
+
+    def set_note(self, job: Job, note: str | None) -> None:
+        """Show (or, with None, remove) a passing fact the job itself does not hold, such
+        as a re-encode in progress; the notifier owns it, so bot/jobs needs no Discord."""
+        if self._notes.get(job.id) == note:
+            return
+        if note is None:
+            del self._notes[job.id]
+        else:
+            self._notes[job.id] = note
+        self.job_changed(self._latest.get(job.id, job))
 
     def shown(self, job: Job, embed: discord.Embed, view: discord.ui.View | None) -> None:
         """Remember what a message shows, so an edit to the same picture is skipped."""

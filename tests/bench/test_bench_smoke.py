@@ -9,6 +9,7 @@ import pytest
 
 from bench.ack import run_ack
 from bench.bigfile import run_bigfile
+from bench.fit import run_fit_ack
 from bench.load import DEFAULT_SEED
 from bench.run import Plan, smoke_plan
 from bench.startup import run_startup
@@ -80,3 +81,13 @@ async def test_crowded_channel(tmp_path) -> None:
     assert result.delivered == result.jobs == config.jobs
     assert result.discord_429s == 0
     assert result.channel_writes_per_job <= 1.0
+
+
+async def test_acknowledgement_during_re_encodes(plan: Plan, tmp_path: Path) -> None:
+    result = await run_fit_ack(plan.fit_ack, tmp_path)
+    assert result.acknowledged == 2 * result.commands == 2 * plan.fit_ack.commands
+    assert 0 < result.quiet.p50 <= result.quiet.max < 3.0
+    assert 0 < result.during.p50 <= result.during.max < 3.0
+    assert result.fitted_posted == result.fits == plan.fit_ack.fits
+    assert all(size <= result.limit_bytes for size in result.fitted_sizes)
+    assert result.errors_logged == 0

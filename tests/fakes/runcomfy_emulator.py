@@ -131,15 +131,20 @@ class ManualClock:
 
 @dataclass(frozen=True, slots=True)
 class JobOutcome:
-    """How a job ends once generated: a video (optionally a large synthetic one) or a failure."""
+    """How a job ends once generated: a video (optionally a large synthetic one, or the
+    given bytes) or a failure."""
 
     kind: Literal["complete", "fail"] = "complete"
     error: str | None = None
     video_size: int | None = None
+    video_data: bytes | None = None
+    """Served instead of the sample MP4 (a real test video, or something that is not one)."""
 
     @classmethod
-    def complete(cls, *, video_size: int | None = None) -> JobOutcome:
-        return cls("complete", None, video_size)
+    def complete(
+        cls, *, video_size: int | None = None, video_data: bytes | None = None
+    ) -> JobOutcome:
+        return cls("complete", None, video_size, video_data)
 
     @classmethod
     def fail(
@@ -345,24 +350,25 @@ def _iso(timestamp: float | None) -> str | None:
 
 
 class _Video:
-    """A video body: the sample MP4, optionally padded by a `free` box to `size` bytes.
+    """A video body: the sample MP4 (or `body`), optionally padded by a `free` box to
+    `size` bytes.
 
     The padding is zeros generated while streaming, so a 100 MB video costs no memory.
     """
 
-    def __init__(self, size: int | None) -> None:
-        if size is None or size <= len(SAMPLE_MP4):
-            self.prefix = SAMPLE_MP4
+    def __init__(self, size: int | None, body: bytes = SAMPLE_MP4) -> None:
+        if size is None or size <= len(body):
+            self.prefix = body
         else:
-            padding = size - len(SAMPLE_MP4)
+            padding = size - len(body)
             if padding < 8:
-                raise ValueError(f"a padded video must be at least {len(SAMPLE_MP4) + 8} bytes")
+                raise ValueError(f"a padded video must be at least {len(body) + 8} bytes")
             if padding < 2**32:
                 header = struct.pack(">I4s", padding, b"free")
             else:
                 header = struct.pack(">I4sQ", 1, b"free", padding)
-            self.prefix = SAMPLE_MP4 + header
-        self.size = max(size or 0, len(SAMPLE_MP4))
+            self.prefix = body + header
+        self.size = max(size or 0, len(body))
 
     def chunks(self, start: int, stop: int) -> Iterator[bytes]:
         """Bytes [start, stop) in chunks of at most CHUNK_BYTES."""
@@ -771,6 +777,8 @@ class RunComfyEmulator:
 
     def _video_for(self, job: EmulatedJob) -> _Video:
         size = job.outcome.video_size if job.outcome.video_size is not None else self.video_size
+        if job.outcome.video_data is not None:
+            return _Video(size, job.outcome.video_data)
         return _Video(size)
 
     # ------------------------------------------------------------------ serving

@@ -1,0 +1,109 @@
+"""The video message's wording: facts from the file, the original's link beside a fitted
+file, plain reasons when there is no file, and never more than Discord's 2,000 characters."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from bot.discord_ui.notices import fit_problem, fit_target, media_problem
+from bot.discord_ui.render import LINK_TOO_LONG, MESSAGE_LIMIT, delivery_text
+from bot.jobs.model import JobState
+from bot.media.errors import BadMedia, DoesNotFit, FitFailed, FitTimedOut, MediaError, NotAVideo
+from bot.media.probe import MediaFacts
+from tests.bot.jobs.factories import make_job
+
+MIB = 1024 * 1024
+FACTS = MediaFacts(
+    duration_seconds=5.04,
+    width=1280,
+    height=720,
+    frame_rate=24.0,
+    video_codec="h264",
+    has_audio=True,
+    size_bytes=9 * MIB,
+    bitrate=15_000_000,
+)
+URL = "https://files.example.com/out/video.mp4"
+
+
+def done(url: str = URL, cost: Decimal | None = Decimal("0.63")):
+    return make_job(12, state=JobState.COMPLETED, requester_id=9, output_url=url, cost=cost)
+
+
+def test_an_attached_original_states_its_facts_and_cost_without_a_link() -> None:
+    text = delivery_text(done(), attached=True, facts=FACTS)
+    assert text == "<@9> your video **#12** is ready! 🎬\n5.0 s · 1280×720 · 9.0 MB · cost $0.63"
+
+
+def test_a_fitted_file_says_what_it_was_fitted_from_and_links_the_original() -> None:
+    text = delivery_text(done(cost=None), attached=True, facts=FACTS, fitted_from=40 * MIB)
+    assert "9.0 MB (fitted from 40.0 MB)" in text
+    assert "cost" not in text, "no cost when RunComfy reported none"
+    assert f"<{URL}>" in text, "the original's link, without a second preview"
+
+
+def test_a_link_says_why_the_file_is_not_attached() -> None:
+    text = delivery_text(done(), attached=False, link_reason="Because", facts=FACTS)
+    assert "Because, so here is the link instead" in text
+    assert "may expire" in text
+    assert text.endswith(URL)
+    assert "5.0 s · 1280×720" in text
+
+
+@pytest.mark.parametrize("fitted_from", [None, 40 * MIB])
+@pytest.mark.parametrize("attached", [False, True])
+def test_a_link_too_long_for_a_message_is_described_not_posted(
+    attached: bool, fitted_from: int | None
+) -> None:
+    job = done(url="https://files.example.com/" + "a" * 1990)
+    text = delivery_text(
+        job, attached=attached, link_reason="Too big", facts=FACTS, fitted_from=fitted_from
+    )
+    assert len(text) <= MESSAGE_LIMIT
+    if attached and fitted_from is None:
+        assert "http" not in text
+    else:
+        assert LINK_TOO_LONG in text
+        assert "https://" not in text
+
+
+def test_a_link_that_just_fits_is_posted() -> None:
+    job = done(url="https://files.example.com/" + "a" * 1800)
+    text = delivery_text(job, attached=False, link_reason="Too big")
+    assert len(text) <= MESSAGE_LIMIT
+    assert text.endswith(job.output_url)
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (NotAVideo("The file job-1-0123456789abcdef.mp4 is not a video."), "not a playable video"),
+        (BadMedia("The video job-1-0123456789abcdef.mp4 is cut short."), "damaged or cut short"),
+        (MediaError("odd"), "could not be read"),
+    ],
+)
+def test_bad_media_is_described_without_the_bots_file_names(error: MediaError, words) -> None:
+    said = media_problem(error)
+    assert words in said
+    assert "job-1" not in said
+
+
+@pytest.mark.parametrize("error", [NotAVideo("x"), BadMedia("y")])
+def test_a_fit_that_finds_the_source_bad_says_so_as_the_probe_would(error: MediaError) -> None:
+    assert fit_problem(error, 10 * MIB) == media_problem(error)
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (DoesNotFit("x"), "even re-encoded (it had to fit under 9.5 MB)"),
+        (FitTimedOut(), "re-encoding it took too long"),
+        (FitFailed("worker died"), "re-encoding it failed"),
+    ],
+)
+def test_a_failed_fit_is_explained(error: MediaError, words: str) -> None:
+    said = fit_problem(error, fit_target(10 * MIB))
+    assert said.startswith("The video is too large for this server's upload limit")
+    assert words in said
