@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import discord
@@ -58,8 +57,8 @@ def notifier(channel: Channel) -> ChannelNotifier:
         Client(channel),  # type: ignore[arg-type]
         Outbox(),  # type: ignore[arg-type]
         fetcher=None,  # type: ignore[arg-type]
+        media=None,  # type: ignore[arg-type]
         max_download_bytes=1,
-        temp_dir=Path("."),
     )
 
 
