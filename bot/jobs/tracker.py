@@ -44,6 +44,7 @@ from bot.jobs.scheduler import Scheduler
 from bot.jobs.store import JobStore, is_open
 from bot.jobs.store_health import StoreHealth
 from bot.jobs.submission import Submission
+from bot.jobs.token_watch import TokenWatch
 from bot.jobs.tracker_settings import TrackerSettings
 from bot.jobs.watch import JobWatch
 from bot.runcomfy.errors import ErrorKind
@@ -90,8 +91,6 @@ class JobTracker:
         self._closing = False
         self._submits: set[asyncio.Task[None]] = set()
         limits = limits_for or (lambda guild_id: settings.limits)
-        self._token_refused_at: float | None = None
-        self._token_logged_at = float("-inf")
         self._book = JobBook(store, after_commit=self._committed, health=StoreHealth(clock.now))
         self._line = LineRelease(limits_for=limits, max_active_total=settings.max_active_total)
         self._scheduler = Scheduler(
@@ -103,6 +102,15 @@ class JobTracker:
             quiet_retry_delay=settings.store_retry_delay,
         )
         self._runcomfy = RunComfySide(runcomfy)
+        self._token = TokenWatch(
+            self._runcomfy,
+            self._scheduler,
+            clock=clock,
+            log_every=settings.token_log_every,
+            probe_every=settings.token_probe_interval,
+            waiting_jobs=lambda: len(self._book),
+            works_again=self._line_may_move,
+        )
         self._intake = JobIntake(
             self._book,
             refusing=self._not_taking_jobs,
@@ -120,7 +128,7 @@ class JobTracker:
             settings=settings,
             settled=self._settled,
             hold=self._line.hold,
-            refused_token=self._token_refused,
+            refused_token=self._token.refusal,
         )
         self._watch = JobWatch(
             self._book,
@@ -129,8 +137,8 @@ class JobTracker:
             clock=clock,
             policy=poll_policy,
             settings=settings,
-            token_refused=self._token_refused,
-            token_works=self._token_works,
+            token_refused=self._token.refusal,
+            token_works=self._token.works,
         )
         self._notices = NoticeSender(
             self._book,
@@ -319,42 +327,10 @@ class JobTracker:
             else:
                 await self._book.commit(job.update(now, failure=failure))
 
-    # ------------------------------------------------------------ RunComfy's token
-
-    def _token_refused(self) -> None:
-        """RunComfy refuses the bot's token: no new submits (and no new jobs) until a poll
-        or a probe shows it works again; one ERROR a minute names the setting to fix."""
-        now = self._clock.now()
-        if self._token_refused_at is None:
-            self._token_refused_at = now
-            self._scheduler.spawn(self._probe_token(), name="token-probe")
-        if now - self._token_logged_at >= self._settings.token_log_every:
-            self._token_logged_at = now
-            log.error(
-                "RunComfy refuses the bot's API token: set a valid RUNCOMFY_API_TOKEN in .env "
-                "and restart the bot. New videos are refused and %d jobs wait meanwhile.",
-                len(self._book),
-            )
-
-    def _token_works(self) -> None:
-        if self._token_refused_at is not None:
-            log.warning("RunComfy accepts the bot's API token again")
-            self._token_refused_at = None
-            self._token_logged_at = float("-inf")
-            self._line.dirty = True
-            self._scheduler.wake()
-
-    async def _probe_token(self) -> None:
-        """Ask RunComfy now and then whether the token works again (a free status call)."""
-        while self._token_refused_at is not None:
-            await self._clock.sleep(self._settings.token_probe_interval)
-            if await self._runcomfy.token_works():
-                self._token_works()
-
     def _not_taking_jobs(self) -> str | None:
         if not self._book.health.writable:
             return STORE_REFUSING
-        if self._token_refused_at is not None:
+        if self._token.refused:
             return TOKEN_REFUSED
         return None
 
@@ -377,7 +353,7 @@ class JobTracker:
         """Submit the first jobs in line that fit the limits; refresh places in line."""
         if not self._line.dirty:
             return
-        paused = self._closing or self._token_refused_at is not None
+        paused = self._closing or self._token.refused
         release = self._line.release(self._book, now, closing=paused)
         for job in release.submit:
             task = self._scheduler.spawn(self._submission.submit(job.id), name=f"submit-{job.id}")
@@ -387,6 +363,10 @@ class JobTracker:
             self._book.announce(self._book.require(job_id))
         for job_id, when in release.wake_at:
             self._scheduler.at(job_id, when)
+
+    def _line_may_move(self) -> None:
+        self._line.dirty = True
+        self._scheduler.wake()
 
     def _settled(self, job_id: int) -> None:
         self._line.settled(job_id)
