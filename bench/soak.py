@@ -29,9 +29,10 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench import soak_bot
 from bench.load import DEFAULT_SEED, JobPlan, LoadModel
@@ -89,6 +90,9 @@ class Vitals:
     """The bot process at one moment."""
 
     rss_bytes: int
+    peak_rss_bytes: int
+    """The most resident so far: an end RSS near it is memory kept after the peak (the
+    allocator's high-water mark or a leak), one far below it was given back."""
     tasks: int
     temp_files: int
 
@@ -127,7 +131,7 @@ class SoakResult:
 
     @property
     def every_job_accounted(self) -> bool:
-        failed = sum(self.failures.values())
+        failed = sum(n for key, n in self.failures.items() if "refused" not in key)
         return (
             not self.unaccounted
             and not self.unanswered
@@ -382,7 +386,8 @@ def _rows(database: Path) -> dict[int, tuple[str, str | None, str | None]]:
 
 
 def _account(world: BenchWorld, numbers: dict[int, int], database: Path) -> dict[str, object]:
-    """Each accepted job: delivered once, a stated failure, or what is wrong with it."""
+    """Each accepted job: delivered once, a stated failure, or what is wrong with it; and
+    every other job in the store (a command that failed after its job was stored)."""
     videos = Counter(
         int(match[1])
         for channel in world.channels
@@ -407,6 +412,14 @@ def _account(world: BenchWorld, numbers: dict[int, int], database: Path) -> dict
             unaccounted[job_id] = f"{state} without a stated failure"
         else:
             failures[f"{state}/{failure}"] += 1
+    seen = set(numbers.values())
+    for job_id, (state, failure, _notice) in rows.items():
+        if job_id in seen:
+            continue
+        if state in SETTLED_STATES and state != "delivered":
+            failures[f"{state}/{failure} (its command was refused)"] += 1
+        else:
+            unaccounted[job_id] = f"{state}, stored though its command was answered as refused"
     return {
         "delivered_once": delivered,
         "failures": dict(failures),
@@ -442,7 +455,13 @@ def _vitals(bot: BotProcess, paths: _Paths) -> Vitals:
     except (OSError, ValueError, KeyError):
         tasks = -1
     temp_files = sum(1 for item in paths.temp.rglob("*") if item.is_file())
-    return Vitals(rss_bytes=bot.memory().rss_bytes, tasks=tasks, temp_files=temp_files)
+    memory = bot.memory()
+    return Vitals(
+        rss_bytes=memory.rss_bytes,
+        peak_rss_bytes=memory.peak_bytes,
+        tasks=tasks,
+        temp_files=temp_files,
+    )
 
 
 def _distinct(lines: Sequence[str], limit: int) -> list[str]:
@@ -487,7 +506,8 @@ def report(result: SoakResult, config: SoakConfig) -> str:
         f"  SQLite write outage {result.store_outage:.0f} emulated s · Discord outage "
         f"{result.discord_outage:.0f} emulated s ({result.discord_outage / 60:.1f} min)",
         f"  middle → end: RSS {result.middle.rss_bytes / mb:.1f} → {result.end.rss_bytes / mb:.1f}"
-        f" MB · tasks {result.middle.tasks} → {result.end.tasks} · temp files "
+        f" MB (peak {result.end.peak_rss_bytes / mb:.1f} MB) · tasks {result.middle.tasks} →"
+        f" {result.end.tasks} · temp files "
         f"{result.middle.temp_files} → {result.end.temp_files} · flat: "
         f"{'yes' if result.flat else 'NO'}",
         f"  ERROR lines in the bot's log {result.errors_logged}",
@@ -499,7 +519,7 @@ def report(result: SoakResult, config: SoakConfig) -> str:
     return "\n".join(lines)
 
 
-def _some(items: dict[object, object], limit: int = 3) -> str:
+def _some(items: Mapping[Any, object], limit: int = 3) -> str:
     if not items:
         return ""
     return "(" + ", ".join(f"{k}: {v}" for k, v in list(items.items())[:limit]) + ")"
