@@ -60,8 +60,10 @@ class BotProcess:
         speed: float,
         guild_ready_timeout: float | None = None,
         within: float = 60.0,
+        module: str = "bench.bot_process",
     ) -> BotProcess:
-        """Start the bot with these settings (env vars) and wait for its ready line."""
+        """Start the bot with these settings (env vars) and wait for its ready line;
+        `module` is the entry point (one that wraps `bench.bot_process`, say)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(_OWN_SETTINGS)}
         env.update(settings)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
@@ -83,7 +85,7 @@ class BotProcess:
             process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "bench.bot_process",
+                module,
                 *args,
                 cwd=workdir,
                 env=env,

@@ -3,15 +3,19 @@
 For operators: it checks the settings and the inputs exactly as the bot does, runs one
 job through the same `RunComfyClient` (submit once, poll, fetch the result), and saves
 the video with the same size-capped, https-only downloader. Progress goes to stderr,
-the saved path and cost to stdout. Any failure is one line on stderr and exit code 1;
-invalid options are refused before anything is paid, with exit code 2.
+the saved path and cost to stdout. Any failure is one line on stderr and exit code 1 (a
+video made but not saved names its request id and link, to fetch it by hand); invalid
+options, and an --out that cannot be written, are refused before anything is paid, with
+exit code 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -47,6 +51,25 @@ PROGRESS_EVERY_SECONDS = 30.0
 
 class JobFailed(Exception):
     """The job ended without a video; `str()` is the one line shown to the operator."""
+
+
+def out_problem(out: Path) -> str | None:
+    """Why the video could not be saved at `out`, found before anything is paid; None when
+    it can. Writability is tried with a real file, since permission bits lie to root."""
+    if out.is_dir():
+        return f"--out {out} is a folder; give a file name, e.g. {out / DEFAULT_OUT}"
+    folder = out.parent
+    if not folder.exists():
+        return f"the folder {folder} for --out does not exist"
+    if not folder.is_dir():
+        return f"{folder} in --out is not a folder"
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".kling-out-check-", dir=folder)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as error:
+        return f"cannot write in the folder {folder} for --out ({error.strerror or error})"
+    return None
 
 
 def _int_or_text(text: str) -> int | str:
@@ -176,6 +199,10 @@ async def run(
     except KlingInputError as error:
         _say(stderr, f"error: {error}")
         return EXIT_USAGE
+    problem = out_problem(options.out)
+    if problem is not None:
+        _say(stderr, f"error: {problem}. Nothing was sent or charged.")
+        return EXIT_USAGE
     try:
         settings = load_settings(env, need_discord=False)
     except ConfigError as error:
@@ -227,9 +254,7 @@ class _Generator:
                     await self._interrupted(side)
                     return EXIT_INTERRUPTED
         except RunComfyError as error:
-            _say(self._stderr, f"error: {_problem(error.kind)}")
-        except OutputFetchError as error:
-            _say(self._stderr, f"error: {error}")
+            _say(self._stderr, f"error: {_problem(error.kind)}{self._recovery()}")
         except JobFailed as error:
             _say(self._stderr, f"error: {error}")
         return EXIT_FAILED
@@ -259,7 +284,10 @@ class _Generator:
             connect_timeout=self._settings.runcomfy.connect_timeout,
             read_timeout=max(60.0, self._settings.runcomfy.read_timeout),
         )
-        size = await fetcher.fetch(url, out, max_bytes=self._settings.jobs.max_download_bytes)
+        try:
+            size = await fetcher.fetch(url, out, max_bytes=self._settings.jobs.max_download_bytes)
+        except (OutputFetchError, OSError, aiohttp.ClientError) as error:
+            raise JobFailed(_not_saved(out, error, request_id, url)) from error
         cost = usd(reported_cost) if reported_cost is not None else f"{usd(estimate)} (estimated)"
         print(f"Saved {out} ({size:,} bytes). Cost: {cost}", file=self._stdout, flush=True)
         return EXIT_OK
@@ -292,6 +320,10 @@ class _Generator:
                     f"gave up waiting. Request id: {request_id}"
                 )
             await self._clock.sleep(self._poll_interval)
+
+    def _recovery(self) -> str:
+        """Once RunComfy accepted the job, the id the operator needs to find it again."""
+        return f" Request id: {self._request_id}" if self._request_id is not None else ""
 
     def _report(self, seen: Seen, raw: str | None, position: int | None, elapsed: float) -> None:
         if seen is Seen.IN_QUEUE:
@@ -356,6 +388,21 @@ class _Generator:
 def _problem(kind: ErrorKind) -> str:
     """RunComfy's problem for an operator: a refused token names the setting to fix."""
     return TOKEN_REFUSED if kind is ErrorKind.AUTHENTICATION else runcomfy_problem(kind)
+
+
+def _not_saved(out: Path, error: BaseException, request_id: str, url: str) -> str:
+    """The video exists (and is paid for) but is not on disk: say how to get it back."""
+    reason = str(error) if isinstance(error, OutputFetchError) else _os_reason(error)
+    return (
+        f"The video was made but could not be saved to {out}: {reason} "
+        f"Request id: {request_id} · video link: {url}"
+    )
+
+
+def _os_reason(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return f"{error.strerror}."
+    return f"{type(error).__name__}."
 
 
 def _refusal(verdict: Refused) -> str:

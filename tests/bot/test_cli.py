@@ -16,6 +16,7 @@ import pytest
 
 from bot import cli
 from bot.clock import ScaledClock
+from bot.media.download import OutputFetchError
 from bot.runcomfy.request import KlingInputError, KlingRequest
 from tests.fakes.runcomfy_emulator import (
     SAMPLE_MP4,
@@ -283,7 +284,11 @@ async def test_a_video_over_the_download_cap(emulator: RunComfyEmulator, tmp_pat
     env = env_for(emulator, MAX_DOWNLOAD_MB="1")
     run = await generate(emulator, PROMPT, "--out", str(tmp_path / "v.mp4"), env=env)
     assert run.code == 1
-    assert "larger than the 1.0 MB" in assert_one_error_line(run)
+    line = assert_one_error_line(run)
+    assert "larger than the 1.0 MB" in line
+    [job] = emulator.jobs.values()
+    assert f"Request id: {job.request_id}" in line, "the paid video can be recovered"
+    assert emulator.output_url(job.request_id) in line
     assert os.listdir(tmp_path) == []
 
 
@@ -431,3 +436,84 @@ async def test_real_process_ctrl_c_while_queued_cancels(tmp_path: Path) -> None:
         assert "Traceback" not in text
         (job,) = emulator.jobs.values()
         assert job.status == "cancelled"
+
+
+@pytest.mark.parametrize(
+    ("where", "says"),
+    [
+        ("missing/v.mp4", "does not exist"),
+        (".", "is a folder"),
+        ("a-file/v.mp4", "is not a folder"),
+    ],
+)
+async def test_a_bad_out_is_refused_before_anything_is_sent(
+    emulator: RunComfyEmulator, tmp_path: Path, where: str, says: str
+) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    out = tmp_path / where
+    run = await generate(emulator, PROMPT, "--out", str(out))
+    assert run.code == 2
+    line = assert_one_error_line(run)
+    assert says in line
+    assert "Nothing was sent or charged." in line
+    assert emulator.submit_count == 0
+    assert sorted(os.listdir(tmp_path)) == ["a-file"]
+
+
+async def test_an_unwritable_folder_is_refused_before_anything_is_sent(
+    emulator: RunComfyEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Permission bits do not stop root, so the check writes a file; a refused write is
+    simulated here (a read-only mount, a full disk, a folder root may not write)."""
+
+    def refuse(*args: object, **kwargs: object) -> tuple[int, str]:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(cli.tempfile, "mkstemp", refuse)
+    run = await generate(emulator, PROMPT, "--out", str(tmp_path / "v.mp4"))
+    assert run.code == 2
+    assert "cannot write in the folder" in assert_one_error_line(run)
+    assert "Permission denied" in run.err
+    assert emulator.submit_count == 0
+
+
+async def test_the_write_check_leaves_nothing_behind(
+    emulator: RunComfyEmulator, tmp_path: Path
+) -> None:
+    assert cli.out_problem(tmp_path / "v.mp4") is None
+    assert os.listdir(tmp_path) == []
+
+
+async def test_a_paid_video_that_cannot_be_written_names_its_request_and_link(
+    emulator: RunComfyEmulator, tmp_path: Path
+) -> None:
+    """The write fails after the job was paid (here: a folder sits where the partial file
+    goes, as a full disk or a vanished folder would fail it): no traceback, exit 1, and
+    what the operator needs to fetch the video by hand."""
+    destination = tmp_path / "v.mp4"
+    (tmp_path / "v.mp4.part").mkdir()
+    run = await generate(emulator, PROMPT, "--out", str(destination))
+    assert run.code == 1
+    line = assert_one_error_line(run)
+    [job] = emulator.jobs.values()
+    assert f"could not be saved to {destination}" in line
+    assert f"Request id: {job.request_id}" in line
+    assert emulator.output_url(job.request_id) in line
+    assert "Is a directory" in line
+    assert emulator.submit_count == 1
+
+
+async def test_a_failed_download_names_its_request_and_link(
+    emulator: RunComfyEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def host_error(*args: object, **kwargs: object) -> int:
+        raise OutputFetchError("The video host answered with HTTP error 503.")
+
+    monkeypatch.setattr(cli.OutputFetcher, "fetch", host_error)
+    run = await generate(emulator, PROMPT, "--out", str(tmp_path / "v.mp4"))
+    assert run.code == 1
+    line = assert_one_error_line(run)
+    [job] = emulator.jobs.values()
+    assert "HTTP error 503" in line
+    assert f"Request id: {job.request_id}" in line
+    assert emulator.output_url(job.request_id) in line

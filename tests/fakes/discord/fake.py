@@ -228,6 +228,28 @@ class FakeDiscord:
 
     def set_bot_permissions(self, channel: FakeChannel, permissions: perms.PermissionsLike) -> None:
         channel.bot_permissions = perms.as_int(permissions)
+        channel.bot_denied &= ~channel.bot_permissions
+        self._announce_channel(channel)
+
+    def remove_bot_from_guild(self, guild: FakeGuild) -> None:
+        """The bot is kicked (or the guild deleted): GUILD_DELETE without ``unavailable``,
+        which is how Discord says the bot was removed; afterwards its REST calls to the
+        guild and its channels answer 403/50001 Missing Access."""
+        self._world.remove_guild(guild)
+        self._state.hub.dispatch("GUILD_DELETE", {"id": str(guild.id)}, intent=GUILDS)
+
+    def delete_channel(self, channel: FakeChannel) -> None:
+        """A moderator deletes the channel: CHANNEL_DELETE with the full channel object;
+        afterwards the channel's routes answer 404/10003 Unknown Channel."""
+        payload = self._state.payloads.channel(channel)
+        self._world.delete_channel(channel)
+        self._state.hub.dispatch("CHANNEL_DELETE", payload, intent=GUILDS)
+
+    def revoke_channel_access(self, channel: FakeChannel) -> None:
+        """A moderator denies the bot View Channel there: CHANNEL_UPDATE whose bot overwrite
+        denies it; afterwards the channel's routes answer 403/50001 Missing Access."""
+        channel.bot_permissions &= ~perms.VIEW_CHANNEL
+        channel.bot_denied |= perms.VIEW_CHANNEL
         self._announce_channel(channel)
 
     def set_member_overwrite(
@@ -376,6 +398,8 @@ class FakeDiscord:
         state = self._state
         if not state.hub.live_sessions():
             raise FakeDiscordUsageError("no bot is connected to the gateway to receive this")
+        if self._world.channel(channel.id) is None or self._world.is_departed(channel):
+            raise FakeDiscordUsageError(f"#{channel.name} is gone or the bot left its guild")
         payload = state.invocations.envelope(kind, channel, member)
         payload["data"] = data
         if message is not None:

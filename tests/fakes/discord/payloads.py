@@ -160,9 +160,10 @@ class Payloads:
 
     def overwrites(self, channel: FakeChannel) -> list[dict[str, Any]]:
         """Member overwrites (type 1) granting exactly what the fake enforces, so discord.py's
-        own ``permissions_for`` agrees with the fake (@everyone has no permissions)."""
+        own ``permissions_for`` agrees with the fake (@everyone has no permissions); the bot's
+        carries the denies of ``revoke_channel_access``."""
         assert channel.guild is not None
-        grants = [(self.world.bot.id, channel.bot_permissions, 0)]
+        grants = [(self.world.bot.id, channel.bot_permissions, channel.bot_denied)]
         for member in channel.guild.members.values():
             allow, deny = channel.member_overwrites.get(member.id, (0, 0))
             grants.append((member.id, member.permissions | allow, deny))

@@ -53,10 +53,13 @@ class ChannelRoutes:
         ]
 
     def _channel(self, request: web.Request) -> tuple[FakeChannel, int]:
-        """The channel and the bot's permissions in it; 10003 / 50001 as Discord answers."""
+        """The channel and the bot's permissions in it: 10003 for a deleted channel, 50001 for one
+        the bot cannot view or whose guild it was removed from, as Discord answers."""
         channel = self.world.channel(path_id(request, "channel_id"))
         if channel is None:
             raise errors.unknown_channel()
+        if self.world.is_departed(channel):
+            raise errors.missing_access()
         bot_perms = self.world.bot_permissions_in(channel)
         if channel.guild is not None and not perms.has(bot_perms, perms.VIEW_CHANNEL):
             raise errors.missing_access()

@@ -61,7 +61,10 @@ class CoreRoutes:
         )
 
     def _guild(self, request: web.Request):
-        guild = self.world.guild(path_id(request, "guild_id"))
+        guild_id = path_id(request, "guild_id")
+        if guild_id in self.world.departed:
+            raise errors.missing_access()
+        guild = self.world.guild(guild_id)
         if guild is None:
             raise errors.unknown_guild()
         return guild

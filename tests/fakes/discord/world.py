@@ -81,6 +81,7 @@ class FakeChannel:
     guild: FakeGuild | None
     type: int = TEXT_CHANNEL
     bot_permissions: int = perms.DEFAULT_BOT
+    bot_denied: int = 0
     position: int = 0
     topic: str | None = None
     recipient: FakeUser | None = None
@@ -132,6 +133,7 @@ class World:
         self.bot = FakeUser(ids.next(), bot_name, None, bot=True, discriminator="4821")
         self.owner = FakeUser(ids.next(), "app-owner")
         self.guilds: dict[int, FakeGuild] = {}
+        self.departed: dict[int, FakeGuild] = {}
         self.channels: dict[int, FakeChannel] = {}
         self.users: dict[int, FakeUser] = {self.bot.id: self.bot, self.owner.id: self.owner}
         self._dm_channels: dict[int, FakeChannel] = {}
@@ -182,6 +184,22 @@ class World:
         self.channels[channel.id] = channel
         return channel
 
+    def remove_guild(self, guild: FakeGuild) -> None:
+        """The bot is no longer in the guild; its channels stay known so REST can answer
+        Missing Access for them, as Discord does, rather than Unknown Channel."""
+        if self.guilds.pop(guild.id, None) is None:
+            raise FakeDiscordUsageError(f"the bot is not in guild {guild.name!r}")
+        self.departed[guild.id] = guild
+
+    def delete_channel(self, channel: FakeChannel) -> None:
+        if channel.guild is None or self.channels.pop(channel.id, None) is None:
+            raise FakeDiscordUsageError(f"no guild channel #{channel.name} to delete")
+        channel.guild.channels.pop(channel.id, None)
+
+    def is_departed(self, channel: FakeChannel) -> bool:
+        """The channel belongs to a guild the bot was removed from."""
+        return channel.guild is not None and channel.guild.id in self.departed
+
     def add_user(self, name: str, *, accepts_dms: bool = True) -> FakeUser:
         user = FakeUser(self.ids.next(), name, name.title(), accepts_dms=accepts_dms)
         self.users[user.id] = user
@@ -223,4 +241,6 @@ class World:
         return self.users.get(user_id)
 
     def bot_permissions_in(self, channel: FakeChannel) -> int:
-        return perms.effective(channel.bot_permissions)
+        """The bot's grant minus its denies; Administrator overrides denies, as in Discord."""
+        allowed = perms.effective(channel.bot_permissions)
+        return allowed if allowed == perms.ALL else allowed & ~channel.bot_denied
