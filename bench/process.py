@@ -20,6 +20,8 @@ from tests.fakes.discord import FakeDiscord
 
 ROOT = Path(__file__).resolve().parents[1]
 _PROBLEM = re.compile(r"\[(ERROR|CRITICAL)\s*\]")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+"""discord.py colours its log lines when it believes it runs in a container."""
 _OWN_SETTINGS = ("DISCORD_", "RUNCOMFY_", "MAX_", "POLL_", "JOB_", "DATABASE_", "PRICE_", "LOG_")
 
 
@@ -168,4 +170,5 @@ class BotProcess:
             text = self.log_path.read_text(errors="replace")
         except OSError:
             return []
-        return [line for line in text.splitlines() if _PROBLEM.search(line)]
+        plain = (ANSI.sub("", line) for line in text.splitlines())
+        return [line for line in plain if _PROBLEM.search(line)]

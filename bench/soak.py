@@ -36,14 +36,13 @@ from typing import Any
 
 from bench import soak_bot
 from bench.load import DEFAULT_SEED, JobPlan, LoadModel
-from bench.process import BotProcess
+from bench.process import ANSI, BotProcess
 from bench.world import BenchWorld, job_number, open_world
 from tests.fakes.discord import FakeInteraction
 from tests.fakes.runcomfy_emulator import API_ENDPOINTS, Fault, RequestRecord
 
 MIB = 1024 * 1024
 DELIVERY = re.compile(r"your video \*\*#(\d+)\*\* is ready")
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
 LEVEL = re.compile(r"^\S+ \S+ \[?(ERROR|CRITICAL)\b")
 FAULT_TICK_SECONDS = 0.02
 """Real seconds between fault top-ups: faults are queued for requests about to arrive."""

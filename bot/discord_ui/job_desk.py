@@ -198,7 +198,11 @@ class JobDesk:
             await self.refuse(interaction, f"⏳ {limit_refusal(error)} {NOTHING_SPENT}")
             return
         self._board.adopt(job.id, interaction, usable_for=self._reply_window)
-        await self.tracker.enqueue(job.id, status_message_id=status_message_id)
+        try:
+            await self.tracker.enqueue(job.id, status_message_id=status_message_id)
+        except LimitExceeded as error:
+            self._board.forget(job.id)
+            await self.refuse(interaction, f"⏳ {limit_refusal(error)} {NOTHING_SPENT}")
 
     @staticmethod
     async def _defer_publicly(interaction: discord.Interaction) -> int:

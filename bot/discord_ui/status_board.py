@@ -71,6 +71,11 @@ class StatusBoard:
         for the next `usable_for` clock seconds."""
         self._replies[job_id] = _Reply(interaction, self._monotonic() + usable_for)
 
+    def forget(self, job_id: int) -> None:
+        """A job that never started: its reply is not a status message after all."""
+        self._replies.pop(job_id, None)
+        self._latest.pop(job_id, None)
+
     def job_changed(self, job: Job) -> None:
         if job.status_message_id is None and job.id not in self._replies:
             return

@@ -49,6 +49,11 @@ class JobBook:
         """Take in a job read back from the store at start-up."""
         self._jobs[job.id] = job
 
+    def drop(self, job_id: int) -> None:
+        """Let go of a job that never got going (its row is settled at the next start)."""
+        self._jobs.pop(job_id, None)
+        self._locks.pop(job_id, None)
+
     async def fetch(self, job_id: int) -> Job | None:
         """Any job: from memory when unfinished, else from the store."""
         return self._jobs.get(job_id) or await self.store.get(job_id)
@@ -93,16 +98,13 @@ class JobBook:
         **changes: Any,
     ) -> Job:
         """End a job's run (a video, a failure, a cancel); its final message is now due."""
-        return await self.commit(
-            job.transition(
-                state,
-                at,
-                failure=failure,
-                failure_detail=detail,
-                notice=NoticeState.PENDING,
-                **changes,
-            )
-        )
+        fields: dict[str, Any] = {
+            "failure": failure,
+            "failure_detail": detail,
+            "notice": NoticeState.PENDING,
+            **changes,
+        }
+        return await self.commit(job.transition(state, at, **fields))
 
     # ------------------------------------------------------------------ observers
 

@@ -123,7 +123,11 @@ class NoticeSender:
         async with self._book.lock(job.id):
             job = self._current(job)
             if retry.gives_up(job, retryable=retryable):
-                log.error("job %d: its final message cannot be sent: %s", job.id, reason)
+                log.warning(
+                    "job %d: its final message cannot be sent (%s); recorded on the job",
+                    job.id,
+                    reason,
+                )
             elif retry.long_outage(job):
                 log.error(
                     "job %d: Discord has refused its final message %d times (%s); the bot keeps "

@@ -22,7 +22,7 @@ from bot.clock import Clock
 from bot.db import StoreError
 from bot.jobs.book import JobBook
 from bot.jobs.intake import JobIntake
-from bot.jobs.line import STORE_REFUSING, TOKEN_REFUSED, ServerLimits
+from bot.jobs.line import STORE_REFUSING, TOKEN_REFUSED, NotTakingJobs, ServerLimits
 from bot.jobs.model import (
     ACTIVE_STATES,
     LOCAL_STATES,
@@ -217,13 +217,18 @@ class JobTracker:
     # ---------------------------------------------------------------- public API
 
     async def enqueue(self, job_id: int, *, status_message_id: int | None = None) -> Job:
-        """Put a NEW job in the waiting line; from here on the tracker drives it."""
+        """Put a NEW job in the waiting line; from here on the tracker drives it. Raises
+        `NotTakingJobs` (nothing was sent) when the database refuses to record that."""
         async with self._book.lock(job_id):
             job = self._book.require(job_id)
             changes = {} if status_message_id is None else {"status_message_id": status_message_id}
-            return await self._book.commit(
-                job.transition(JobState.WAITING, self._clock.now(), **changes)
-            )
+            try:
+                return await self._book.commit(
+                    job.transition(JobState.WAITING, self._clock.now(), **changes)
+                )
+            except StoreError as error:
+                self._book.drop(job_id)
+                raise NotTakingJobs(STORE_REFUSING) from error
 
     async def annotate(self, job_id: int, **changes: Any) -> Job:
         """Record caller-owned facts (message ids, `extra`) on a job in any state."""

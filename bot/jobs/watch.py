@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.jobs.book import JobBook
-from bot.jobs.model import WATCHED_STATES, Failure, Job, JobState
+from bot.jobs.model import WATCHED_STATES, Failure, Job, JobState, NoticeState
 from bot.jobs.polling import PollPolicy
 from bot.jobs.runcomfy_side import Cancelled, PollVerdict, RunComfySide, Seen
 from bot.jobs.scheduler import Scheduler
@@ -30,6 +30,19 @@ NEW_NOTICE: dict[str, Any] = {
     "notice_error": None,
 }
 """A late job's outcome is a second message: it starts its own notice from scratch."""
+
+
+UNREACHABLE = frozenset({Failure.SERVER_LEFT, Failure.CHANNEL_GONE})
+"""Notes that say there is nowhere to post this job's outcome any more."""
+
+
+def _nowhere_to_post(job: Job) -> dict[str, Any]:
+    assert job.failure is not None
+    return {
+        "failure": job.failure,
+        "notice": NoticeState.FAILED,
+        "notice_error": job.failure.value,
+    }
 
 
 class JobWatch:
@@ -108,6 +121,9 @@ class JobWatch:
                 started = job.entered(JobState.RUNNING)
                 if started is not None and not late:
                     self._policy.record_run(job.request.effective_duration, now - started)
+                if job.failure in UNREACHABLE:
+                    await self._undeliverable(job, now, verdict)
+                    return
                 await self._book.finish(
                     job,
                     JobState.COMPLETED,
@@ -120,10 +136,15 @@ class JobWatch:
                 return
             case Seen.FAILED | Seen.CANCELLED | Seen.LOST:
                 state = JobState.CANCELLED if verdict.seen is Seen.CANCELLED else JobState.FAILED
+                failure = verdict.failure
+                if job.failure in UNREACHABLE:
+                    failure = job.failure
+                    extra = {**extra, **_nowhere_to_post(job)}
+                    del extra["failure"]
                 await self._book.finish(
                     job,
                     state,
-                    verdict.failure,
+                    failure,
                     verdict.detail,
                     at=now,
                     cost=verdict.cost,
@@ -138,6 +159,16 @@ class JobWatch:
                     "job %d: unknown RunComfy status %r; still polling", job.id, verdict.raw_status
                 )
         self.poll_after(job, self._next_delay(job, now))
+
+    async def _undeliverable(self, job: Job, now: float, verdict: PollVerdict) -> None:
+        """A paid video whose server or channel is gone: kept (with its link), not posted."""
+        assert job.failure is not None
+        finished = job.transition(
+            JobState.COMPLETED, now, output_url=verdict.output_url, cost=verdict.cost
+        )
+        await self._book.commit(
+            finished.transition(JobState.DELIVERY_FAILED, now, **_nowhere_to_post(job))
+        )
 
     def _next_delay(self, job: Job, now: float) -> float:
         if job.state is JobState.TIMED_OUT:

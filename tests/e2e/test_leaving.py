@@ -122,7 +122,7 @@ async def test_a_video_already_generating_is_watched_but_not_posted(make_world) 
 
     await until(settled, what="the generating job to finish")
     job = await stored(world, job_id)
-    assert world.emulator.job(running.request_id).status == "succeeded"
+    assert world.emulator.job(running.request_id).status == "completed"
     assert job.state is JobState.DELIVERY_FAILED
     assert job.notice is NoticeState.FAILED
     assert job.failure is Failure.SERVER_LEFT

@@ -15,7 +15,7 @@ from bot.jobs.model import Failure, Job, JobOrigin, JobState, NoticeState
 from bot.jobs.ports import NoticeError
 from bot.runcomfy.request import KlingRequest
 from tests.bot.jobs.rig import FakeNotifier, Rig, fixed, make_settings
-from tests.fakes.runcomfy_emulator import Endpoint
+from tests.fakes.runcomfy_emulator import Endpoint, JobOutcome
 from tests.waiting import eventually
 
 
@@ -191,3 +191,33 @@ async def test_leaving_a_server_cancels_what_is_free_and_records_why(make_rig) -
     assert rig.emulator.job(request_id).status == "cancelled"
     assert (await rig.job(elsewhere.id)).state is not JobState.CANCELLED
     assert rig.emulator.submit_count == 2, "the waiting job was never sent"
+
+
+async def test_a_job_the_database_cannot_put_in_line_is_refused_not_stuck(make_rig) -> None:
+    rig = await make_rig()
+    saves = RefusingSaves(rig, lambda job: job.state is JobState.WAITING)
+    await rig.start()
+    job = await rig.submit(enqueue=False)
+    assert rig.tracker is not None
+    with pytest.raises(NotTakingJobs):
+        await rig.tracker.enqueue(job.id)
+    assert saves.refused == 1
+    assert rig.tracker.get(job.id) is None, "not held in memory as if it were waiting"
+    assert rig.emulator.submit_count == 0
+
+
+@pytest.mark.parametrize("outcome", ["video", "failure"])
+async def test_a_paid_job_of_a_server_we_left_ends_without_posting(make_rig, outcome) -> None:
+    rig = await make_rig(generation_time=60.0)
+    if outcome == "failure":
+        rig.emulator.script_outcomes(JobOutcome.fail("flagged"))
+    await rig.start()
+    job = await rig.submit()
+    await rig.wait_for_state(job.id, JobState.RUNNING)
+    assert rig.tracker is not None
+    assert await rig.tracker.abandon(guild_id=100, failure=Failure.SERVER_LEFT) == 1
+    final = JobState.DELIVERY_FAILED if outcome == "video" else JobState.FAILED
+    ended = await rig.wait_for_state(job.id, final, within=20)
+    assert ended.failure is Failure.SERVER_LEFT
+    assert ended.notice is NoticeState.FAILED
+    assert rig.notifier.calls_for(job.id) == [], "nothing is posted where the bot is gone"
