@@ -177,6 +177,7 @@ class VideoBot(commands.Bot):
             pricing=self.settings.runcomfy.pricing,
             place_in_line=self.tracker.place_in_line,
             monotonic=self.clock.monotonic,
+            edit_interval=self.tuning.channel_edit_interval,
         )
         self.notifier = ChannelNotifier(
             self,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -51,7 +52,10 @@ class StatusBoard:
         pricing: Pricing,
         place_in_line: Callable[[int], int | None],
         monotonic: Callable[[], float],
+        edit_interval: float = 0.0,
     ) -> None:
+        """`edit_interval`: real seconds between two edits of one message that only move
+        a place in line (a change of state is never held back)."""
         self._client = client
         self._outbox = outbox
         self._pricing = pricing
@@ -62,6 +66,8 @@ class StatusBoard:
         self._gone: set[int] = set()
         self._replies: dict[int, _Reply] = {}
         self._webhook_tasks: dict[int, asyncio.Task[None]] = {}
+        self._edit_interval = edit_interval
+        self._sent_at: dict[int, float] = {}
         self._notes: dict[int, str] = {}
         self.edits_sent = 0
         self.webhook_edits_sent = 0
@@ -110,6 +116,7 @@ class StatusBoard:
         if job.state.is_final:
             self._shown.pop(job.id, None)
             self._replies.pop(job.id, None)
+            self._sent_at.pop(job.id, None)
         else:
             self._shown[job.id] = _picture(job, embed, view)
 
@@ -141,6 +148,7 @@ class StatusBoard:
         channel route when the token is no longer usable."""
         try:
             while job_id in self._latest:
+                await self._spaced(job_id)
                 reply = self._reply_of(job_id)
                 if reply is None:
                     job = self._latest[job_id]
@@ -152,6 +160,17 @@ class StatusBoard:
                 await self._send_to_webhook(job, reply)
         finally:
             self._webhook_tasks.pop(job_id, None)
+
+    async def _spaced(self, job_id: int) -> None:
+        """A change of state goes at once; lesser changes (a place in line) wait until
+        `edit_interval` has passed since the last edit, and only the newest is sent."""
+        shown = self._shown.get(job_id)
+        latest = self._latest.get(job_id)
+        if shown is None or latest is None or shown[0] is not latest.state:
+            return
+        wait = self._sent_at.get(job_id, float("-inf")) + self._edit_interval - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     async def _send_to_webhook(self, job: Job, reply: _Reply) -> None:
         embed, view = self.render(job)
@@ -174,6 +193,7 @@ class StatusBoard:
             self._latest.setdefault(job.id, job)
             return
         self.webhook_edits_sent += 1
+        self._sent_at[job.id] = time.monotonic()
         self.shown(job, embed, view)
 
     # ---------------------------------------------------------------- channel route
