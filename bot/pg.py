@@ -77,8 +77,9 @@ PG_MIGRATIONS: Sequence[str] = (
     """,
 )
 
-_REFUSALS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
-"""What a refusing server or a lost connection raises; callers see `StoreError`."""
+_REFUSALS = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError)
+"""What a refusing server or a lost connection raises (a connection the server dropped
+mid-query can surface as InternalClientError); callers see `StoreError`."""
 
 
 def numbered(sql: str) -> str:
