@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import pkgutil
-import sqlite3
 from dataclasses import dataclass
 
 import aiohttp
@@ -15,7 +14,6 @@ from discord.ext import commands
 import cogs
 from bot.clock import Clock, system_clock
 from bot.config import ConfigError, PollMode, Settings
-from bot.db import Database
 from bot.discord_ui.audit import AuditLog
 from bot.discord_ui.job_desk import JobDesk
 from bot.discord_ui.notices import ChannelNotifier, MediaTools
@@ -25,14 +23,14 @@ from bot.discord_ui.status_board import StatusBoard
 from bot.jobs.line import ServerLimits
 from bot.jobs.model import Failure
 from bot.jobs.polling import AdaptivePolling, FixedPolling, PollPolicy
-from bot.jobs.store import JobStore
 from bot.jobs.tracker import JobTracker, TrackerSettings
 from bot.media.cache import VideoCache
 from bot.media.download import OutputFetcher
 from bot.media.fitter import VideoFitter
 from bot.media.folder import DownloadFolder
 from bot.media.safe_session import make_session
-from bot.server_settings_store import ServerSettingsRegistry, ServerSettingsStore
+from bot.server_settings_store import ServerSettingsRegistry
+from bot.storage import JobStorage, Storage, open_storage
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +82,8 @@ class VideoBot(commands.Bot):
     """A slash-command-only bot: it needs no privileged intents and reads no messages."""
 
     http_session: aiohttp.ClientSession
-    db: Database
-    store: JobStore
+    storage: Storage
+    store: JobStorage
     server_settings: ServerSettingsRegistry
     tracker: JobTracker
     fetcher: OutputFetcher
@@ -122,14 +120,10 @@ class VideoBot(commands.Bot):
     async def setup_hook(self) -> None:
         settings = self.settings
         self.http_session = make_session(trusted_origins=[settings.runcomfy.api_base])
-        try:
-            self.db = await Database.open(settings.database_path)
-        except (OSError, sqlite3.Error) as error:
-            problem = f"points to {settings.database_path}, which cannot be opened: {error}"
-            raise ConfigError("DATABASE_URL", problem) from error
-        self.store = JobStore(self.db)
+        self.storage = await open_storage(settings)
+        self.store = self.storage.jobs
         self.server_settings = ServerSettingsRegistry(
-            ServerSettingsStore(self.db), settings.server_defaults, self.clock.now
+            self.storage.settings, settings.server_defaults, self.clock.now
         )
         await self.server_settings.load()
         client = settings.runcomfy.client(self.http_session, self.clock)
@@ -250,7 +244,7 @@ class VideoBot(commands.Bot):
         if hasattr(self, "outbox"):
             await self.outbox.close()
         await super().close()
-        if hasattr(self, "db"):
-            await self.db.close()
+        if hasattr(self, "storage"):
+            await self.storage.close()
         if hasattr(self, "http_session"):
             await self.http_session.close()

@@ -103,11 +103,23 @@ class DiscordSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class PostgresUrl:
+    """A `postgresql://` DATABASE_URL; the whole URL is a `Secret` (it holds the password)."""
+
+    dsn: Secret
+    where: str
+    """host:port/database, safe to show."""
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     runcomfy: RunComfySettings
     jobs: JobSettings
     database_path: Path
+    """The SQLite file; with PostgreSQL, only its folder is used (downloads, kept videos)."""
     discord: DiscordSettings | None = None
+    postgres: PostgresUrl | None = None
+    """Set when DATABASE_URL names a PostgreSQL server instead of a SQLite file."""
     log_level: str = "INFO"
     server_defaults: ServerSettings = field(default_factory=ServerSettings)
     """What every server gets until it changes something with /video settings."""
@@ -213,6 +225,49 @@ def database_path_from_url(url: str, base_dir: Path) -> Path:
     return path if path.is_absolute() else base_dir / path
 
 
+DATABASE_URL_ALLOWED = (
+    "sqlite:///path/to/file.sqlite3 or postgresql://user:password@host:port/database"
+)
+
+
+def _postgres_url(url: str) -> PostgresUrl:
+    """Check the parts a server needs; raises ValueError without the URL (it has a password)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise ValueError("malformed") from None
+    database = parts.path.lstrip("/")
+    if not parts.hostname or not database or "/" in database:
+        raise ValueError("missing host or database")
+    where = f"{parts.hostname}:{port or 5432}/{database}"
+    return PostgresUrl(dsn=Secret(url), where=where)
+
+
+def _database(env: Mapping[str, str], base_dir: Path) -> tuple[Path, PostgresUrl | None]:
+    """DATABASE_URL → the SQLite path (also the media folder's anchor) and maybe a server.
+
+    Unlike other settings, a bad value is not echoed: it may contain a password."""
+    default_path = database_path_from_url(DEFAULT_DATABASE_URL, base_dir)
+    url = _raw(env, "DATABASE_URL")
+    if url is None:
+        return default_path, None
+    scheme = url.partition(":")[0].lower()
+    try:
+        if scheme == "sqlite":
+            return database_path_from_url(url, base_dir), None
+        if scheme in ("postgresql", "postgres"):
+            return default_path, _postgres_url(url)
+    except ValueError:
+        raise ConfigError(
+            "DATABASE_URL", f"is not a valid {scheme} URL; it must be {DATABASE_URL_ALLOWED}."
+        ) from None
+    shown = scheme if scheme.isalnum() and len(scheme) <= 20 else "unknown"
+    raise ConfigError(
+        "DATABASE_URL", f"uses the {shown!r} scheme, but it must be {DATABASE_URL_ALLOWED}."
+    )
+
+
 def load_settings(
     env: Mapping[str, str] | None = None,
     *,
@@ -286,13 +341,7 @@ def load_settings(
         * _parse(env, "MAX_DOWNLOAD_MB", 200, _int_in(1, 4096), "a whole number of MB, 1 to 4096"),
     )
 
-    database_path = _parse(
-        env,
-        "DATABASE_URL",
-        database_path_from_url(DEFAULT_DATABASE_URL, base_dir),
-        lambda url: database_path_from_url(url, base_dir),
-        "a SQLite URL such as sqlite:///data/bot.sqlite3",
-    )
+    database_path, postgres = _database(env, base_dir)
 
     discord_settings = None
     if need_discord:
@@ -309,6 +358,7 @@ def load_settings(
         runcomfy=runcomfy,
         jobs=jobs,
         database_path=database_path,
+        postgres=postgres,
         discord=discord_settings,
         server_defaults=server_defaults(env),
         media=media_settings(env),

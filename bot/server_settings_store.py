@@ -2,7 +2,8 @@
 
 One row per (server, setting) holds the value as JSON (`SPECS` says how); a missing row
 means the `.env` default applies. Everything is cached in memory, so the hot paths (the
-waiting line asks for limits on every release) never wait for SQLite.
+waiting line asks for limits on every release) never wait for the database (SQLite
+or PostgreSQL, see `bot.storage`).
 """
 
 from __future__ import annotations
@@ -11,14 +12,43 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.db import Database
+from bot.pg import PgDatabase, numbered
 from bot.server_settings import SPECS, ServerSettings, Setting, Source
+
+if TYPE_CHECKING:
+    from bot.storage import SettingsStorage
+
+_UPSERT = (
+    "INSERT INTO server_settings (guild_id, key, value, updated_by, updated_at) "
+    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, key) DO UPDATE SET "
+    "value = excluded.value, updated_by = excluded.updated_by, "
+    "updated_at = excluded.updated_at"
+)
+_DELETE = "DELETE FROM server_settings WHERE guild_id = ? AND key = ?"
+
+
+def _decode(rows: Iterable[Any]) -> dict[int, dict[Setting, Any]]:
+    """Stored rows → each server's changed settings; unknown keys (a newer bot's) are skipped."""
+    found: dict[int, dict[Setting, Any]] = {}
+    for row in rows:
+        try:
+            setting = Setting(row["key"])
+        except ValueError:
+            continue
+        value = SPECS[setting].from_json(json.loads(row["value"]))
+        found.setdefault(row["guild_id"], {})[setting] = value
+    return found
+
+
+def _encode(setting: Setting, value: Any) -> str:
+    return json.dumps(SPECS[setting].to_json(value))
 
 
 class ServerSettingsStore:
-    """Rows of (server, setting) → JSON value; a missing row means the default applies."""
+    """Rows of (server, setting) → JSON value in SQLite; a missing row means the default."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -27,36 +57,47 @@ class ServerSettingsStore:
         def load(conn: sqlite3.Connection) -> list[sqlite3.Row]:
             return conn.execute("SELECT guild_id, key, value FROM server_settings").fetchall()
 
-        found: dict[int, dict[Setting, Any]] = {}
-        for row in await self._db.run(load):
-            try:
-                setting = Setting(row["key"])
-            except ValueError:
-                continue
-            value = SPECS[setting].from_json(json.loads(row["value"]))
-            found.setdefault(row["guild_id"], {})[setting] = value
-        return found
+        return _decode(await self._db.run(load))
 
     async def put(self, guild_id: int, setting: Setting, value: Any, *, by: int, at: float) -> None:
-        encoded = json.dumps(SPECS[setting].to_json(value))
+        params = (guild_id, setting.value, _encode(setting, value), by, at)
 
         def put(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT INTO server_settings (guild_id, key, value, updated_by, updated_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, key) DO UPDATE SET "
-                "value = excluded.value, updated_by = excluded.updated_by, "
-                "updated_at = excluded.updated_at",
-                (guild_id, setting.value, encoded, by, at),
-            )
+            conn.execute(_UPSERT, params)
 
         await self._db.run(put)
 
     async def delete(self, guild_id: int, setting: Setting) -> None:
         def delete(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "DELETE FROM server_settings WHERE guild_id = ? AND key = ?",
-                (guild_id, setting.value),
-            )
+            conn.execute(_DELETE, (guild_id, setting.value))
+
+        await self._db.run(delete)
+
+
+class PgServerSettingsStore:
+    """The same rows in PostgreSQL."""
+
+    def __init__(self, db: PgDatabase) -> None:
+        self._db = db
+
+    async def load_all(self) -> dict[int, dict[Setting, Any]]:
+        async def load(conn: Any) -> list[Any]:
+            rows: list[Any] = await conn.fetch("SELECT guild_id, key, value FROM server_settings")
+            return rows
+
+        return _decode(await self._db.run(load))
+
+    async def put(self, guild_id: int, setting: Setting, value: Any, *, by: int, at: float) -> None:
+        params = (guild_id, setting.value, _encode(setting, value), by, at)
+
+        async def put(conn: Any) -> None:
+            await conn.execute(numbered(_UPSERT), *params)
+
+        await self._db.run(put)
+
+    async def delete(self, guild_id: int, setting: Setting) -> None:
+        async def delete(conn: Any) -> None:
+            await conn.execute(numbered(_DELETE), guild_id, setting.value)
 
         await self._db.run(delete)
 
@@ -65,7 +106,7 @@ class ServerSettingsRegistry:
     """The effective settings of every server, in memory, written through to the store."""
 
     def __init__(
-        self, store: ServerSettingsStore, defaults: ServerSettings, now: Callable[[], float]
+        self, store: SettingsStorage, defaults: ServerSettings, now: Callable[[], float]
     ) -> None:
         self._store = store
         self.defaults = defaults

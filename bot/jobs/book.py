@@ -12,8 +12,9 @@ from typing import Any
 from bot.db import StoreError
 from bot.jobs.model import Failure, Job, JobState, NoticeState
 from bot.jobs.ports import JobObserver
-from bot.jobs.store import JobStore, is_open
+from bot.jobs.store import is_open
 from bot.jobs.store_health import StoreHealth
+from bot.storage import JobStorage
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,9 @@ AfterCommit = Callable[[Job | None, Job], None]
 
 
 class JobBook:
-    def __init__(self, store: JobStore, *, after_commit: AfterCommit, health: StoreHealth) -> None:
+    def __init__(
+        self, store: JobStorage, *, after_commit: AfterCommit, health: StoreHealth
+    ) -> None:
         self.store = store
         self.health = health
         self._after_commit = after_commit

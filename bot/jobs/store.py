@@ -1,4 +1,7 @@
-"""Durable job storage in the bot's SQLite database (see `bot.db`)."""
+"""Durable job storage in the bot's SQLite database (see `bot.db`).
+
+The row encoding (`COLUMNS`, `to_row`, `from_row`, `filters`) is shared with the
+PostgreSQL store (`bot.jobs.pg_store`), so both keep a job the same way."""
 
 from __future__ import annotations
 
@@ -8,14 +11,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from bot.db import Database
 from bot.jobs.model import FINAL_STATES, Failure, Job, JobOrigin, JobState, NoticeState
 from bot.jobs.usage import UsageRecord
 from bot.runcomfy.request import DEFAULT_DURATION, KlingRequest
 
-_COLUMNS = (
+COLUMNS = (
     "state",
     "is_open",
     "request",
@@ -47,6 +50,12 @@ _COLUMNS = (
 )
 
 
+class Row(Protocol):
+    """A result row read by column name (`sqlite3.Row`, `asyncpg.Record`)."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
 def is_open(job: Job) -> bool:
     """Still needs the tracker: not final, or its final notice is not yet sent."""
     return job.state not in FINAL_STATES or job.notice in (
@@ -55,7 +64,7 @@ def is_open(job: Job) -> bool:
     )
 
 
-def _to_row(job: Job) -> tuple[Any, ...]:
+def to_row(job: Job) -> tuple[Any, ...]:
     return (
         job.state.value,
         int(is_open(job)),
@@ -88,7 +97,7 @@ def _to_row(job: Job) -> tuple[Any, ...]:
     )
 
 
-def _from_row(row: sqlite3.Row) -> Job:
+def from_row(row: Row) -> Job:
     return Job(
         id=row["id"],
         state=JobState(row["state"]),
@@ -123,7 +132,18 @@ def _from_row(row: sqlite3.Row) -> Job:
     )
 
 
-def _filters(
+def usage_from_row(row: Row) -> UsageRecord:
+    return UsageRecord(
+        requester_id=row["requester_id"],
+        created_at=row["created_at"],
+        state=JobState(row["state"]),
+        seconds=int(row["seconds"]),
+        estimated_cost=Decimal(row["estimated_cost"]),
+        cost=None if row["cost"] is None else Decimal(row["cost"]),
+    )
+
+
+def filters(
     *,
     requester_id: int | None = None,
     guild_id: int | None = None,
@@ -141,7 +161,7 @@ def _filters(
         params.append(guild_id)
     if states is not None:
         wanted = [state.value for state in states]
-        clauses.append(f"state IN ({', '.join('?' for _ in wanted)})")
+        clauses.append(f"state IN ({', '.join('?' for _ in wanted)})" if wanted else "1 = 0")
         params.extend(wanted)
     if since is not None:
         clauses.append("created_at >= ?")
@@ -169,10 +189,10 @@ class JobStore:
         """Store a new job; its `id` (0 on input) is assigned by the database."""
 
         def insert(conn: sqlite3.Connection) -> int:
-            placeholders = ", ".join("?" for _ in _COLUMNS)
+            placeholders = ", ".join("?" for _ in COLUMNS)
             cursor = conn.execute(
-                f"INSERT INTO jobs ({', '.join(_COLUMNS)}) VALUES ({placeholders})",
-                _to_row(job),
+                f"INSERT INTO jobs ({', '.join(COLUMNS)}) VALUES ({placeholders})",
+                to_row(job),
             )
             assert cursor.lastrowid is not None
             return cursor.lastrowid
@@ -182,8 +202,8 @@ class JobStore:
 
     async def save(self, job: Job) -> None:
         """Write the whole job. Called for every change, before the change is announced."""
-        assignments = ", ".join(f"{column} = ?" for column in _COLUMNS)
-        row = (*_to_row(job), job.id)
+        assignments = ", ".join(f"{column} = ?" for column in COLUMNS)
+        row = (*to_row(job), job.id)
 
         def update(conn: sqlite3.Connection) -> None:
             cursor = conn.execute(f"UPDATE jobs SET {assignments} WHERE id = ?", row)
@@ -195,7 +215,7 @@ class JobStore:
     async def get(self, job_id: int) -> Job | None:
         def get(conn: sqlite3.Connection) -> Job | None:
             row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
-            return None if row is None else _from_row(row)
+            return None if row is None else from_row(row)
 
         return await self.db.run(get)
 
@@ -213,7 +233,7 @@ class JobStore:
         limit: int | None = 25,
     ) -> list[Job]:
         """Recent jobs, newest first, filtered by any of requester, server, states, age."""
-        where, params = _filters(
+        where, params = filters(
             requester_id=requester_id, guild_id=guild_id, states=states, since=since
         )
         params.append(-1 if limit is None else limit)
@@ -225,7 +245,7 @@ class JobStore:
         """The few columns usage needs, for a server's (or a member's) jobs since `since`.
 
         Quotas are checked on every new job, so this reads no more than it must."""
-        where, params = _filters(requester_id=requester_id, guild_id=guild_id, since=since)
+        where, params = filters(requester_id=requester_id, guild_id=guild_id, since=since)
         query = (
             "SELECT requester_id, created_at, state, estimated_cost, cost, "
             f"COALESCE(json_extract(request, '$.duration'), {DEFAULT_DURATION}) AS seconds "
@@ -233,23 +253,13 @@ class JobStore:
         )
 
         def select(conn: sqlite3.Connection) -> list[UsageRecord]:
-            return [
-                UsageRecord(
-                    requester_id=row["requester_id"],
-                    created_at=row["created_at"],
-                    state=JobState(row["state"]),
-                    seconds=int(row["seconds"]),
-                    estimated_cost=Decimal(row["estimated_cost"]),
-                    cost=None if row["cost"] is None else Decimal(row["cost"]),
-                )
-                for row in conn.execute(query, params)
-            ]
+            return [usage_from_row(row) for row in conn.execute(query, params)]
 
         return await self.db.run(select)
 
     async def _select(self, tail: str, params: Sequence[Any]) -> list[Job]:
         def select(conn: sqlite3.Connection) -> list[Job]:
             rows = conn.execute(f"SELECT * FROM jobs {tail}", params).fetchall()
-            return [_from_row(row) for row in rows]
+            return [from_row(row) for row in rows]
 
         return await self.db.run(select)

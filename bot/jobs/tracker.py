@@ -41,7 +41,7 @@ from bot.jobs.runcomfy_side import (
     RunComfySide,
 )
 from bot.jobs.scheduler import Scheduler
-from bot.jobs.store import JobStore, is_open
+from bot.jobs.store import is_open
 from bot.jobs.store_health import StoreHealth
 from bot.jobs.submission import Submission
 from bot.jobs.token_watch import TokenWatch
@@ -49,6 +49,7 @@ from bot.jobs.tracker_settings import TrackerSettings
 from bot.jobs.watch import JobWatch
 from bot.runcomfy.errors import ErrorKind
 from bot.runcomfy.pricing import Pricing
+from bot.storage import JobStorage
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class CancelReport:
 class JobTracker:
     def __init__(
         self,
-        store: JobStore,
+        store: JobStorage,
         runcomfy: RunComfy,
         *,
         clock: Clock,
@@ -277,7 +278,7 @@ class JobTracker:
         return self._book.get(job_id)
 
     async def recent(self, **filters: Any) -> list[Job]:
-        """Finished or not, newest first (see JobStore.find)."""
+        """Finished or not, newest first (see JobStorage.find)."""
         return await self._book.store.find(**filters)
 
     def open_jobs(self, guild_id: int | None = None) -> list[Job]:

@@ -1,18 +1,23 @@
-"""Fixtures wiring the real RunComfyClient to the in-repo emulator."""
+"""Fixtures: the real RunComfyClient wired to the in-repo emulator; the store databases."""
 
 from __future__ import annotations
 
+import itertools
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
+import asyncpg
 import pytest
 
 from bot.clock import Clock
 from bot.runcomfy.client import RunComfyClient
 from bot.secret import Secret
+from tests.bot.store_backends import StoreBackend
 from tests.fakes.runcomfy_emulator import ManualClock, RunComfyEmulator
+from tests.postgres_server import PostgresServer, find_bin_dir
 
 GENERATION_SECONDS = 60.0
 
@@ -65,3 +70,37 @@ def make_client(
 @pytest.fixture
 def client(make_client: ClientFactory) -> RunComfyClient:
     return make_client()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One PostgreSQL server for the whole run; skipped only when initdb is not installed."""
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL server binaries (initdb) are not installed")
+    server = PostgresServer(bin_dir)
+    try:
+        server.start()
+    except BaseException:
+        server.stop()
+        raise
+    yield server
+    server.stop()
+
+
+_database_numbers = itertools.count(1)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> StoreBackend:
+    """A fresh, empty database of each kind (a new database on the shared server)."""
+    if request.param == "sqlite":
+        return StoreBackend("sqlite", f"sqlite:///{tmp_path / 'data' / 'bot.sqlite3'}", tmp_path)
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = f"store_test_{next(_database_numbers)}"
+    conn = await asyncpg.connect(server.dsn())
+    try:
+        await conn.execute(f"CREATE DATABASE {name}")
+    finally:
+        await conn.close()
+    return StoreBackend("postgres", server.dsn(name), tmp_path)

@@ -74,7 +74,9 @@ def test_generator_needs_no_discord_token() -> None:
     [
         ("RUNCOMFY_API_BASE", "http://model-api.runcomfy.net", "https:// URL"),
         ("RUNCOMFY_API_BASE", "not a url", "https:// URL"),
-        ("DATABASE_URL", "postgres://db/bot", "SQLite URL"),
+        ("DATABASE_URL", "mysql://db/bot", "sqlite:///path/to/file.sqlite3 or postgresql://"),
+        ("DATABASE_URL", "sqlite:///", "not a valid sqlite URL"),
+        ("DATABASE_URL", "postgresql://user:pw@host", "not a valid postgresql URL"),
         ("MODERATOR_ROLE_IDS", "admins", "comma-separated list of role ids"),
         ("JOB_DEADLINE_MINUTES", "0", "1 to 1440 minutes"),
         ("MAX_ACTIVE_JOBS_PER_USER", "two", "a whole number from 1 to 100"),
@@ -118,3 +120,28 @@ def test_env_example_lists_every_setting() -> None:
     }
     documented = set(re.findall(r"^([A-Z][A-Z0-9_]+)=", example, flags=re.MULTILINE))
     assert names <= documented, f"undocumented settings: {sorted(names - documented)}"
+
+
+def test_a_postgresql_url_selects_a_server_and_keeps_media_beside_the_default_path() -> None:
+    loaded = settings(DATABASE_URL="postgresql://bot:s3cret@db.internal:6543/kling")
+    assert loaded.postgres is not None
+    assert loaded.postgres.dsn.reveal() == "postgresql://bot:s3cret@db.internal:6543/kling"
+    assert loaded.postgres.where == "db.internal:6543/kling"
+    assert "s3cret" not in repr(loaded.postgres)
+    assert loaded.database_path == Path("/srv/bot/data/bot.sqlite3")
+    assert settings().postgres is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://bot:s3cret@db/kling",
+        "postgresql://bot:s3cret@db:notaport/kling",
+        "postgresql://bot:s3cret@/kling",
+    ],
+)
+def test_a_refused_database_url_never_shows_its_password(url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings(DATABASE_URL=url)
+    assert "s3cret" not in str(caught.value)
+    assert str(caught.value).startswith("DATABASE_URL")

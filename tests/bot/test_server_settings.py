@@ -1,30 +1,37 @@
-"""Per-server settings: ranges, persistence, defaults and where each value came from."""
+"""Per-server settings: ranges, persistence (in SQLite and PostgreSQL alike), defaults and
+where each value came from."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from bot.config import ConfigError, load_settings
-from bot.db import Database
 from bot.server_settings import SPECS, ServerSettings, Setting, SettingValueError, Source
-from bot.server_settings_store import ServerSettingsRegistry, ServerSettingsStore
+from bot.server_settings_store import ServerSettingsRegistry
+from bot.storage import SettingsStorage, Storage
+from tests.bot.store_backends import StoreBackend
 
 DEFAULTS = ServerSettings(moderator_role_ids=frozenset({7}), max_active_per_user=2)
 
 
 @pytest.fixture
-async def db(tmp_path: Path):
-    database = await Database.open(tmp_path / "bot.sqlite3")
-    yield database
-    await database.close()
+async def storage(backend: StoreBackend) -> AsyncIterator[Storage]:
+    storage = await backend.open()
+    yield storage
+    await storage.close()
 
 
-async def test_servers_start_with_the_defaults_and_keep_their_changes(db: Database) -> None:
-    registry = ServerSettingsRegistry(ServerSettingsStore(db), DEFAULTS, lambda: 1.0)
+@pytest.fixture
+def db(storage: Storage) -> SettingsStorage:
+    return storage.settings
+
+
+async def test_servers_start_with_the_defaults_and_keep_their_changes(db: SettingsStorage) -> None:
+    registry = ServerSettingsRegistry(db, DEFAULTS, lambda: 1.0)
     await registry.load()
     assert registry.get(1) == DEFAULTS
     assert registry.get(1).source(Setting.MAX_ACTIVE_PER_USER) is Source.DEFAULT
@@ -39,7 +46,7 @@ async def test_servers_start_with_the_defaults_and_keep_their_changes(db: Databa
     assert changed.moderator_role_ids == {7}, "untouched settings keep the default"
     assert registry.get(2) == DEFAULTS, "other servers are not affected"
 
-    reloaded = ServerSettingsRegistry(ServerSettingsStore(db), DEFAULTS, lambda: 2.0)
+    reloaded = ServerSettingsRegistry(db, DEFAULTS, lambda: 2.0)
     await reloaded.load()
     assert reloaded.get(1) == changed
     assert reloaded.get(1).daily_budget_usd == Decimal("12.50")
@@ -49,9 +56,9 @@ async def test_servers_start_with_the_defaults_and_keep_their_changes(db: Databa
     assert back.source(Setting.MAX_ACTIVE_PER_USER) is Source.DEFAULT
 
 
-async def test_turning_a_quota_off_overrides_a_default_quota(db: Database) -> None:
+async def test_turning_a_quota_off_overrides_a_default_quota(db: SettingsStorage) -> None:
     defaults = ServerSettings(daily_seconds_per_user=60)
-    registry = ServerSettingsRegistry(ServerSettingsStore(db), defaults, lambda: 1.0)
+    registry = ServerSettingsRegistry(db, defaults, lambda: 1.0)
     await registry.load()
     off = await registry.set(1, Setting.DAILY_SECONDS_PER_USER, 0, by=1)
     assert off.daily_seconds_per_user is None
@@ -77,11 +84,26 @@ def test_out_of_range_values_are_refused_with_the_allowed_range(
         SPECS[setting].check(value)
 
 
-async def test_a_refused_value_is_not_stored(db: Database) -> None:
-    registry = ServerSettingsRegistry(ServerSettingsStore(db), DEFAULTS, lambda: 1.0)
+async def test_a_refused_value_is_not_stored(db: SettingsStorage) -> None:
+    registry = ServerSettingsRegistry(db, DEFAULTS, lambda: 1.0)
     with pytest.raises(SettingValueError):
         await registry.set(1, Setting.MAX_ACTIVE_PER_USER, 0, by=1)
     assert registry.get(1) == DEFAULTS
+
+
+async def test_rows_survive_a_reopen_and_the_last_write_wins(backend: StoreBackend) -> None:
+    first = await backend.open()
+    await first.settings.put(2**62, Setting.MAX_ACTIVE_PER_USER, 3, by=2**61, at=1.0)
+    await first.settings.put(2**62, Setting.MAX_ACTIVE_PER_USER, 5, by=2**61, at=2.0)
+    await first.settings.put(9, Setting.SOUND_DEFAULT, False, by=1, at=1.0)
+    await first.settings.delete(9, Setting.SOUND_DEFAULT)
+    await first.settings.delete(9, Setting.CHANNELS)
+    await first.close()
+    second = await backend.open()
+    try:
+        assert await second.settings.load_all() == {2**62: {Setting.MAX_ACTIVE_PER_USER: 5}}
+    finally:
+        await second.close()
 
 
 def test_values_in_range_are_accepted() -> None:

@@ -1,42 +1,44 @@
-"""The SQLite job store: round trips, migrations, open-job queries, WAL, off-loop I/O."""
+"""The job store, against SQLite and PostgreSQL alike: round trips, migrations, open-job
+queries, filters, usage, refused writes. (SQLite-only facts: test_store_sqlite.py.)"""
 
 from __future__ import annotations
 
-import sqlite3
-import threading
+from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from bot.db import MIGRATIONS, StoreError
 from bot.jobs.model import JobOrigin, JobState, NoticeState
-from bot.jobs.store import JobStore
 from bot.jobs.usage import UsageRecord
+from bot.pg import PG_MIGRATIONS
 from bot.runcomfy.request import KlingRequest, Shot
+from bot.storage import JobStorage, Storage
 from tests.bot.jobs.factories import make_job
+from tests.bot.store_backends import StoreBackend
 
 
 @pytest.fixture
-async def store(tmp_path: Path):
-    store = await JobStore.open(tmp_path / "data" / "jobs.sqlite3")
-    yield store
-    await store.close()
+async def storage(backend: StoreBackend) -> AsyncIterator[Storage]:
+    storage = await backend.open()
+    yield storage
+    await storage.close()
 
 
-async def test_creates_folder_and_uses_wal(tmp_path: Path) -> None:
-    path = tmp_path / "nested" / "dir" / "bot.sqlite3"
-    store = await JobStore.open(path)
-    try:
-        assert path.exists()
-        assert await store.db.schema_version() == len(MIGRATIONS)
-    finally:
-        await store.close()
-    mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
-    assert mode == "wal"
+@pytest.fixture
+def store(storage: Storage) -> JobStorage:
+    return storage.jobs
 
 
-async def test_round_trip_keeps_every_field(store: JobStore) -> None:
+def test_both_databases_know_the_same_migrations() -> None:
+    assert len(PG_MIGRATIONS) == len(MIGRATIONS)
+
+
+async def test_a_new_database_is_migrated_to_the_newest_schema(storage: Storage) -> None:
+    assert await storage.schema_version() == len(MIGRATIONS)
+
+
+async def test_round_trip_keeps_every_field(store: JobStorage) -> None:
     request = KlingRequest.parse(
         prompt="two shots",
         negative_prompt="blur",
@@ -74,12 +76,12 @@ async def test_round_trip_keeps_every_field(store: JobStore) -> None:
     assert loaded.entered(JobState.QUEUED) == 1003.0
 
 
-async def test_save_of_unknown_job_fails(store: JobStore) -> None:
+async def test_save_of_unknown_job_fails(store: JobStorage) -> None:
     with pytest.raises(KeyError):
         await store.save(make_job(999))
 
 
-async def test_load_open_skips_finished_jobs_but_keeps_pending_notices(store: JobStore) -> None:
+async def test_load_open_skips_finished_jobs_but_keeps_pending_notices(store: JobStorage) -> None:
     waiting = await store.insert(make_job(0, state=JobState.WAITING))
     delivered = await store.insert(make_job(0, state=JobState.DELIVERED, notice=NoticeState.SENT))
     failed_unannounced = await store.insert(
@@ -96,7 +98,7 @@ async def test_load_open_skips_finished_jobs_but_keeps_pending_notices(store: Jo
     assert failed_announced.id not in open_ids
 
 
-async def test_find_filters_and_orders_newest_first(store: JobStore) -> None:
+async def test_find_filters_and_orders_newest_first(store: JobStorage) -> None:
     a1 = await store.insert(make_job(0, requester_id=1, guild_id=50, at=10.0))
     b1 = await store.insert(make_job(0, requester_id=2, guild_id=50, at=20.0))
     a2 = await store.insert(
@@ -109,50 +111,13 @@ async def test_find_filters_and_orders_newest_first(store: JobStore) -> None:
     assert [j.id for j in await store.find(limit=1)] == [a2.id]
 
 
-async def test_request_ids_are_unique(store: JobStore) -> None:
+async def test_request_ids_are_unique(store: JobStorage) -> None:
     await store.insert(make_job(0, request_id="same"))
     with pytest.raises(StoreError):
         await store.insert(make_job(0, request_id="same"))
 
 
-async def test_reopening_keeps_jobs_and_does_not_remigrate(tmp_path: Path) -> None:
-    path = tmp_path / "bot.sqlite3"
-    first = await JobStore.open(path)
-    job = await first.insert(make_job(0, state=JobState.WAITING))
-    await first.close()
-    second = await JobStore.open(path)
-    try:
-        assert await second.get(job.id) == job
-        assert await second.db.schema_version() == len(MIGRATIONS)
-    finally:
-        await second.close()
-
-
-async def test_newer_schema_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "bot.sqlite3"
-    conn = sqlite3.connect(path)
-    conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
-    conn.close()
-    with pytest.raises(RuntimeError, match="newer than this bot knows"):
-        await JobStore.open(path)
-
-
-async def test_sqlite_work_runs_off_the_event_loop(store: JobStore) -> None:
-    loop_thread = threading.get_ident()
-    seen: list[int] = []
-    await store.db.run(lambda conn: seen.append(threading.get_ident()))
-    assert seen
-    assert seen[0] != loop_thread
-
-
-async def test_closed_store_refuses_calls(tmp_path: Path) -> None:
-    store = await JobStore.open(tmp_path / "x.sqlite3")
-    await store.close()
-    with pytest.raises(RuntimeError, match="closed"):
-        await store.get(1)
-
-
-async def test_usage_records_read_only_what_usage_needs(store: JobStore) -> None:
+async def test_usage_records_read_only_what_usage_needs(store: JobStorage) -> None:
     default_length = make_job(0, request=KlingRequest(prompt="no duration"), guild_id=1, at=50.0)
     jobs = [
         await store.insert(default_length),
@@ -167,3 +132,53 @@ async def test_usage_records_read_only_what_usage_needs(store: JobStore) -> None
     ]
     mine = await store.usage_records(since=0.0, guild_id=None, requester_id=2)
     assert mine == [UsageRecord.of(jobs[1])]
+
+
+async def test_reopening_keeps_jobs_and_does_not_remigrate(backend: StoreBackend) -> None:
+    first = await backend.open()
+    job = await first.jobs.insert(make_job(0, state=JobState.WAITING))
+    await first.close()
+    second = await backend.open()
+    try:
+        assert await second.jobs.get(job.id) == job
+        assert await second.schema_version() == len(MIGRATIONS)
+    finally:
+        await second.close()
+
+
+async def test_newer_schema_is_refused(backend: StoreBackend) -> None:
+    await (await backend.open()).close()
+    await backend.set_schema_version(len(MIGRATIONS) + 1)
+    with pytest.raises(RuntimeError, match="newer than this bot knows"):
+        await backend.open()
+
+
+async def test_closed_store_refuses_calls(backend: StoreBackend) -> None:
+    storage = await backend.open()
+    await storage.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        await storage.jobs.get(1)
+
+
+async def test_discord_sized_ids_and_missing_jobs(store: JobStorage) -> None:
+    big = 2**63 - 1
+    origin = JobOrigin(requester_id=big, channel_id=big - 1, guild_id=big - 2)
+    job = await store.insert(make_job(0, origin=origin, status_message_id=big - 3))
+    assert await store.get(job.id) == job
+    assert [j.id for j in await store.find(requester_id=big)] == [job.id]
+    assert await store.get(job.id + 1000) is None
+
+
+async def test_find_with_no_states_or_no_limit(store: JobStorage) -> None:
+    jobs = [await store.insert(make_job(0, at=float(n))) for n in range(30)]
+    assert await store.find(states=[]) == []
+    assert len(await store.find(limit=None)) == len(jobs)
+    assert len(await store.find()) == 25
+
+
+async def test_a_child_job_must_name_an_existing_parent(store: JobStorage) -> None:
+    parent = await store.insert(make_job(0))
+    child = await store.insert(make_job(0, parent_id=parent.id))
+    assert (await store.get(child.id)).parent_id == parent.id
+    with pytest.raises(StoreError):
+        await store.insert(make_job(0, parent_id=parent.id + 1000))
