@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
@@ -39,3 +40,24 @@ def stopwatch(seconds: float) -> str:
     """A running time for progress lines: `3:07`."""
     whole = int(seconds)
     return f"{whole // 60}:{whole % 60:02d}"
+
+
+def as_many_as_fit(
+    items: Sequence[str], *, separator: str, limit: int, more: Callable[[int], str]
+) -> str:
+    """`items` joined by `separator`; when they do not fit in `limit` characters, as many
+    as fit followed by `more(hidden)` (which must stay short), so a long list never pushes
+    a message past Discord's limits."""
+    text = separator.join(items)
+    if len(text) <= limit:
+        return text
+    budget = limit - len(separator) - len(more(len(items)))
+    kept: list[str] = []
+    used = 0
+    for item in items:
+        extra = len(item) + (len(separator) if kept else 0)
+        if used + extra > budget:
+            break
+        kept.append(item)
+        used += extra
+    return separator.join([*kept, more(len(items) - len(kept))])

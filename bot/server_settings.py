@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from bot.formatting import usd
+from bot.formatting import as_many_as_fit, usd
 from bot.jobs.line import DEFAULT_PER_SERVER, DEFAULT_PER_USER
 
 
@@ -149,20 +149,9 @@ LIST_MAX_CHARS = 900
 def listed(items: Sequence[str], limit: int = LIST_MAX_CHARS) -> str:
     """Items joined by commas; when they do not fit in `limit` characters, as many as fit
     and then "and N more"."""
-    text = ", ".join(items)
-    if len(text) <= limit:
-        return text
-    budget = limit - len(", and 9999999 more")
-    shown: list[str] = []
-    used = 0
-    for item in items:
-        extra = len(item) + (2 if shown else 0)
-        if used + extra > budget:
-            break
-        shown.append(item)
-        used += extra
-    hidden = len(items) - len(shown)
-    return ", ".join(shown) + f", and {hidden} more" if shown else f"{hidden} in all"
+    return as_many_as_fit(
+        items, separator=", ", limit=limit, more=lambda hidden: f"and {hidden} more"
+    )
 
 
 def _roles(ids: frozenset[int]) -> str:

@@ -8,7 +8,7 @@ from decimal import Decimal
 import discord
 
 from bot.discord_ui.render import is_showable_link, shorten
-from bot.formatting import age, usd
+from bot.formatting import age, as_many_as_fit, usd
 from bot.jobs.model import Job, JobState
 from bot.jobs.usage import Usage
 from bot.server_settings import SPECS, ServerSettings
@@ -28,19 +28,9 @@ _QUEUE_ORDER = {
 
 def fit_lines(lines: Sequence[str], limit: int = DESCRIPTION_MAX_CHARS) -> str:
     """Lines joined by newlines, as many as fit in `limit`, then how many were left out."""
-    text = "\n".join(lines)
-    if len(text) <= limit:
-        return text
-    budget = limit - len("\n…and 9999 more")
-    kept: list[str] = []
-    used = 0
-    for line in lines:
-        extra = len(line) + (1 if kept else 0)
-        if used + extra > budget:
-            break
-        kept.append(line)
-        used += extra
-    return "\n".join([*kept, f"…and {len(lines) - len(kept)} more"])
+    return as_many_as_fit(
+        lines, separator="\n", limit=limit, more=lambda hidden: f"…and {hidden} more"
+    )
 
 
 def jump_url(guild_id: int | None, channel_id: int, message_id: int) -> str:

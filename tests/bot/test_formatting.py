@@ -36,3 +36,15 @@ def test_age(seconds: float, shown: str) -> None:
 
 def test_stopwatch() -> None:
     assert formatting.stopwatch(187.9) == "3:07"
+
+
+def test_a_long_list_keeps_what_fits_and_counts_the_rest() -> None:
+    items = [f"<#{n:018d}>" for n in range(200)]
+    text = formatting.as_many_as_fit(
+        items, separator=", ", limit=300, more=lambda hidden: f"and {hidden} more"
+    )
+    assert len(text) <= 300
+    shown = text.count("<#")
+    assert text.endswith(f"and {200 - shown} more")
+    short = formatting.as_many_as_fit(["a", "b"], separator=", ", limit=10, more=str)
+    assert short == "a, b"
