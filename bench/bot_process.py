@@ -93,6 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     point_discord_at(args.api_base, args.gateway_url, args.cdn_base)
     tuning = Tuning(
         channel_edit_interval=Tuning().channel_edit_interval / args.speed,
+        status_refresh_interval=Tuning().status_refresh_interval / args.speed,
         guild_ready_timeout=args.guild_ready_timeout,
     )
     asyncio.run(run(settings, speed=args.speed, tuning=tuning))

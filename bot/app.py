@@ -48,6 +48,10 @@ def extensions() -> tuple[str, ...]:
 class Tuning:
     """Timings that are not user settings; tests and benchmarks shorten them."""
 
+    status_refresh_interval: float = 2.0
+    """Real seconds between two edits of a status message while its job is under way
+    (the first picture, the video on its way and the end are never held back): a
+    thousand jobs would otherwise each be edited every time the line moves."""
     channel_edit_interval: float = 1.25
     """Seconds between two posts or edits in one channel (a delivery may go sooner, but
     never more than 4 in 4 intervals). Discord allows 5 per 5 s; at most 4 per window
@@ -171,7 +175,7 @@ class VideoBot(commands.Bot):
             pricing=self.settings.runcomfy.pricing,
             place_in_line=self.tracker.place_in_line,
             monotonic=self.clock.monotonic,
-            edit_interval=self.tuning.channel_edit_interval,
+            edit_interval=self.tuning.status_refresh_interval,
         )
         self.notifier = ChannelNotifier(
             self,

@@ -22,12 +22,14 @@ import discord
 from bot.discord_ui.buttons import job_view
 from bot.discord_ui.outbox import ChannelOutbox
 from bot.discord_ui.render import status_embed
-from bot.jobs.model import Job, JobState
+from bot.jobs.model import FINAL_STATES, Job, JobState
 from bot.runcomfy.pricing import Pricing
 
 log = logging.getLogger(__name__)
 
 Picture = tuple[JobState, str, bool]
+PROMPT_STATES = frozenset({JobState.COMPLETED, *FINAL_STATES})
+"""States shown at once: the video is on its way, or the job is over."""
 UNKNOWN_MESSAGE = 10008
 """Discord's code for a deleted message (an expired token answers 10015, Unknown Webhook)."""
 
@@ -54,8 +56,8 @@ class StatusBoard:
         monotonic: Callable[[], float],
         edit_interval: float = 0.0,
     ) -> None:
-        """`edit_interval`: real seconds between two edits of one message that only move
-        a place in line (a change of state is never held back)."""
+        """`edit_interval`: real seconds between two edits of one message while the job
+        is under way (the first picture and the end are never held back)."""
         self._client = client
         self._outbox = outbox
         self._pricing = pricing
@@ -162,11 +164,11 @@ class StatusBoard:
             self._webhook_tasks.pop(job_id, None)
 
     async def _spaced(self, job_id: int) -> None:
-        """A change of state goes at once; lesser changes (a place in line) wait until
+        """The first picture and the end of the job go at once; everything between (a
+        place in line, a queue position, the passing states of a submit) waits until
         `edit_interval` has passed since the last edit, and only the newest is sent."""
-        shown = self._shown.get(job_id)
         latest = self._latest.get(job_id)
-        if shown is None or latest is None or shown[0] is not latest.state:
+        if job_id not in self._shown or latest is None or latest.state in PROMPT_STATES:
             return
         wait = self._sent_at.get(job_id, float("-inf")) + self._edit_interval - time.monotonic()
         if wait > 0:

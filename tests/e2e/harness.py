@@ -219,7 +219,10 @@ async def open_world(
             "MODERATOR_ROLE_IDS": str(mod_role.id),
             **(env or {}),
         },
-        tuning=tuning or Tuning(channel_edit_interval=0.07, guild_ready_timeout=0.05),
+        tuning=tuning
+        or Tuning(
+            channel_edit_interval=0.07, status_refresh_interval=0.07, guild_ready_timeout=0.05
+        ),
     )
 
 
