@@ -1,0 +1,168 @@
+"""The catalogs: complete in both languages, the same placeholders, every key the code
+uses present, numbers formatted for the language, and no sentence bypassing them."""
+
+from __future__ import annotations
+
+import ast
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from bot.i18n import (
+    FALLBACK,
+    Catalog,
+    available_languages,
+    catalog_path,
+    languages,
+    placeholders,
+    read_catalog,
+    texts,
+)
+from bot.jobs.model import JobState
+from bot.runcomfy.errors import ErrorKind
+from bot.wording import RUNCOMFY_PROBLEMS
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = sorted([*ROOT.joinpath("bot").rglob("*.py"), *ROOT.joinpath("cogs").rglob("*.py")])
+KEY = re.compile(r"^[a-z_]+(\.[a-z0-9_]+)+$")
+
+CATALOGS = {name: read_catalog(catalog_path(name), name) for name in available_languages()}
+PREFIXES = frozenset(key.split(".")[0] for key in CATALOGS[FALLBACK].messages)
+
+
+def forms(entry: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (entry,) if isinstance(entry, str) else entry
+
+
+def test_german_and_english_are_there() -> None:
+    assert {"de", "en"} <= set(CATALOGS)
+
+
+@pytest.mark.parametrize("language", sorted(CATALOGS))
+def test_every_key_is_in_every_catalog(language: str) -> None:
+    english, other = CATALOGS[FALLBACK].messages, CATALOGS[language].messages
+    assert sorted(set(english) - set(other)) == [], "missing"
+    assert sorted(set(other) - set(english)) == [], "not in English"
+
+
+@pytest.mark.parametrize("language", sorted(CATALOGS))
+def test_placeholders_are_the_same_in_every_language(language: str) -> None:
+    english = CATALOGS[FALLBACK].messages
+    for key, entry in CATALOGS[language].messages.items():
+        expected = {placeholders(text) for text in forms(english[key])}
+        assert {placeholders(text) for text in forms(entry)} == expected, key
+        assert isinstance(entry, str) == isinstance(english[key], str), f"{key}: plural or not"
+
+
+@pytest.mark.parametrize("language", sorted(CATALOGS))
+def test_every_text_formats(language: str) -> None:
+    for key, entry in CATALOGS[language].messages.items():
+        for text in forms(entry):
+            text.format(**dict.fromkeys(placeholders(text), "x"))
+            assert text.strip() == text or text.startswith((" ", " —", " (")), key
+
+
+def keys_in_code() -> set[str]:
+    """Every string literal in bot/ and cogs/ that looks like a catalog key."""
+    found: set[str] = set()
+    for path in SOURCES:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                value = node.value
+                if KEY.match(value) and value.split(".")[0] in PREFIXES:
+                    found.add(value)
+    return found
+
+
+def test_every_key_the_code_uses_is_in_the_catalogs() -> None:
+    used = keys_in_code()
+    assert len(used) > 50
+    for catalog in CATALOGS.values():
+        assert sorted(used - set(catalog.messages)) == [], catalog.language
+
+
+def test_keys_built_from_names_exist() -> None:
+    english = CATALOGS[FALLBACK].messages
+    for state in JobState:
+        assert f"state.{state.value}" in english
+    for kind in ErrorKind:
+        assert RUNCOMFY_PROBLEMS[kind] in english
+
+
+def test_a_missing_key_falls_back_to_english(tmp_path: Path) -> None:
+    path = tmp_path / "bot.po"
+    path.write_text('msgid ""\nmsgstr ""\n"Language: de\\n"\n\nmsgid "status.time"\nmsgstr ""\n')
+    sparse = read_catalog(path, "de")
+    assert "status.time" not in sparse.messages
+    tr = texts("de")
+    assert type(tr)(sparse, tr.fallback)("status.time") == "Time"
+
+
+def test_unknown_locales_read_english() -> None:
+    assert texts("ja").language == "en"
+    assert texts("en-GB").language == "en"
+    assert texts("de").language == "de"
+    assert languages().language_of(None) == "en"
+
+
+@pytest.mark.parametrize(
+    ("locale", "count", "shown"),
+    [
+        ("en-US", 1, "1 shot"),
+        ("en-US", 2, "2 shots"),
+        ("en-US", 0, "0 shots"),
+        ("de", 1, "1 Einstellung"),
+        ("de", 3, "3 Einstellungen"),
+    ],
+)
+def test_plurals(locale: str, count: int, shown: str) -> None:
+    assert texts(locale).plural("options.shots", count) == shown
+
+
+def test_numbers_follow_the_language() -> None:
+    de, en = texts("de"), texts("en-US")
+    assert de.usd(Decimal("0.63")) == "0,63\xa0$"
+    assert en.usd(Decimal("0.63")) == "$0.63"
+    assert en.usd(Decimal("1234.5")) == "$1234.50"
+    assert de.megabytes(3 * 1024 * 1024 + 512 * 1024) == "3,5 MB"
+    assert en.megabytes(3 * 1024 * 1024 + 512 * 1024) == "3.5 MB"
+    assert de.number(Decimal("0.084")) == "0,084"
+
+
+TRANSLATED_MODULES = ("bot/wording.py", "bot/discord_ui/render.py", "bot/formatting.py")
+SENTENCE = re.compile(r"[A-Za-z]{2,} [a-z]{2,} [a-z]{2,}")
+
+
+def docstrings(tree: ast.AST) -> set[int]:
+    """ids of docstring nodes (module, class, function, and those after assignments)."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list):
+            for statement in body:
+                if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+                    found.add(id(statement.value))
+    return found
+
+
+@pytest.mark.parametrize("module", TRANSLATED_MODULES)
+def test_no_sentence_bypasses_the_catalog(module: str) -> None:
+    tree = ast.parse((ROOT / module).read_text())
+    skip = docstrings(tree)
+    sentences = [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in skip
+        and SENTENCE.search(node.value)
+    ]
+    assert sentences == []
+
+
+def test_catalog_type_is_immutable() -> None:
+    catalog: Catalog = CATALOGS["de"]
+    with pytest.raises(TypeError):
+        catalog.messages["x"] = "y"  # type: ignore[index]
