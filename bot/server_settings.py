@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.formatting import usd
+from bot.i18n import available_languages, language_name
 from bot.jobs.line import DEFAULT_PER_SERVER, DEFAULT_PER_USER
 
 
@@ -27,6 +28,7 @@ class Setting(StrEnum):
     DAILY_BUDGET_USD = "daily_budget_usd"
     SOUND_DEFAULT = "sound_default"
     AUDIT_CHANNEL = "audit_channel"
+    LANGUAGE = "language"
 
 
 class Source(StrEnum):
@@ -134,6 +136,15 @@ def optional_id(value: Any) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(value)
+    return value
+
+
+def language(value: Any) -> str | None:
+    """A language the bot has a catalog for (`de`), or None for Discord's server language."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value not in available_languages():
         raise ValueError(value)
     return value
 
@@ -264,6 +275,15 @@ SPECS: Mapping[Setting, SettingSpec] = {
             convert=optional_id,
             show=lambda channel: f"<#{channel}>" if channel else "none",
         ),
+        SettingSpec(
+            key=Setting.LANGUAGE,
+            attribute="language",
+            label="Language of public messages",
+            env=None,
+            allowed="one of " + ", ".join(available_languages()),
+            convert=language,
+            show=lambda chosen: language_name(chosen) if chosen else "Discord's server language",
+        ),
     )
 }
 
@@ -281,6 +301,8 @@ class ServerSettings:
     daily_budget_usd: Decimal | None = None
     sound_default: bool = True
     audit_channel_id: int | None = None
+    language: str | None = None
+    """The language of status messages, videos and audit lines; None: Discord's."""
     sources: Mapping[Setting, Source] = field(default_factory=dict)
 
     def source(self, setting: Setting) -> Source:

@@ -17,6 +17,7 @@ from discord.ext import commands
 from bot.discord_ui.panels import settings_embed
 from bot.discord_ui.permissions import SETTINGS_REFUSAL, Actor, may_change_settings
 from bot.discord_ui.replies import reply
+from bot.i18n import texts
 from bot.server_settings import SPECS, Setting, SettingValueError
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ class SettingsCommands(app_commands.Group):
         """Only for Manage Server: every value is checked before any is stored; answers
         with the whole settings view, or what is allowed."""
         if not may_change_settings(Actor.from_interaction(interaction)):
-            await reply(interaction, SETTINGS_REFUSAL)
+            await reply(interaction, texts(interaction.locale)(SETTINGS_REFUSAL))
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         assert interaction.guild_id is not None
@@ -156,7 +157,7 @@ class SettingsCommands(app_commands.Group):
         self, interaction: discord.Interaction, setting: app_commands.Choice[str]
     ) -> None:
         if not may_change_settings(Actor.from_interaction(interaction)):
-            await reply(interaction, SETTINGS_REFUSAL)
+            await reply(interaction, texts(interaction.locale)(SETTINGS_REFUSAL))
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         assert interaction.guild_id is not None

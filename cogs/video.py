@@ -14,7 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_ui.buttons import JobButton
-from bot.discord_ui.job_desk import NOTHING_SPENT, JobDesk
+from bot.discord_ui.job_desk import JobDesk, reader
 from bot.discord_ui.multishot import EditShotsView, MultishotOptions, ShotsModal, multishot_request
 from bot.discord_ui.panels import jump_url, mine_embed, queue_order, usage_embed
 from bot.discord_ui.queue_view import QueueView
@@ -100,7 +100,8 @@ class VideoCog(commands.Cog, name="Video"):
                 sound=self.desk.sound_for(interaction, sound),
             )
         except KlingInputError as error:
-            await reply(interaction, f"❌ {error.user_message} {NOTHING_SPENT}")
+            tr = reader(interaction)
+            await reply(interaction, tr("desk.input_refused", reason=error.user_message))
             return
         await self.desk.start_job(interaction, request)
 
@@ -138,11 +139,9 @@ class VideoCog(commands.Cog, name="Video"):
             request = multishot_request(options, values)
         except KlingInputError as error:
             view = EditShotsView(options, values, self.submit_shots, interaction.user.id)
-            await reply(
-                interaction,
-                f"❌ {error.user_message} {NOTHING_SPENT} Press **Edit shots** to fix it.",
-                view=view,
-            )
+            tr = reader(interaction)
+            text = tr("desk.shots_refused", reason=error.user_message)
+            await reply(interaction, text, view=view)
             return
         await self.desk.start_job(interaction, request)
 
@@ -156,11 +155,12 @@ class VideoCog(commands.Cog, name="Video"):
         if isinstance(found, str):
             await reply(interaction, found)
             return
-        embed, _ = self.bot.board.render(found)
+        tr = reader(interaction)
+        embed, _ = self.bot.board.render(found, tr)
         link = ""
         if found.status_message_id is not None:
             url = jump_url(found.guild_id, found.channel_id, found.status_message_id)
-            link = f"[Go to its message]({url})"
+            link = tr("desk.go_to_message", url=url)
         await reply(interaction, link, embed=embed)
 
     @video.command(name="cancel", description="Cancel a video that has not started generating")
@@ -174,7 +174,7 @@ class VideoCog(commands.Cog, name="Video"):
                 if candidate.requester_id == interaction.user.id and candidate.state.is_cancellable
             ]
             if not mine:
-                await reply(interaction, "You have no videos waiting that could be cancelled.")
+                await reply(interaction, reader(interaction)("desk.nothing_to_cancel"))
                 return
             job = mine[-1].id
         await reply(interaction, await self.desk.cancel_job(interaction, job))

@@ -14,7 +14,7 @@ import discord
 
 from bot import wording
 from bot.formatting import took
-from bot.i18n import Texts, english
+from bot.i18n import Texts, english, texts
 from bot.jobs.model import Job, JobState, NoticeState
 from bot.media.addresses import is_public_https_link
 from bot.media.probe import MediaFacts
@@ -74,6 +74,13 @@ def quote(text: str, limit: int) -> str:
     """User text as a safe block quote: markdown escaped, shortened, every line quoted."""
     safe = discord.utils.escape_markdown(shorten(text, limit))
     return "\n".join(f"> {line}" if line else ">" for line in safe.splitlines() or [""])
+
+
+def public_texts(job: Job) -> Texts:
+    """The language of the job's public messages, chosen when it was created (English for
+    jobs from before languages)."""
+    locale = job.extra.get("locale")
+    return texts(locale if isinstance(locale, str) else None)
 
 
 def state_label(state: JobState, tr: Texts | None = None) -> str:

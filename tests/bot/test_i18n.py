@@ -113,8 +113,8 @@ def test_unknown_locales_read_english() -> None:
         ("en-US", 1, "1 shot"),
         ("en-US", 2, "2 shots"),
         ("en-US", 0, "0 shots"),
-        ("de", 1, "1 Einstellung"),
-        ("de", 3, "3 Einstellungen"),
+        ("de", 1, "1 Szene"),
+        ("de", 3, "3 Szenen"),
     ],
 )
 def test_plurals(locale: str, count: int, shown: str) -> None:
