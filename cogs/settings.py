@@ -17,7 +17,7 @@ from discord.ext import commands
 from bot.discord_ui.panels import settings_embed
 from bot.discord_ui.permissions import SETTINGS_REFUSAL, Actor, may_change_settings
 from bot.discord_ui.replies import reply
-from bot.i18n import texts
+from bot.i18n import available_languages, language_name, texts
 from bot.server_settings import SPECS, Setting, SettingValueError
 
 if TYPE_CHECKING:
@@ -30,6 +30,11 @@ ADD_OR_REMOVE = [
 RESET_CHOICES = [app_commands.Choice(name="all", value="all")] + [
     app_commands.Choice(name=spec.label.lower(), value=spec.key.value) for spec in SPECS.values()
 ]
+SERVER_LANGUAGE = "server"
+"""The `language` choice that follows Discord's server language."""
+LANGUAGE_CHOICES = [
+    app_commands.Choice(name="Discord's server language", value=SERVER_LANGUAGE)
+] + [app_commands.Choice(name=language_name(code), value=code) for code in available_languages()]
 
 
 class SettingsCommands(app_commands.Group):
@@ -149,6 +154,15 @@ class SettingsCommands(app_commands.Group):
     ) -> None:
         value = channel.id if channel is not None else None
         await self.change(interaction, (Setting.AUDIT_CHANNEL, value))
+
+    @app_commands.command(name="language", description="The language of public messages")
+    @app_commands.describe(language="Status messages, videos and audit lines in this language")
+    @app_commands.choices(language=LANGUAGE_CHOICES)
+    async def language(
+        self, interaction: discord.Interaction, language: app_commands.Choice[str]
+    ) -> None:
+        chosen = None if language.value == SERVER_LANGUAGE else language.value
+        await self.change(interaction, (Setting.LANGUAGE, chosen))
 
     @app_commands.command(name="reset", description="Go back to the bot's default")
     @app_commands.describe(setting="Which setting (or all of them)")

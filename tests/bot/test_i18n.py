@@ -7,9 +7,15 @@ import ast
 import re
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
+import discord
 import pytest
+from discord import app_commands
+from discord.ext import commands
 
+from bot.app import extensions
+from bot.discord_ui.command_texts import CatalogTranslator, command_texts
 from bot.i18n import (
     FALLBACK,
     Catalog,
@@ -166,3 +172,51 @@ def test_catalog_type_is_immutable() -> None:
     catalog: Catalog = CATALOGS["de"]
     with pytest.raises(TypeError):
         catalog.messages["x"] = "y"  # type: ignore[index]
+
+
+COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
+
+
+async def command_tree() -> list[Any]:
+    bot = commands.Bot(command_prefix="!", intents=discord.Intents.none())
+    for extension in extensions():
+        await bot.load_extension(extension)
+    return list(bot.tree.get_commands())
+
+
+async def test_every_command_text_is_in_the_catalogs_and_english_matches_the_code() -> None:
+    english = CATALOGS[FALLBACK].messages
+    found = dict(command_texts(await command_tree()))
+    assert len(found) > 80
+    for key, text in found.items():
+        assert english.get(key) == text, key
+        for catalog in CATALOGS.values():
+            assert key in catalog.messages, (catalog.language, key)
+
+
+@pytest.mark.parametrize("language", sorted(CATALOGS))
+def test_localized_command_names_and_descriptions_are_within_discords_rules(
+    language: str,
+) -> None:
+    for key, entry in CATALOGS[language].messages.items():
+        assert isinstance(entry, str) or not key.startswith(("command.", "choice.")), key
+        text = str(entry)
+        if key.startswith("command.") and key.endswith(".name"):
+            assert COMMAND_NAME.match(text), key
+            assert text == text.lower(), key
+        elif key.startswith(("command.", "choice.")):
+            assert 1 <= len(text) <= 100, key
+
+
+async def test_the_translator_localizes_german_only() -> None:
+    tree = await command_tree()
+    translator = CatalogTranslator(languages())
+    [video] = tree
+    generate = video.get_command("generate")
+    context = app_commands.TranslationContext(
+        location=app_commands.TranslationContextLocation.command_name, data=generate
+    )
+    name = app_commands.locale_str("generate")
+    assert await translator.translate(name, discord.Locale.german, context) == "erstellen"
+    assert await translator.translate(name, discord.Locale.american_english, context) is None
+    assert await translator.translate(name, discord.Locale.japanese, context) is None
