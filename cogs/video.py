@@ -130,7 +130,8 @@ class VideoCog(commands.Cog, name="Video"):
             cfg_scale=cfg_scale,
             sound=self.desk.sound_for(interaction, sound),
         )
-        await interaction.response.send_modal(ShotsModal(options, self.submit_shots))
+        form = ShotsModal(options, self.submit_shots, tr=reader(interaction))
+        await interaction.response.send_modal(form)
 
     async def submit_shots(
         self, interaction: discord.Interaction, options: MultishotOptions, values: list[str]
@@ -138,8 +139,8 @@ class VideoCog(commands.Cog, name="Video"):
         try:
             request = multishot_request(options, values)
         except KlingInputError as error:
-            view = EditShotsView(options, values, self.submit_shots, interaction.user.id)
             tr = reader(interaction)
+            view = EditShotsView(options, values, self.submit_shots, interaction.user.id, tr)
             text = tr("desk.shots_refused", reason=error.user_message)
             await reply(interaction, text, view=view)
             return
@@ -197,7 +198,7 @@ class VideoCog(commands.Cog, name="Video"):
         jobs = await self.bot.tracker.recent(
             requester_id=interaction.user.id, guild_id=interaction.guild_id, limit=10
         )
-        await reply(interaction, "", embed=mine_embed(jobs))
+        await reply(interaction, "", embed=mine_embed(jobs, reader(interaction)))
 
     @video.command(name="queue", description="Every video waiting or generating on this server")
     async def queue(self, interaction: discord.Interaction) -> None:
@@ -210,6 +211,7 @@ class VideoCog(commands.Cog, name="Video"):
             now=self.bot.clock.now,
             cancel=self.desk.cancel_job,
             may_cancel=lambda job: self.desk.moderates(interaction, job),
+            tr=reader(interaction),
         )
         await interaction.response.send_message(embed=view.embed(), view=view, ephemeral=True)
 
@@ -226,6 +228,7 @@ class VideoCog(commands.Cog, name="Video"):
             server_today=Usage.of(record for record in server if record.created_at >= today),
             server_month=Usage.of(server),
             settings=self.desk.server(interaction),
+            tr=reader(interaction),
         )
         await reply(interaction, "", embed=embed)
 

@@ -15,6 +15,7 @@ from typing import Any
 import discord
 
 from bot.discord_ui.replies import AnsweringModal, AnsweringView
+from bot.i18n import Texts, english
 from bot.runcomfy.request import (
     DURATION_MAX,
     DURATION_MIN,
@@ -109,17 +110,22 @@ class ShotsModal(AnsweringModal):
     """One paragraph box per shot; the first two are required."""
 
     def __init__(
-        self, options: MultishotOptions, on_submit: SubmitShots, values: Sequence[str] = ()
+        self,
+        options: MultishotOptions,
+        on_submit: SubmitShots,
+        values: Sequence[str] = (),
+        tr: Texts | None = None,
     ) -> None:
-        super().__init__(title="Multi-shot video", timeout=15 * 60)
+        tr = tr or english()
+        super().__init__(title=tr("shots.title"), timeout=15 * 60)
         self.options = options
         self._submit = on_submit
         self.boxes: list[discord.ui.TextInput[Any]] = []
         for number in range(1, MAX_SHOTS + 1):
             box: discord.ui.TextInput[Any] = discord.ui.TextInput(
-                label=f"Shot {number}: seconds | prompt",
+                label=tr("shots.label", number=number),
                 style=discord.TextStyle.paragraph,
-                placeholder="5 | A wide shot of the harbour at dawn, gulls circling",
+                placeholder=tr("shots.placeholder"),
                 required=number <= MIN_SHOTS,
                 max_length=PROMPT_MAX_CHARS + 20,
                 default=values[number - 1] if number <= len(values) else None,
@@ -141,8 +147,11 @@ class EditShotsView(AnsweringView):
         values: Sequence[str],
         on_submit: SubmitShots,
         owner_id: int,
+        tr: Texts | None = None,
     ) -> None:
         super().__init__(timeout=15 * 60)
+        self._tr = tr or english()
+        self.edit.label = self._tr("button.edit_shots")
         self._options = options
         self._values = list(values)
         self._submit = on_submit
@@ -153,4 +162,5 @@ class EditShotsView(AnsweringView):
 
     @discord.ui.button(label="Edit shots", style=discord.ButtonStyle.primary, emoji="✏️")
     async def edit(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
-        await interaction.response.send_modal(ShotsModal(self._options, self._submit, self._values))
+        form = ShotsModal(self._options, self._submit, self._values, self._tr)
+        await interaction.response.send_modal(form)
