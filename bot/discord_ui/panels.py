@@ -167,15 +167,13 @@ def usage_embed(
     return embed
 
 
-def settings_embed(settings: ServerSettings) -> discord.Embed:
+def settings_embed(settings: ServerSettings, tr: Texts | None = None) -> discord.Embed:
     """Every setting, its value and where it comes from."""
-
-    embed = discord.Embed(title="Video settings for this server", colour=discord.Colour.blurple())
+    tr = tr or english()
+    embed = discord.Embed(title=tr("settings.title"), colour=discord.Colour.blurple())
     for spec in SPECS.values():
-        shown = spec.show(settings.value(spec.key))
-        source = settings.source(spec.key).value
-        embed.add_field(name=spec.label, value=f"{shown}\n*{source}*", inline=True)
-    embed.set_footer(
-        text="Change them with /video settings …; reset one with /video settings reset."
-    )
+        shown = spec.show(settings.value(spec.key), tr)
+        source = tr(f"setting.source.{settings.source(spec.key).name.lower()}")
+        embed.add_field(name=spec.label_in(tr), value=f"{shown}\n*{source}*", inline=True)
+    embed.set_footer(text=tr("settings.footer"))
     return embed

@@ -162,3 +162,15 @@ async def test_commands_are_registered_with_german_localizations(world: World) -
             walk(child)
 
     walk(video)
+
+
+async def test_settings_in_the_members_language(make_world: Any) -> None:
+    world = await speaking(make_world, "en-US", "de")
+    shown = await world.answer(await world.command("settings show", world.admin))
+    assert "Tageskontingent pro Mitglied" in embed_text(shown)
+    refused = await world.answer(await world.command("settings limits", world.admin, per_member=0))
+    assert refused.content == (
+        "❌ Videos gleichzeitig pro Mitglied muss eine ganze Zahl von 1 bis 100 sein. "
+        "Es wurde nichts geändert."
+    )
+    assert_nothing_english(world)
