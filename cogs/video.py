@@ -14,7 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_ui.buttons import JobButton
-from bot.discord_ui.job_desk import JobDesk, reader
+from bot.discord_ui.job_desk import JobDesk, input_refusal, reader
 from bot.discord_ui.multishot import EditShotsView, MultishotOptions, ShotsModal, multishot_request
 from bot.discord_ui.panels import jump_url, mine_embed, queue_order, usage_embed
 from bot.discord_ui.queue_view import QueueView
@@ -101,7 +101,8 @@ class VideoCog(commands.Cog, name="Video"):
             )
         except KlingInputError as error:
             tr = reader(interaction)
-            await reply(interaction, tr("desk.input_refused", reason=error.user_message))
+            reason = input_refusal(error, tr)
+            await reply(interaction, tr("desk.input_refused", reason=reason))
             return
         await self.desk.start_job(interaction, request)
 
@@ -141,7 +142,7 @@ class VideoCog(commands.Cog, name="Video"):
         except KlingInputError as error:
             tr = reader(interaction)
             view = EditShotsView(options, values, self.submit_shots, interaction.user.id, tr)
-            text = tr("desk.shots_refused", reason=error.user_message)
+            text = tr("desk.shots_refused", reason=input_refusal(error, tr))
             await reply(interaction, text, view=view)
             return
         await self.desk.start_job(interaction, request)

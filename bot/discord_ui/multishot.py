@@ -54,20 +54,35 @@ def parse_shot(number: int, text: str) -> Shot:
     match = SHOT_LINE.match(text)
     if match is None:
         allowed = f"must start with its length in seconds, then its prompt, e.g. {SHOT_EXAMPLE}."
-        raise KlingInputError(field, text, allowed)
+        raise KlingInputError(field, text, allowed, rule="shot_format", shot=number)
     seconds = int(match["seconds"])
     if not DURATION_MIN <= seconds <= DURATION_MAX:
         raise KlingInputError(
-            field, seconds, f"must last from {DURATION_MIN} to {DURATION_MAX} seconds."
+            field,
+            seconds,
+            f"must last from {DURATION_MIN} to {DURATION_MAX} seconds.",
+            rule="shot_duration",
+            shot=number,
+            seconds=seconds,
+            low=DURATION_MIN,
+            high=DURATION_MAX,
         )
     prompt = match["prompt"].strip()
     if not prompt:
         allowed = f"needs a prompt after its length, e.g. {SHOT_EXAMPLE}."
-        raise KlingInputError(field, match["prompt"], allowed)
+        raise KlingInputError(field, match["prompt"], allowed, rule="shot_prompt", shot=number)
     if len(prompt) > PROMPT_MAX_CHARS:
-        raise KlingInputError(field, prompt, f"must be at most {PROMPT_MAX_CHARS:,} characters.")
+        raise KlingInputError(
+            field,
+            prompt,
+            f"must be at most {PROMPT_MAX_CHARS:,} characters.",
+            rule="shot_too_long",
+            shot=number,
+            chars=len(prompt),
+            limit=PROMPT_MAX_CHARS,
+        )
     if not has_visible_text(prompt):
-        raise KlingInputError(field, prompt, INVISIBLE_ONLY)
+        raise KlingInputError(field, prompt, INVISIBLE_ONLY, rule="shot_invisible", shot=number)
     return Shot(prompt=prompt, duration=seconds)
 
 
@@ -80,7 +95,13 @@ def multishot_request(options: MultishotOptions, shot_texts: Sequence[str]) -> K
     ]
     if len(shots) < MIN_SHOTS:
         raise KlingInputError(
-            "shots", len(shots), f"a multi-shot video needs {MIN_SHOTS} to {MAX_SHOTS} shots."
+            "shots",
+            len(shots),
+            f"a multi-shot video needs {MIN_SHOTS} to {MAX_SHOTS} shots.",
+            rule="shots_count",
+            count=len(shots),
+            low=MIN_SHOTS,
+            high=MAX_SHOTS,
         )
     total = sum(shot.duration for shot in shots)
     if not DURATION_MIN <= total <= DURATION_MAX:
@@ -90,6 +111,11 @@ def multishot_request(options: MultishotOptions, shot_texts: Sequence[str]) -> K
             total,
             f"must add up to {DURATION_MIN}–{DURATION_MAX} seconds in total; "
             f"yours add up to {lengths} = {total} s.",
+            rule="shots_total",
+            lengths=lengths,
+            total=total,
+            low=DURATION_MIN,
+            high=DURATION_MAX,
         )
     return KlingRequest.parse(
         prompt=options.prompt,

@@ -16,6 +16,8 @@ from discord.ext import commands
 
 from bot.app import extensions
 from bot.discord_ui.command_texts import CatalogTranslator, command_texts
+from bot.discord_ui.job_desk import input_refusal
+from bot.discord_ui.multishot import MultishotOptions, multishot_request
 from bot.i18n import (
     FALLBACK,
     Catalog,
@@ -28,6 +30,7 @@ from bot.i18n import (
 )
 from bot.jobs.model import JobState
 from bot.runcomfy.errors import ErrorKind
+from bot.runcomfy.request import KlingInputError
 from bot.wording import RUNCOMFY_PROBLEMS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -269,3 +272,43 @@ async def test_the_translator_localizes_german_only() -> None:
     assert await translator.translate(name, discord.Locale.german, context) == "erstellen"
     assert await translator.translate(name, discord.Locale.american_english, context) is None
     assert await translator.translate(name, discord.Locale.japanese, context) is None
+
+
+def rules_in_code() -> set[str]:
+    """Every `rule="…"` a KlingInputError is raised with."""
+    return {
+        keyword.value.value
+        for path in SOURCES
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        for keyword in node.keywords
+        if keyword.arg == "rule"
+        and isinstance(keyword.value, ast.Constant)
+        and isinstance(keyword.value.value, str)
+    }
+
+
+def test_every_input_rule_has_a_sentence() -> None:
+    rules = rules_in_code()
+    assert {"invisible_only", "shot_duration", "shots_total"} <= rules
+    for catalog in CATALOGS.values():
+        assert (
+            sorted(f"input.{rule}" for rule in rules if f"input.{rule}" not in catalog.messages)
+            == []
+        )
+
+
+@pytest.mark.parametrize(
+    ("shots", "german"),
+    [
+        (["5 | harbour", "20 | gulls"], "Szene 2 muss 3 bis 15 Sekunden dauern; sie hat 20."),
+        (["5 | harbour"], "braucht 2 bis 5 Szenen; du hast 1 angegeben."),
+        (["harbour", "5 | gulls"], "Szene 1 muss mit ihrer Länge in Sekunden beginnen"),
+        (["10 | harbour", "10 | gulls"], "deine ergeben 10 + 10 = 20 s."),
+    ],
+)
+def test_refused_shots_in_german_and_english(shots: list[str], german: str) -> None:
+    with pytest.raises(KlingInputError) as refused:
+        multishot_request(MultishotOptions(prompt="a harbour"), shots)
+    assert german in input_refusal(refused.value, texts("de"))
+    assert input_refusal(refused.value, texts("en-US")) == refused.value.user_message
