@@ -180,13 +180,14 @@ LIST_MAX_CHARS = 900
 """A shown list of roles or channels: room for its source line in an embed field (1,024)."""
 
 
-def listed(items: Sequence[str], limit: int = LIST_MAX_CHARS) -> str:
+def listed(items: Sequence[str], limit: int = LIST_MAX_CHARS, tr: Texts | None = None) -> str:
     """Items joined by commas; when they do not fit in `limit` characters, as many as fit
     and then "and N more"."""
+    tr = tr or english()
     text = ", ".join(items)
     if len(text) <= limit:
         return text
-    budget = limit - len(", and 9999999 more")
+    budget = limit - len(tr("list.and_more", count=9999999))
     shown: list[str] = []
     used = 0
     for item in items:
@@ -196,17 +197,19 @@ def listed(items: Sequence[str], limit: int = LIST_MAX_CHARS) -> str:
         shown.append(item)
         used += extra
     hidden = len(items) - len(shown)
-    return ", ".join(shown) + f", and {hidden} more" if shown else f"{hidden} in all"
+    if not shown:
+        return tr("list.in_all", count=hidden)
+    return ", ".join(shown) + tr("list.and_more", count=hidden)
 
 
 def _roles(ids: frozenset[int], tr: Texts | None = None) -> str:
     tr = tr or english()
-    return listed([f"<@&{i}>" for i in sorted(ids)]) or tr("setting.show.no_roles")
+    return listed([f"<@&{i}>" for i in sorted(ids)], tr=tr) or tr("setting.show.no_roles")
 
 
 def _channels(ids: frozenset[int], tr: Texts | None = None) -> str:
     tr = tr or english()
-    return listed([f"<#{i}>" for i in sorted(ids)]) or tr("setting.show.every_channel")
+    return listed([f"<#{i}>" for i in sorted(ids)], tr=tr) or tr("setting.show.every_channel")
 
 
 def _whole(number: int, tr: Texts | None = None) -> str:

@@ -122,8 +122,8 @@ class JobDesk:
         if channel.id in allowed or parent_id in allowed:
             return None
         mentions = [f"<#{channel_id}>" for channel_id in sorted(allowed)]
-        where = listed(mentions, REFUSAL_LIST_MAX_CHARS)
-        return reader(interaction)("desk.wrong_channel", where=where)
+        tr = reader(interaction)
+        return tr("desk.wrong_channel", where=listed(mentions, REFUSAL_LIST_MAX_CHARS, tr))
 
     def sound_for(self, interaction: discord.Interaction, sound: bool | None) -> bool | None:
         """The member's choice, else the server's default when it differs from RunComfy's."""
