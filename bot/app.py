@@ -15,11 +15,13 @@ import cogs
 from bot.clock import Clock, system_clock
 from bot.config import ConfigError, PollMode, Settings
 from bot.discord_ui.audit import AuditLog
+from bot.discord_ui.command_texts import CatalogTranslator
 from bot.discord_ui.job_desk import JobDesk
 from bot.discord_ui.notices import ChannelNotifier, MediaTools
 from bot.discord_ui.outbox import ChannelOutbox
 from bot.discord_ui.replies import AnsweringTree
 from bot.discord_ui.status_board import StatusBoard
+from bot.i18n import languages
 from bot.jobs.line import ServerLimits
 from bot.jobs.model import Failure
 from bot.jobs.polling import AdaptivePolling, FixedPolling, PollPolicy
@@ -151,6 +153,7 @@ class VideoBot(commands.Bot):
         for extension in extensions():
             await self.load_extension(extension)
         await self.tracker.start()
+        await self.tree.set_translator(CatalogTranslator(languages()))
         await self._sync_commands()
 
     async def _open_media_folders(self) -> None:

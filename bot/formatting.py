@@ -1,39 +1,48 @@
-"""How numbers look to people: money, sizes and lengths of time, in one place."""
+"""How numbers look to people: money, sizes and lengths of time, in one place.
+
+Each takes the reader's `Texts` (English when left out): Babel formats the numbers for
+the language and the catalog holds the units.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-CENT = Decimal("0.01")
-MEBIBYTE = 1024 * 1024
+from bot.i18n import MEBIBYTE, Texts, english
 
-
-def usd(amount: Decimal) -> str:
-    """`$0.42`: two decimals, rounded half up, as people expect money to look."""
-    return f"${amount.quantize(CENT, rounding=ROUND_HALF_UP)}"
+__all__ = ["MEBIBYTE", "age", "megabytes", "stopwatch", "took", "usd"]
 
 
-def megabytes(size: int) -> str:
-    """`12.3 MB` (binary megabytes, as Discord counts its upload limits)."""
-    return f"{size / MEBIBYTE:.1f} MB"
+def usd(amount: Decimal, tr: Texts | None = None) -> str:
+    """`$0.42` / `0,42 $`: two decimals, rounded half up, as people expect money to look."""
+    return (tr or english()).usd(amount)
 
 
-def took(seconds: float) -> str:
+def megabytes(size: int, tr: Texts | None = None) -> str:
+    """`12.3 MB` / `12,3 MB` (binary megabytes, as Discord counts its upload limits)."""
+    return (tr or english()).megabytes(size)
+
+
+def took(seconds: float, tr: Texts | None = None) -> str:
     """How long something took, to the second: `2 min 5 s`, `40 s`."""
+    tr = tr or english()
     whole = max(0, round(seconds))
     minutes, rest = divmod(whole, 60)
-    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
+    if minutes:
+        return tr("unit.minutes_seconds", minutes=minutes, seconds=rest)
+    return tr("unit.seconds", seconds=rest)
 
 
-def age(seconds: float) -> str:
+def age(seconds: float, tr: Texts | None = None) -> str:
     """How old something is, coarsely: `40 s`, `12 min`, `3 h 5 min`."""
+    tr = tr or english()
     whole = max(0, int(seconds))
     if whole < 60:
-        return f"{whole} s"
+        return tr("unit.seconds", seconds=whole)
     if whole < 3600:
-        return f"{whole // 60} min"
-    return f"{whole // 3600} h {whole % 3600 // 60} min"
+        return tr("unit.minutes", minutes=whole // 60)
+    return tr("unit.hours_minutes", hours=whole // 3600, minutes=whole % 3600 // 60)
 
 
 def stopwatch(seconds: float) -> str:
@@ -43,7 +52,12 @@ def stopwatch(seconds: float) -> str:
 
 
 def as_many_as_fit(
-    items: Sequence[str], *, separator: str, limit: int, more: Callable[[int], str]
+    items: Sequence[str],
+    *,
+    separator: str,
+    limit: int,
+    more: Callable[[int], str],
+    none_fit: Callable[[int], str] | None = None,
 ) -> str:
     """`items` joined by `separator`; when they do not fit in `limit` characters, as many
     as fit followed by `more(hidden)` (which must stay short), so a long list never pushes
@@ -60,4 +74,7 @@ def as_many_as_fit(
             break
         kept.append(item)
         used += extra
-    return separator.join([*kept, more(len(items) - len(kept))])
+    hidden = len(items) - len(kept)
+    if not kept and none_fit is not None:
+        return none_fit(hidden)
+    return separator.join([*kept, more(hidden)])

@@ -12,9 +12,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
-from bot.formatting import as_many_as_fit, usd
+from bot.formatting import as_many_as_fit
+from bot.i18n import Texts, available_languages, english, language_name
 from bot.jobs.line import DEFAULT_PER_SERVER, DEFAULT_PER_USER
 
 
@@ -27,6 +28,7 @@ class Setting(StrEnum):
     DAILY_BUDGET_USD = "daily_budget_usd"
     SOUND_DEFAULT = "sound_default"
     AUDIT_CHANNEL = "audit_channel"
+    LANGUAGE = "language"
 
 
 class Source(StrEnum):
@@ -38,33 +40,57 @@ class SettingValueError(ValueError):
     """A value out of range; the message says what is allowed."""
 
 
+class Shows(Protocol):
+    """How a value is shown, in the reader's language (English when left out)."""
+
+    def __call__(self, value: Any, tr: Texts | None = None, /) -> str: ...
+
+
 @dataclass(frozen=True, slots=True)
 class SettingSpec:
+    """Its label (`setting.<key>`) and what is allowed (`setting.<key>.allowed`, ending the
+    sentence "… must be <allowed>.") are in the catalogs."""
+
     key: Setting
     attribute: str
     """The field of `ServerSettings` that holds it."""
-    label: str
     env: str | None
     """The `.env` setting that gives every server's default (None: only the built-in one)."""
-    allowed: str
-    """What may be given, in words; ends the sentence "… must be <allowed>."."""
     convert: Callable[[Any], Any]
     """A value from `.env` text or a command → the setting's value; ValueError when refused."""
-    show: Callable[[Any], str]
+    show: Shows
     to_json: Callable[[Any], Any] = lambda value: value
     from_json: Callable[[Any], Any] = lambda raw: raw
+
+    def label_in(self, tr: Texts) -> str:
+        return tr(f"setting.{self.key.value}")
+
+    def allowed_in(self, tr: Texts) -> str:
+        languages = ", ".join(available_languages())
+        return tr(f"setting.{self.key.value}.allowed", languages=languages)
+
+    @property
+    def label(self) -> str:
+        """In English, as `.env` problems are told to the operator."""
+        return self.label_in(english())
+
+    @property
+    def allowed(self) -> str:
+        return self.allowed_in(english())
 
     @property
     def default(self) -> Any:
         """The built-in default: the `ServerSettings` field's own default."""
         return ServerSettings.__dataclass_fields__[self.attribute].default
 
-    def check(self, value: Any) -> Any:
+    def check(self, value: Any, tr: Texts | None = None) -> Any:
         """The value a moderator gave, checked; `SettingValueError` names what is allowed."""
+        tr = tr or english()
         try:
             return self.convert(value)
         except (ValueError, TypeError, InvalidOperation):
-            raise SettingValueError(f"{self.label} must be {self.allowed}.") from None
+            refusal = tr("setting.must_be", label=self.label_in(tr), allowed=self.allowed_in(tr))
+            raise SettingValueError(refusal) from None
 
     def parse_env(self, text: str) -> Any:
         """A `.env` value (text), checked the same way."""
@@ -138,6 +164,15 @@ def optional_id(value: Any) -> int | None:
     return value
 
 
+def language(value: Any) -> str | None:
+    """A language the bot has a catalog for (`de`), or None for Discord's server language."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or value not in available_languages():
+        raise ValueError(value)
+    return value
+
+
 def _sorted_ids(value: frozenset[int]) -> list[int]:
     return sorted(value)
 
@@ -146,20 +181,58 @@ LIST_MAX_CHARS = 900
 """A shown list of roles or channels: room for its source line in an embed field (1,024)."""
 
 
-def listed(items: Sequence[str], limit: int = LIST_MAX_CHARS) -> str:
+def listed(items: Sequence[str], limit: int = LIST_MAX_CHARS, tr: Texts | None = None) -> str:
     """Items joined by commas; when they do not fit in `limit` characters, as many as fit
     and then "and N more"."""
+    tr = tr or english()
     return as_many_as_fit(
-        items, separator=", ", limit=limit, more=lambda hidden: f"and {hidden} more"
+        items,
+        separator=", ",
+        limit=limit,
+        more=lambda hidden: tr("list.and_more", count=hidden),
+        none_fit=lambda hidden: tr("list.in_all", count=hidden),
     )
 
 
-def _roles(ids: frozenset[int]) -> str:
-    return listed([f"<@&{i}>" for i in sorted(ids)]) or "none (Manage Messages only)"
+def _roles(ids: frozenset[int], tr: Texts | None = None) -> str:
+    tr = tr or english()
+    return listed([f"<@&{i}>" for i in sorted(ids)], tr=tr) or tr("setting.show.no_roles")
 
 
-def _channels(ids: frozenset[int]) -> str:
-    return listed([f"<#{i}>" for i in sorted(ids)]) or "every channel"
+def _channels(ids: frozenset[int], tr: Texts | None = None) -> str:
+    tr = tr or english()
+    return listed([f"<#{i}>" for i in sorted(ids)], tr=tr) or tr("setting.show.every_channel")
+
+
+def _whole(number: int, tr: Texts | None = None) -> str:
+    return str(number)
+
+
+def _seconds(seconds: int | None, tr: Texts | None = None) -> str:
+    tr = tr or english()
+    if seconds is None:
+        return tr("setting.show.no_quota")
+    return tr("setting.show.seconds", seconds=seconds)
+
+
+def _budget(budget: Decimal | None, tr: Texts | None = None) -> str:
+    tr = tr or english()
+    return tr.usd(budget) if budget is not None else tr("setting.show.no_budget")
+
+
+def _on_off(on: bool, tr: Texts | None = None) -> str:
+    tr = tr or english()
+    return tr("setting.show.on") if on else tr("setting.show.off")
+
+
+def _channel(channel: int | None, tr: Texts | None = None) -> str:
+    tr = tr or english()
+    return f"<#{channel}>" if channel else tr("setting.show.none")
+
+
+def _language(chosen: str | None, tr: Texts | None = None) -> str:
+    tr = tr or english()
+    return language_name(chosen) if chosen else tr("settings.language.server")
 
 
 def _decimal_or_none(raw: Any) -> Decimal | None:
@@ -178,9 +251,7 @@ SPECS: Mapping[Setting, SettingSpec] = {
         SettingSpec(
             key=Setting.MODERATOR_ROLES,
             attribute="moderator_role_ids",
-            label="Moderator roles",
             env="MODERATOR_ROLE_IDS",
-            allowed="a comma-separated list of role ids",
             convert=id_set,
             show=_roles,
             to_json=_sorted_ids,
@@ -189,9 +260,7 @@ SPECS: Mapping[Setting, SettingSpec] = {
         SettingSpec(
             key=Setting.CHANNELS,
             attribute="channel_ids",
-            label="Channels for videos",
             env="VIDEO_CHANNEL_IDS",
-            allowed="a comma-separated list of channel ids",
             convert=id_set,
             show=_channels,
             to_json=_sorted_ids,
@@ -200,58 +269,53 @@ SPECS: Mapping[Setting, SettingSpec] = {
         SettingSpec(
             key=Setting.MAX_ACTIVE_PER_USER,
             attribute="max_active_per_user",
-            label="Videos at once per member",
             env="MAX_ACTIVE_JOBS_PER_USER",
-            allowed="a whole number from 1 to 100",
             convert=whole_number(1, 100),
-            show=str,
+            show=_whole,
         ),
         SettingSpec(
             key=Setting.MAX_ACTIVE_PER_SERVER,
             attribute="max_active_per_server",
-            label="Videos at once in this server",
             env="MAX_ACTIVE_JOBS_PER_SERVER",
-            allowed="a whole number from 1 to 1,000",
             convert=whole_number(1, 1000),
-            show=str,
+            show=_whole,
         ),
         SettingSpec(
             key=Setting.DAILY_SECONDS_PER_USER,
             attribute="daily_seconds_per_user",
-            label="Daily quota per member",
             env="DAILY_VIDEO_SECONDS_PER_USER",
-            allowed="0 (no quota) or 3 to 86,400 seconds of video",
             convert=optional_whole_number(3, 86_400),
-            show=lambda seconds: f"{seconds} s of video" if seconds is not None else "no quota",
+            show=_seconds,
         ),
         SettingSpec(
             key=Setting.DAILY_BUDGET_USD,
             attribute="daily_budget_usd",
-            label="Daily budget for the server",
             env="DAILY_BUDGET_USD",
-            allowed="0 (no budget) or $0.01 to $100,000",
             convert=optional_money(*BUDGET_RANGE),
-            show=lambda budget: usd(budget) if budget is not None else "no budget",
+            show=_budget,
             to_json=_text_or_none,
             from_json=_decimal_or_none,
         ),
         SettingSpec(
             key=Setting.SOUND_DEFAULT,
             attribute="sound_default",
-            label="Sound unless asked otherwise",
             env="SOUND_DEFAULT",
-            allowed="true or false",
             convert=boolean,
-            show=lambda on: "on" if on else "off",
+            show=_on_off,
         ),
         SettingSpec(
             key=Setting.AUDIT_CHANNEL,
             attribute="audit_channel_id",
-            label="Audit channel",
             env=None,
-            allowed="a channel",
             convert=optional_id,
-            show=lambda channel: f"<#{channel}>" if channel else "none",
+            show=_channel,
+        ),
+        SettingSpec(
+            key=Setting.LANGUAGE,
+            attribute="language",
+            env=None,
+            convert=language,
+            show=_language,
         ),
     )
 }
@@ -270,6 +334,8 @@ class ServerSettings:
     daily_budget_usd: Decimal | None = None
     sound_default: bool = True
     audit_channel_id: int | None = None
+    language: str | None = None
+    """The language of status messages, videos and audit lines; None: Discord's."""
     sources: Mapping[Setting, Source] = field(default_factory=dict)
 
     def source(self, setting: Setting) -> Source:

@@ -17,6 +17,7 @@ from discord.ext import commands
 from bot.discord_ui.panels import settings_embed
 from bot.discord_ui.permissions import SETTINGS_REFUSAL, Actor, may_change_settings
 from bot.discord_ui.replies import reply
+from bot.i18n import available_languages, language_name, texts
 from bot.server_settings import SPECS, Setting, SettingValueError
 
 if TYPE_CHECKING:
@@ -29,6 +30,11 @@ ADD_OR_REMOVE = [
 RESET_CHOICES = [app_commands.Choice(name="all", value="all")] + [
     app_commands.Choice(name=spec.label.lower(), value=spec.key.value) for spec in SPECS.values()
 ]
+SERVER_LANGUAGE = "server"
+"""The `language` choice that follows Discord's server language."""
+LANGUAGE_CHOICES = [
+    app_commands.Choice(name="Discord's server language", value=SERVER_LANGUAGE)
+] + [app_commands.Choice(name=language_name(code), value=code) for code in available_languages()]
 
 
 class SettingsCommands(app_commands.Group):
@@ -43,15 +49,16 @@ class SettingsCommands(app_commands.Group):
     async def change(self, interaction: discord.Interaction, *changes: tuple[Setting, Any]) -> None:
         """Only for Manage Server: every value is checked before any is stored; answers
         with the whole settings view, or what is allowed."""
+        tr = texts(interaction.locale)
         if not may_change_settings(Actor.from_interaction(interaction)):
-            await reply(interaction, SETTINGS_REFUSAL)
+            await reply(interaction, tr(SETTINGS_REFUSAL))
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         assert interaction.guild_id is not None
         try:
-            checked = [(setting, SPECS[setting].check(value)) for setting, value in changes]
+            checked = [(setting, SPECS[setting].check(value, tr)) for setting, value in changes]
         except SettingValueError as error:
-            await reply(interaction, f"❌ {error} Nothing was changed.")
+            await reply(interaction, tr("settings.refused", reason=str(error)))
             return
         registry = self.bot.server_settings
         updated = registry.get(interaction.guild_id)
@@ -59,12 +66,13 @@ class SettingsCommands(app_commands.Group):
             updated = await registry.set(
                 interaction.guild_id, setting, value, by=interaction.user.id
             )
-        await reply(interaction, "✅ Saved.", embed=settings_embed(updated))
+        await reply(interaction, tr("settings.saved"), embed=settings_embed(updated, tr))
 
     @app_commands.command(name="show", description="Every setting and where it comes from")
     async def show(self, interaction: discord.Interaction) -> None:
         settings = self.bot.server_settings.get(interaction.guild_id)
-        await interaction.response.send_message(embed=settings_embed(settings), ephemeral=True)
+        embed = settings_embed(settings, texts(interaction.locale))
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @app_commands.command(name="limits", description="How many videos may run at once")
     @app_commands.describe(
@@ -78,7 +86,7 @@ class SettingsCommands(app_commands.Group):
         per_server: int | None = None,
     ) -> None:
         if per_member is None and per_server is None:
-            await reply(interaction, "Give `per_member`, `per_server` or both.")
+            await reply(interaction, texts(interaction.locale)("settings.give_limits"))
             return
         changes = [
             (setting, value)
@@ -102,7 +110,7 @@ class SettingsCommands(app_commands.Group):
         budget_usd: float | None = None,
     ) -> None:
         if seconds_per_member is None and budget_usd is None:
-            await reply(interaction, "Give `seconds_per_member`, `budget_usd` or both.")
+            await reply(interaction, texts(interaction.locale)("settings.give_quota"))
             return
         changes: list[tuple[Setting, Any]] = []
         if seconds_per_member is not None:
@@ -149,20 +157,30 @@ class SettingsCommands(app_commands.Group):
         value = channel.id if channel is not None else None
         await self.change(interaction, (Setting.AUDIT_CHANNEL, value))
 
+    @app_commands.command(name="language", description="The language of public messages")
+    @app_commands.describe(language="Status messages, videos and audit lines in this language")
+    @app_commands.choices(language=LANGUAGE_CHOICES)
+    async def language(
+        self, interaction: discord.Interaction, language: app_commands.Choice[str]
+    ) -> None:
+        chosen = None if language.value == SERVER_LANGUAGE else language.value
+        await self.change(interaction, (Setting.LANGUAGE, chosen))
+
     @app_commands.command(name="reset", description="Go back to the bot's default")
     @app_commands.describe(setting="Which setting (or all of them)")
     @app_commands.choices(setting=RESET_CHOICES)
     async def reset(
         self, interaction: discord.Interaction, setting: app_commands.Choice[str]
     ) -> None:
+        tr = texts(interaction.locale)
         if not may_change_settings(Actor.from_interaction(interaction)):
-            await reply(interaction, SETTINGS_REFUSAL)
+            await reply(interaction, tr(SETTINGS_REFUSAL))
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
         assert interaction.guild_id is not None
         chosen = list(Setting) if setting.value == "all" else [Setting(setting.value)]
         updated = await self.bot.server_settings.reset(interaction.guild_id, chosen)
-        await reply(interaction, "✅ Saved.", embed=settings_embed(updated))
+        await reply(interaction, tr("settings.saved"), embed=settings_embed(updated, tr))
 
 
 class ServerSettingsCog(commands.Cog, name="Server settings"):

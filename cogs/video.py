@@ -14,7 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_ui.buttons import JobButton
-from bot.discord_ui.job_desk import NOTHING_SPENT, JobDesk
+from bot.discord_ui.job_desk import JobDesk, input_refusal, reader
 from bot.discord_ui.multishot import EditShotsView, MultishotOptions, ShotsModal, multishot_request
 from bot.discord_ui.panels import jump_url, mine_embed, queue_order, usage_embed
 from bot.discord_ui.queue_view import QueueView
@@ -100,7 +100,9 @@ class VideoCog(commands.Cog, name="Video"):
                 sound=self.desk.sound_for(interaction, sound),
             )
         except KlingInputError as error:
-            await reply(interaction, f"❌ {error.user_message} {NOTHING_SPENT}")
+            tr = reader(interaction)
+            reason = input_refusal(error, tr)
+            await reply(interaction, tr("desk.input_refused", reason=reason))
             return
         await self.desk.start_job(interaction, request)
 
@@ -129,7 +131,8 @@ class VideoCog(commands.Cog, name="Video"):
             cfg_scale=cfg_scale,
             sound=self.desk.sound_for(interaction, sound),
         )
-        await interaction.response.send_modal(ShotsModal(options, self.submit_shots))
+        form = ShotsModal(options, self.submit_shots, tr=reader(interaction))
+        await interaction.response.send_modal(form)
 
     async def submit_shots(
         self, interaction: discord.Interaction, options: MultishotOptions, values: list[str]
@@ -137,12 +140,10 @@ class VideoCog(commands.Cog, name="Video"):
         try:
             request = multishot_request(options, values)
         except KlingInputError as error:
-            view = EditShotsView(options, values, self.submit_shots, interaction.user.id)
-            await reply(
-                interaction,
-                f"❌ {error.user_message} {NOTHING_SPENT} Press **Edit shots** to fix it.",
-                view=view,
-            )
+            tr = reader(interaction)
+            view = EditShotsView(options, values, self.submit_shots, interaction.user.id, tr)
+            text = tr("desk.shots_refused", reason=input_refusal(error, tr))
+            await reply(interaction, text, view=view)
             return
         await self.desk.start_job(interaction, request)
 
@@ -156,11 +157,12 @@ class VideoCog(commands.Cog, name="Video"):
         if isinstance(found, str):
             await reply(interaction, found)
             return
-        embed, _ = self.bot.board.render(found)
+        tr = reader(interaction)
+        embed, _ = self.bot.board.render(found, tr)
         link = ""
         if found.status_message_id is not None:
             url = jump_url(found.guild_id, found.channel_id, found.status_message_id)
-            link = f"[Go to its message]({url})"
+            link = tr("desk.go_to_message", url=url)
         await reply(interaction, link, embed=embed)
 
     @video.command(name="cancel", description="Cancel a video that has not started generating")
@@ -174,7 +176,7 @@ class VideoCog(commands.Cog, name="Video"):
                 if candidate.requester_id == interaction.user.id and candidate.state.is_cancellable
             ]
             if not mine:
-                await reply(interaction, "You have no videos waiting that could be cancelled.")
+                await reply(interaction, reader(interaction)("desk.nothing_to_cancel"))
                 return
             job = mine[-1].id
         await reply(interaction, await self.desk.cancel_job(interaction, job))
@@ -197,7 +199,7 @@ class VideoCog(commands.Cog, name="Video"):
         jobs = await self.bot.tracker.recent(
             requester_id=interaction.user.id, guild_id=interaction.guild_id, limit=10
         )
-        await reply(interaction, "", embed=mine_embed(jobs))
+        await reply(interaction, "", embed=mine_embed(jobs, reader(interaction)))
 
     @video.command(name="queue", description="Every video waiting or generating on this server")
     async def queue(self, interaction: discord.Interaction) -> None:
@@ -210,6 +212,7 @@ class VideoCog(commands.Cog, name="Video"):
             now=self.bot.clock.now,
             cancel=self.desk.cancel_job,
             may_cancel=lambda job: self.desk.moderates(interaction, job),
+            tr=reader(interaction),
         )
         await interaction.response.send_message(embed=view.embed(), view=view, ephemeral=True)
 
@@ -226,6 +229,7 @@ class VideoCog(commands.Cog, name="Video"):
             server_today=Usage.of(record for record in server if record.created_at >= today),
             server_month=Usage.of(server),
             settings=self.desk.server(interaction),
+            tr=reader(interaction),
         )
         await reply(interaction, "", embed=embed)
 

@@ -8,20 +8,29 @@ from collections.abc import Callable
 import discord
 
 from bot.discord_ui.outbox import ChannelOutbox
-from bot.discord_ui.render import PROMPT_PREVIEW_CHARS, quote
+from bot.discord_ui.render import PROMPT_PREVIEW_CHARS, public_texts, quote
 from bot.jobs.model import Job
 from bot.server_settings import ServerSettings
 
 log = logging.getLogger(__name__)
 
 
+AUDIT_ACTIONS = {"cancelled": "audit.cancelled", "deleted": "audit.deleted"}
+"""The catalog key of each action a moderator can take on someone else's job."""
+
+
 def audit_text(actor_id: int, action: str, job: Job, at: float) -> str:
-    """Who did what to whose job, and when (Discord shows the time in each reader's zone)."""
-    return (
-        f"🛡️ <@{actor_id}> {action} video **#{job.id}** by <@{job.requester_id}> "
-        f"in <#{job.channel_id}> · <t:{int(at)}:f>\n"
-        f"{quote(job.request.prompt, PROMPT_PREVIEW_CHARS // 3)}"
+    """Who did what to whose job, and when (Discord shows the time in each reader's zone),
+    in the language of the job's public messages."""
+    line = public_texts(job)(
+        AUDIT_ACTIONS[action],
+        actor=f"<@{actor_id}>",
+        job=job.id,
+        requester=f"<@{job.requester_id}>",
+        channel=f"<#{job.channel_id}>",
+        when=f"<t:{int(at)}:f>",
     )
+    return f"🛡️ {line}\n{quote(job.request.prompt, PROMPT_PREVIEW_CHARS // 3)}"
 
 
 class AuditLog:

@@ -12,14 +12,17 @@ from typing import Any, Protocol
 import discord
 
 from bot.discord_ui.permissions import JobAction
+from bot.discord_ui.render import public_texts
 from bot.discord_ui.replies import AnsweringView, answer_failure
+from bot.i18n import Texts, english
 from bot.jobs.model import Failure, Job, JobState
 
 _LOOKS: dict[JobAction, tuple[str, discord.ButtonStyle, str]] = {
-    JobAction.CANCEL: ("Cancel", discord.ButtonStyle.danger, "✖️"),
-    JobAction.REROLL: ("Re-roll", discord.ButtonStyle.secondary, "🎲"),
-    JobAction.DELETE: ("Delete", discord.ButtonStyle.danger, "🗑️"),
+    JobAction.CANCEL: ("button.cancel", discord.ButtonStyle.danger, "✖️"),
+    JobAction.REROLL: ("button.reroll", discord.ButtonStyle.secondary, "🎲"),
+    JobAction.DELETE: ("button.delete", discord.ButtonStyle.danger, "🗑️"),
 }
+"""Each button's catalog key, style and emoji."""
 
 
 class JobButtonHandler(Protocol):
@@ -36,13 +39,15 @@ class JobButton(
 ):
     """Cancel (requester or moderator), Re-roll (anyone, on their quota), Delete."""
 
-    def __init__(self, action: JobAction, job_id: int, *, label: str | None = None) -> None:
+    def __init__(
+        self, action: JobAction, job_id: int, *, label: str | None = None, tr: Texts | None = None
+    ) -> None:
         self.action = action
         self.job_id = job_id
-        default_label, style, emoji = _LOOKS[action]
+        key, style, emoji = _LOOKS[action]
         super().__init__(
             discord.ui.Button(
-                label=label or default_label,
+                label=label or (tr or english())(key),
                 style=style,
                 emoji=emoji,
                 custom_id=f"video:{action.value}:{job_id}",
@@ -83,10 +88,13 @@ def _view(*buttons: JobButton) -> discord.ui.View:
 
 def notice_view(job: Job) -> discord.ui.View | None:
     """Buttons under a job's final message: re-roll and delete a video, retry a failure."""
+    tr = public_texts(job)
     if job.state is JobState.COMPLETED:
-        return _view(JobButton(JobAction.REROLL, job.id), JobButton(JobAction.DELETE, job.id))
+        return _view(
+            JobButton(JobAction.REROLL, job.id, tr=tr), JobButton(JobAction.DELETE, job.id, tr=tr)
+        )
     if job.state is JobState.FAILED or job.failure is Failure.NOT_STARTED_BY_DEADLINE:
-        return _view(JobButton(JobAction.REROLL, job.id, label="Try again"))
+        return _view(JobButton(JobAction.REROLL, job.id, label=tr("button.try_again")))
     return None
 
 
@@ -94,4 +102,4 @@ def job_view(job: Job) -> discord.ui.View | None:
     """The buttons a job's status message shows right now (None removes them)."""
     if not job.state.is_cancellable:
         return None
-    return _view(JobButton(JobAction.CANCEL, job.id))
+    return _view(JobButton(JobAction.CANCEL, job.id, tr=public_texts(job)))

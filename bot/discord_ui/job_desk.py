@@ -18,35 +18,48 @@ from discord import app_commands
 from bot.discord_ui.audit import AuditLog
 from bot.discord_ui.outbox import ChannelOutbox
 from bot.discord_ui.permissions import REFUSALS, Actor, JobAction, is_moderator, may
+from bot.discord_ui.render import state_label
 from bot.discord_ui.replies import reply
 from bot.discord_ui.status_board import StatusBoard
+from bot.i18n import FALLBACK, Texts, english, texts
 from bot.jobs.line import LimitExceeded
 from bot.jobs.model import Job, JobOrigin, JobState
 from bot.jobs.tracker import CancelOutcomeKind, CancelReport, JobTracker
 from bot.jobs.usage import Quota
-from bot.runcomfy.request import DEFAULT_SOUND, KlingRequest
+from bot.runcomfy.request import DEFAULT_SOUND, KlingInputError, KlingRequest
 from bot.server_settings import ServerSettings, listed
 from bot.wording import limit_refusal, runcomfy_problem
 
 log = logging.getLogger(__name__)
 
-NOTHING_SPENT = "Nothing was sent or charged."
 REFUSAL_LIST_MAX_CHARS = 1500
 """The allowed channels in a refusal: the whole reply stays within Discord's 2,000."""
-NEEDED_PERMISSIONS = {
-    "view_channel": "View Channel",
-    "send_messages": "Send Messages",
-    "embed_links": "Embed Links",
-    "attach_files": "Attach Files",
-}
+NEEDED_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "attach_files")
+"""Discord's permission flags; their names as Discord shows them are in the catalogs."""
 
 
-def missing_permissions(permissions: discord.Permissions, *, in_thread: bool) -> list[str]:
-    needed = dict(NEEDED_PERMISSIONS)
-    if in_thread:
-        needed["send_messages_in_threads"] = "Send Messages in Threads"
-        del needed["send_messages"]
-    return [label for flag, label in needed.items() if not getattr(permissions, flag)]
+def missing_permissions(
+    permissions: discord.Permissions, *, in_thread: bool, tr: Texts | None = None
+) -> list[str]:
+    tr = tr or english()
+    needed = [
+        "send_messages_in_threads" if in_thread and flag == "send_messages" else flag
+        for flag in NEEDED_PERMISSIONS
+    ]
+    return [tr(f"permission.{flag}") for flag in needed if not getattr(permissions, flag)]
+
+
+def input_refusal(error: KlingInputError, tr: Texts) -> str:
+    """A refused input in the reader's language: the catalog's sentence for the broken
+    rule, else the request model's own (English) words."""
+    if error.rule is None or tr.language == FALLBACK:
+        return error.user_message
+    return tr(f"input.{error.rule}", field=error.field, **error.facts)
+
+
+def reader(interaction: discord.Interaction) -> Texts:
+    """The language of private replies: the member's own Discord language."""
+    return texts(interaction.locale)
 
 
 class JobDesk:
@@ -93,6 +106,12 @@ class JobDesk:
             moderator_role_ids=self.server(interaction).moderator_role_ids,
         )
 
+    def public_language(self, interaction: discord.Interaction) -> str:
+        """The language of what the server reads (status, video, audit): the server's
+        setting, else the language Discord has for the server."""
+        chosen = self.server(interaction).language
+        return texts(chosen or interaction.guild_locale).language
+
     def channel_refusal(self, interaction: discord.Interaction) -> str | None:
         """Why videos cannot be made here, or None when they can."""
         allowed = self.server(interaction).channel_ids
@@ -103,8 +122,8 @@ class JobDesk:
         if channel.id in allowed or parent_id in allowed:
             return None
         mentions = [f"<#{channel_id}>" for channel_id in sorted(allowed)]
-        where = listed(mentions, REFUSAL_LIST_MAX_CHARS)
-        return f"❌ Videos can be made in {where} on this server. {NOTHING_SPENT}"
+        tr = reader(interaction)
+        return tr("desk.wrong_channel", where=listed(mentions, REFUSAL_LIST_MAX_CHARS, tr))
 
     def sound_for(self, interaction: discord.Interaction, sound: bool | None) -> bool | None:
         """The member's choice, else the server's default when it differs from RunComfy's."""
@@ -117,7 +136,7 @@ class JobDesk:
         """The job, if it belongs to this server; else what to tell the member."""
         job = await self.tracker.fetch(job_id)
         if job is None or job.guild_id != interaction.guild_id:
-            return f"I can't find video #{job_id} on this server."
+            return reader(interaction)("desk.no_such_job", job=job_id)
         return job
 
     async def find_job(self, interaction: discord.Interaction, job_id: int | None) -> Job | str:
@@ -126,12 +145,12 @@ class JobDesk:
             mine = await self.tracker.recent(
                 requester_id=interaction.user.id, guild_id=interaction.guild_id, limit=1
             )
-            return mine[0] if mine else "You have not asked for any videos in this server yet."
+            return mine[0] if mine else reader(interaction)("desk.no_jobs_yet")
         job = await self.server_job(interaction, job_id)
         if isinstance(job, str):
             return job
         if not self.allowed(interaction, JobAction.VIEW, job):
-            return f"Video #{job_id} is someone else's; only moderators can look at it here."
+            return reader(interaction)("desk.not_yours", job=job_id)
         return job
 
     def job_choices(
@@ -148,7 +167,8 @@ class JobDesk:
             and self.allowed(interaction, action, job)
             and (not text or str(job.id).startswith(text) or text in job.request.prompt.lower())
         ]
-        return [job_choice(job) for job in reversed(jobs[-25:])]
+        tr = reader(interaction)
+        return [job_choice(job, tr) for job in reversed(jobs[-25:])]
 
     # ------------------------------------------------------------- making videos
 
@@ -169,16 +189,13 @@ class JobDesk:
         if refusal:
             await self.refuse(interaction, refusal)
             return
+        tr = reader(interaction)
         missing = missing_permissions(
-            interaction.app_permissions, in_thread=isinstance(channel, discord.Thread)
+            interaction.app_permissions, in_thread=isinstance(channel, discord.Thread), tr=tr
         )
         if missing or channel is None:
-            await self.refuse(
-                interaction,
-                "❌ I can't post videos in this channel: I need "
-                f"{', '.join(missing) or 'access to it'} here. Ask a moderator to grant "
-                f"that, or use another channel. {NOTHING_SPENT}",
-            )
+            needed = ", ".join(missing) or tr("desk.access")
+            await self.refuse(interaction, tr("desk.missing_permissions", needed=needed))
             return
         status_message_id = await self._defer_publicly(interaction)
         server = self.server(interaction)
@@ -193,16 +210,23 @@ class JobDesk:
             server_daily_budget=server.daily_budget_usd,
         )
         try:
-            job = await self.tracker.create(request, origin, quota=quota, parent_id=parent_id)
+            job = await self.tracker.create(
+                request,
+                origin,
+                quota=quota,
+                parent_id=parent_id,
+                extra={"locale": self.public_language(interaction)},
+            )
         except LimitExceeded as error:
-            await self.refuse(interaction, f"⏳ {limit_refusal(error)} {NOTHING_SPENT}")
+            refusal = tr("desk.refused", reason=limit_refusal(error, tr))
+            await self.refuse(interaction, refusal)
             return
         self._board.adopt(job.id, interaction, usable_for=self._reply_window)
         try:
             await self.tracker.enqueue(job.id, status_message_id=status_message_id)
         except LimitExceeded as error:
             self._board.forget(job.id)
-            await self.refuse(interaction, f"⏳ {limit_refusal(error)} {NOTHING_SPENT}")
+            await self.refuse(interaction, tr("desk.refused", reason=limit_refusal(error, tr)))
 
     @staticmethod
     async def _defer_publicly(interaction: discord.Interaction) -> int:
@@ -248,12 +272,13 @@ class JobDesk:
         job = await self.server_job(interaction, job_id)
         if isinstance(job, str):
             return job
+        tr = reader(interaction)
         if not self.allowed(interaction, JobAction.CANCEL, job):
-            return REFUSALS[JobAction.CANCEL]
+            return tr(REFUSALS[JobAction.CANCEL])
         report = await self.tracker.cancel(job_id, by=interaction.user.id)
         if report.outcome is CancelOutcomeKind.CANCELLED and report.job is not None:
             await self._audit.record(interaction.user.id, "cancelled", report.job)
-        return cancel_reply(job_id, report)
+        return cancel_reply(job_id, report, tr)
 
     async def reroll_pressed(self, interaction: discord.Interaction, job_id: int) -> None:
         """Same parameters, a new job for whoever pressed it, counted on their quota."""
@@ -276,7 +301,7 @@ class JobDesk:
             await reply(interaction, job)
             return
         if not self.allowed(interaction, JobAction.DELETE, job):
-            await reply(interaction, REFUSALS[JobAction.DELETE])
+            await reply(interaction, reader(interaction)(REFUSALS[JobAction.DELETE]))
             return
         if interaction.message is not None:
             with contextlib.suppress(discord.NotFound):
@@ -285,43 +310,38 @@ class JobDesk:
         extra = {**job.extra, **deleted}
         job = await self.tracker.annotate(job_id, extra=extra)
         await self._audit.record(interaction.user.id, "deleted", job)
-        await reply(interaction, f"🗑️ Video #{job_id} is deleted.")
+        await reply(interaction, reader(interaction)("desk.deleted", job=job_id))
 
 
-def job_choice(job: Job) -> app_commands.Choice[int]:
+def job_choice(job: Job, tr: Texts | None = None) -> app_commands.Choice[int]:
     """A job in autocomplete: number, state and prompt, within Discord's 100 characters."""
+    tr = tr or english()
     prompt = " ".join(job.request.prompt.split())
-    return app_commands.Choice(name=f"#{job.id} · {job.state.label} · {prompt}"[:100], value=job.id)
+    name = f"#{job.id} · {state_label(job.state, tr)} · {prompt}"[:100]
+    return app_commands.Choice(name=name, value=job.id)
 
 
-def cancel_problem(report: CancelReport) -> str:
+def cancel_problem(report: CancelReport, tr: Texts | None = None) -> str:
     """Why RunComfy could not be asked to cancel, without the final full stop."""
+    tr = tr or english()
     if report.problem is None:
-        return "RunComfy did not confirm the cancel"
-    return runcomfy_problem(report.problem).rstrip(".")
+        return tr("cancel.not_confirmed")
+    return runcomfy_problem(report.problem, tr).rstrip(".")
 
 
-def cancel_reply(job_id: int, report: CancelReport) -> str:
+def cancel_reply(job_id: int, report: CancelReport, tr: Texts | None = None) -> str:
+    tr = tr or english()
     match report.outcome:
         case CancelOutcomeKind.CANCELLED:
-            return f"🚫 Video #{job_id} is cancelled. Nothing was charged for it."
+            return tr("cancel.cancelled", job=job_id)
         case CancelOutcomeKind.ALREADY_RUNNING:
-            return (
-                f"Too late: video #{job_id} has started generating, so it can no longer be "
-                "cancelled. It will be posted here when it's done."
-            )
+            return tr("cancel.too_late", job=job_id)
         case CancelOutcomeKind.ALREADY_FINISHED:
             if report.job is None or not report.job.state.is_final:
-                return (
-                    f"Video #{job_id} has just finished at RunComfy, so there is nothing to "
-                    "cancel. It will be posted here in a moment."
-                )
-            state = report.job.state.label.lower()
-            return f"Video #{job_id} is already {state}, so there is nothing to cancel."
+                return tr("cancel.just_finished", job=job_id)
+            state = state_label(report.job.state, tr).lower()
+            return tr("cancel.already_final", job=job_id, state=state)
         case CancelOutcomeKind.NOT_FOUND:
-            return f"I can't find video #{job_id} any more."
+            return tr("cancel.not_found", job=job_id)
         case CancelOutcomeKind.UNREACHABLE:
-            return (
-                f"I couldn't cancel video #{job_id} just now ({cancel_problem(report)}). "
-                "It is still queued; try again in a moment."
-            )
+            return tr("cancel.unreachable", job=job_id, problem=cancel_problem(report, tr))

@@ -15,6 +15,7 @@ from typing import Any
 import discord
 
 from bot.discord_ui.replies import AnsweringModal, AnsweringView
+from bot.i18n import Texts, english
 from bot.runcomfy.request import (
     DURATION_MAX,
     DURATION_MIN,
@@ -53,20 +54,35 @@ def parse_shot(number: int, text: str) -> Shot:
     match = SHOT_LINE.match(text)
     if match is None:
         allowed = f"must start with its length in seconds, then its prompt, e.g. {SHOT_EXAMPLE}."
-        raise KlingInputError(field, text, allowed)
+        raise KlingInputError(field, text, allowed, rule="shot_format", shot=number)
     seconds = int(match["seconds"])
     if not DURATION_MIN <= seconds <= DURATION_MAX:
         raise KlingInputError(
-            field, seconds, f"must last from {DURATION_MIN} to {DURATION_MAX} seconds."
+            field,
+            seconds,
+            f"must last from {DURATION_MIN} to {DURATION_MAX} seconds.",
+            rule="shot_duration",
+            shot=number,
+            seconds=seconds,
+            low=DURATION_MIN,
+            high=DURATION_MAX,
         )
     prompt = match["prompt"].strip()
     if not prompt:
         allowed = f"needs a prompt after its length, e.g. {SHOT_EXAMPLE}."
-        raise KlingInputError(field, match["prompt"], allowed)
+        raise KlingInputError(field, match["prompt"], allowed, rule="shot_prompt", shot=number)
     if len(prompt) > PROMPT_MAX_CHARS:
-        raise KlingInputError(field, prompt, f"must be at most {PROMPT_MAX_CHARS:,} characters.")
+        raise KlingInputError(
+            field,
+            prompt,
+            f"must be at most {PROMPT_MAX_CHARS:,} characters.",
+            rule="shot_too_long",
+            shot=number,
+            chars=len(prompt),
+            limit=PROMPT_MAX_CHARS,
+        )
     if not has_visible_text(prompt):
-        raise KlingInputError(field, prompt, INVISIBLE_ONLY)
+        raise KlingInputError(field, prompt, INVISIBLE_ONLY, rule="shot_invisible", shot=number)
     return Shot(prompt=prompt, duration=seconds)
 
 
@@ -79,7 +95,13 @@ def multishot_request(options: MultishotOptions, shot_texts: Sequence[str]) -> K
     ]
     if len(shots) < MIN_SHOTS:
         raise KlingInputError(
-            "shots", len(shots), f"a multi-shot video needs {MIN_SHOTS} to {MAX_SHOTS} shots."
+            "shots",
+            len(shots),
+            f"a multi-shot video needs {MIN_SHOTS} to {MAX_SHOTS} shots.",
+            rule="shots_count",
+            count=len(shots),
+            low=MIN_SHOTS,
+            high=MAX_SHOTS,
         )
     total = sum(shot.duration for shot in shots)
     if not DURATION_MIN <= total <= DURATION_MAX:
@@ -89,6 +111,11 @@ def multishot_request(options: MultishotOptions, shot_texts: Sequence[str]) -> K
             total,
             f"must add up to {DURATION_MIN}–{DURATION_MAX} seconds in total; "
             f"yours add up to {lengths} = {total} s.",
+            rule="shots_total",
+            lengths=lengths,
+            total=total,
+            low=DURATION_MIN,
+            high=DURATION_MAX,
         )
     return KlingRequest.parse(
         prompt=options.prompt,
@@ -109,17 +136,22 @@ class ShotsModal(AnsweringModal):
     """One paragraph box per shot; the first two are required."""
 
     def __init__(
-        self, options: MultishotOptions, on_submit: SubmitShots, values: Sequence[str] = ()
+        self,
+        options: MultishotOptions,
+        on_submit: SubmitShots,
+        values: Sequence[str] = (),
+        tr: Texts | None = None,
     ) -> None:
-        super().__init__(title="Multi-shot video", timeout=15 * 60)
+        tr = tr or english()
+        super().__init__(title=tr("shots.title"), timeout=15 * 60)
         self.options = options
         self._submit = on_submit
         self.boxes: list[discord.ui.TextInput[Any]] = []
         for number in range(1, MAX_SHOTS + 1):
             box: discord.ui.TextInput[Any] = discord.ui.TextInput(
-                label=f"Shot {number}: seconds | prompt",
+                label=tr("shots.label", number=number),
                 style=discord.TextStyle.paragraph,
-                placeholder="5 | A wide shot of the harbour at dawn, gulls circling",
+                placeholder=tr("shots.placeholder"),
                 required=number <= MIN_SHOTS,
                 max_length=PROMPT_MAX_CHARS + 20,
                 default=values[number - 1] if number <= len(values) else None,
@@ -141,8 +173,11 @@ class EditShotsView(AnsweringView):
         values: Sequence[str],
         on_submit: SubmitShots,
         owner_id: int,
+        tr: Texts | None = None,
     ) -> None:
         super().__init__(timeout=15 * 60)
+        self._tr = tr or english()
+        self.edit.label = self._tr("button.edit_shots")
         self._options = options
         self._values = list(values)
         self._submit = on_submit
@@ -153,4 +188,5 @@ class EditShotsView(AnsweringView):
 
     @discord.ui.button(label="Edit shots", style=discord.ButtonStyle.primary, emoji="✏️")
     async def edit(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
-        await interaction.response.send_modal(ShotsModal(self._options, self._submit, self._values))
+        form = ShotsModal(self._options, self._submit, self._values, self._tr)
+        await interaction.response.send_modal(form)

@@ -25,10 +25,12 @@ from bot.discord_ui.render import (
     delivery_text,
     failure_text,
     notice_marker,
+    public_texts,
     requester_only,
     short_notice_text,
 )
 from bot.formatting import megabytes
+from bot.i18n import Texts, english
 from bot.jobs.model import Job, JobState
 from bot.jobs.ports import NoticeError
 from bot.media.cache import VideoCache
@@ -48,8 +50,6 @@ FIT_MARGIN = 0.95
 REFUSED_SHARE = 0.75
 """After Discord refused a file as too large, the one retry aims this far under its size."""
 FILE_TOO_LARGE_CODE = 40005
-DISCORD_REFUSED = "Discord refused the file as too large for this channel"
-WAITING_TO_FIT = "⏳ Waiting to re-encode the video to fit this server's upload limit…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,29 +85,31 @@ def fit_target(limit: int) -> int:
     return int(limit * FIT_MARGIN)
 
 
-def fitting_note(target: int) -> str:
-    return f"🎞️ Re-encoding the video to under {megabytes(target)} so it plays in Discord…"
+def fitting_note(target: int, tr: Texts | None = None) -> str:
+    tr = tr or english()
+    return tr("media.fitting", size=tr.megabytes(target))
 
 
-def media_problem(error: MediaError) -> str:
+def media_problem(error: MediaError, tr: Texts | None = None) -> str:
     """A bad file, in words for the requester (the probe's own names a temp file)."""
+    tr = tr or english()
     if isinstance(error, NotAVideo):
-        return "The file RunComfy returned is not a playable video"
+        return tr("media.not_a_video")
     if isinstance(error, BadMedia):
-        return "The file RunComfy returned is damaged or cut short"
-    return "The file RunComfy returned could not be read"
+        return tr("media.damaged")
+    return tr("media.unreadable")
 
 
-def fit_problem(error: MediaError, target: int) -> str:
+def fit_problem(error: MediaError, target: int, tr: Texts | None = None) -> str:
     """Why re-encoding did not produce a file to attach, for the requester."""
+    tr = tr or english()
     if isinstance(error, NotAVideo | BadMedia):
-        return media_problem(error)
-    too_large = "The video is too large for this server's upload limit"
+        return media_problem(error, tr)
     if isinstance(error, DoesNotFit):
-        return f"{too_large}, even re-encoded (it had to fit under {megabytes(target)})"
+        return tr("media.does_not_fit", size=tr.megabytes(target))
     if isinstance(error, FitTimedOut):
-        return f"{too_large}, and re-encoding it took too long"
-    return f"{too_large}, and re-encoding it failed"
+        return tr("media.fit_too_slow")
+    return tr("media.fit_failed")
 
 
 def said(error: discord.HTTPException) -> str:
@@ -160,7 +162,7 @@ class ChannelNotifier:
                 log.warning(
                     "job %d: Discord refused its notice (%s); posting it shorter", job.id, error
                 )
-                return await self._post(job, short_notice_text(job))
+                return await self._post(job, short_notice_text(job, public_texts(job)))
         except discord.Forbidden as error:
             raise NoticeError(
                 f"missing permission in the channel ({said(error)})", retryable=False
@@ -186,7 +188,7 @@ class ChannelNotifier:
             return await self._deliver_video(job)
         if job.state is JobState.CANCELLED and job.cancelled_by is not None:
             return None  # a person cancelled it; the status message says who
-        return await self._post(job, failure_text(job))
+        return await self._post(job, failure_text(job, public_texts(job)))
 
     async def _deliver_video(self, job: Job) -> int:
         """Attach the video (re-encoded if it is over the limit), else post the link.
@@ -203,13 +205,14 @@ class ChannelNotifier:
         size = ready.facts.size_bytes
         log.info("job %d: Discord refused %s as too large", job.id, megabytes(size))
         smaller = await self._refit(job, ready, int(size * REFUSED_SHARE))
+        refused = public_texts(job)("media.discord_refused")
         if isinstance(smaller, _LinkOnly):
-            reason = f"{DISCORD_REFUSED}. {smaller.reason}"
+            reason = f"{refused}. {smaller.reason}"
             return await self._post_link(job, _LinkOnly(reason, ready.facts))
         posted = await self._attach(job, smaller)
         if posted is not None:
             return posted
-        return await self._post_link(job, _LinkOnly(DISCORD_REFUSED, smaller.facts))
+        return await self._post_link(job, _LinkOnly(refused, smaller.facts))
 
     async def _prepare(self, job: Job, limit: int) -> _Ready | _LinkOnly:
         """The bot's copy of the video, within `limit`, in the cache; else why not."""
@@ -217,20 +220,25 @@ class ChannelNotifier:
         if cached is not None:
             return cached
         assert job.output_url is not None
+        tr = public_texts(job)
         with self._media.folder.file_for(job.id) as download:
             try:
                 size = await self._fetcher.fetch(
                     job.output_url, download, max_bytes=self._max_download
                 )
             except OutputTooLarge as error:
-                known = f" ({megabytes(error.size_known)})" if error.size_known else ""
+                known = f" ({tr.megabytes(error.size_known)})" if error.size_known else ""
                 return _LinkOnly(
-                    f"The video{known} is larger than this server's {megabytes(limit)} upload "
-                    f"limit and than the {megabytes(self._max_download)} the bot downloads"
+                    tr(
+                        "media.too_large_to_download",
+                        known=known,
+                        limit=tr.megabytes(limit),
+                        download=tr.megabytes(self._max_download),
+                    )
                 )
             except OutputFetchError as error:
                 log.warning("job %d: could not download the video: %s", job.id, error)
-                return _LinkOnly("The bot could not download the file to attach it")
+                return _LinkOnly(tr("media.download_failed"))
             log.info("job %d: downloaded %s", job.id, megabytes(size))
             facts = await self._probe(job, download)
             if isinstance(facts, _LinkOnly):
@@ -258,25 +266,26 @@ class ChannelNotifier:
                 return await asyncio.to_thread(probe, path)
         except MediaError as error:
             log.warning("job %d: the video is unusable: %s", job.id, error)
-            return _LinkOnly(media_problem(error))
+            return _LinkOnly(media_problem(error, public_texts(job)))
 
     async def _fit_into_cache(
         self, job: Job, source: Path, facts: MediaFacts, target: int
     ) -> _Ready | _LinkOnly:
         """Re-encode `source` under `target` bytes into the cache; else why not."""
+        tr = public_texts(job)
         with self._media.folder.file_for(job.id) as fitted:
-            self._media.show_note(job, WAITING_TO_FIT)
+            self._media.show_note(job, tr("media.waiting_to_fit"))
             try:
                 result = await self._media.fitter.fit(
                     source,
                     fitted,
                     limit_bytes=target,
                     time_limit_seconds=self._media.fit_time_limit_seconds,
-                    on_progress=lambda _: self._media.show_note(job, fitting_note(target)),
+                    on_progress=lambda _: self._media.show_note(job, fitting_note(target, tr)),
                 )
             except MediaError as error:
                 log.warning("job %d: could not re-encode the video: %s", job.id, error)
-                return _LinkOnly(fit_problem(error, target), facts)
+                return _LinkOnly(fit_problem(error, target, tr), facts)
             finally:
                 self._media.show_note(job, None)
             log.info(
@@ -294,13 +303,19 @@ class ChannelNotifier:
         """The kept copy re-encoded under `target`, after Discord refused it."""
         async with self._media.cache.reading(job.id) as path:
             if path is None:
-                return _LinkOnly("The bot no longer has its copy of the video")
+                return _LinkOnly(public_texts(job)("media.copy_gone"))
             return await self._fit_into_cache(job, path, refused.facts, target)
 
     async def _attach(self, job: Job, ready: _Ready) -> int | None:
         """Post the kept copy: the message id, or None when Discord refused the file as
         too large for the channel."""
-        text = delivery_text(job, attached=True, facts=ready.facts, fitted_from=ready.fitted_from)
+        text = delivery_text(
+            job,
+            attached=True,
+            facts=ready.facts,
+            fitted_from=ready.fitted_from,
+            tr=public_texts(job),
+        )
         async with self._media.cache.reading(job.id) as path:
             if path is None:
                 raise NoticeError("the bot's copy of the video vanished", retryable=True)
@@ -314,7 +329,13 @@ class ChannelNotifier:
         return posted
 
     async def _post_link(self, job: Job, link: _LinkOnly) -> int:
-        text = delivery_text(job, attached=False, link_reason=link.reason, facts=link.facts)
+        text = delivery_text(
+            job,
+            attached=False,
+            link_reason=link.reason,
+            facts=link.facts,
+            tr=public_texts(job),
+        )
         posted = await self._post(job, text)
         self._fitted_from.pop(job.id, None)
         return posted
@@ -355,7 +376,7 @@ class ChannelNotifier:
         if job.status_message_id is None or self._client.user is None:
             return None
         channel = self._client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
-        marker = notice_marker(job)
+        marker = notice_marker(job, public_texts(job))
         try:
             async for message in channel.history(
                 after=discord.Object(job.status_message_id),

@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import discord
 
-from bot.discord_ui.render import is_showable_link, shorten
-from bot.formatting import age, as_many_as_fit, usd
+from bot.discord_ui.render import is_showable_link, shorten, state_label
+from bot.formatting import age, as_many_as_fit
+from bot.i18n import Texts, english
 from bot.jobs.model import Job, JobState
 from bot.jobs.usage import Usage
 from bot.server_settings import SPECS, ServerSettings
@@ -26,10 +27,13 @@ _QUEUE_ORDER = {
 }
 
 
-def fit_lines(lines: Sequence[str], limit: int = DESCRIPTION_MAX_CHARS) -> str:
+def fit_lines(
+    lines: Sequence[str], limit: int = DESCRIPTION_MAX_CHARS, tr: Texts | None = None
+) -> str:
     """Lines joined by newlines, as many as fit in `limit`, then how many were left out."""
+    tr = tr or english()
     return as_many_as_fit(
-        lines, separator="\n", limit=limit, more=lambda hidden: f"…and {hidden} more"
+        lines, separator="\n", limit=limit, more=lambda hidden: tr("panel.and_more", count=hidden)
     )
 
 
@@ -53,20 +57,23 @@ def result_link(job: Job) -> str | None:
     return None
 
 
-def mine_embed(jobs: Sequence[Job]) -> discord.Embed:
-    embed = discord.Embed(title="Your recent videos", colour=discord.Colour.blurple())
+def mine_embed(jobs: Sequence[Job], tr: Texts | None = None) -> discord.Embed:
+    tr = tr or english()
+    embed = discord.Embed(title=tr("panel.mine_title"), colour=discord.Colour.blurple())
     if not jobs:
-        embed.description = "You have not asked for any videos in this server yet."
+        embed.description = tr("desk.no_jobs_yet")
         return embed
     lines = []
     for job in jobs:
         link = result_link(job)
-        label = f"[{job.state.label}]({link})" if link else job.state.label
+        state = state_label(job.state, tr)
+        label = f"[{state}]({link})" if link else state
+        seconds = tr("unit.seconds", seconds=job.request.effective_duration)
         lines.append(
-            f"**#{job.id}** · {label} · {job.request.effective_duration} s · "
+            f"**#{job.id}** · {label} · {seconds} · "
             f"<t:{int(job.created_at)}:R>\n{prompt_preview(job)}"
         )
-    embed.description = fit_lines(lines)
+    embed.description = fit_lines(lines, tr=tr)
     return embed
 
 
@@ -91,30 +98,31 @@ def queue_embed(
     page: int,
     now: float,
     place_in_line: Callable[[int], int | None],
+    tr: Texts | None = None,
 ) -> discord.Embed:
+    tr = tr or english()
     pages = max(1, -(-len(jobs) // QUEUE_PAGE_SIZE))
-    embed = discord.Embed(
-        title="Videos in progress on this server", colour=discord.Colour.blurple()
-    )
+    embed = discord.Embed(title=tr("panel.queue_title"), colour=discord.Colour.blurple())
     if not jobs:
-        embed.description = "Nothing is waiting or generating right now."
+        embed.description = tr("panel.queue_empty")
         return embed
     start = page * QUEUE_PAGE_SIZE
     lines = []
     for number, job in enumerate(jobs[start : start + QUEUE_PAGE_SIZE], start=start + 1):
         where = ""
         if job.state is JobState.QUEUED and job.queue_position is not None:
-            where = f" (position {job.queue_position + 1})"
+            where = tr("panel.position", position=job.queue_position + 1)
         elif job.state is JobState.WAITING:
             place = place_in_line(job.id)
-            where = f" (#{place} in line)" if place else ""
-        waited = age(now - job.created_at)
+            where = tr("panel.in_line", place=place) if place else ""
+        waited = age(now - job.created_at, tr)
+        state = state_label(job.state, tr)
         lines.append(
-            f"{number}. **#{job.id}** <@{job.requester_id}> · {job.state.label}{where} · {waited}\n"
+            f"{number}. **#{job.id}** <@{job.requester_id}> · {state}{where} · {waited}\n"
             f"{prompt_preview(job, 50)}"
         )
-    embed.description = fit_lines(lines)
-    embed.set_footer(text=f"Page {page + 1} of {pages} · {len(jobs)} videos")
+    embed.description = fit_lines(lines, tr=tr)
+    embed.set_footer(text=tr.plural("panel.page", len(jobs), page=page + 1, pages=pages))
     return embed
 
 
@@ -125,33 +133,37 @@ def usage_embed(
     server_today: Usage,
     server_month: Usage,
     settings: ServerSettings,
+    tr: Texts | None = None,
 ) -> discord.Embed:
-    embed = discord.Embed(title="Video usage", colour=discord.Colour.blurple())
+    tr = tr or english()
+    embed = discord.Embed(title=tr("usage.title"), colour=discord.Colour.blurple())
     quota = settings.daily_seconds_per_user
-    you = f"Today: {usage_line(mine_today)}\nThis month: {usage_line(mine_month)}"
+    you = tr(
+        "usage.today_month", today=usage_line(mine_today, tr), month=usage_line(mine_month, tr)
+    )
     if quota is not None:
         left = max(0, quota - mine_today.seconds)
-        you += f"\nDaily quota: {quota} s ({left} s left today)"
-    embed.add_field(name="You", value=you, inline=False)
-    server = f"Today: {usage_line(server_today)}\nThis month: {usage_line(server_month)}"
+        you += "\n" + tr("usage.quota", quota=quota, left=left)
+    embed.add_field(name=tr("usage.you"), value=you, inline=False)
+    server = tr(
+        "usage.today_month", today=usage_line(server_today, tr), month=usage_line(server_month, tr)
+    )
     budget = settings.daily_budget_usd
     if budget is not None:
         left_money = max(Decimal(0), budget - server_today.dollars)
-        server += f"\nDaily budget: {usd(budget)} ({usd(left_money)} left today)"
-    embed.add_field(name="This server", value=server, inline=False)
-    embed.set_footer(text="Days and months are UTC. Finished videos count their real cost.")
+        server += "\n" + tr("usage.budget", budget=tr.usd(budget), left=tr.usd(left_money))
+    embed.add_field(name=tr("usage.server"), value=server, inline=False)
+    embed.set_footer(text=tr("usage.footer"))
     return embed
 
 
-def settings_embed(settings: ServerSettings) -> discord.Embed:
+def settings_embed(settings: ServerSettings, tr: Texts | None = None) -> discord.Embed:
     """Every setting, its value and where it comes from."""
-
-    embed = discord.Embed(title="Video settings for this server", colour=discord.Colour.blurple())
+    tr = tr or english()
+    embed = discord.Embed(title=tr("settings.title"), colour=discord.Colour.blurple())
     for spec in SPECS.values():
-        shown = spec.show(settings.value(spec.key))
-        source = settings.source(spec.key).value
-        embed.add_field(name=spec.label, value=f"{shown}\n*{source}*", inline=True)
-    embed.set_footer(
-        text="Change them with /video settings …; reset one with /video settings reset."
-    )
+        shown = spec.show(settings.value(spec.key), tr)
+        source = tr(f"setting.source.{settings.source(spec.key).name.lower()}")
+        embed.add_field(name=spec.label_in(tr), value=f"{shown}\n*{source}*", inline=True)
+    embed.set_footer(text=tr("settings.footer"))
     return embed

@@ -93,7 +93,8 @@ def may_change_settings(actor: Actor) -> bool:
 
 
 REFUSALS = {
-    JobAction.CANCEL: "Only the person who asked for this video or a moderator can cancel it.",
-    JobAction.DELETE: "Only the person who asked for this video or a moderator can delete it.",
+    JobAction.CANCEL: "refusal.cancel",
+    JobAction.DELETE: "refusal.delete",
 }
-SETTINGS_REFUSAL = "Only members with the Manage Server permission can change these settings."
+"""The catalog key of each refusal."""
+SETTINGS_REFUSAL = "refusal.settings"

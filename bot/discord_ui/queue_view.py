@@ -9,17 +9,18 @@ from typing import Any
 import discord
 
 from bot.discord_ui.panels import QUEUE_PAGE_SIZE, prompt_preview, queue_embed
-from bot.discord_ui.render import shorten
+from bot.discord_ui.render import shorten, state_label
 from bot.discord_ui.replies import AnsweringView
+from bot.i18n import Texts, english
 from bot.jobs.model import Job
 
 CancelJob = Callable[[discord.Interaction, int], Awaitable[str]]
 
 
-def cancel_option(job: Job) -> discord.SelectOption:
+def cancel_option(job: Job, tr: Texts | None = None) -> discord.SelectOption:
     """A job in the cancel menu; label and description within Discord's 100 characters."""
     return discord.SelectOption(
-        label=f"#{job.id} · {job.state.label}"[:100],
+        label=f"#{job.id} · {state_label(job.state, tr)}"[:100],
         description=shorten(prompt_preview(job, 90), 100),
         value=str(job.id),
     )
@@ -37,8 +38,12 @@ class QueueView(AnsweringView):
         now: Callable[[], float],
         cancel: CancelJob | None,
         may_cancel: Callable[[Job], bool] = lambda job: True,
+        tr: Texts | None = None,
     ) -> None:
         super().__init__(timeout=10 * 60)
+        self._tr = tr or english()
+        self.previous.label = self._tr("button.previous")
+        self.next.label = self._tr("button.next")
         self._owner_id = owner_id
         self._load = load
         self._place_in_line = place_in_line
@@ -62,7 +67,11 @@ class QueueView(AnsweringView):
 
     def embed(self) -> discord.Embed:
         return queue_embed(
-            self.jobs, page=self.page, now=self._now(), place_in_line=self._place_in_line
+            self.jobs,
+            page=self.page,
+            now=self._now(),
+            place_in_line=self._place_in_line,
+            tr=self._tr,
         )
 
     def _build_cancel_menu(self) -> None:
@@ -80,8 +89,8 @@ class QueueView(AnsweringView):
         if not cancellable:
             return
         menu: discord.ui.Select[Any] = discord.ui.Select(
-            placeholder="Cancel a waiting or queued video…",
-            options=[cancel_option(job) for job in cancellable],
+            placeholder=self._tr("panel.cancel_menu"),
+            options=[cancel_option(job, self._tr) for job in cancellable],
             custom_id="video:queue:cancel",
         )
         menu.callback = self._cancel_selected  # type: ignore[method-assign]

@@ -2,7 +2,8 @@
 
 Pure functions of a job, so every message can be rebuilt from the store after a restart.
 User text is quoted with markdown escaped and shortened; mentions inside it are shown
-but never ping (every send also passes `allowed_mentions` limited to the requester).
+but never ping. Words come from the catalogs: each function takes the reader's `Texts`
+(English when left out) (every send also passes `allowed_mentions` limited to the requester).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from collections.abc import Mapping
 import discord
 
 from bot import wording
-from bot.formatting import megabytes, took, usd
+from bot.formatting import took
+from bot.i18n import Texts, english, texts
 from bot.jobs.model import Job, JobState, NoticeState
 from bot.media.addresses import is_public_https_link
 from bot.media.probe import MediaFacts
@@ -74,70 +76,95 @@ def quote(text: str, limit: int) -> str:
     return "\n".join(f"> {line}" if line else ">" for line in safe.splitlines() or [""])
 
 
-def describe_options(request: KlingRequest) -> str:
-    sound = "sound on" if request.effective_sound else "no sound"
+def public_texts(job: Job) -> Texts:
+    """The language of the job's public messages, chosen when it was created (English for
+    jobs from before languages)."""
+    locale = job.extra.get("locale")
+    return texts(locale if isinstance(locale, str) else None)
+
+
+def state_label(state: JobState, tr: Texts | None = None) -> str:
+    """A job state as people read it (`Generating`)."""
+    return (tr or english())(f"state.{state.value}")
+
+
+def describe_options(request: KlingRequest, tr: Texts | None = None) -> str:
+    tr = tr or english()
+    sound = tr("options.sound_on") if request.effective_sound else tr("options.no_sound")
     parts = [
-        f"{request.effective_duration} s",
+        tr("unit.seconds", seconds=request.effective_duration),
         request.effective_aspect_ratio.value,
         sound,
-        f"guidance {request.effective_cfg_scale:g}",
+        tr("options.guidance", cfg_scale=tr.number(request.effective_cfg_scale)),
     ]
     if request.multi_prompt:
-        parts.append(f"{len(request.multi_prompt)} shots")
+        parts.append(tr.plural("options.shots", len(request.multi_prompt)))
     return " · ".join(parts)
 
 
-def cost_line(job: Job, pricing: Pricing) -> str:
+def cost_line(job: Job, pricing: Pricing, tr: Texts | None = None) -> str:
     """The estimate (length × price per second), or the real cost once RunComfy reports it."""
+    tr = tr or english()
     if job.cost is not None:
-        return f"{usd(job.cost)} (estimate was {usd(job.estimated_cost)})"
+        return tr("cost.actual", cost=tr.usd(job.cost), estimate=tr.usd(job.estimated_cost))
     request = job.request
     sound = request.effective_sound
     rate = pricing.per_second_with_sound if sound else pricing.per_second
-    with_sound = " with sound" if sound else ""
-    return f"≈ {usd(job.estimated_cost)} ({request.effective_duration} s × ${rate}/s{with_sound})"
+    return tr(
+        "cost.estimate_with_sound" if sound else "cost.estimate",
+        estimate=tr.usd(job.estimated_cost),
+        seconds=request.effective_duration,
+        rate=tr.number(rate),
+    )
 
 
-def state_line(job: Job, place_in_line: int | None) -> str:
-    label = f"{_ICONS[job.state]} {job.state.label}"
+def state_line(job: Job, place_in_line: int | None, tr: Texts | None = None) -> str:
+    tr = tr or english()
+    label = f"{_ICONS[job.state]} {state_label(job.state, tr)}"
     if job.state is JobState.WAITING and place_in_line is not None:
-        label += f" — #{place_in_line} in line"
+        label += tr("state.place_in_line", place=place_in_line)
     elif job.state is JobState.WAITING and job.not_before is not None and job.failure:
-        label += " — RunComfy asked the bot to wait; it will try again shortly"
+        label += tr("state.asked_to_wait")
     elif job.state is JobState.QUEUED and job.queue_position is not None:
-        label += f" — position {job.queue_position + 1} at RunComfy"
+        label += tr("state.queue_position", position=job.queue_position + 1)
     return label
 
 
-def cancel_note(job: Job) -> str | None:
+def cancel_note(job: Job, tr: Texts | None = None) -> str | None:
+    tr = tr or english()
     if job.state is JobState.CANCELLED:
         if job.cancelled_by is not None:
-            return f"Cancelled by <@{job.cancelled_by}>."
+            return tr("note.cancelled_by", user=f"<@{job.cancelled_by}>")
         return None
     if job.state.is_cancellable:
-        return "The requester or a moderator can cancel it until generation starts."
+        return tr("note.cancellable")
     if job.state is JobState.RUNNING:
-        return "It can no longer be cancelled: RunComfy is working on it."
+        return tr("note.not_cancellable")
     return None
 
 
-def status_embed(job: Job, *, pricing: Pricing, place_in_line: int | None) -> discord.Embed:
+def status_embed(
+    job: Job, *, pricing: Pricing, place_in_line: int | None, tr: Texts | None = None
+) -> discord.Embed:
     """The status message's embed for any state of the job."""
+    tr = tr or english()
     request = job.request
-    title = f"Video #{job.id}"
+    title = tr("status.title", job=job.id)
     if job.parent_id is not None:
-        title += f" (re-roll of #{job.parent_id})"
+        title += tr("status.reroll_of", parent=job.parent_id)
     embed = discord.Embed(
         title=title,
         description=quote(request.prompt, PROMPT_PREVIEW_CHARS),
         colour=_COLOURS[job.state],
     )
-    embed.add_field(name="Requested by", value=f"<@{job.requester_id}>", inline=True)
-    embed.add_field(name="Options", value=describe_options(request), inline=True)
-    embed.add_field(name="Status", value=state_line(job, place_in_line), inline=False)
+    embed.add_field(name=tr("status.requested_by"), value=f"<@{job.requester_id}>", inline=True)
+    embed.add_field(name=tr("status.options"), value=describe_options(request, tr), inline=True)
+    embed.add_field(
+        name=tr("status.status"), value=state_line(job, place_in_line, tr), inline=False
+    )
     if request.negative_prompt:
         embed.add_field(
-            name="Avoid",
+            name=tr("status.avoid"),
             value=discord.utils.escape_markdown(
                 shorten(request.negative_prompt, NEGATIVE_PREVIEW_CHARS)
             ),
@@ -145,25 +172,29 @@ def status_embed(job: Job, *, pricing: Pricing, place_in_line: int | None) -> di
         )
     if request.multi_prompt:
         shots = "\n".join(
-            f"{number}. {shot.duration} s — "
+            f"{number}. {tr('unit.seconds', seconds=shot.duration)} — "
             + discord.utils.escape_markdown(shorten(shot.prompt, 80))
             for number, shot in enumerate(request.multi_prompt, start=1)
         )
-        embed.add_field(name="Shots", value=shorten(shots, 1000), inline=False)
-    started = int(job.created_at)
-    timing = f"asked <t:{started}:R>"
+        embed.add_field(name=tr("status.shots"), value=shorten(shots, 1000), inline=False)
+    embed.add_field(name=tr("status.time"), value=timing_line(job, tr), inline=True)
+    embed.add_field(name=tr("status.cost"), value=cost_line(job, pricing, tr), inline=True)
+    deleted_by = job.extra.get("deleted_by")
+    deleted = tr("note.deleted_by", user=f"<@{deleted_by}>") if deleted_by else None
+    notes = [note for note in (job_error(job, tr), cancel_note(job, tr), deleted) if note]
+    if notes:
+        embed.add_field(name=tr("status.note"), value=shorten("\n".join(notes), 1000), inline=False)
+    embed.set_footer(text=tr("status.footer", job=job.id))
+    return embed
+
+
+def timing_line(job: Job, tr: Texts) -> str:
+    """When it was asked (a Discord timestamp) and, once finished, how long it took."""
+    timing = tr("status.asked", when=f"<t:{int(job.created_at)}:R>")
     finished = _finished_at(job)
     if finished is not None:
-        timing += f", took {took(finished - job.created_at)}"
-    embed.add_field(name="Time", value=timing, inline=True)
-    embed.add_field(name="Cost", value=cost_line(job, pricing), inline=True)
-    deleted_by = job.extra.get("deleted_by")
-    deleted = f"🗑️ The video was deleted by <@{deleted_by}>." if deleted_by else None
-    notes = [note for note in (job_error(job), cancel_note(job), deleted) if note]
-    if notes:
-        embed.add_field(name="Note", value=shorten("\n".join(notes), 1000), inline=False)
-    embed.set_footer(text=f"Job #{job.id}")
-    return embed
+        timing += tr("status.took", duration=took(finished - job.created_at, tr))
+    return timing
 
 
 def is_showable_link(url: str | None, limit: int) -> bool:
@@ -171,29 +202,34 @@ def is_showable_link(url: str | None, limit: int) -> bool:
     return url is not None and len(url) <= limit and is_public_https_link(url)
 
 
-def shown_link(job: Job, limit: int = POSTED_LINK_MAX_CHARS) -> str:
+def shown_link(job: Job, limit: int = POSTED_LINK_MAX_CHARS, tr: Texts | None = None) -> str:
     """The job's video link as it may be posted, else why not, with what finds the video
     again (its number, RunComfy's request id). Only public https links are ever shown."""
+    tr = tr or english()
     url = job.output_url
     if is_showable_link(url, limit):
         assert url is not None
         return url
-    why = "too long to post" if url and is_public_https_link(url) else "not safe to show"
+    long = url and is_public_https_link(url)
+    why = tr("link.too_long_to_post") if long else tr("link.not_safe")
     request_id = wording.outside_words(job.request_id, 80)
-    request = f", RunComfy request id {request_id.replace('`', '')}" if request_id else ""
-    return f"(the link RunComfy sent is {why}; ask a moderator: video #{job.id}{request})"
+    if request_id:
+        request_id = request_id.replace("`", "")
+        return tr("link.unshown_with_id", why=why, job=job.id, request_id=request_id)
+    return tr("link.unshown", why=why, job=job.id)
 
 
-def job_error(job: Job) -> str | None:
+def job_error(job: Job, tr: Texts | None = None) -> str | None:
     """Why the job failed, or why its result could not be posted (then with the link)."""
+    tr = tr or english()
     if job.failure is not None and job.state is not JobState.WAITING:
-        return wording.failure_text(job.failure, job.failure_detail)
+        return wording.failure_text(job.failure, job.failure_detail, tr)
     if job.notice_error and job.notice is NoticeState.FAILED:
-        link = ""
-        if job.output_url:
-            link = f" The video is here for now: {shown_link(job, NOTE_LINK_MAX_CHARS)}"
         why = wording.outside_words(job.notice_error, 300)
-        return f"The bot could not post the result: {why}.{link}"
+        text = tr("note.could_not_post", why=why)
+        if job.output_url:
+            text += tr("note.video_here", link=shown_link(job, NOTE_LINK_MAX_CHARS, tr))
+        return text
     return None
 
 
@@ -220,7 +256,6 @@ def requester_only(job: Job) -> discord.AllowedMentions:
 
 MESSAGE_LIMIT = 2000
 """Discord refuses a message longer than this many characters."""
-LINK_TOO_LONG = "The link is too long to show in a Discord message; `/video mine` lists it."
 
 
 def delivery_text(
@@ -230,72 +265,85 @@ def delivery_text(
     link_reason: str | None = None,
     facts: MediaFacts | None = None,
     fitted_from: int | None = None,
+    tr: Texts | None = None,
 ) -> str:
     """The video message: what the file is (read from the file itself), and the link
     when the file is not attached or was re-encoded; always within Discord's limit."""
-    lines = [f"<@{job.requester_id}> your video **#{job.id}** is ready! 🎬"]
-    about = describe_video(job, facts, fitted_from)
+    tr = tr or english()
+    lines = [tr("notice.ready", user=f"<@{job.requester_id}>", job=job.id)]
+    about = describe_video(job, facts, fitted_from, tr)
     if about:
         lines.append(about)
     if attached and fitted_from is None:
         return "\n".join(lines)
     assert job.output_url is not None
-    shown = shown_link(job)
+    shown = shown_link(job, tr=tr)
     safe = shown == job.output_url
     if attached:
-        lead = f"Re-encoded to fit here; the original ({megabytes(fitted_from or 0)}) may expire:"
+        lead = tr("notice.refitted", size=tr.megabytes(fitted_from or 0))
         link = f"<{shown}>" if safe else shown
     else:
-        reason = link_reason or "The file could not be attached"
-        lead = f"{reason}, so here is the link instead. It may expire, so download it soon:"
+        reason = link_reason or tr("notice.not_attached")
+        lead = tr("notice.link_instead", reason=reason)
         link = shown
     text = "\n".join([*lines, lead, link])
     if len(text) <= MESSAGE_LIMIT:
         return text
-    return shorten("\n".join([*lines, lead.removesuffix(":") + ".", LINK_TOO_LONG]), MESSAGE_LIMIT)
+    short = [*lines, lead.removesuffix(":") + ".", tr("notice.link_too_long")]
+    return shorten("\n".join(short), MESSAGE_LIMIT)
 
 
-def describe_video(job: Job, facts: MediaFacts | None, fitted_from: int | None) -> str:
+def describe_video(
+    job: Job, facts: MediaFacts | None, fitted_from: int | None, tr: Texts | None = None
+) -> str:
     """`5.0 s · 1280×720 · 3.2 MB (fitted from 24.1 MB) · cost $0.63`, from what is known."""
+    tr = tr or english()
     parts: list[str] = []
     if facts is not None:
-        size = megabytes(facts.size_bytes)
+        size = tr.megabytes(facts.size_bytes)
         if fitted_from is not None:
-            size += f" (fitted from {megabytes(fitted_from)})"
-        parts += [f"{facts.duration_seconds:.1f} s", f"{facts.width}×{facts.height}", size]
+            size += tr("notice.fitted_from", size=tr.megabytes(fitted_from))
+        seconds = tr("unit.seconds", seconds=tr.decimal(facts.duration_seconds))
+        parts += [seconds, f"{facts.width}×{facts.height}", size]
     if job.cost is not None:
-        parts.append(f"cost {usd(job.cost)}")
+        parts.append(tr("notice.cost", cost=tr.usd(job.cost)))
     return " · ".join(parts)
 
 
 NOTICE_WHAT: Mapping[JobState, str] = {
-    JobState.COMPLETED: "is ready!",
-    JobState.FAILED: "could not be made.",
-    JobState.TIMED_OUT: "is taking longer than expected.",
-    JobState.SUBMISSION_UNKNOWN: "may not have reached RunComfy.",
-    JobState.CANCELLED: "was cancelled.",
+    JobState.COMPLETED: "notice.what.completed",
+    JobState.FAILED: "notice.what.failed",
+    JobState.TIMED_OUT: "notice.what.timed_out",
+    JobState.SUBMISSION_UNKNOWN: "notice.what.submission_unknown",
+    JobState.CANCELLED: "notice.what.cancelled",
 }
+"""The catalog key of what happened, per final state."""
 
 
-def notice_marker(job: Job) -> str:
+def notice_marker(job: Job, tr: Texts | None = None) -> str:
     """What identifies this job's final message of its current kind in the channel (a
     late video must not be mistaken for the "taking longer" notice before it)."""
-    return f"**#{job.id}** {NOTICE_WHAT.get(job.state, 'did not finish.')}"
+    tr = tr or english()
+    what = tr(NOTICE_WHAT.get(job.state, "notice.what.other"))
+    return f"**#{job.id}** {what}"
 
 
-def failure_text(job: Job) -> str:
+def failure_text(job: Job, tr: Texts | None = None) -> str:
+    tr = tr or english()
     detail = (
-        wording.failure_text(job.failure, job.failure_detail)
+        wording.failure_text(job.failure, job.failure_detail, tr)
         if job.failure is not None
-        else "No reason was given."
+        else tr("failure.no_reason")
     )
-    return f"<@{job.requester_id}> your video {notice_marker(job)} {detail}"
+    marker = notice_marker(job, tr)
+    return tr("notice.failure", user=f"<@{job.requester_id}>", marker=marker, detail=detail)
 
 
-def short_notice_text(job: Job) -> str:
+def short_notice_text(job: Job, tr: Texts | None = None) -> str:
     """The final message in its plainest form, for when Discord refused the full one: the
     mention, the job's number and what happened; the status message has the rest."""
-    head = f"<@{job.requester_id}> your video **#{job.id}**"
+    tr = tr or english()
+    user = f"<@{job.requester_id}>"
     if job.state is JobState.COMPLETED:
-        return f"{head} is ready. Its link: {shown_link(job, 500)}"
-    return f"{head} did not finish; its status message above says why."
+        return tr("notice.short_ready", user=user, job=job.id, link=shown_link(job, 500, tr))
+    return tr("notice.short_failed", user=user, job=job.id)

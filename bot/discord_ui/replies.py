@@ -13,9 +13,12 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.i18n import texts
+
 log = logging.getLogger(__name__)
 
-SOMETHING_WENT_WRONG = "Something went wrong on my side. Please try again in a moment."
+SOMETHING_WENT_WRONG = "reply.something_went_wrong"
+"""The catalog key of the one answer to every failure."""
 
 
 async def reply(interaction: discord.Interaction, text: str, **extra: Any) -> None:
@@ -29,11 +32,12 @@ async def reply(interaction: discord.Interaction, text: str, **extra: Any) -> No
 async def answer_failure(interaction: discord.Interaction, error: BaseException, what: str) -> None:
     """Log `error` and tell the member, privately, that it was our fault."""
     log.error("%s failed", what, exc_info=error)
+    text = texts(interaction.locale)(SOMETHING_WENT_WRONG)
     try:
         if interaction.response.is_done():
-            await interaction.followup.send(SOMETHING_WENT_WRONG, ephemeral=True)
+            await interaction.followup.send(text, ephemeral=True)
         else:
-            await interaction.response.send_message(SOMETHING_WENT_WRONG, ephemeral=True)
+            await interaction.response.send_message(text, ephemeral=True)
     except discord.HTTPException:
         log.warning("could not tell the member about the error")
 

@@ -21,7 +21,8 @@ import discord
 
 from bot.discord_ui.buttons import job_view
 from bot.discord_ui.outbox import ChannelOutbox
-from bot.discord_ui.render import status_embed
+from bot.discord_ui.render import public_texts, status_embed
+from bot.i18n import Texts
 from bot.jobs.model import FINAL_STATES, Job, JobState
 from bot.runcomfy.pricing import Pricing
 
@@ -95,11 +96,16 @@ class StatusBoard:
         important = shown is None or shown[0] is not job.state
         self._outbox.edit(job.channel_id, job.id, lambda: self._edit(job.id), important=important)
 
-    def render(self, job: Job) -> tuple[discord.Embed, discord.ui.View | None]:
-        embed = status_embed(job, pricing=self._pricing, place_in_line=self._place_in_line(job.id))
+    def render(
+        self, job: Job, tr: Texts | None = None
+    ) -> tuple[discord.Embed, discord.ui.View | None]:
+        """The status message; `tr` for a private copy in the reader's language."""
+        tr = tr or public_texts(job)
+        place = self._place_in_line(job.id)
+        embed = status_embed(job, pricing=self._pricing, place_in_line=place, tr=tr)
         note = self._notes.get(job.id)
         if note is not None:
-            embed.add_field(name="Video", value=note, inline=False)
+            embed.add_field(name=tr("status.video"), value=note, inline=False)
         return embed, job_view(job)
 
     def set_note(self, job: Job, note: str | None) -> None:

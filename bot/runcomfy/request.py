@@ -45,10 +45,16 @@ DEFAULT_ASPECT_RATIO = AspectRatio.WIDE
 class KlingInputError(ValueError):
     """An input the model would refuse: which field, what was given, what is allowed."""
 
-    def __init__(self, field: str, value: Any, allowed: str) -> None:
+    def __init__(
+        self, field: str, value: Any, allowed: str, *, rule: str | None = None, **facts: Any
+    ) -> None:
+        """`rule` and `facts` name the broken rule and its numbers, so another layer can
+        word the same refusal in another language."""
         self.field = field
         self.value = value
         self.allowed = allowed
+        self.rule = rule
+        self.facts = facts
         super().__init__(f"`{field}` {allowed} You gave {describe_value(value)}.")
 
     @property
@@ -127,7 +133,7 @@ def _check_text(field: str, value: Any, max_chars: int, *, required: bool) -> st
     if len(text) > max_chars:
         raise KlingInputError(field, value, f"must be at most {max_chars:,} characters.")
     if not has_visible_text(text):
-        raise KlingInputError(field, value, INVISIBLE_ONLY)
+        raise KlingInputError(field, value, INVISIBLE_ONLY, rule="invisible_only")
     return text
 
 

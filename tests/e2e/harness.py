@@ -32,7 +32,7 @@ SPEED = 100.0
 
 MANAGE_MESSAGES = discord.Permissions(manage_messages=True).value
 MANAGE_GUILD = discord.Permissions(manage_guild=True).value
-JOB_FOOTER = re.compile(r"Job #(\d+)")
+JOB_FOOTER = re.compile(r"(?:Job|Auftrag) #(\d+)")
 
 
 @dataclass

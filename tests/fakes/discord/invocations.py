@@ -68,7 +68,7 @@ class InvocationBuilder:
             "guild": {"id": str(guild.id), "locale": guild.preferred_locale, "features": []},
             "member": {**self.payloads.member(member), "permissions": str(member_perms)},
             "app_permissions": str(self.world.bot_permissions_in(channel)),
-            "locale": "en-US",
+            "locale": member.locale,
             "guild_locale": guild.preferred_locale,
             "entitlements": [],
             "entitlement_sku_ids": [],

@@ -105,6 +105,8 @@ class FakeMember:
     permissions: int
     joined_at: datetime = field(default_factory=utcnow)
     nick: str | None = None
+    locale: str = "en-US"
+    """The member's Discord language, sent as the interaction's ``locale``."""
 
     @property
     def id(self) -> int:

@@ -1,0 +1,314 @@
+"""The catalogs: complete in both languages, the same placeholders, every key the code
+uses present, numbers formatted for the language, and no sentence bypassing them."""
+
+from __future__ import annotations
+
+import ast
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import extensions
+from bot.discord_ui.command_texts import CatalogTranslator, command_texts
+from bot.discord_ui.job_desk import input_refusal
+from bot.discord_ui.multishot import MultishotOptions, multishot_request
+from bot.i18n import (
+    FALLBACK,
+    Catalog,
+    available_languages,
+    catalog_path,
+    languages,
+    placeholders,
+    read_catalog,
+    texts,
+)
+from bot.jobs.model import JobState
+from bot.runcomfy.errors import ErrorKind
+from bot.runcomfy.request import KlingInputError
+from bot.wording import RUNCOMFY_PROBLEMS
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = sorted([*ROOT.joinpath("bot").rglob("*.py"), *ROOT.joinpath("cogs").rglob("*.py")])
+KEY = re.compile(r"^[a-z_]+(\.[a-z0-9_]+)+$")
+
+CATALOGS = {name: read_catalog(catalog_path(name), name) for name in available_languages()}
+PREFIXES = frozenset(key.split(".")[0] for key in CATALOGS[FALLBACK].messages)
+
+
+def forms(entry: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (entry,) if isinstance(entry, str) else entry
+
+
+def test_german_and_english_are_there() -> None:
+    assert {"de", "en"} <= set(CATALOGS)
+
+
+@pytest.mark.parametrize("language", sorted(CATALOGS))
+def test_every_key_is_in_every_catalog(language: str) -> None:
+    english, other = CATALOGS[FALLBACK].messages, CATALOGS[language].messages
+    assert sorted(set(english) - set(other)) == [], "missing"
+    assert sorted(set(other) - set(english)) == [], "not in English"
+
+
+@pytest.mark.parametrize("language", sorted(CATALOGS))
+def test_placeholders_are_the_same_in_every_language(language: str) -> None:
+    english = CATALOGS[FALLBACK].messages
+    for key, entry in CATALOGS[language].messages.items():
+        expected = {placeholders(text) for text in forms(english[key])}
+        assert {placeholders(text) for text in forms(entry)} == expected, key
+        assert isinstance(entry, str) == isinstance(english[key], str), f"{key}: plural or not"
+
+
+@pytest.mark.parametrize("language", sorted(CATALOGS))
+def test_every_text_formats(language: str) -> None:
+    for key, entry in CATALOGS[language].messages.items():
+        for text in forms(entry):
+            text.format(**dict.fromkeys(placeholders(text), "x"))
+            assert text.strip() == text or text.startswith((" ", " —", " (")), key
+
+
+def keys_in_code() -> set[str]:
+    """Every string literal in bot/ and cogs/ that looks like a catalog key."""
+    found: set[str] = set()
+    for path in SOURCES:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                value = node.value
+                if KEY.match(value) and value.split(".")[0] in PREFIXES:
+                    found.add(value)
+    return found
+
+
+def test_every_key_the_code_uses_is_in_the_catalogs() -> None:
+    used = keys_in_code()
+    assert len(used) > 50
+    for catalog in CATALOGS.values():
+        assert sorted(used - set(catalog.messages)) == [], catalog.language
+
+
+def test_keys_built_from_names_exist() -> None:
+    english = CATALOGS[FALLBACK].messages
+    for state in JobState:
+        assert f"state.{state.value}" in english
+    for kind in ErrorKind:
+        assert RUNCOMFY_PROBLEMS[kind] in english
+
+
+def test_a_missing_key_falls_back_to_english(tmp_path: Path) -> None:
+    path = tmp_path / "bot.po"
+    path.write_text('msgid ""\nmsgstr ""\n"Language: de\\n"\n\nmsgid "status.time"\nmsgstr ""\n')
+    sparse = read_catalog(path, "de")
+    assert "status.time" not in sparse.messages
+    tr = texts("de")
+    assert type(tr)(sparse, tr.fallback)("status.time") == "Time"
+
+
+def test_unknown_locales_read_english() -> None:
+    assert texts("ja").language == "en"
+    assert texts("en-GB").language == "en"
+    assert texts("de").language == "de"
+    assert languages().language_of(None) == "en"
+
+
+@pytest.mark.parametrize(
+    ("locale", "count", "shown"),
+    [
+        ("en-US", 1, "1 shot"),
+        ("en-US", 2, "2 shots"),
+        ("en-US", 0, "0 shots"),
+        ("de", 1, "1 Szene"),
+        ("de", 3, "3 Szenen"),
+    ],
+)
+def test_plurals(locale: str, count: int, shown: str) -> None:
+    assert texts(locale).plural("options.shots", count) == shown
+
+
+def test_numbers_follow_the_language() -> None:
+    de, en = texts("de"), texts("en-US")
+    assert de.usd(Decimal("0.63")) == "0,63\xa0$"
+    assert en.usd(Decimal("0.63")) == "$0.63"
+    assert en.usd(Decimal("1234.5")) == "$1234.50"
+    assert de.megabytes(3 * 1024 * 1024 + 512 * 1024) == "3,5 MB"
+    assert en.megabytes(3 * 1024 * 1024 + 512 * 1024) == "3.5 MB"
+    assert de.number(Decimal("0.084")) == "0,084"
+
+
+TRANSLATED_MODULES = (
+    "bot/wording.py",
+    "bot/formatting.py",
+    "bot/discord_ui/render.py",
+    "bot/discord_ui/job_desk.py",
+    "bot/discord_ui/permissions.py",
+    "bot/discord_ui/panels.py",
+    "bot/discord_ui/queue_view.py",
+    "bot/discord_ui/audit.py",
+    "bot/discord_ui/buttons.py",
+    "bot/discord_ui/replies.py",
+    "bot/discord_ui/notices.py",
+    "bot/discord_ui/status_board.py",
+    "bot/discord_ui/outbox.py",
+    "cogs/video.py",
+    "cogs/settings.py",
+)
+"""Modules whose every sentence a member reads comes from the catalogs."""
+SENTENCE = re.compile(r"[A-Za-z]{2,} [a-z]{2,} [a-z]{2,}")
+NOT_SHOWN = frozenset({"answer_failure", "NoticeError", "RuntimeError", "ValueError"})
+"""Calls whose text goes to the log or to the operator, never to a member."""
+COMMAND_TEXTS = frozenset({"command", "describe", "Group", "Choice"})
+"""Command texts: Discord's English defaults, checked against the catalogs above."""
+
+
+def called(node: ast.Call) -> str:
+    func = node.func
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+
+
+def unread(tree: ast.AST) -> set[int]:
+    """ids of string nodes no member reads: docstrings, log lines, exceptions for the log,
+    and command texts (checked against the catalogs on their own)."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list):
+            for statement in body:
+                if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+                    found.add(id(statement.value))
+        if isinstance(node, ast.Call):
+            is_log = isinstance(node.func, ast.Attribute) and getattr(
+                node.func.value, "id", ""
+            ) in ("log", "logging")
+            if is_log or called(node) in NOT_SHOWN | COMMAND_TEXTS:
+                found.update(id(inner) for inner in ast.walk(node))
+    return found
+
+
+def command_catalog_text() -> str:
+    english = CATALOGS[FALLBACK].messages
+    return "\n".join(
+        str(text) for key, text in english.items() if key.startswith(("command.", "choice."))
+    )
+
+
+def sentences_in(module: str) -> list[str]:
+    tree = ast.parse((ROOT / module).read_text())
+    skip = unread(tree)
+    commands_text = command_catalog_text()
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in skip
+        and SENTENCE.search(node.value)
+        and node.value not in commands_text
+    ]
+
+
+@pytest.mark.parametrize("module", TRANSLATED_MODULES)
+def test_no_sentence_bypasses_the_catalog(module: str) -> None:
+    assert sentences_in(module) == []
+
+
+def test_the_scan_finds_sentences() -> None:
+    assert sentences_in("bot/discord_ui/multishot.py"), "KlingInputError texts, not converted"
+
+
+def test_catalog_type_is_immutable() -> None:
+    catalog: Catalog = CATALOGS["de"]
+    with pytest.raises(TypeError):
+        catalog.messages["x"] = "y"  # type: ignore[index]
+
+
+COMMAND_NAME = re.compile(r"^[-_\w]{1,32}$")
+
+
+async def command_tree() -> list[Any]:
+    bot = commands.Bot(command_prefix="!", intents=discord.Intents.none())
+    for extension in extensions():
+        await bot.load_extension(extension)
+    return list(bot.tree.get_commands())
+
+
+async def test_every_command_text_is_in_the_catalogs_and_english_matches_the_code() -> None:
+    english = CATALOGS[FALLBACK].messages
+    found = dict(command_texts(await command_tree()))
+    assert len(found) > 80
+    for key, text in found.items():
+        assert english.get(key) == text, key
+        for catalog in CATALOGS.values():
+            assert key in catalog.messages, (catalog.language, key)
+
+
+@pytest.mark.parametrize("language", sorted(CATALOGS))
+def test_localized_command_names_and_descriptions_are_within_discords_rules(
+    language: str,
+) -> None:
+    for key, entry in CATALOGS[language].messages.items():
+        assert isinstance(entry, str) or not key.startswith(("command.", "choice.")), key
+        text = str(entry)
+        if key.startswith("command.") and key.endswith(".name"):
+            assert COMMAND_NAME.match(text), key
+            assert text == text.lower(), key
+        elif key.startswith(("command.", "choice.")):
+            assert 1 <= len(text) <= 100, key
+
+
+async def test_the_translator_localizes_german_only() -> None:
+    tree = await command_tree()
+    translator = CatalogTranslator(languages())
+    [video] = tree
+    generate = video.get_command("generate")
+    context = app_commands.TranslationContext(
+        location=app_commands.TranslationContextLocation.command_name, data=generate
+    )
+    name = app_commands.locale_str("generate")
+    assert await translator.translate(name, discord.Locale.german, context) == "erstellen"
+    assert await translator.translate(name, discord.Locale.american_english, context) is None
+    assert await translator.translate(name, discord.Locale.japanese, context) is None
+
+
+def rules_in_code() -> set[str]:
+    """Every `rule="…"` a KlingInputError is raised with."""
+    return {
+        keyword.value.value
+        for path in SOURCES
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        for keyword in node.keywords
+        if keyword.arg == "rule"
+        and isinstance(keyword.value, ast.Constant)
+        and isinstance(keyword.value.value, str)
+    }
+
+
+def test_every_input_rule_has_a_sentence() -> None:
+    rules = rules_in_code()
+    assert {"invisible_only", "shot_duration", "shots_total"} <= rules
+    for catalog in CATALOGS.values():
+        assert (
+            sorted(f"input.{rule}" for rule in rules if f"input.{rule}" not in catalog.messages)
+            == []
+        )
+
+
+@pytest.mark.parametrize(
+    ("shots", "german"),
+    [
+        (["5 | harbour", "20 | gulls"], "Szene 2 muss 3 bis 15 Sekunden dauern; sie hat 20."),
+        (["5 | harbour"], "braucht 2 bis 5 Szenen; du hast 1 angegeben."),
+        (["harbour", "5 | gulls"], "Szene 1 muss mit ihrer Länge in Sekunden beginnen"),
+        (["10 | harbour", "10 | gulls"], "deine ergeben 10 + 10 = 20 s."),
+    ],
+)
+def test_refused_shots_in_german_and_english(shots: list[str], german: str) -> None:
+    with pytest.raises(KlingInputError) as refused:
+        multishot_request(MultishotOptions(prompt="a harbour"), shots)
+    assert german in input_refusal(refused.value, texts("de"))
+    assert input_refusal(refused.value, texts("en-US")) == refused.value.user_message
