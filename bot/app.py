@@ -141,6 +141,7 @@ class VideoBot(commands.Bot):
             poll_policy=poll_policy_for(settings),
             settings=tracker_settings_for(settings),
             limits_for=self._limits_for,
+            leases=self.storage.leases,
         )
         self.fetcher = OutputFetcher(
             self.http_session,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
@@ -109,6 +109,9 @@ class PostgresUrl:
     dsn: Secret
     where: str
     """host:port/database, safe to show."""
+    lease_seconds: float = 15.0
+    """How long a process holds a job without renewing; a dead process's jobs are taken
+    over within about twice this (see `bot.jobs.pg_leases`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,11 +260,14 @@ def _database(env: Mapping[str, str], base_dir: Path) -> tuple[Path, PostgresUrl
         if scheme == "sqlite":
             return database_path_from_url(url, base_dir), None
         if scheme in ("postgresql", "postgres"):
-            return default_path, _postgres_url(url)
+            postgres = _postgres_url(url)
     except ValueError:
         raise ConfigError(
             "DATABASE_URL", f"is not a valid {scheme} URL; it must be {DATABASE_URL_ALLOWED}."
         ) from None
+    if scheme in ("postgresql", "postgres"):
+        lease = _parse(env, "JOB_LEASE_SECONDS", 15.0, _float_in(1, 300), "1 to 300 seconds")
+        return default_path, replace(postgres, lease_seconds=lease)
     shown = scheme if scheme.isalnum() and len(scheme) <= 20 else "unknown"
     raise ConfigError(
         "DATABASE_URL", f"uses the {shown!r} scheme, but it must be {DATABASE_URL_ALLOWED}."

@@ -78,6 +78,12 @@ MIGRATIONS: Sequence[str] = (
     ALTER TABLE jobs ADD COLUMN error_detail TEXT;
     UPDATE jobs SET error_detail = error, error = 'legacy' WHERE error IS NOT NULL;
     """,
+    # 4: which process holds an open job, and until when (used by PostgreSQL, where several
+    # processes share the jobs; one SQLite process holds every job, so these stay empty).
+    """
+    ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
+    ALTER TABLE jobs ADD COLUMN lease_until REAL;
+    """,
 )
 
 

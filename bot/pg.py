@@ -17,6 +17,10 @@ from bot.db import StoreError
 
 T = TypeVar("T")
 
+DB_NOW = "extract(epoch FROM clock_timestamp())"
+"""The database's own time, in epoch seconds: leases are timed by the one clock every
+process shares, so no host's clock can make a lease look expired."""
+
 MIGRATION_LOCK = 0x6B6C696E67
 """The advisory lock key held while migrating ("kling")."""
 
@@ -74,6 +78,12 @@ PG_MIGRATIONS: Sequence[str] = (
     """
     ALTER TABLE jobs ADD COLUMN error_detail TEXT;
     UPDATE jobs SET error_detail = error, error = 'legacy' WHERE error IS NOT NULL;
+    """,
+    # 4: which process holds an open job, and until when (database time, epoch seconds).
+    """
+    ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
+    ALTER TABLE jobs ADD COLUMN lease_until DOUBLE PRECISION;
+    CREATE INDEX jobs_open_leases ON jobs(lease_until) WHERE is_open = 1;
     """,
 )
 

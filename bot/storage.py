@@ -16,7 +16,9 @@ import asyncpg
 
 from bot.config import ConfigError, Settings
 from bot.db import Database
+from bot.jobs.leases import JobLeases, LocalLeases, Room, Shards
 from bot.jobs.model import Job, JobState
+from bot.jobs.pg_leases import PgLeases
 from bot.jobs.pg_store import PgJobStore
 from bot.jobs.store import JobStore
 from bot.jobs.usage import UsageRecord
@@ -31,6 +33,8 @@ class JobStorage(Protocol):
     async def insert(self, job: Job) -> Job: ...
 
     async def save(self, job: Job) -> None: ...
+
+    async def save_if_room(self, job: Job, room: Room) -> bool: ...
 
     async def get(self, job_id: int) -> Job | None: ...
 
@@ -65,10 +69,12 @@ class SettingsStorage(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Storage:
-    """Both stores on one database, its schema version, and how to close it."""
+    """Both stores on one database, this process's job leases, its schema version, and how
+    to close it."""
 
     jobs: JobStorage
     settings: SettingsStorage
+    leases: JobLeases
     schema_version: Callable[[], Awaitable[int]]
     close: Callable[[], Awaitable[None]]
 
@@ -76,16 +82,23 @@ class Storage:
 _CANNOT_OPEN = (OSError, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
-async def open_storage(settings: Settings) -> Storage:
+async def open_storage(settings: Settings, *, shards: Shards | None = None) -> Storage:
     """Open (and migrate) the database DATABASE_URL names. One that cannot be opened is a
-    `ConfigError` naming the file or host:port/database, never the password."""
+    `ConfigError` naming the file or host:port/database, never the password. On PostgreSQL
+    this process prefers the jobs of the servers of its `shards`."""
     try:
         if settings.postgres is not None:
             pg = await PgDatabase.open(settings.postgres.dsn.reveal())
-            return Storage(PgJobStore(pg), PgServerSettingsStore(pg), pg.schema_version, pg.close)
+            jobs = PgJobStore(pg, lease_seconds=settings.postgres.lease_seconds)
+            leases = PgLeases(jobs, shards=shards)
+            settings_store = PgServerSettingsStore(pg)
+            return Storage(jobs, settings_store, leases, pg.schema_version, pg.close)
         db = await Database.open(settings.database_path)
     except _CANNOT_OPEN as error:
         where = settings.postgres.where if settings.postgres else settings.database_path
         problem = f"points to {where}, which cannot be opened: {error}"
         raise ConfigError("DATABASE_URL", problem) from error
-    return Storage(JobStore(db), ServerSettingsStore(db), db.schema_version, db.close)
+    job_store = JobStore(db)
+    return Storage(
+        job_store, ServerSettingsStore(db), LocalLeases(job_store), db.schema_version, db.close
+    )

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from bot.db import StoreError
+from bot.jobs.leases import LeaseLost, NoRoom, Room
 from bot.jobs.model import Failure, Job, JobState, NoticeState
 from bot.jobs.ports import JobObserver
 from bot.jobs.store import is_open
@@ -71,13 +72,22 @@ class JobBook:
         """Whether `job` is still the latest version (nothing changed it meanwhile)."""
         return self._jobs.get(job.id) is job
 
-    async def commit(self, job: Job) -> Job:
+    async def commit(self, job: Job, *, room: Room | None = None) -> Job:
         """Persist, then update memory, then tell observers — in that order. A refused
-        write raises `StoreError` and changes nothing (the store's health says it once)."""
+        write raises `StoreError` and changes nothing (the store's health says it once).
+        With `room`, the write happens only if the jobs at RunComfy leave room for this
+        one (else `NoRoom`). A job another process has taken over is let go (`LeaseLost`)."""
         try:
-            await self.store.save(job)
+            if room is None:
+                await self.store.save(job)
+            elif not await self.store.save_if_room(job, room):
+                raise NoRoom(job.id)
         except StoreError as error:
             self.health.failed(error)
+            raise
+        except LeaseLost as lost:
+            log.warning("job %d: %s now; letting it go", job.id, lost)
+            self.drop(job.id)
             raise
         self.health.succeeded()
         previous = self._jobs.get(job.id)

@@ -6,24 +6,57 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from bot.jobs.model import Job, JobState
+from bot.jobs.leases import LeaseLost, Room, process_name
+from bot.jobs.model import ACTIVE_STATES, Job, JobState
 from bot.jobs.store import COLUMNS, filters, from_row, to_row, usage_from_row
 from bot.jobs.usage import UsageRecord
-from bot.pg import PgDatabase, numbered
+from bot.pg import DB_NOW, PgDatabase, numbered
 from bot.runcomfy.request import DEFAULT_DURATION
 
+DEFAULT_LEASE_SECONDS = 15.0
+
+ADMISSION_LOCK = 0x6B6C696E68
+"""The advisory lock held while a job is admitted to RunComfy, so that two processes
+counting the jobs at RunComfy at the same time cannot both take the last place."""
+
 _INSERT = numbered(
-    f"INSERT INTO jobs ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)}) "
-    "RETURNING id"
+    f"INSERT INTO jobs ({', '.join(COLUMNS)}, lease_owner, lease_until) "
+    f"VALUES ({', '.join('?' for _ in COLUMNS)}, ?, {DB_NOW} + ?) RETURNING id"
 )
-_UPDATE = numbered(f"UPDATE jobs SET {', '.join(f'{c} = ?' for c in COLUMNS)} WHERE id = ?")
+_IS_OPEN = f"${COLUMNS.index('is_open') + 1}"
+_UPDATE = numbered(
+    f"UPDATE jobs SET {', '.join(f'{c} = ?' for c in COLUMNS)}, "
+    f"lease_owner = CASE WHEN {_IS_OPEN} = 1 THEN lease_owner END, "
+    f"lease_until = CASE WHEN {_IS_OPEN} = 1 THEN lease_until END "
+    "WHERE id = ? AND (lease_owner IS NULL OR lease_owner = ?)"
+)
+"""A whole job, written only by the process that holds it (or anyone, once it is
+finished: a finished job has no holder)."""
+_ACTIVE = ", ".join(f"'{state.value}'" for state in sorted(ACTIVE_STATES))
+_AT_RUNCOMFY = (
+    "SELECT count(*) FILTER (WHERE guild_id IS NOT DISTINCT FROM $2 AND requester_id = $3) "
+    "AS user_jobs, count(*) FILTER (WHERE guild_id = $2) AS server_jobs, count(*) AS total "
+    f"FROM jobs WHERE is_open = 1 AND state IN ({_ACTIVE}) AND id <> $1"
+)
 
 
 class PgJobStore:
-    """Jobs, row by row, on a pooled PostgreSQL connection."""
+    """Jobs, row by row, on a pooled PostgreSQL connection.
 
-    def __init__(self, db: PgDatabase, *, owns_db: bool = False) -> None:
+    Several processes may share the database: a job this process inserts is held by it
+    (`owner`) for `lease_seconds`, and it writes a job only while it holds it."""
+
+    def __init__(
+        self,
+        db: PgDatabase,
+        *,
+        owner: str | None = None,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        owns_db: bool = False,
+    ) -> None:
         self.db = db
+        self.owner = owner or process_name()
+        self.lease_seconds = lease_seconds
         self._owns_db = owns_db
 
     @classmethod
@@ -36,8 +69,8 @@ class PgJobStore:
             await self.db.close()
 
     async def insert(self, job: Job) -> Job:
-        """Store a new job; its `id` (0 on input) is assigned by the database."""
-        row = to_row(job)
+        """Store a new job, held by this process; its `id` is assigned by the database."""
+        row = (*to_row(job), self.owner, self.lease_seconds)
 
         async def insert(conn: Any) -> int:
             job_id: int = await conn.fetchval(_INSERT, *row)
@@ -46,15 +79,42 @@ class PgJobStore:
         return replace(job, id=await self.db.run(insert))
 
     async def save(self, job: Job) -> None:
-        """Write the whole job. Called for every change, before the change is announced."""
-        row = (*to_row(job), job.id)
+        """Write the whole job. Called for every change, before the change is announced.
+        Raises `LeaseLost` when another process holds the job now."""
 
-        async def update(conn: Any) -> str:
-            status: str = await conn.execute(_UPDATE, *row)
-            return status
+        async def update(conn: Any) -> None:
+            await self._update(conn, job)
 
-        if await self.db.run(update) != "UPDATE 1":
+        await self.db.run(update)
+
+    async def save_if_room(self, job: Job, room: Room) -> bool:
+        """Write a job that is about to be submitted, if the jobs at RunComfy across every
+        process leave room for it; counted and written in one transaction."""
+
+        async def admit(conn: Any) -> bool:
+            async with conn.transaction():
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", ADMISSION_LOCK)
+                counts = await conn.fetchrow(_AT_RUNCOMFY, job.id, job.guild_id, job.requester_id)
+                full = (
+                    counts["user_jobs"] >= room.per_user
+                    or (job.guild_id is not None and counts["server_jobs"] >= room.per_server)
+                    or counts["total"] >= room.total
+                )
+                if full:
+                    return False
+                await self._update(conn, job)
+                return True
+
+        return await self.db.run(admit)
+
+    async def _update(self, conn: Any, job: Job) -> None:
+        status: str = await conn.execute(_UPDATE, *to_row(job), job.id, self.owner)
+        if status == "UPDATE 1":
+            return
+        holder = await conn.fetchrow("SELECT lease_owner FROM jobs WHERE id = $1", job.id)
+        if holder is None:
             raise KeyError(f"job {job.id} is not in the store")
+        raise LeaseLost(job.id, holder["lease_owner"])
 
     async def get(self, job_id: int) -> Job | None:
         async def get(conn: Any) -> Any:

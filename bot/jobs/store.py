@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bot.db import Database
+from bot.jobs.leases import Room
 from bot.jobs.model import FINAL_STATES, Failure, Job, JobOrigin, JobState, NoticeState
 from bot.jobs.usage import UsageRecord
 from bot.runcomfy.request import DEFAULT_DURATION, KlingRequest
@@ -211,6 +212,12 @@ class JobStore:
                 raise KeyError(f"job {job.id} is not in the store")
 
         await self.db.run(update)
+
+    async def save_if_room(self, job: Job, room: Room) -> bool:
+        """One process holds every job of this database, and its line has already made
+        room for the job: just write it."""
+        await self.save(job)
+        return True
 
     async def get(self, job_id: int) -> Job | None:
         def get(conn: sqlite3.Connection) -> Job | None:

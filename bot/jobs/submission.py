@@ -15,6 +15,7 @@ from collections.abc import Callable
 from bot.clock import Clock
 from bot.db import StoreError
 from bot.jobs.book import JobBook
+from bot.jobs.leases import LeaseLost, NoRoom, Room
 from bot.jobs.model import Failure, Job, JobState, NoticeState
 from bot.jobs.polling import PollPolicy
 from bot.jobs.runcomfy_side import Accepted, Refused, RunComfySide
@@ -38,10 +39,12 @@ class Submission:
         settled: Callable[[int], None],
         hold: Callable[[int, float], None],
         refused_token: Callable[[], None],
+        room_for: Callable[[Job], Room],
     ) -> None:
         """`settled(job_id)` is called when a submit is over, whatever its outcome;
         `hold(job_id, until)` keeps a job back in line; `refused_token()` tells the
-        tracker RunComfy refused the bot's token."""
+        tracker RunComfy refused the bot's token; `room_for(job)` gives the limits the
+        jobs at RunComfy must leave room for (decided by the database, across processes)."""
         self._book = book
         self._runcomfy = runcomfy
         self._scheduler = scheduler
@@ -51,6 +54,7 @@ class Submission:
         self._settled = settled
         self._hold = hold
         self._refused_token = refused_token
+        self._room_for = room_for
 
     async def submit(self, job_id: int) -> None:
         try:
@@ -69,10 +73,14 @@ class Submission:
                             not_before=None,
                             failure=None,
                             failure_detail=None,
-                        )
+                        ),
+                        room=self._room_for(job),
                     )
                 except StoreError:
                     self._hold(job_id, now + self._settings.store_retry_delay)
+                    return
+                except NoRoom:
+                    self._hold(job_id, now + self._settings.room_retry_delay)
                     return
                 verdict = await self._runcomfy.submit(job.request)
                 if isinstance(verdict, Accepted):
@@ -81,6 +89,8 @@ class Submission:
                     await self._refused(job, verdict)
         except asyncio.CancelledError:
             raise
+        except LeaseLost:
+            return
         except Exception:
             log.exception("job %d: submit failed unexpectedly", job_id)
         finally:

@@ -22,6 +22,7 @@ from bot.clock import Clock
 from bot.db import StoreError
 from bot.jobs.book import JobBook
 from bot.jobs.intake import JobIntake
+from bot.jobs.leases import JobLeases, LeaseLost, LocalLeases, Room
 from bot.jobs.line import STORE_REFUSING, TOKEN_REFUSED, NotTakingJobs, ServerLimits
 from bot.jobs.model import (
     ACTIVE_STATES,
@@ -84,7 +85,10 @@ class JobTracker:
         settings: TrackerSettings | None = None,
         notifier: Notifier | None = None,
         limits_for: Callable[[int | None], ServerLimits] | None = None,
+        leases: JobLeases | None = None,
     ) -> None:
+        """`leases` say which open jobs are this process's (default: all of them, one
+        process on its own database)."""
         self._clock = clock
         self._policy = poll_policy
         self._settings = settings = settings or TrackerSettings()
@@ -92,6 +96,8 @@ class JobTracker:
         self._closing = False
         self._submits: set[asyncio.Task[None]] = set()
         limits = limits_for or (lambda guild_id: settings.limits)
+        self._limits_for = limits
+        self._leases = leases or LocalLeases(store)
         self._book = JobBook(store, after_commit=self._committed, health=StoreHealth(clock.now))
         self._line = LineRelease(limits_for=limits, max_active_total=settings.max_active_total)
         self._scheduler = Scheduler(
@@ -99,7 +105,7 @@ class JobTracker:
             dispatch=self._act,
             before_due=self._release,
             crash_retry_delay=settings.crash_retry_delay,
-            quiet=(StoreError,),
+            quiet=(StoreError, LeaseLost),
             quiet_retry_delay=settings.store_retry_delay,
         )
         self._runcomfy = RunComfySide(runcomfy)
@@ -130,6 +136,7 @@ class JobTracker:
             settled=self._settled,
             hold=self._line.hold,
             refused_token=self._token.refusal,
+            room_for=self._room_for,
         )
         self._watch = JobWatch(
             self._book,
@@ -170,13 +177,51 @@ class JobTracker:
                 self._scheduler.at(job.id, self._clock.now())
 
     async def start(self) -> None:
-        """Reload unfinished jobs from the store, settle each one, start the scheduler."""
+        """Take up this process's unfinished jobs from the store, settle each one, start
+        the scheduler (and, when other processes share the jobs, the lease keeper)."""
         await self._learn_from_history()
-        for job in await self._book.store.load_open():
-            self._book.load(job)
-            await self._recover(job, self._clock.now())
+        await self._take_up(await self._leases.claim(limit=self._settings.claim_batch))
         log.info("job tracker started with %d unfinished jobs", len(self._book))
         self._scheduler.start()
+        if self._leases.shared:
+            self._scheduler.spawn(self._keep_leases(), name="job-leases")
+
+    async def _take_up(self, jobs: list[Job]) -> None:
+        now = self._clock.now()
+        for job in jobs:
+            if self._book.get(job.id) is not None:
+                continue
+            self._book.load(job)
+            await self._recover(job, now)
+        self._scheduler.wake()
+
+    async def _keep_leases(self) -> None:
+        """Renew this process's leases, let go of jobs another process took over, and take
+        over the jobs of processes that stopped renewing theirs."""
+        while True:
+            await asyncio.sleep(self._leases.interval)
+            try:
+                held_before = {job.id for job in self._book}
+                lost = held_before - await self._leases.renew()
+                for job_id in lost:
+                    self._let_go(job_id)
+                if not self._closing:
+                    await self._take_up(await self._leases.claim(limit=self._settings.claim_batch))
+            except StoreError as error:
+                self._book.health.failed(error)
+            except Exception:
+                log.exception("renewing job leases failed; trying again")
+
+    def _let_go(self, job_id: int) -> None:
+        log.warning("job %d: another process holds it now; letting it go", job_id)
+        self._book.drop(job_id)
+        self._scheduler.forget(job_id)
+        self._line.left_line(job_id)
+        self._line.dirty = True
+
+    def _room_for(self, job: Job) -> Room:
+        limits = self._limits_for(job.guild_id)
+        return Room(limits.per_user, limits.per_server, self._settings.max_active_total)
 
     def is_running(self) -> bool:
         return self._scheduler.is_alive()
@@ -204,6 +249,11 @@ class JobTracker:
         if self._submits:
             await asyncio.wait(set(self._submits), timeout=self._settings.shutdown_grace)
         await self._scheduler.close()
+        if self._leases.shared:
+            try:
+                await self._leases.let_go()
+            except StoreError as error:
+                log.warning("could not give up job leases (they run out by themselves): %s", error)
 
     async def _learn_from_history(self) -> None:
         recent = await self._book.store.find(

@@ -35,6 +35,11 @@ class TrackerSettings:
     """A job whose change the database refused is tried again after this long."""
     store_retry_cap: float = 60.0
     """Retries of a refused write after a paid submit back off up to this long."""
+    room_retry_delay: float = 2.0
+    """A released job the database found no room for (other processes' jobs at RunComfy
+    fill a limit) waits this long before it is tried again."""
+    claim_batch: int = 500
+    """Most jobs taken over from other processes at one renewal of the leases."""
     late_poll_interval: float = 60.0
     """How often a job past its deadline is still asked about (it may yet finish)."""
     result_pending_cap: float = 60.0

@@ -1,0 +1,133 @@
+"""Which process works on which job.
+
+One SQLite process holds every job; there is nothing to share (`LocalLeases`). When
+several processes share one PostgreSQL database (`bot.jobs.pg_leases`), each open job is
+held by at most one of them under a lease its holder renews: the holder alone submits,
+polls and delivers it, every write it makes is fenced by the lease (a process whose lease
+ran out cannot overwrite the new holder), and when a holder dies its leases run out and
+another process takes its jobs over. Limits that span processes (a member's or a
+server's jobs at RunComfy, the bot's total) are decided by the database at the moment a
+job is marked as being submitted (`Room`).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.jobs.model import Job
+
+
+class LeaseLost(Exception):
+    """Another process holds this job now (our lease ran out and it took the job over)."""
+
+    def __init__(self, job_id: int, holder: str | None) -> None:
+        super().__init__(f"job {job_id} is held by {holder or 'another process'}")
+        self.job_id = job_id
+        self.holder = holder
+
+
+class NoRoom(Exception):
+    """The database says a limit is reached across every process: the job waits."""
+
+
+@dataclass(frozen=True, slots=True)
+class Room:
+    """The limits a job must fit when it is marked as being submitted."""
+
+    per_user: int
+    """A member's jobs at RunComfy in one server (or in direct messages)."""
+    per_server: int
+    total: int
+    """The bot's jobs at RunComfy, across every server and process."""
+
+
+@dataclass(frozen=True, slots=True)
+class Shards:
+    """The Discord shards this process runs; `count` None means all of them."""
+
+    count: int | None = None
+    ids: frozenset[int] = frozenset()
+
+    @classmethod
+    def of(cls, count: int | None, ids: Iterable[int] | None) -> Shards:
+        if count is None:
+            return cls()
+        return cls(count, frozenset(range(count) if ids is None else ids))
+
+    @property
+    def all(self) -> bool:
+        return self.count is None
+
+    def owns(self, guild_id: int | None) -> bool:
+        """Whether a server's events reach this process (direct messages go to shard 0)."""
+        if self.count is None:
+            return True
+        return shard_of(guild_id, self.count) in self.ids
+
+
+def shard_of(guild_id: int | None, count: int) -> int:
+    """Discord's rule: `(guild_id >> 22) % num_shards`; direct messages go to shard 0."""
+    return 0 if guild_id is None else (guild_id >> 22) % count
+
+
+def process_name() -> str:
+    """A name for this process that no other process, here or on another host, shares."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class JobLeases(Protocol):
+    """How a tracker learns which open jobs are its own."""
+
+    @property
+    def shared(self) -> bool:
+        """Whether other processes share the jobs (the tracker then renews and takes over)."""
+
+    @property
+    def interval(self) -> float:
+        """Real seconds between two renewals (a fraction of the lease)."""
+
+    async def claim(self, *, limit: int) -> list[Job]:
+        """Take open jobs nobody holds (or whose holder's lease ran out) and return them."""
+
+    async def renew(self) -> set[int]:
+        """Extend this process's leases; returns the ids of the open jobs it still holds."""
+
+    async def let_go(self) -> None:
+        """Give every lease up now (a clean shutdown), so others take over at once."""
+
+
+class LocalLeases:
+    """One process on its own database holds every job: it reads them all at start-up."""
+
+    def __init__(self, store: _OpenJobs) -> None:
+        self._store = store
+        self._claimed = False
+
+    @property
+    def shared(self) -> bool:
+        return False
+
+    @property
+    def interval(self) -> float:
+        return 0.0
+
+    async def claim(self, *, limit: int) -> list[Job]:
+        if self._claimed:
+            return []
+        self._claimed = True
+        return await self._store.load_open()
+
+    async def renew(self) -> set[int]:
+        return set()
+
+    async def let_go(self) -> None:
+        return None
+
+
+class _OpenJobs(Protocol):
+    async def load_open(self) -> list[Job]: ...

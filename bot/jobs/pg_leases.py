@@ -1,0 +1,91 @@
+"""Job leases in PostgreSQL: plain `FOR UPDATE SKIP LOCKED` on the jobs table itself.
+
+A job's lease is two columns of its own row (`lease_owner`, `lease_until`, in database
+time), so taking a job over, renewing it and fencing every write are single statements
+on the row that holds the job's state — there is no second queue to keep in step with it.
+A process claims open jobs nobody holds; it prefers the servers of its own shards (so one
+channel's messages stay paced by one process) and takes another shard's jobs only once
+their lease has been out for one more lease time, which leaves their own shard's process
+the first chance.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.jobs.leases import Shards
+from bot.jobs.model import Job
+from bot.jobs.pg_store import PgJobStore
+from bot.jobs.store import from_row
+from bot.pg import DB_NOW
+
+_CLAIM = f"""
+WITH now AS (SELECT {DB_NOW} AS t)
+UPDATE jobs SET lease_owner = $1, lease_until = (SELECT t FROM now) + $2
+WHERE id IN (
+    SELECT id FROM jobs, now
+    WHERE is_open = 1
+      AND (lease_owner IS NULL OR lease_owner <> $1)
+      AND COALESCE(lease_until, '-infinity') < now.t
+      AND (
+        COALESCE(lease_until, '-infinity') < now.t - $2
+        OR $4::integer IS NULL
+        OR ((COALESCE(guild_id, 0) >> 22) % $4) = ANY($5::integer[])
+      )
+    ORDER BY id
+    LIMIT $3
+    FOR UPDATE OF jobs SKIP LOCKED
+)
+RETURNING *
+"""
+_RENEW = (
+    f"UPDATE jobs SET lease_until = {DB_NOW} + $2 "
+    "WHERE lease_owner = $1 AND is_open = 1 RETURNING id"
+)
+_LET_GO = f"UPDATE jobs SET lease_until = {DB_NOW} WHERE lease_owner = $1 AND is_open = 1"
+
+
+class PgLeases:
+    """This process's leases on the jobs of a shared PostgreSQL database."""
+
+    def __init__(self, store: PgJobStore, *, shards: Shards | None = None) -> None:
+        self._store = store
+        self._shards = shards or Shards()
+
+    @property
+    def shared(self) -> bool:
+        return True
+
+    @property
+    def owner(self) -> str:
+        return self._store.owner
+
+    @property
+    def interval(self) -> float:
+        return self._store.lease_seconds / 3
+
+    async def claim(self, *, limit: int) -> list[Job]:
+        count = self._shards.count
+        ids = sorted(self._shards.ids)
+
+        async def claim(conn: Any) -> list[Any]:
+            rows: list[Any] = await conn.fetch(
+                _CLAIM, self.owner, self._store.lease_seconds, limit, count, ids
+            )
+            return rows
+
+        rows = await self._store.db.run(claim)
+        return sorted((from_row(row) for row in rows), key=lambda job: job.id)
+
+    async def renew(self) -> set[int]:
+        async def renew(conn: Any) -> list[Any]:
+            rows: list[Any] = await conn.fetch(_RENEW, self.owner, self._store.lease_seconds)
+            return rows
+
+        return {row["id"] for row in await self._store.db.run(renew)}
+
+    async def let_go(self) -> None:
+        async def let_go(conn: Any) -> None:
+            await conn.execute(_LET_GO, self.owner)
+
+        await self._store.db.run(let_go)
