@@ -142,6 +142,7 @@ class VideoBot(commands.Bot):
             settings=tracker_settings_for(settings),
             limits_for=self._limits_for,
             leases=self.storage.leases,
+            peers=self.storage.peers,
         )
         self.fetcher = OutputFetcher(
             self.http_session,

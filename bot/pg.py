@@ -131,8 +131,9 @@ async def migrate(conn: Any, migrations: Sequence[str] = PG_MIGRATIONS) -> None:
 class PgDatabase:
     """A pool of connections to one PostgreSQL database, migrated on open."""
 
-    def __init__(self, pool: Any) -> None:
+    def __init__(self, pool: Any, dsn: str) -> None:
         self._pool = pool
+        self._dsn = dsn
         self._closed = False
 
     @classmethod
@@ -145,7 +146,7 @@ class PgDatabase:
         except BaseException:
             await pool.close()
             raise
-        return cls(pool)
+        return cls(pool, dsn)
 
     async def run(self, fn: Callable[[Any], Awaitable[T]]) -> T:
         """Run `fn(connection)` on a pooled connection; the server's refusals come back as
@@ -155,6 +156,13 @@ class PgDatabase:
         try:
             async with self._pool.acquire() as conn:
                 return await fn(conn)
+        except _REFUSALS as error:
+            raise StoreError(f"{type(error).__name__}: {error}") from error
+
+    async def connect(self) -> Any:
+        """A connection of its own, outside the pool (to LISTEN on for as long as it lives)."""
+        try:
+            return await asyncpg.connect(self._dsn)
         except _REFUSALS as error:
             raise StoreError(f"{type(error).__name__}: {error}") from error
 

@@ -18,7 +18,9 @@ from bot.config import ConfigError, Settings
 from bot.db import Database
 from bot.jobs.leases import JobLeases, LocalLeases, Room, Shards
 from bot.jobs.model import Job, JobState
+from bot.jobs.peers import JobPeers, NoPeers
 from bot.jobs.pg_leases import PgLeases
+from bot.jobs.pg_peers import PgPeers
 from bot.jobs.pg_store import PgJobStore
 from bot.jobs.store import JobStore
 from bot.jobs.usage import UsageRecord
@@ -69,12 +71,13 @@ class SettingsStorage(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Storage:
-    """Both stores on one database, this process's job leases, its schema version, and how
-    to close it."""
+    """Both stores on one database, this process's job leases and its peers (the other
+    processes sharing the jobs), the schema version, and how to close it."""
 
     jobs: JobStorage
     settings: SettingsStorage
     leases: JobLeases
+    peers: JobPeers
     schema_version: Callable[[], Awaitable[int]]
     close: Callable[[], Awaitable[None]]
 
@@ -92,7 +95,8 @@ async def open_storage(settings: Settings, *, shards: Shards | None = None) -> S
             jobs = PgJobStore(pg, lease_seconds=settings.postgres.lease_seconds)
             leases = PgLeases(jobs, shards=shards)
             settings_store = PgServerSettingsStore(pg)
-            return Storage(jobs, settings_store, leases, pg.schema_version, pg.close)
+            peers = PgPeers(pg, name=jobs.owner)
+            return Storage(jobs, settings_store, leases, peers, pg.schema_version, pg.close)
         db = await Database.open(settings.database_path)
     except _CANNOT_OPEN as error:
         where = settings.postgres.where if settings.postgres else settings.database_path
@@ -100,5 +104,10 @@ async def open_storage(settings: Settings, *, shards: Shards | None = None) -> S
         raise ConfigError("DATABASE_URL", problem) from error
     job_store = JobStore(db)
     return Storage(
-        job_store, ServerSettingsStore(db), LocalLeases(job_store), db.schema_version, db.close
+        job_store,
+        ServerSettingsStore(db),
+        LocalLeases(job_store),
+        NoPeers(),
+        db.schema_version,
+        db.close,
     )

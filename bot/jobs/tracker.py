@@ -34,6 +34,7 @@ from bot.jobs.model import (
     NoticeState,
 )
 from bot.jobs.notices import NoticeSender
+from bot.jobs.peers import JobPeers, Message, NoPeers
 from bot.jobs.polling import PollPolicy
 from bot.jobs.ports import JobObserver, Notifier, RunComfy
 from bot.jobs.release import LineRelease, moves_the_line
@@ -86,9 +87,10 @@ class JobTracker:
         notifier: Notifier | None = None,
         limits_for: Callable[[int | None], ServerLimits] | None = None,
         leases: JobLeases | None = None,
+        peers: JobPeers | None = None,
     ) -> None:
         """`leases` say which open jobs are this process's (default: all of them, one
-        process on its own database)."""
+        process on its own database); `peers` reach the processes holding the others."""
         self._clock = clock
         self._policy = poll_policy
         self._settings = settings = settings or TrackerSettings()
@@ -98,6 +100,7 @@ class JobTracker:
         limits = limits_for or (lambda guild_id: settings.limits)
         self._limits_for = limits
         self._leases = leases or LocalLeases(store)
+        self._peers = peers or NoPeers()
         self._book = JobBook(store, after_commit=self._committed, health=StoreHealth(clock.now))
         self._line = LineRelease(limits_for=limits, max_active_total=settings.max_active_total)
         self._scheduler = Scheduler(
@@ -184,6 +187,7 @@ class JobTracker:
         log.info("job tracker started with %d unfinished jobs", len(self._book))
         self._scheduler.start()
         if self._leases.shared:
+            await self._peers.start(self._peer_request)
             self._scheduler.spawn(self._keep_leases(), name="job-leases")
 
     async def _take_up(self, jobs: list[Job]) -> None:
@@ -205,6 +209,7 @@ class JobTracker:
                 lost = held_before - await self._leases.renew()
                 for job_id in lost:
                     self._let_go(job_id)
+                await self._peers.keep_listening()
                 if not self._closing:
                     await self._take_up(await self._leases.claim(limit=self._settings.claim_batch))
             except StoreError as error:
@@ -249,6 +254,7 @@ class JobTracker:
         if self._submits:
             await asyncio.wait(set(self._submits), timeout=self._settings.shutdown_grace)
         await self._scheduler.close()
+        await self._peers.close()
         if self._leases.shared:
             try:
                 await self._leases.let_go()
@@ -290,7 +296,48 @@ class JobTracker:
             return await self._book.commit(job.update(self._clock.now(), **changes))
 
     async def cancel(self, job_id: int, *, by: int) -> CancelReport:
-        """Cancel a job that has not started generating; says what really happened."""
+        """Cancel a job that has not started generating; says what really happened. A job
+        another process holds is cancelled by that process (asked through the peers)."""
+        if self._book.get(job_id) is None and self._leases.shared:
+            job = await self._book.store.get(job_id)
+            if job is not None and is_open(job):
+                return await self._cancel_elsewhere(job, by)
+        return await self._cancel_here(job_id, by)
+
+    async def _cancel_elsewhere(self, job: Job, by: int) -> CancelReport:
+        request: Message = {"action": "cancel", "job": job.id, "by": by}
+        try:
+            answer = await self._peers.ask(request, within=self._settings.peer_timeout)
+        except StoreError:
+            answer = None
+        if answer is None:
+            return CancelReport(CancelOutcomeKind.UNREACHABLE, job)
+        problem = answer.get("problem")
+        return CancelReport(
+            CancelOutcomeKind(answer["outcome"]),
+            await self._book.fetch(job.id) or job,
+            None if problem is None else ErrorKind(problem),
+        )
+
+    async def _peer_request(self, message: Message) -> Message | None:
+        """A peer asks this process to act on jobs it holds."""
+        match message.get("action"):
+            case "cancel":
+                job_id = int(message["job"])
+                if self._book.get(job_id) is None:
+                    return None
+                report = await self._cancel_here(job_id, int(message["by"]))
+                problem = None if report.problem is None else report.problem.value
+                return {"outcome": report.outcome.value, "problem": problem}
+            case "abandon":
+                await self._abandon_here(
+                    guild_id=message.get("guild"),
+                    channel_id=message.get("channel"),
+                    failure=Failure(message["failure"]),
+                )
+        return None
+
+    async def _cancel_here(self, job_id: int, by: int) -> CancelReport:
         async with self._book.lock(job_id):
             job = await self._book.fetch(job_id)
             if job is None:
@@ -350,7 +397,20 @@ class JobTracker:
         """The bot left a server, or a channel is gone: cancel what is still free to cancel
         (waiting in line, queued at RunComfy), stop its final messages, and record why on
         every affected job. Jobs already generating are paid: they are still watched, and
-        their delivery fails with the reason kept. Returns how many jobs were affected."""
+        their delivery fails with the reason kept. Processes sharing the jobs do the same
+        for theirs. Returns how many jobs this process affected."""
+        if self._leases.shared:
+            request: Message = {"action": "abandon", "failure": failure.value}
+            request |= {"guild": guild_id, "channel": channel_id}
+            try:
+                await self._peers.tell(request)
+            except StoreError as error:
+                log.warning("could not tell other processes to stop (%s): %s", failure, error)
+        return await self._abandon_here(guild_id=guild_id, channel_id=channel_id, failure=failure)
+
+    async def _abandon_here(
+        self, *, guild_id: int | None, channel_id: int | None, failure: Failure
+    ) -> int:
         affected = [
             job
             for job in self.open_jobs()

@@ -38,6 +38,9 @@ class TrackerSettings:
     room_retry_delay: float = 2.0
     """A released job the database found no room for (other processes' jobs at RunComfy
     fill a limit) waits this long before it is tried again."""
+    peer_timeout: float = 5.0
+    """Real seconds to wait for the process holding a job to answer (a Cancel pressed in
+    another process); no answer means it could not be reached."""
     claim_batch: int = 500
     """Most jobs taken over from other processes at one renewal of the leases."""
     late_poll_interval: float = 60.0
