@@ -4,7 +4,9 @@ A small composition of rooms with one job each: the `JobBook` holds unfinished j
 records every change (store, then memory, then observers), `JobIntake` takes new jobs in,
 the `Scheduler` owns time and tasks, `LineRelease` decides who leaves the waiting line,
 `Submission` sends a job once, `JobWatch` polls it, `NoticeSender` posts its final
-message, and `RunComfySide` says what RunComfy's answers mean. A restart at any point
+message, `JobStopping` cancels and abandons, `JobSharing` keeps this process's share of
+the jobs when several processes share them, and `RunComfySide` says what RunComfy's
+answers mean. A restart (or a take-over from a dead process) at any point
 resumes from the store: polling carries on from the saved request id, a finished job is
 delivered, and a job whose submit outcome is unknown is never sent again by itself.
 """
@@ -14,8 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from bot.clock import Clock
@@ -26,7 +26,6 @@ from bot.jobs.leases import JobLeases, LeaseLost, LocalLeases, Room
 from bot.jobs.line import STORE_REFUSING, TOKEN_REFUSED, NotTakingJobs, ServerLimits
 from bot.jobs.model import (
     ACTIVE_STATES,
-    LOCAL_STATES,
     WATCHED_STATES,
     Failure,
     Job,
@@ -34,44 +33,28 @@ from bot.jobs.model import (
     NoticeState,
 )
 from bot.jobs.notices import NoticeSender
-from bot.jobs.peers import JobPeers, Message, NoPeers
+from bot.jobs.peers import JobPeers, NoPeers
 from bot.jobs.polling import PollPolicy
 from bot.jobs.ports import JobObserver, Notifier, RunComfy
 from bot.jobs.release import LineRelease, moves_the_line
 from bot.jobs.runcomfy_side import (
-    Cancelled,
     RunComfySide,
 )
 from bot.jobs.scheduler import Scheduler
+from bot.jobs.sharing import JobSharing
+from bot.jobs.stopping import CancelOutcomeKind, CancelReport, JobStopping
 from bot.jobs.store import is_open
 from bot.jobs.store_health import StoreHealth
 from bot.jobs.submission import Submission
 from bot.jobs.token_watch import TokenWatch
 from bot.jobs.tracker_settings import TrackerSettings
 from bot.jobs.watch import JobWatch
-from bot.runcomfy.errors import ErrorKind
 from bot.runcomfy.pricing import Pricing
 from bot.storage import JobStorage
 
 log = logging.getLogger(__name__)
 
 __all__ = ["CancelOutcomeKind", "CancelReport", "JobTracker", "TrackerSettings"]
-
-
-class CancelOutcomeKind(StrEnum):
-    CANCELLED = "cancelled"
-    ALREADY_RUNNING = "already_running"
-    ALREADY_FINISHED = "already_finished"
-    NOT_FOUND = "not_found"
-    UNREACHABLE = "unreachable"
-
-
-@dataclass(frozen=True, slots=True)
-class CancelReport:
-    outcome: CancelOutcomeKind
-    job: Job | None
-    problem: ErrorKind | None = None
-    """Why RunComfy could not be asked (UNREACHABLE), when known."""
 
 
 class JobTracker:
@@ -99,8 +82,6 @@ class JobTracker:
         self._submits: set[asyncio.Task[None]] = set()
         limits = limits_for or (lambda guild_id: settings.limits)
         self._limits_for = limits
-        self._leases = leases or LocalLeases(store)
-        self._peers = peers or NoPeers()
         self._book = JobBook(store, after_commit=self._committed, health=StoreHealth(clock.now))
         self._line = LineRelease(limits_for=limits, max_active_total=settings.max_active_total)
         self._scheduler = Scheduler(
@@ -158,6 +139,31 @@ class JobTracker:
             retry=settings.notice_retry,
             notifier=lambda: self._notifier,
         )
+        peers = peers or NoPeers()
+        leases = leases or LocalLeases(store)
+        self._stopping = JobStopping(
+            self._book,
+            self._runcomfy,
+            self._scheduler,
+            self._watch,
+            peers,
+            clock=clock,
+            policy=poll_policy,
+            shared=leases.shared,
+            peer_timeout=settings.peer_timeout,
+        )
+        self._sharing = JobSharing(
+            self._book,
+            leases,
+            peers,
+            claim_batch=settings.claim_batch,
+            take_up=self._take_up,
+            let_go=self._let_go,
+            answer=self._stopping.answer,
+            spawn=lambda work: self._scheduler.spawn(work, name="job-leases"),
+        )
+        self.cancel = self._stopping.cancel
+        self.abandon = self._stopping.abandon
         self.create = self._intake.create
         self.usage_records = self._intake.usage_records
         self.add_observer = self._book.add_observer
@@ -183,12 +189,10 @@ class JobTracker:
         """Take up this process's unfinished jobs from the store, settle each one, start
         the scheduler (and, when other processes share the jobs, the lease keeper)."""
         await self._learn_from_history()
-        await self._take_up(await self._leases.claim(limit=self._settings.claim_batch))
+        await self._sharing.start()
         log.info("job tracker started with %d unfinished jobs", len(self._book))
         self._scheduler.start()
-        if self._leases.shared:
-            await self._peers.start(self._peer_request)
-            self._scheduler.spawn(self._keep_leases(), name="job-leases")
+        await self._sharing.start_sharing()
 
     async def _take_up(self, jobs: list[Job]) -> None:
         now = self._clock.now()
@@ -198,24 +202,6 @@ class JobTracker:
             self._book.load(job)
             await self._recover(job, now)
         self._scheduler.wake()
-
-    async def _keep_leases(self) -> None:
-        """Renew this process's leases, let go of jobs another process took over, and take
-        over the jobs of processes that stopped renewing theirs."""
-        while True:
-            await asyncio.sleep(self._leases.interval)
-            try:
-                held_before = {job.id for job in self._book}
-                lost = held_before - await self._leases.renew()
-                for job_id in lost:
-                    self._let_go(job_id)
-                await self._peers.keep_listening()
-                if not self._closing:
-                    await self._take_up(await self._leases.claim(limit=self._settings.claim_batch))
-            except StoreError as error:
-                self._book.health.failed(error)
-            except Exception:
-                log.exception("renewing job leases failed; trying again")
 
     def _let_go(self, job_id: int) -> None:
         log.warning("job %d: another process holds it now; letting it go", job_id)
@@ -251,15 +237,11 @@ class JobTracker:
     async def close(self) -> None:
         """Stop: let in-flight submits settle briefly, then cancel every task we own."""
         self._closing = True
+        self._sharing.stop_taking()
         if self._submits:
             await asyncio.wait(set(self._submits), timeout=self._settings.shutdown_grace)
         await self._scheduler.close()
-        await self._peers.close()
-        if self._leases.shared:
-            try:
-                await self._leases.let_go()
-            except StoreError as error:
-                log.warning("could not give up job leases (they run out by themselves): %s", error)
+        await self._sharing.close()
 
     async def _learn_from_history(self) -> None:
         recent = await self._book.store.find(
@@ -295,81 +277,6 @@ class JobTracker:
                 raise KeyError(job_id)
             return await self._book.commit(job.update(self._clock.now(), **changes))
 
-    async def cancel(self, job_id: int, *, by: int) -> CancelReport:
-        """Cancel a job that has not started generating; says what really happened. A job
-        another process holds is cancelled by that process (asked through the peers)."""
-        if self._book.get(job_id) is None and self._leases.shared:
-            job = await self._book.store.get(job_id)
-            if job is not None and is_open(job):
-                return await self._cancel_elsewhere(job, by)
-        return await self._cancel_here(job_id, by)
-
-    async def _cancel_elsewhere(self, job: Job, by: int) -> CancelReport:
-        request: Message = {"action": "cancel", "job": job.id, "by": by}
-        try:
-            answer = await self._peers.ask(request, within=self._settings.peer_timeout)
-        except StoreError:
-            answer = None
-        if answer is None:
-            return CancelReport(CancelOutcomeKind.UNREACHABLE, job)
-        problem = answer.get("problem")
-        return CancelReport(
-            CancelOutcomeKind(answer["outcome"]),
-            await self._book.fetch(job.id) or job,
-            None if problem is None else ErrorKind(problem),
-        )
-
-    async def _peer_request(self, message: Message) -> Message | None:
-        """A peer asks this process to act on jobs it holds."""
-        match message.get("action"):
-            case "cancel":
-                job_id = int(message["job"])
-                if self._book.get(job_id) is None:
-                    return None
-                report = await self._cancel_here(job_id, int(message["by"]))
-                problem = None if report.problem is None else report.problem.value
-                return {"outcome": report.outcome.value, "problem": problem}
-            case "abandon":
-                await self._abandon_here(
-                    guild_id=message.get("guild"),
-                    channel_id=message.get("channel"),
-                    failure=Failure(message["failure"]),
-                )
-        return None
-
-    async def _cancel_here(self, job_id: int, by: int) -> CancelReport:
-        async with self._book.lock(job_id):
-            job = await self._book.fetch(job_id)
-            if job is None:
-                return CancelReport(CancelOutcomeKind.NOT_FOUND, None)
-            if job.state in LOCAL_STATES:
-                return CancelReport(CancelOutcomeKind.CANCELLED, await self._cancelled(job, by))
-            if job.state is JobState.RUNNING:
-                return CancelReport(CancelOutcomeKind.ALREADY_RUNNING, job)
-            if job.state is not JobState.QUEUED:
-                return CancelReport(CancelOutcomeKind.ALREADY_FINISHED, job)
-            assert job.request_id is not None
-            verdict = await self._runcomfy.cancel(job.request_id)
-            now = self._clock.now()
-            match verdict.outcome:
-                case Cancelled.CANCELLED:
-                    return CancelReport(CancelOutcomeKind.CANCELLED, await self._cancelled(job, by))
-                case Cancelled.UNREACHABLE | Cancelled.NOT_CONFIRMED:
-                    return CancelReport(CancelOutcomeKind.UNREACHABLE, job, verdict.problem)
-                case Cancelled.FINISHED:
-                    self._scheduler.at(job.id, now)
-                    return CancelReport(CancelOutcomeKind.ALREADY_FINISHED, job)
-            job = await self._book.commit(job.transition(JobState.RUNNING, now))
-            self._watch.poll_after(job, self._policy.next_delay(job, now))
-            return CancelReport(CancelOutcomeKind.ALREADY_RUNNING, job)
-
-    async def _cancelled(self, job: Job, by: int) -> Job:
-        return await self._book.commit(
-            job.transition(
-                JobState.CANCELLED, self._clock.now(), cancelled_by=by, notice=NoticeState.PENDING
-            )
-        )
-
     def get(self, job_id: int) -> Job | None:
         """An unfinished job from memory (None when finished or unknown)."""
         return self._book.get(job_id)
@@ -390,58 +297,6 @@ class JobTracker:
     def place_in_line(self, job_id: int) -> int | None:
         """1 for the next job to be released, and so on; None when not waiting."""
         return self._line.place_of(job_id)
-
-    async def abandon(
-        self, *, guild_id: int | None = None, channel_id: int | None = None, failure: Failure
-    ) -> int:
-        """The bot left a server, or a channel is gone: cancel what is still free to cancel
-        (waiting in line, queued at RunComfy), stop its final messages, and record why on
-        every affected job. Jobs already generating are paid: they are still watched, and
-        their delivery fails with the reason kept. Processes sharing the jobs do the same
-        for theirs. Returns how many jobs this process affected."""
-        if self._leases.shared:
-            request: Message = {"action": "abandon", "failure": failure.value}
-            request |= {"guild": guild_id, "channel": channel_id}
-            try:
-                await self._peers.tell(request)
-            except StoreError as error:
-                log.warning("could not tell other processes to stop (%s): %s", failure, error)
-        return await self._abandon_here(guild_id=guild_id, channel_id=channel_id, failure=failure)
-
-    async def _abandon_here(
-        self, *, guild_id: int | None, channel_id: int | None, failure: Failure
-    ) -> int:
-        affected = [
-            job
-            for job in self.open_jobs()
-            if (guild_id is not None and job.guild_id == guild_id)
-            or (channel_id is not None and job.channel_id == channel_id)
-        ]
-        for job in affected:
-            await self._abandon_one(job.id, failure)
-        if affected:
-            log.warning("%d jobs affected: %s", len(affected), failure)
-        return len(affected)
-
-    async def _abandon_one(self, job_id: int, failure: Failure) -> None:
-        async with self._book.lock(job_id):
-            job = self._book.get(job_id)
-            if job is None:
-                return
-            now = self._clock.now()
-            free = job.state in LOCAL_STATES
-            if job.state is JobState.QUEUED and job.request_id is not None:
-                verdict = await self._runcomfy.cancel(job.request_id)
-                free = verdict.outcome is Cancelled.CANCELLED
-            unreachable = {"notice": NoticeState.FAILED, "notice_error": failure.value}
-            if free:
-                await self._book.commit(
-                    job.transition(JobState.CANCELLED, now, failure=failure, **unreachable)
-                )
-            elif job.state.is_final:
-                await self._book.commit(job.update(now, **unreachable))
-            else:
-                await self._book.commit(job.update(now, failure=failure))
 
     def _not_taking_jobs(self) -> str | None:
         if not self._book.health.writable:
