@@ -257,3 +257,5 @@ class VideoBot(commands.Bot):
             await self.storage.close()
         if hasattr(self, "http_session"):
             await self.http_session.close()
+        if hasattr(self, "downloads"):
+            self.downloads.close()

@@ -258,4 +258,5 @@ async def test_start_up_clears_leftover_downloads_and_keeps_videos_beside_the_da
     assert (tmp_path / "data" / "videos" / f"{job_id}.mp4").read_bytes() == (
         world.emulator.video_bytes(next(iter(world.emulator.jobs)))
     )
-    assert list(downloads.iterdir()) == [], "nothing left behind after a delivery"
+    left = [path for path in downloads.rglob("*") if path.is_file() and path.name != ".lock"]
+    assert left == [], "nothing left behind after a delivery"

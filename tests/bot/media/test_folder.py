@@ -11,7 +11,32 @@ from bot.media.folder import DownloadFolder, discard, is_download_name
 
 
 def names(folder: Path) -> list[str]:
-    return sorted(path.name for path in folder.iterdir())
+    """What is in the folder, besides the subfolders processes work in."""
+    return sorted(path.name for path in folder.iterdir() if not path.name.startswith("process-"))
+
+
+def test_downloads_go_to_a_subfolder_of_this_process_after_start_up(tmp_path: Path) -> None:
+    folder = DownloadFolder(tmp_path)
+    folder.clear_leftovers()
+    path = folder.new_path(1)
+    assert path.parent.parent == tmp_path
+    assert path.parent.name.startswith("process-")
+
+
+def test_processes_sharing_a_folder_leave_each_other_s_downloads_alone(tmp_path: Path) -> None:
+    running = DownloadFolder(tmp_path)
+    running.clear_leftovers()
+    in_progress = running.new_path(1)
+    in_progress.with_name(in_progress.name + ".part").write_bytes(b"half")
+    finished = running.new_path(2)
+    finished.write_bytes(b"video")
+
+    assert DownloadFolder(tmp_path).clear_leftovers() == 0
+    assert finished.exists()
+
+    running.close()
+    assert DownloadFolder(tmp_path).clear_leftovers() == 2
+    assert not finished.parent.exists()
 
 
 def test_clearing_creates_the_folder(tmp_path: Path) -> None:
