@@ -453,9 +453,7 @@ def _vitals(bot: BotProcess, paths: _Paths) -> Vitals:
         tasks = int(json.loads(paths.stats.read_text())["tasks"])
     except (OSError, ValueError, KeyError):
         tasks = -1
-    temp_files = sum(
-        1 for item in paths.temp.rglob("*") if item.is_file() and item.name != ".lock"
-    )
+    temp_files = sum(1 for item in paths.temp.rglob("*") if item.is_file() and item.name != ".lock")
     memory = bot.memory()
     return Vitals(
         rss_bytes=memory.rss_bytes,
