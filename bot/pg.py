@@ -8,7 +8,8 @@ under an advisory lock, so bots starting together against one server migrate onc
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import asyncpg
@@ -158,6 +159,23 @@ class PgDatabase:
                 return await fn(conn)
         except _REFUSALS as error:
             raise StoreError(f"{type(error).__name__}: {error}") from error
+
+    @contextlib.asynccontextmanager
+    async def hold(self) -> AsyncIterator[Any]:
+        """One pooled connection for a while (a session lock lives as long as it is held);
+        the server's refusals come back as `StoreError`."""
+        if self._closed:
+            raise RuntimeError("the database is closed")
+        try:
+            conn = await self._pool.acquire()
+        except _REFUSALS as error:
+            raise StoreError(f"{type(error).__name__}: {error}") from error
+        try:
+            yield conn
+        except _REFUSALS as error:
+            raise StoreError(f"{type(error).__name__}: {error}") from error
+        finally:
+            await self._pool.release(conn)
 
     async def connect(self) -> Any:
         """A connection of its own, outside the pool (to LISTEN on for as long as it lives)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -41,6 +42,10 @@ class JobStorage(Protocol):
     async def get(self, job_id: int) -> Job | None: ...
 
     async def load_open(self) -> list[Job]: ...
+
+    async def open_counts(self, requester_id: int, guild_id: int | None) -> tuple[int, int]: ...
+
+    def intake_lock(self, guild_id: int | None) -> AbstractAsyncContextManager[None]: ...
 
     async def find(
         self,

@@ -1,5 +1,6 @@
 """Taking in a new job: the member's limits and the daily quotas are checked, then the job
-is stored (state NEW) before anything is sent anywhere."""
+is stored (state NEW) before anything is sent anywhere. Both are read from the database
+under the store's intake lock, so they hold across processes sharing it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from bot.clock import Clock
 from bot.db import StoreError
 from bot.jobs.book import JobBook
 from bot.jobs.line import STORE_REFUSING, NotTakingJobs, ServerLimits, TooManyJobs
-from bot.jobs.model import ACTIVE_STATES, LOCAL_STATES, Job, JobOrigin, JobState
+from bot.jobs.model import Job, JobOrigin, JobState
 from bot.jobs.usage import Quota, Usage, UsageRecord, check_quota, day_start
 from bot.runcomfy.pricing import Pricing
 from bot.runcomfy.request import KlingRequest
@@ -53,39 +54,44 @@ class JobIntake:
             reason = self._refusing()
             if reason is not None:
                 raise NotTakingJobs(reason)
-            self._check_limits(origin)
-            now = self._clock.now()
-            estimate = self._pricing.estimate(request)
-            if quota is not None and quota.limits_anything:
-                await self._check_quota(quota, request, estimate, origin, now)
-            job = Job(
-                id=0,
-                state=JobState.NEW,
-                request=request,
-                origin=origin,
-                created_at=now,
-                updated_at=now,
-                estimated_cost=estimate,
-                state_times={JobState.NEW: now},
-                parent_id=parent_id,
-                extra=dict(extra or {}),
-            )
             try:
-                job = await self._book.store.insert(job)
+                async with self._book.store.intake_lock(origin.guild_id):
+                    return await self._take(request, origin, parent_id, extra, quota)
             except StoreError as error:
                 self._book.health.failed(error)
                 raise NotTakingJobs(STORE_REFUSING) from error
-            self._book.load(job)
-            return job
 
-    def _check_limits(self, origin: JobOrigin) -> None:
-        mine = [
-            job
-            for job in self._book
-            if job.requester_id == origin.requester_id and job.guild_id == origin.guild_id
-        ]
-        active = sum(1 for job in mine if job.state in ACTIVE_STATES)
-        waiting = sum(1 for job in mine if job.state in LOCAL_STATES)
+    async def _take(
+        self,
+        request: KlingRequest,
+        origin: JobOrigin,
+        parent_id: int | None,
+        extra: Mapping[str, Any] | None,
+        quota: Quota | None,
+    ) -> Job:
+        await self._check_limits(origin)
+        now = self._clock.now()
+        estimate = self._pricing.estimate(request)
+        if quota is not None and quota.limits_anything:
+            await self._check_quota(quota, request, estimate, origin, now)
+        job = Job(
+            id=0,
+            state=JobState.NEW,
+            request=request,
+            origin=origin,
+            created_at=now,
+            updated_at=now,
+            estimated_cost=estimate,
+            state_times={JobState.NEW: now},
+            parent_id=parent_id,
+            extra=dict(extra or {}),
+        )
+        job = await self._book.store.insert(job)
+        self._book.load(job)
+        return job
+
+    async def _check_limits(self, origin: JobOrigin) -> None:
+        active, waiting = await self._book.store.open_counts(origin.requester_id, origin.guild_id)
         limits = self._limits_for(origin.guild_id)
         if active + waiting + 1 > limits.per_user + self._max_waiting:
             raise TooManyJobs(

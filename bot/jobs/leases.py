@@ -94,8 +94,9 @@ class JobLeases(Protocol):
     async def claim(self, *, limit: int) -> list[Job]:
         """Take open jobs nobody holds (or whose holder's lease ran out) and return them."""
 
-    async def renew(self) -> set[int]:
-        """Extend this process's leases; returns the ids of the open jobs it still holds."""
+    async def renew(self, job_ids: Iterable[int]) -> set[int]:
+        """Extend this process's leases on `job_ids` (the jobs it works on; a row it let go
+        of runs out and is settled by whoever takes it next); returns those it still holds."""
 
     async def let_go(self) -> None:
         """Give every lease up now (a clean shutdown), so others take over at once."""
@@ -122,8 +123,8 @@ class LocalLeases:
         self._claimed = True
         return await self._store.load_open()
 
-    async def renew(self) -> set[int]:
-        return set()
+    async def renew(self, job_ids: Iterable[int]) -> set[int]:
+        return set(job_ids)
 
     async def let_go(self) -> None:
         return None

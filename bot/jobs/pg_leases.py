@@ -11,6 +11,7 @@ the first chance.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from bot.jobs.leases import Shards
@@ -25,7 +26,6 @@ UPDATE jobs SET lease_owner = $1, lease_until = (SELECT t FROM now) + $2
 WHERE id IN (
     SELECT id FROM jobs, now
     WHERE is_open = 1
-      AND (lease_owner IS NULL OR lease_owner <> $1)
       AND COALESCE(lease_until, '-infinity') < now.t
       AND (
         COALESCE(lease_until, '-infinity') < now.t - $2
@@ -40,7 +40,7 @@ RETURNING *
 """
 _RENEW = (
     f"UPDATE jobs SET lease_until = {DB_NOW} + $2 "
-    "WHERE lease_owner = $1 AND is_open = 1 RETURNING id"
+    "WHERE lease_owner = $1 AND is_open = 1 AND id = ANY($3::bigint[]) RETURNING id"
 )
 _LET_GO = f"UPDATE jobs SET lease_until = {DB_NOW} WHERE lease_owner = $1 AND is_open = 1"
 
@@ -77,9 +77,13 @@ class PgLeases:
         rows = await self._store.db.run(claim)
         return sorted((from_row(row) for row in rows), key=lambda job: job.id)
 
-    async def renew(self) -> set[int]:
+    async def renew(self, job_ids: Iterable[int]) -> set[int]:
+        wanted = sorted(job_ids)
+
         async def renew(conn: Any) -> list[Any]:
-            rows: list[Any] = await conn.fetch(_RENEW, self.owner, self._store.lease_seconds)
+            rows: list[Any] = await conn.fetch(
+                _RENEW, self.owner, self._store.lease_seconds, wanted
+            )
             return rows
 
         return {row["id"] for row in await self._store.db.run(renew)}

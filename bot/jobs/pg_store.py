@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
 from bot.jobs.leases import LeaseLost, Room, process_name
 from bot.jobs.model import ACTIVE_STATES, Job, JobState
-from bot.jobs.store import COLUMNS, filters, from_row, to_row, usage_from_row
+from bot.jobs.store import COLUMNS, OPEN_COUNTS, filters, from_row, to_row, usage_from_row
 from bot.jobs.usage import UsageRecord
 from bot.pg import DB_NOW, PgDatabase, numbered
 from bot.runcomfy.request import DEFAULT_DURATION
 
 DEFAULT_LEASE_SECONDS = 15.0
 
+INTAKE_LOCK = 0x6B6C69
+"""With a server's id: the advisory lock held while one of its new jobs is checked and stored."""
 ADMISSION_LOCK = 0x6B6C696E68
 """The advisory lock held while a job is admitted to RunComfy, so that two processes
 counting the jobs at RunComfy at the same time cannot both take the last place."""
@@ -32,6 +35,7 @@ _UPDATE = numbered(
 )
 """A whole job, written only by the process that holds it (or anyone, once it is
 finished: a finished job has no holder)."""
+_OPEN_COUNTS = numbered(OPEN_COUNTS.replace("guild_id IS ?", "guild_id IS NOT DISTINCT FROM ?"))
 _ACTIVE = ", ".join(f"'{state.value}'" for state in sorted(ACTIVE_STATES))
 _AT_RUNCOMFY = (
     "SELECT count(*) FILTER (WHERE guild_id IS NOT DISTINCT FROM $2 AND requester_id = $3) "
@@ -115,6 +119,27 @@ class PgJobStore:
         if holder is None:
             raise KeyError(f"job {job.id} is not in the store")
         raise LeaseLost(job.id, holder["lease_owner"])
+
+    async def open_counts(self, requester_id: int, guild_id: int | None) -> tuple[int, int]:
+        """A member's jobs in one server (or in direct messages), across every process."""
+
+        async def count(conn: Any) -> Any:
+            return await conn.fetchrow(_OPEN_COUNTS, requester_id, guild_id)
+
+        row = await self.db.run(count)
+        return int(row["active"] or 0), int(row["waiting"] or 0)
+
+    @contextlib.asynccontextmanager
+    async def intake_lock(self, guild_id: int | None) -> AsyncIterator[None]:
+        """Take new jobs of one server one at a time across every process, so two processes
+        cannot both let a member or a server past a limit or a daily quota."""
+        key = (guild_id or 0) % 2**31
+        async with self.db.hold() as conn:
+            await conn.execute("SELECT pg_advisory_lock($1, $2)", INTAKE_LOCK, key)
+            try:
+                yield
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock($1, $2)", INTAKE_LOCK, key)
 
     async def get(self, job_id: int) -> Job | None:
         async def get(conn: Any) -> Any:

@@ -77,7 +77,7 @@ class JobSharing:
             await asyncio.sleep(self._leases.interval)
             try:
                 held_before = {job.id for job in self._book}
-                for job_id in held_before - await self._leases.renew():
+                for job_id in held_before - await self._leases.renew(held_before):
                     self._let_go(job_id)
                 await self._peers.keep_listening()
                 if not self._closing:

@@ -5,9 +5,10 @@ PostgreSQL store (`bot.jobs.pg_store`), so both keep a job the same way."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +16,16 @@ from typing import Any, Protocol
 
 from bot.db import Database
 from bot.jobs.leases import Room
-from bot.jobs.model import FINAL_STATES, Failure, Job, JobOrigin, JobState, NoticeState
+from bot.jobs.model import (
+    ACTIVE_STATES,
+    FINAL_STATES,
+    LOCAL_STATES,
+    Failure,
+    Job,
+    JobOrigin,
+    JobState,
+    NoticeState,
+)
 from bot.jobs.usage import UsageRecord
 from bot.runcomfy.request import DEFAULT_DURATION, KlingRequest
 
@@ -49,6 +59,18 @@ COLUMNS = (
     "parent_id",
     "extra",
 )
+
+
+def _states(states: Iterable[JobState]) -> str:
+    return ", ".join(f"'{state.value}'" for state in sorted(states))
+
+
+OPEN_COUNTS = (
+    f"SELECT sum(CASE WHEN state IN ({_states(ACTIVE_STATES)}) THEN 1 ELSE 0 END) AS active, "
+    f"sum(CASE WHEN state IN ({_states(LOCAL_STATES)}) THEN 1 ELSE 0 END) AS waiting "
+    "FROM jobs WHERE is_open = 1 AND requester_id = ? AND guild_id IS ?"
+)
+"""A member's open jobs in one server (`IS`: direct messages have no server)."""
 
 
 class Row(Protocol):
@@ -229,6 +251,20 @@ class JobStore:
     async def load_open(self) -> list[Job]:
         """Every job the tracker still has work for, oldest first."""
         return await self._select("WHERE is_open = 1 ORDER BY id", ())
+
+    async def open_counts(self, requester_id: int, guild_id: int | None) -> tuple[int, int]:
+        """A member's jobs in one server (or in direct messages): at RunComfy, and waiting."""
+
+        def count(conn: sqlite3.Connection) -> tuple[int, int]:
+            row = conn.execute(OPEN_COUNTS, (requester_id, guild_id)).fetchone()
+            return int(row["active"] or 0), int(row["waiting"] or 0)
+
+        return await self.db.run(count)
+
+    @contextlib.asynccontextmanager
+    async def intake_lock(self, guild_id: int | None) -> AsyncIterator[None]:
+        """One process owns this database; its intake already takes one job at a time."""
+        yield
 
     async def find(
         self,

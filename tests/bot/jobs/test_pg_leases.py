@@ -55,7 +55,7 @@ async def test_a_job_is_written_only_by_the_process_that_holds_it(process: OpenP
     with pytest.raises(LeaseLost) as lost:
         await store_b.save(replace(job, updated_at=3_000.0))
     assert lost.value.holder == "a"
-    assert await leases_a.renew() == {job.id}
+    assert await leases_a.renew([job.id]) == {job.id}
     stored = await store_a.get(job.id)
     assert stored is not None
     assert stored.updated_at == 2_000.0
@@ -66,7 +66,7 @@ async def test_a_live_holder_keeps_its_jobs(process: OpenProcess) -> None:
     job = await store_a.insert(make_job(0, state=JobState.QUEUED))
     for _ in range(4):
         await asyncio.sleep(LEASE / 3)
-        assert await leases_a.renew() == {job.id}
+        assert await leases_a.renew([job.id]) == {job.id}
         assert await leases_b.claim(limit=10) == []
 
 
@@ -80,7 +80,7 @@ async def test_jobs_of_a_process_that_stopped_renewing_are_taken_over(
     taken = await leases_b.claim(limit=10)
     assert [job.id for job in taken] == [first.id, second.id]
     assert taken[0].request_id == "r-1"
-    assert await leases_a.renew() == set()
+    assert await leases_a.renew([first.id, second.id]) == set()
     with pytest.raises(LeaseLost):
         await store_a.save(replace(first, updated_at=5_000.0))
     await store_b.save(replace(first, updated_at=5_000.0))
@@ -93,8 +93,22 @@ async def test_a_process_prefers_the_servers_of_its_own_shards(process: OpenProc
     mine = await store_a.insert(make_job(0, state=JobState.QUEUED, guild_id=SHARD1_GUILD))
     await asyncio.sleep(LEASE * 1.2)
     assert [job.id for job in await leases_b.claim(limit=10)] == [mine.id]
-    await asyncio.sleep(LEASE)
+    await asyncio.sleep(LEASE / 2)
+    assert await leases_b.renew([mine.id]) == {mine.id}
+    await asyncio.sleep(LEASE / 2)
     assert [job.id for job in await leases_b.claim(limit=10)] == [theirs.id]
+
+
+async def test_a_row_the_process_let_go_of_runs_out_and_is_taken_up_again(
+    process: OpenProcess,
+) -> None:
+    store, leases = await process("a")
+    dropped = await store.insert(make_job(0, state=JobState.NEW))
+    kept = await store.insert(make_job(0, state=JobState.WAITING))
+    await asyncio.sleep(LEASE / 2)
+    assert await leases.renew([kept.id]) == {kept.id}
+    await asyncio.sleep(LEASE * 0.7)
+    assert [job.id for job in await leases.claim(limit=10)] == [dropped.id]
 
 
 async def test_a_clean_shutdown_hands_jobs_over_at_once(process: OpenProcess) -> None:
@@ -111,7 +125,7 @@ async def test_a_finished_job_has_no_holder_and_anyone_may_annotate_it(
     job = await store_a.insert(make_job(0, state=JobState.COMPLETED, output_url="https://x/v"))
     done = job.transition(JobState.DELIVERED, 2_000.0, notice=NoticeState.SENT)
     await store_a.save(done)
-    assert await leases_a.renew() == set()
+    assert await leases_a.renew([job.id]) == set()
     await store_b.save(replace(done, extra={"deleted_by": 5}))
     stored = await store_a.get(job.id)
     assert stored is not None

@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 
 from bot.clock import ScaledClock
+from bot.jobs.line import TooManyJobs
 from bot.jobs.model import Failure, JobOrigin, JobState
 from bot.jobs.pg_leases import PgLeases
 from bot.jobs.pg_peers import PgPeers
@@ -214,3 +215,19 @@ async def test_leaving_a_server_stops_the_jobs_every_process_holds(world: World)
     assert kept is not None
     assert kept.failure is None
     assert all(holder.tracker.get(job_id) is not None for job_id in busy)
+
+
+async def test_a_member_s_limit_holds_across_processes(world: World) -> None:
+    first = await world.make("first")
+    second = await world.make("second")
+    allowed = 2 + 5  # two at RunComfy and five waiting (`make_settings`)
+    for n in range(allowed):
+        process = first if n % 2 else second
+        await _submit(process, f"mine {n}", user=9)
+    for process in (first, second):
+        with pytest.raises(TooManyJobs):
+            await process.tracker.create(
+                KlingRequest(prompt="one too many", duration=5),
+                JobOrigin(requester_id=9, channel_id=500, guild_id=100),
+            )
+    await _submit(first, "someone else", user=10)
