@@ -233,6 +233,12 @@ class VideoBot(commands.AutoShardedBot):
         count: int | None = self.shard_count  # discord.py hints int; None before connecting
         return None if count is None else ShardSet.of(count, self.shard_ids)
 
+    def owns_guild(self, guild_id: int | None) -> bool:
+        """Whether this process receives the server's commands and buttons (``None``, a DM:
+        shard 0's); always so when it runs every shard, also before it has connected."""
+        shards = self.shard_set
+        return self.shard_ids is None or shards is None or shards.owns(guild_id)
+
     @property
     def syncs_commands(self) -> bool:
         """Commands belong to the application, not to a shard: one process (the one running

@@ -59,6 +59,8 @@ async def test_each_server_is_served_by_the_process_of_its_shard(make_world) -> 
     ]
     assert sorted(s.shard for s in world.fake.sessions if s.shard) == [[0, 2], [1, 2]]
     assert [bot.shard_set for bot in bots] == [ShardSet.of(2, [0]), ShardSet.of(2, [1])]
+    assert [bot.owns_guild(servers[0].guild.id) for bot in bots] == [True, False]
+    assert [bot.owns_guild(servers[1].guild.id) for bot in bots] == [False, True]
     assert len(world.fake.command_syncs) == 1, "only the process running shard 0 syncs"
     for bot, server, other in ((bots[0], *servers), (bots[1], *reversed(servers))):
         guild_ids = {guild.id for guild in bot.guilds}
@@ -90,8 +92,12 @@ async def test_each_server_is_served_by_the_process_of_its_shard(make_world) -> 
 async def test_one_process_without_shard_settings_runs_every_shard(make_world) -> None:
     world = await make_world(start=False, fake_options={"recommended_shards": 2})
     servers = [Server.on_shard(world.fake, shard_id, 2) for shard_id in (0, 1)]
+    unstarted = VideoBot(world.settings())
+    assert (unstarted.shard_set, unstarted.syncs_commands) == (None, True)
+    assert unstarted.owns_guild(servers[1].guild.id), "every shard, count not yet known"
     bot = await world.start_bot()
     assert bot.shard_set == ShardSet.of(2)
+    assert all(bot.owns_guild(server.guild.id) for server in servers)
     assert sorted(s.shard for s in world.fake.sessions if s.shard) == [[0, 2], [1, 2]]
     assert {server.guild.id for server in servers} <= {guild.id for guild in bot.guilds}
     assert len(world.fake.command_syncs) == 1
