@@ -25,6 +25,14 @@ INTENTS = (
     "Discord refused the gateway intents. This bot needs no privileged intents; "
     "check that the token belongs to the right application."
 )
+GATEWAY_REFUSALS = {
+    4010: "Discord refused the shard this process asked for. Check SHARD_COUNT and SHARD_IDS.",
+    4011: (
+        "Discord requires more shards: a shard may serve at most 2,500 servers. Raise "
+        "SHARD_COUNT (and SHARD_IDS across the processes), or leave both empty to run as "
+        "many as Discord recommends."
+    ),
+}
 
 
 async def run_bot(settings: Settings) -> None:
@@ -65,6 +73,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except discord.PrivilegedIntentsRequired:
         print(f"error: {INTENTS}", file=sys.stderr)
+        return 2
+    except discord.ConnectionClosed as error:
+        if error.code not in GATEWAY_REFUSALS:
+            raise
+        print(f"error: {GATEWAY_REFUSALS[error.code]}", file=sys.stderr)
         return 2
     except (aiohttp.ClientConnectionError, TimeoutError) as error:
         print(f"error: could not reach Discord ({error}). Check the network.", file=sys.stderr)

@@ -32,6 +32,7 @@ from bot.media.fitter import VideoFitter
 from bot.media.folder import DownloadFolder
 from bot.media.safe_session import make_session
 from bot.server_settings_store import ServerSettingsRegistry
+from bot.sharding import ShardSet
 from bot.storage import JobStorage, Storage, open_storage
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,9 @@ class Tuning:
     interaction_reply_window: float = 13 * 60
     """Clock seconds a status message is edited through its interaction's webhook; Discord
     ends the token after 15 minutes, and calls with a dead token count towards its ban."""
+    identify_interval: float = 5.0
+    """Real seconds before each IDENTIFY after a process's first (a second shard, or a
+    session Discord invalidated): Discord allows one per 5 s (`max_concurrency` 1)."""
 
 
 def poll_policy_for(settings: Settings) -> PollPolicy:
@@ -84,8 +88,12 @@ def tracker_settings_for(settings: Settings) -> TrackerSettings:
     )
 
 
-class VideoBot(commands.Bot):
-    """A slash-command-only bot: it needs no privileged intents and reads no messages."""
+class VideoBot(commands.AutoShardedBot):
+    """A slash-command-only bot: it needs no privileged intents and reads no messages.
+
+    discord.py's sharded client: SHARD_COUNT/SHARD_IDS pick the shards this process runs
+    (several processes then run one bot, each receiving its own shards' servers); without
+    them it runs every shard Discord recommends, one for a small bot."""
 
     http_session: aiohttp.ClientSession
     storage: Storage
@@ -111,7 +119,12 @@ class VideoBot(commands.Bot):
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
+        shard_count = settings.discord.shard_count if settings.discord else None
+        shard_ids = settings.discord.shard_ids if settings.discord else None
         super().__init__(
+            shard_count=shard_count,
+            # None (every shard) is discord.py's default, though its hints say list[int]
+            shard_ids=list(shard_ids) if shard_ids else None,  # type: ignore[arg-type]
             command_prefix=commands.when_mentioned,
             intents=intents,
             allowed_mentions=discord.AllowedMentions.none(),
@@ -215,7 +228,33 @@ class VideoBot(commands.Bot):
             per_user=server.max_active_per_user, per_server=server.max_active_per_server
         )
 
+    @property
+    def shard_set(self) -> ShardSet | None:
+        """The shards this process runs; None until the count is known (without SHARD_COUNT
+        discord.py asks Discord for it when it connects)."""
+        count: int | None = self.shard_count  # discord.py hints int; None before connecting
+        return None if count is None else ShardSet.of(count, self.shard_ids)
+
+    def owns_guild(self, guild_id: int | None) -> bool:
+        """Whether this process receives the server's commands and buttons (``None``, a DM:
+        shard 0's); always so when it runs every shard, also before it has connected."""
+        shards = self.shard_set
+        return self.shard_ids is None or shards is None or shards.owns(guild_id)
+
+    @property
+    def syncs_commands(self) -> bool:
+        """Commands belong to the application, not to a shard: one process (the one running
+        shard 0, or the only one) registers them, the others would only repeat it."""
+        return self.shard_ids is None or 0 in self.shard_ids
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        if not initial:
+            await asyncio.sleep(self.tuning.identify_interval)
+
     async def _sync_commands(self) -> None:
+        if not self.syncs_commands:
+            log.info("commands are registered by the process that runs shard 0")
+            return
         guild_ids = self.settings.discord.command_guild_ids if self.settings.discord else ()
         if not guild_ids:
             synced = await self.tree.sync()
@@ -239,8 +278,9 @@ class VideoBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info(
-            "ready: logged in as %s in %d servers, %d unfinished jobs",
+            "ready: logged in as %s on %s in %d servers, %d unfinished jobs",
             self.user,
+            self.shard_set,
             len(self.guilds),
             len(self.tracker.open_jobs()),
         )

@@ -100,6 +100,10 @@ class MediaSettings:
 class DiscordSettings:
     token: Secret
     command_guild_ids: tuple[int, ...] = ()
+    shard_count: int | None = None
+    """SHARD_COUNT: the shards all bot processes run together; None = Discord's advice."""
+    shard_ids: tuple[int, ...] | None = None
+    """SHARD_IDS: the shards this process runs; None = every shard."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,6 +355,7 @@ def load_settings(
 
     discord_settings = None
     if need_discord:
+        shard_count, shard_ids = _shards(env)
         discord_settings = DiscordSettings(
             token=_required_secret(
                 env, "DISCORD_TOKEN", "the bot token from the Discord developer portal"
@@ -358,6 +363,8 @@ def load_settings(
             command_guild_ids=_parse(
                 env, "DISCORD_GUILD_IDS", (), _id_list, "a comma-separated list of server ids"
             ),
+            shard_count=shard_count,
+            shard_ids=shard_ids,
         )
 
     return Settings(
@@ -395,6 +402,43 @@ def media_settings(env: Mapping[str, str]) -> MediaSettings:
             env, "FIT_MAX_PARALLEL", 1, _int_in(1, 16), "a whole number 1 to 16"
         ),
     )
+
+
+MAX_SHARD_COUNT = 100_000
+
+
+def _shards(env: Mapping[str, str]) -> tuple[int | None, tuple[int, ...] | None]:
+    """SHARD_COUNT and SHARD_IDS: several processes run one bot, each some of its shards."""
+    count = _parse(
+        env,
+        "SHARD_COUNT",
+        None,
+        _int_in(1, MAX_SHARD_COUNT),
+        f"a whole number from 1 to {MAX_SHARD_COUNT} (how many shards all processes run)",
+    )
+    ids = _parse(
+        env, "SHARD_IDS", None, _id_list, "a comma-separated list of shard numbers such as 0,1"
+    )
+    if ids is None:
+        return count, None
+    if count is None:
+        raise ConfigError(
+            "SHARD_IDS",
+            "needs SHARD_COUNT, the number of shards all bot processes run together "
+            "(e.g. SHARD_COUNT=2 and SHARD_IDS=0 here, SHARD_IDS=1 in the other process).",
+        )
+    if not ids:
+        raise ConfigError("SHARD_IDS", "is empty; name this process's shards, such as 0,1.")
+    for shard_id in ids:
+        if shard_id >= count:
+            raise ConfigError(
+                "SHARD_IDS",
+                f"names shard {shard_id}, but with SHARD_COUNT={count} the shards are "
+                f"0 to {count - 1}.",
+            )
+        if ids.count(shard_id) > 1:
+            raise ConfigError("SHARD_IDS", f"names shard {shard_id} twice.")
+    return count, tuple(sorted(ids))
 
 
 def server_defaults(env: Mapping[str, str]) -> ServerSettings:

@@ -55,12 +55,26 @@ class World:
     bot: VideoBot | None = None
     _task: asyncio.Task[None] | None = None
     bots: list[VideoBot] = field(default_factory=list)
+    others: list[tuple[VideoBot, asyncio.Task[None]]] = field(default_factory=list)
+    """Further bot processes beside `bot` (`start_another_bot`), stopped with the world."""
 
-    def settings(self) -> Settings:
-        return load_settings(self.env, base_dir=self.tmp_path)
+    def settings(self, **env: str) -> Settings:
+        return load_settings({**self.env, **env}, base_dir=self.tmp_path)
 
     async def start_bot(self) -> VideoBot:
-        bot = VideoBot(self.settings(), clock=self.clock, tuning=self.tuning)
+        bot, task = await self._launch(self.settings())
+        self.bot, self._task = bot, task
+        return bot
+
+    async def start_another_bot(self, **env: str) -> VideoBot:
+        """One more bot process sharing the fakes, with its own settings on top of the
+        world's (e.g. ``SHARD_IDS`` and a ``DATABASE_URL`` of its own)."""
+        bot, task = await self._launch(self.settings(**env))
+        self.others.append((bot, task))
+        return bot
+
+    async def _launch(self, settings: Settings) -> tuple[VideoBot, asyncio.Task[None]]:
+        bot = VideoBot(settings, clock=self.clock, tuning=self.tuning)
         task = asyncio.create_task(bot.start(self.fake.bot_token))
         ready = asyncio.create_task(self.fake.wait_until_ready(timeout=15, new=True))
         await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
@@ -69,9 +83,8 @@ class World:
             task.result()
         await ready
         await asyncio.wait_for(bot.wait_until_ready(), 15)
-        self.bot, self._task = bot, task
         self.bots.append(bot)
-        return bot
+        return bot, task
 
     async def stop_bot(self) -> None:
         if self.bot is None:
@@ -81,6 +94,13 @@ class World:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._task, 10)
         self.bot, self._task = None, None
+
+    async def stop_others(self) -> None:
+        for bot, task in self.others:
+            await bot.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(task, 10)
+        self.others.clear()
 
     async def restart_bot(self) -> VideoBot:
         await self.stop_bot()
@@ -221,12 +241,16 @@ async def open_world(
         },
         tuning=tuning
         or Tuning(
-            channel_edit_interval=0.07, status_refresh_interval=0.07, guild_ready_timeout=0.05
+            channel_edit_interval=0.07,
+            status_refresh_interval=0.07,
+            guild_ready_timeout=0.05,
+            identify_interval=0.0,
         ),
     )
 
 
 async def close_world(world: World) -> None:
+    await world.stop_others()
     await world.stop_bot()
     await world.emulator.close()
     await world.fake.close()

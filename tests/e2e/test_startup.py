@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.metadata
+import logging
 import os
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.__main__ import BAD_TOKEN, main
+from bot.__main__ import BAD_TOKEN, GATEWAY_REFUSALS, main
 from tests.fakes.discord import FakeDiscord
 
 ROOT = Path(__file__).parents[2]
@@ -86,13 +87,26 @@ def test_settings_are_read_from_dotenv(tmp_path: Path) -> None:
     assert result.stderr.strip().startswith("error: DISCORD_TOKEN is not set.")
 
 
+@pytest.fixture(autouse=True)
+def root_logging_restored() -> Iterator[None]:
+    """`main()` puts its handler on the root logger, writing to this test's captured stderr;
+    left there, the next `main()` would log through it after that capture closed."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
 @pytest.fixture
-def fake_in_thread() -> Iterator[FakeDiscord]:
-    """A fake Discord on its own loop, so `main()` can run its own `asyncio.run`."""
+def fake_in_thread(request: pytest.FixtureRequest) -> Iterator[FakeDiscord]:
+    """A fake Discord on its own loop, so `main()` can run its own `asyncio.run`
+    (options by indirect parametrization)."""
+    options = getattr(request, "param", {})
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-    fake = asyncio.run_coroutine_threadsafe(FakeDiscord().start(), loop).result(10)
+    fake = asyncio.run_coroutine_threadsafe(FakeDiscord(**options).start(), loop).result(10)
     try:
         yield fake
     finally:
@@ -115,6 +129,27 @@ def test_a_bad_discord_token_says_so_plainly(
     assert main([]) == 2
     err = capsys.readouterr().err
     assert err.strip().splitlines()[-1] == f"error: {BAD_TOKEN}"
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("fake_in_thread", [{"max_guilds_per_session": 1}], indirect=True)
+def test_too_few_shards_for_discord_say_so_plainly(
+    fake_in_thread: FakeDiscord,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Discord closes a session that would serve too many servers with 4011."""
+    fake_in_thread.add_guild("One")
+    fake_in_thread.add_guild("Two", shard=(1, 2))
+    fake_in_thread.patch_discord(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DISCORD_TOKEN", fake_in_thread.bot_token)
+    monkeypatch.setenv("RUNCOMFY_API_TOKEN", "rc")
+    monkeypatch.setenv("SHARD_COUNT", "1")
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1] == f"error: {GATEWAY_REFUSALS[4011]}"
     assert "Traceback" not in err
 
 

@@ -16,6 +16,7 @@ from .commands import SyncRecord
 from .drafts import MessageDraft
 from .errors import FakeDiscordUsageError
 from .gateway import GUILD_MEMBERS, GUILDS, GatewaySession
+from .ids import shard_of
 from .interactions import (
     APPLICATION_COMMAND,
     AUTOCOMPLETE,
@@ -59,6 +60,9 @@ class FakeDiscord:
         route_rate_limit: tuple[int, float] = (50, 1.0),
         bot_name: str = "Kling Video",
         host: str = "127.0.0.1",
+        recommended_shards: int = 1,
+        max_concurrency: int = 1,
+        max_guilds_per_session: int = 2500,
     ) -> None:
         self.config = FakeConfig(
             bot_token=bot_token,
@@ -70,6 +74,9 @@ class FakeDiscord:
             spill_threshold=attachment_spill_bytes,
             route_rate_limit=route_rate_limit,
             bot_name=bot_name,
+            recommended_shards=recommended_shards,
+            max_concurrency=max_concurrency,
+            max_guilds_per_session=max_guilds_per_session,
         )
         self._state = FakeState(self.config)
         self._world = self._state.world
@@ -162,11 +169,23 @@ class FakeDiscord:
 
     # world building --------------------------------------------------------------------
 
-    def add_guild(self, name: str, *, upload_limit: int | None = None) -> FakeGuild:
-        """A guild the bot is in; ``upload_limit`` (bytes) defaults to the fake's default."""
-        guild = self._world.add_guild(name, upload_limit=upload_limit)
+    def add_guild(
+        self,
+        name: str,
+        *,
+        upload_limit: int | None = None,
+        shard: tuple[int, int] | None = None,
+    ) -> FakeGuild:
+        """A guild the bot is in; ``upload_limit`` (bytes) defaults to the fake's default.
+        ``shard=(shard_id, shard_count)`` picks an id that puts it on that shard."""
+        guild = self._world.add_guild(name, upload_limit=upload_limit, shard=shard)
         self._state.hub.announce_guild(guild)
         return guild
+
+    @staticmethod
+    def shard_of(guild: FakeGuild, shard_count: int) -> int:
+        """The shard of ``shard_count`` that receives the guild's events."""
+        return shard_of(guild.id, shard_count)
 
     def add_role(
         self,
@@ -182,6 +201,7 @@ class FakeDiscord:
         self._state.hub.dispatch(
             "GUILD_ROLE_CREATE",
             {"guild_id": str(guild.id), "role": self._state.payloads.role(role)},
+            guild_id=guild.id,
             intent=GUILDS,
         )
         return role
@@ -200,7 +220,10 @@ class FakeDiscord:
             guild, name, bot_permissions=perms.as_int(bot_permissions), topic=topic
         )
         self._state.hub.dispatch(
-            "CHANNEL_CREATE", self._state.payloads.channel(channel), intent=GUILDS
+            "CHANNEL_CREATE",
+            self._state.payloads.channel(channel),
+            guild_id=guild.id,
+            intent=GUILDS,
         )
         return channel
 
@@ -221,7 +244,9 @@ class FakeDiscord:
             guild, user, roles=list(roles), permissions=perms.as_int(permissions)
         )
         payload = {**self._state.payloads.member(member), "guild_id": str(guild.id)}
-        self._state.hub.dispatch("GUILD_MEMBER_ADD", payload, intent=GUILD_MEMBERS)
+        self._state.hub.dispatch(
+            "GUILD_MEMBER_ADD", payload, guild_id=guild.id, intent=GUILD_MEMBERS
+        )
         for channel in guild.channels.values():
             self._announce_channel(channel)
         return member
@@ -236,14 +261,18 @@ class FakeDiscord:
         which is how Discord says the bot was removed; afterwards its REST calls to the
         guild and its channels answer 403/50001 Missing Access."""
         self._world.remove_guild(guild)
-        self._state.hub.dispatch("GUILD_DELETE", {"id": str(guild.id)}, intent=GUILDS)
+        self._state.hub.dispatch(
+            "GUILD_DELETE", {"id": str(guild.id)}, guild_id=guild.id, intent=GUILDS
+        )
 
     def delete_channel(self, channel: FakeChannel) -> None:
         """A moderator deletes the channel: CHANNEL_DELETE with the full channel object;
         afterwards the channel's routes answer 404/10003 Unknown Channel."""
         payload = self._state.payloads.channel(channel)
         self._world.delete_channel(channel)
-        self._state.hub.dispatch("CHANNEL_DELETE", payload, intent=GUILDS)
+        self._state.hub.dispatch(
+            "CHANNEL_DELETE", payload, guild_id=channel.guild_id, intent=GUILDS
+        )
 
     def revoke_channel_access(self, channel: FakeChannel) -> None:
         """A moderator denies the bot View Channel there: CHANNEL_UPDATE whose bot overwrite
@@ -267,7 +296,10 @@ class FakeDiscord:
 
     def _announce_channel(self, channel: FakeChannel) -> None:
         self._state.hub.dispatch(
-            "CHANNEL_UPDATE", self._state.payloads.channel(channel), intent=GUILDS
+            "CHANNEL_UPDATE",
+            self._state.payloads.channel(channel),
+            guild_id=channel.guild_id,
+            intent=GUILDS,
         )
 
     # driving users ---------------------------------------------------------------------
@@ -396,8 +428,11 @@ class FakeDiscord:
         opened_by: FakeInteraction | None = None,
     ) -> FakeInteraction:
         state = self._state
-        if not state.hub.live_sessions():
-            raise FakeDiscordUsageError("no bot is connected to the gateway to receive this")
+        if not state.hub.receivers(channel.guild_id):
+            raise FakeDiscordUsageError(
+                "no bot is connected to the gateway to receive this"
+                + (" (none on this server's shard)" if state.hub.live_sessions() else "")
+            )
         if self._world.channel(channel.id) is None or self._world.is_departed(channel):
             raise FakeDiscordUsageError(f"#{channel.name} is gone or the bot left its guild")
         payload = state.invocations.envelope(kind, channel, member)
@@ -421,7 +456,7 @@ class FakeDiscord:
             opened_by=opened_by,
         )
         state.interactions.add(interaction)
-        state.hub.dispatch("INTERACTION_CREATE", payload)
+        state.hub.dispatch("INTERACTION_CREATE", payload, guild_id=channel.guild_id)
         return interaction
 
     # records ---------------------------------------------------------------------------

@@ -1,4 +1,9 @@
-"""The gateway websocket: HELLO, heartbeats, IDENTIFY/READY, RESUME, and event dispatch."""
+"""The gateway websocket: HELLO, heartbeats, IDENTIFY/READY, RESUME, and event dispatch.
+
+Sharding as Discord does it: an IDENTIFY may carry ``shard: [shard_id, num_shards]``; that
+session then gets READY's guild list, GUILD_CREATE and every event only for the guilds with
+``(guild_id >> 22) % num_shards == shard_id``, and DMs only on shard 0. A session without a
+shard key gets everything."""
 
 # Waits take an explicit ``timeout`` so a failing test names what it waited for.
 # ruff: noqa: ASYNC109
@@ -16,6 +21,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from .gateway_codec import FrameEncoder, encoder_for
+from .ids import shard_of
 from .payloads import APPLICATION_FLAGS, Payloads
 from .waiting import Signal
 from .world import FakeGuild, World
@@ -38,6 +44,8 @@ CLOSE_NOT_AUTHENTICATED = 4003
 CLOSE_AUTHENTICATION_FAILED = 4004
 CLOSE_ALREADY_AUTHENTICATED = 4005
 CLOSE_SESSION_TIMED_OUT = 4009
+CLOSE_INVALID_SHARD = 4010
+CLOSE_SHARDING_REQUIRED = 4011
 CLOSE_INVALID_VERSION = 4012
 CLOSE_INVALID_INTENTS = 4013
 CLOSE_RECONNECT = 4000
@@ -99,6 +107,16 @@ class GatewaySession:
     def live(self) -> bool:
         return self.connection is not None and not self.invalid
 
+    def receives(self, guild_id: int | None) -> bool:
+        """Whether this session is sent the events of ``guild_id`` (``None``: a DM or no
+        guild, which Discord sends to shard 0 only)."""
+        if self.shard is None:
+            return True
+        shard_id, shard_count = self.shard
+        if guild_id is None:
+            return shard_id == 0
+        return shard_of(guild_id, shard_count) == shard_id
+
     def dispatch(self, event: str, data: dict[str, Any]) -> None:
         self.seq += 1
         payload = {"op": DISPATCH, "t": event, "s": self.seq, "d": data}
@@ -110,10 +128,14 @@ class GatewaySession:
 class GatewayHub:
     """Accepts bot connections and fans events out to every session that asked for them."""
 
-    def __init__(self, *, token: str, world: World, payloads: Payloads) -> None:
+    def __init__(
+        self, *, token: str, world: World, payloads: Payloads, max_guilds_per_session: int = 2500
+    ) -> None:
         self._token = token
         self._world = world
         self._payloads = payloads
+        self.max_guilds_per_session = max_guilds_per_session
+        self.identify_count = 0
         self.base_url = ""
         self.sessions: dict[str, GatewaySession] = {}
         self.connections: set[GatewayConnection] = set()
@@ -128,20 +150,28 @@ class GatewayHub:
     def live_sessions(self) -> list[GatewaySession]:
         return [s for s in self.sessions.values() if s.live]
 
+    def receivers(self, guild_id: int | None) -> list[GatewaySession]:
+        """Connected sessions that are sent ``guild_id``'s events (``None``: DMs)."""
+        return [s for s in self.live_sessions() if s.receives(guild_id)]
+
     def dispatch(
         self,
         event: str,
         data: dict[str, Any],
         *,
+        guild_id: int | None,
         intent: int | None = None,
         unless_intent: tuple[int, dict[str, Any]] | None = None,
     ) -> int:
-        """Send to every valid session with ``intent`` (buffered while disconnected); sessions
-        lacking the intent in ``unless_intent`` get its alternative payload instead. Returns
-        how many live sessions received it."""
+        """Send to every valid session of ``guild_id``'s shard (``None``: shard 0, as for DMs)
+        with ``intent`` (buffered while disconnected); sessions lacking the intent in
+        ``unless_intent`` get its alternative payload instead. Returns how many live sessions
+        received it."""
         delivered = 0
         for session in self.sessions.values():
             if session.invalid or (intent is not None and not session.intents & intent):
+                continue
+            if not session.receives(guild_id):
                 continue
             payload = data
             if unless_intent is not None and not session.intents & unless_intent[0]:
@@ -153,7 +183,7 @@ class GatewayHub:
     def announce_guild(self, guild: FakeGuild) -> None:
         """The bot joined a guild after READY: GUILD_CREATE shaped by each session's intents."""
         for session in self.sessions.values():
-            if not session.invalid and session.intents & GUILDS:
+            if not session.invalid and session.intents & GUILDS and session.receives(guild.id):
                 members = bool(session.intents & GUILD_MEMBERS)
                 session.dispatch(
                     "GUILD_CREATE", self._payloads.guild(guild, members_intent=members)
@@ -257,19 +287,28 @@ class GatewayHub:
         if not isinstance(data.get("intents"), int):
             await connection.close(CLOSE_INVALID_INTENTS, "Invalid intent(s).")
             return None
+        shard = data.get("shard")
+        if shard is not None and not _valid_shard(shard):
+            await connection.close(CLOSE_INVALID_SHARD, "Invalid shard.")
+            return None
         session = GatewaySession(
             id=secrets.token_hex(16),
             intents=data["intents"],
-            shard=data.get("shard"),
+            shard=shard,
             identify={k: v for k, v in data.items() if k != "token"},
             compress=connection.compress,
         )
+        guilds = [g for g in self._world.guilds.values() if session.receives(g.id)]
+        if len(guilds) > self.max_guilds_per_session:
+            await connection.close(CLOSE_SHARDING_REQUIRED, "Sharding required.")
+            return None
+        self.identify_count += 1
         session.connection = connection
         self.sessions[session.id] = session
-        session.dispatch("READY", self._ready_payload(session))
+        session.dispatch("READY", self._ready_payload(session, guilds))
         if session.intents & GUILDS:
             members = bool(session.intents & GUILD_MEMBERS)
-            for guild in self._world.guilds.values():
+            for guild in guilds:
                 session.dispatch(
                     "GUILD_CREATE", self._payloads.guild(guild, members_intent=members)
                 )
@@ -277,7 +316,7 @@ class GatewayHub:
         self._signal.notify()
         return session
 
-    def _ready_payload(self, session: GatewaySession) -> dict[str, Any]:
+    def _ready_payload(self, session: GatewaySession, guilds: list[FakeGuild]) -> dict[str, Any]:
         payload: dict[str, Any] = {
             "v": 10,
             "user": self._payloads.current_user(),
@@ -285,7 +324,7 @@ class GatewayHub:
             "session_type": "normal",
             "session_id": session.id,
             "resume_gateway_url": self.resume_url,
-            "guilds": [{"id": str(g), "unavailable": True} for g in self._world.guilds],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
             "private_channels": [],
             "relationships": [],
             "presences": [],
@@ -325,7 +364,7 @@ class GatewayHub:
 
     def _send_members(self, session: GatewaySession, data: dict[str, Any]) -> None:
         guild = self._world.guild(int(data.get("guild_id") or 0))
-        if guild is None:
+        if guild is None or not session.receives(guild.id):
             return
         members = [self._payloads.bot_member(guild)]
         members += [self._payloads.member(m) for m in guild.members.values()]
@@ -352,3 +391,11 @@ class GatewayHub:
             session.invalid = True
             self.sessions.pop(session.id, None)
         self._signal.notify()
+
+
+def _valid_shard(shard: object) -> bool:
+    """``[shard_id, num_shards]`` with ``0 <= shard_id < num_shards``; else Discord closes 4010."""
+    match shard:
+        case [int() as shard_id, int() as shard_count] if not isinstance(shard_id, bool):
+            return not isinstance(shard_count, bool) and 0 <= shard_id < shard_count
+    return False

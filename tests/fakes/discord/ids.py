@@ -38,6 +38,22 @@ class SnowflakeFactory:
             (self._last_ms << 22) | (self._worker << 17) | (self._process << 12) | self._increment
         )
 
+    def next_on_shard(self, shard_id: int, shard_count: int) -> int:
+        """A snowflake whose guild would live on ``shard_id`` of ``shard_count`` (Discord's
+        rule, ``shard_of``): the timestamp moves on by up to ``shard_count - 1`` ms."""
+        snowflake = self.next()
+        step = (shard_id - shard_of(snowflake, shard_count)) % shard_count
+        if step:
+            self._last_ms += step
+            self._increment = 0
+            snowflake = (self._last_ms << 22) | (self._worker << 17) | (self._process << 12)
+        return snowflake
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard that receives a guild's events: ``(guild_id >> 22) % shard_count``."""
+    return (guild_id >> 22) % shard_count
+
 
 def snowflake_time(snowflake: int) -> datetime:
     return datetime.fromtimestamp(((snowflake >> 22) + DISCORD_EPOCH_MS) / 1000, tz=UTC)

@@ -113,7 +113,12 @@ class Messenger:
         data: dict[str, Any] = {"id": str(message.id), "channel_id": str(message.channel_id)}
         if message.guild_id is not None:
             data["guild_id"] = str(message.guild_id)
-        self.hub.dispatch("MESSAGE_DELETE", data, intent=self._intent(message.channel))
+        self.hub.dispatch(
+            "MESSAGE_DELETE",
+            data,
+            guild_id=message.guild_id,
+            intent=self._intent(message.channel),
+        )
 
     def render(self, message: FakeMessage, *, include_nonce: bool = False) -> dict[str, Any]:
         return self.payloads.message(
@@ -144,7 +149,11 @@ class Messenger:
             blank = {"content": "", "embeds": [], "attachments": [], "components": []}
             blanked = (MESSAGE_CONTENT, {**payload, **blank})
         self.hub.dispatch(
-            event, payload, intent=self._intent(message.channel), unless_intent=blanked
+            event,
+            payload,
+            guild_id=message.guild_id,
+            intent=self._intent(message.channel),
+            unless_intent=blanked,
         )
 
     def _content_is_privileged(self, message: FakeMessage, payload: dict[str, Any]) -> bool:

@@ -47,15 +47,19 @@ class CoreRoutes:
         return json_response({"url": self.state.hub.base_url})
 
     async def gateway_bot(self, request: web.Request) -> web.Response:
+        """The recommended shard count and the session start limit (each IDENTIFY so far
+        counts against ``remaining``)."""
+        config = self.state.config
+        total = config.session_start_total
         return json_response(
             {
                 "url": self.state.hub.base_url,
-                "shards": 1,
+                "shards": config.recommended_shards,
                 "session_start_limit": {
-                    "total": 1000,
-                    "remaining": 999,
+                    "total": total,
+                    "remaining": max(0, total - self.state.hub.identify_count),
                     "reset_after": 86_400_000,
-                    "max_concurrency": 1,
+                    "max_concurrency": config.max_concurrency,
                 },
             }
         )

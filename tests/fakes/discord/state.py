@@ -32,6 +32,13 @@ class FakeConfig:
     spill_threshold: int
     route_rate_limit: tuple[int, float]
     bot_name: str
+    recommended_shards: int = 1
+    """``shards`` in GET /gateway/bot: what discord.py's AutoShardedClient runs by default."""
+    max_concurrency: int = 1
+    """``session_start_limit.max_concurrency``: IDENTIFYs allowed per 5 s (not enforced)."""
+    max_guilds_per_session: int = 2500
+    """A session that would get more guilds is closed with 4011 Sharding required."""
+    session_start_total: int = 1000
 
 
 class FakeState:
@@ -44,7 +51,12 @@ class FakeState:
             self.ids, bot_name=config.bot_name, default_upload_limit=config.default_upload_limit
         )
         self.payloads = Payloads(self.world, cdn_base="")
-        self.hub = GatewayHub(token=config.bot_token, world=self.world, payloads=self.payloads)
+        self.hub = GatewayHub(
+            token=config.bot_token,
+            world=self.world,
+            payloads=self.payloads,
+            max_guilds_per_session=config.max_guilds_per_session,
+        )
         self.store = MessageStore(config.nonce_window)
         self.messenger = Messenger(self.world, self.store, self.payloads, self.hub, self.ids)
         self.commands = CommandStore(self.ids, self.world.application_id)

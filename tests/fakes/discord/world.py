@@ -145,8 +145,16 @@ class World:
         """Modern applications share their id with their bot user."""
         return self.bot.id
 
-    def add_guild(self, name: str, *, upload_limit: int | None = None) -> FakeGuild:
-        guild_id = self.ids.next()
+    def add_guild(
+        self,
+        name: str,
+        *,
+        upload_limit: int | None = None,
+        shard: tuple[int, int] | None = None,
+    ) -> FakeGuild:
+        if shard is not None and not 0 <= shard[0] < shard[1]:
+            raise FakeDiscordUsageError(f"shard {shard} is not (shard_id, shard_count)")
+        guild_id = self.ids.next_on_shard(*shard) if shard else self.ids.next()
         guild = FakeGuild(
             id=guild_id,
             name=name,

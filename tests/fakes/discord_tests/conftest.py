@@ -93,8 +93,10 @@ async def start_bot() -> AsyncIterator[StartBot]:
     """Log a SampleBot in (login, sync, gateway) and wait for on_ready; closed at teardown."""
     running: list[tuple[SampleBot, asyncio.Task[None]]] = []
 
-    async def start(fake: FakeDiscord, **options: Any) -> SampleBot:
-        bot = SampleBot(**options)
+    async def start(
+        fake: FakeDiscord, *, cls: type[SampleBot] = SampleBot, **options: Any
+    ) -> SampleBot:
+        bot = cls(**options)
         task = asyncio.create_task(bot.start(fake.bot_token))
         running.append((bot, task))
         ready = asyncio.create_task(bot.ready_event.wait())
