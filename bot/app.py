@@ -139,7 +139,7 @@ class VideoBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         settings = self.settings
         self.http_session = make_session(trusted_origins=[settings.runcomfy.api_base])
-        self.storage = await open_storage(settings)
+        self.storage = await open_storage(settings, shards=self._configured_shards())
         self.store = self.storage.jobs
         self.server_settings = ServerSettingsRegistry(
             self.storage.settings, settings.server_defaults, self.clock.now
@@ -227,6 +227,14 @@ class VideoBot(commands.AutoShardedBot):
         return ServerLimits(
             per_user=server.max_active_per_user, per_server=server.max_active_per_server
         )
+
+    def _configured_shards(self) -> ShardSet | None:
+        """The shards SHARD_COUNT/SHARD_IDS give this process, known before connecting;
+        None when it runs every shard (its jobs need no preference)."""
+        discord_settings = self.settings.discord
+        if discord_settings is None or discord_settings.shard_count is None:
+            return None
+        return ShardSet.of(discord_settings.shard_count, discord_settings.shard_ids)
 
     @property
     def shard_set(self) -> ShardSet | None:

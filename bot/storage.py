@@ -17,7 +17,7 @@ import asyncpg
 
 from bot.config import ConfigError, Settings
 from bot.db import Database
-from bot.jobs.leases import JobLeases, LocalLeases, Room, Shards
+from bot.jobs.leases import JobLeases, LocalLeases, Room
 from bot.jobs.model import Job, JobState
 from bot.jobs.peers import JobPeers, NoPeers
 from bot.jobs.pg_leases import PgLeases
@@ -28,6 +28,7 @@ from bot.jobs.usage import UsageRecord
 from bot.pg import PgDatabase
 from bot.server_settings import Setting
 from bot.server_settings_store import PgServerSettingsStore, ServerSettingsStore
+from bot.sharding import ShardSet
 
 
 class JobStorage(Protocol):
@@ -90,7 +91,7 @@ class Storage:
 _CANNOT_OPEN = (OSError, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
-async def open_storage(settings: Settings, *, shards: Shards | None = None) -> Storage:
+async def open_storage(settings: Settings, *, shards: ShardSet | None = None) -> Storage:
     """Open (and migrate) the database DATABASE_URL names. One that cannot be opened is a
     `ConfigError` naming the file or host:port/database, never the password. On PostgreSQL
     this process prefers the jobs of the servers of its `shards`."""

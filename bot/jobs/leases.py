@@ -46,35 +46,6 @@ class Room:
     """The bot's jobs at RunComfy, across every server and process."""
 
 
-@dataclass(frozen=True, slots=True)
-class Shards:
-    """The Discord shards this process runs; `count` None means all of them."""
-
-    count: int | None = None
-    ids: frozenset[int] = frozenset()
-
-    @classmethod
-    def of(cls, count: int | None, ids: Iterable[int] | None) -> Shards:
-        if count is None:
-            return cls()
-        return cls(count, frozenset(range(count) if ids is None else ids))
-
-    @property
-    def all(self) -> bool:
-        return self.count is None
-
-    def owns(self, guild_id: int | None) -> bool:
-        """Whether a server's events reach this process (direct messages go to shard 0)."""
-        if self.count is None:
-            return True
-        return shard_of(guild_id, self.count) in self.ids
-
-
-def shard_of(guild_id: int | None, count: int) -> int:
-    """Discord's rule: `(guild_id >> 22) % num_shards`; direct messages go to shard 0."""
-    return 0 if guild_id is None else (guild_id >> 22) % count
-
-
 def process_name() -> str:
     """A name for this process that no other process, here or on another host, shares."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"

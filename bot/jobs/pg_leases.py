@@ -14,11 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from bot.jobs.leases import Shards
 from bot.jobs.model import Job
 from bot.jobs.pg_store import PgJobStore
 from bot.jobs.store import from_row
 from bot.pg import DB_NOW
+from bot.sharding import ShardSet
 
 _CLAIM = f"""
 WITH now AS (SELECT {DB_NOW} AS t)
@@ -48,9 +48,10 @@ _LET_GO = f"UPDATE jobs SET lease_until = {DB_NOW} WHERE lease_owner = $1 AND is
 class PgLeases:
     """This process's leases on the jobs of a shared PostgreSQL database."""
 
-    def __init__(self, store: PgJobStore, *, shards: Shards | None = None) -> None:
+    def __init__(self, store: PgJobStore, *, shards: ShardSet | None = None) -> None:
+        """`shards`: the ones this process runs (None: every shard, no preference)."""
         self._store = store
-        self._shards = shards or Shards()
+        self._shards = shards
 
     @property
     def shared(self) -> bool:
@@ -65,8 +66,8 @@ class PgLeases:
         return self._store.lease_seconds / 3
 
     async def claim(self, *, limit: int) -> list[Job]:
-        count = self._shards.count
-        ids = sorted(self._shards.ids)
+        count = None if self._shards is None else self._shards.count
+        ids = [] if self._shards is None else sorted(self._shards.ids)
 
         async def claim(conn: Any) -> list[Any]:
             rows: list[Any] = await conn.fetch(

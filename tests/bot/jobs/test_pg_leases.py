@@ -9,11 +9,12 @@ from dataclasses import replace
 
 import pytest
 
-from bot.jobs.leases import LeaseLost, Room, Shards
+from bot.jobs.leases import LeaseLost, Room
 from bot.jobs.model import Job, JobState, NoticeState
 from bot.jobs.pg_leases import PgLeases
 from bot.jobs.pg_store import PgJobStore
 from bot.pg import PgDatabase
+from bot.sharding import ShardSet
 from tests.bot.jobs.factories import make_job
 from tests.bot.store_backends import StoreBackend
 
@@ -37,7 +38,7 @@ async def process(backend: StoreBackend) -> AsyncIterator[OpenProcess]:
     assert postgres is not None
     opened: list[PgDatabase] = []
 
-    async def open_process(name: str, *, shards: Shards | None = None) -> Process:
+    async def open_process(name: str, *, shards: ShardSet | None = None) -> Process:
         db = await PgDatabase.open(postgres.dsn.reveal())
         opened.append(db)
         store = PgJobStore(db, owner=name, lease_seconds=LEASE)
@@ -87,8 +88,8 @@ async def test_jobs_of_a_process_that_stopped_renewing_are_taken_over(
 
 
 async def test_a_process_prefers_the_servers_of_its_own_shards(process: OpenProcess) -> None:
-    store_a, _ = await process("a", shards=Shards.of(2, [0]))
-    _, leases_b = await process("b", shards=Shards.of(2, [1]))
+    store_a, _ = await process("a", shards=ShardSet.of(2, [0]))
+    _, leases_b = await process("b", shards=ShardSet.of(2, [1]))
     theirs = await store_a.insert(make_job(0, state=JobState.QUEUED, guild_id=SHARD0_GUILD))
     mine = await store_a.insert(make_job(0, state=JobState.QUEUED, guild_id=SHARD1_GUILD))
     await asyncio.sleep(LEASE * 1.2)
