@@ -150,6 +150,8 @@ class VideoBot(commands.Bot):
             leases=self.storage.leases,
             peers=self.storage.peers,
         )
+        self.metrics.count_jobs(self.tracker.open_jobs)
+        self.tracker.add_observer(self.metrics)
         self.fetcher = OutputFetcher(
             self.http_session,
             trusted_origin=settings.runcomfy.api_base,
@@ -217,9 +219,8 @@ class VideoBot(commands.Bot):
         self.tracker.set_notifier(self.notifier)
 
     async def _serve_health(self) -> None:
-        """The health endpoint and metrics (HEALTH_PORT), once there is something to report."""
-        self.metrics.count_jobs(self.tracker.open_jobs)
-        self.tracker.add_observer(self.metrics)
+        """The health endpoint (HEALTH_PORT), once the jobs are loaded: the metrics are fed
+        from the start, whether served or not."""
         if self.settings.health is None:
             return
         scheduler = scheduler_check(self.tracker.is_running)
