@@ -4,6 +4,7 @@ logged in, metrics that match what the fakes saw, and gone once the bot is close
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from typing import Any
 
@@ -12,6 +13,8 @@ import discord
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.app import VideoBot
+from bot.config import ConfigError
 from tests.e2e.harness import World
 from tests.fakes.runcomfy_emulator import API_ENDPOINTS, Endpoint
 
@@ -134,3 +137,18 @@ async def test_metrics_after_a_job_match_what_runcomfy_and_discord_saw(make_worl
     )
 
     assert value(after, "kling_bot_discord_rate_limited_total", scope="user") == 1
+
+
+async def test_a_taken_port_stops_start_up_naming_the_setting(make_world) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        world = await make_world(start=False, env={"HEALTH_PORT": str(port)})
+        bot = VideoBot(world.settings(), clock=world.clock, tuning=world.tuning)
+        try:
+            with pytest.raises(ConfigError, match=f"^HEALTH_PORT is {port}, but"):
+                await bot.start(world.fake.bot_token)
+        finally:
+            await bot.close()
+    assert not bot.tracker.is_running()
