@@ -21,6 +21,7 @@ from bot.discord_ui.notices import ChannelNotifier, MediaTools
 from bot.discord_ui.outbox import ChannelOutbox
 from bot.discord_ui.replies import AnsweringTree
 from bot.discord_ui.status_board import StatusBoard
+from bot.health import HealthServer, database_check, gateway_check, scheduler_check
 from bot.i18n import languages
 from bot.jobs.line import ServerLimits
 from bot.jobs.model import Failure
@@ -31,6 +32,7 @@ from bot.media.download import OutputFetcher
 from bot.media.fitter import VideoFitter
 from bot.media.folder import DownloadFolder
 from bot.media.safe_session import make_session
+from bot.metrics import BotMetrics
 from bot.server_settings_store import ServerSettingsRegistry
 from bot.sharding import ShardSet
 from bot.storage import JobStorage, Storage, open_storage
@@ -109,6 +111,7 @@ class VideoBot(commands.AutoShardedBot):
     notifier: ChannelNotifier
     audit: AuditLog
     desk: JobDesk
+    health: HealthServer | None = None
 
     def __init__(
         self,
@@ -119,6 +122,7 @@ class VideoBot(commands.AutoShardedBot):
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
+        metrics = BotMetrics()
         shard_count = settings.discord.shard_count if settings.discord else None
         shard_ids = settings.discord.shard_ids if settings.discord else None
         super().__init__(
@@ -131,7 +135,9 @@ class VideoBot(commands.AutoShardedBot):
             help_command=None,
             guild_ready_timeout=(tuning or Tuning()).guild_ready_timeout,
             tree_cls=AnsweringTree,
+            http_trace=metrics.discord_trace(),
         )
+        self.metrics = metrics
         self.settings = settings
         self.clock = clock or system_clock()
         self.tuning = tuning or Tuning()
@@ -145,7 +151,7 @@ class VideoBot(commands.AutoShardedBot):
             self.storage.settings, settings.server_defaults, self.clock.now
         )
         await self.server_settings.load()
-        client = settings.runcomfy.client(self.http_session, self.clock)
+        client = settings.runcomfy.client(self.http_session, self.clock, observer=self.metrics)
         self.tracker = JobTracker(
             self.store,
             client,
@@ -157,6 +163,8 @@ class VideoBot(commands.AutoShardedBot):
             leases=self.storage.leases,
             peers=self.storage.peers,
         )
+        self.metrics.count_jobs(self.tracker.open_jobs)
+        self.tracker.add_observer(self.metrics)
         self.fetcher = OutputFetcher(
             self.http_session,
             trusted_origin=settings.runcomfy.api_base,
@@ -168,6 +176,7 @@ class VideoBot(commands.AutoShardedBot):
         for extension in extensions():
             await self.load_extension(extension)
         await self.tracker.start()
+        await self._serve_health()
         await self.tree.set_translator(CatalogTranslator(languages()))
         await self._sync_commands()
 
@@ -221,6 +230,26 @@ class VideoBot(commands.AutoShardedBot):
         )
         self.tracker.add_observer(self.board)
         self.tracker.set_notifier(self.notifier)
+
+    async def _serve_health(self) -> None:
+        """The health endpoint (HEALTH_PORT), once the jobs are loaded: the metrics are fed
+        from the start, whether served or not."""
+        if self.settings.health is None:
+            return
+        scheduler = scheduler_check(self.tracker.is_running)
+        health = HealthServer(
+            live={"scheduler": scheduler},
+            ready={
+                "gateway": gateway_check(self),
+                "database": database_check(
+                    self.storage.schema_version, self.tracker.store_writable
+                ),
+                "scheduler": scheduler,
+            },
+            registry=self.metrics.registry,
+        )
+        await health.start(self.settings.health)
+        self.health = health
 
     def _limits_for(self, guild_id: int | None) -> ServerLimits:
         server = self.server_settings.get(guild_id)
@@ -294,6 +323,8 @@ class VideoBot(commands.AutoShardedBot):
         )
 
     async def close(self) -> None:
+        if self.health is not None:
+            await self.health.close()
         if hasattr(self, "tracker"):
             await self.tracker.close()
         if hasattr(self, "board"):

@@ -6,8 +6,10 @@ This is the only module that reads settings. A missing or invalid one raises
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
@@ -18,7 +20,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from bot.runcomfy.client import RunComfyClient
+from bot.runcomfy.client import ExchangeObserver, RunComfyClient
 from bot.runcomfy.gate import RequestGate
 from bot.runcomfy.pricing import Pricing
 from bot.runcomfy.timing import Clock
@@ -29,6 +31,7 @@ DEFAULT_API_BASE = "https://model-api.runcomfy.net"
 DEFAULT_DATABASE_URL = "sqlite:///data/bot.sqlite3"
 DEFAULT_PRICING = Pricing()
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+HOST_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
 
 T = TypeVar("T")
 
@@ -56,7 +59,13 @@ class RunComfySettings:
     max_concurrent_requests: int = 10
     pricing: Pricing = field(default_factory=Pricing)
 
-    def client(self, session: aiohttp.ClientSession, clock: Clock) -> RunComfyClient:
+    def client(
+        self,
+        session: aiohttp.ClientSession,
+        clock: Clock,
+        *,
+        observer: ExchangeObserver | None = None,
+    ) -> RunComfyClient:
         """The one client of the process, with its traffic gate, as these settings say."""
         gate = RequestGate(
             clock,
@@ -71,6 +80,7 @@ class RunComfySettings:
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
             gate=gate,
+            observer=observer,
         )
 
 
@@ -107,6 +117,15 @@ class DiscordSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class HealthSettings:
+    """Where the health, readiness and metrics endpoint listens (HEALTH_PORT set)."""
+
+    port: int
+    """0 lets the system pick a free port (it is logged)."""
+    host: str = "127.0.0.1"
+
+
+@dataclass(frozen=True, slots=True)
 class PostgresUrl:
     """A `postgresql://` DATABASE_URL; the whole URL is a `Secret` (it holds the password)."""
 
@@ -131,6 +150,8 @@ class Settings:
     server_defaults: ServerSettings = field(default_factory=ServerSettings)
     """What every server gets until it changes something with /video settings."""
     media: MediaSettings = field(default_factory=MediaSettings)
+    health: HealthSettings | None = None
+    """The HTTP health endpoint; None (HEALTH_PORT unset) serves none."""
 
     @property
     def downloads_folder(self) -> Path:
@@ -375,6 +396,7 @@ def load_settings(
         discord=discord_settings,
         server_defaults=server_defaults(env),
         media=media_settings(env),
+        health=health_settings(env),
         log_level=_parse(
             env,
             "LOG_LEVEL",
@@ -439,6 +461,25 @@ def _shards(env: Mapping[str, str]) -> tuple[int | None, tuple[int, ...] | None]
         if ids.count(shard_id) > 1:
             raise ConfigError("SHARD_IDS", f"names shard {shard_id} twice.")
     return count, tuple(sorted(ids))
+
+
+def health_settings(env: Mapping[str, str]) -> HealthSettings | None:
+    """HEALTH_PORT turns the endpoint on; HEALTH_HOST (only read then) says where."""
+    port = _parse(env, "HEALTH_PORT", None, _int_in(0, 65535), "a port number 0 to 65535")
+    if port is None:
+        return None
+    host = _parse(env, "HEALTH_HOST", "127.0.0.1", _host, "an IP address or a host name")
+    return HealthSettings(port=port, host=host)
+
+
+def _host(text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        pass
+    if len(text) > 253 or not HOST_NAME.fullmatch(text):
+        raise ValueError(text)
+    return text
 
 
 def server_defaults(env: Mapping[str, str]) -> ServerSettings:

@@ -217,6 +217,10 @@ class JobTracker:
     def is_running(self) -> bool:
         return self._scheduler.is_alive()
 
+    def store_writable(self) -> bool:
+        """Whether the store took the last write (see `StoreHealth`)."""
+        return self._book.health.writable
+
     async def _recover(self, job: Job, now: float) -> None:
         """Decide what a job reloaded after a restart needs; never resubmit by itself."""
         if job.state is JobState.NEW:

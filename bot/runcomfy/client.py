@@ -26,6 +26,7 @@ import aiohttp
 
 from bot.runcomfy.errors import (
     AuthenticationError,
+    ErrorKind,
     InsufficientBalanceError,
     InvalidInputError,
     InvalidRequestIdError,
@@ -267,6 +268,16 @@ class Credential(Protocol):
     def reveal(self) -> str: ...
 
 
+class ExchangeObserver(Protocol):
+    """Told of every HTTP exchange with RunComfy, retries included (e.g. to count them).
+
+    `call` is "submit", "status", "result" or "cancel"; `error` is None for a usable
+    answer; `seconds` is the exchange's own time (not the wait for the traffic gate).
+    Must return at once."""
+
+    def exchanged(self, call: str, error: ErrorKind | None, seconds: float) -> None: ...
+
+
 class RunComfyClient:
     """Talks to RunComfy through a shared `aiohttp.ClientSession` it does not own."""
 
@@ -282,6 +293,7 @@ class RunComfyClient:
         retry: RetryPolicy = DEFAULT_RETRY,
         gate: RequestGate | None = None,
         rng: random.Random | None = None,
+        observer: ExchangeObserver | None = None,
     ) -> None:
         if isinstance(token, str) or not callable(getattr(token, "reveal", None)):
             raise TypeError("token must be a Secret, so it cannot leak through reprs")
@@ -292,6 +304,7 @@ class RunComfyClient:
         self.retry = retry
         self.gate = gate if gate is not None else RequestGate(clock)
         self._rng = rng if rng is not None else random.Random()
+        self._observer = observer
         self.timeout = aiohttp.ClientTimeout(
             total=None,
             connect=connect_timeout,
@@ -309,7 +322,9 @@ class RunComfyClient:
     async def submit(self, request: KlingRequest) -> SubmitResult:
         """Send one paid job, exactly once. Raises `SubmitOutcomeUnknownError` when unsure."""
         try:
-            body = await self._attempt("POST", SUBMIT_PATH, json_body=request.to_payload())
+            body = await self._attempt(
+                "submit", "POST", SUBMIT_PATH, json_body=request.to_payload()
+            )
         except TransportError as error:
             if not error.request_sent:
                 raise
@@ -338,20 +353,20 @@ class RunComfyClient:
 
     async def status(self, request_id: str) -> StatusResult:
         request_id = validate_request_id(request_id)
-        body = await self._retrying("GET", f"/v1/requests/{request_id}/status")
+        body = await self._retrying("status", "GET", f"/v1/requests/{request_id}/status")
         return StatusResult.from_json(request_id, body)
 
     async def result(self, request_id: str) -> JobResult:
         """Outputs, cost and timestamps; before completion only the current status."""
         request_id = validate_request_id(request_id)
         body = await self._retrying(
-            "GET", f"/v1/requests/{request_id}/result", params={"include_cost": "true"}
+            "result", "GET", f"/v1/requests/{request_id}/result", params={"include_cost": "true"}
         )
         return JobResult.from_json(request_id, body)
 
     async def cancel(self, request_id: str) -> CancelResult:
         request_id = validate_request_id(request_id)
-        body = await self._retrying("POST", f"/v1/requests/{request_id}/cancel")
+        body = await self._retrying("cancel", "POST", f"/v1/requests/{request_id}/cancel")
         return CancelResult.from_json(body)
 
     def _unknown(self, error: RunComfyError) -> SubmitOutcomeUnknownError:
@@ -361,10 +376,10 @@ class RunComfyClient:
         )
 
     async def _retrying(
-        self, method: str, path: str, *, params: Mapping[str, str] | None = None
+        self, call: str, method: str, path: str, *, params: Mapping[str, str] | None = None
     ) -> Mapping[str, Any]:
         async def once() -> Mapping[str, Any]:
-            return await self._attempt(method, path, params=params)
+            return await self._attempt(call, method, path, params=params)
 
         return await self.retry.run(
             once, clock=self._clock, rng=self._rng, description=f"{method} {path}"
@@ -372,13 +387,15 @@ class RunComfyClient:
 
     async def _attempt(
         self,
+        call: str,
         method: str,
         path: str,
         *,
         json_body: Mapping[str, Any] | None = None,
         params: Mapping[str, str] | None = None,
     ) -> Mapping[str, Any]:
-        """Exactly one HTTP exchange through the gate, mapped to a JSON object or an error."""
+        """Exactly one HTTP exchange through the gate, mapped to a JSON object or an error;
+        the observer is told of it either way."""
         headers = {
             "Authorization": f"Bearer {self._token.reveal()}",
             "Accept": "application/json",
@@ -400,27 +417,39 @@ class RunComfyClient:
                     http_status = response.status
                     response_headers: Mapping[str, str] = response.headers
             except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-                raise self._transport_error(method, path, exc, request_sent=False) from None
+                error = self._transport_error(method, path, exc, request_sent=False)
+                self._observe(call, error, started)
+                raise error from None
             except (TimeoutError, aiohttp.ClientError) as exc:
-                raise self._transport_error(method, path, exc, request_sent=True) from None
-        logger.debug(
-            "%s %s -> HTTP %d in %.3f s",
-            method,
-            path,
-            http_status,
-            self._clock.monotonic() - started,
-        )
+                error = self._transport_error(method, path, exc, request_sent=True)
+                self._observe(call, error, started)
+                raise error from None
+            except TransportError as error:
+                self._observe(call, error, started)
+                raise
+        seconds = self._clock.monotonic() - started
+        logger.debug("%s %s -> HTTP %d in %.3f s", method, path, http_status, seconds)
         body = _parse_json(raw)
-        error = error_from_response(
+        mapped = error_from_response(
             http_status, response_headers, body, now=self._clock.now(), redact=self._redact
         )
-        if error is None:
+        self._observe(call, mapped, started)
+        if mapped is None:
             assert isinstance(body, Mapping)
             return body
-        if isinstance(error, RateLimitedError) and error.retry_after:
-            self.gate.pause(error.retry_after)
-        logger.debug("%s %s failed: %r", method, path, error)
-        raise error
+        if isinstance(mapped, RateLimitedError) and mapped.retry_after:
+            self.gate.pause(mapped.retry_after)
+        logger.debug("%s %s failed: %r", method, path, mapped)
+        raise mapped
+
+    def _observe(self, call: str, error: RunComfyError | None, started: float) -> None:
+        if self._observer is None:
+            return
+        try:
+            kind = None if error is None else error.kind
+            self._observer.exchanged(call, kind, self._clock.monotonic() - started)
+        except Exception:
+            logger.exception("the RunComfy observer failed")
 
     def _transport_error(
         self, method: str, path: str, exc: BaseException, *, request_sent: bool

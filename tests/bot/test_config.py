@@ -145,3 +145,33 @@ def test_a_refused_database_url_never_shows_its_password(url: str) -> None:
         settings(DATABASE_URL=url)
     assert "s3cret" not in str(caught.value)
     assert str(caught.value).startswith("DATABASE_URL")
+
+
+def test_the_health_endpoint_is_off_unless_a_port_is_set() -> None:
+    assert settings().health is None
+    assert settings(HEALTH_HOST="0.0.0.0").health is None
+    health = settings(HEALTH_PORT="9102").health
+    assert health is not None
+    assert (health.host, health.port) == ("127.0.0.1", 9102)
+    health = settings(HEALTH_PORT="0", HEALTH_HOST="::").health
+    assert health is not None
+    assert (health.host, health.port) == ("::", 0)
+    health = settings(HEALTH_PORT="9102", HEALTH_HOST="bot-1.internal").health
+    assert health is not None
+    assert health.host == "bot-1.internal"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("HEALTH_PORT", "http", "a port number 0 to 65535"),
+        ("HEALTH_PORT", "70000", "a port number 0 to 65535"),
+        ("HEALTH_HOST", "http://0.0.0.0", "an IP address or a host name"),
+        ("HEALTH_HOST", "-bad-", "an IP address or a host name"),
+    ],
+)
+def test_bad_health_settings_get_one_clear_line(name: str, value: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings(**{"HEALTH_PORT": "9102", name: value})
+    assert str(caught.value).startswith(name)
+    assert expected in str(caught.value)

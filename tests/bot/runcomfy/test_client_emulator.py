@@ -16,6 +16,7 @@ from bot.config import load_settings
 from bot.runcomfy.client import RunComfyClient
 from bot.runcomfy.errors import (
     AuthenticationError,
+    ErrorKind,
     InsufficientBalanceError,
     InvalidInputError,
     InvalidRequestIdError,
@@ -538,3 +539,64 @@ async def test_the_token_never_leaks(
         assert token not in record.getMessage(), record.name
         assert token not in str(record.args)
     assert token not in caplog.text
+
+
+# ---------------------------------------------------------------------- observer
+
+
+class Exchanges:
+    """An `ExchangeObserver` that writes down what it is told."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, ErrorKind | None]] = []
+
+    def exchanged(self, call: str, error: ErrorKind | None, seconds: float) -> None:
+        assert seconds >= 0
+        self.seen.append((call, error))
+
+
+async def test_the_observer_hears_every_exchange_retries_and_errors_included(
+    make_client: ClientFactory, emulator: RunComfyEmulator
+) -> None:
+    exchanges = Exchanges()
+    client = make_client(observer=exchanges, retry=RetryPolicy(max_attempts=3, deadline=1000))
+    rid = await submitted(client)
+    emulator.fail(Endpoint.STATUS, 503, times=1)
+    await client.status(rid)
+    await client.result(rid)
+    emulator.fail(Endpoint.CANCEL, 429, times=None)
+    with pytest.raises(RateLimitedError):
+        await client.cancel(rid)
+    emulator.fail(Endpoint.SUBMIT, 502)
+    with pytest.raises(SubmitOutcomeUnknownError):
+        await client.submit(REQUEST)
+    assert exchanges.seen == [
+        ("submit", None),
+        ("status", ErrorKind.SERVER),
+        ("status", None),
+        ("result", None),
+        *[("cancel", ErrorKind.RATE_LIMITED)] * 3,
+        ("submit", ErrorKind.SERVER),
+    ]
+
+
+async def test_the_observer_hears_transport_errors(make_client: ClientFactory) -> None:
+    exchanges = Exchanges()
+    client = make_client(
+        base_url=CLOSED_PORT_URL, observer=exchanges, retry=RetryPolicy(max_attempts=2)
+    )
+    with pytest.raises(TransportError):
+        await client.status("abc")
+    assert exchanges.seen == [("status", ErrorKind.TRANSPORT)] * 2
+
+
+async def test_a_failing_observer_does_not_break_the_client(
+    make_client: ClientFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Broken:
+        def exchanged(self, call: str, error: ErrorKind | None, seconds: float) -> None:
+            raise RuntimeError("observer bug")
+
+    client = make_client(observer=Broken())
+    assert await submitted(client)
+    assert "the RunComfy observer failed" in caplog.text

@@ -1,0 +1,165 @@
+"""The HTTP endpoint orchestrators ask (HEALTH_PORT): alive, ready, and the metrics.
+
+- `GET /healthz`: liveness — the process answers and the job scheduler runs. A failing
+  liveness is worth a restart.
+- `GET /readyz`: readiness — the Discord gateway is connected, the database answers (and
+  takes writes), the scheduler runs.
+- `GET /metrics`: Prometheus text from the process's own registry (`bot.metrics`).
+
+Both health answers are JSON naming every check, `{"status": "ok"|"failing", "checks":
+{name: {"ok": bool, "problem": str?}}}`, with HTTP 200 or 503. Each check runs under a
+short timeout, so a hung database makes the answer "failing", never a hung probe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import discord
+from aiohttp import web
+from prometheus_client import CollectorRegistry
+from prometheus_client.aiohttp import make_aiohttp_handler
+
+from bot.config import ConfigError, HealthSettings
+
+log = logging.getLogger(__name__)
+
+Check = Callable[[], Awaitable[str | None]]
+"""One check: None when fine, else what is wrong, in a few words."""
+
+CHECK_TIMEOUT = 2.0
+"""Real seconds a check may take before it counts as failing."""
+
+
+async def run_check(check: Check, seconds: float) -> dict[str, Any]:
+    try:
+        problem = await asyncio.wait_for(check(), seconds)
+    except TimeoutError:
+        problem = f"no answer within {seconds:g} s"
+    except Exception as error:
+        log.debug("health check failed", exc_info=True)
+        problem = f"{type(error).__name__}: {error}"[:200]
+    return {"ok": True} if problem is None else {"ok": False, "problem": problem}
+
+
+async def run_checks(checks: Mapping[str, Check], seconds: float) -> tuple[bool, dict[str, Any]]:
+    """Every check at once, each within `seconds`; whether all passed, and the JSON body."""
+    results = await asyncio.gather(*(run_check(check, seconds) for check in checks.values()))
+    named = dict(zip(checks, results, strict=True))
+    healthy = all(result["ok"] for result in results)
+    return healthy, {"status": "ok" if healthy else "failing", "checks": named}
+
+
+class HealthServer:
+    """`/healthz`, `/readyz` and `/metrics` on one small aiohttp server."""
+
+    def __init__(
+        self,
+        *,
+        live: Mapping[str, Check],
+        ready: Mapping[str, Check],
+        registry: CollectorRegistry,
+        timeout: float = CHECK_TIMEOUT,
+    ) -> None:
+        self._live = dict(live)
+        self._ready = dict(ready)
+        self._registry = registry
+        self._timeout = timeout
+        self._runner: web.AppRunner | None = None
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/healthz", self._answer(self._live))
+        app.router.add_get("/readyz", self._answer(self._ready))
+        app.router.add_get("/metrics", make_aiohttp_handler(self._registry))
+        return app
+
+    def _answer(self, checks: Mapping[str, Check]) -> Callable[[web.Request], Awaitable[Any]]:
+        async def handler(request: web.Request) -> web.Response:
+            healthy, body = await run_checks(checks, self._timeout)
+            return web.json_response(body, status=200 if healthy else 503)
+
+        return handler
+
+    async def start(self, settings: HealthSettings) -> None:
+        """Listen; a port that cannot be had is a `ConfigError` naming HEALTH_PORT."""
+        runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.host, settings.port)
+        try:
+            await site.start()
+        except OSError as error:
+            await runner.cleanup()
+            where = f"{settings.host}:{settings.port}"
+            reason = error.strerror or str(error)
+            raise ConfigError(
+                "HEALTH_PORT",
+                f"is {settings.port}, but the health endpoint cannot listen on {where}: "
+                f"{reason}. Pick a free port (or HEALTH_HOST), or unset HEALTH_PORT.",
+            ) from error
+        self._runner = runner
+        log.info("health endpoint on http://%s:%d (/healthz, /readyz, /metrics)", *self.address)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """The host and port listened on (the real port when HEALTH_PORT=0)."""
+        if self._runner is None or not self._runner.addresses:
+            raise RuntimeError("the health endpoint is not listening")
+        host, port = self._runner.addresses[0][:2]
+        return str(host), int(port)
+
+    async def close(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def gateway_check(client: discord.Client) -> Check:
+    """Connected to Discord's gateway: ready, not closed, and heartbeats answered (every
+    shard's, when the client runs several)."""
+
+    async def check() -> str | None:
+        if client.is_closed():
+            return "the client is closed"
+        if not client.is_ready():
+            return "not connected yet"
+        if isinstance(client, discord.AutoShardedClient):
+            for shard_id, shard in sorted(client.shards.items()):
+                if shard.is_closed():
+                    return f"shard {shard_id} is disconnected"
+                if not math.isfinite(shard.latency):
+                    return f"shard {shard_id} has no heartbeat answered yet"
+            return None
+        if client.ws is None or not client.ws.open:
+            return "disconnected (reconnecting)"
+        if not math.isfinite(client.latency):
+            return "no heartbeat answered yet"
+        return None
+
+    return check
+
+
+def database_check(ping: Callable[[], Awaitable[object]], writable: Callable[[], bool]) -> Check:
+    """The database answers a cheap query, and the last write to it succeeded."""
+
+    async def check() -> str | None:
+        await ping()
+        if not writable():
+            return "the database refuses writes"
+        return None
+
+    return check
+
+
+def scheduler_check(alive: Callable[[], bool]) -> Check:
+    async def check() -> str | None:
+        return None if alive() else "the job scheduler is not running"
+
+    return check
