@@ -138,6 +138,7 @@ class VideoBot(commands.AutoShardedBot):
             http_trace=metrics.discord_trace(),
         )
         self.metrics = metrics
+        self._closing_own: asyncio.Task[None] | None = None
         self.settings = settings
         self.clock = clock or system_clock()
         self.tuning = tuning or Tuning()
@@ -323,6 +324,15 @@ class VideoBot(commands.AutoShardedBot):
         )
 
     async def close(self) -> None:
+        """Our own parts first, discord.py's last: once discord.py is closed, `start()`
+        returns and whoever ran it may end the event loop under the rest of this. Like
+        discord.py's, safe to call twice (a signal handler and `async with` both do)."""
+        if self._closing_own is None:
+            self._closing_own = asyncio.create_task(self._close_own(), name="bot-close")
+        await self._closing_own
+        await super().close()
+
+    async def _close_own(self) -> None:
         if self.health is not None:
             await self.health.close()
         if hasattr(self, "tracker"):
@@ -331,7 +341,6 @@ class VideoBot(commands.AutoShardedBot):
             await self.board.close()
         if hasattr(self, "outbox"):
             await self.outbox.close()
-        await super().close()
         if hasattr(self, "storage"):
             await self.storage.close()
         if hasattr(self, "http_session"):

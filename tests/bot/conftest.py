@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from bot.runcomfy.client import RunComfyClient
 from bot.secret import Secret
 from tests.bot.store_backends import StoreBackend
 from tests.fakes.runcomfy_emulator import ManualClock, RunComfyEmulator
-from tests.postgres_server import PostgresServer, find_bin_dir
+from tests.postgres_server import PostgresServer
 
 GENERATION_SECONDS = 60.0
 
@@ -70,22 +70,6 @@ def make_client(
 @pytest.fixture
 def client(make_client: ClientFactory) -> RunComfyClient:
     return make_client()
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """One PostgreSQL server for the whole run; skipped only when initdb is not installed."""
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL server binaries (initdb) are not installed")
-    server = PostgresServer(bin_dir)
-    try:
-        server.start()
-    except BaseException:
-        server.stop()
-        raise
-    yield server
-    server.stop()
 
 
 _database_numbers = itertools.count(1)

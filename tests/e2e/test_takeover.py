@@ -1,0 +1,57 @@
+"""Two real bot processes on two shards share 200 jobs through one PostgreSQL database; one
+is killed with SIGKILL midway. Every job is delivered exactly once, none is sent to
+RunComfy twice, and the survivor holds the dead one's jobs within the lease time.
+
+The run is `bench.takeover` at the issue's size, against a PostgreSQL server this suite
+starts itself (skipped only where its server binaries are not installed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import asyncpg
+
+from bench.takeover import TakeoverConfig, report, run_takeover
+from tests.postgres_server import PostgresServer
+
+
+async def _empty_database(server: PostgresServer, name: str) -> str:
+    conn = await asyncpg.connect(server.dsn())
+    try:
+        await conn.execute(f"CREATE DATABASE {name}")
+    finally:
+        await conn.close()
+    return server.dsn(name)
+
+
+async def test_a_killed_process_jobs_are_taken_over_and_delivered_exactly_once(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    config = TakeoverConfig(jobs=200, processes=2, kill=True, lease_seconds=2.0)
+    dsn = await _empty_database(postgres_server, "takeover_e2e")
+    result = await run_takeover(config, tmp_path, dsn)
+    print(report(result, config))
+
+    assert result.answered == config.jobs, "every command was answered with its job"
+    assert result.killed_holding > 0, "the process was killed while it held open jobs"
+    assert result.every_job_delivered_once, (result.unsettled, result.duplicates)
+    assert result.submitted_twice == {}, "no prompt was paid for twice"
+    assert result.problems == [], "the survivor logged no errors"
+    assert result.takeover_seconds is not None
+    # Another shard's jobs are taken once their lease has been out one more lease time,
+    # at the next renewal (a third of a lease); the rest is slack for a loaded machine.
+    bound = 2 * config.lease_seconds + config.lease_seconds / 3
+    assert result.takeover_seconds <= bound + 3.0
+
+
+async def test_the_same_load_on_one_process_without_shards_is_delivered_exactly_once(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    config = TakeoverConfig(jobs=60, processes=1, kill=False)
+    dsn = await _empty_database(postgres_server, "takeover_single")
+    result = await run_takeover(config, tmp_path, dsn)
+    print(report(result, config))
+
+    assert result.every_job_delivered_once, (result.unsettled, result.duplicates)
+    assert result.submitted_twice == {}
+    assert result.problems == []
