@@ -149,8 +149,6 @@ class ChannelNotifier:
         self._probing = asyncio.Semaphore(1)
         """One probe at a time: PyAV holds the GIL for much of its work, and many at once
         (a burst of deliveries) slowed the event loop and filled the default thread pool."""
-        self._fitted_from: dict[int, int] = {}
-        """Original sizes of videos re-encoded but not yet posted (kept across retries)."""
 
     async def send_notice(self, job: Job) -> int | None:
         try:
@@ -257,7 +255,7 @@ class ChannelNotifier:
         if isinstance(facts, _LinkOnly):
             return None
         log.info("job %d: using the bot's own copy (%s)", job.id, megabytes(facts.size_bytes))
-        return _Ready(facts, fitted_from=self._fitted_from.get(job.id))
+        return _Ready(facts, fitted_from=facts.fitted_from_bytes)
 
     async def _probe(self, job: Job, path: Path) -> MediaFacts | _LinkOnly:
         """The file's facts, or in plain words why it cannot be shown."""
@@ -296,8 +294,7 @@ class ChannelNotifier:
                 result.elapsed_seconds,
             )
             await self._media.cache.put(job.id, fitted)
-        fitted_from = self._fitted_from.setdefault(job.id, facts.size_bytes)
-        return _Ready(result.result, fitted_from=fitted_from)
+        return _Ready(result.result, fitted_from=result.result.fitted_from_bytes)
 
     async def _refit(self, job: Job, refused: _Ready, target: int) -> _Ready | _LinkOnly:
         """The kept copy re-encoded under `target`, after Discord refused it."""
@@ -325,7 +322,6 @@ class ChannelNotifier:
                 if error.status != 413 and error.code != FILE_TOO_LARGE_CODE:
                     raise
                 return None
-        self._fitted_from.pop(job.id, None)
         return posted
 
     async def _post_link(self, job: Job, link: _LinkOnly) -> int:
@@ -336,9 +332,7 @@ class ChannelNotifier:
             facts=link.facts,
             tr=public_texts(job),
         )
-        posted = await self._post(job, text)
-        self._fitted_from.pop(job.id, None)
-        return posted
+        return await self._post(job, text)
 
     async def _post(
         self, job: Job, content: str, *, file: Path | None = None, filename: str | None = None

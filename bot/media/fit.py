@@ -28,7 +28,7 @@ from av.video.stream import VideoStream
 
 from bot.media.errors import BadMedia, DoesNotFit, FitFailed, FitTimedOut, MediaError
 from bot.media.plan import EncodePlan, FitSettings, plan_encode
-from bot.media.probe import MediaFacts, probe
+from bot.media.probe import FITTED_FROM_TAG, MediaFacts, fitted_from_tag, probe
 
 MAX_ATTEMPTS = 2
 AAC_SAMPLE_RATES = frozenset(
@@ -134,6 +134,9 @@ def _encode(
             av.open(str(source), mode="r") as inp,
             av.open(str(work), "w", format="mp4", options={"movflags": "+faststart"}) as out,
         ):
+            out.metadata[FITTED_FROM_TAG] = fitted_from_tag(
+                facts.fitted_from_bytes or facts.size_bytes
+            )
             _transcode(inp, out, facts, plan, settings, deadline, attempt, report)
     except MediaError:
         raise

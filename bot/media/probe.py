@@ -7,6 +7,7 @@ which the container's header alone would not reveal.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -42,6 +43,18 @@ class MediaFacts:
     size_bytes: int
     bitrate: int
     """Whole-file bits per second: size over duration."""
+    fitted_from_bytes: int | None = None
+    """The original's size, when the bot re-encoded this file to fit (read from the file's
+    own tag, so it is known after a restart too)."""
+
+
+FITTED_FROM_TAG = "comment"
+"""The MP4 tag the bot's re-encodes carry their original's size in."""
+_FITTED_FROM = re.compile(r"kling-video-bot fitted-from=(\d+)")
+
+
+def fitted_from_tag(original_bytes: int) -> str:
+    return f"kling-video-bot fitted-from={original_bytes}"
 
 
 def probe(path: Path) -> MediaFacts:
@@ -91,7 +104,13 @@ def _facts(container: InputContainer, path: Path, size: int) -> MediaFacts:
         has_audio=bool(container.streams.audio),
         size_bytes=size,
         bitrate=round(size * 8 / duration),
+        fitted_from_bytes=_fitted_from(container),
     )
+
+
+def _fitted_from(container: InputContainer) -> int | None:
+    found = _FITTED_FROM.fullmatch(str(container.metadata.get(FITTED_FROM_TAG, "")))
+    return int(found[1]) if found else None
 
 
 def _scan_packets(

@@ -196,6 +196,10 @@ async def test_a_restart_between_download_and_post_uses_the_bots_copy(
     assert posted.size_bytes <= LIMIT
     assert_same_video(posted, noisy.facts)
     assert world.emulator.counts[Endpoint.FILE] == downloads, "no new download"
+    assert f"fitted from {megabytes(noisy.facts.size_bytes)}" in notice.content, (
+        "the original's size is read from the kept copy itself after the restart"
+    )
+    assert next(iter(world.emulator.jobs)) in notice.content, "the way to the original"
     await eventually(lambda: world.bot.tracker.get(job_id) is None, what="delivery recorded")
     stored = await world.bot.tracker.fetch(job_id)
     assert stored.state is JobState.DELIVERED

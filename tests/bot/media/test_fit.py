@@ -42,6 +42,24 @@ def test_a_video_with_sound_is_fitted_under_the_limit(
     assert seen[0] == FitProgress("started", 1, 0.0)
     assert seen[-1] == FitProgress("encoding", 1, 1.0)
     assert list(tmp_path.iterdir()) == [tmp_path / "out.mp4"]
+    assert source.fitted_from_bytes is None
+    assert fitted.fitted_from_bytes == source.size_bytes, "the file says what it was fitted from"
+
+
+def test_fitting_a_fitted_file_again_keeps_the_original_s_size(
+    noisy_with_sound: Path, tmp_path: Path
+) -> None:
+    original = probe(noisy_with_sound)
+    first = fit_to_limit(
+        noisy_with_sound, tmp_path / "first.mp4", limit_bytes=LIMIT, time_limit_seconds=60
+    )
+    second = fit_to_limit(
+        tmp_path / "first.mp4",
+        tmp_path / "second.mp4",
+        limit_bytes=first.result.size_bytes * 3 // 4,
+        time_limit_seconds=60,
+    )
+    assert second.result.fitted_from_bytes == original.size_bytes
 
 
 def test_the_moov_box_comes_before_the_media_data(noisy_with_sound: Path, tmp_path: Path) -> None:
