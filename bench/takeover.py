@@ -24,7 +24,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import asyncpg
@@ -364,7 +364,7 @@ def report(result: TakeoverResult, config: TakeoverConfig) -> str:
     return "\n".join(lines)
 
 
-async def _bench(jobs: int, seed: int) -> int:
+async def _bench(jobs: int, seed: int, speed: float) -> int:
     bin_dir = find_bin_dir()
     if bin_dir is None:
         print("PostgreSQL server binaries (initdb) are not installed", file=sys.stderr)
@@ -372,11 +372,12 @@ async def _bench(jobs: int, seed: int) -> int:
     server = PostgresServer(bin_dir)
     server.start()
     try:
+        base = TakeoverConfig(jobs=jobs, seed=seed, speed=speed)
         runs = [
-            TakeoverConfig(jobs=jobs, processes=1, database="sqlite", kill=False, seed=seed),
-            TakeoverConfig(jobs=jobs, processes=1, kill=False, seed=seed),
-            TakeoverConfig(jobs=jobs, processes=2, kill=False, seed=seed),
-            TakeoverConfig(jobs=jobs, processes=2, kill=True, seed=seed),
+            replace(base, processes=1, database="sqlite", kill=False),
+            replace(base, processes=1, kill=False),
+            replace(base, processes=2, kill=False),
+            replace(base, processes=2, kill=True),
         ]
         for number, config in enumerate(runs):
             dsn = None
@@ -396,8 +397,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=400)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument(
+        "--speed", type=float, default=TakeoverConfig.speed, help="emulated seconds per real second"
+    )
     args = parser.parse_args(argv)
-    return asyncio.run(_bench(args.jobs, args.seed))
+    return asyncio.run(_bench(args.jobs, args.seed, args.speed))
 
 
 if __name__ == "__main__":
