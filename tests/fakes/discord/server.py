@@ -108,6 +108,10 @@ class FakeServer:
                         state.channel_bucket_exhausted += 1
                     response = await route.handler(request)
                     response.headers.update(verdict.headers())
+            except ConnectionResetError:
+                # The client went away mid-request (a bot process killed during an upload):
+                # nothing happens, as at Discord, and nobody is left to read an answer.
+                response = web.Response(status=499, reason="Client Closed Request")
             except DiscordHTTPError as exc:
                 headers = verdict.headers() if verdict is not None and verdict.allowed else None
                 response = json_response(exc.body(), exc.status, headers)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import aiohttp
 import pytest
+import yarl
 
 from .conftest import Scene
 from .raw_api import RawApi
@@ -109,3 +111,31 @@ async def test_wrong_types_in_commands_are_400(raw: tuple[RawApi, Scene], case: 
     api, _ = raw
     status, answer = await api.put_commands(COMMANDS[case])
     assert (status, answer["code"]) == (400, 50035), answer
+
+
+async def test_an_upload_cut_off_by_a_dying_client_posts_nothing_and_logs_no_error(
+    raw: tuple[RawApi, Scene],
+) -> None:
+    """A bot process killed mid-upload: the fake, like Discord, just drops the request."""
+    api, scene = raw
+    url = yarl.URL(api.fake.api_base)
+    boundary = "cut-off"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="payload_json"\r\n'
+        'Content-Type: application/json\r\n\r\n{"content": "hal'
+    ).encode()
+    request = (
+        f"POST {url.path}/channels/{scene.channel.id}/messages HTTP/1.1\r\n"
+        f"Host: {url.host}:{url.port}\r\nAuthorization: Bot {api.fake.bot_token}\r\n"
+        f"Content-Type: multipart/form-data; boundary={boundary}\r\n"
+        f"Content-Length: {len(head) + 10_000}\r\n\r\n"
+    ).encode() + head
+    _reader, writer = await asyncio.open_connection(url.host, url.port)
+    writer.write(request)
+    await writer.drain()
+    await asyncio.sleep(0.1)
+    writer.transport.abort()
+    await asyncio.sleep(0.2)
+    assert api.fake.channel_messages(scene.channel) == []
+    status, _ = await api.send(scene.channel.id, {"content": "still works"})
+    assert status == 200
