@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,11 +14,12 @@ import discord
 import pytest
 from discord import app_commands
 from discord.ext import commands
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.app import extensions
 from bot.discord_ui.command_texts import CatalogTranslator, command_texts
-from bot.discord_ui.job_desk import input_refusal
-from bot.discord_ui.multishot import MultishotOptions, multishot_request
+from bot.discord_ui.multishot import MultishotOptions, ShotRule, multishot_request
 from bot.i18n import (
     FALLBACK,
     Catalog,
@@ -30,8 +32,15 @@ from bot.i18n import (
 )
 from bot.jobs.model import JobState
 from bot.runcomfy.errors import ErrorKind
-from bot.runcomfy.request import KlingInputError
-from bot.wording import RUNCOMFY_PROBLEMS
+from bot.runcomfy.request import (
+    GivenKind,
+    KlingInputError,
+    KlingRequest,
+    Rule,
+    Shot,
+    number_as_given,
+)
+from bot.wording import RUNCOMFY_PROBLEMS, input_refusal
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = sorted([*ROOT.joinpath("bot").rglob("*.py"), *ROOT.joinpath("cogs").rglob("*.py")])
@@ -138,6 +147,22 @@ def test_numbers_follow_the_language() -> None:
     assert de.megabytes(3 * 1024 * 1024 + 512 * 1024) == "3,5 MB"
     assert en.megabytes(3 * 1024 * 1024 + 512 * 1024) == "3.5 MB"
     assert de.number(Decimal("0.084")) == "0,084"
+    assert (de.integer(2500), en.integer(2500)) == ("2.500", "2,500")
+    assert (de.as_given(1.5), en.as_given(5.0)) == ("1,5", "5.0")
+    assert de.either(["16:9", "9:16", "1:1"]) == "16:9, 9:16 oder 1:1"
+    assert en.either(["intelligent", "customize"]) == "intelligent or customize"
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.one_of(st.floats(), st.integers(-(2**70), 2**70)))
+def test_a_given_number_keeps_its_digits(value: float) -> None:
+    """English writes a typed number as the request model does; German swaps the
+    separators, except in what has no plain decimal form (`1e+16`, `inf`)."""
+    english = texts("en-US").as_given(value)
+    assert english == number_as_given(value)
+    plain = not any(letter in english for letter in "ein")
+    swapped = english.translate(str.maketrans({",": ".", ".": ","}))
+    assert texts("de").as_given(value) == (swapped if plain else english)
 
 
 TRANSLATED_MODULES = (
@@ -274,28 +299,146 @@ async def test_the_translator_localizes_german_only() -> None:
     assert await translator.translate(name, discord.Locale.japanese, context) is None
 
 
-def rules_in_code() -> set[str]:
-    """Every `rule="…"` a KlingInputError is raised with."""
-    return {
-        keyword.value.value
-        for path in SOURCES
-        for node in ast.walk(ast.parse(path.read_text()))
-        if isinstance(node, ast.Call)
-        for keyword in node.keywords
-        if keyword.arg == "rule"
-        and isinstance(keyword.value, ast.Constant)
-        and isinstance(keyword.value.value, str)
-    }
+RULE_CLASSES = {"Rule", "ShotRule"}
+"""The enums every KlingInputError names its rule from."""
 
 
-def test_every_input_rule_has_a_sentence() -> None:
-    rules = rules_in_code()
-    assert {"invisible_only", "shot_duration", "shots_total"} <= rules
-    for catalog in CATALOGS.values():
-        assert (
-            sorted(f"input.{rule}" for rule in rules if f"input.{rule}" not in catalog.messages)
-            == []
-        )
+def rule_arguments() -> list[tuple[str, ast.expr]]:
+    """The rule of every `KlingInputError(…, rule=…)` and `_input_error(…, rule)` call."""
+    found: list[tuple[str, ast.expr]] = []
+    for path in SOURCES:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call) or called(node) not in (
+                "KlingInputError",
+                "_input_error",
+            ):
+                continue
+            rule = next((k.value for k in node.keywords if k.arg == "rule"), None)
+            if rule is None and called(node) == "_input_error" and len(node.args) >= 4:
+                rule = node.args[3]
+            assert rule is not None, f"{path.name}:{node.lineno}: a refusal without a rule"
+            found.append((f"{path.name}:{node.lineno}", rule))
+    return found
+
+
+def test_every_refusal_names_its_rule_from_the_rule_enums() -> None:
+    """So that `Rule` and `ShotRule` list every rule there is, and the test below sees them."""
+    arguments = rule_arguments()
+    assert len(arguments) > 20
+    for where, rule in arguments:
+        if isinstance(rule, ast.Name) and rule.id == "rule":
+            continue  # _input_error() passing its own parameter on
+        named = [
+            node.value.id
+            for node in ast.walk(rule)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+        ]
+        assert named, where
+        assert set(named) <= RULE_CLASSES, where
+        assert not [n for n in ast.walk(rule) if isinstance(n, ast.Constant)], where
+
+
+@pytest.mark.parametrize("language", sorted(CATALOGS))
+def test_every_input_rule_and_given_kind_has_a_sentence(language: str) -> None:
+    messages = CATALOGS[language].messages
+    assert [rule.value for rule in (*Rule, *ShotRule) if f"input.{rule}" not in messages] == []
+    assert [kind.value for kind in GivenKind if f"given.{kind}" not in messages] == []
+
+
+def attempt(make: Callable[[], object]) -> KlingInputError:
+    with pytest.raises(KlingInputError) as refused:
+        make()
+    return refused.value
+
+
+REFUSED: dict[str, Callable[[], object]] = {
+    "blank prompt": lambda: KlingRequest.parse(prompt="   "),
+    "long prompt": lambda: KlingRequest.parse(prompt="x" * 2600),
+    "invisible prompt": lambda: KlingRequest.parse(prompt="\u200b\u200d"),
+    "duration": lambda: KlingRequest.parse(prompt="a fox", duration=20),
+    "cfg scale": lambda: KlingRequest.parse(prompt="a fox", cfg_scale=1.5),
+    "aspect ratio": lambda: KlingRequest.parse(prompt="a fox", aspect_ratio="4:3"),
+    "sound": lambda: KlingRequest.parse(prompt="a fox", sound="yes"),
+    "shot type": lambda: KlingRequest.parse(prompt="a fox", shot_type="smart"),
+    "shots not a list": lambda: KlingRequest.parse(prompt="a fox", multi_prompt="one"),
+    "too many shots": lambda: KlingRequest.parse(
+        prompt="a fox", multi_prompt=[{"prompt": "b", "duration": 3}] * 21
+    ),
+    "shot not an object": lambda: KlingRequest.parse(prompt="a fox", multi_prompt=["x"]),
+    "shot duration": lambda: KlingRequest.parse(
+        prompt="a fox", multi_prompt=[{"prompt": "b", "duration": 2}]
+    ),
+    "shots sum": lambda: KlingRequest.parse(
+        prompt="a fox", duration=10, multi_prompt=[{"prompt": "b", "duration": 4}] * 2
+    ),
+    "shots sum, default duration": lambda: KlingRequest.parse(
+        prompt="a fox", multi_prompt=[{"prompt": "b", "duration": 3}] * 2
+    ),
+    "wrong type": lambda: KlingRequest(prompt="a fox", cfg_scale=1),  # type: ignore[arg-type]
+    "padded": lambda: KlingRequest(prompt=" a fox "),
+    "padded shot": lambda: KlingRequest(prompt="a fox", multi_prompt=(Shot(" b ", 5),)),
+    "unknown option": lambda: KlingRequest.from_payload({"prompt": "a fox", "seed": 3}),
+    "no prompt": lambda: KlingRequest.from_payload({"duration": 5}),
+}
+"""At least one refusal for every rule of the request model."""
+
+
+def test_the_refusals_cover_every_rule() -> None:
+    assert {attempt(make).rule for make in REFUSED.values()} == set(Rule)
+
+
+@pytest.mark.parametrize("make", REFUSED.values(), ids=REFUSED.keys())
+def test_english_words_a_refusal_as_the_request_model_does(make: Callable[[], object]) -> None:
+    """The command line prints the model's sentence; Discord's English is the same."""
+    error = attempt(make)
+    assert input_refusal(error, texts("en-US")) == str(error)
+
+
+@pytest.mark.parametrize("make", REFUSED.values(), ids=REFUSED.keys())
+def test_german_words_every_refusal_in_german(make: Callable[[], object]) -> None:
+    error = attempt(make)
+    german = input_refusal(error, texts("de"))
+    assert german != str(error)
+    assert "Du hast" in german or "du hast" in german
+    assert "You gave" not in german
+
+
+@pytest.mark.parametrize(
+    ("make", "german"),
+    [
+        (
+            REFUSED["long prompt"],
+            "`prompt` darf höchstens 2.500 Zeichen lang sein. "
+            "Du hast einen Text mit 2.600 Zeichen angegeben.",
+        ),
+        (
+            REFUSED["duration"],
+            "`dauer` muss eine ganze Zahl von 3 bis 15 Sekunden sein. Du hast 20 angegeben.",
+        ),
+        (
+            REFUSED["cfg scale"],
+            "`prompt_treue` muss eine Zahl von 0 bis 1 sein. Du hast 1,5 angegeben.",
+        ),
+        (
+            REFUSED["aspect ratio"],
+            "`seitenverhältnis` muss 16:9, 9:16 oder 1:1 sein. Du hast „4:3“ angegeben.",
+        ),
+        (
+            REFUSED["blank prompt"],
+            "`prompt` muss ein Text mit 1 bis 2.500 Zeichen sein. "
+            "Du hast nur Leerzeichen angegeben.",
+        ),
+        (
+            REFUSED["too many shots"],
+            "`multi_prompt` darf höchstens 20 Szenen haben. "
+            "Du hast eine Liste mit 21 Einträgen angegeben.",
+        ),
+    ],
+)
+def test_a_german_refusal_names_the_german_option_and_writes_german_numbers(
+    make: Callable[[], object], german: str
+) -> None:
+    assert input_refusal(attempt(make), texts("de")) == german
 
 
 @pytest.mark.parametrize(
@@ -311,4 +454,5 @@ def test_refused_shots_in_german_and_english(shots: list[str], german: str) -> N
     with pytest.raises(KlingInputError) as refused:
         multishot_request(MultishotOptions(prompt="a harbour"), shots)
     assert german in input_refusal(refused.value, texts("de"))
-    assert input_refusal(refused.value, texts("en-US")) == refused.value.user_message
+    english = input_refusal(refused.value, texts("en-US"))
+    assert english == texts("en-US")(f"input.{refused.value.rule}", **refused.value.facts)
