@@ -13,6 +13,7 @@ from typing import Any
 from bot.i18n import Texts, english
 from bot.jobs.line import TOKEN_REFUSED, LimitExceeded, NotTakingJobs, TooManyJobs
 from bot.jobs.model import Failure
+from bot.jobs.ports import NoticeProblem, read_notice_record
 from bot.jobs.usage import DailyBudgetExceeded, DailySecondsExceeded, Usage
 from bot.redaction import redact
 from bot.runcomfy.errors import ErrorKind
@@ -94,6 +95,22 @@ def failure_text(failure: Failure, detail: str | None, tr: Texts | None = None) 
             return tr("failure.not_started_by_deadline", minutes=detail)
         case _:
             return detail or tr("failure.no_reason")
+
+
+NOTICE_PROBLEMS_WITH_DETAIL = frozenset({NoticeProblem.DISCORD_ERROR})
+"""Problems whose recorded detail (Discord's status and words) helps whoever reads them."""
+
+
+def notice_problem(record: str, tr: Texts | None = None) -> str:
+    """Why the result could not be posted, from what the job recorded (`notice_record`);
+    an older free-text record is shown as it is, shortened."""
+    tr = tr or english()
+    problem, detail = read_notice_record(record)
+    if problem is None:
+        return outside_words(detail, 300) or ""
+    if problem in NOTICE_PROBLEMS_WITH_DETAIL:
+        return tr(f"notice_problem.{problem}", detail=outside_words(detail, 300) or "—")
+    return tr(f"notice_problem.{problem}")
 
 
 def limit_refusal(error: LimitExceeded, tr: Texts | None = None) -> str:

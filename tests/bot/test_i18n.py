@@ -31,6 +31,7 @@ from bot.i18n import (
     texts,
 )
 from bot.jobs.model import JobState
+from bot.jobs.ports import NoticeProblem
 from bot.runcomfy.errors import ErrorKind
 from bot.runcomfy.request import (
     GivenKind,
@@ -107,6 +108,8 @@ def test_keys_built_from_names_exist() -> None:
         assert f"state.{state.value}" in english
     for kind in ErrorKind:
         assert RUNCOMFY_PROBLEMS[kind] in english
+    for problem in NoticeProblem:
+        assert f"notice_problem.{problem}" in english
 
 
 def test_a_missing_key_falls_back_to_english(tmp_path: Path) -> None:
