@@ -32,7 +32,9 @@ class Setting(StrEnum):
 
 
 class Source(StrEnum):
-    SERVER = "set for this server"
+    """Where a setting's value comes from; shown as `setting.source.<source>`."""
+
+    SERVER = "server"
     DEFAULT = "default"
 
 

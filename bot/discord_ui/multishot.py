@@ -35,7 +35,6 @@ SHOT_LINE = re.compile(
     r"^\s*(?P<seconds>\d{1,4})\s*(?:s|sec|secs|seconds?)?\s*[|:,;\-–—]\s*(?P<prompt>.*)$",
     re.DOTALL,
 )
-SHOT_EXAMPLE = "`5 | a slow pan across the harbour at dawn`"
 
 
 class ShotRule(StrEnum):
@@ -66,8 +65,13 @@ def parse_shot(number: int, text: str) -> Shot:
     field = f"shot {number}"
     match = SHOT_LINE.match(text)
     if match is None:
-        allowed = f"must start with its length in seconds, then its prompt, e.g. {SHOT_EXAMPLE}."
-        raise KlingInputError(field, text, allowed, rule=ShotRule.SHOT_FORMAT, shot=number)
+        raise KlingInputError(
+            field,
+            text,
+            "must start with its length in seconds, then its prompt.",
+            rule=ShotRule.SHOT_FORMAT,
+            shot=number,
+        )
     seconds = int(match["seconds"])
     if not DURATION_MIN <= seconds <= DURATION_MAX:
         raise KlingInputError(
@@ -82,9 +86,12 @@ def parse_shot(number: int, text: str) -> Shot:
         )
     prompt = match["prompt"].strip()
     if not prompt:
-        allowed = f"needs a prompt after its length, e.g. {SHOT_EXAMPLE}."
         raise KlingInputError(
-            field, match["prompt"], allowed, rule=ShotRule.SHOT_PROMPT, shot=number
+            field,
+            match["prompt"],
+            "needs a prompt after its length.",
+            rule=ShotRule.SHOT_PROMPT,
+            shot=number,
         )
     if len(prompt) > PROMPT_MAX_CHARS:
         raise KlingInputError(
@@ -203,7 +210,7 @@ class EditShotsView(AnsweringView):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         return interaction.user.id == self._owner_id
 
-    @discord.ui.button(label="Edit shots", style=discord.ButtonStyle.primary, emoji="✏️")
+    @discord.ui.button(style=discord.ButtonStyle.primary, emoji="✏️")
     async def edit(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
         form = ShotsModal(self._options, self._submit, self._values, self._tr)
         await interaction.response.send_modal(form)

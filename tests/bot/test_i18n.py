@@ -168,29 +168,45 @@ def test_a_given_number_keeps_its_digits(value: float) -> None:
     assert texts("de").as_given(value) == (swapped if plain else english)
 
 
-TRANSLATED_MODULES = (
-    "bot/wording.py",
-    "bot/formatting.py",
-    "bot/discord_ui/render.py",
-    "bot/discord_ui/job_desk.py",
-    "bot/discord_ui/permissions.py",
-    "bot/discord_ui/panels.py",
-    "bot/discord_ui/queue_view.py",
-    "bot/discord_ui/audit.py",
-    "bot/discord_ui/buttons.py",
-    "bot/discord_ui/replies.py",
-    "bot/discord_ui/notices.py",
-    "bot/discord_ui/status_board.py",
-    "bot/discord_ui/outbox.py",
-    "cogs/video.py",
-    "cogs/settings.py",
-)
-"""Modules whose every sentence a member reads comes from the catalogs."""
-SENTENCE = re.compile(r"[A-Za-z]{2,} [a-z]{2,} [a-z]{2,}")
-NOT_SHOWN = frozenset({"answer_failure", "NoticeError", "RuntimeError", "ValueError"})
+SHOWING = re.compile(r"^(?:import discord|from discord|from bot\.(?:i18n|wording))\b", re.M)
+"""A module that talks to Discord or words things for people."""
+OPERATOR_ONLY = {
+    "bot/__main__.py": "start-up errors and usage, printed to the operator's terminal",
+    "bot/app.py": "configuration problems, raised to the operator at start-up",
+    "bot/logs.py": "the log's own format",
+    "bot/i18n.py": "reads the catalogs; holds no text of its own",
+    "bot/cli.py": "the command line, in English (what it shares with Discord comes through "
+    "bot.wording)",
+}
+"""Modules that import discord or the catalogs but write only for the operator."""
+
+
+def shown_modules() -> list[str]:
+    """Every module on the Discord side or wording things: a new one is scanned at once."""
+    found = []
+    for path in SOURCES:
+        module = path.relative_to(ROOT).as_posix()
+        discord_side = module.startswith(("bot/discord_ui/", "cogs/"))
+        if (discord_side or SHOWING.search(path.read_text())) and module not in OPERATOR_ONLY:
+            found.append(module)
+    return found
+
+
+SENTENCE = re.compile(r"[A-Za-z]{2,} [a-z]{2,}")
+"""Two English words in a row: a phrase someone reads."""
+WORD = re.compile(r"[A-Za-z]{2,}")
+IDENTIFIER = re.compile(r"^[a-z0-9]+(?:[-_:./][a-z0-9]*)+$")
+"""`status-webhook-`, `video:queue:cancel`: names for machines, not words for people."""
+NOT_SHOWN = frozenset({"answer_failure", "RuntimeError", "ValueError", "TypeError"})
 """Calls whose text goes to the log or to the operator, never to a member."""
 COMMAND_TEXTS = frozenset({"command", "describe", "Group", "Choice"})
 """Command texts: Discord's English defaults, checked against the catalogs above."""
+TEXT_KEYWORDS = frozenset(
+    {"content", "label", "placeholder", "title", "description", "text", "name", "value"}
+)
+"""Keywords whose text Discord shows: messages, embeds, buttons, menus, modals."""
+SENDS = frozenset({"reply", "send", "send_message", "edit_message", "refuse", "followup"})
+"""Calls whose first text argument is a message a member reads."""
 
 
 def called(node: ast.Call) -> str:
@@ -198,9 +214,14 @@ def called(node: ast.Call) -> str:
     return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
 
 
+def strings_in(node: ast.AST) -> set[int]:
+    return {id(inner) for inner in ast.walk(node)}
+
+
 def unread(tree: ast.AST) -> set[int]:
     """ids of string nodes no member reads: docstrings, log lines, exceptions for the log,
-    and command texts (checked against the catalogs on their own)."""
+    the English sentence of a refused input (members read its rule's catalog entry), class
+    options (a cog's name) and command texts (checked against the catalogs on their own)."""
     found: set[int] = set()
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
@@ -208,44 +229,130 @@ def unread(tree: ast.AST) -> set[int]:
             for statement in body:
                 if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
                     found.add(id(statement.value))
+        if isinstance(node, ast.ClassDef):
+            for keyword in node.keywords:
+                found |= strings_in(keyword)
         if isinstance(node, ast.Call):
             is_log = isinstance(node.func, ast.Attribute) and getattr(
                 node.func.value, "id", ""
             ) in ("log", "logging")
-            if is_log or called(node) in NOT_SHOWN | COMMAND_TEXTS:
-                found.update(id(inner) for inner in ast.walk(node))
+            has_rule = called(node) == "KlingInputError" and any(
+                keyword.arg == "rule" for keyword in node.keywords
+            )
+            if is_log or has_rule or called(node) in NOT_SHOWN | COMMAND_TEXTS:
+                found |= strings_in(node)
     return found
 
 
-def command_catalog_text() -> str:
+def shown_places(tree: ast.AST) -> set[int]:
+    """ids of string nodes Discord shows as they are, however short: `label="Next"`,
+    `reply(interaction, "Done")`."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        for keyword in node.keywords:
+            if keyword.arg in TEXT_KEYWORDS:
+                found |= strings_in(keyword.value)
+        if called(node) in SENDS:
+            texts_given = [
+                arg for arg in node.args if isinstance(arg, ast.Constant | ast.JoinedStr)
+            ]
+            for arg in texts_given[:1]:
+                found |= strings_in(arg)
+    return found
+
+
+def command_catalog_texts() -> list[str]:
     english = CATALOGS[FALLBACK].messages
-    return "\n".join(
-        str(text) for key, text in english.items() if key.startswith(("command.", "choice."))
+    return [str(text) for key, text in english.items() if key.startswith(("command.", "choice."))]
+
+
+def is_command_text(node: ast.Constant | ast.JoinedStr, command_texts: list[str]) -> bool:
+    """A command text written out (or as an f-string) beside the command, like
+    `OPTION_DESCRIPTIONS`: the whole text is a command's English catalog text."""
+    if isinstance(node, ast.Constant):
+        return node.value in command_texts
+    pattern = "".join(
+        re.escape(part.value) if isinstance(part, ast.Constant) else ".+" for part in node.values
     )
+    return any(re.fullmatch(pattern, text) for text in command_texts)
 
 
-def sentences_in(module: str) -> list[str]:
-    tree = ast.parse((ROOT / module).read_text())
+def sentences_in_source(source: str) -> list[str]:
+    """Text a member would read that does not come from the catalogs."""
+    tree = ast.parse(source)
     skip = unread(tree)
-    commands_text = command_catalog_text()
+    shown = shown_places(tree)
+    command_texts = command_catalog_texts()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant | ast.JoinedStr) and is_command_text(node, command_texts):
+            skip |= strings_in(node)
     return [
         node.value
         for node in ast.walk(tree)
         if isinstance(node, ast.Constant)
         and isinstance(node.value, str)
         and id(node) not in skip
-        and SENTENCE.search(node.value)
-        and node.value not in commands_text
+        and not KEY.match(node.value)
+        and not IDENTIFIER.match(node.value)
+        and (SENTENCE.search(node.value) or (id(node) in shown and WORD.search(node.value)))
     ]
 
 
-@pytest.mark.parametrize("module", TRANSLATED_MODULES)
+def sentences_in(module: str) -> list[str]:
+    return sentences_in_source((ROOT / module).read_text())
+
+
+def test_the_scan_covers_every_module_that_shows_text() -> None:
+    modules = shown_modules()
+    assert {"bot/discord_ui/multishot.py", "bot/server_settings.py", "cogs/video.py"} <= set(
+        modules
+    )
+    assert len(modules) >= 17
+    assert set(OPERATOR_ONLY) <= {path.relative_to(ROOT).as_posix() for path in SOURCES}
+
+
+@pytest.mark.parametrize("module", shown_modules())
 def test_no_sentence_bypasses_the_catalog(module: str) -> None:
     assert sentences_in(module) == []
 
 
-def test_the_scan_finds_sentences() -> None:
-    assert sentences_in("bot/discord_ui/multishot.py"), "KlingInputError texts, not converted"
+BYPASSES = {
+    "a reply": 'await reply(interaction, "Your video is on its way")',
+    "a short reply": 'await interaction.followup.send("Done")',
+    "an f-string": 'await reply(interaction, f"Video #{job} is ready")',
+    "a button label": '@discord.ui.button(label="Next", emoji="▶️")\ndef next(self): ...',
+    "a placeholder": 'discord.ui.Select(placeholder="Pick one")',
+    "an embed title": 'discord.Embed(title="Usage")',
+    "an embed field": 'embed.add_field(name=tr("usage.you"), value="none yet")',
+    "a returned phrase": 'def said(error):\n    return error.text or "no details"',
+    "a notice problem in words": 'raise NoticeError("the channel is gone", retryable=False)',
+    "a refusal without a rule": 'raise KlingInputError("shot", 1, "must be longer.")',
+    "almost a command text": 'await reply(interaction, "Cancel a video")',
+}
+
+
+@pytest.mark.parametrize("source", BYPASSES.values(), ids=BYPASSES.keys())
+def test_the_scan_finds_text_that_bypasses_the_catalog(source: str) -> None:
+    assert sentences_in_source(source), source
+
+
+PASSES = {
+    "a key": 'await reply(interaction, tr("desk.nothing_to_cancel"))',
+    "markup": 'label = f"#{job.id} · {state}"',
+    "a log line": 'log.warning("could not tell the member about the error")',
+    "a docstring": 'def f():\n    """Tell the member what went wrong."""',
+    "a refusal's English": 'raise KlingInputError("shot", 1, "must be longer.", rule=Rule.X)',
+    "a command text": '@app_commands.describe(job="Which video (default: your latest)")\n'
+    "def status(self): ...",
+    "a cog's name": 'class Cog(commands.Cog, name="Server settings"): ...',
+}
+
+
+@pytest.mark.parametrize("source", PASSES.values(), ids=PASSES.keys())
+def test_the_scan_leaves_what_no_member_reads(source: str) -> None:
+    assert sentences_in_source(source) == []
 
 
 def test_catalog_type_is_immutable() -> None:
