@@ -72,8 +72,9 @@ def failure_text(failure: Failure, detail: str | None, tr: Texts | None = None) 
         case Failure.OUT_OF_CREDIT:
             return runcomfy_problem(ErrorKind.INSUFFICIENT_BALANCE, tr)
         case Failure.INPUT_REFUSED:
-            reason = detail or tr("failure.inputs_refused")
-            return tr("failure.input_refused", reason=reason)
+            if not detail:
+                return runcomfy_problem(ErrorKind.INVALID_INPUT, tr)
+            return tr("failure.input_refused", reason=detail)
         case Failure.RUNCOMFY_BUSY:
             problem = runcomfy_problem(ErrorKind.RATE_LIMITED, tr)
             return tr("failure.nothing_charged", problem=problem)

@@ -30,7 +30,7 @@ from bot.i18n import (
     read_catalog,
     texts,
 )
-from bot.jobs.model import JobState
+from bot.jobs.model import Failure, JobState
 from bot.jobs.ports import NoticeProblem
 from bot.runcomfy.errors import ErrorKind
 from bot.runcomfy.request import (
@@ -41,7 +41,7 @@ from bot.runcomfy.request import (
     Shot,
     number_as_given,
 )
-from bot.wording import RUNCOMFY_PROBLEMS, input_refusal
+from bot.wording import RUNCOMFY_PROBLEMS, failure_text, input_refusal
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = sorted([*ROOT.joinpath("bot").rglob("*.py"), *ROOT.joinpath("cogs").rglob("*.py")])
@@ -110,6 +110,11 @@ def test_keys_built_from_names_exist() -> None:
         assert RUNCOMFY_PROBLEMS[kind] in english
     for problem in NoticeProblem:
         assert f"notice_problem.{problem}" in english
+
+
+def test_input_refused_by_runcomfy_without_words_is_german() -> None:
+    german = failure_text(Failure.INPUT_REFUSED, None, texts("de"))
+    assert german == "RunComfy hat die Video-Einstellungen abgelehnt."
 
 
 def test_a_missing_key_falls_back_to_english(tmp_path: Path) -> None:
