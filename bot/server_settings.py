@@ -214,7 +214,7 @@ def _seconds(seconds: int | None, tr: Texts | None = None) -> str:
     tr = tr or english()
     if seconds is None:
         return tr("setting.show.no_quota")
-    return tr("setting.show.seconds", seconds=seconds)
+    return tr("setting.show.seconds", seconds=tr.integer(seconds))
 
 
 def _budget(budget: Decimal | None, tr: Texts | None = None) -> str:

@@ -128,11 +128,11 @@ def limit_refusal(error: LimitExceeded, tr: Texts | None = None) -> str:
     if isinstance(error, DailySecondsExceeded):
         return tr(
             "limit.daily_seconds",
-            seconds=error.seconds,
-            after=error.after,
-            limit=error.limit,
-            used=error.used,
-            left=error.left,
+            seconds=tr.integer(error.seconds),
+            after=tr.integer(error.after),
+            limit=tr.integer(error.limit),
+            used=tr.integer(error.used),
+            left=tr.integer(error.left),
         )
     if isinstance(error, DailyBudgetExceeded):
         return tr(
@@ -154,7 +154,10 @@ def usage_line(usage: Usage, tr: Texts | None = None) -> str:
     """`$0.42 (2 videos, 10 s)`."""
     tr = tr or english()
     return tr.plural(
-        "usage.line", usage.videos, dollars=tr.usd(usage.dollars), seconds=usage.seconds
+        "usage.line",
+        usage.videos,
+        dollars=tr.usd(usage.dollars),
+        seconds=tr.integer(usage.seconds),
     )
 
 

@@ -32,6 +32,7 @@ from bot.i18n import (
 )
 from bot.jobs.model import Failure, JobState
 from bot.jobs.ports import NoticeProblem
+from bot.jobs.usage import DailySecondsExceeded
 from bot.runcomfy.errors import ErrorKind
 from bot.runcomfy.request import (
     GivenKind,
@@ -41,7 +42,7 @@ from bot.runcomfy.request import (
     Shot,
     number_as_given,
 )
-from bot.wording import RUNCOMFY_PROBLEMS, failure_text, input_refusal
+from bot.wording import RUNCOMFY_PROBLEMS, failure_text, input_refusal, limit_refusal
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = sorted([*ROOT.joinpath("bot").rglob("*.py"), *ROOT.joinpath("cogs").rglob("*.py")])
@@ -159,6 +160,14 @@ def test_numbers_follow_the_language() -> None:
     assert (de.as_given(1.5), en.as_given(5.0)) == ("1,5", "5.0")
     assert de.either(["16:9", "9:16", "1:1"]) == "16:9, 9:16 oder 1:1"
     assert en.either(["intelligent", "customize"]) == "intelligent or customize"
+
+
+def test_quota_seconds_are_grouped_the_languages_way() -> None:
+    refused = DailySecondsExceeded(seconds=15, used=3590, limit=3600)
+    german = limit_refusal(refused, texts("de"))
+    assert "auf 3.605 s Video, über deinem Tageskontingent von 3.600 s" in german
+    assert "(3.590 s verbraucht, 10 s übrig)" in german
+    assert "3,605 s" in limit_refusal(refused, texts("en-US"))
 
 
 @settings(max_examples=300, deadline=None, database=None)
