@@ -188,6 +188,7 @@ OPERATOR_ONLY = {
     "bot/__main__.py": "start-up errors and usage, printed to the operator's terminal",
     "bot/app.py": "configuration problems, raised to the operator at start-up",
     "bot/logs.py": "the log's own format",
+    "bot/health.py": "/healthz and /readyz answers, read by the orchestrator",
     "bot/i18n.py": "reads the catalogs; holds no text of its own",
     "bot/cli.py": "the command line, in English (what it shares with Discord comes through "
     "bot.wording)",
