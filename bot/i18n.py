@@ -9,8 +9,9 @@ change while the bot runs) and are immutable afterwards.
 from __future__ import annotations
 
 import gettext
+import math
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
@@ -18,6 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from babel import Locale
+from babel.lists import format_list
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 
@@ -77,6 +79,10 @@ class Texts:
     def language(self) -> str:
         return self.catalog.language
 
+    def knows(self, key: str) -> bool:
+        """Whether a catalog (this language's or English) has `key`."""
+        return key in self.catalog.messages or key in self.fallback.messages
+
     def _entry(self, key: str) -> tuple[Catalog, Entry]:
         for catalog in (self.catalog, self.fallback):
             entry = catalog.messages.get(key)
@@ -112,6 +118,27 @@ class Texts:
     def number(self, value: float | Decimal) -> str:
         """A number as short as it can be (`0.084` / `0,084`), no grouping."""
         return format_decimal(value, format="0.######", locale=self.language)
+
+    def integer(self, value: int) -> str:
+        """`2,500` / `2.500`: a whole number, grouped the way the language groups."""
+        return format_decimal(value, locale=self.language)
+
+    def as_given(self, value: float) -> str:
+        """A number someone typed, every digit kept: `2,500` / `2.500`, `5.0` / `5,0`,
+        `0.25` / `0,25`; what has no plain decimal form (`inf`, `1e+300`) as Python writes it."""
+        if isinstance(value, int):
+            return self.integer(value)
+        written = repr(value)
+        if not math.isfinite(value) or "e" in written:
+            return written
+        decimals = len(written.partition(".")[2])
+        return format_decimal(
+            value, format="0." + "0" * decimals, locale=self.language, decimal_quantization=True
+        )
+
+    def either(self, choices: Iterable[str]) -> str:
+        """`16:9, 9:16, or 1:1` / `16:9, 9:16 oder 1:1`."""
+        return format_list(list(choices), style="or", locale=self.language)
 
     def megabytes(self, size: int) -> str:
         """`12.3 MB` (binary megabytes, as Discord counts its upload limits)."""

@@ -32,7 +32,9 @@ class Setting(StrEnum):
 
 
 class Source(StrEnum):
-    SERVER = "set for this server"
+    """Where a setting's value comes from; shown as `setting.source.<source>`."""
+
+    SERVER = "server"
     DEFAULT = "default"
 
 
@@ -212,7 +214,7 @@ def _seconds(seconds: int | None, tr: Texts | None = None) -> str:
     tr = tr or english()
     if seconds is None:
         return tr("setting.show.no_quota")
-    return tr("setting.show.seconds", seconds=seconds)
+    return tr("setting.show.seconds", seconds=tr.integer(seconds))
 
 
 def _budget(budget: Decimal | None, tr: Texts | None = None) -> str:

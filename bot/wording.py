@@ -8,12 +8,16 @@ themselves live in the catalogs (`bot/locales/`), so every function takes the re
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.i18n import Texts, english
 from bot.jobs.line import TOKEN_REFUSED, LimitExceeded, NotTakingJobs, TooManyJobs
 from bot.jobs.model import Failure
+from bot.jobs.ports import NoticeProblem, read_notice_record
 from bot.jobs.usage import DailyBudgetExceeded, DailySecondsExceeded, Usage
 from bot.redaction import redact
 from bot.runcomfy.errors import ErrorKind
+from bot.runcomfy.request import GivenKind, KlingInputError, given_value
 
 DETAIL_MAX_CHARS = 500
 """RunComfy's own words are quoted up to this length, so every message they go into fits."""
@@ -68,8 +72,9 @@ def failure_text(failure: Failure, detail: str | None, tr: Texts | None = None) 
         case Failure.OUT_OF_CREDIT:
             return runcomfy_problem(ErrorKind.INSUFFICIENT_BALANCE, tr)
         case Failure.INPUT_REFUSED:
-            reason = detail or tr("failure.inputs_refused")
-            return tr("failure.input_refused", reason=reason)
+            if not detail:
+                return runcomfy_problem(ErrorKind.INVALID_INPUT, tr)
+            return tr("failure.input_refused", reason=detail)
         case Failure.RUNCOMFY_BUSY:
             problem = runcomfy_problem(ErrorKind.RATE_LIMITED, tr)
             return tr("failure.nothing_charged", problem=problem)
@@ -93,6 +98,22 @@ def failure_text(failure: Failure, detail: str | None, tr: Texts | None = None) 
             return detail or tr("failure.no_reason")
 
 
+NOTICE_PROBLEMS_WITH_DETAIL = frozenset({NoticeProblem.DISCORD_ERROR})
+"""Problems whose recorded detail (Discord's status and words) helps whoever reads them."""
+
+
+def notice_problem(record: str, tr: Texts | None = None) -> str:
+    """Why the result could not be posted, from what the job recorded (`notice_record`);
+    an older free-text record is shown as it is, shortened."""
+    tr = tr or english()
+    problem, detail = read_notice_record(record)
+    if problem is None:
+        return outside_words(detail, 300) or ""
+    if problem in NOTICE_PROBLEMS_WITH_DETAIL:
+        return tr(f"notice_problem.{problem}", detail=outside_words(detail, 300) or "—")
+    return tr(f"notice_problem.{problem}")
+
+
 def limit_refusal(error: LimitExceeded, tr: Texts | None = None) -> str:
     """Why a new job was refused by a limit or quota, with the numbers and what to do."""
     tr = tr or english()
@@ -107,11 +128,11 @@ def limit_refusal(error: LimitExceeded, tr: Texts | None = None) -> str:
     if isinstance(error, DailySecondsExceeded):
         return tr(
             "limit.daily_seconds",
-            seconds=error.seconds,
-            after=error.after,
-            limit=error.limit,
-            used=error.used,
-            left=error.left,
+            seconds=tr.integer(error.seconds),
+            after=tr.integer(error.after),
+            limit=tr.integer(error.limit),
+            used=tr.integer(error.used),
+            left=tr.integer(error.left),
         )
     if isinstance(error, DailyBudgetExceeded):
         return tr(
@@ -133,5 +154,69 @@ def usage_line(usage: Usage, tr: Texts | None = None) -> str:
     """`$0.42 (2 videos, 10 s)`."""
     tr = tr or english()
     return tr.plural(
-        "usage.line", usage.videos, dollars=tr.usd(usage.dollars), seconds=usage.seconds
+        "usage.line",
+        usage.videos,
+        dollars=tr.usd(usage.dollars),
+        seconds=tr.integer(usage.seconds),
     )
+
+
+OPTION_NAME = "command.video.generate.{option}.name"
+"""A request field is named as the reader's `/video generate` names its option."""
+
+
+def input_refusal(error: KlingInputError, tr: Texts | None = None) -> str:
+    """A refused input in the reader's language: the catalog's sentence for the broken rule
+    (`input.<rule>`), the field named as the reader's command names it, the allowed values
+    and numbers written the way the language writes them, and what was given."""
+    tr = tr or english()
+    values = {name: _fact(value, tr) for name, value in error.facts.items()}
+    values["field"] = input_field(error, tr)
+    values["given"] = given_words(error.value, tr)
+    return tr(f"input.{error.rule}", **values)
+
+
+def option_name(option: str, tr: Texts) -> str:
+    """`dauer` for `duration` in German; a field no command has keeps its API name."""
+    key = OPTION_NAME.format(option=option)
+    return tr(key) if tr.knows(key) else option
+
+
+def input_field(error: KlingInputError, tr: Texts) -> str:
+    """The refused field: an option (`dauer`), or a part of one of its shots."""
+    option, shot, part = (error.facts.get(name) for name in ("option", "shot", "part"))
+    if not isinstance(option, str):
+        return error.field
+    name = option_name(option, tr)
+    if shot is None:
+        return name
+    if not isinstance(part, str):
+        return tr("input.field.shot", option=name, shot=shot)
+    return tr("input.field.shot_part", option=name, shot=shot, part=option_name(part, tr))
+
+
+def given_words(value: object, tr: Texts) -> str:
+    """What was given, in words: `only spaces` / `nur Leerzeichen`, `1.5` / `1,5`."""
+    seen = given_value(value)
+    key = f"given.{seen.kind.value}"
+    facts = dict(seen.facts)
+    if seen.kind is GivenKind.LIST:
+        return tr.plural(key, facts["count"])
+    if "count" in facts:
+        facts["count"] = tr.integer(facts["count"])
+    if "number" in facts:
+        facts["number"] = tr.as_given(facts["number"])
+    return tr(key, **facts)
+
+
+def _fact(value: Any, tr: Texts) -> object:
+    """A rule's number or allowed values, as the language writes them."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return tr.integer(value)
+    if isinstance(value, float):
+        return tr.number(value)
+    if isinstance(value, tuple | list):
+        return tr.either(str(item) for item in value)
+    return value

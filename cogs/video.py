@@ -14,7 +14,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_ui.buttons import JobButton
-from bot.discord_ui.job_desk import JobDesk, input_refusal, reader
+from bot.discord_ui.job_desk import JobDesk, reader
 from bot.discord_ui.multishot import EditShotsView, MultishotOptions, ShotsModal, multishot_request
 from bot.discord_ui.panels import jump_url, mine_embed, queue_order, usage_embed
 from bot.discord_ui.queue_view import QueueView
@@ -30,6 +30,7 @@ from bot.runcomfy.request import (
     KlingInputError,
     KlingRequest,
 )
+from bot.wording import input_refusal
 
 if TYPE_CHECKING:
     from bot.app import VideoBot

@@ -21,12 +21,12 @@ from bot.discord_ui.permissions import REFUSALS, Actor, JobAction, is_moderator,
 from bot.discord_ui.render import state_label
 from bot.discord_ui.replies import reply
 from bot.discord_ui.status_board import StatusBoard
-from bot.i18n import FALLBACK, Texts, english, texts
+from bot.i18n import Texts, english, texts
 from bot.jobs.line import LimitExceeded
 from bot.jobs.model import Job, JobOrigin, JobState
 from bot.jobs.tracker import CancelOutcomeKind, CancelReport, JobTracker
 from bot.jobs.usage import Quota
-from bot.runcomfy.request import DEFAULT_SOUND, KlingInputError, KlingRequest
+from bot.runcomfy.request import DEFAULT_SOUND, KlingRequest
 from bot.server_settings import ServerSettings, listed
 from bot.wording import limit_refusal, runcomfy_problem
 
@@ -47,14 +47,6 @@ def missing_permissions(
         for flag in NEEDED_PERMISSIONS
     ]
     return [tr(f"permission.{flag}") for flag in needed if not getattr(permissions, flag)]
-
-
-def input_refusal(error: KlingInputError, tr: Texts) -> str:
-    """A refused input in the reader's language: the catalog's sentence for the broken
-    rule, else the request model's own (English) words."""
-    if error.rule is None or tr.language == FALLBACK:
-        return error.user_message
-    return tr(f"input.{error.rule}", field=error.field, **error.facts)
 
 
 def reader(interaction: discord.Interaction) -> Texts:

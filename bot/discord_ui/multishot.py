@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import discord
@@ -34,7 +35,18 @@ SHOT_LINE = re.compile(
     r"^\s*(?P<seconds>\d{1,4})\s*(?:s|sec|secs|seconds?)?\s*[|:,;\-–—]\s*(?P<prompt>.*)$",
     re.DOTALL,
 )
-SHOT_EXAMPLE = "`5 | a slow pan across the harbour at dawn`"
+
+
+class ShotRule(StrEnum):
+    """The form's own rules, worded by the catalogs as `input.<rule>`."""
+
+    SHOT_FORMAT = "shot_format"
+    SHOT_DURATION = "shot_duration"
+    SHOT_PROMPT = "shot_prompt"
+    SHOT_TOO_LONG = "shot_too_long"
+    SHOT_INVISIBLE = "shot_invisible"
+    SHOTS_COUNT = "shots_count"
+    SHOTS_TOTAL = "shots_total"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,15 +65,20 @@ def parse_shot(number: int, text: str) -> Shot:
     field = f"shot {number}"
     match = SHOT_LINE.match(text)
     if match is None:
-        allowed = f"must start with its length in seconds, then its prompt, e.g. {SHOT_EXAMPLE}."
-        raise KlingInputError(field, text, allowed, rule="shot_format", shot=number)
+        raise KlingInputError(
+            field,
+            text,
+            "must start with its length in seconds, then its prompt.",
+            rule=ShotRule.SHOT_FORMAT,
+            shot=number,
+        )
     seconds = int(match["seconds"])
     if not DURATION_MIN <= seconds <= DURATION_MAX:
         raise KlingInputError(
             field,
             seconds,
             f"must last from {DURATION_MIN} to {DURATION_MAX} seconds.",
-            rule="shot_duration",
+            rule=ShotRule.SHOT_DURATION,
             shot=number,
             seconds=seconds,
             low=DURATION_MIN,
@@ -69,20 +86,27 @@ def parse_shot(number: int, text: str) -> Shot:
         )
     prompt = match["prompt"].strip()
     if not prompt:
-        allowed = f"needs a prompt after its length, e.g. {SHOT_EXAMPLE}."
-        raise KlingInputError(field, match["prompt"], allowed, rule="shot_prompt", shot=number)
+        raise KlingInputError(
+            field,
+            match["prompt"],
+            "needs a prompt after its length.",
+            rule=ShotRule.SHOT_PROMPT,
+            shot=number,
+        )
     if len(prompt) > PROMPT_MAX_CHARS:
         raise KlingInputError(
             field,
             prompt,
             f"must be at most {PROMPT_MAX_CHARS:,} characters.",
-            rule="shot_too_long",
+            rule=ShotRule.SHOT_TOO_LONG,
             shot=number,
             chars=len(prompt),
             limit=PROMPT_MAX_CHARS,
         )
     if not has_visible_text(prompt):
-        raise KlingInputError(field, prompt, INVISIBLE_ONLY, rule="shot_invisible", shot=number)
+        raise KlingInputError(
+            field, prompt, INVISIBLE_ONLY, rule=ShotRule.SHOT_INVISIBLE, shot=number
+        )
     return Shot(prompt=prompt, duration=seconds)
 
 
@@ -98,7 +122,7 @@ def multishot_request(options: MultishotOptions, shot_texts: Sequence[str]) -> K
             "shots",
             len(shots),
             f"a multi-shot video needs {MIN_SHOTS} to {MAX_SHOTS} shots.",
-            rule="shots_count",
+            rule=ShotRule.SHOTS_COUNT,
             count=len(shots),
             low=MIN_SHOTS,
             high=MAX_SHOTS,
@@ -111,7 +135,7 @@ def multishot_request(options: MultishotOptions, shot_texts: Sequence[str]) -> K
             total,
             f"must add up to {DURATION_MIN}–{DURATION_MAX} seconds in total; "
             f"yours add up to {lengths} = {total} s.",
-            rule="shots_total",
+            rule=ShotRule.SHOTS_TOTAL,
             lengths=lengths,
             total=total,
             low=DURATION_MIN,
@@ -186,7 +210,7 @@ class EditShotsView(AnsweringView):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         return interaction.user.id == self._owner_id
 
-    @discord.ui.button(label="Edit shots", style=discord.ButtonStyle.primary, emoji="✏️")
+    @discord.ui.button(style=discord.ButtonStyle.primary, emoji="✏️")
     async def edit(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
         form = ShotsModal(self._options, self._submit, self._values, self._tr)
         await interaction.response.send_modal(form)

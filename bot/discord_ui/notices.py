@@ -32,7 +32,7 @@ from bot.discord_ui.render import (
 from bot.formatting import megabytes
 from bot.i18n import Texts, english
 from bot.jobs.model import Job, JobState
-from bot.jobs.ports import NoticeError
+from bot.jobs.ports import NoticeError, NoticeProblem
 from bot.media.cache import VideoCache
 from bot.media.download import OutputFetcher, OutputFetchError, OutputTooLarge
 from bot.media.errors import BadMedia, DoesNotFit, FitTimedOut, MediaError, NotAVideo
@@ -113,8 +113,9 @@ def fit_problem(error: MediaError, target: int, tr: Texts | None = None) -> str:
 
 
 def said(error: discord.HTTPException) -> str:
-    """Discord's error text as it may be stored and shown: redacted and short."""
-    return outside_words(error.text) or "no details"
+    """Discord's error text as the job may record it: redacted and short, empty when
+    Discord gave none."""
+    return outside_words(error.text) or ""
 
 
 def is_transient(error: discord.HTTPException) -> bool:
@@ -163,17 +164,19 @@ class ChannelNotifier:
                 return await self._post(job, short_notice_text(job, public_texts(job)))
         except discord.Forbidden as error:
             raise NoticeError(
-                f"missing permission in the channel ({said(error)})", retryable=False
+                NoticeProblem.MISSING_PERMISSION, said(error), retryable=False
             ) from error
         except discord.NotFound as error:
-            raise NoticeError(f"the channel is gone ({said(error)})", retryable=False) from error
+            raise NoticeError(NoticeProblem.CHANNEL_GONE, said(error), retryable=False) from error
         except discord.HTTPException as error:
             raise NoticeError(
-                f"Discord error {error.status}: {said(error)}", retryable=is_transient(error)
+                NoticeProblem.DISCORD_ERROR,
+                f"{error.status} {said(error)}".strip(),
+                retryable=is_transient(error),
             ) from error
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
             raise NoticeError(
-                f"could not reach Discord ({outside_words(repr(error))})", retryable=True
+                NoticeProblem.UNREACHABLE, outside_words(repr(error)), retryable=True
             ) from error
 
     async def _send_notice(self, job: Job) -> int | None:
@@ -315,7 +318,7 @@ class ChannelNotifier:
         )
         async with self._media.cache.reading(job.id) as path:
             if path is None:
-                raise NoticeError("the bot's copy of the video vanished", retryable=True)
+                raise NoticeError(NoticeProblem.COPY_GONE, retryable=True)
             try:
                 posted = await self._post(job, text, file=path, filename=f"video-{job.id}.mp4")
             except discord.HTTPException as error:

@@ -143,7 +143,7 @@ def usage_embed(
     )
     if quota is not None:
         left = max(0, quota - mine_today.seconds)
-        you += "\n" + tr("usage.quota", quota=quota, left=left)
+        you += "\n" + tr("usage.quota", quota=tr.integer(quota), left=tr.integer(left))
     embed.add_field(name=tr("usage.you"), value=you, inline=False)
     server = tr(
         "usage.today_month", today=usage_line(server_today, tr), month=usage_line(server_month, tr)

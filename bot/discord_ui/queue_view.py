@@ -99,14 +99,14 @@ class QueueView(AnsweringView):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         return interaction.user.id == self._owner_id
 
-    @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary, emoji="◀️")
+    @discord.ui.button(style=discord.ButtonStyle.secondary, emoji="◀️")
     async def previous(
         self, interaction: discord.Interaction, button: discord.ui.Button[Any]
     ) -> None:
         self.page = max(0, self.page - 1)
         await self._show(interaction)
 
-    @discord.ui.button(label="Next", style=discord.ButtonStyle.secondary, emoji="▶️")
+    @discord.ui.button(style=discord.ButtonStyle.secondary, emoji="▶️")
     async def next(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
         self.page += 1
         await self._show(interaction)

@@ -225,8 +225,7 @@ def job_error(job: Job, tr: Texts | None = None) -> str | None:
     if job.failure is not None and job.state is not JobState.WAITING:
         return wording.failure_text(job.failure, job.failure_detail, tr)
     if job.notice_error and job.notice is NoticeState.FAILED:
-        why = wording.outside_words(job.notice_error, 300)
-        text = tr("note.could_not_post", why=why)
+        text = tr("note.could_not_post", why=wording.notice_problem(job.notice_error, tr))
         if job.output_url:
             text += tr("note.video_here", link=shown_link(job, NOTE_LINK_MAX_CHARS, tr))
         return text

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.jobs.book import JobBook
 from bot.jobs.model import Job, JobState, NoticeState
-from bot.jobs.ports import NoticeError, Notifier
+from bot.jobs.ports import NoticeError, NoticeProblem, Notifier, notice_record
 from bot.jobs.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,8 @@ class NoticeSender:
             return
         except Exception as error:
             log.exception("job %d: sending its final message failed", job_id)
-            await self._failed(job, f"unexpected error: {error}", retryable=True)
+            record = notice_record(NoticeProblem.UNEXPECTED, type(error).__name__)
+            await self._failed(job, record, retryable=True)
             return
         async with self._book.lock(job_id):
             current = self._current(job)

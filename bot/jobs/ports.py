@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Protocol
 
 from bot.jobs.model import Job
@@ -41,9 +42,42 @@ class Notifier(Protocol):
     async def send_notice(self, job: Job) -> int | None: ...
 
 
-class NoticeError(Exception):
-    """The final message could not be sent. `retryable` says whether trying later may help."""
+class NoticeProblem(StrEnum):
+    """Why a final message could not be sent. The job records it in `Job.notice_error` as
+    `<problem>` or `<problem>: <detail>` (the detail in Discord's own words, for the log);
+    the Discord side words each problem in the reader's language."""
 
-    def __init__(self, reason: str, *, retryable: bool) -> None:
-        super().__init__(reason)
+    MISSING_PERMISSION = "missing_permission"
+    CHANNEL_GONE = "channel_gone"
+    DISCORD_ERROR = "discord_error"
+    UNREACHABLE = "unreachable"
+    COPY_GONE = "copy_gone"
+    UNEXPECTED = "unexpected"
+
+
+def notice_record(problem: NoticeProblem | str, detail: str | None = None) -> str:
+    """What `Job.notice_error` holds: `channel_gone: Unknown Channel`."""
+    return f"{problem}: {detail}" if detail else str(problem)
+
+
+def read_notice_record(record: str) -> tuple[NoticeProblem | None, str]:
+    """A recorded problem and its detail; None for a record of another kind (an older,
+    free-text reason), whose whole text is then the detail."""
+    name, _, detail = record.partition(": ")
+    try:
+        return NoticeProblem(name), detail
+    except ValueError:
+        return None, record
+
+
+class NoticeError(Exception):
+    """The final message could not be sent. `retryable` says whether trying later may help;
+    `str(error)` is the record the job keeps."""
+
+    def __init__(
+        self, problem: NoticeProblem, detail: str | None = None, *, retryable: bool
+    ) -> None:
+        super().__init__(notice_record(problem, detail))
+        self.problem = problem
+        self.detail = detail
         self.retryable = retryable

@@ -222,10 +222,9 @@ def error_from_response(
     kwargs: dict[str, Any] = {"http_status": http_status, "error_code": code}
 
     if error_class is InvalidInputError:
-        described = describe_detail(detail)
-        reason = _one_line(described or text or "the inputs were refused", redact)
+        reason = _one_line(describe_detail(detail) or text or "", redact) or None
         return InvalidInputError(
-            f"{summary}: invalid input: {reason}",
+            f"{summary}: invalid input: {reason or 'no reason given'}",
             detail=detail,
             reason=reason,
             **kwargs,

@@ -71,8 +71,9 @@ class InvalidInputError(RunComfyError):
     ) -> None:
         super().__init__(message, **kwargs)
         self.detail = detail
-        self.reason = reason or "the inputs were refused"
-        """What RunComfy said was wrong, in one redacted line."""
+        self.reason = reason
+        """What RunComfy said was wrong, in one redacted line; None when it said nothing
+        (the Discord side then says so in the reader's language)."""
 
 
 class RequestNotFoundError(RunComfyError):

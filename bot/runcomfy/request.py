@@ -1,8 +1,10 @@
 """The input model for `kling/kling-3.0/standard/text-to-video`.
 
 Every rule of the API's input schema is checked here, before any paid call, and a
-violation raises `KlingInputError` with a sentence a Discord user can read as it is.
-Construction validates, so a `KlingRequest` that exists is one RunComfy will accept.
+violation raises `KlingInputError`: an English sentence (for the command line and the log)
+plus the rule's key and its numbers, which the Discord side words in the reader's language
+(`bot/locales/*/LC_MESSAGES/bot.po`, keys `input.<rule>`). Construction validates, so a
+`KlingRequest` that exists is one RunComfy will accept.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
 MODEL_ID = "kling/kling-3.0/standard/text-to-video"
@@ -42,14 +45,35 @@ class ShotType(StrEnum):
 DEFAULT_ASPECT_RATIO = AspectRatio.WIDE
 
 
-class KlingInputError(ValueError):
-    """An input the model would refuse: which field, what was given, what is allowed."""
+class Rule(StrEnum):
+    """Every input rule of the request model; the catalogs word each as `input.<rule>`."""
 
-    def __init__(
-        self, field: str, value: Any, allowed: str, *, rule: str | None = None, **facts: Any
-    ) -> None:
-        """`rule` and `facts` name the broken rule and its numbers, so another layer can
-        word the same refusal in another language."""
+    TEXT_REQUIRED = "text_required"
+    TEXT_TOO_LONG = "text_too_long"
+    INVISIBLE_ONLY = "invisible_only"
+    DURATION_RANGE = "duration_range"
+    NUMBER_RANGE = "number_range"
+    ONE_OF = "one_of"
+    EITHER = "either"
+    SHOTS_LIST = "shots_list"
+    SHOTS_TOO_MANY = "shots_too_many"
+    SHOT_ITEM = "shot_item"
+    SHOTS_SUM = "shots_sum"
+    SHOTS_SUM_DEFAULT = "shots_sum_default"
+    WRONG_TYPE = "wrong_type"
+    PADDED = "padded"
+    NOT_AN_OPTION = "not_an_option"
+    REQUIRED = "required"
+
+
+class KlingInputError(ValueError):
+    """An input the model would refuse: which field, what was given, what is allowed.
+
+    `rule` names the broken rule (catalog key `input.<rule>`) and `facts` its numbers and
+    allowed values; where the field is an option (or part of one of its shots), the facts
+    say so as `option`, `shot` and `part`. `str(error)` is the English sentence."""
+
+    def __init__(self, field: str, value: Any, allowed: str, *, rule: str, **facts: Any) -> None:
         self.field = field
         self.value = value
         self.allowed = allowed
@@ -62,11 +86,41 @@ class KlingInputError(ValueError):
         return str(self)
 
 
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a value sits: an option, or a part (`prompt`, `duration`) of one of its shots."""
+
+    option: str
+    shot: int | None = None
+    part: str | None = None
+
+    def __str__(self) -> str:
+        shot = "" if self.shot is None else f" shot {self.shot}"
+        part = "" if self.part is None else f" {self.part}"
+        return f"{self.option}{shot}{part}"
+
+    def in_shot(self, shot: int, part: str | None = None) -> Place:
+        return Place(self.option, shot, part)
+
+    def facts(self) -> dict[str, Any]:
+        named = {"option": self.option, "shot": self.shot, "part": self.part}
+        return {name: value for name, value in named.items() if value is not None}
+
+
+def _input_error(
+    place: Place, value: Any, allowed: str, rule: Rule, **facts: Any
+) -> KlingInputError:
+    """The error for a value at `place`, its place among the facts."""
+    return KlingInputError(str(place), value, allowed, rule=rule, **place.facts(), **facts)
+
+
 BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 """Letters and symbols by category that draw nothing: Hangul fillers, the blank Braille cell."""
 INVISIBLE_ONLY = (
     "must have visible text (letters, numbers or symbols), not only invisible characters."
 )
+LONG_TEXT_CHARS = 60
+"""A given text longer than this is described by its length, not quoted."""
 
 
 def is_visible(char: str) -> bool:
@@ -82,58 +136,145 @@ def has_visible_text(text: str) -> bool:
     return any(is_visible(char) for char in text)
 
 
-def describe_value(value: Any) -> str:
-    """A short, safe rendering of a user's value for an error message."""
+class GivenKind(StrEnum):
+    """What kind of value a member gave, for any language to word (catalog `given.<kind>`)."""
+
+    NOTHING = "nothing"
+    TRUE = "true"
+    FALSE = "false"
+    EMPTY = "empty"
+    SPACES = "spaces"
+    INVISIBLE = "invisible"
+    LONG_TEXT = "long_text"
+    TEXT = "text"
+    NUMBER = "number"
+    LIST = "list"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Given:
+    """A user's value, safely described: its kind, and `count`, `text`, `number` or `type`."""
+
+    kind: GivenKind
+    facts: Mapping[str, Any]
+
+
+def given_value(value: Any) -> Given:
+    """What a user's value is, short and safe to show: never more than 60 characters of it."""
     if value is None:
-        return "nothing"
+        return Given(GivenKind.NOTHING, {})
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return Given(GivenKind.TRUE if value else GivenKind.FALSE, {})
     if isinstance(value, str):
         stripped = value.strip()
         if not stripped:
-            return "an empty text" if not value else "only spaces"
+            return Given(GivenKind.SPACES if value else GivenKind.EMPTY, {})
         if not has_visible_text(stripped):
-            return f"only invisible characters ({len(stripped):,})"
-        if len(stripped) > 60:
-            return f"a text of {len(stripped):,} characters"
-        return f"“{stripped}”"
-    if isinstance(value, float) and value.is_integer():
-        return repr(value)
+            return Given(GivenKind.INVISIBLE, {"count": len(stripped)})
+        if len(stripped) > LONG_TEXT_CHARS:
+            return Given(GivenKind.LONG_TEXT, {"count": len(stripped)})
+        return Given(GivenKind.TEXT, {"text": stripped})
     if isinstance(value, int | float):
-        return f"{value}"
+        return Given(GivenKind.NUMBER, {"number": value})
     if isinstance(value, list | tuple):
-        return f"a list of {len(value)} item{'s' if len(value) != 1 else ''}"
-    return f"a value of type {type(value).__name__}"
+        return Given(GivenKind.LIST, {"count": len(value)})
+    return Given(GivenKind.OTHER, {"type": type(value).__name__})
+
+
+def number_as_given(value: float) -> str:
+    """`20`, `2,500`, `0.25`, `5.0`: an int grouped, a float as Python writes it."""
+    return f"{value:,}" if isinstance(value, int) else repr(value)
+
+
+ENGLISH_GIVEN: Mapping[GivenKind, str] = MappingProxyType(
+    {
+        GivenKind.NOTHING: "nothing",
+        GivenKind.TRUE: "true",
+        GivenKind.FALSE: "false",
+        GivenKind.EMPTY: "an empty text",
+        GivenKind.SPACES: "only spaces",
+        GivenKind.INVISIBLE: "only invisible characters ({count:,})",
+        GivenKind.LONG_TEXT: "a text of {count:,} characters",
+        GivenKind.TEXT: "“{text}”",
+        GivenKind.NUMBER: "{number}",
+        GivenKind.LIST: "a list of {count} item{s}",
+        GivenKind.OTHER: "a value of type {type}",
+    }
+)
+"""How the English sentence describes each kind; the catalogs word them as `given.<kind>`."""
+
+
+def describe_value(value: Any) -> str:
+    """A short, safe rendering of a user's value for the English sentence."""
+    seen = given_value(value)
+    facts = dict(seen.facts)
+    if "number" in facts:
+        facts["number"] = number_as_given(facts["number"])
+    plural = "" if facts.get("count") == 1 else "s"
+    return ENGLISH_GIVEN[seen.kind].format(s=plural, **facts)
+
+
+def either(choices: Iterable[str]) -> str:
+    """`a or b`, `a, b, or c`."""
+    items = list(choices)
+    if len(items) <= 2:
+        return " or ".join(items)
+    return f"{', '.join(items[:-1])}, or {items[-1]}"
 
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _check_duration(field: str, value: Any) -> int:
+PROMPT = Place("prompt")
+NEGATIVE_PROMPT = Place("negative_prompt")
+DURATION = Place("duration")
+ASPECT_RATIO = Place("aspect_ratio")
+CFG_SCALE = Place("cfg_scale")
+SOUND = Place("sound")
+SHOT_TYPE = Place("shot_type")
+MULTI_PROMPT = Place("multi_prompt")
+
+
+def _check_duration(place: Place, value: Any) -> int:
     if not _is_int(value) or not DURATION_MIN <= value <= DURATION_MAX:
-        raise KlingInputError(
-            field,
+        raise _input_error(
+            place,
             value,
             f"must be a whole number of seconds from {DURATION_MIN} to {DURATION_MAX}.",
+            Rule.DURATION_RANGE,
+            low=DURATION_MIN,
+            high=DURATION_MAX,
         )
     return int(value)
 
 
-def _check_text(field: str, value: Any, max_chars: int, *, required: bool) -> str | None:
+def _check_text(place: Place, value: Any, max_chars: int, *, required: bool) -> str | None:
     if value is None and not required:
         return None
-    if not isinstance(value, str):
-        raise KlingInputError(field, value, f"must be text of 1 to {max_chars:,} characters.")
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise _input_error(
+            place,
+            value,
+            f"must be text of 1 to {max_chars:,} characters.",
+            Rule.TEXT_REQUIRED,
+            limit=max_chars,
+        )
     text = value.strip()
     if not text:
-        if required:
-            raise KlingInputError(field, value, f"must be text of 1 to {max_chars:,} characters.")
         return None
     if len(text) > max_chars:
-        raise KlingInputError(field, value, f"must be at most {max_chars:,} characters.")
+        raise _input_error(
+            place,
+            value,
+            f"must be at most {max_chars:,} characters.",
+            Rule.TEXT_TOO_LONG,
+            limit=max_chars,
+            chars=len(text),
+        )
     if not has_visible_text(text):
-        raise KlingInputError(field, value, INVISIBLE_ONLY, rule="invisible_only")
+        raise _input_error(place, value, INVISIBLE_ONLY, Rule.INVISIBLE_ONLY)
     return text
 
 
@@ -150,17 +291,25 @@ class Shot:
 
 def _parse_shots(value: Any) -> tuple[Shot, ...]:
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        raise KlingInputError(
-            "multi_prompt", value, f"must be a list of 0 to {MULTI_PROMPT_MAX_ITEMS} shots."
+        raise _input_error(
+            MULTI_PROMPT,
+            value,
+            f"must be a list of 0 to {MULTI_PROMPT_MAX_ITEMS} shots.",
+            Rule.SHOTS_LIST,
+            most=MULTI_PROMPT_MAX_ITEMS,
         )
     items = list(value)
     if len(items) > MULTI_PROMPT_MAX_ITEMS:
-        raise KlingInputError(
-            "multi_prompt", items, f"must have at most {MULTI_PROMPT_MAX_ITEMS} shots."
+        raise _input_error(
+            MULTI_PROMPT,
+            items,
+            f"must have at most {MULTI_PROMPT_MAX_ITEMS} shots.",
+            Rule.SHOTS_TOO_MANY,
+            most=MULTI_PROMPT_MAX_ITEMS,
+            count=len(items),
         )
     shots: list[Shot] = []
     for number, item in enumerate(items, start=1):
-        field = f"multi_prompt shot {number}"
         raw_prompt: object
         raw_duration: object
         if isinstance(item, Shot):
@@ -168,12 +317,18 @@ def _parse_shots(value: Any) -> tuple[Shot, ...]:
         elif isinstance(item, Mapping):
             raw_prompt, raw_duration = item.get("prompt"), item.get("duration")
         else:
-            raise KlingInputError(field, item, "must have a prompt and a duration.")
-        prompt = _check_text(f"{field} prompt", raw_prompt, PROMPT_MAX_CHARS, required=True)
-        assert prompt is not None
-        shots.append(
-            Shot(prompt=prompt, duration=_check_duration(f"{field} duration", raw_duration))
+            raise _input_error(
+                MULTI_PROMPT.in_shot(number),
+                item,
+                "must have a prompt and a duration.",
+                Rule.SHOT_ITEM,
+            )
+        prompt = _check_text(
+            MULTI_PROMPT.in_shot(number, "prompt"), raw_prompt, PROMPT_MAX_CHARS, required=True
         )
+        assert prompt is not None
+        duration = _check_duration(MULTI_PROMPT.in_shot(number, "duration"), raw_duration)
+        shots.append(Shot(prompt=prompt, duration=duration))
     return tuple(shots)
 
 
@@ -184,13 +339,25 @@ def _check_cfg_scale(value: Any) -> float | int:
         or not math.isfinite(value)
         or not CFG_SCALE_MIN <= value <= CFG_SCALE_MAX
     ):
-        raise KlingInputError("cfg_scale", value, "must be a number from 0 to 1.")
+        raise _input_error(
+            CFG_SCALE,
+            value,
+            f"must be a number from {CFG_SCALE_MIN:g} to {CFG_SCALE_MAX:g}.",
+            Rule.NUMBER_RANGE,
+            low=CFG_SCALE_MIN,
+            high=CFG_SCALE_MAX,
+        )
     return value
+
+
+TRUE_OR_FALSE = ("true", "false")
 
 
 def _check_sound(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise KlingInputError("sound", value, "must be true or false.")
+        raise _input_error(
+            SOUND, value, f"must be {either(TRUE_OR_FALSE)}.", Rule.EITHER, choices=TRUE_OR_FALSE
+        )
     return value
 
 
@@ -198,26 +365,47 @@ def _parse_aspect_ratio(value: Any) -> AspectRatio:
     try:
         return AspectRatio(value)
     except ValueError:
-        raise KlingInputError("aspect_ratio", value, "must be one of 16:9, 9:16 or 1:1.") from None
+        choices = tuple(ratio.value for ratio in AspectRatio)
+        raise _input_error(
+            ASPECT_RATIO, value, f"must be one of {either(choices)}.", Rule.ONE_OF, choices=choices
+        ) from None
 
 
 def _parse_shot_type(value: Any) -> ShotType:
     try:
         return ShotType(value)
     except ValueError:
-        raise KlingInputError("shot_type", value, "must be intelligent or customize.") from None
+        choices = tuple(kind.value for kind in ShotType)
+        raise _input_error(
+            SHOT_TYPE, value, f"must be {either(choices)}.", Rule.EITHER, choices=choices
+        ) from None
 
 
 def _check_shots(shots: tuple[Shot, ...], duration: int | None, effective: int) -> None:
     total = sum(shot.duration for shot in shots)
     if shots and total != effective:
-        which = "" if duration is not None else " (the default)"
-        raise KlingInputError(
-            "multi_prompt",
+        default = duration is None
+        which = " (the default)" if default else ""
+        raise _input_error(
+            MULTI_PROMPT,
             list(shots),
             f"shot durations must add up to the video's duration, "
             f"{effective} s{which}; yours add up to {total} s.",
+            Rule.SHOTS_SUM_DEFAULT if default else Rule.SHOTS_SUM,
+            duration=effective,
+            total=total,
         )
+
+
+def _wrong_type(place: Place, value: Any, expected: str) -> KlingInputError:
+    """A typed field holding something else: a mistake in code, never a member's."""
+    return _input_error(
+        place, value, f"must be of type {expected}.", Rule.WRONG_TYPE, expected=expected
+    )
+
+
+def _padded(place: Place, value: Any) -> KlingInputError:
+    return _input_error(place, value, "must not start or end with spaces.", Rule.PADDED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,31 +427,34 @@ class KlingRequest:
     multi_prompt: tuple[Shot, ...] | None = None
 
     def __post_init__(self) -> None:
-        if self.prompt != _check_text("prompt", self.prompt, PROMPT_MAX_CHARS, required=True):
-            raise KlingInputError("prompt", self.prompt, "must not start or end with spaces.")
+        if self.prompt != _check_text(PROMPT, self.prompt, PROMPT_MAX_CHARS, required=True):
+            raise _padded(PROMPT, self.prompt)
         negative = self.negative_prompt
         if negative is not None and negative != _check_text(
-            "negative_prompt", negative, NEGATIVE_PROMPT_MAX_CHARS, required=True
+            NEGATIVE_PROMPT, negative, NEGATIVE_PROMPT_MAX_CHARS, required=True
         ):
-            raise KlingInputError("negative_prompt", negative, "must not start or end with spaces.")
+            raise _padded(NEGATIVE_PROMPT, negative)
         if self.duration is not None:
-            _check_duration("duration", self.duration)
+            _check_duration(DURATION, self.duration)
         if self.aspect_ratio is not None and not isinstance(self.aspect_ratio, AspectRatio):
-            raise KlingInputError("aspect_ratio", self.aspect_ratio, "must be an AspectRatio.")
+            raise _wrong_type(ASPECT_RATIO, self.aspect_ratio, "AspectRatio")
         if self.cfg_scale is not None:
             _check_cfg_scale(self.cfg_scale)
             if not isinstance(self.cfg_scale, float):
-                raise KlingInputError("cfg_scale", self.cfg_scale, "must be a float.")
-        if self.sound is not None and not isinstance(self.sound, bool):
-            raise KlingInputError("sound", self.sound, "must be true or false.")
+                raise _wrong_type(CFG_SCALE, self.cfg_scale, "float")
+        if self.sound is not None:
+            _check_sound(self.sound)
         if self.shot_type is not None and not isinstance(self.shot_type, ShotType):
-            raise KlingInputError("shot_type", self.shot_type, "must be a ShotType.")
+            raise _wrong_type(SHOT_TYPE, self.shot_type, "ShotType")
         if self.multi_prompt is not None:
             shots = self.multi_prompt
             if not isinstance(shots, tuple) or not all(isinstance(shot, Shot) for shot in shots):
-                raise KlingInputError("multi_prompt", shots, "must be a tuple of shots.")
-            if _parse_shots(shots) != shots:
-                raise KlingInputError("multi_prompt", shots, "must not have padded prompts.")
+                raise _wrong_type(MULTI_PROMPT, shots, "tuple[Shot, ...]")
+            for number, (shot, clean) in enumerate(
+                zip(shots, _parse_shots(shots), strict=True), start=1
+            ):
+                if shot != clean:
+                    raise _padded(MULTI_PROMPT.in_shot(number, "prompt"), shot.prompt)
             _check_shots(shots, self.duration, self.effective_duration)
 
     @classmethod
@@ -280,14 +471,14 @@ class KlingRequest:
         multi_prompt: object = None,
     ) -> KlingRequest:
         """A request from raw input, every rule checked; `KlingInputError` names the field."""
-        checked_prompt = _check_text("prompt", prompt, PROMPT_MAX_CHARS, required=True)
+        checked_prompt = _check_text(PROMPT, prompt, PROMPT_MAX_CHARS, required=True)
         assert checked_prompt is not None
         return cls(
             prompt=checked_prompt,
             negative_prompt=_check_text(
-                "negative_prompt", negative_prompt, NEGATIVE_PROMPT_MAX_CHARS, required=False
+                NEGATIVE_PROMPT, negative_prompt, NEGATIVE_PROMPT_MAX_CHARS, required=False
             ),
-            duration=None if duration is None else _check_duration("duration", duration),
+            duration=None if duration is None else _check_duration(DURATION, duration),
             aspect_ratio=None if aspect_ratio is None else _parse_aspect_ratio(aspect_ratio),
             cfg_scale=None if cfg_scale is None else float(_check_cfg_scale(cfg_scale)),
             sound=None if sound is None else _check_sound(sound),
@@ -336,7 +527,10 @@ class KlingRequest:
         known = {field.name for field in fields(cls)}
         unknown = sorted(set(payload) - known)
         if unknown:
-            raise KlingInputError(unknown[0], payload[unknown[0]], "is not a Kling 3.0 option.")
+            name = unknown[0]
+            raise _input_error(
+                Place(name), payload[name], "is not a Kling 3.0 option.", Rule.NOT_AN_OPTION
+            )
         if "prompt" not in payload:
-            raise KlingInputError("prompt", None, "is required.")
+            raise _input_error(PROMPT, None, "is required.", Rule.REQUIRED)
         return cls.parse(**dict(payload))

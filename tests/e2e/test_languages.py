@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -174,3 +175,45 @@ async def test_settings_in_the_members_language(make_world: Any) -> None:
         "Es wurde nichts geändert."
     )
     assert_nothing_english(world)
+
+
+REFUSED_BLANK = {
+    "de": "❌ `prompt` muss ein Text mit 1 bis 2.500 Zeichen sein. Du hast nur Leerzeichen "
+    "angegeben. Nichts wurde gesendet oder berechnet.",
+    "en-US": "❌ `prompt` must be text of 1 to 2,500 characters. You gave only spaces. "
+    "Nothing was sent or charged.",
+}
+
+
+@pytest.mark.parametrize("member", LANGUAGES)
+async def test_a_refused_prompt_in_the_members_language(make_world: Any, member: str) -> None:
+    world = await speaking(make_world, "en-US" if member == "de" else "de", member)
+    interaction = await world.generate(prompt="     ")
+    ack = await interaction.wait_ack()
+    assert interaction.ephemeral
+    assert ack.data["content"] == REFUSED_BLANK[member]
+    assert world.emulator.submit_count == 0
+    if member == "de":
+        assert_nothing_english(world)
+
+
+@pytest.mark.parametrize(
+    ("member", "said"),
+    [
+        ("de", "Szene 2 muss 3 bis 15 Sekunden dauern; sie hat 20."),
+        ("en-US", "Shot 2 must last from 3 to 15 seconds; it has 20."),
+    ],
+)
+async def test_a_refused_shot_in_the_members_language(
+    make_world: Any, member: str, said: str
+) -> None:
+    world = await speaking(make_world, "en-US", member)
+    form = await world.command("multishot", prompt="a quiet morning in a fishing village")
+    await form.wait_ack()
+    shots = {"shot-1": "4 | a harbour", "shot-2": "20 | a boat", "shot-3": "", "shot-4": ""}
+    answer = await world.answer(await world.fake.submit_modal(form, {**shots, "shot-5": ""}))
+    assert said in answer.content
+    assert world.emulator.submit_count == 0
+    if member == "de":
+        assert "Szenen bearbeiten" in json.dumps(answer.components, ensure_ascii=False)
+        assert_nothing_english(world)

@@ -52,7 +52,7 @@ async def test_an_error_names_the_shot_and_the_form_can_be_reopened(world) -> No
     submitted = await world.fake.submit_modal(form, wrong)
     answer = await world.answer(submitted)
     assert submitted.ephemeral
-    assert "`shot 2` must last from 3 to 15 seconds. You gave 20." in answer.content
+    assert "Shot 2 must last from 3 to 15 seconds; it has 20." in answer.content
     assert "Nothing was sent or charged" in answer.content
     assert world.emulator.submit_count == 0
 
@@ -84,5 +84,5 @@ async def test_a_shot_without_a_length_is_explained(world) -> None:
     answer = await world.answer(
         await world.fake.submit_modal(form, {**SHOTS, "shot-1": "a harbour at dawn"})
     )
-    assert "`shot 1` must start with its length in seconds" in answer.content
+    assert "Shot 1 must start with its length in seconds" in answer.content
     assert "`5 | a slow pan across the harbour at dawn`" in answer.content

@@ -10,7 +10,7 @@ import pytest
 
 from bot.discord_ui.notices import ChannelNotifier
 from bot.jobs.model import Failure, JobState
-from bot.jobs.ports import NoticeError
+from bot.jobs.ports import NoticeError, NoticeProblem, read_notice_record
 from tests.bot.jobs.factories import make_job
 
 
@@ -92,3 +92,28 @@ async def test_only_transient_errors_are_retried(status: int, retryable: bool) -
     assert failed.value.retryable is retryable
     assert "rc-leaky-token-1234" not in str(failed.value)
     assert len(str(failed.value)) < 700
+
+
+@pytest.mark.parametrize(
+    ("error", "problem", "detail"),
+    [
+        (
+            discord.Forbidden(Response(403), {"code": 50001, "message": "Missing Access"}),
+            NoticeProblem.MISSING_PERMISSION,
+            "Missing Access",
+        ),
+        (
+            discord.NotFound(Response(404), {"code": 10003, "message": "Unknown Channel"}),
+            NoticeProblem.CHANNEL_GONE,
+            "Unknown Channel",
+        ),
+        (http_error(503, "upstream down"), NoticeProblem.DISCORD_ERROR, "503 upstream down"),
+    ],
+)
+async def test_a_refused_notice_records_its_problem_for_any_language_to_word(
+    error: discord.HTTPException, problem: NoticeProblem, detail: str
+) -> None:
+    with pytest.raises(NoticeError) as failed:
+        await notifier(Channel([error, error])).send_notice(FAILED)
+    assert (failed.value.problem, failed.value.detail) == (problem, detail)
+    assert read_notice_record(str(failed.value)) == (problem, detail)

@@ -7,7 +7,15 @@ from decimal import Decimal
 import pytest
 
 from bot.discord_ui.buttons import job_view
-from bot.discord_ui.render import delivery_text, failure_text, quote, shorten, status_embed
+from bot.discord_ui.render import (
+    delivery_text,
+    failure_text,
+    job_error,
+    quote,
+    shorten,
+    status_embed,
+)
+from bot.i18n import texts
 from bot.jobs.model import Failure, JobState, NoticeState
 from bot.runcomfy.pricing import Pricing
 from bot.runcomfy.request import KlingRequest
@@ -126,3 +134,42 @@ def test_a_video_that_could_not_be_posted_keeps_its_link_visible() -> None:
     text = text_of(status_embed(job, pricing=PRICING, place_in_line=None))
     assert "could not post the result: missing permission in the channel." in text
     assert "https://cdn.example/v.mp4" in text
+
+
+@pytest.mark.parametrize(
+    ("record", "locale", "shown"),
+    [
+        (
+            "missing_permission: Missing Access",
+            "en-US",
+            "The bot could not post the result: it lacks a permission in this channel.",
+        ),
+        (
+            "missing_permission: Missing Access",
+            "de",
+            "Der Bot konnte das Ergebnis nicht posten: ihm fehlt in diesem Kanal eine "
+            "Berechtigung.",
+        ),
+        (
+            "discord_error: 503 upstream down",
+            "de",
+            "Der Bot konnte das Ergebnis nicht posten: Discord hat mit einem Fehler "
+            "geantwortet (503 upstream down).",
+        ),
+        ("unexpected: KeyError", "de", "nicht posten: im Bot ist etwas schiefgelaufen."),
+    ],
+)
+def test_why_a_result_could_not_be_posted_in_the_readers_language(
+    record: str, locale: str, shown: str
+) -> None:
+    job = make_job(
+        6,
+        state=JobState.DELIVERY_FAILED,
+        notice=NoticeState.FAILED,
+        notice_error=record,
+        output_url="https://cdn.example/v.mp4",
+    )
+    error = job_error(job, texts(locale))
+    assert error is not None
+    assert shown in error
+    assert "KeyError" not in error, "the bot's insides stay in the log"

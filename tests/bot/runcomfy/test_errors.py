@@ -249,6 +249,14 @@ def test_invalid_input_without_detail_uses_the_message() -> None:
     assert "Unknown model id" in str(error)
 
 
+def test_invalid_input_without_any_words_has_no_reason() -> None:
+    """Nothing English is made up for the member: the Discord side words the silence."""
+    error = mapped(400, {"error_code": 400001})
+    assert isinstance(error, InvalidInputError)
+    assert error.reason is None
+    assert "no reason given" in str(error)
+
+
 @pytest.mark.parametrize(
     ("detail", "text"),
     [

@@ -123,7 +123,7 @@ def test_aspect_ratio_allowed(ratio: str) -> None:
 def test_aspect_ratio_refused(ratio: Any) -> None:
     error = refused(aspect_ratio=ratio)
     assert error.field == "aspect_ratio"
-    assert "must be one of 16:9, 9:16 or 1:1." in str(error)
+    assert "must be one of 16:9, 9:16, or 1:1." in str(error)
 
 
 # cfg_scale

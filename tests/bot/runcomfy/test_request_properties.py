@@ -1,6 +1,6 @@
 """Property test of `KlingRequest.parse`: any raw input is either a request RunComfy will
 accept (and that survives its own payload) or a refusal naming the field, short enough to
-show in Discord."""
+show in Discord, worded the same by the English catalog and in German within the room."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.i18n import texts as language_texts
 from bot.runcomfy.request import (
     PROMPT_MAX_CHARS,
     KlingInputError,
     KlingRequest,
     has_visible_text,
 )
+from bot.wording import input_refusal
 
 FAST = settings(
     max_examples=150,
@@ -93,5 +95,7 @@ def test_parse_accepts_a_valid_request_or_names_the_field(raw: dict[str, Any]) -
     if isinstance(result, KlingInputError):
         assert result.field.split(" ")[0] in FIELDS
         assert len(result.user_message) <= REPLY_ROOM
+        assert input_refusal(result, language_texts("en-US")) == result.user_message
+        assert len(input_refusal(result, language_texts("de"))) <= REPLY_ROOM
     else:
         check_accepted(result)
