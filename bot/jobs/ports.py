@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.jobs.model import Job
+from bot.runcomfy.client import BeforeSending
 from bot.runcomfy.request import KlingRequest
 from bot.runcomfy.responses import CancelResult, JobResult, StatusResult, SubmitResult
 
@@ -17,7 +18,9 @@ from bot.runcomfy.responses import CancelResult, JobResult, StatusResult, Submit
 class RunComfy(Protocol):
     """The four calls of RunComfy's queue API; each raises `RunComfyError` (by `kind`)."""
 
-    async def submit(self, request: KlingRequest) -> SubmitResult: ...
+    async def submit(
+        self, request: KlingRequest, *, before_sending: BeforeSending | None = None
+    ) -> SubmitResult: ...
 
     async def status(self, request_id: str) -> StatusResult: ...
 

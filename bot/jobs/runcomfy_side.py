@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from bot.jobs.model import Failure, JobState
 from bot.jobs.ports import RunComfy
+from bot.runcomfy.client import BeforeSending
 from bot.runcomfy.errors import ErrorKind, RateLimitedError, RunComfyError
 from bot.runcomfy.request import KlingRequest
 from bot.runcomfy.responses import CancelOutcome, JobResult, RequestStatus, StatusResult
@@ -118,10 +119,13 @@ class RunComfySide:
     def __init__(self, runcomfy: RunComfy) -> None:
         self._runcomfy = runcomfy
 
-    async def submit(self, request: KlingRequest) -> SubmitVerdict:
-        """Send the paid request once; never retried here (a retry may bill twice)."""
+    async def submit(
+        self, request: KlingRequest, *, before_sending: BeforeSending | None = None
+    ) -> SubmitVerdict:
+        """Send the paid request once; never retried here (a retry may bill twice). An error
+        of `before_sending`'s own (the database refused) comes back as it is: nothing was sent."""
         try:
-            submitted = await self._runcomfy.submit(request)
+            submitted = await self._runcomfy.submit(request, before_sending=before_sending)
         except RunComfyError as error:
             return refusal(error)
         return Accepted(submitted.request_id)

@@ -59,30 +59,29 @@ class Submission:
     async def submit(self, job_id: int) -> None:
         try:
             async with self._book.lock(job_id):
-                job = self._book.get(job_id)
-                if job is None or job.state is not JobState.WAITING:
+                waiting = self._book.get(job_id)
+                if waiting is None or waiting.state is not JobState.WAITING:
                     return
-                now = self._clock.now()
+                sending: list[Job] = []
+
+                async def record_sending() -> None:
+                    sending.append(await self._sending(waiting))
+
                 try:
-                    job = await self._book.commit(
-                        job.transition(
-                            JobState.SUBMITTING,
-                            now,
-                            submit_attempts=job.submit_attempts + 1,
-                            deadline_at=now + self._settings.deadline_seconds,
-                            not_before=None,
-                            failure=None,
-                            failure_detail=None,
-                        ),
-                        room=self._room_for(job),
+                    verdict = await self._runcomfy.submit(
+                        waiting.request, before_sending=record_sending
                     )
                 except StoreError:
-                    self._hold(job_id, now + self._settings.store_retry_delay)
+                    self._hold(job_id, self._clock.now() + self._settings.store_retry_delay)
                     return
                 except NoRoom:
-                    self._hold(job_id, now + self._settings.room_retry_delay)
+                    self._hold(job_id, self._clock.now() + self._settings.room_retry_delay)
                     return
-                verdict = await self._runcomfy.submit(job.request)
+                if not sending:
+                    log.error("job %d: RunComfy's client never got to send it", job_id)
+                    self._hold(job_id, self._clock.now() + self._settings.store_retry_delay)
+                    return
+                job = sending[0]
                 if isinstance(verdict, Accepted):
                     await self._queued(job, verdict.request_id)
                 else:
@@ -95,6 +94,24 @@ class Submission:
             log.exception("job %d: submit failed unexpectedly", job_id)
         finally:
             self._settled(job_id)
+
+    async def _sending(self, job: Job) -> Job:
+        """Record that the job is being sent, once it has its turn at RunComfy's gate (so a
+        crash while it only waited there leaves it waiting, not "may have been sent"), and
+        only if the jobs at RunComfy across every process leave room for it."""
+        now = self._clock.now()
+        return await self._book.commit(
+            job.transition(
+                JobState.SUBMITTING,
+                now,
+                submit_attempts=job.submit_attempts + 1,
+                deadline_at=now + self._settings.deadline_seconds,
+                not_before=None,
+                failure=None,
+                failure_detail=None,
+            ),
+            room=self._room_for(job),
+        )
 
     async def _queued(self, job: Job, request_id: str) -> None:
         log.info("job %d submitted as %s", job.id, request_id)

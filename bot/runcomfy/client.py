@@ -19,7 +19,7 @@ import logging
 import math
 import random
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 import aiohttp
@@ -277,6 +277,10 @@ class ExchangeObserver(Protocol):
     def exchanged(self, call: str, error: ErrorKind | None, seconds: float) -> None: ...
 
 
+BeforeSending = Callable[[], Awaitable[None]]
+"""Awaited with the gate's slot held, right before a submit goes out."""
+
+
 class RunComfyClient:
     """Talks to RunComfy through a shared `aiohttp.ClientSession` it does not own."""
 
@@ -318,11 +322,22 @@ class RunComfyClient:
         secret = self._token.reveal()
         return text.replace(secret, "***") if secret else text
 
-    async def submit(self, request: KlingRequest) -> SubmitResult:
-        """Send one paid job, exactly once. Raises `SubmitOutcomeUnknownError` when unsure."""
+    async def submit(
+        self, request: KlingRequest, *, before_sending: BeforeSending | None = None
+    ) -> SubmitResult:
+        """Send one paid job, exactly once. Raises `SubmitOutcomeUnknownError` when unsure.
+
+        `before_sending` is awaited once the request has its turn at the gate, right before
+        it goes out: the caller records "being sent" there, so the record is true from the
+        moment it is made (waiting at the gate is still waiting). If it raises, nothing
+        is sent and its error comes back to the caller."""
         try:
             body = await self._attempt(
-                "submit", "POST", SUBMIT_PATH, json_body=request.to_payload()
+                "submit",
+                "POST",
+                SUBMIT_PATH,
+                json_body=request.to_payload(),
+                before_sending=before_sending,
             )
         except TransportError as error:
             if not error.request_sent:
@@ -392,6 +407,7 @@ class RunComfyClient:
         *,
         json_body: Mapping[str, Any] | None = None,
         params: Mapping[str, str] | None = None,
+        before_sending: BeforeSending | None = None,
     ) -> Mapping[str, Any]:
         """Exactly one HTTP exchange through the gate, mapped to a JSON object or an error;
         the observer is told of it either way."""
@@ -400,6 +416,8 @@ class RunComfyClient:
             "Accept": "application/json",
         }
         async with self.gate.slot():
+            if before_sending is not None:
+                await before_sending()
             started = self._clock.monotonic()
             try:
                 async with self._session.request(

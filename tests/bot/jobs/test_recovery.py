@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.jobs.line import ServerLimits
 from bot.jobs.model import Failure, JobState, NoticeState
 from bot.jobs.ports import NoticeError
+from bot.runcomfy.gate import RequestGate
 from tests.bot.jobs.rig import FakeNotifier, make_settings
 from tests.waiting import eventually
 
@@ -52,6 +53,23 @@ async def test_restart_while_submitting_never_resubmits(make_rig) -> None:
     await rig.clock.sleep(30)
     assert rig.emulator.submit_count == 0
     assert tracker is not rig.tracker
+
+
+async def test_a_job_waiting_its_turn_at_runcomfy_s_gate_is_still_waiting(make_rig) -> None:
+    """Being sent is recorded only once the request has its turn: a stop while it waited
+    at the gate (RunComfy asked everyone to slow down) leaves it in line, sent later once."""
+    rig = await make_rig()
+    rig.gate.pause(3600)
+    await rig.start()
+    job = await rig.submit()
+    await rig.clock.sleep(30)
+    assert rig.tracker.get(job.id).state is JobState.WAITING
+    await rig.stop()
+    assert (await rig.job(job.id)).state is JobState.WAITING
+    rig.gate = RequestGate(rig.clock, rate_per_second=50.0, max_concurrency=10)
+    await rig.start()
+    await rig.wait_for_state(job.id, JobState.DELIVERED)
+    assert rig.emulator.submit_count == 1
 
 
 async def test_restart_while_queued_and_while_running(make_rig) -> None:

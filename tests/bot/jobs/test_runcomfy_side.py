@@ -9,6 +9,7 @@ import pytest
 
 from bot.jobs.model import Failure, JobState
 from bot.jobs.runcomfy_side import Accepted, Cancelled, Refused, RunComfySide, Seen, refusal
+from bot.runcomfy.client import BeforeSending
 from bot.runcomfy.errors import (
     AuthenticationError,
     ErrorKind,
@@ -51,8 +52,12 @@ class ScriptedRunComfy:
             raise answer
         return answer
 
-    async def submit(self, request: KlingRequest) -> SubmitResult:
+    async def submit(
+        self, request: KlingRequest, *, before_sending: BeforeSending | None = None
+    ) -> SubmitResult:
         self.calls.append("submit")
+        if before_sending is not None:
+            await before_sending()
         return self._next(self.submits, "submit")
 
     async def status(self, request_id: str) -> StatusResult:
