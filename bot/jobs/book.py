@@ -5,8 +5,10 @@ that order, so a restart at any point resumes from what the store says."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.db import StoreError
@@ -23,6 +25,13 @@ AfterCommit = Callable[[Job | None, Job], None]
 """Told of each recorded change (the previous version, if it was open, and the new one)."""
 
 
+@dataclass(slots=True)
+class _JobLock:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+    """Holders and waiters: the lock is kept while anyone holds or awaits it."""
+
+
 class JobBook:
     def __init__(
         self, store: JobStorage, *, after_commit: AfterCommit, health: StoreHealth
@@ -31,7 +40,7 @@ class JobBook:
         self.health = health
         self._after_commit = after_commit
         self._jobs: dict[int, Job] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
+        self._locks: dict[int, _JobLock] = {}
         self._observers: list[JobObserver] = []
 
     def __iter__(self) -> Iterator[Job]:
@@ -56,17 +65,33 @@ class JobBook:
     def drop(self, job_id: int) -> None:
         """Let go of a job that never got going (its row is settled at the next start)."""
         self._jobs.pop(job_id, None)
-        self._locks.pop(job_id, None)
 
     async def fetch(self, job_id: int) -> Job | None:
         """Any job: from memory when unfinished, else from the store."""
         return self._jobs.get(job_id) or await self.store.get(job_id)
 
-    def lock(self, job_id: int) -> asyncio.Lock:
-        lock = self._locks.get(job_id)
-        if lock is None:
-            lock = self._locks[job_id] = asyncio.Lock()
-        return lock
+    @contextlib.asynccontextmanager
+    async def lock(self, job_id: int) -> AsyncIterator[None]:
+        """Hold the job's lock: one change of a job at a time. A job's lock exists only
+        while someone holds or awaits it, so a finished job (or a button pressed on one
+        long gone) leaves nothing behind, and a job that closes while others wait on
+        its lock never gets a second lock beside the first."""
+        entry = self._locks.get(job_id)
+        if entry is None:
+            entry = self._locks[job_id] = _JobLock()
+        entry.users += 1
+        try:
+            async with entry.lock:
+                yield
+        finally:
+            entry.users -= 1
+            if not entry.users and self._locks.get(job_id) is entry:
+                del self._locks[job_id]
+
+    @property
+    def locks_in_use(self) -> int:
+        """Jobs whose lock is held or awaited right now."""
+        return len(self._locks)
 
     def is_current(self, job: Job) -> bool:
         """Whether `job` is still the latest version (nothing changed it meanwhile)."""
@@ -95,7 +120,6 @@ class JobBook:
             self._jobs[job.id] = job
         else:
             self._jobs.pop(job.id, None)
-            self._locks.pop(job.id, None)
         self._after_commit(previous, job)
         self.announce(job)
         return job

@@ -54,6 +54,14 @@ class LineRelease:
         """Count a member as served at `at` (used for jobs already running after a restart)."""
         self._last_served[requester_id] = max(self._last_served.get(requester_id, 0.0), at)
 
+    def kept(self) -> dict[str, int]:
+        """Jobs with a place in line, released and not yet past their submit, held back."""
+        return {
+            "places_in_line": len(self._places),
+            "released_jobs": len(self._reserved),
+            "held_jobs": len(self._held),
+        }
+
     def place_of(self, job_id: int) -> int | None:
         return self._places.get(job_id)
 

@@ -71,6 +71,11 @@ class Scheduler:
     def forget(self, job_id: int) -> None:
         self._due.pop(job_id, None)
 
+    @property
+    def jobs_due(self) -> int:
+        """Jobs with a due time."""
+        return len(self._due)
+
     def wake(self) -> None:
         self._wakeup.set()
 

@@ -207,6 +207,7 @@ class JobTracker:
         log.warning("job %d: another process holds it now; letting it go", job_id)
         self._book.drop(job_id)
         self._scheduler.forget(job_id)
+        self._watch.forget(job_id)
         self._line.left_line(job_id)
         self._line.dirty = True
 
@@ -298,6 +299,18 @@ class JobTracker:
         )
         return sorted(jobs, key=lambda job: job.id)
 
+    def kept_per_job(self) -> dict[str, int]:
+        """How many jobs each of the tracker's per-job records holds right now. Once no
+        job is open and nothing is under way every count is 0: a tracker that runs for
+        months must not keep anything for the jobs it is done with."""
+        return {
+            "open_jobs": len(self._book),
+            "job_locks": self._book.locks_in_use,
+            "due_times": self._scheduler.jobs_due,
+            "result_pending_streaks": self._watch.pending_streaks,
+            **self._line.kept(),
+        }
+
     def place_in_line(self, job_id: int) -> int | None:
         """1 for the next job to be released, and so on; None when not waiting."""
         return self._line.place_of(job_id)
@@ -351,6 +364,7 @@ class JobTracker:
         """Keep time and the line in step with a recorded change."""
         if not is_open(job):
             self._scheduler.forget(job.id)
+            self._watch.forget(job.id)
         if job.notice is NoticeState.PENDING and (
             previous is None or previous.notice is not job.notice
         ):

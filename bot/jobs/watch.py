@@ -70,6 +70,15 @@ class JobWatch:
         self._token_works = token_works
         self._pending_streak: dict[int, int] = {}
 
+    def forget(self, job_id: int) -> None:
+        """The job is over here (closed, or another process holds it now)."""
+        self._pending_streak.pop(job_id, None)
+
+    @property
+    def pending_streaks(self) -> int:
+        """Jobs whose result RunComfy last said was not ready though their status was."""
+        return len(self._pending_streak)
+
     async def poll(self, job_id: int) -> None:
         job = self._book.get(job_id)
         if job is None or job.state not in WATCHED_STATES:
