@@ -82,8 +82,20 @@ class StatusBoard:
 
     def forget(self, job_id: int) -> None:
         """A job that never started: its reply is not a status message after all."""
-        self._replies.pop(job_id, None)
         self._latest.pop(job_id, None)
+        self._let_go(job_id)
+
+    def kept_per_job(self) -> dict[str, int]:
+        """How many jobs each of the board's per-job records holds right now."""
+        return {
+            "newest_pictures": len(self._latest),
+            "pictures_shown": len(self._shown),
+            "gone_messages": len(self._gone),
+            "interaction_replies": len(self._replies),
+            "webhook_edits": len(self._webhook_tasks),
+            "webhook_edit_times": len(self._sent_at),
+            "notes": len(self._notes),
+        }
 
     def job_changed(self, job: Job) -> None:
         if job.status_message_id is None and job.id not in self._replies:
@@ -122,9 +134,7 @@ class StatusBoard:
     def shown(self, job: Job, embed: discord.Embed, view: discord.ui.View | None) -> None:
         """Remember what a message shows, so an edit to the same picture is skipped."""
         if job.state.is_final:
-            self._shown.pop(job.id, None)
-            self._replies.pop(job.id, None)
-            self._sent_at.pop(job.id, None)
+            self._let_go(job.id)
         else:
             self._shown[job.id] = _picture(job, embed, view)
 
@@ -135,6 +145,24 @@ class StatusBoard:
         await asyncio.gather(*tasks, return_exceptions=True)
         self._webhook_tasks.clear()
         self._replies.clear()
+
+    def _let_go(self, job_id: int) -> None:
+        """Keep nothing more for the job's status message (the newest picture still to
+        be sent, if any, stays queued)."""
+        self._shown.pop(job_id, None)
+        self._replies.pop(job_id, None)
+        self._sent_at.pop(job_id, None)
+        self._gone.discard(job_id)
+
+    def _cannot_show(self, job: Job) -> None:
+        """The status message is gone for good (deleted, its channel deleted, access
+        lost). While the job runs, its next pictures are not sent; once it is over the
+        board forgets it, so a bot that runs for months keeps no mark per lost message
+        (a later change of the job costs one refused edit, and is forgotten again)."""
+        if job.state.is_final:
+            self._let_go(job.id)
+        else:
+            self._gone.add(job.id)
 
     def _reply_of(self, job_id: int) -> _Reply | None:
         reply = self._replies.get(job_id)
@@ -190,7 +218,7 @@ class StatusBoard:
             self._replies.pop(job.id, None)
             if error.code == UNKNOWN_MESSAGE:
                 log.info("job %d: its status message is gone (%s)", job.id, error)
-                self._gone.add(job.id)
+                self._cannot_show(job)
                 return
             log.info("job %d: interaction token refused (%s); using the channel", job.id, error)
             self._latest.setdefault(job.id, job)
@@ -209,7 +237,10 @@ class StatusBoard:
     async def _edit(self, job_id: int) -> bool:
         """Bring the status message up to date; False when nothing had to be sent."""
         job = self._latest.pop(job_id, None)
-        if job is None or job.status_message_id is None or job_id in self._gone:
+        if job is None or job.status_message_id is None:
+            return False
+        if job_id in self._gone:
+            self._cannot_show(job)
             return False
         embed, view = self.render(job)
         if self._shown.get(job_id) == _picture(job, embed, view):
@@ -220,7 +251,7 @@ class StatusBoard:
             await message.edit(embed=embed, view=view)
         except (discord.NotFound, discord.Forbidden) as error:
             log.info("job %d: cannot edit its status message any more (%s)", job_id, error)
-            self._gone.add(job_id)
+            self._cannot_show(job)
             return True
         except discord.HTTPException as error:
             log.warning("job %d: status edit failed (%s); will retry", job_id, error)
