@@ -63,7 +63,8 @@ class JobBook:
         self._jobs[job.id] = job
 
     def drop(self, job_id: int) -> None:
-        """Let go of a job that never got going (its row is settled at the next start)."""
+        """Let go of a job that never got going (its row is settled by whoever dropped it,
+        or at the next start)."""
         self._jobs.pop(job_id, None)
 
     async def fetch(self, job_id: int) -> Job | None:

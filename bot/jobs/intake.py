@@ -12,6 +12,7 @@ from typing import Any
 from bot.clock import Clock
 from bot.db import StoreError
 from bot.jobs.book import JobBook
+from bot.jobs.leases import LeaseLost
 from bot.jobs.line import STORE_REFUSING, NotTakingJobs, ServerLimits, TooManyJobs
 from bot.jobs.model import Job, JobOrigin, JobState
 from bot.jobs.usage import Quota, Usage, UsageRecord, check_quota, day_start
@@ -89,6 +90,21 @@ class JobIntake:
         job = await self._book.store.insert(job)
         self._book.load(job)
         return job
+
+    async def withdraw(self, job: Job, *, retry_every: float) -> None:
+        """Settle a stored job that could not be put in line (the database refused, and
+        the member was told so): cancelled, nothing sent, no notice, written as soon as
+        the database takes it, so its row stops counting towards the member's limits
+        and quotas without waiting for a restart (which would settle it too)."""
+        while True:
+            try:
+                async with self._book.lock(job.id):
+                    await self._book.commit(job.transition(JobState.CANCELLED, self._clock.now()))
+                return
+            except StoreError:
+                await self._clock.sleep(retry_every)
+            except LeaseLost:
+                return
 
     async def _check_limits(self, origin: JobOrigin) -> None:
         active, waiting = await self._book.store.open_counts(origin.requester_id, origin.guild_id)

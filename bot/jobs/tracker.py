@@ -262,7 +262,8 @@ class JobTracker:
 
     async def enqueue(self, job_id: int, *, status_message_id: int | None = None) -> Job:
         """Put a NEW job in the waiting line; from here on the tracker drives it. Raises
-        `NotTakingJobs` (nothing was sent) when the database refuses to record that."""
+        `NotTakingJobs` (nothing was sent) when the database refuses to record that; the
+        stored job is then cancelled as soon as the database takes writes again."""
         async with self._book.lock(job_id):
             job = self._book.require(job_id)
             changes = {} if status_message_id is None else {"status_message_id": status_message_id}
@@ -272,6 +273,9 @@ class JobTracker:
                 )
             except StoreError as error:
                 self._book.drop(job_id)
+                retry = self._settings.store_retry_delay
+                withdraw = self._intake.withdraw(job, retry_every=retry)
+                self._scheduler.spawn(withdraw, name=f"withdraw-{job_id}")
                 raise NotTakingJobs(STORE_REFUSING) from error
 
     async def annotate(self, job_id: int, **changes: Any) -> Job:

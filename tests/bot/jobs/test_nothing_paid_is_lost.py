@@ -221,3 +221,30 @@ async def test_a_paid_job_of_a_server_we_left_ends_without_posting(make_rig, out
     assert ended.failure is Failure.SERVER_LEFT
     assert ended.notice is NoticeState.FAILED
     assert rig.notifier.calls_for(job.id) == [], "nothing is posted where the bot is gone"
+
+
+async def test_a_job_refused_its_place_in_line_is_settled_once_writes_work_again(
+    make_rig,
+) -> None:
+    """Its row was stored (NEW) just before the database began refusing: left so, it
+    counted towards the member's limits and daily quota until the next restart."""
+    rig = await make_rig(settings=make_settings(store_retry_delay=1.0))
+    saves = RefusingSaves(rig)
+    await rig.start()
+    job = await rig.submit(enqueue=False)
+    assert rig.tracker is not None
+    saves.everything = True
+    with pytest.raises(NotTakingJobs):
+        await rig.tracker.enqueue(job.id)
+    await rig.clock.sleep(5)
+    assert (await rig.job(job.id)).state is JobState.NEW, "nothing lands while refused"
+
+    saves.everything = False
+    settled = await rig.wait_for_state(job.id, JobState.CANCELLED)
+
+    assert settled.notice is NoticeState.NOT_DUE, "the member was told at once; no notice"
+    assert settled.cancelled_by is None
+    assert rig.notifier.calls_for(job.id) == []
+    assert rig.emulator.submit_count == 0
+    assert rig.tracker.get(job.id) is None
+    assert not any(rig.tracker.kept_per_job().values())
