@@ -1,7 +1,7 @@
 """A bounded soak: many jobs through the real bot process while things go wrong.
 
-`python -m bench.soak` (2,000 jobs) or `--smoke` (40). On the scaled clock, members send
-their `/video generate` commands over a window while the benchmark injects:
+`python -m bench.soak` (2,000 + 2,000 jobs) or `--smoke` (40 + 40). On the scaled clock,
+members send their `/video generate` commands over a window while the benchmark injects:
 
 - RunComfy faults on about 5 % of requests (429 with Retry-After, 500/503, slow answers),
   queued on the emulator as requests arrive;
@@ -9,10 +9,19 @@ their `/video generate` commands over a window while the benchmark injects:
   `JobStore.insert`/`save` raise "database is locked" while a flag file exists);
 - one Discord outage longer than 15 emulated minutes (`set_outage` on the fake).
 
-Then it waits for every job to settle and accounts for each: delivered exactly once
+Once every job has settled the bot idles a while; then a second batch as large as the
+first (`--batches` for more) runs through with the RunComfy faults but no outage, and
+the bot idles again. Every job of every batch is accounted for: delivered exactly once
 (video messages counted per job at the fake), or ended with a failure the bot stated;
-no prompt submitted twice (the emulator's jobs per prompt); and the bot's RSS, asyncio
-task count and temporary files compared between the middle of the run and its end.
+no prompt submitted twice (the emulator's jobs per prompt). The bot's memory is probed
+before the first command, mid-run, once the first batch's backlog has drained, and after
+each batch and its idle: RSS, and Python's own numbers after a full collection (live
+objects, allocated blocks, the C heap in use and SQLite's share, the length of every
+container the bot's parts hold), with its asyncio tasks and temporary files. Memory is
+bounded when the same work again leaves Python's numbers where the first batch left
+them, the bot's per-job records are empty, and tasks and temporary files are back at
+baseline. RSS is reported beside them: it shows what the allocators keep, not what the
+bot holds.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import random
 import re
@@ -30,7 +40,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +48,15 @@ from bench import soak_bot
 from bench.load import DEFAULT_SEED, JobPlan, LoadModel
 from bench.process import ANSI, BotProcess
 from bench.world import BenchWorld, job_number, open_world
+from bot.clock import ScaledClock
 from tests.fakes.discord import FakeInteraction
 from tests.fakes.runcomfy_emulator import API_ENDPOINTS, Fault, RequestRecord
 
 MIB = 1024 * 1024
 DELIVERY = re.compile(r"your video \*\*#(\d+)\*\* is ready")
 LEVEL = re.compile(r"^\S+ \S+ \[?(ERROR|CRITICAL)\b")
+SAMPLE_EVERY = 2.0
+"""Real seconds between two points of the timeline."""
 FAULT_TICK_SECONDS = 0.02
 """Real seconds between fault top-ups: faults are queued for requests about to arrive."""
 ANSWER_GRACE = 20.0
@@ -54,11 +67,12 @@ SETTLED_STATES = ("delivered", "delivery_failed", "failed", "cancelled", "submis
 @dataclass(frozen=True, slots=True)
 class SoakConfig:
     jobs: int
+    """Jobs in the first batch, the one with the outages."""
     members: int
     channels: int
     speed: float
     command_window: float
-    """Emulated seconds over which the commands arrive."""
+    """Emulated seconds over which each batch's commands arrive."""
     fault_rate: float = 0.05
     store_outage_at: float = 0.3
     """When the SQLite outage starts, as a fraction of the command window."""
@@ -66,13 +80,33 @@ class SoakConfig:
     discord_outage_at: float = 0.5
     discord_outage_seconds: float = 16 * 60.0
     """Emulated seconds; Discord's outage has to outlast 15 minutes."""
+    second_jobs: int | None = None
+    """Jobs in each later batch (RunComfy faults, no outage); None: as many as the first."""
+    later_batches: int = 1
+    """Batches after the first, each followed by an idle and a probe."""
+    idle_seconds: float = 20 * 60.0
+    """Emulated seconds the bot idles after each batch has settled, before it is probed;
+    at 30× that is 40 real seconds, past aiohttp's closing of idle keep-alive connections
+    (15 real seconds idle, checked every 15)."""
     within: float = 900.0
-    """Real seconds to wait for every job to settle."""
+    """Real seconds to wait for every job of a batch to settle."""
+    video_cache_mb: int = 1
+    video_bytes: int = 40 * 1024
+    """The emulator's videos are padded to this size, so the bot's cache of delivered
+    videos (`video_cache_mb`) is full after some 25 of them, as a bot that has run a
+    while keeps its cache full (2 GB by default, some 200 real videos): the soak then
+    sees the cache at its cap rather than still filling."""
+    trace_frames: int = 0
+    """Run the bot under tracemalloc with this many frames (0: not at all; slow)."""
     seed: int = DEFAULT_SEED
+
+    @property
+    def second(self) -> int:
+        return self.jobs if self.second_jobs is None else self.second_jobs
 
     def limits(self) -> dict[str, str]:
         """Roomy limits, so jobs wait in line for slots rather than being refused."""
-        per_member = -(-self.jobs // self.members)
+        per_member = -(-max(self.jobs, self.second) // self.members)
         return {
             "MAX_ACTIVE_JOBS_PER_USER": "5",
             "MAX_WAITING_JOBS_PER_USER": str(min(per_member + 5, 100)),
@@ -81,12 +115,13 @@ class SoakConfig:
             "RUNCOMFY_MAX_REQUESTS_PER_SECOND": "200",
             "RUNCOMFY_MAX_CONCURRENT_REQUESTS": "50",
             "JOB_DEADLINE_MINUTES": "120",
+            "VIDEO_CACHE_MB": str(self.video_cache_mb),
         }
 
 
 @dataclass(frozen=True, slots=True)
 class Vitals:
-    """The bot process at one moment."""
+    """The bot process at one moment; the Python numbers after a full collection."""
 
     rss_bytes: int
     peak_rss_bytes: int
@@ -94,11 +129,101 @@ class Vitals:
     allocator's high-water mark or a leak), one far below it was given back."""
     tasks: int
     temp_files: int
+    objects: int
+    """Objects the garbage collector tracks (containers, instances, functions…)."""
+    blocks: int
+    """Python's small-object allocator: blocks in use (every object up to 512 bytes)."""
+    heap_bytes: int | None
+    """The C heap in use (glibc's mallinfo2): larger allocations, SQLite, OpenSSL."""
+    sqlite_bytes: int | None
+    """SQLite's share of the heap (its page cache grows with the database, to a cap)."""
+    traced_bytes: int | None
+    """tracemalloc's current total, when the bot runs under it."""
+    structures: dict[str, int]
+    """Length of each container the bot's own parts hold, by attribute path."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One point of the timeline, sampled every few real seconds."""
+
+    clock: float
+    """Emulated seconds since the bot was ready."""
+    phase: str
+    rss_bytes: int
+    blocks: int
+    tasks: int
+
+
+@dataclass(frozen=True, slots=True)
+class Growth:
+    """How much more the bot holds at one probe than at an earlier one."""
+
+    objects: int
+    blocks: int
+    heap_bytes: int
+    sqlite_bytes: int
+    structures: dict[str, int]
+    """Containers that grew, by how many items."""
+
+    @classmethod
+    def between(cls, before: Vitals, after: Vitals) -> Growth:
+        grown = {
+            name: length - before.structures.get(name, 0)
+            for name, length in after.structures.items()
+            if length > before.structures.get(name, 0)
+        }
+        return cls(
+            objects=after.objects - before.objects,
+            blocks=after.blocks - before.blocks,
+            heap_bytes=(after.heap_bytes or 0) - (before.heap_bytes or 0),
+            sqlite_bytes=(after.sqlite_bytes or 0) - (before.sqlite_bytes or 0),
+            structures=grown,
+        )
+
+
+PER_JOB_RECORDS = (
+    "tracker._book._jobs",
+    "tracker._book._locks",
+    "tracker._scheduler._due",
+    "tracker._scheduler._busy",
+    "tracker._watch._pending_streak",
+    "tracker._line._places",
+    "tracker._line._reserved",
+    "tracker._line._held",
+    "board._latest",
+    "board._shown",
+    "board._gone",
+    "board._replies",
+    "board._webhook_tasks",
+    "board._sent_at",
+    "board._notes",
+    "outbox._lanes",
+)
+"""The bot's records of jobs under way (and of channels with posts under way): all
+empty once every job is settled and the bot has idled."""
+CONTAINER_SLACK = 5
+"""Items a container of the bot's parts may gain over the second batch, the same work
+again: a video length not seen before, a member served for the first time. A record
+kept per job, or per job on a path a few jobs take, grows by tens or thousands."""
+OBJECTS_PER_JOB = 0.25
+"""What the later batches may add per job to the objects the garbage collector tracks
+(`BLOCKS_PER_JOB` to the allocated blocks), for what the container check cannot see
+(discord.py, aiohttp, the interpreter): anything kept per job is at least one object or
+one block (an int key), so at 2,000 jobs one of either per job is past the allowance."""
+BLOCKS_PER_JOB = 0.4
+STEADY_SLACK = 1_000
+"""Objects (or blocks) either probe may differ by with nothing kept: a gateway message
+being read, pooled keep-alive connections, a log record."""
 
 
 @dataclass
 class SoakResult:
     jobs: int
+    """Both batches."""
+    second_batch: int
+    """Jobs in each later batch."""
+    later_batches: int
     accepted: int
     refused: int
     refusals: list[str]
@@ -118,11 +243,22 @@ class SoakResult:
     store_outage: float
     """Emulated seconds the store refused writes."""
     discord_outage: float
+    baseline: Vitals
+    """Ready, before the first command."""
     middle: Vitals
+    """Half of the first batch's commands out (the Discord outage begins)."""
+    drained: Vitals
+    """Every job of the first batch settled: the outages' backlog is gone."""
+    settled: Vitals
+    """After the first batch and its idle."""
+    later: list[Vitals]
+    """After each later batch but the last, and its idle."""
     end: Vitals
+    """After the last batch (the same work again, without outages) and its idle."""
     real_seconds: float
     errors_logged: int
     error_samples: list[str] = field(default_factory=list)
+    timeline: list[Sample] = field(default_factory=list)
 
     @property
     def fault_share(self) -> float:
@@ -138,19 +274,91 @@ class SoakResult:
         )
 
     @property
-    def flat(self) -> bool:
-        """Tasks and temp files no higher at the end than mid-run, RSS within 10 % + 5 MB."""
+    def first_jobs(self) -> int:
+        return self.jobs - self.later_jobs
+
+    @property
+    def later_jobs(self) -> int:
+        return self.second_batch * self.later_batches
+
+    @property
+    def after_batches(self) -> list[Vitals]:
+        """The probes after each batch and its idle, the first batch's first."""
+        return [self.settled, *self.later, self.end]
+
+    @property
+    def first_growth(self) -> Growth:
+        """What the first batch left behind (warm caches, a learned model… or a leak)."""
+        return Growth.between(self.baseline, self.settled)
+
+    @property
+    def batch_growths(self) -> list[Growth]:
+        """What each later batch, the same work again, left behind."""
+        after = self.after_batches
+        return [Growth.between(before, then) for before, then in itertools.pairwise(after)]
+
+    @property
+    def later_growth(self) -> Growth:
+        """What the later batches left behind together: near nothing when memory is
+        bounded."""
+        return Growth.between(self.settled, self.end)
+
+    @property
+    def steady_allowance(self) -> tuple[float, float]:
+        """Objects and blocks the later batches may leave behind (see `steady`)."""
         return (
-            self.end.tasks <= self.middle.tasks
-            and self.end.temp_files <= self.middle.temp_files
-            and self.end.rss_bytes <= self.middle.rss_bytes * 1.1 + 5 * MIB
+            OBJECTS_PER_JOB * self.later_jobs + STEADY_SLACK,
+            BLOCKS_PER_JOB * self.later_jobs + STEADY_SLACK,
         )
+
+    @property
+    def containers_grown(self) -> dict[str, int]:
+        """Containers of the bot's parts that the later batches grew by more than
+        `CONTAINER_SLACK` items."""
+        grown = self.later_growth.structures
+        return {name: n for name, n in grown.items() if n > CONTAINER_SLACK}
+
+    @property
+    def steady(self) -> bool:
+        """The same work again leaves the bot where the first batch left it: no container
+        of its parts grew (beyond `CONTAINER_SLACK`), and Python's objects and blocks
+        within `steady_allowance`."""
+        growth = self.later_growth
+        objects, blocks = self.steady_allowance
+        return not self.containers_grown and growth.objects <= objects and growth.blocks <= blocks
+
+    @property
+    def back_to_baseline(self) -> bool:
+        """Tasks and temporary files no more after each batch than before the first."""
+        return all(
+            vitals.tasks <= self.baseline.tasks and vitals.temp_files <= self.baseline.temp_files
+            for vitals in self.after_batches
+        )
+
+    @property
+    def kept_per_job(self) -> dict[str, int]:
+        """Per-job records not empty after a batch and its idle, by batch and name (-1: the
+        probe did not find the record, so the harness no longer sees the bot's parts)."""
+        kept: dict[str, int] = {}
+        for number, vitals in enumerate(self.after_batches, start=1):
+            for name in PER_JOB_RECORDS:
+                if (length := vitals.structures.get(name, -1)) != 0:
+                    kept[f"batch {number}: {name}"] = length
+        return kept
+
+    @property
+    def peak_blocks(self) -> int:
+        return max((sample.blocks for sample in self.timeline), default=self.end.blocks)
 
 
 async def run_soak(config: SoakConfig, workdir: Path) -> SoakResult:
     """One soak in a fresh world and bot process; `workdir` keeps its log and database."""
     model = LoadModel(config.seed)
-    plans = model.plans(config.jobs, members=config.members, channels=config.channels)
+    plans = model.plans(
+        config.jobs + config.second * config.later_batches,
+        members=config.members,
+        channels=config.channels,
+    )
     world = await open_world(
         speed=config.speed,
         channels=config.channels,
@@ -158,6 +366,7 @@ async def run_soak(config: SoakConfig, workdir: Path) -> SoakResult:
         generation_time=model.generation_time,
         queue_delay=model.queue_delay,
     )
+    world.emulator.video_size = config.video_bytes
     paths = _Paths(workdir)
     try:
         bot = await BotProcess.start(
@@ -200,12 +409,10 @@ class _Paths:
 
 def _environment(world: BenchWorld, config: SoakConfig, paths: _Paths) -> dict[str, str]:
     paths.temp.mkdir(parents=True, exist_ok=True)
-    return world.settings(
-        paths.database,
-        **config.limits(),
-        TMPDIR=str(paths.temp),
-        **{soak_bot.OUTAGE_FLAG: str(paths.outage_flag), soak_bot.STATS_FILE: str(paths.stats)},
-    )
+    extra = {soak_bot.OUTAGE_FLAG: str(paths.outage_flag), soak_bot.STATS_FILE: str(paths.stats)}
+    if config.trace_frames:
+        extra[soak_bot.TRACEMALLOC] = str(config.trace_frames)
+    return world.settings(paths.database, **config.limits(), TMPDIR=str(paths.temp), **extra)
 
 
 async def _soak(
@@ -213,27 +420,45 @@ async def _soak(
 ) -> SoakResult:
     await bot.wait_on_ready()
     started = time.monotonic()
+    probes = _Prober(bot, paths, world.clock)
+    baseline = await probes.probe("baseline")
+    first, second = plans[: config.jobs], plans[config.jobs :]
+    sampler = asyncio.create_task(probes.sample(), name="soak-sampler")
     faults = asyncio.create_task(_inject_faults(world, config), name="soak-faults")
     outages = asyncio.create_task(_outages(world, config, paths), name="soak-outages")
     try:
-        interactions, middle = await _fire(world, bot, config, plans, paths)
+        probes.phase = "first batch"
+        interactions, half = await _fire(world, config, first, probes)
+        middle = half or await probes.probe("middle")
         store_outage, discord_outage = await outages
-        numbers, refusals, unanswered = await _settle(world, interactions, paths, config.within)
+        await _settle(interactions, paths, config.within)
+        drained = await probes.probe("drained")
+        probes.phase = "idle"
+        await world.clock.sleep(config.idle_seconds)
+        settled = await probes.probe("settled")
+        later: list[Vitals] = []
+        for n in range(config.later_batches):
+            probes.phase = f"batch {n + 2}"
+            batch = second[n * config.second : (n + 1) * config.second]
+            more, _ = await _fire(world, config, batch)
+            interactions.update(more)
+            numbers, refusals, unanswered = await _settle(interactions, paths, config.within)
+            probes.phase = "idle"
+            await world.clock.sleep(config.idle_seconds)
+            later.append(await probes.probe(f"batch-{n + 2}"))
     finally:
-        faults.cancel()
-        outages.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await faults
-        with contextlib.suppress(asyncio.CancelledError):
-            await outages
+        for task in (sampler, faults, outages):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         paths.outage_flag.unlink(missing_ok=True)
         world.fake.set_outage(False)
-    await asyncio.sleep(2.0)
-    end = _vitals(bot, paths)
     real_seconds = time.monotonic() - started
     problems = logged_problems(bot.log_path)
     return SoakResult(
         jobs=len(plans),
+        second_batch=config.second,
+        later_batches=config.later_batches,
         accepted=len(numbers),
         refused=len(interactions) - len(numbers) - len(unanswered),
         refusals=refusals,
@@ -244,31 +469,101 @@ async def _soak(
         faulted=sum(1 for record in _api_requests(world) if record.fault),
         store_outage=store_outage,
         discord_outage=discord_outage,
+        baseline=baseline,
         middle=middle,
-        end=end,
+        drained=drained,
+        settled=settled,
+        later=later[:-1],
+        end=later[-1],
         real_seconds=real_seconds,
         errors_logged=len(problems),
         error_samples=_distinct(problems, 5),
+        timeline=probes.timeline,
     )
 
 
 async def _fire(
-    world: BenchWorld, bot: BotProcess, config: SoakConfig, plans: list[JobPlan], paths: _Paths
-) -> tuple[dict[int, FakeInteraction], Vitals]:
-    """Every command, evenly over the window; the vitals when half of them are out."""
+    world: BenchWorld, config: SoakConfig, plans: list[JobPlan], probes: _Prober | None = None
+) -> tuple[dict[int, FakeInteraction], Vitals | None]:
+    """Every command, evenly over the window; with `probes`, the vitals once half of them
+    are out."""
     interactions: dict[int, FakeInteraction] = {}
     middle: Vitals | None = None
     step = config.command_window / max(len(plans), 1) / config.speed
     start = time.monotonic()
-    for plan in plans:
-        delay = start + plan.index * step - time.monotonic()
+    for n, plan in enumerate(plans):
+        delay = start + n * step - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
         interactions[plan.index] = await world.generate(plan)
-        if middle is None and plan.index + 1 >= len(plans) // 2:
-            middle = _vitals(bot, paths)
-    assert middle is not None
+        if probes is not None and middle is None and n + 1 >= len(plans) // 2:
+            middle = await probes.probe("middle")
     return interactions, middle
+
+
+class _Prober:
+    """Asks the bot process for its numbers (a probe runs a full collection there) and
+    samples the cheap ones every `SAMPLE_EVERY` real seconds for the timeline."""
+
+    def __init__(self, bot: BotProcess, paths: _Paths, clock: ScaledClock) -> None:
+        self.bot = bot
+        self.paths = paths
+        self.clock = clock
+        self.began = clock.now()
+        self.phase = "ready"
+        self.timeline: list[Sample] = []
+
+    async def probe(self, name: str, within: float = 60.0) -> Vitals:
+        token = f"{name}-{time.monotonic_ns()}"
+        request = self.paths.stats.with_name(self.paths.stats.name + soak_bot.PROBE_SUFFIX)
+        request.write_text(token)
+        deadline = time.monotonic() + within
+        while True:
+            probed = self._stats().get("last_probe", {})
+            if probed.get("probe") == token:
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the bot did not answer the {name} probe")
+            await asyncio.sleep(0.1)
+        memory = self.bot.memory()
+        return Vitals(
+            rss_bytes=memory.rss_bytes,
+            peak_rss_bytes=memory.peak_bytes,
+            tasks=int(probed["tasks"]),
+            temp_files=_temp_files(self.paths),
+            objects=int(probed["objects"]),
+            blocks=int(probed["blocks"]),
+            heap_bytes=probed.get("heap_bytes"),
+            sqlite_bytes=probed.get("sqlite_bytes"),
+            traced_bytes=probed.get("traced_bytes"),
+            structures={str(k): int(v) for k, v in probed.get("structures", {}).items()},
+        )
+
+    async def sample(self) -> None:
+        while True:
+            stats = self._stats()
+            if stats:
+                self.timeline.append(
+                    Sample(
+                        clock=round(self.clock.now() - self.began, 1),
+                        phase=self.phase,
+                        rss_bytes=self.bot.memory().rss_bytes,
+                        blocks=int(stats.get("blocks", 0)),
+                        tasks=int(stats.get("tasks", 0)),
+                    )
+                )
+            await asyncio.sleep(SAMPLE_EVERY)
+
+    def _stats(self) -> dict[str, Any]:
+        try:
+            found = json.loads(self.paths.stats.read_text())
+        except (OSError, ValueError):
+            return {}
+        return found if isinstance(found, dict) else {}
+
+
+def _temp_files(paths: _Paths) -> int:
+    return sum(1 for item in paths.temp.rglob("*") if item.is_file() and item.name != ".lock")
 
 
 async def _inject_faults(world: BenchWorld, config: SoakConfig) -> None:
@@ -322,7 +617,7 @@ async def _outages(world: BenchWorld, config: SoakConfig, paths: _Paths) -> tupl
 
 
 async def _settle(
-    world: BenchWorld, interactions: dict[int, FakeInteraction], paths: _Paths, within: float
+    interactions: dict[int, FakeInteraction], paths: _Paths, within: float
 ) -> tuple[dict[int, int], list[str], list[int]]:
     """Wait until every accepted job is settled in the store and every command was
     answered (or, once the jobs are settled, `ANSWER_GRACE` more real seconds passed);
@@ -448,21 +743,6 @@ def _submitted_twice(world: BenchWorld) -> dict[str, int]:
     return {prompt: n for prompt, n in prompts.items() if n > 1}
 
 
-def _vitals(bot: BotProcess, paths: _Paths) -> Vitals:
-    try:
-        tasks = int(json.loads(paths.stats.read_text())["tasks"])
-    except (OSError, ValueError, KeyError):
-        tasks = -1
-    temp_files = sum(1 for item in paths.temp.rglob("*") if item.is_file() and item.name != ".lock")
-    memory = bot.memory()
-    return Vitals(
-        rss_bytes=memory.rss_bytes,
-        peak_rss_bytes=memory.peak_bytes,
-        tasks=tasks,
-        temp_files=temp_files,
-    )
-
-
 def _distinct(lines: Sequence[str], limit: int) -> list[str]:
     return list(dict.fromkeys(lines))[:limit]
 
@@ -481,16 +761,30 @@ def smoke_config(seed: int) -> SoakConfig:
         speed=60.0,
         command_window=300.0,
         store_outage_seconds=60.0,
+        idle_seconds=300.0,
         within=180.0,
         seed=seed,
     )
 
 
+PROBE_NAMES = {
+    "baseline": "ready, before any command",
+    "middle": "half the first batch sent",
+    "drained": "first batch settled",
+    "settled": "… and idle",
+}
+
+
 def report(result: SoakResult, config: SoakConfig) -> str:
-    mb = MIB
     failed = sum(result.failures.values())
+    batches = " + ".join(
+        f"{n:,}" for n in (result.first_jobs, *[result.second_batch] * result.later_batches)
+    )
+    probes = [(name, getattr(result, name)) for name in PROBE_NAMES]
+    for number, vitals in enumerate([*result.later, result.end], start=2):
+        probes.append((f"batch {number} settled and idle", vitals))
     lines = [
-        f"Soak: {result.jobs:,} jobs over {config.command_window:.0f} emulated s at "
+        f"Soak: {batches} jobs, each batch over {config.command_window:.0f} emulated s at "
         f"{config.speed:g}×, {result.real_seconds:.0f} s real",
         f"  accepted {result.accepted:,} · refused at the command {result.refused:,}"
         f" · never answered {len(result.unanswered)} {result.unanswered[:5] or ''}",
@@ -503,12 +797,26 @@ def report(result: SoakResult, config: SoakConfig) -> str:
         f"  RunComfy faults {result.faulted:,} of {result.requests:,} requests "
         f"({result.fault_share:.1%})",
         f"  SQLite write outage {result.store_outage:.0f} emulated s · Discord outage "
-        f"{result.discord_outage:.0f} emulated s ({result.discord_outage / 60:.1f} min)",
-        f"  middle → end: RSS {result.middle.rss_bytes / mb:.1f} → {result.end.rss_bytes / mb:.1f}"
-        f" MB (peak {result.end.peak_rss_bytes / mb:.1f} MB) · tasks {result.middle.tasks} →"
-        f" {result.end.tasks} · temp files "
-        f"{result.middle.temp_files} → {result.end.temp_files} · flat: "
-        f"{'yes' if result.flat else 'NO'}",
+        f"{result.discord_outage:.0f} emulated s ({result.discord_outage / 60:.1f} min), "
+        "both in the first batch",
+        "  memory, after a full collection in the bot:",
+        f"    {'':41} {'RSS MB':>7} {'objects':>9} {'blocks':>9} {'heap MB':>8} {'sqlite':>7} "
+        f"{'traced MB':>9} {'tasks':>6} {'temp':>5}",
+        *(_vitals_line(name, vitals) for name, vitals in probes),
+        f"    peak RSS {result.end.peak_rss_bytes / MIB:.1f} MB · peak blocks "
+        f"{result.peak_blocks:,} (sampled every {SAMPLE_EVERY:g} s, before collection)",
+        f"  batch 1 left {_growth(result.first_growth, result.first_jobs)}",
+        *(
+            f"  batch {number} left {_growth(growth, result.second_batch)}"
+            for number, growth in enumerate(result.batch_growths, start=2)
+        ),
+        f"  steady ({_later_batches(result)}: no container of the bot's parts "
+        f"grew by more than {CONTAINER_SLACK}, objects ≤ {result.steady_allowance[0]:+,.0f}, "
+        f"blocks ≤ {result.steady_allowance[1]:+,.0f}): {'yes' if result.steady else 'NO'} · "
+        f"tasks and temp files back to baseline: {'yes' if result.back_to_baseline else 'NO'}",
+        f"  the bot's per-job records after each batch and its idle: "
+        f"{_some(result.kept_per_job, 8) or 'all empty'}",
+        f"  largest containers mid-run: {_largest(result.middle.structures)}",
         f"  ERROR lines in the bot's log {result.errors_logged}",
         *(f"    {line[:200]}" for line in result.error_samples),
     ]
@@ -516,6 +824,39 @@ def report(result: SoakResult, config: SoakConfig) -> str:
         lines.append("  refusals, e.g.:")
         lines += [f"    {text}" for text in result.refusals]
     return "\n".join(lines)
+
+
+def _later_batches(result: SoakResult) -> str:
+    last = result.later_batches + 1
+    return "batch 2" if last == 2 else f"batches 2–{last}"
+
+
+def _vitals_line(label: str, vitals: Vitals) -> str:
+    heap = "-" if vitals.heap_bytes is None else f"{vitals.heap_bytes / MIB:.1f}"
+    sqlite = "-" if vitals.sqlite_bytes is None else f"{vitals.sqlite_bytes / MIB:.1f}"
+    traced = "-" if vitals.traced_bytes is None else f"{vitals.traced_bytes / MIB:.1f}"
+    label = f"{label} ({PROBE_NAMES[label]})" if label in PROBE_NAMES else label
+    return (
+        f"    {label:41} {vitals.rss_bytes / MIB:7.1f} {vitals.objects:9,} {vitals.blocks:9,} "
+        f"{heap:>8} {sqlite:>7} {traced:>9} {vitals.tasks:6} {vitals.temp_files:5}"
+    )
+
+
+def _growth(growth: Growth, jobs: int) -> str:
+    per = max(jobs, 1)
+    most: dict[str, int] = dict(sorted(growth.structures.items(), key=lambda kv: -kv[1]))
+    grown = _some(most, 6)
+    return (
+        f"{growth.objects:+,} objects ({growth.objects / per:+.2f}/job), {growth.blocks:+,} "
+        f"blocks ({growth.blocks / per:+.2f}/job), heap {growth.heap_bytes / MIB:+.1f} MB "
+        f"(SQLite {growth.sqlite_bytes / MIB:+.1f}); "
+        f"containers grown: {grown or 'none'}"
+    )
+
+
+def _largest(structures: Mapping[str, int], limit: int = 5) -> str:
+    top = sorted(structures.items(), key=lambda kv: -kv[1])[:limit]
+    return ", ".join(f"{name} {length}" for name, length in top) or "none"
 
 
 def _some(items: Mapping[Any, object], limit: int = 3) -> str:
@@ -526,16 +867,35 @@ def _some(items: Mapping[Any, object], limit: int = 3) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="40 jobs instead of 2,000")
-    parser.add_argument("--jobs", type=int, help="how many jobs")
+    parser.add_argument("--smoke", action="store_true", help="40 + 40 jobs, not 2,000 + 2,000")
+    parser.add_argument("--jobs", type=int, help="jobs in the first batch (with the outages)")
+    parser.add_argument("--second", type=int, help="jobs in each later batch (default: as many)")
+    parser.add_argument("--batches", type=int, help="batches after the first (default 1)")
+    parser.add_argument("--idle", type=float, help="emulated seconds of idle after each batch")
+    parser.add_argument(
+        "--trace",
+        type=int,
+        default=0,
+        metavar="FRAMES",
+        help="run the bot under tracemalloc (slow) and keep a snapshot per probe (with --keep)",
+    )
     parser.add_argument("--speed", type=float, default=30.0, help="clock speed (default 30)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--json", type=Path, help="write the raw result here")
     parser.add_argument("--keep", action="store_true", help="keep the bot's log and database")
     args = parser.parse_args(argv)
     config = smoke_config(args.seed) if args.smoke else full_config(args.speed, args.seed)
-    if args.jobs:
-        config = SoakConfig(**{**asdict(config), "jobs": args.jobs})
+    changes = {
+        "jobs": args.jobs,
+        "second_jobs": args.second,
+        "later_batches": args.batches,
+        "idle_seconds": args.idle,
+    }
+    config = replace(
+        config,
+        trace_frames=args.trace,
+        **{name: value for name, value in changes.items() if value is not None},
+    )
     workdir = Path(tempfile.mkdtemp(prefix="kling-soak-"))
     try:
         result = asyncio.run(run_soak(config, workdir))
@@ -547,7 +907,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(report(result, config))
     if args.json:
         args.json.write_text(json.dumps(asdict(result), indent=2, default=str))
-    return 0 if result.every_job_accounted and not result.duplicates else 1
+    held = result.every_job_accounted and not result.duplicates and not result.submitted_twice
+    bounded = result.steady and result.back_to_baseline and not result.kept_per_job
+    return 0 if held and bounded else 1
 
 
 if __name__ == "__main__":
