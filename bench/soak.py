@@ -49,7 +49,7 @@ from bench.load import DEFAULT_SEED, JobPlan, LoadModel
 from bench.process import ANSI, BotProcess
 from bench.world import BenchWorld, job_number, open_world
 from bot.clock import ScaledClock
-from tests.fakes.discord import FakeInteraction
+from tests.fakes.discord import FakeChannel, FakeDiscord, FakeInteraction
 from tests.fakes.runcomfy_emulator import API_ENDPOINTS, Fault, RequestRecord
 
 MIB = 1024 * 1024
@@ -663,11 +663,22 @@ def _open_jobs(database: Path, job_ids: Iterable[int]) -> set[int]:
     wanted = set(job_ids)
     if not wanted:
         return set()
-    rows = _rows(database)
+    rows = job_rows(database)
     return {job_id for job_id in wanted if rows.get(job_id, ("",))[0] not in SETTLED_STATES}
 
 
-def _rows(database: Path) -> dict[int, tuple[str, str | None, str | None]]:
+def posted_videos(fake: FakeDiscord, channels: Iterable[FakeChannel]) -> Counter[int]:
+    """Job id → how many video messages the bot posted for it in these channels."""
+    return Counter(
+        int(match[1])
+        for channel in channels
+        for message in fake.channel_messages(channel, include_deleted=True)
+        if message.author.id == fake.bot_user.id
+        and (match := DELIVERY.search(message.content or "")) is not None
+    )
+
+
+def job_rows(database: Path) -> dict[int, tuple[str, str | None, str | None]]:
     """Job id → (state, failure, notice) from the bot's database."""
     try:
         with contextlib.closing(
@@ -682,14 +693,8 @@ def _rows(database: Path) -> dict[int, tuple[str, str | None, str | None]]:
 def _account(world: BenchWorld, numbers: dict[int, int], database: Path) -> dict[str, object]:
     """Each accepted job: delivered once, a stated failure, or what is wrong with it; and
     every other job in the store (a command that failed after its job was stored)."""
-    videos = Counter(
-        int(match[1])
-        for channel in world.channels
-        for message in world.fake.channel_messages(channel, include_deleted=True)
-        if message.author.id == world.fake.bot_user.id
-        and (match := DELIVERY.search(message.content or "")) is not None
-    )
-    rows = _rows(database)
+    videos = posted_videos(world.fake, world.channels)
+    rows = job_rows(database)
     delivered = 0
     failures: Counter[str] = Counter()
     unaccounted: dict[int, str] = {}

@@ -18,12 +18,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import sqlite3
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -31,13 +30,14 @@ import asyncpg
 
 from bench.load import DEFAULT_SEED, LoadModel
 from bench.process import BotProcess
-from bench.soak import DELIVERY, SETTLED_STATES, logged_problems
+from bench.soak import DELIVERY, SETTLED_STATES, job_rows, logged_problems, posted_videos
 from bench.stats import Summary
 from bench.world import DISCORD_CHANNEL_LIMIT, job_number
 from bot.clock import ScaledClock
 from tests.fakes.discord import FakeChannel, FakeDiscord, FakeGuild, FakeInteraction, FakeMember
 from tests.fakes.runcomfy_emulator import API_ENDPOINTS, RunComfyEmulator
 from tests.postgres_server import PostgresServer, find_bin_dir
+from tests.waiting import eventually
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,11 @@ async def _run(
     if config.kill:
         first = {number for shard, number in numbers if shard == 0}
         wanted = max(1, int(len(first) * config.kill_after))
-        await _until(lambda: len(first & posted_at.keys()) >= wanted, within=config.within)
+        await eventually(
+            lambda: len(first & posted_at.keys()) >= wanted,
+            within=config.within,
+            what="a share of the first process's videos",
+        )
         victim = bots[0]
         cpu_dead = victim.cpu_seconds()
         assert dsn is not None
@@ -227,14 +231,7 @@ async def _run(
     survivors = bots[1:] if config.kill else bots
     cpu = sum(bot.cpu_seconds() for bot in survivors) + cpu_dead - cpu_before
     rows = await _rows(workdir, dsn)
-    videos = Counter(
-        int(match[1])
-        for server in servers
-        for channel in server.channels
-        for message in fake.channel_messages(channel, include_deleted=True)
-        if message.author.id == fake.bot_user.id
-        and (match := DELIVERY.search(message.content or "")) is not None
-    )
+    videos = posted_videos(fake, [channel for server in servers for channel in server.channels])
     finished = {
         job.payload["prompt"]: job.finished_at
         for job in emulator.jobs.values()
@@ -281,8 +278,8 @@ async def _numbers(
     def answered() -> bool:
         return all(job_number(interaction) is not None for _, interaction in interactions)
 
-    with contextlib.suppress(TimeoutError):
-        await _until(answered, within=within)
+    with contextlib.suppress(AssertionError):
+        await eventually(answered, within=within, what="every command's public reply")
     return [
         (shard, number)
         for shard, interaction in interactions
@@ -290,17 +287,8 @@ async def _numbers(
     ]
 
 
-async def _until(condition: object, *, within: float) -> None:
-    assert callable(condition)
-    deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"not within {within} s")
-        await asyncio.sleep(0.05)
-
-
-async def _until_async(condition: object, *, within: float) -> None:
-    assert callable(condition)
+async def _until_async(condition: Callable[[], Awaitable[bool]], *, within: float) -> None:
+    """`tests.waiting.eventually` for a condition that must ask the database."""
     deadline = time.monotonic() + within
     while not await condition():
         if time.monotonic() > deadline:
@@ -334,8 +322,7 @@ async def _held_by_zero(dsn: str, pid: int) -> bool:
 async def _rows(workdir: Path, dsn: str | None) -> dict[int, str]:
     if dsn is not None:
         return {row["id"]: row["state"] for row in await _fetch(dsn, "SELECT id, state FROM jobs")}
-    with contextlib.closing(sqlite3.connect(workdir / "bot.sqlite3", timeout=5.0)) as conn:
-        return dict(conn.execute("SELECT id, state FROM jobs").fetchall())
+    return {job_id: row[0] for job_id, row in job_rows(workdir / "bot.sqlite3").items()}
 
 
 async def _all_settled(workdir: Path, dsn: str | None, job_ids: list[int]) -> bool:

@@ -119,6 +119,15 @@ async def _submit(process: Process, prompt: str, *, user: int = 1, guild: int = 
     return job.id
 
 
+async def _fill_runcomfy(world: World, process: Process) -> list[int]:
+    """Two long jobs that hold both of RunComfy's workers, so the next one waits in its queue."""
+    busy = [await _submit(process, f"busy {n}", user=n) for n in range(2)]
+    await eventually(
+        lambda: world.emulator.submit_count == 2, what="both busy jobs to reach RunComfy"
+    )
+    return busy
+
+
 async def _die(process: Process) -> None:
     """Stop as a killed process would: nothing handed over, the leases left to run out."""
 
@@ -159,10 +168,7 @@ async def test_a_dead_process_jobs_are_taken_over_and_delivered_once(world: Worl
 async def test_a_cancel_pressed_in_another_process_is_done_by_the_holder(world: World) -> None:
     holder = await world.make("holder")
     other = await world.make("other")
-    busy = [await _submit(holder, f"busy {n}", user=n) for n in range(2)]
-    await eventually(
-        lambda: world.emulator.submit_count == 2, what="both busy jobs to reach RunComfy"
-    )
+    busy = await _fill_runcomfy(world, holder)
     waiting_at_runcomfy = await _submit(holder, "queued behind them", user=3)
     await eventually(
         lambda: (
@@ -193,10 +199,7 @@ async def test_a_cancel_nobody_can_carry_out_says_so(world: World) -> None:
 async def test_leaving_a_server_stops_the_jobs_every_process_holds(world: World) -> None:
     holder = await world.make("holder")
     other = await world.make("other")
-    busy = [await _submit(holder, f"busy {n}", user=n) for n in range(2)]
-    await eventually(
-        lambda: world.emulator.submit_count == 2, what="both busy jobs to reach RunComfy"
-    )
+    busy = await _fill_runcomfy(world, holder)
     waiting = await _submit(holder, "still waiting", user=5)
     elsewhere = await _submit(holder, "another server", user=6, guild=200)
     await eventually(
