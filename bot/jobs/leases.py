@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.jobs.line import ServerLimits
 from bot.jobs.model import Job
 
 
@@ -37,11 +38,10 @@ class NoRoom(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Room:
-    """The limits a job must fit when it is marked as being submitted."""
+    """The limits a job must fit when it is marked as being submitted: its server's, and
+    the bot's total."""
 
-    per_user: int
-    """A member's jobs at RunComfy in one server (or in direct messages)."""
-    per_server: int
+    limits: ServerLimits
     total: int
     """The bot's jobs at RunComfy, across every server and process."""
 

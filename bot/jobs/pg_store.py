@@ -100,8 +100,10 @@ class PgJobStore:
                 await conn.execute("SELECT pg_advisory_xact_lock($1)", ADMISSION_LOCK)
                 counts = await conn.fetchrow(_AT_RUNCOMFY, job.id, job.guild_id, job.requester_id)
                 full = (
-                    counts["user_jobs"] >= room.per_user
-                    or (job.guild_id is not None and counts["server_jobs"] >= room.per_server)
+                    counts["user_jobs"] >= room.limits.per_user
+                    or (
+                        job.guild_id is not None and counts["server_jobs"] >= room.limits.per_server
+                    )
                     or counts["total"] >= room.total
                 )
                 if full:

@@ -212,8 +212,7 @@ class JobTracker:
         self._line.dirty = True
 
     def _room_for(self, job: Job) -> Room:
-        limits = self._limits_for(job.guild_id)
-        return Room(limits.per_user, limits.per_server, self._settings.max_active_total)
+        return Room(self._limits_for(job.guild_id), self._settings.max_active_total)
 
     def is_running(self) -> bool:
         return self._scheduler.is_alive()

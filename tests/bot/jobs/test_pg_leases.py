@@ -10,6 +10,7 @@ from dataclasses import replace
 import pytest
 
 from bot.jobs.leases import LeaseLost, Room
+from bot.jobs.line import ServerLimits
 from bot.jobs.model import Job, JobState, NoticeState
 from bot.jobs.pg_leases import PgLeases
 from bot.jobs.pg_store import PgJobStore
@@ -137,7 +138,7 @@ async def test_a_finished_job_has_no_holder_and_anyone_may_annotate_it(
 
 async def test_limits_at_runcomfy_are_decided_across_processes(process: OpenProcess) -> None:
     (store_a, _), (store_b, _) = await process("a"), await process("b")
-    room = Room(per_user=1, per_server=2, total=3)
+    room = Room(ServerLimits(per_user=1, per_server=2), total=3)
     one = await store_a.insert(make_job(0, state=JobState.WAITING, requester_id=1))
     same_member = await store_b.insert(make_job(0, state=JobState.WAITING, requester_id=1))
     other_member = await store_b.insert(make_job(0, state=JobState.WAITING, requester_id=2))
@@ -163,7 +164,7 @@ async def test_limits_at_runcomfy_are_decided_across_processes(process: OpenProc
 
 async def test_two_processes_admitting_at_once_never_pass_a_limit(process: OpenProcess) -> None:
     processes = [await process(name) for name in ("a", "b", "c", "d")]
-    room = Room(per_user=50, per_server=50, total=5)
+    room = Room(ServerLimits(per_user=50, per_server=50), total=5)
     jobs = [
         (store, await store.insert(make_job(0, state=JobState.WAITING, requester_id=n)))
         for n, (store, _) in enumerate(processes * 5)
