@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.load import JobPlan, LoadModel
-from bench.process import BotProcess
 from bench.stats import Summary
 from bench.world import BenchWorld, open_world
-from tests.fakes.discord import FakeInteraction
+from testkit.discord import FakeInteraction
+from testkit.process import BotProcess
 
 
 @dataclass(frozen=True, slots=True)

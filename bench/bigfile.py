@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.process import BotProcess
 from bench.world import MIB, BenchWorld, job_number, open_world
-from tests.fakes.runcomfy_emulator import JobOutcome
+from testkit.process import BotProcess
+from testkit.runcomfy_emulator import JobOutcome
 
 BIG = "big-file: "
 

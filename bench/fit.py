@@ -28,14 +28,14 @@ from pathlib import Path
 
 from bench.ack import _acknowledged, _burst
 from bench.load import DEFAULT_SEED, LoadModel
-from bench.process import BotProcess
 from bench.stats import Summary
 from bench.world import BenchWorld, job_number, open_world
 from bot.media.fitter import VideoFitter
 from bot.media.probe import MediaFacts, probe
+from testkit.discord import FakeInteraction, FakeMessage
+from testkit.process import BotProcess
+from testkit.runcomfy_emulator import JobOutcome
 from tests.bot.media.media_factory import make_video
-from tests.fakes.discord import FakeInteraction, FakeMessage
-from tests.fakes.runcomfy_emulator import JobOutcome
 
 MIB = 1024 * 1024
 

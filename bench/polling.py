@@ -40,7 +40,7 @@ from bot.runcomfy.pricing import Pricing
 from bot.runcomfy.request import KlingRequest
 from bot.runcomfy.retry import RetryPolicy
 from bot.secret import Secret
-from tests.fakes.runcomfy_emulator import Endpoint, JobOutcome, RunComfyEmulator
+from testkit.runcomfy_emulator import Endpoint, JobOutcome, RunComfyEmulator
 
 JITTER = 0.08
 QUEUE_WAIT = (0.0, 15.0)

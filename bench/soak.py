@@ -46,11 +46,11 @@ from typing import Any
 
 from bench import soak_bot
 from bench.load import DEFAULT_SEED, JobPlan, LoadModel
-from bench.process import ANSI, BotProcess
 from bench.world import BenchWorld, job_number, open_world
 from bot.clock import ScaledClock
-from tests.fakes.discord import FakeChannel, FakeDiscord, FakeInteraction
-from tests.fakes.runcomfy_emulator import API_ENDPOINTS, Fault, RequestRecord
+from testkit.discord import FakeChannel, FakeDiscord, FakeInteraction
+from testkit.process import ANSI, BotProcess
+from testkit.runcomfy_emulator import API_ENDPOINTS, Fault, RequestRecord
 
 MIB = 1024 * 1024
 DELIVERY = re.compile(r"your video \*\*#(\d+)\*\* is ready")

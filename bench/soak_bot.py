@@ -1,4 +1,4 @@
-"""The bot process of the soak: `bench.bot_process` plus things injected from outside the
+"""The bot process of the soak: `testkit.bot_process` plus things injected from outside the
 bot, so the product code stays as it ships.
 
 - A SQLite write outage: while the file named by `SOAK_STORE_OUTAGE_FLAG` exists, the
@@ -32,10 +32,10 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from bench import bot_process
 from bot.app import VideoBot
 from bot.jobs.model import Job
 from bot.jobs.store import JobStore
+from testkit import bot_process
 
 OUTAGE_FLAG = "SOAK_STORE_OUTAGE_FLAG"
 STATS_FILE = "SOAK_STATS_FILE"

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.load import LoadModel
-from bench.process import BotProcess
 from bench.stats import Summary
 from bench.world import MIB, open_world
 from bot.jobs.model import Job, JobOrigin, JobState, NoticeState
 from bot.jobs.store import JobStore
 from bot.runcomfy.pricing import Pricing
 from bot.runcomfy.request import KlingRequest
+from testkit.process import BotProcess
 
 LIFECYCLE = (
     JobState.NEW,

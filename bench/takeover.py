@@ -1,6 +1,6 @@
 """Several bot processes as one bot, and one of them killed: the scale-out, end to end.
 
-Real bot processes (`bench.bot_process`) on one PostgreSQL database and one fake Discord
+Real bot processes (`testkit.bot_process`) on one PostgreSQL database and one fake Discord
 that speaks shards: each process runs some shards and receives only its servers' commands.
 The load is spread over one server per process. With `kill`, once a share of the first
 process's videos is out, it gets SIGKILL: no clean shutdown, its leases left to run out.
@@ -29,15 +29,15 @@ from pathlib import Path
 import asyncpg
 
 from bench.load import DEFAULT_SEED, LoadModel
-from bench.process import BotProcess
 from bench.soak import DELIVERY, SETTLED_STATES, job_rows, logged_problems, posted_videos
 from bench.stats import Summary
 from bench.world import DISCORD_CHANNEL_LIMIT, job_number
 from bot.clock import ScaledClock
-from tests.fakes.discord import FakeChannel, FakeDiscord, FakeGuild, FakeInteraction, FakeMember
-from tests.fakes.runcomfy_emulator import API_ENDPOINTS, RunComfyEmulator
-from tests.postgres_server import PostgresServer, find_bin_dir
-from tests.waiting import eventually
+from testkit.discord import FakeChannel, FakeDiscord, FakeGuild, FakeInteraction, FakeMember
+from testkit.postgres import PostgresServer, find_bin_dir
+from testkit.process import BotProcess
+from testkit.runcomfy_emulator import API_ENDPOINTS, RunComfyEmulator
+from testkit.waiting import eventually
 
 
 @dataclass(frozen=True)
@@ -288,7 +288,7 @@ async def _numbers(
 
 
 async def _until_async(condition: Callable[[], Awaitable[bool]], *, within: float) -> None:
-    """`tests.waiting.eventually` for a condition that must ask the database."""
+    """`testkit.waiting.eventually` for a condition that must ask the database."""
     deadline = time.monotonic() + within
     while not await condition():
         if time.monotonic() > deadline:

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.load import JobPlan, LoadModel, channel_bound_waits, index_of
-from bench.process import BotProcess
 from bench.stats import Summary
 from bench.world import BenchWorld, job_number, open_world
 from bot.discord_ui.outbox import DEFAULT_BURST
-from tests.fakes.discord import FakeInteraction
-from tests.fakes.runcomfy_emulator import EmulatedJob, Endpoint
+from testkit.discord import FakeInteraction
+from testkit.process import BotProcess
+from testkit.runcomfy_emulator import EmulatedJob, Endpoint
 
 POLLS = (Endpoint.STATUS, Endpoint.RESULT)
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from bench.load import JobPlan
 from bot.clock import ScaledClock
-from tests.fakes.discord import (
+from testkit.discord import (
     FakeChannel,
     FakeDiscord,
     FakeGuild,
@@ -26,7 +26,7 @@ from tests.fakes.discord import (
     FakeMember,
     FakeMessage,
 )
-from tests.fakes.runcomfy_emulator import JobOutcome, RunComfyEmulator
+from testkit.runcomfy_emulator import JobOutcome, RunComfyEmulator
 
 MIB = 1024 * 1024
 DISCORD_CHANNEL_LIMIT = (5, 5.0)

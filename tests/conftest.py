@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.postgres_server import PostgresServer, find_bin_dir
+from testkit.postgres import PostgresServer, find_bin_dir
 
 
 @pytest.fixture(scope="session")

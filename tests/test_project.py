@@ -41,7 +41,7 @@ def test_no_code_refers_outside_the_repository() -> None:
     outside = "../" + "shared"
     offenders = [
         path.relative_to(ROOT)
-        for folder in ("bot", "cogs", "tests", "bench")
+        for folder in ("bot", "cogs", "tests", "bench", "testkit")
         for path in (ROOT / folder).rglob("*.py")
         if outside in path.read_text(encoding="utf-8")
     ]

@@ -15,9 +15,9 @@ import pytest
 from bot.clock import Clock
 from bot.runcomfy.client import RunComfyClient
 from bot.secret import Secret
+from testkit.postgres import PostgresServer
+from testkit.runcomfy_emulator import ManualClock, RunComfyEmulator
 from tests.bot.store_backends import StoreBackend
-from tests.fakes.runcomfy_emulator import ManualClock, RunComfyEmulator
-from tests.postgres_server import PostgresServer
 
 GENERATION_SECONDS = 60.0
 

@@ -15,7 +15,7 @@ import discord
 from bot.app import Tuning, VideoBot
 from bot.clock import ScaledClock
 from bot.config import Settings, load_settings
-from tests.fakes.discord import (
+from testkit.discord import (
     FakeChannel,
     FakeDiscord,
     FakeGuild,
@@ -25,7 +25,7 @@ from tests.fakes.discord import (
     FakeRole,
     permissions,
 )
-from tests.fakes.runcomfy_emulator import RunComfyEmulator
+from testkit.runcomfy_emulator import RunComfyEmulator
 
 SPEED = 100.0
 """Clock seconds per real second for RunComfy and the tracker."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.jobs.model import JobState
+from testkit.waiting import eventually
 from tests.e2e.harness import cancel_id, embed_text
-from tests.waiting import eventually
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ from __future__ import annotations
 import discord
 
 from bot.jobs.model import JobState
+from testkit.discord import permissions
+from testkit.runcomfy_emulator import Endpoint, JobOutcome
+from testkit.waiting import eventually
 from tests.e2e.harness import cancel_id, embed_text
-from tests.fakes.discord import permissions
-from tests.fakes.runcomfy_emulator import Endpoint, JobOutcome
-from tests.waiting import eventually
 
 
 async def test_happy_path_posts_the_video_and_mentions_the_requester(world) -> None:

@@ -15,8 +15,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import VideoBot
 from bot.config import ConfigError
+from testkit.runcomfy_emulator import API_ENDPOINTS, Endpoint
 from tests.e2e.harness import World
-from tests.fakes.runcomfy_emulator import API_ENDPOINTS, Endpoint
 
 pytestmark = pytest.mark.e2e
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bot.jobs.model import JobState
+from testkit.waiting import eventually
 from tests.e2e.harness import MANAGE_MESSAGES, cancel_id, embed_text
-from tests.waiting import eventually
 
 ENTRY_POINTS = ["button", "cancel command", "status command", "queue menu", "autocomplete"]
 EXPECTED = {

@@ -9,9 +9,9 @@ import time
 from collections.abc import Awaitable, Callable
 
 from bot.jobs.model import Failure, Job, JobState, NoticeState
+from testkit.discord import FakeChannel, FakeMember
+from testkit.waiting import eventually
 from tests.e2e.harness import World, is_notice
-from tests.fakes.discord import FakeChannel, FakeMember
-from tests.waiting import eventually
 
 QUIET = 1.0
 """Real seconds (100 emulated) to watch that nothing more happens."""

@@ -19,11 +19,11 @@ from bot.formatting import megabytes
 from bot.jobs.model import JobState
 from bot.media.fitter import VideoFitter
 from bot.media.probe import MediaFacts, probe
+from testkit.discord import FakeMessage
+from testkit.runcomfy_emulator import Endpoint, JobOutcome
+from testkit.waiting import eventually
 from tests.bot.media.media_factory import make_audio_only, make_video, truncate
 from tests.e2e.harness import World, embed_text
-from tests.fakes.discord import FakeMessage
-from tests.fakes.runcomfy_emulator import Endpoint, JobOutcome
-from tests.waiting import eventually
 
 LIMIT = 400_000
 """The small server's upload limit, in bytes: about a third of the source video."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from testkit.waiting import eventually
 from tests.e2e.harness import embed_text
-from tests.waiting import eventually
 
 SHOTS = {
     "shot-1": "4 | a wide shot of a harbour at dawn, gulls circling",

@@ -4,8 +4,8 @@ e2e test for tokens in what was sent or logged; these tests feed it hostile inpu
 
 from __future__ import annotations
 
+from testkit.runcomfy_emulator import JobOutcome
 from tests.e2e.harness import embed_text
-from tests.fakes.runcomfy_emulator import JobOutcome
 
 
 async def test_a_failure_reason_echoing_the_token_is_redacted(world) -> None:

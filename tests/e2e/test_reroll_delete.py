@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from testkit.runcomfy_emulator import JobOutcome
+from testkit.waiting import eventually
 from tests.e2e.harness import embed_text
-from tests.fakes.runcomfy_emulator import JobOutcome
-from tests.waiting import eventually
 
 
 async def delivered(world, **options):

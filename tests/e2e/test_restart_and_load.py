@@ -7,9 +7,9 @@ from dataclasses import replace
 
 from bot.discord_ui.notices import notice_nonce
 from bot.jobs.model import JobState
+from testkit.discord.records import RequestRecord
+from testkit.waiting import eventually
 from tests.e2e.harness import World, cancel_id, job_id_of
-from tests.fakes.discord.records import RequestRecord
-from tests.waiting import eventually
 
 
 async def test_restart_mid_job_delivers_once_and_buttons_still_answer(make_world) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from testkit.waiting import eventually
 from tests.e2e.harness import embed_text
-from tests.waiting import eventually
 
 
 async def test_only_server_managers_change_settings(world) -> None:

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from bot.app import VideoBot
 from bot.sharding import ShardSet, shard_of
+from testkit.discord import FakeChannel, FakeDiscord, FakeGuild, FakeMember, FakeMessage
 from tests.e2e.harness import World, is_notice, job_id_of
-from tests.fakes.discord import FakeChannel, FakeDiscord, FakeGuild, FakeMember, FakeMessage
 
 
 @dataclass

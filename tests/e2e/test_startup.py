@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.__main__ import BAD_TOKEN, GATEWAY_REFUSALS, main
-from tests.fakes.discord import FakeDiscord
+from testkit.discord import FakeDiscord
 
 ROOT = Path(__file__).parents[2]
 APP_COMMAND_OPTION_TYPES = {"string": 3, "integer": 4, "boolean": 5, "number": 10}

@@ -12,7 +12,7 @@ from pathlib import Path
 import asyncpg
 
 from bench.takeover import TakeoverConfig, report, run_takeover
-from tests.postgres_server import PostgresServer
+from testkit.postgres import PostgresServer
 
 
 async def _empty_database(server: PostgresServer, name: str) -> str:

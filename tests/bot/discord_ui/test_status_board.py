@@ -13,8 +13,8 @@ import pytest
 from bot.discord_ui.status_board import StatusBoard
 from bot.jobs.model import Job, JobState, NoticeState
 from bot.runcomfy.pricing import Pricing
+from testkit.waiting import eventually
 from tests.bot.jobs.factories import make_job
-from tests.waiting import eventually
 
 UNKNOWN_MESSAGE = 10008
 UNKNOWN_CHANNEL = 10003

@@ -24,8 +24,8 @@ from bot.runcomfy.pricing import Pricing
 from bot.runcomfy.request import KlingRequest
 from bot.runcomfy.retry import RetryPolicy
 from bot.secret import Secret
-from tests.fakes.runcomfy_emulator import RunComfyEmulator
-from tests.waiting import eventually
+from testkit.runcomfy_emulator import RunComfyEmulator
+from testkit.waiting import eventually
 
 SPEED = 200.0
 """Clock seconds per real second: a 70-second job takes 0.35 real seconds."""

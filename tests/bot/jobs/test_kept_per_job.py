@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from bot.jobs.model import JobState
 from bot.jobs.tracker import CancelOutcomeKind, JobTracker
+from testkit.waiting import eventually
 from tests.bot.jobs.rig import make_settings
-from tests.waiting import eventually
 
 
 def kept(tracker: JobTracker) -> dict[str, int]:

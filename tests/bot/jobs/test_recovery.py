@@ -7,8 +7,8 @@ from bot.jobs.line import ServerLimits
 from bot.jobs.model import Failure, JobState, NoticeState
 from bot.jobs.ports import NoticeError
 from bot.runcomfy.gate import RequestGate
+from testkit.waiting import eventually
 from tests.bot.jobs.rig import FakeNotifier, make_settings
-from tests.waiting import eventually
 
 
 async def test_restart_with_a_new_job_cancels_it_without_sending(make_rig) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from bot.clock import ScaledClock
 from bot.jobs.scheduler import Scheduler
-from tests.waiting import eventually
+from testkit.waiting import eventually
 
 
 def make(dispatched: list[int], clock: ScaledClock) -> Scheduler:

@@ -26,10 +26,10 @@ from bot.runcomfy.gate import RequestGate
 from bot.runcomfy.pricing import Pricing
 from bot.runcomfy.request import KlingRequest
 from bot.secret import Secret
+from testkit.runcomfy_emulator import RunComfyEmulator
+from testkit.waiting import eventually
 from tests.bot.jobs.rig import SPEED, FakeNotifier, make_settings
 from tests.bot.store_backends import StoreBackend
-from tests.fakes.runcomfy_emulator import RunComfyEmulator
-from tests.waiting import eventually
 
 pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 

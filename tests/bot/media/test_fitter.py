@@ -12,7 +12,7 @@ from bot.media.errors import FitFailed, FitTimedOut, NotAVideo
 from bot.media.fit import FitProgress
 from bot.media.fitter import VideoFitter
 from bot.media.probe import probe
-from tests.waiting import eventually
+from testkit.waiting import eventually
 
 LIMIT = 300_000
 STUCK = (sys.executable, str(Path(__file__).with_name("stuck_fit_worker.py")))

@@ -31,8 +31,7 @@ from bot.runcomfy.request import KlingRequest
 from bot.runcomfy.responses import CancelOutcome, RequestStatus
 from bot.runcomfy.retry import RetryPolicy
 from bot.secret import Secret
-from tests.bot.conftest import GENERATION_SECONDS, ClientFactory
-from tests.fakes.runcomfy_emulator import (
+from testkit.runcomfy_emulator import (
     SAMPLE_MP4,
     Endpoint,
     Fault,
@@ -40,6 +39,7 @@ from tests.fakes.runcomfy_emulator import (
     ManualClock,
     RunComfyEmulator,
 )
+from tests.bot.conftest import GENERATION_SECONDS, ClientFactory
 
 REQUEST = KlingRequest(prompt="a lighthouse in a storm, waves crashing", duration=5)
 CLOSED_PORT_URL = "http://127.0.0.1:9"

@@ -20,7 +20,7 @@ from bot.runcomfy.errors import (
     TransportError,
 )
 from bot.runcomfy.retry import RetryPolicy
-from tests.fakes.runcomfy_emulator import ManualClock
+from testkit.runcomfy_emulator import ManualClock
 
 
 class Script:

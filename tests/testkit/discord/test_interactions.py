@@ -8,7 +8,7 @@ from pathlib import Path
 import discord
 import pytest
 
-from tests.fakes.discord import FakeDiscordUsageError, FakeMessage
+from testkit.discord import FakeDiscordUsageError, FakeMessage
 
 from .conftest import MakeFake, Scene, StartBot, build_scene
 from .sample_bot import SampleBot

@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 from multidict import CIMultiDictProxy
 
-from tests.fakes.runcomfy_emulator import (
+from testkit.runcomfy_emulator import (
     CHUNK_BYTES,
     MODEL_ID,
     SAMPLE_MP4,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import discord
 
-from tests.fakes.discord import permissions
+from testkit.discord import permissions
 
 from .conftest import MakeFake, StartBot, build_scene
 

@@ -10,7 +10,7 @@ import aiohttp
 import discord
 import pytest
 
-from tests.fakes.discord import FakeDiscord, permissions
+from testkit.discord import FakeDiscord, permissions
 
 from .conftest import MakeFake, Scene, StartBot, build_scene
 from .sample_bot import SampleBot

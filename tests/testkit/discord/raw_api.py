@@ -6,7 +6,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.fakes.discord import FakeDiscord
+from testkit.discord import FakeDiscord
 
 
 class RawApi:

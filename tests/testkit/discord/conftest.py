@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.fakes.discord import FakeChannel, FakeDiscord, FakeGuild, FakeMember
+from testkit.discord import FakeChannel, FakeDiscord, FakeGuild, FakeMember
 
 from .raw_api import RawApi
 from .sample_bot import SampleBot

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import procstats
-from bench.bot_process import ON_READY, READY
-from tests.fakes.discord import FakeDiscord
+from testkit import procstats
+from testkit.bot_process import ON_READY, READY
+from testkit.discord import FakeDiscord
 
 ROOT = Path(__file__).resolve().parents[1]
 _PROBLEM = re.compile(r"\[(ERROR|CRITICAL)\s*\]")
@@ -62,10 +62,10 @@ class BotProcess:
         speed: float,
         guild_ready_timeout: float | None = None,
         within: float = 60.0,
-        module: str = "bench.bot_process",
+        module: str = "testkit.bot_process",
     ) -> BotProcess:
         """Start the bot with these settings (env vars) and wait for its ready line;
-        `module` is the entry point (one that wraps `bench.bot_process`, say)."""
+        `module` is the entry point (one that wraps `testkit.bot_process`, say)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(_OWN_SETTINGS)}
         env.update(settings)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))

@@ -9,7 +9,7 @@ import asyncio
 import discord
 import pytest
 
-from tests.fakes.discord import FakeDiscordUsageError, permissions
+from testkit.discord import FakeDiscordUsageError, permissions
 
 from .conftest import Scene
 from .sample_bot import SampleBot

@@ -13,7 +13,7 @@ import discord
 import pytest
 from discord.ext import commands
 
-from tests.fakes.discord import FakeDiscord, FakeDiscordUsageError, FakeGuild
+from testkit.discord import FakeDiscord, FakeDiscordUsageError, FakeGuild
 
 from .conftest import MakeFake, StartBot
 from .sample_bot import SampleBot

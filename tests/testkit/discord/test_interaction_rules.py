@@ -12,7 +12,7 @@ from typing import Any
 import discord
 import pytest
 
-from tests.fakes.discord import FakeInteraction
+from testkit.discord import FakeInteraction
 
 from .conftest import Scene
 from .raw_api import RawApi, error_paths

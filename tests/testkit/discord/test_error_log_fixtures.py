@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[3]
 
 GUARDS = {
     "e2e": ("tests.e2e.conftest", "no_errors_logged", "bot.anything"),
-    "fake": ("tests.fakes.discord_tests.conftest", "discord_py_logged_no_errors", "discord.client"),
+    "fake": ("tests.testkit.discord.conftest", "discord_py_logged_no_errors", "discord.client"),
 }
 
 TESTS = """
