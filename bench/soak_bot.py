@@ -34,7 +34,7 @@ from typing import Any
 
 from bot.app import VideoBot
 from bot.jobs.model import Job
-from bot.jobs.store import JobStore
+from bot.store.sqlite_jobs import JobStore
 from testkit import bot_process
 
 OUTAGE_FLAG = "SOAK_STORE_OUTAGE_FLAG"

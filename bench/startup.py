@@ -18,9 +18,9 @@ from bench.load import LoadModel
 from bench.stats import Summary
 from bench.world import MIB, open_world
 from bot.jobs.model import Job, JobOrigin, JobState, NoticeState
-from bot.jobs.store import JobStore
 from bot.runcomfy.pricing import Pricing
 from bot.runcomfy.request import KlingRequest
+from bot.store.sqlite_jobs import JobStore
 from testkit.process import BotProcess
 
 LIFECYCLE = (

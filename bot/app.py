@@ -26,6 +26,7 @@ from bot.i18n import languages
 from bot.jobs.line import ServerLimits
 from bot.jobs.model import Failure
 from bot.jobs.polling import AdaptivePolling, FixedPolling, PollPolicy
+from bot.jobs.ports import JobStorage
 from bot.jobs.tracker import JobTracker, TrackerSettings
 from bot.media.cache import VideoCache
 from bot.media.download import OutputFetcher
@@ -33,9 +34,9 @@ from bot.media.fitter import VideoFitter
 from bot.media.folder import DownloadFolder
 from bot.media.safe_session import make_session
 from bot.metrics import BotMetrics
-from bot.server_settings_store import ServerSettingsRegistry
+from bot.server_settings_registry import ServerSettingsRegistry
 from bot.sharding import ShardSet
-from bot.storage import JobStorage, Storage, open_storage
+from bot.store.opening import Storage, open_storage
 
 log = logging.getLogger(__name__)
 

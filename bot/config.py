@@ -134,7 +134,7 @@ class PostgresUrl:
     """host:port/database, safe to show."""
     lease_seconds: float = 15.0
     """How long a process holds a job without renewing; a dead process's jobs are taken
-    over within about twice this (see `bot.jobs.pg_leases`)."""
+    over within about twice this (see `bot.store.pg_leases`)."""
 
 
 @dataclass(frozen=True, slots=True)

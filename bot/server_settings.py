@@ -3,7 +3,7 @@ gives its default, the default, the allowed values, its label, and how it is rea
 `.env`, checked when a moderator changes it, stored, and shown.
 
 `.env` defaults (`bot.config`), `/video settings`, the settings panel and the checks all
-read this one table. What a server changed is kept by `bot.server_settings_store`.
+read this one table. What a server changed is kept by `bot.store.settings_rows`.
 """
 
 from __future__ import annotations

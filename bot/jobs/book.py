@@ -11,13 +11,10 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.db import StoreError
 from bot.jobs.leases import LeaseLost, NoRoom, Room
-from bot.jobs.model import Failure, Job, JobState, NoticeState
-from bot.jobs.ports import JobObserver
-from bot.jobs.store import is_open
+from bot.jobs.model import Failure, Job, JobState, NoticeState, is_open
+from bot.jobs.ports import JobObserver, JobStorage, StoreError
 from bot.jobs.store_health import StoreHealth
-from bot.storage import JobStorage
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ from decimal import Decimal
 from typing import Any
 
 from bot.clock import Clock
-from bot.db import StoreError
 from bot.jobs.book import JobBook
 from bot.jobs.leases import LeaseLost
 from bot.jobs.line import STORE_REFUSING, NotTakingJobs, ServerLimits, TooManyJobs
 from bot.jobs.model import Job, JobOrigin, JobState
+from bot.jobs.ports import StoreError
 from bot.jobs.usage import Quota, Usage, UsageRecord, check_quota, day_start
 from bot.runcomfy.pricing import Pricing
 from bot.runcomfy.request import KlingRequest

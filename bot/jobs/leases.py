@@ -1,7 +1,7 @@
 """Which process works on which job.
 
 One SQLite process holds every job; there is nothing to share (`LocalLeases`). When
-several processes share one PostgreSQL database (`bot.jobs.pg_leases`), each open job is
+several processes share one PostgreSQL database (`bot.store.pg_leases`), each open job is
 held by at most one of them under a lease its holder renews: the holder alone submits,
 polls and delivers it, every write it makes is fenced by the lease (a process whose lease
 ran out cannot overwrite the new holder), and when a holder dies its leases run out and

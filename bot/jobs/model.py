@@ -171,6 +171,14 @@ class Failure(StrEnum):
     """Written by an older version of the bot; the detail is its English text."""
 
 
+def is_open(job: Job) -> bool:
+    """Still needs the tracker: not final, or its final notice is not yet sent."""
+    return job.state not in FINAL_STATES or job.notice in (
+        NoticeState.PENDING,
+        NoticeState.SENDING,
+    )
+
+
 class InvalidTransition(Exception):
     def __init__(self, job_id: int, current: JobState, target: JobState) -> None:
         self.job_id, self.current, self.target = job_id, current, target

@@ -6,13 +6,54 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from contextlib import AbstractAsyncContextManager
 from enum import StrEnum
 from typing import Protocol
 
-from bot.jobs.model import Job
+from bot.jobs.leases import Room
+from bot.jobs.model import Job, JobState
+from bot.jobs.usage import UsageRecord
 from bot.runcomfy.client import BeforeSending
 from bot.runcomfy.request import KlingRequest
 from bot.runcomfy.responses import CancelResult, JobResult, StatusResult, SubmitResult
+
+
+class StoreError(Exception):
+    """The database refused a read or write (locked, read-only, disk full, I/O error, a
+    lost connection); every backend raises this, so the tracker need not know which."""
+
+
+class JobStorage(Protocol):
+    """Jobs, row by row. `save` raises `KeyError` for a job that was never inserted."""
+
+    async def insert(self, job: Job) -> Job: ...
+
+    async def save(self, job: Job) -> None: ...
+
+    async def save_if_room(self, job: Job, room: Room) -> bool: ...
+
+    async def get(self, job_id: int) -> Job | None: ...
+
+    async def load_open(self) -> list[Job]: ...
+
+    async def open_counts(self, requester_id: int, guild_id: int | None) -> tuple[int, int]: ...
+
+    def intake_lock(self, guild_id: int | None) -> AbstractAsyncContextManager[None]: ...
+
+    async def find(
+        self,
+        *,
+        requester_id: int | None = None,
+        guild_id: int | None = None,
+        states: Iterable[JobState] | None = None,
+        since: float | None = None,
+        limit: int | None = 25,
+    ) -> list[Job]: ...
+
+    async def usage_records(
+        self, *, since: float, guild_id: int | None, requester_id: int | None = None
+    ) -> list[UsageRecord]: ...
 
 
 class RunComfy(Protocol):

@@ -9,11 +9,11 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from bot.db import StoreError
 from bot.jobs.book import JobBook
 from bot.jobs.leases import JobLeases
 from bot.jobs.model import Job
 from bot.jobs.peers import Handler, JobPeers
+from bot.jobs.ports import StoreError
 
 log = logging.getLogger(__name__)
 

@@ -9,14 +9,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.clock import Clock
-from bot.db import StoreError
 from bot.jobs.book import JobBook
-from bot.jobs.model import LOCAL_STATES, Failure, Job, JobState, NoticeState
+from bot.jobs.model import LOCAL_STATES, Failure, Job, JobState, NoticeState, is_open
 from bot.jobs.peers import JobPeers, Message
 from bot.jobs.polling import PollPolicy
+from bot.jobs.ports import StoreError
 from bot.jobs.runcomfy_side import Cancelled, RunComfySide
 from bot.jobs.scheduler import Scheduler
-from bot.jobs.store import is_open
 from bot.jobs.watch import JobWatch
 from bot.runcomfy.errors import ErrorKind
 

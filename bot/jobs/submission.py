@@ -13,11 +13,11 @@ import logging
 from collections.abc import Callable
 
 from bot.clock import Clock
-from bot.db import StoreError
 from bot.jobs.book import JobBook
 from bot.jobs.leases import LeaseLost, NoRoom, Room
 from bot.jobs.model import Failure, Job, JobState, NoticeState
 from bot.jobs.polling import PollPolicy
+from bot.jobs.ports import StoreError
 from bot.jobs.runcomfy_side import Accepted, Refused, RunComfySide
 from bot.jobs.scheduler import Scheduler
 from bot.jobs.tracker_settings import TrackerSettings

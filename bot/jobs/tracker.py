@@ -19,7 +19,6 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.clock import Clock
-from bot.db import StoreError
 from bot.jobs.book import JobBook
 from bot.jobs.intake import JobIntake
 from bot.jobs.leases import JobLeases, LeaseLost, LocalLeases, Room
@@ -31,11 +30,12 @@ from bot.jobs.model import (
     Job,
     JobState,
     NoticeState,
+    is_open,
 )
 from bot.jobs.notices import NoticeSender
 from bot.jobs.peers import JobPeers, NoPeers
 from bot.jobs.polling import PollPolicy
-from bot.jobs.ports import JobObserver, Notifier, RunComfy
+from bot.jobs.ports import JobObserver, JobStorage, Notifier, RunComfy, StoreError
 from bot.jobs.release import LineRelease, moves_the_line
 from bot.jobs.runcomfy_side import (
     RunComfySide,
@@ -43,14 +43,12 @@ from bot.jobs.runcomfy_side import (
 from bot.jobs.scheduler import Scheduler
 from bot.jobs.sharing import JobSharing
 from bot.jobs.stopping import CancelOutcomeKind, CancelReport, JobStopping
-from bot.jobs.store import is_open
 from bot.jobs.store_health import StoreHealth
 from bot.jobs.submission import Submission
 from bot.jobs.token_watch import TokenWatch
 from bot.jobs.tracker_settings import TrackerSettings
 from bot.jobs.watch import JobWatch
 from bot.runcomfy.pricing import Pricing
-from bot.storage import JobStorage
 
 log = logging.getLogger(__name__)
 

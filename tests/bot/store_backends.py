@@ -1,5 +1,5 @@
 """The two databases the shared store tests run against, opened the way the bot opens them:
-a DATABASE_URL, `load_settings`, then `bot.storage.open_storage`."""
+a DATABASE_URL, `load_settings`, then `bot.store.opening.open_storage`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import asyncpg
 
 from bot.config import Settings, load_settings
-from bot.storage import Storage, open_storage
+from bot.store.opening import Storage, open_storage
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.config import ConfigError, HealthSettings
-from bot.db import StoreError
 from bot.health import (
     Check,
     HealthServer,
@@ -23,6 +22,7 @@ from bot.health import (
     gateway_check,
     scheduler_check,
 )
+from bot.jobs.ports import StoreError
 from bot.metrics import BotMetrics
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, load_settings
-from bot.jobs.pg_store import PgJobStore
-from bot.jobs.store import JobStore
-from bot.server_settings_store import PgServerSettingsStore, ServerSettingsStore
-from bot.storage import open_storage
+from bot.store.opening import open_storage
+from bot.store.pg_jobs import PgJobStore
+from bot.store.settings_rows import PgServerSettingsStore, ServerSettingsStore
+from bot.store.sqlite_jobs import JobStore
 from tests.bot.store_backends import StoreBackend
 
 

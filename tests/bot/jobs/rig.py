@@ -16,7 +16,6 @@ from bot.jobs.line import ServerLimits
 from bot.jobs.model import Job, JobOrigin, JobState
 from bot.jobs.polling import FixedPolling, PollPolicy
 from bot.jobs.ports import NoticeError
-from bot.jobs.store import JobStore
 from bot.jobs.tracker import JobTracker, TrackerSettings
 from bot.runcomfy.client import RunComfyClient
 from bot.runcomfy.gate import RequestGate
@@ -24,6 +23,7 @@ from bot.runcomfy.pricing import Pricing
 from bot.runcomfy.request import KlingRequest
 from bot.runcomfy.retry import RetryPolicy
 from bot.secret import Secret
+from bot.store.sqlite_jobs import JobStore
 from testkit.runcomfy_emulator import RunComfyEmulator
 from testkit.waiting import eventually
 

@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 
-from bot.db import StoreError
 from bot.jobs.line import NotTakingJobs, ServerLimits
 from bot.jobs.model import Failure, Job, JobOrigin, JobState, NoticeState
-from bot.jobs.ports import NoticeError
+from bot.jobs.ports import NoticeError, StoreError
 from bot.runcomfy.request import KlingRequest
 from testkit.runcomfy_emulator import Endpoint, JobOutcome
 from testkit.waiting import eventually

@@ -12,10 +12,10 @@ import pytest
 from bot.jobs.leases import LeaseLost, Room
 from bot.jobs.line import ServerLimits
 from bot.jobs.model import Job, JobState, NoticeState
-from bot.jobs.pg_leases import PgLeases
-from bot.jobs.pg_store import PgJobStore
-from bot.pg import PgDatabase
 from bot.sharding import ShardSet
+from bot.store.pg_jobs import PgJobStore
+from bot.store.pg_leases import PgLeases
+from bot.store.postgres import PgDatabase
 from tests.bot.jobs.factories import make_job
 from tests.bot.store_backends import StoreBackend
 

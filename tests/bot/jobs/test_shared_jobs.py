@@ -15,17 +15,17 @@ import pytest
 from bot.clock import ScaledClock
 from bot.jobs.line import TooManyJobs
 from bot.jobs.model import Failure, JobOrigin, JobState
-from bot.jobs.pg_leases import PgLeases
-from bot.jobs.pg_peers import PgPeers
-from bot.jobs.pg_store import PgJobStore
 from bot.jobs.polling import FixedPolling
 from bot.jobs.tracker import CancelOutcomeKind, JobTracker
-from bot.pg import PgDatabase
 from bot.runcomfy.client import RunComfyClient
 from bot.runcomfy.gate import RequestGate
 from bot.runcomfy.pricing import Pricing
 from bot.runcomfy.request import KlingRequest
 from bot.secret import Secret
+from bot.store.pg_jobs import PgJobStore
+from bot.store.pg_leases import PgLeases
+from bot.store.pg_peers import PgPeers
+from bot.store.postgres import PgDatabase
 from testkit.runcomfy_emulator import RunComfyEmulator
 from testkit.waiting import eventually
 from tests.bot.jobs.rig import SPEED, FakeNotifier, make_settings

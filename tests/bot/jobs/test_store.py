@@ -8,12 +8,13 @@ from decimal import Decimal
 
 import pytest
 
-from bot.db import MIGRATIONS, StoreError
 from bot.jobs.model import JobOrigin, JobState, NoticeState
+from bot.jobs.ports import JobStorage, StoreError
 from bot.jobs.usage import UsageRecord
-from bot.pg import PG_MIGRATIONS
 from bot.runcomfy.request import KlingRequest, Shot
-from bot.storage import JobStorage, Storage
+from bot.store.opening import Storage
+from bot.store.postgres import PG_MIGRATIONS
+from bot.store.sqlite import MIGRATIONS
 from tests.bot.jobs.factories import make_job
 from tests.bot.store_backends import StoreBackend
 

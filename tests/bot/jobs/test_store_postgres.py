@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from bot.db import StoreError
 from bot.jobs.model import JobState
-from bot.pg import PG_MIGRATIONS, PgDatabase
-from bot.storage import Storage
+from bot.jobs.ports import StoreError
+from bot.store.opening import Storage
+from bot.store.postgres import PG_MIGRATIONS, PgDatabase
 from tests.bot.jobs.factories import make_job
 from tests.bot.store_backends import StoreBackend
 

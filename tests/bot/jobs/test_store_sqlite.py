@@ -6,8 +6,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from bot.db import MIGRATIONS
-from bot.jobs.store import JobStore
+from bot.store.sqlite import MIGRATIONS
+from bot.store.sqlite_jobs import JobStore
 
 
 async def test_creates_folder_and_uses_wal(tmp_path: Path) -> None:

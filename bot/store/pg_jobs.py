@@ -1,4 +1,4 @@
-"""Durable job storage in PostgreSQL: the same rows and queries as `bot.jobs.store`."""
+"""Durable job storage in PostgreSQL: the same rows and queries as `bot.store.sqlite_jobs`."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from typing import Any
 
 from bot.jobs.leases import LeaseLost, Room, process_name
 from bot.jobs.model import ACTIVE_STATES, Job, JobState
-from bot.jobs.store import COLUMNS, OPEN_COUNTS, filters, from_row, to_row, usage_from_row
 from bot.jobs.usage import UsageRecord
-from bot.pg import DB_NOW, PgDatabase, numbered
 from bot.runcomfy.request import DEFAULT_DURATION
+from bot.store.postgres import DB_NOW, PgDatabase, numbered
+from bot.store.sqlite_jobs import COLUMNS, OPEN_COUNTS, filters, from_row, to_row, usage_from_row
 
 DEFAULT_LEASE_SECONDS = 15.0
 

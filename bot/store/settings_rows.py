@@ -3,23 +3,22 @@
 One row per (server, setting) holds the value as JSON (`SPECS` says how); a missing row
 means the `.env` default applies. Everything is cached in memory, so the hot paths (the
 waiting line asks for limits on every release) never wait for the database (SQLite
-or PostgreSQL, see `bot.storage`).
+or PostgreSQL, see `bot.store.opening`).
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable
-from dataclasses import replace
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from bot.db import Database
-from bot.pg import PgDatabase, numbered
-from bot.server_settings import SPECS, ServerSettings, Setting, Source
+from bot.server_settings import SPECS, Setting
+from bot.store.postgres import PgDatabase, numbered
+from bot.store.sqlite import Database
 
 if TYPE_CHECKING:
-    from bot.storage import SettingsStorage
+    pass
 
 _UPSERT = (
     "INSERT INTO server_settings (guild_id, key, value, updated_by, updated_at) "
@@ -100,39 +99,3 @@ class PgServerSettingsStore:
             await conn.execute(numbered(_DELETE), guild_id, setting.value)
 
         await self._db.run(delete)
-
-
-class ServerSettingsRegistry:
-    """The effective settings of every server, in memory, written through to the store."""
-
-    def __init__(
-        self, store: SettingsStorage, defaults: ServerSettings, now: Callable[[], float]
-    ) -> None:
-        self._store = store
-        self.defaults = defaults
-        self._now = now
-        self._overrides: dict[int, dict[Setting, Any]] = {}
-
-    async def load(self) -> None:
-        self._overrides = await self._store.load_all()
-
-    def get(self, guild_id: int | None) -> ServerSettings:
-        overrides = self._overrides.get(guild_id, {}) if guild_id is not None else {}
-        if not overrides:
-            return self.defaults
-        values = {SPECS[setting].attribute: value for setting, value in overrides.items()}
-        return replace(self.defaults, **values, sources=dict.fromkeys(overrides, Source.SERVER))
-
-    async def set(self, guild_id: int, setting: Setting, value: Any, *, by: int) -> ServerSettings:
-        """Check the value against the table, store it, and return the server's settings.
-        Raises `SettingValueError` (nothing changed) when the value is not allowed."""
-        value = SPECS[setting].check(value)
-        await self._store.put(guild_id, setting, value, by=by, at=self._now())
-        self._overrides.setdefault(guild_id, {})[setting] = value
-        return self.get(guild_id)
-
-    async def reset(self, guild_id: int, settings: Iterable[Setting]) -> ServerSettings:
-        for setting in settings:
-            await self._store.delete(guild_id, setting)
-            self._overrides.get(guild_id, {}).pop(setting, None)
-        return self.get(guild_id)

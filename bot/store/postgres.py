@@ -1,6 +1,6 @@
 """The bot's PostgreSQL database: a small asyncpg pool and the same versioned schema.
 
-`PG_MIGRATIONS` mirrors `bot.db.MIGRATIONS` one for one (same tables, columns and
+`PG_MIGRATIONS` mirrors `bot.store.sqlite.MIGRATIONS` one for one (same tables, columns and
 meaning; PostgreSQL types where SQLite's are loose, BIGINT for Discord ids). The version
 lives in a one-row `schema_version` table; each migration runs in its own transaction
 under an advisory lock, so bots starting together against one server migrate once.
@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from bot.db import StoreError
+from bot.jobs.ports import StoreError
 
 T = TypeVar("T")
 

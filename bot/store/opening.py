@@ -1,78 +1,31 @@
 """What the bot needs from its database, and the one place that picks SQLite or PostgreSQL.
 
 The tracker, the intake and the settings registry only see `JobStorage` and
-`SettingsStorage`; a refused read or write surfaces as `bot.db.StoreError` from either
+`SettingsStorage`; a refused read or write surfaces as `bot.jobs.ports.StoreError` from either
 backend, which is what the tracker's retry and health reporting rely on.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
 
 import asyncpg
 
 from bot.config import ConfigError, Settings
-from bot.db import Database
-from bot.jobs.leases import JobLeases, LocalLeases, Room
-from bot.jobs.model import Job, JobState
+from bot.jobs.leases import JobLeases, LocalLeases
 from bot.jobs.peers import JobPeers, NoPeers
-from bot.jobs.pg_leases import PgLeases
-from bot.jobs.pg_peers import PgPeers
-from bot.jobs.pg_store import PgJobStore
-from bot.jobs.store import JobStore
-from bot.jobs.usage import UsageRecord
-from bot.pg import PgDatabase
-from bot.server_settings import Setting
-from bot.server_settings_store import PgServerSettingsStore, ServerSettingsStore
+from bot.jobs.ports import JobStorage
+from bot.server_settings_registry import SettingsStorage
 from bot.sharding import ShardSet
-
-
-class JobStorage(Protocol):
-    """Jobs, row by row. `save` raises `KeyError` for a job that was never inserted."""
-
-    async def insert(self, job: Job) -> Job: ...
-
-    async def save(self, job: Job) -> None: ...
-
-    async def save_if_room(self, job: Job, room: Room) -> bool: ...
-
-    async def get(self, job_id: int) -> Job | None: ...
-
-    async def load_open(self) -> list[Job]: ...
-
-    async def open_counts(self, requester_id: int, guild_id: int | None) -> tuple[int, int]: ...
-
-    def intake_lock(self, guild_id: int | None) -> AbstractAsyncContextManager[None]: ...
-
-    async def find(
-        self,
-        *,
-        requester_id: int | None = None,
-        guild_id: int | None = None,
-        states: Iterable[JobState] | None = None,
-        since: float | None = None,
-        limit: int | None = 25,
-    ) -> list[Job]: ...
-
-    async def usage_records(
-        self, *, since: float, guild_id: int | None, requester_id: int | None = None
-    ) -> list[UsageRecord]: ...
-
-
-class SettingsStorage(Protocol):
-    """Rows of (server, setting) → value; a missing row means the default applies."""
-
-    async def load_all(self) -> dict[int, dict[Setting, Any]]: ...
-
-    async def put(
-        self, guild_id: int, setting: Setting, value: Any, *, by: int, at: float
-    ) -> None: ...
-
-    async def delete(self, guild_id: int, setting: Setting) -> None: ...
+from bot.store.pg_jobs import PgJobStore
+from bot.store.pg_leases import PgLeases
+from bot.store.pg_peers import PgPeers
+from bot.store.postgres import PgDatabase
+from bot.store.settings_rows import PgServerSettingsStore, ServerSettingsStore
+from bot.store.sqlite import Database
+from bot.store.sqlite_jobs import JobStore
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,10 +15,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from bot.jobs.model import Job
-from bot.jobs.pg_store import PgJobStore
-from bot.jobs.store import from_row
-from bot.pg import DB_NOW
 from bot.sharding import ShardSet
+from bot.store.pg_jobs import PgJobStore
+from bot.store.postgres import DB_NOW
+from bot.store.sqlite_jobs import from_row
 
 _CLAIM = f"""
 WITH now AS (SELECT {DB_NOW} AS t)

@@ -1,7 +1,7 @@
-"""Durable job storage in the bot's SQLite database (see `bot.db`).
+"""Durable job storage in the bot's SQLite database (see `bot.store.sqlite`).
 
 The row encoding (`COLUMNS`, `to_row`, `from_row`, `filters`) is shared with the
-PostgreSQL store (`bot.jobs.pg_store`), so both keep a job the same way."""
+PostgreSQL store (`bot.store.pg_jobs`), so both keep a job the same way."""
 
 from __future__ import annotations
 
@@ -14,20 +14,20 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.db import Database
 from bot.jobs.leases import Room
 from bot.jobs.model import (
     ACTIVE_STATES,
-    FINAL_STATES,
     LOCAL_STATES,
     Failure,
     Job,
     JobOrigin,
     JobState,
     NoticeState,
+    is_open,
 )
 from bot.jobs.usage import UsageRecord
 from bot.runcomfy.request import DEFAULT_DURATION, KlingRequest
+from bot.store.sqlite import Database
 
 COLUMNS = (
     "state",
@@ -77,14 +77,6 @@ class Row(Protocol):
     """A result row read by column name (`sqlite3.Row`, `asyncpg.Record`)."""
 
     def __getitem__(self, key: str, /) -> Any: ...
-
-
-def is_open(job: Job) -> bool:
-    """Still needs the tracker: not final, or its final notice is not yet sent."""
-    return job.state not in FINAL_STATES or job.notice in (
-        NoticeState.PENDING,
-        NoticeState.SENDING,
-    )
 
 
 def to_row(job: Job) -> tuple[Any, ...]:

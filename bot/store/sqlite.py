@@ -15,11 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
+from bot.jobs.ports import StoreError
+
 T = TypeVar("T")
-
-
-class StoreError(Exception):
-    """The database refused a read or write (locked, read-only, disk full, I/O error)."""
 
 
 MIGRATIONS: Sequence[str] = (

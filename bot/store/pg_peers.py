@@ -17,9 +17,9 @@ from typing import Any
 
 import asyncpg
 
-from bot.db import StoreError
 from bot.jobs.peers import Handler, Message
-from bot.pg import PgDatabase
+from bot.jobs.ports import StoreError
+from bot.store.postgres import PgDatabase
 
 log = logging.getLogger(__name__)
 
