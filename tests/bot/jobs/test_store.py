@@ -13,8 +13,8 @@ from bot.jobs.ports import JobStorage, StoreError
 from bot.jobs.usage import UsageRecord
 from bot.runcomfy.request import KlingRequest, Shot
 from bot.store.opening import Storage
-from bot.store.postgres import PG_MIGRATIONS
-from bot.store.sqlite import MIGRATIONS
+from bot.store.schema import PG_MIGRATIONS
+from bot.store.schema import SQLITE_MIGRATIONS as MIGRATIONS
 from tests.bot.jobs.factories import make_job
 from tests.bot.store_backends import StoreBackend
 

@@ -13,7 +13,8 @@ import pytest
 from bot.jobs.model import JobState
 from bot.jobs.ports import StoreError
 from bot.store.opening import Storage
-from bot.store.postgres import PG_MIGRATIONS, PgDatabase
+from bot.store.postgres import PgDatabase
+from bot.store.schema import PG_MIGRATIONS
 from tests.bot.jobs.factories import make_job
 from tests.bot.store_backends import StoreBackend
 

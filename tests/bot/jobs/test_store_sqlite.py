@@ -6,7 +6,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from bot.store.sqlite import MIGRATIONS
+from bot.store.schema import SQLITE_MIGRATIONS as MIGRATIONS
 from bot.store.sqlite_jobs import JobStore
 
 
