@@ -67,7 +67,6 @@ STATE_TIMES = Codec(
     lambda times: json.dumps({state.value: at for state, at in times.items()}),
     lambda text: {JobState(state): at for state, at in json.loads(text).items()},
 )
-JSON = Codec(lambda value: json.dumps(dict(value), ensure_ascii=False), json.loads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +113,9 @@ JOB_COLUMNS: tuple[Column, ...] = (
     Column("submit_attempts"),
     Column("cancelled_by"),
     Column("parent_id"),
-    Column("extra", JSON),
+    Column("locale"),
+    Column("deleted_by"),
+    Column("deleted_at"),
 )
 
 COLUMNS = ("is_open", *(column.name for column in JOB_COLUMNS))

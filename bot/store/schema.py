@@ -91,11 +91,35 @@ def _leases(d: Dialect) -> str:
     """
 
 
+def _typed_attributes(d: Dialect) -> str:
+    """5: a job's public language and who deleted its video, and when, get columns of their
+    own; they were kept in the `extra` JSON, whence they are copied.
+
+    `extra` is retired rather than dropped: no bot reads or writes it from now on, but in a
+    deploy without downtime the processes of the previous version, still running against
+    the migrated database, name it in every insert and update, which would all be refused
+    without it (the jobs they create meanwhile post in the default language). A later
+    migration may drop it."""
+
+    def copied(key: str, type_: str) -> str:
+        return f"{key} = {d.json_value('extra', key, type_)}"
+
+    return f"""
+    ALTER TABLE jobs ADD COLUMN locale TEXT;
+    ALTER TABLE jobs ADD COLUMN deleted_by {d.big_int};
+    ALTER TABLE jobs ADD COLUMN deleted_at {d.real};
+    UPDATE jobs SET {copied("locale", "TEXT")}, {copied("deleted_by", d.big_int)},
+        {copied("deleted_at", d.real)}
+    WHERE extra <> '{{}}';
+    """
+
+
 MIGRATIONS: tuple[Callable[[Dialect], str], ...] = (
     _jobs,
     _server_settings,
     _failure_codes,
     _leases,
+    _typed_attributes,
 )
 """In order: migration N is `MIGRATIONS[N - 1]`."""
 

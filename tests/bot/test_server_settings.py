@@ -13,7 +13,7 @@ from bot.config import ConfigError, load_settings
 from bot.server_settings import SPECS, ServerSettings, Setting, SettingValueError, Source
 from bot.server_settings_registry import ServerSettingsRegistry, SettingsStorage
 from bot.store.opening import Storage
-from tests.bot.store_backends import StoreBackend
+from tests.bot.store.backends import StoreBackend
 
 DEFAULTS = ServerSettings(moderator_role_ids=frozenset({7}), max_active_per_user=2)
 

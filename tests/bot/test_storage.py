@@ -13,7 +13,7 @@ from bot.store.opening import open_storage
 from bot.store.pg_jobs import PgJobStore
 from bot.store.settings_rows import ServerSettingsStore
 from bot.store.sqlite_jobs import JobStore
-from tests.bot.store_backends import StoreBackend
+from tests.bot.store.backends import StoreBackend
 
 
 def _unused_port() -> int:

@@ -16,7 +16,7 @@ from bot.store.opening import Storage
 from bot.store.schema import PG_MIGRATIONS
 from bot.store.schema import SQLITE_MIGRATIONS as MIGRATIONS
 from tests.bot.jobs.factories import make_job
-from tests.bot.store_backends import StoreBackend
+from tests.bot.store.backends import StoreBackend
 
 
 @pytest.fixture
@@ -55,7 +55,9 @@ async def test_round_trip_keeps_every_field(store: JobStorage) -> None:
         request=request,
         origin=JobOrigin(requester_id=7, channel_id=8, guild_id=9, upload_limit=25 * 1024 * 1024),
         state=JobState.NEW,
-        extra={"note": "ünïcode"},
+        locale="de",
+        deleted_by=2**63 - 1,
+        deleted_at=1006.5,
     )
     job = await store.insert(job)
     assert job.id > 0

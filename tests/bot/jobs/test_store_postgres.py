@@ -16,7 +16,7 @@ from bot.store.opening import Storage
 from bot.store.postgres import PgDatabase
 from bot.store.schema import PG_MIGRATIONS
 from tests.bot.jobs.factories import make_job
-from tests.bot.store_backends import StoreBackend
+from tests.bot.store.backends import StoreBackend
 
 pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 
