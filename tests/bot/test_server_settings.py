@@ -91,21 +91,6 @@ async def test_a_refused_value_is_not_stored(db: SettingsStorage) -> None:
     assert registry.get(1) == DEFAULTS
 
 
-async def test_rows_survive_a_reopen_and_the_last_write_wins(backend: StoreBackend) -> None:
-    first = await backend.open()
-    await first.settings.put(2**62, Setting.MAX_ACTIVE_PER_USER, 3, by=2**61, at=1.0)
-    await first.settings.put(2**62, Setting.MAX_ACTIVE_PER_USER, 5, by=2**61, at=2.0)
-    await first.settings.put(9, Setting.SOUND_DEFAULT, False, by=1, at=1.0)
-    await first.settings.delete(9, Setting.SOUND_DEFAULT)
-    await first.settings.delete(9, Setting.CHANNELS)
-    await first.close()
-    second = await backend.open()
-    try:
-        assert await second.settings.load_all() == {2**62: {Setting.MAX_ACTIVE_PER_USER: 5}}
-    finally:
-        await second.close()
-
-
 def test_values_in_range_are_accepted() -> None:
     assert SPECS[Setting.MAX_ACTIVE_PER_USER].check(100) == 100
     assert SPECS[Setting.DAILY_SECONDS_PER_USER].check(3) == 3

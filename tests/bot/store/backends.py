@@ -78,6 +78,28 @@ class StoreBackend:
         finally:
             await pg.close()
 
+    async def refuse_writes(self, storage: Storage, refuse: bool) -> None:
+        """Make the database refuse (or take again) the store's writes; PostgreSQL also
+        drops every connection to it, as a server restarting read-only would."""
+        if self.name == "sqlite":
+            pragma = f"PRAGMA query_only = {int(refuse)}"
+            await storage.jobs.db.run(lambda conn: conn.execute(pragma))
+            return
+        postgres = self.settings().postgres
+        assert postgres is not None
+        server, name = postgres.dsn.reveal().rsplit("/", 1)
+        conn = await asyncpg.connect(f"{server}/postgres")
+        try:
+            switch = "on" if refuse else "off"
+            await conn.execute(
+                f"ALTER DATABASE {name} SET default_transaction_read_only = {switch}"
+            )
+            await conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
+            )
+        finally:
+            await conn.close()
+
     async def set_schema_version(self, version: int) -> None:
         """Pretend a newer (or older) bot migrated this database last."""
         if self.name == "sqlite":

@@ -1,6 +1,6 @@
 """The one schema on both databases: the same tables, columns and indexes on each (with the
-types that correspond), every column a job writes is in it, and a database a bot of schema
-version 4 left opens and carries on."""
+types that correspond), every column a job writes is in it; each database is migrated once,
+a newer one is refused, and a database a bot of schema version 4 left opens and carries on."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.jobs.model import JobState
 from bot.store.dialect import POSTGRES, SQLITE
 from bot.store.job_rows import COLUMNS
+from bot.store.opening import Storage
 from bot.store.schema import MIGRATIONS
 from tests.bot.jobs.factories import make_job
 from tests.bot.store.backends import KINDS, StoreBackend, fresh_backend
@@ -103,6 +105,29 @@ async def test_every_column_a_job_writes_is_in_the_schema(backend: StoreBackend)
     retired = {"extra"}
     kept = {"id", *COLUMNS, "lease_owner", "lease_until", *retired}
     assert set(await _columns(backend, "jobs")) == kept
+
+
+async def test_a_new_database_is_migrated_to_the_newest_schema(storage: Storage) -> None:
+    assert await storage.schema_version() == len(MIGRATIONS)
+
+
+async def test_reopening_keeps_jobs_and_does_not_remigrate(backend: StoreBackend) -> None:
+    first = await backend.open()
+    job = await first.jobs.insert(make_job(0, state=JobState.WAITING))
+    await first.close()
+    second = await backend.open()
+    try:
+        assert await second.jobs.get(job.id) == job
+        assert await second.schema_version() == len(MIGRATIONS)
+    finally:
+        await second.close()
+
+
+async def test_newer_schema_is_refused(backend: StoreBackend) -> None:
+    await (await backend.open()).close()
+    await backend.set_schema_version(len(MIGRATIONS) + 1)
+    with pytest.raises(RuntimeError, match="newer than this bot knows"):
+        await backend.open()
 
 
 _VERSION_4_INSERT = (
