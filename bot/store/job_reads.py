@@ -5,19 +5,14 @@ member's open counts. Each store adds how it writes (`bot.store.sqlite_jobs`,
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from bot.jobs.model import Job, JobState
 from bot.jobs.usage import UsageRecord
 from bot.store.dialect import Queries
 from bot.store.job_rows import filters, from_row, open_counts_query, usage_from_row, usage_query
 
-
-class Database(Queries, Protocol):
-    async def close(self) -> None: ...
-
-
-D = TypeVar("D", bound=Database)
+D = TypeVar("D", bound=Queries)
 
 
 class JobReads(Generic[D]):
