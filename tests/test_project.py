@@ -1,4 +1,5 @@
-"""Project-wide rules: ruff clean, and nothing reaches outside the repository."""
+"""Project-wide rules: ruff clean, strict types, nothing reaches outside the repository, and
+the jobs core depends on no settings, store or driver."""
 
 from __future__ import annotations
 
@@ -46,3 +47,28 @@ def test_no_code_refers_outside_the_repository() -> None:
         if outside in path.read_text(encoding="utf-8")
     ]
     assert offenders == []
+
+
+def test_the_jobs_core_loads_no_settings_store_driver_or_discord() -> None:
+    """bot/jobs reaches its database through its ports only (bot.jobs.ports): importing
+    every module of it, the tracker first, loads neither the settings, nor the store, nor
+    a database driver, nor discord.py."""
+    code = (
+        "import importlib, pkgutil, sys\n"
+        "import bot.jobs, bot.jobs.tracker\n"
+        "for module in pkgutil.iter_modules(bot.jobs.__path__):\n"
+        "    importlib.import_module(f'bot.jobs.{module.name}')\n"
+        "print('\\n'.join(sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = set(result.stdout.split())
+    assert {"bot.jobs.tracker", "bot.jobs.ports", "bot.jobs.model"} <= loaded
+    forbidden = ("bot.config", "bot.store", "asyncpg", "sqlite3", "_sqlite3", "discord")
+    assert sorted(name for name in loaded if _under(name, forbidden)) == []
+
+
+def _under(module: str, packages: tuple[str, ...]) -> bool:
+    return any(module == package or module.startswith(f"{package}.") for package in packages)

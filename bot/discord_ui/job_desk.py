@@ -207,7 +207,7 @@ class JobDesk:
                 origin,
                 quota=quota,
                 parent_id=parent_id,
-                extra={"locale": self.public_language(interaction)},
+                locale=self.public_language(interaction),
             )
         except LimitExceeded as error:
             refusal = tr("desk.refused", reason=limit_refusal(error, tr))
@@ -298,9 +298,9 @@ class JobDesk:
         if interaction.message is not None:
             with contextlib.suppress(discord.NotFound):
                 await interaction.message.delete()
-        deleted = {"deleted_by": interaction.user.id, "deleted_at": self._now()}
-        extra = {**job.extra, **deleted}
-        job = await self.tracker.annotate(job_id, extra=extra)
+        job = await self.tracker.annotate(
+            job_id, deleted_by=interaction.user.id, deleted_at=self._now()
+        )
         await self._audit.record(interaction.user.id, "deleted", job)
         await reply(interaction, reader(interaction)("desk.deleted", job=job_id))
 

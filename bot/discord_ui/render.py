@@ -79,8 +79,7 @@ def quote(text: str, limit: int) -> str:
 def public_texts(job: Job) -> Texts:
     """The language of the job's public messages, chosen when it was created (English for
     jobs from before languages)."""
-    locale = job.extra.get("locale")
-    return texts(locale if isinstance(locale, str) else None)
+    return texts(job.locale)
 
 
 def state_label(state: JobState, tr: Texts | None = None) -> str:
@@ -179,8 +178,7 @@ def status_embed(
         embed.add_field(name=tr("status.shots"), value=shorten(shots, 1000), inline=False)
     embed.add_field(name=tr("status.time"), value=timing_line(job, tr), inline=True)
     embed.add_field(name=tr("status.cost"), value=cost_line(job, pricing, tr), inline=True)
-    deleted_by = job.extra.get("deleted_by")
-    deleted = tr("note.deleted_by", user=f"<@{deleted_by}>") if deleted_by else None
+    deleted = tr("note.deleted_by", user=f"<@{job.deleted_by}>") if job.deleted_by else None
     notes = [note for note in (job_error(job, tr), cancel_note(job, tr), deleted) if note]
     if notes:
         embed.add_field(name=tr("status.note"), value=shorten("\n".join(notes), 1000), inline=False)

@@ -5,9 +5,8 @@ under the store's intake lock, so they hold across processes sharing it."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 from bot.clock import Clock
 from bot.jobs.book import JobBook
@@ -46,7 +45,7 @@ class JobIntake:
         origin: JobOrigin,
         *,
         parent_id: int | None = None,
-        extra: Mapping[str, Any] | None = None,
+        locale: str | None = None,
         quota: Quota | None = None,
     ) -> Job:
         """Persist a new job (state NEW), or raise `LimitExceeded` / `QuotaExceeded`, or
@@ -57,7 +56,7 @@ class JobIntake:
                 raise NotTakingJobs(reason)
             try:
                 async with self._book.store.intake_lock(origin.guild_id):
-                    return await self._take(request, origin, parent_id, extra, quota)
+                    return await self._take(request, origin, parent_id, locale, quota)
             except StoreError as error:
                 self._book.health.failed(error)
                 raise NotTakingJobs(STORE_REFUSING) from error
@@ -67,7 +66,7 @@ class JobIntake:
         request: KlingRequest,
         origin: JobOrigin,
         parent_id: int | None,
-        extra: Mapping[str, Any] | None,
+        locale: str | None,
         quota: Quota | None,
     ) -> Job:
         await self._check_limits(origin)
@@ -85,7 +84,7 @@ class JobIntake:
             estimated_cost=estimate,
             state_times={JobState.NEW: now},
             parent_id=parent_id,
-            extra=dict(extra or {}),
+            locale=locale,
         )
         job = await self._book.store.insert(job)
         self._book.load(job)

@@ -224,8 +224,12 @@ class Job:
     cancelled_by: int | None = None
     parent_id: int | None = None
     """The job this one re-rolls, if any."""
-    extra: Mapping[str, Any] = field(default_factory=dict)
-    """Small caller-owned facts (JSON-safe) that the tracker keeps but never reads."""
+    locale: str | None = None
+    """The language of the job's public messages, chosen by the caller (None: its default).
+    This and the fields below are the caller's: the tracker keeps them but never reads them."""
+    deleted_by: int | None = None
+    """Who removed the posted video, if anyone."""
+    deleted_at: float | None = None
 
     @property
     def requester_id(self) -> int:

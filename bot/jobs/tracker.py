@@ -276,7 +276,7 @@ class JobTracker:
                 raise NotTakingJobs(STORE_REFUSING) from error
 
     async def annotate(self, job_id: int, **changes: Any) -> Job:
-        """Record caller-owned facts (message ids, `extra`) on a job in any state."""
+        """Record caller-owned facts (message ids, who deleted the video) on a job in any state."""
         async with self._book.lock(job_id):
             job = await self._book.fetch(job_id)
             if job is None:

@@ -23,7 +23,7 @@ from bot.store.pg_jobs import PgJobStore
 from bot.store.pg_leases import PgLeases
 from bot.store.pg_peers import PgPeers
 from bot.store.postgres import PgDatabase
-from bot.store.settings_rows import PgServerSettingsStore, ServerSettingsStore
+from bot.store.settings_rows import ServerSettingsStore
 from bot.store.sqlite import Database
 from bot.store.sqlite_jobs import JobStore
 
@@ -53,7 +53,7 @@ async def open_storage(settings: Settings, *, shards: ShardSet | None = None) ->
             pg = await PgDatabase.open(settings.postgres.dsn.reveal())
             jobs = PgJobStore(pg, lease_seconds=settings.postgres.lease_seconds)
             leases = PgLeases(jobs, shards=shards)
-            settings_store = PgServerSettingsStore(pg)
+            settings_store = ServerSettingsStore(pg)
             peers = PgPeers(pg, name=jobs.owner)
             return Storage(jobs, settings_store, leases, peers, pg.schema_version, pg.close)
         db = await Database.open(settings.database_path)

@@ -1,18 +1,21 @@
-"""Durable job storage in PostgreSQL: the same rows and queries as `bot.store.sqlite_jobs`."""
+"""Durable job storage in PostgreSQL, shared by several processes: the rows and the reads
+are those of every store (`bot.store.job_rows`, `bot.store.job_reads`); a job is written
+only by the process that holds its lease, and admitted to RunComfy by counting every
+process's jobs there."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
 from bot.jobs.leases import LeaseLost, Room, process_name
-from bot.jobs.model import ACTIVE_STATES, Job, JobState
-from bot.jobs.usage import UsageRecord
-from bot.runcomfy.request import DEFAULT_DURATION
-from bot.store.postgres import DB_NOW, PgDatabase, numbered
-from bot.store.sqlite_jobs import COLUMNS, OPEN_COUNTS, filters, from_row, to_row, usage_from_row
+from bot.jobs.model import ACTIVE_STATES, Job
+from bot.store.dialect import numbered
+from bot.store.job_reads import JobReads
+from bot.store.job_rows import COLUMNS, listed, to_row
+from bot.store.postgres import DB_NOW, PgDatabase
 
 DEFAULT_LEASE_SECONDS = 15.0
 
@@ -35,16 +38,14 @@ _UPDATE = numbered(
 )
 """A whole job, written only by the process that holds it (or anyone, once it is
 finished: a finished job has no holder)."""
-_OPEN_COUNTS = numbered(OPEN_COUNTS.replace("guild_id IS ?", "guild_id IS NOT DISTINCT FROM ?"))
-_ACTIVE = ", ".join(f"'{state.value}'" for state in sorted(ACTIVE_STATES))
 _AT_RUNCOMFY = (
     "SELECT count(*) FILTER (WHERE guild_id IS NOT DISTINCT FROM $2 AND requester_id = $3) "
     "AS user_jobs, count(*) FILTER (WHERE guild_id = $2) AS server_jobs, count(*) AS total "
-    f"FROM jobs WHERE is_open = 1 AND state IN ({_ACTIVE}) AND id <> $1"
+    f"FROM jobs WHERE is_open = 1 AND state IN ({listed(ACTIVE_STATES)}) AND id <> $1"
 )
 
 
-class PgJobStore:
+class PgJobStore(JobReads[PgDatabase]):
     """Jobs, row by row, on a pooled PostgreSQL connection.
 
     Several processes may share the database: a job this process inserts is held by it
@@ -58,19 +59,14 @@ class PgJobStore:
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         owns_db: bool = False,
     ) -> None:
-        self.db = db
+        super().__init__(db, owns_db=owns_db)
         self.owner = owner or process_name()
         self.lease_seconds = lease_seconds
-        self._owns_db = owns_db
 
     @classmethod
     async def open(cls, dsn: str) -> PgJobStore:
         """A store on its own pool (for tools and tests that need nothing else)."""
         return cls(await PgDatabase.open(dsn), owns_db=True)
-
-    async def close(self) -> None:
-        if self._owns_db:
-            await self.db.close()
 
     async def insert(self, job: Job) -> Job:
         """Store a new job, held by this process; its `id` is assigned by the database."""
@@ -122,15 +118,6 @@ class PgJobStore:
             raise KeyError(f"job {job.id} is not in the store")
         raise LeaseLost(job.id, holder["lease_owner"])
 
-    async def open_counts(self, requester_id: int, guild_id: int | None) -> tuple[int, int]:
-        """A member's jobs in one server (or in direct messages), across every process."""
-
-        async def count(conn: Any) -> Any:
-            return await conn.fetchrow(_OPEN_COUNTS, requester_id, guild_id)
-
-        row = await self.db.run(count)
-        return int(row["active"] or 0), int(row["waiting"] or 0)
-
     @contextlib.asynccontextmanager
     async def intake_lock(self, guild_id: int | None) -> AsyncIterator[None]:
         """Take new jobs of one server one at a time across every process, so two processes
@@ -142,56 +129,3 @@ class PgJobStore:
                 yield
             finally:
                 await conn.execute("SELECT pg_advisory_unlock($1, $2)", INTAKE_LOCK, key)
-
-    async def get(self, job_id: int) -> Job | None:
-        async def get(conn: Any) -> Any:
-            return await conn.fetchrow("SELECT * FROM jobs WHERE id = $1", job_id)
-
-        row = await self.db.run(get)
-        return None if row is None else from_row(row)
-
-    async def load_open(self) -> list[Job]:
-        """Every job the tracker still has work for, oldest first."""
-        return await self._select("WHERE is_open = 1 ORDER BY id", ())
-
-    async def find(
-        self,
-        *,
-        requester_id: int | None = None,
-        guild_id: int | None = None,
-        states: Iterable[JobState] | None = None,
-        since: float | None = None,
-        limit: int | None = 25,
-    ) -> list[Job]:
-        """Recent jobs, newest first, filtered by any of requester, server, states, age."""
-        where, params = filters(
-            requester_id=requester_id, guild_id=guild_id, states=states, since=since
-        )
-        params.append(limit)
-        return await self._select(f"{where} ORDER BY id DESC LIMIT ?", params)
-
-    async def usage_records(
-        self, *, since: float, guild_id: int | None, requester_id: int | None = None
-    ) -> list[UsageRecord]:
-        """The few columns usage needs, for a server's (or a member's) jobs since `since`."""
-        where, params = filters(requester_id=requester_id, guild_id=guild_id, since=since)
-        query = numbered(
-            "SELECT requester_id, created_at, state, estimated_cost, cost, "
-            f"COALESCE((request::jsonb ->> 'duration')::numeric, {DEFAULT_DURATION}) AS seconds "
-            f"FROM jobs {where}"
-        )
-
-        async def select(conn: Any) -> list[Any]:
-            rows: list[Any] = await conn.fetch(query, *params)
-            return rows
-
-        return [usage_from_row(row) for row in await self.db.run(select)]
-
-    async def _select(self, tail: str, params: Sequence[Any]) -> list[Job]:
-        query = numbered(f"SELECT * FROM jobs {tail}")
-
-        async def select(conn: Any) -> list[Any]:
-            rows: list[Any] = await conn.fetch(query, *params)
-            return rows
-
-        return [from_row(row) for row in await self.db.run(select)]

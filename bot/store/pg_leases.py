@@ -16,9 +16,9 @@ from typing import Any
 
 from bot.jobs.model import Job
 from bot.sharding import ShardSet
+from bot.store.job_rows import from_row
 from bot.store.pg_jobs import PgJobStore
 from bot.store.postgres import DB_NOW
-from bot.store.sqlite_jobs import from_row
 
 _CLAIM = f"""
 WITH now AS (SELECT {DB_NOW} AS t)

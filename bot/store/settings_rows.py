@@ -9,16 +9,10 @@ or PostgreSQL, see `bot.store.opening`).
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.server_settings import SPECS, Setting
-from bot.store.postgres import PgDatabase, numbered
-from bot.store.sqlite import Database
-
-if TYPE_CHECKING:
-    pass
+from bot.store.dialect import Queries, Row
 
 _UPSERT = (
     "INSERT INTO server_settings (guild_id, key, value, updated_by, updated_at) "
@@ -29,73 +23,34 @@ _UPSERT = (
 _DELETE = "DELETE FROM server_settings WHERE guild_id = ? AND key = ?"
 
 
-def _decode(rows: Iterable[Any]) -> dict[int, dict[Setting, Any]]:
-    """Stored rows → each server's changed settings; unknown keys (a newer bot's) are skipped."""
-    found: dict[int, dict[Setting, Any]] = {}
-    for row in rows:
-        try:
-            setting = Setting(row["key"])
-        except ValueError:
-            continue
-        value = SPECS[setting].from_json(json.loads(row["value"]))
-        found.setdefault(row["guild_id"], {})[setting] = value
-    return found
-
-
-def _encode(setting: Setting, value: Any) -> str:
-    return json.dumps(SPECS[setting].to_json(value))
+def _row(row: Row) -> tuple[int, Setting | None, Any]:
+    """A stored row → (server, setting, value); the setting is None for a key this bot
+    does not know (a newer bot's), which is skipped."""
+    try:
+        setting = Setting(row["key"])
+    except ValueError:
+        return row["guild_id"], None, None
+    return row["guild_id"], setting, SPECS[setting].from_json(json.loads(row["value"]))
 
 
 class ServerSettingsStore:
-    """Rows of (server, setting) → JSON value in SQLite; a missing row means the default."""
+    """Rows of (server, setting) → JSON value, in either database; a missing row means
+    the default."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Queries) -> None:
         self._db = db
 
     async def load_all(self) -> dict[int, dict[Setting, Any]]:
-        def load(conn: sqlite3.Connection) -> list[sqlite3.Row]:
-            return conn.execute("SELECT guild_id, key, value FROM server_settings").fetchall()
-
-        return _decode(await self._db.run(load))
-
-    async def put(self, guild_id: int, setting: Setting, value: Any, *, by: int, at: float) -> None:
-        params = (guild_id, setting.value, _encode(setting, value), by, at)
-
-        def put(conn: sqlite3.Connection) -> None:
-            conn.execute(_UPSERT, params)
-
-        await self._db.run(put)
-
-    async def delete(self, guild_id: int, setting: Setting) -> None:
-        def delete(conn: sqlite3.Connection) -> None:
-            conn.execute(_DELETE, (guild_id, setting.value))
-
-        await self._db.run(delete)
-
-
-class PgServerSettingsStore:
-    """The same rows in PostgreSQL."""
-
-    def __init__(self, db: PgDatabase) -> None:
-        self._db = db
-
-    async def load_all(self) -> dict[int, dict[Setting, Any]]:
-        async def load(conn: Any) -> list[Any]:
-            rows: list[Any] = await conn.fetch("SELECT guild_id, key, value FROM server_settings")
-            return rows
-
-        return _decode(await self._db.run(load))
+        rows = await self._db.fetch("SELECT guild_id, key, value FROM server_settings", (), _row)
+        found: dict[int, dict[Setting, Any]] = {}
+        for guild_id, setting, value in rows:
+            if setting is not None:
+                found.setdefault(guild_id, {})[setting] = value
+        return found
 
     async def put(self, guild_id: int, setting: Setting, value: Any, *, by: int, at: float) -> None:
-        params = (guild_id, setting.value, _encode(setting, value), by, at)
-
-        async def put(conn: Any) -> None:
-            await conn.execute(numbered(_UPSERT), *params)
-
-        await self._db.run(put)
+        params = (guild_id, setting.value, json.dumps(SPECS[setting].to_json(value)), by, at)
+        await self._db.execute(_UPSERT, params)
 
     async def delete(self, guild_id: int, setting: Setting) -> None:
-        async def delete(conn: Any) -> None:
-            await conn.execute(numbered(_DELETE), guild_id, setting.value)
-
-        await self._db.run(delete)
+        await self._db.execute(_DELETE, (guild_id, setting.value))

@@ -2,8 +2,8 @@
 
 SQLite calls block, so every call runs on a single dedicated thread and the event loop
 only awaits it; one thread also serialises writes, which is what SQLite wants. The file
-is in WAL mode, and the schema is versioned with `PRAGMA user_version` and upgraded by
-`MIGRATIONS`, in order, each in its own transaction.
+is in WAL mode, and the schema (`bot.store.schema`) is versioned with `PRAGMA user_version`
+and upgraded migration by migration, each in its own transaction.
 """
 
 from __future__ import annotations
@@ -13,86 +13,24 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bot.jobs.ports import StoreError
+from bot.store.dialect import SQLITE, Dialect, Row
+from bot.store.schema import SQLITE_MIGRATIONS
 
 T = TypeVar("T")
 
 
-MIGRATIONS: Sequence[str] = (
-    # 1: jobs.
-    """
-    CREATE TABLE jobs (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        state TEXT NOT NULL,
-        is_open INTEGER NOT NULL,
-        request TEXT NOT NULL,
-        requester_id INTEGER NOT NULL,
-        guild_id INTEGER,
-        channel_id INTEGER NOT NULL,
-        upload_limit INTEGER,
-        created_at REAL NOT NULL,
-        updated_at REAL NOT NULL,
-        state_times TEXT NOT NULL,
-        estimated_cost TEXT NOT NULL,
-        request_id TEXT,
-        queue_position INTEGER,
-        output_url TEXT,
-        cost TEXT,
-        error TEXT,
-        status_message_id INTEGER,
-        notice TEXT NOT NULL,
-        notice_attempts INTEGER NOT NULL DEFAULT 0,
-        notice_message_id INTEGER,
-        notice_error TEXT,
-        deadline_at REAL,
-        not_before REAL,
-        submit_attempts INTEGER NOT NULL DEFAULT 0,
-        cancelled_by INTEGER,
-        parent_id INTEGER REFERENCES jobs(id),
-        extra TEXT NOT NULL DEFAULT '{}'
-    );
-    CREATE INDEX jobs_open ON jobs(id) WHERE is_open = 1;
-    CREATE INDEX jobs_requester ON jobs(requester_id, id);
-    CREATE INDEX jobs_guild ON jobs(guild_id, id);
-    CREATE UNIQUE INDEX jobs_request_id ON jobs(request_id) WHERE request_id IS NOT NULL;
-    """,
-    # 2: per-server settings, one row per changed setting (absent = the default applies).
-    """
-    CREATE TABLE server_settings (
-        guild_id INTEGER NOT NULL,
-        key TEXT NOT NULL,
-        value TEXT NOT NULL,
-        updated_by INTEGER,
-        updated_at REAL NOT NULL,
-        PRIMARY KEY (guild_id, key)
-    );
-    CREATE INDEX jobs_created ON jobs(created_at);
-    """,
-    # 3: failures are named by a code (the `error` column) plus a detail; older rows kept
-    # English text there, which becomes the detail of a "legacy" failure.
-    """
-    ALTER TABLE jobs ADD COLUMN error_detail TEXT;
-    UPDATE jobs SET error_detail = error, error = 'legacy' WHERE error IS NOT NULL;
-    """,
-    # 4: which process holds an open job, and until when (used by PostgreSQL, where several
-    # processes share the jobs; one SQLite process holds every job, so these stay empty).
-    """
-    ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
-    ALTER TABLE jobs ADD COLUMN lease_until REAL;
-    """,
-)
-
-
-def _migrate(conn: sqlite3.Connection) -> None:
+def migrate(conn: sqlite3.Connection, migrations: Sequence[str] = SQLITE_MIGRATIONS) -> None:
+    """Apply the missing migrations in order, one transaction each."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version > len(MIGRATIONS):
+    if version > len(migrations):
         raise RuntimeError(
             f"the database schema is version {version}, newer than this bot knows "
-            f"({len(MIGRATIONS)}); upgrade the bot"
+            f"({len(migrations)}); upgrade the bot"
         )
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+    for number, script in enumerate(migrations[version:], start=version + 1):
         conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
 
 
@@ -116,7 +54,7 @@ class Database:
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=5000")
-            _migrate(conn)
+            migrate(conn)
             return conn
 
         try:
@@ -136,6 +74,25 @@ class Database:
             return await loop.run_in_executor(self._executor, fn, self._conn)
         except (sqlite3.Error, OSError) as error:
             raise StoreError(f"{type(error).__name__}: {error}") from error
+
+    @property
+    def dialect(self) -> Dialect:
+        return SQLITE
+
+    async def fetch(self, sql: str, params: Sequence[Any], into: Callable[[Row], T]) -> list[T]:
+        """The rows of a query, each made `into` what the caller keeps (on the database
+        thread, so that a large load does not hold the event loop)."""
+
+        def fetch(conn: sqlite3.Connection) -> list[T]:
+            return [into(row) for row in conn.execute(sql, params)]
+
+        return await self.run(fetch)
+
+    async def execute(self, sql: str, params: Sequence[Any]) -> int:
+        def execute(conn: sqlite3.Connection) -> int:
+            return conn.execute(sql, params).rowcount
+
+        return await self.run(execute)
 
     async def schema_version(self) -> int:
         return await self.run(lambda conn: conn.execute("PRAGMA user_version").fetchone()[0])

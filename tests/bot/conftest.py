@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import itertools
 import random
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import asyncpg
 import pytest
 
 from bot.clock import Clock
 from bot.runcomfy.client import RunComfyClient
 from bot.secret import Secret
-from testkit.postgres import PostgresServer
 from testkit.runcomfy_emulator import ManualClock, RunComfyEmulator
-from tests.bot.store_backends import StoreBackend
+from tests.bot.store.backends import KINDS, StoreBackend, fresh_backend
 
 GENERATION_SECONDS = 60.0
 
@@ -72,19 +69,8 @@ def client(make_client: ClientFactory) -> RunComfyClient:
     return make_client()
 
 
-_database_numbers = itertools.count(1)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=KINDS)
 async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> StoreBackend:
     """A fresh, empty database of each kind (a new database on the shared server)."""
-    if request.param == "sqlite":
-        return StoreBackend("sqlite", f"sqlite:///{tmp_path / 'data' / 'bot.sqlite3'}", tmp_path)
-    server: PostgresServer = request.getfixturevalue("postgres_server")
-    name = f"store_test_{next(_database_numbers)}"
-    conn = await asyncpg.connect(server.dsn())
-    try:
-        await conn.execute(f"CREATE DATABASE {name}")
-    finally:
-        await conn.close()
-    return StoreBackend("postgres", server.dsn(name), tmp_path)
+    server = request.getfixturevalue("postgres_server") if request.param == "postgres" else None
+    return await fresh_backend(request.param, tmp_path, server)

@@ -54,7 +54,7 @@ def test_a_finish_is_counted_once_and_a_delivery_timed() -> None:
     metrics = BotMetrics()
     job = delivered(completed_at=2_000.0, delivered_at=2_012.5)
     metrics.job_changed(job)
-    metrics.job_changed(job.update(2_100.0, extra={"deleted": True}))
+    metrics.job_changed(job.update(2_100.0, deleted_by=5))
     assert value(metrics, "kling_bot_jobs_finished_total", state="delivered") == 1
     assert value(metrics, "kling_bot_jobs_finished_total", state="failed") == 0
     assert value(metrics, "kling_bot_delivery_lag_seconds_count") == 1

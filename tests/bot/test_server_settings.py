@@ -13,7 +13,7 @@ from bot.config import ConfigError, load_settings
 from bot.server_settings import SPECS, ServerSettings, Setting, SettingValueError, Source
 from bot.server_settings_registry import ServerSettingsRegistry, SettingsStorage
 from bot.store.opening import Storage
-from tests.bot.store_backends import StoreBackend
+from tests.bot.store.backends import StoreBackend
 
 DEFAULTS = ServerSettings(moderator_role_ids=frozenset({7}), max_active_per_user=2)
 
@@ -89,21 +89,6 @@ async def test_a_refused_value_is_not_stored(db: SettingsStorage) -> None:
     with pytest.raises(SettingValueError):
         await registry.set(1, Setting.MAX_ACTIVE_PER_USER, 0, by=1)
     assert registry.get(1) == DEFAULTS
-
-
-async def test_rows_survive_a_reopen_and_the_last_write_wins(backend: StoreBackend) -> None:
-    first = await backend.open()
-    await first.settings.put(2**62, Setting.MAX_ACTIVE_PER_USER, 3, by=2**61, at=1.0)
-    await first.settings.put(2**62, Setting.MAX_ACTIVE_PER_USER, 5, by=2**61, at=2.0)
-    await first.settings.put(9, Setting.SOUND_DEFAULT, False, by=1, at=1.0)
-    await first.settings.delete(9, Setting.SOUND_DEFAULT)
-    await first.settings.delete(9, Setting.CHANNELS)
-    await first.close()
-    second = await backend.open()
-    try:
-        assert await second.settings.load_all() == {2**62: {Setting.MAX_ACTIVE_PER_USER: 5}}
-    finally:
-        await second.close()
 
 
 def test_values_in_range_are_accepted() -> None:

@@ -95,7 +95,7 @@ def jobs(draw: st.DrawFn) -> Job:
         notice_error=draw(st.one_of(st.none(), long_text)),
         cancelled_by=draw(st.one_of(st.none(), snowflakes)),
         parent_id=draw(st.one_of(st.none(), snowflakes)),
-        extra=draw(st.sampled_from([{}, {"deleted_by": 2**63 - 1}])),
+        deleted_by=draw(st.sampled_from([None, 2**63 - 1])),
     )
 
 

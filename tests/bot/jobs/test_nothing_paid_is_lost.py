@@ -105,13 +105,13 @@ async def test_what_changed_while_the_video_was_posted_is_kept(make_rig) -> None
     class AnnotatingNotifier(FakeNotifier):
         async def send_notice(self, job: Job) -> int | None:
             assert rig.tracker is not None
-            await rig.tracker.annotate(job.id, extra={"deleted_by": 77})
+            await rig.tracker.annotate(job.id, deleted_by=77)
             return await super().send_notice(job)
 
     await rig.start(notifier=AnnotatingNotifier())
     job = await rig.submit()
     delivered = await rig.wait_for_state(job.id, JobState.DELIVERED)
-    assert delivered.extra == {"deleted_by": 77}, "no stale copy written back"
+    assert delivered.deleted_by == 77, "no stale copy written back"
     assert delivered.notice is NoticeState.SENT
 
 

@@ -29,7 +29,7 @@ from bot.store.postgres import PgDatabase
 from testkit.runcomfy_emulator import RunComfyEmulator
 from testkit.waiting import eventually
 from tests.bot.jobs.rig import SPEED, FakeNotifier, make_settings
-from tests.bot.store_backends import StoreBackend
+from tests.bot.store.backends import StoreBackend
 
 pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 

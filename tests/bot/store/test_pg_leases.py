@@ -17,7 +17,7 @@ from bot.store.pg_jobs import PgJobStore
 from bot.store.pg_leases import PgLeases
 from bot.store.postgres import PgDatabase
 from tests.bot.jobs.factories import make_job
-from tests.bot.store_backends import StoreBackend
+from tests.bot.store.backends import StoreBackend
 
 pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 
@@ -128,10 +128,10 @@ async def test_a_finished_job_has_no_holder_and_anyone_may_annotate_it(
     done = job.transition(JobState.DELIVERED, 2_000.0, notice=NoticeState.SENT)
     await store_a.save(done)
     assert await leases_a.renew([job.id]) == set()
-    await store_b.save(replace(done, extra={"deleted_by": 5}))
+    await store_b.save(replace(done, deleted_by=5))
     stored = await store_a.get(job.id)
     assert stored is not None
-    assert stored.extra == {"deleted_by": 5}
+    assert stored.deleted_by == 5
     await asyncio.sleep(LEASE * 2.2)
     assert await leases_b.claim(limit=10) == []
 

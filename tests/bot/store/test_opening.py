@@ -11,9 +11,9 @@ import pytest
 from bot.config import ConfigError, load_settings
 from bot.store.opening import open_storage
 from bot.store.pg_jobs import PgJobStore
-from bot.store.settings_rows import PgServerSettingsStore, ServerSettingsStore
+from bot.store.settings_rows import ServerSettingsStore
 from bot.store.sqlite_jobs import JobStore
-from tests.bot.store_backends import StoreBackend
+from tests.bot.store.backends import StoreBackend
 
 
 def _unused_port() -> int:
@@ -26,10 +26,9 @@ def _unused_port() -> int:
 async def test_the_url_picks_the_backend(backend: StoreBackend) -> None:
     storage = await backend.open()
     try:
-        expected = {"sqlite": (JobStore, ServerSettingsStore)}.get(
-            backend.name, (PgJobStore, PgServerSettingsStore)
-        )
-        assert (type(storage.jobs), type(storage.settings)) == expected
+        expected = {"sqlite": JobStore, "postgres": PgJobStore}[backend.name]
+        assert type(storage.jobs) is expected
+        assert type(storage.settings) is ServerSettingsStore
     finally:
         await storage.close()
 

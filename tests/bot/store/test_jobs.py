@@ -1,9 +1,8 @@
-"""The job store, against SQLite and PostgreSQL alike: round trips, migrations, open-job
-queries, filters, usage, refused writes. (SQLite-only facts: test_store_sqlite.py.)"""
+"""The job store, against SQLite and PostgreSQL alike: round trips, open-job queries,
+filters, usage, refused writes and the store's recovery from them."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
@@ -13,30 +12,8 @@ from bot.jobs.ports import JobStorage, StoreError
 from bot.jobs.usage import UsageRecord
 from bot.runcomfy.request import KlingRequest, Shot
 from bot.store.opening import Storage
-from bot.store.postgres import PG_MIGRATIONS
-from bot.store.sqlite import MIGRATIONS
 from tests.bot.jobs.factories import make_job
-from tests.bot.store_backends import StoreBackend
-
-
-@pytest.fixture
-async def storage(backend: StoreBackend) -> AsyncIterator[Storage]:
-    storage = await backend.open()
-    yield storage
-    await storage.close()
-
-
-@pytest.fixture
-def store(storage: Storage) -> JobStorage:
-    return storage.jobs
-
-
-def test_both_databases_know_the_same_migrations() -> None:
-    assert len(PG_MIGRATIONS) == len(MIGRATIONS)
-
-
-async def test_a_new_database_is_migrated_to_the_newest_schema(storage: Storage) -> None:
-    assert await storage.schema_version() == len(MIGRATIONS)
+from tests.bot.store.backends import StoreBackend
 
 
 async def test_round_trip_keeps_every_field(store: JobStorage) -> None:
@@ -55,7 +32,9 @@ async def test_round_trip_keeps_every_field(store: JobStorage) -> None:
         request=request,
         origin=JobOrigin(requester_id=7, channel_id=8, guild_id=9, upload_limit=25 * 1024 * 1024),
         state=JobState.NEW,
-        extra={"note": "ünïcode"},
+        locale="de",
+        deleted_by=2**63 - 1,
+        deleted_at=1006.5,
     )
     job = await store.insert(job)
     assert job.id > 0
@@ -135,25 +114,6 @@ async def test_usage_records_read_only_what_usage_needs(store: JobStorage) -> No
     assert mine == [UsageRecord.of(jobs[1])]
 
 
-async def test_reopening_keeps_jobs_and_does_not_remigrate(backend: StoreBackend) -> None:
-    first = await backend.open()
-    job = await first.jobs.insert(make_job(0, state=JobState.WAITING))
-    await first.close()
-    second = await backend.open()
-    try:
-        assert await second.jobs.get(job.id) == job
-        assert await second.schema_version() == len(MIGRATIONS)
-    finally:
-        await second.close()
-
-
-async def test_newer_schema_is_refused(backend: StoreBackend) -> None:
-    await (await backend.open()).close()
-    await backend.set_schema_version(len(MIGRATIONS) + 1)
-    with pytest.raises(RuntimeError, match="newer than this bot knows"):
-        await backend.open()
-
-
 async def test_closed_store_refuses_calls(backend: StoreBackend) -> None:
     storage = await backend.open()
     await storage.close()
@@ -183,3 +143,23 @@ async def test_a_child_job_must_name_an_existing_parent(store: JobStorage) -> No
     assert (await store.get(child.id)).parent_id == parent.id
     with pytest.raises(StoreError):
         await store.insert(make_job(0, parent_id=parent.id + 1000))
+
+
+async def test_refused_writes_are_store_errors_and_the_store_recovers(
+    backend: StoreBackend, storage: Storage
+) -> None:
+    kept = await storage.jobs.insert(make_job(0, state=JobState.WAITING))
+    await backend.refuse_writes(storage, True)
+    for _ in range(3):
+        with pytest.raises(StoreError):
+            await storage.jobs.insert(make_job(0))
+    await backend.refuse_writes(storage, False)
+    inserted = None
+    for _ in range(3):
+        try:
+            inserted = await storage.jobs.insert(make_job(0))
+            break
+        except StoreError:
+            continue
+    assert inserted is not None
+    assert [job.id for job in await storage.jobs.load_open()] == [kept.id, inserted.id]

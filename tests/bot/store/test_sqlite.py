@@ -1,4 +1,5 @@
-"""What only the SQLite store promises: its folder, WAL mode, and a thread of its own."""
+"""What only the SQLite database promises: its folder, WAL mode, and a thread of its own.
+(What both databases show: test_jobs.py, test_schema.py.)"""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from bot.store.sqlite import MIGRATIONS
+from bot.store.schema import SQLITE_MIGRATIONS
 from bot.store.sqlite_jobs import JobStore
 
 
@@ -15,7 +16,7 @@ async def test_creates_folder_and_uses_wal(tmp_path: Path) -> None:
     store = await JobStore.open(path)
     try:
         assert path.exists()
-        assert await store.db.schema_version() == len(MIGRATIONS)
+        assert await store.db.schema_version() == len(SQLITE_MIGRATIONS)
     finally:
         await store.close()
     mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]

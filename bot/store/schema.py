@@ -1,0 +1,133 @@
+"""The one schema: every migration, written once and rendered for SQLite and PostgreSQL.
+
+Each migration is a function of the `Dialect`, which names what differs between the two
+databases (the id column, 64-bit integers, floats, reading a JSON value, statements only
+a shared database needs). `render` gives one database's scripts, applied in order, each
+in its own transaction (SQLite keeps the version in `PRAGMA user_version`, PostgreSQL in
+a `schema_version` table). A database already migrated is never migrated again, so a
+migration, once released, keeps meaning what it meant: change the schema by adding one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.store.dialect import POSTGRES, SQLITE, Dialect
+
+
+def _jobs(d: Dialect) -> str:
+    """1: jobs."""
+    return f"""
+    CREATE TABLE jobs (
+        id {d.id_column},
+        state TEXT NOT NULL,
+        is_open INTEGER NOT NULL,
+        request TEXT NOT NULL,
+        requester_id {d.big_int} NOT NULL,
+        guild_id {d.big_int},
+        channel_id {d.big_int} NOT NULL,
+        upload_limit {d.big_int},
+        created_at {d.real} NOT NULL,
+        updated_at {d.real} NOT NULL,
+        state_times TEXT NOT NULL,
+        estimated_cost TEXT NOT NULL,
+        request_id TEXT,
+        queue_position INTEGER,
+        output_url TEXT,
+        cost TEXT,
+        error TEXT,
+        status_message_id {d.big_int},
+        notice TEXT NOT NULL,
+        notice_attempts INTEGER NOT NULL DEFAULT 0,
+        notice_message_id {d.big_int},
+        notice_error TEXT,
+        deadline_at {d.real},
+        not_before {d.real},
+        submit_attempts INTEGER NOT NULL DEFAULT 0,
+        cancelled_by {d.big_int},
+        parent_id {d.big_int} REFERENCES jobs(id),
+        extra TEXT NOT NULL DEFAULT '{{}}'
+    );
+    CREATE INDEX jobs_open ON jobs(id) WHERE is_open = 1;
+    CREATE INDEX jobs_requester ON jobs(requester_id, id);
+    CREATE INDEX jobs_guild ON jobs(guild_id, id);
+    CREATE UNIQUE INDEX jobs_request_id ON jobs(request_id) WHERE request_id IS NOT NULL;
+    """
+
+
+def _server_settings(d: Dialect) -> str:
+    """2: per-server settings, one row per changed setting (absent = the default applies)."""
+    return f"""
+    CREATE TABLE server_settings (
+        guild_id {d.big_int} NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        updated_by {d.big_int},
+        updated_at {d.real} NOT NULL,
+        PRIMARY KEY (guild_id, key)
+    );
+    CREATE INDEX jobs_created ON jobs(created_at);
+    """
+
+
+def _failure_codes(d: Dialect) -> str:
+    """3: failures are named by a code (the `error` column) plus a detail; older rows kept
+    English text there, which becomes the detail of a "legacy" failure."""
+    return """
+    ALTER TABLE jobs ADD COLUMN error_detail TEXT;
+    UPDATE jobs SET error_detail = error, error = 'legacy' WHERE error IS NOT NULL;
+    """
+
+
+def _leases(d: Dialect) -> str:
+    """4: which process holds an open job, and until when (database time, epoch seconds).
+    Only a shared database fills them (one SQLite process holds every job), so only there
+    are the open jobs' leases indexed."""
+    index = "CREATE INDEX jobs_open_leases ON jobs(lease_until) WHERE is_open = 1;"
+    return f"""
+    ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
+    ALTER TABLE jobs ADD COLUMN lease_until {d.real};
+    {index if d.shared else ""}
+    """
+
+
+def _typed_attributes(d: Dialect) -> str:
+    """5: a job's public language and who deleted its video, and when, get columns of their
+    own; they were kept in the `extra` JSON, whence they are copied.
+
+    `extra` is retired rather than dropped: no bot reads or writes it from now on, but in a
+    deploy without downtime the processes of the previous version, still running against
+    the migrated database, name it in every insert and update, which would all be refused
+    without it (the jobs they create meanwhile post in the default language). A later
+    migration may drop it."""
+
+    def copied(key: str, type_: str) -> str:
+        return f"{key} = {d.json_value('extra', key, type_)}"
+
+    return f"""
+    ALTER TABLE jobs ADD COLUMN locale TEXT;
+    ALTER TABLE jobs ADD COLUMN deleted_by {d.big_int};
+    ALTER TABLE jobs ADD COLUMN deleted_at {d.real};
+    UPDATE jobs SET {copied("locale", "TEXT")}, {copied("deleted_by", d.big_int)},
+        {copied("deleted_at", d.real)}
+    WHERE extra <> '{{}}';
+    """
+
+
+MIGRATIONS: tuple[Callable[[Dialect], str], ...] = (
+    _jobs,
+    _server_settings,
+    _failure_codes,
+    _leases,
+    _typed_attributes,
+)
+"""In order: migration N is `MIGRATIONS[N - 1]`."""
+
+
+def render(dialect: Dialect) -> tuple[str, ...]:
+    """Every migration's script for one database."""
+    return tuple(migration(dialect) for migration in MIGRATIONS)
+
+
+SQLITE_MIGRATIONS = render(SQLITE)
+PG_MIGRATIONS = render(POSTGRES)
