@@ -20,6 +20,7 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.jobs.book import JobBook
+from bot.jobs.events import EventBus, JobCommitted, JobDue, TurnBegins
 from bot.jobs.intake import JobIntake
 from bot.jobs.leases import JobLeases, LeaseLost, LocalLeases, Room
 from bot.jobs.line import STORE_REFUSING, TOKEN_REFUSED, NotTakingJobs, ServerLimits
@@ -43,7 +44,6 @@ from bot.jobs.runcomfy_side import (
 from bot.jobs.scheduler import Scheduler
 from bot.jobs.sharing import JobSharing
 from bot.jobs.stopping import CancelOutcomeKind, CancelReport, JobStopping
-from bot.jobs.store_health import StoreHealth
 from bot.jobs.submission import Submission
 from bot.jobs.token_watch import TokenWatch
 from bot.jobs.tracker_settings import TrackerSettings
@@ -80,16 +80,19 @@ class JobTracker:
         self._submits: set[asyncio.Task[None]] = set()
         limits = limits_for or (lambda guild_id: settings.limits)
         self._limits_for = limits
-        self._book = JobBook(store, after_commit=self._committed, health=StoreHealth(clock.now))
+        self._bus = bus = EventBus()
+        self._book = JobBook(store, bus=bus, clock=clock)
         self._line = LineRelease(limits_for=limits, max_active_total=settings.max_active_total)
         self._scheduler = Scheduler(
             clock,
-            dispatch=self._act,
-            before_due=self._release,
+            bus,
             crash_retry_delay=settings.crash_retry_delay,
             quiet=(StoreError, LeaseLost),
             quiet_retry_delay=settings.store_retry_delay,
         )
+        bus.subscribe(JobCommitted, self._committed)
+        bus.subscribe(JobDue, self._act)
+        bus.subscribe(TurnBegins, self._release)
         self._runcomfy = RunComfySide(runcomfy)
         self._token = TokenWatch(
             self._runcomfy,
@@ -277,11 +280,7 @@ class JobTracker:
 
     async def annotate(self, job_id: int, **changes: Any) -> Job:
         """Record caller-owned facts (message ids, `extra`) on a job in any state."""
-        async with self._book.lock(job_id):
-            job = await self._book.fetch(job_id)
-            if job is None:
-                raise KeyError(job_id)
-            return await self._book.commit(job.update(self._clock.now(), **changes))
+        return await self._book.annotate(job_id, **changes)
 
     def get(self, job_id: int) -> Job | None:
         """An unfinished job from memory (None when finished or unknown)."""
@@ -293,12 +292,7 @@ class JobTracker:
 
     def open_jobs(self, guild_id: int | None = None) -> list[Job]:
         """Jobs not yet finished (optionally of one server), oldest first."""
-        jobs = (
-            job
-            for job in self._book
-            if (guild_id is None or job.guild_id == guild_id) and not job.state.is_final
-        )
-        return sorted(jobs, key=lambda job: job.id)
+        return self._book.open_jobs(guild_id)
 
     def kept_per_job(self) -> dict[str, int]:
         """How many jobs each of the tracker's per-job records holds right now. Once no
@@ -325,8 +319,9 @@ class JobTracker:
 
     # -------------------------------------------------------------- dispatching
 
-    def _act(self, job_id: int) -> None:
+    def _act(self, due: JobDue) -> None:
         """A job came due: release the line, poll it, or send its final message."""
+        job_id = due.job_id
         job = self._book.get(job_id)
         if job is None:
             return
@@ -338,12 +333,12 @@ class JobTracker:
         elif job.state in WATCHED_STATES:
             self._scheduler.run_for(job_id, self._watch.poll, name="poll")
 
-    def _release(self, now: float) -> None:
+    def _release(self, turn: TurnBegins) -> None:
         """Submit the first jobs in line that fit the limits; refresh places in line."""
         if not self._line.dirty:
             return
         paused = self._closing or self._token.refused
-        release = self._line.release(self._book, now, closing=paused)
+        release = self._line.release(self._book, turn.now, closing=paused)
         for job in release.submit:
             task = self._scheduler.spawn(self._submission.submit(job.id), name=f"submit-{job.id}")
             self._submits.add(task)
@@ -361,8 +356,9 @@ class JobTracker:
         self._line.settled(job_id)
         self._scheduler.wake()
 
-    def _committed(self, previous: Job | None, job: Job) -> None:
+    def _committed(self, event: JobCommitted) -> None:
         """Keep time and the line in step with a recorded change."""
+        previous, job = event.previous, event.job
         if not is_open(job):
             self._scheduler.forget(job.id)
             self._watch.forget(job.id)
