@@ -183,10 +183,10 @@ class Growth:
 
 
 PER_JOB_RECORDS = (
-    "tracker._book._jobs",
-    "tracker._book._locks",
-    "tracker._scheduler._due",
-    "tracker._scheduler._busy",
+    "tracker._context.book._jobs",
+    "tracker._context.book._locks",
+    "tracker._context.scheduler._due",
+    "tracker._context.scheduler._busy",
     "tracker._watch._pending_streak",
     "tracker._line._places",
     "tracker._line._reserved",

@@ -1,25 +1,25 @@
 """The tracker's book of unfinished jobs: kept in memory, one lock per job, and one way to
-record a change — written to the store, then kept in memory, then told to observers, in
-that order, so a restart at any point resumes from what the store says."""
+record a change — written to the store, then kept in memory, then said on the bus
+(`JobCommitted`, for the other rooms), then told to observers, in that order, so a
+restart at any point resumes from what the store says."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.clock import Clock
+from bot.jobs.events import EventBus, JobCommitted
 from bot.jobs.leases import LeaseLost, NoRoom, Room
 from bot.jobs.model import Failure, Job, JobState, NoticeState, is_open
 from bot.jobs.ports import JobObserver, JobStorage, StoreError
 from bot.jobs.store_health import StoreHealth
 
 log = logging.getLogger(__name__)
-
-AfterCommit = Callable[[Job | None, Job], None]
-"""Told of each recorded change (the previous version, if it was open, and the new one)."""
 
 
 @dataclass(slots=True)
@@ -30,12 +30,11 @@ class _JobLock:
 
 
 class JobBook:
-    def __init__(
-        self, store: JobStorage, *, after_commit: AfterCommit, health: StoreHealth
-    ) -> None:
+    def __init__(self, store: JobStorage, *, bus: EventBus, clock: Clock) -> None:
         self.store = store
-        self.health = health
-        self._after_commit = after_commit
+        self.health = StoreHealth(clock.now)
+        self._bus = bus
+        self._clock = clock
         self._jobs: dict[int, Job] = {}
         self._locks: dict[int, _JobLock] = {}
         self._observers: list[JobObserver] = []
@@ -67,6 +66,15 @@ class JobBook:
     async def fetch(self, job_id: int) -> Job | None:
         """Any job: from memory when unfinished, else from the store."""
         return self._jobs.get(job_id) or await self.store.get(job_id)
+
+    def open_jobs(self, guild_id: int | None = None) -> list[Job]:
+        """Jobs not yet finished (optionally of one server), oldest first."""
+        jobs = (
+            job
+            for job in self._jobs.values()
+            if (guild_id is None or job.guild_id == guild_id) and not job.state.is_final
+        )
+        return sorted(jobs, key=lambda job: job.id)
 
     @contextlib.asynccontextmanager
     async def lock(self, job_id: int) -> AsyncIterator[None]:
@@ -118,9 +126,17 @@ class JobBook:
             self._jobs[job.id] = job
         else:
             self._jobs.pop(job.id, None)
-        self._after_commit(previous, job)
+        self._bus.publish(JobCommitted(previous, job))
         self.announce(job)
         return job
+
+    async def annotate(self, job_id: int, **changes: Any) -> Job:
+        """Record caller-owned facts on a job in any state, open or finished."""
+        async with self.lock(job_id):
+            job = await self.fetch(job_id)
+            if job is None:
+                raise KeyError(job_id)
+            return await self.commit(job.update(self._clock.now(), **changes))
 
     async def finish(
         self,

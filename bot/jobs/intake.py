@@ -1,43 +1,48 @@
 """Taking in a new job: the member's limits and the daily quotas are checked, then the job
 is stored (state NEW) before anything is sent anywhere. Both are read from the database
-under the store's intake lock, so they hold across processes sharing it."""
+under the store's intake lock, so they hold across processes sharing it. Once the caller
+has shown it to the member, the job is put in the waiting line (`enqueue`)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from bot.clock import Clock
-from bot.jobs.book import JobBook
 from bot.jobs.leases import LeaseLost
-from bot.jobs.line import STORE_REFUSING, NotTakingJobs, ServerLimits, TooManyJobs
+from bot.jobs.line import STORE_REFUSING, TOKEN_REFUSED, NotTakingJobs, TooManyJobs
 from bot.jobs.model import Job, JobOrigin, JobState
 from bot.jobs.ports import StoreError
+from bot.jobs.token_watch import TokenWatch
 from bot.jobs.usage import Quota, Usage, UsageRecord, check_quota, day_start
 from bot.runcomfy.pricing import Pricing
 from bot.runcomfy.request import KlingRequest
 
+if TYPE_CHECKING:
+    from bot.jobs.context import TrackerContext
+
 
 class JobIntake:
-    def __init__(
-        self,
-        book: JobBook,
-        *,
-        refusing: Callable[[], str | None],
-        clock: Clock,
-        pricing: Pricing,
-        limits_for: Callable[[int | None], ServerLimits],
-        max_waiting_per_user: int,
-    ) -> None:
-        self._book = book
-        self._refusing = refusing
-        self._clock = clock
+    def __init__(self, context: TrackerContext, *, token: TokenWatch, pricing: Pricing) -> None:
+        """No new job is taken while RunComfy refuses the bot's `token`."""
+        self._book = context.book
+        self._scheduler = context.scheduler
+        self._clock = context.clock
+        self._settings = context.settings
+        self._limits_for = context.limits_for
+        self._max_waiting = context.settings.max_waiting_per_user
+        self._token = token
         self._pricing = pricing
-        self._limits_for = limits_for
-        self._max_waiting = max_waiting_per_user
         self._lock = asyncio.Lock()
         """One new job at a time, so a burst cannot slip past a limit or quota."""
+
+    def _refusing(self) -> str | None:
+        """Why no new job is taken now (nothing would come of it), if so."""
+        if not self._book.health.writable:
+            return STORE_REFUSING
+        if self._token.refused:
+            return TOKEN_REFUSED
+        return None
 
     async def create(
         self,
@@ -89,6 +94,24 @@ class JobIntake:
         job = await self._book.store.insert(job)
         self._book.load(job)
         return job
+
+    async def enqueue(self, job_id: int, *, status_message_id: int | None = None) -> Job:
+        """Put a NEW job in the waiting line; from here on the tracker drives it. Raises
+        `NotTakingJobs` (nothing was sent) when the database refuses to record that; the
+        stored job is then cancelled as soon as the database takes writes again."""
+        async with self._book.lock(job_id):
+            job = self._book.require(job_id)
+            changes = {} if status_message_id is None else {"status_message_id": status_message_id}
+            try:
+                return await self._book.commit(
+                    job.transition(JobState.WAITING, self._clock.now(), **changes)
+                )
+            except StoreError as error:
+                self._book.drop(job_id)
+                retry = self._settings.store_retry_delay
+                withdraw = self.withdraw(job, retry_every=retry)
+                self._scheduler.spawn(withdraw, name=f"withdraw-{job_id}")
+                raise NotTakingJobs(STORE_REFUSING) from error
 
     async def withdraw(self, job: Job, *, retry_every: float) -> None:
         """Settle a stored job that could not be put in line (the database refused, and

@@ -12,14 +12,15 @@ the reason and the link kept on the job.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bot.clock import Clock
-from bot.jobs.book import JobBook
+from bot.jobs.events import JobCommitted
 from bot.jobs.model import Job, JobState, NoticeState
 from bot.jobs.ports import NoticeError, NoticeProblem, Notifier, notice_record
-from bot.jobs.scheduler import Scheduler
+
+if TYPE_CHECKING:
+    from bot.jobs.context import TrackerContext
 
 log = logging.getLogger(__name__)
 
@@ -72,23 +73,35 @@ def failed(job: Job, reason: str, now: float, *, retry: NoticeRetry, retryable: 
 class NoticeSender:
     """Sends a finished job's final message through the notifier, by the rule above."""
 
-    def __init__(
-        self,
-        book: JobBook,
-        scheduler: Scheduler,
-        *,
-        clock: Clock,
-        retry: NoticeRetry,
-        notifier: Callable[[], Notifier | None],
-    ) -> None:
-        self._book = book
-        self._scheduler = scheduler
-        self._clock = clock
-        self._retry = retry
+    def __init__(self, context: TrackerContext, *, notifier: Notifier | None) -> None:
+        self._book = context.book
+        self._scheduler = context.scheduler
+        self._clock = context.clock
+        self._retry = context.settings.notice_retry
         self._notifier = notifier
+        context.bus.subscribe(JobCommitted, self.on_job_committed)
+
+    def set_notifier(self, notifier: Notifier | None) -> None:
+        """Who posts final messages; None holds them (they wait, stored, for the next,
+        and are all due at once when it comes)."""
+        self._notifier = notifier
+        if notifier is None:
+            return
+        now = self._clock.now()
+        for job in self._book:
+            if job.notice in (NoticeState.PENDING, NoticeState.SENDING):
+                self._scheduler.at(job.id, now)
+
+    def on_job_committed(self, event: JobCommitted) -> None:
+        """A job's final message became due (at once, or after its retry's wait)."""
+        previous, job = event.previous, event.job
+        if job.notice is NoticeState.PENDING and (
+            previous is None or previous.notice is not job.notice
+        ):
+            self._scheduler.at(job.id, job.not_before or self._clock.now())
 
     async def send(self, job_id: int) -> None:
-        notifier = self._notifier()
+        notifier = self._notifier
         job = self._book.get(job_id)
         if notifier is None or job is None:
             return

@@ -4,15 +4,33 @@ The order and the limits are pure functions in `bot.jobs.line`; this keeps what 
 between calls: when each member was last served (for round-robin fairness), the jobs
 released but not yet past their submit, and the places last announced, so only jobs
 whose place changed are shown again.
+
+Releasing looks at every open job, so it runs only at a turn of the scheduler after
+something said `LineMayMove` (a job joined or left the line, took or freed a slot, a
+submit settled, a refused token works again), never once per change of a job.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from bot.jobs.line import ServerLimits, line_order, pick_releases
+from bot.jobs.events import (
+    HeldBack,
+    JobCommitted,
+    JobLetGo,
+    JobReleased,
+    LineMayMove,
+    SubmitSettled,
+    TurnBegins,
+)
+from bot.jobs.line import line_order, pick_releases
 from bot.jobs.model import ACTIVE_STATES, Job, JobState
+from bot.jobs.token_watch import TokenWatch
+
+if TYPE_CHECKING:
+    from bot.jobs.context import TrackerContext
 
 
 def moves_the_line(before: JobState, after: JobState) -> bool:
@@ -38,17 +56,28 @@ class Release:
 
 
 class LineRelease:
-    def __init__(
-        self, *, limits_for: Callable[[int | None], ServerLimits], max_active_total: int
-    ) -> None:
-        self._limits_for = limits_for
-        self._total = max_active_total
+    def __init__(self, context: TrackerContext, *, token: TokenWatch) -> None:
+        """Nothing is released while RunComfy refuses the bot's `token`."""
+        self._book = context.book
+        self._scheduler = context.scheduler
+        self._bus = context.bus
+        self._token = token
+        self._limits_for = context.limits_for
+        self._total = context.settings.max_active_total
         self._last_served: dict[int, float] = {}
         self._places: dict[int, int] = {}
         self._reserved: set[int] = set()
         self._held: dict[int, float] = {}
-        self.dirty = False
-        """Set when a change may let a job go or reorder the line; cleared by `release`."""
+        self._may_move = False
+        """Set by `LineMayMove`; cleared when the line is released."""
+        self._closing = False
+        bus = context.bus
+        bus.subscribe(LineMayMove, self.on_line_may_move)
+        bus.subscribe(TurnBegins, self.on_turn_begins)
+        bus.subscribe(JobCommitted, self.on_job_committed)
+        bus.subscribe(SubmitSettled, self.on_submit_settled)
+        bus.subscribe(HeldBack, self.on_held_back)
+        bus.subscribe(JobLetGo, self.on_job_let_go)
 
     def served(self, requester_id: int, at: float) -> None:
         """Count a member as served at `at` (used for jobs already running after a restart)."""
@@ -65,22 +94,51 @@ class LineRelease:
     def place_of(self, job_id: int) -> int | None:
         return self._places.get(job_id)
 
-    def left_line(self, job_id: int) -> None:
-        self._places.pop(job_id, None)
+    def close(self) -> None:
+        """The tracker stops: release nothing more."""
+        self._closing = True
 
-    def hold(self, job_id: int, until: float) -> None:
-        """Keep a waiting job back until `until` (its last release could not be recorded)."""
-        self._held[job_id] = until
+    # ------------------------------------------------------------------- events
 
-    def settled(self, job_id: int) -> None:
-        """A released job's submit is over (whatever its outcome); the line may move."""
-        self._reserved.discard(job_id)
-        self.dirty = True
+    def on_line_may_move(self, event: LineMayMove) -> None:
+        self._may_move = True
+        self._scheduler.wake()
 
-    def release(self, jobs: Iterable[Job], now: float, *, closing: bool) -> Release:
+    def on_turn_begins(self, event: TurnBegins) -> None:
+        """Send the first jobs in line that fit the limits; show changed places."""
+        if not self._may_move:
+            return
+        paused = self._closing or self._token.refused
+        release = self._release(self._book, event.now, closing=paused)
+        for job in release.submit:
+            self._bus.publish(JobReleased(job))
+        for job_id in release.moved:
+            self._book.announce(self._book.require(job_id))
+        for job_id, when in release.wake_at:
+            self._scheduler.at(job_id, when)
+
+    def on_job_committed(self, event: JobCommitted) -> None:
+        previous, job = event.previous, event.job
+        if job.state is not JobState.WAITING:
+            self._places.pop(job.id, None)
+        if previous is not None and moves_the_line(previous.state, job.state):
+            self._bus.publish(LineMayMove())
+
+    def on_submit_settled(self, event: SubmitSettled) -> None:
+        self._reserved.discard(event.job_id)
+        self._bus.publish(LineMayMove())
+
+    def on_held_back(self, event: HeldBack) -> None:
+        self._held[event.job_id] = event.until
+
+    def on_job_let_go(self, event: JobLetGo) -> None:
+        self._places.pop(event.job_id, None)
+        self._bus.publish(LineMayMove())
+
+    def _release(self, jobs: Iterable[Job], now: float, *, closing: bool) -> Release:
         """The jobs to submit now and the places that changed; nothing is released while
         `closing` (the tracker stops, or RunComfy refuses the bot's token)."""
-        self.dirty = False
+        self._may_move = False
         jobs = list(jobs)
         waiting = [job for job in jobs if job.state is JobState.WAITING]
         self._held = {job_id: until for job_id, until in self._held.items() if until > now}

@@ -1,10 +1,11 @@
 """Time and tasks for the tracker: when each job next needs attention, and every task
 started for it — named, owned, cancelled on close, and every failure logged.
 
-One loop keeps a heap of due times (one per job, the earliest wins) and hands each due
-job to `dispatch`; actions run as tasks of their own, at most one per job at a time, so
-a slow RunComfy or Discord call never holds up the others. In the spirit of
-python-discord's `Scheduler`, but keyed by job and driven by an injectable clock.
+One loop keeps a heap of due times (one per job, the earliest wins); each turn it says
+`TurnBegins` on the bus (the line is released there), then `JobDue` for each due job.
+Actions run as tasks of their own, at most one per job at a time, so a slow RunComfy or
+Discord call never holds up the others. In the spirit of python-discord's `Scheduler`,
+but keyed by job and driven by an injectable clock.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from bot.clock import Clock
+from bot.jobs.events import EventBus, JobDue, TurnBegins
 
 log = logging.getLogger(__name__)
 
@@ -28,18 +30,14 @@ class Scheduler:
     def __init__(
         self,
         clock: Clock,
+        bus: EventBus,
         *,
-        dispatch: Callable[[int], None],
-        before_due: Callable[[float], None],
         crash_retry_delay: float,
         quiet: tuple[type[BaseException], ...] = (),
         quiet_retry_delay: float = 5.0,
     ) -> None:
-        """`dispatch(job_id)` is called for each due job; `before_due(now)` on every turn
-        of the loop, before due jobs are dispatched (the tracker releases its line there)."""
         self._clock = clock
-        self._dispatch = dispatch
-        self._before_due = before_due
+        self._bus = bus
         self._crash_retry_delay = crash_retry_delay
         self._quiet = quiet
         self._quiet_retry_delay = quiet_retry_delay
@@ -129,13 +127,13 @@ class Scheduler:
         while not self._closing:
             self._wakeup.clear()
             now = self._clock.now()
-            self._before_due(now)
+            self._bus.publish(TurnBegins(now))
             while self._heap and self._heap[0][0] <= now:
                 when, _, job_id = heapq.heappop(self._heap)
                 if self._due.get(job_id) != when:
                     continue
                 del self._due[job_id]
                 if job_id not in self._busy:
-                    self._dispatch(job_id)
+                    self._bus.publish(JobDue(job_id))
             delay = self._heap[0][0] - self._clock.now() if self._heap else IDLE_WAKEUP
             await self._clock.wait_for(self._wakeup, max(0.0, delay))

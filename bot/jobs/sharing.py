@@ -6,42 +6,43 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING
 
-from bot.jobs.book import JobBook
+from bot.jobs.events import JobLetGo
 from bot.jobs.leases import JobLeases
-from bot.jobs.model import Job
-from bot.jobs.peers import Handler, JobPeers
+from bot.jobs.peers import JobPeers
 from bot.jobs.ports import StoreError
+from bot.jobs.recovery import JobRecovery
+from bot.jobs.stopping import JobStopping
+
+if TYPE_CHECKING:
+    from bot.jobs.context import TrackerContext
 
 log = logging.getLogger(__name__)
 
 
 class JobSharing:
+    """Says `JobLetGo` for each job another process holds now."""
+
     def __init__(
         self,
-        book: JobBook,
+        context: TrackerContext,
+        *,
         leases: JobLeases,
         peers: JobPeers,
-        *,
-        claim_batch: int,
-        take_up: Callable[[list[Job]], Awaitable[None]],
-        let_go: Callable[[int], None],
-        answer: Handler,
-        spawn: Callable[[Coroutine[Any, Any, None]], object],
+        recovery: JobRecovery,
+        stopping: JobStopping,
     ) -> None:
-        """`take_up(jobs)` settles jobs this process now holds; `let_go(job_id)` forgets a
-        job another process holds now; `answer` acts on peers' requests; `spawn` starts an
-        owned task (cancelled with the tracker)."""
-        self._book = book
+        """`recovery` settles the jobs this process takes up; `stopping` answers peers
+        asking this process to stop jobs it holds."""
+        self._book = context.book
+        self._scheduler = context.scheduler
+        self._bus = context.bus
+        self._claim_batch = context.settings.claim_batch
         self._leases = leases
         self._peers = peers
-        self._claim_batch = claim_batch
-        self._take_up = take_up
-        self._let_go = let_go
-        self._answer = answer
-        self._spawn = spawn
+        self._recovery = recovery
+        self._stopping = stopping
         self._closing = False
 
     @property
@@ -49,13 +50,13 @@ class JobSharing:
         return self._leases.shared
 
     async def start(self) -> None:
-        await self._take_up(await self._leases.claim(limit=self._claim_batch))
+        await self._recovery.take_up(await self._leases.claim(limit=self._claim_batch))
 
     async def start_sharing(self) -> None:
         """Once the tracker runs: answer peers and keep the leases."""
         if self.shared:
-            await self._peers.start(self._answer)
-            self._spawn(self._keep())
+            await self._peers.start(self._stopping.answer)
+            self._scheduler.spawn(self._keep(), name="job-leases")
 
     def stop_taking(self) -> None:
         """Closing: take over nothing more."""
@@ -81,8 +82,13 @@ class JobSharing:
                     self._let_go(job_id)
                 await self._peers.keep_listening()
                 if not self._closing:
-                    await self._take_up(await self._leases.claim(limit=self._claim_batch))
+                    await self._recovery.take_up(await self._leases.claim(limit=self._claim_batch))
             except StoreError as error:
                 self._book.health.failed(error)
             except Exception:
                 log.exception("renewing job leases failed; trying again")
+
+    def _let_go(self, job_id: int) -> None:
+        log.warning("job %d: another process holds it now; letting it go", job_id)
+        self._book.drop(job_id)
+        self._bus.publish(JobLetGo(job_id))

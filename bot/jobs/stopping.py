@@ -7,17 +7,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from bot.clock import Clock
-from bot.jobs.book import JobBook
 from bot.jobs.model import LOCAL_STATES, Failure, Job, JobState, NoticeState, is_open
 from bot.jobs.peers import JobPeers, Message
-from bot.jobs.polling import PollPolicy
 from bot.jobs.ports import StoreError
-from bot.jobs.runcomfy_side import Cancelled, RunComfySide
-from bot.jobs.scheduler import Scheduler
+from bot.jobs.runcomfy_side import Cancelled
 from bot.jobs.watch import JobWatch
 from bot.runcomfy.errors import ErrorKind
+
+if TYPE_CHECKING:
+    from bot.jobs.context import TrackerContext
 
 log = logging.getLogger(__name__)
 
@@ -40,27 +40,18 @@ class CancelReport:
 
 class JobStopping:
     def __init__(
-        self,
-        book: JobBook,
-        runcomfy: RunComfySide,
-        scheduler: Scheduler,
-        watch: JobWatch,
-        peers: JobPeers,
-        *,
-        clock: Clock,
-        policy: PollPolicy,
-        shared: bool,
-        peer_timeout: float,
+        self, context: TrackerContext, *, watch: JobWatch, peers: JobPeers, shared: bool
     ) -> None:
-        self._book = book
-        self._runcomfy = runcomfy
-        self._scheduler = scheduler
+        """`shared`: other processes hold some of the jobs (reached through `peers`)."""
+        self._book = context.book
+        self._runcomfy = context.runcomfy
+        self._scheduler = context.scheduler
+        self._clock = context.clock
+        self._policy = context.policy
+        self._peer_timeout = context.settings.peer_timeout
         self._watch = watch
         self._peers = peers
-        self._clock = clock
-        self._policy = policy
         self._shared = shared
-        self._peer_timeout = peer_timeout
 
     async def cancel(self, job_id: int, *, by: int) -> CancelReport:
         """Cancel a job that has not started generating; says what really happened. A job

@@ -10,51 +10,52 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from bot.clock import Clock
-from bot.jobs.book import JobBook
-from bot.jobs.leases import LeaseLost, NoRoom, Room
+from bot.jobs.events import HeldBack, JobReleased, SubmitSettled, TokenRefused
+from bot.jobs.leases import LeaseLost, NoRoom
 from bot.jobs.model import Failure, Job, JobState, NoticeState
-from bot.jobs.polling import PollPolicy
 from bot.jobs.ports import StoreError
-from bot.jobs.runcomfy_side import Accepted, Refused, RunComfySide
-from bot.jobs.scheduler import Scheduler
-from bot.jobs.tracker_settings import TrackerSettings
+from bot.jobs.runcomfy_side import Accepted, Refused
 from bot.runcomfy.errors import ErrorKind
+
+if TYPE_CHECKING:
+    from bot.jobs.context import TrackerContext
 
 log = logging.getLogger(__name__)
 
 
 class Submission:
-    def __init__(
-        self,
-        book: JobBook,
-        runcomfy: RunComfySide,
-        scheduler: Scheduler,
-        *,
-        clock: Clock,
-        policy: PollPolicy,
-        settings: TrackerSettings,
-        settled: Callable[[int], None],
-        hold: Callable[[int, float], None],
-        refused_token: Callable[[], None],
-        room_for: Callable[[Job], Room],
-    ) -> None:
-        """`settled(job_id)` is called when a submit is over, whatever its outcome;
-        `hold(job_id, until)` keeps a job back in line; `refused_token()` tells the
-        tracker RunComfy refused the bot's token; `room_for(job)` gives the limits the
-        jobs at RunComfy must leave room for (decided by the database, across processes)."""
-        self._book = book
-        self._runcomfy = runcomfy
-        self._scheduler = scheduler
-        self._clock = clock
-        self._policy = policy
-        self._settings = settings
-        self._settled = settled
-        self._hold = hold
-        self._refused_token = refused_token
-        self._room_for = room_for
+    """Says `SubmitSettled` when a submit is over, whatever its outcome; `HeldBack` when a
+    job goes back in line without being sent; `TokenRefused` when RunComfy refused the
+    bot's token."""
+
+    def __init__(self, context: TrackerContext) -> None:
+        self._context = context
+        self._book = context.book
+        self._runcomfy = context.runcomfy
+        self._scheduler = context.scheduler
+        self._clock = context.clock
+        self._policy = context.policy
+        self._settings = context.settings
+        self._bus = context.bus
+        self._in_flight: set[asyncio.Task[None]] = set()
+        context.bus.subscribe(JobReleased, self.on_job_released)
+
+    def on_job_released(self, event: JobReleased) -> None:
+        job_id = event.job.id
+        task = self._scheduler.spawn(self.submit(job_id), name=f"submit-{job_id}")
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    async def wait_in_flight(self, within: float) -> None:
+        """Closing: let the submits under way settle for up to `within` real seconds, so
+        they are not left "may have been sent"."""
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight), timeout=within)
+
+    def _hold(self, job_id: int, delay: float) -> None:
+        self._bus.publish(HeldBack(job_id, self._clock.now() + delay))
 
     async def submit(self, job_id: int) -> None:
         try:
@@ -72,14 +73,14 @@ class Submission:
                         waiting.request, before_sending=record_sending
                     )
                 except StoreError:
-                    self._hold(job_id, self._clock.now() + self._settings.store_retry_delay)
+                    self._hold(job_id, self._settings.store_retry_delay)
                     return
                 except NoRoom:
-                    self._hold(job_id, self._clock.now() + self._settings.room_retry_delay)
+                    self._hold(job_id, self._settings.room_retry_delay)
                     return
                 if not sending:
                     log.error("job %d: RunComfy's client never got to send it", job_id)
-                    self._hold(job_id, self._clock.now() + self._settings.store_retry_delay)
+                    self._hold(job_id, self._settings.store_retry_delay)
                     return
                 job = sending[0]
                 if isinstance(verdict, Accepted):
@@ -93,7 +94,7 @@ class Submission:
         except Exception:
             log.exception("job %d: submit failed unexpectedly", job_id)
         finally:
-            self._settled(job_id)
+            self._bus.publish(SubmitSettled(job_id))
 
     async def _sending(self, job: Job) -> Job:
         """Record that the job is being sent, once it has its turn at RunComfy's gate (so a
@@ -110,7 +111,7 @@ class Submission:
                 failure=None,
                 failure_detail=None,
             ),
-            room=self._room_for(job),
+            room=self._context.room_for(job),
         )
 
     async def _queued(self, job: Job, request_id: str) -> None:
@@ -156,7 +157,7 @@ class Submission:
             )
             return
         if verdict.failure is Failure.TOKEN_REFUSED:
-            self._refused_token()
+            self._bus.publish(TokenRefused())
         state = (
             JobState.SUBMISSION_UNKNOWN
             if verdict.failure is Failure.SUBMIT_OUTCOME_UNKNOWN

@@ -8,43 +8,35 @@ now and then whether it works again (a successful poll says so too).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from bot.clock import Clock
-from bot.jobs.runcomfy_side import RunComfySide
-from bot.jobs.scheduler import Scheduler
+from bot.jobs.events import LineMayMove, TokenRefused, TokenWorks
+
+if TYPE_CHECKING:
+    from bot.jobs.context import TrackerContext
 
 log = logging.getLogger(__name__)
 
 
 class TokenWatch:
-    def __init__(
-        self,
-        runcomfy: RunComfySide,
-        scheduler: Scheduler,
-        *,
-        clock: Clock,
-        log_every: float,
-        probe_every: float,
-        waiting_jobs: Callable[[], int],
-        works_again: Callable[[], None],
-    ) -> None:
-        """`works_again()` is called when a refused token is accepted again."""
-        self._runcomfy = runcomfy
-        self._scheduler = scheduler
-        self._clock = clock
-        self._log_every = log_every
-        self._probe_every = probe_every
-        self._waiting_jobs = waiting_jobs
-        self._works_again = works_again
+    def __init__(self, context: TrackerContext) -> None:
+        self._book = context.book
+        self._runcomfy = context.runcomfy
+        self._scheduler = context.scheduler
+        self._clock = context.clock
+        self._bus = context.bus
+        self._log_every = context.settings.token_log_every
+        self._probe_every = context.settings.token_probe_interval
         self._refused_at: float | None = None
         self._logged_at = float("-inf")
+        context.bus.subscribe(TokenRefused, self.on_token_refused)
+        context.bus.subscribe(TokenWorks, self.on_token_works)
 
     @property
     def refused(self) -> bool:
         return self._refused_at is not None
 
-    def refusal(self) -> None:
+    def on_token_refused(self, event: TokenRefused) -> None:
         now = self._clock.now()
         if self._refused_at is None:
             self._refused_at = now
@@ -54,18 +46,19 @@ class TokenWatch:
             log.error(
                 "RunComfy refuses the bot's API token: set a valid RUNCOMFY_API_TOKEN in .env "
                 "and restart the bot. New videos are refused and %d jobs wait meanwhile.",
-                self._waiting_jobs(),
+                len(self._book),
             )
 
-    def works(self) -> None:
+    def on_token_works(self, event: TokenWorks) -> None:
+        """A refused token works again: the line, held while it was refused, may move."""
         if self._refused_at is not None:
             log.warning("RunComfy accepts the bot's API token again")
             self._refused_at = None
             self._logged_at = float("-inf")
-            self._works_again()
+            self._bus.publish(LineMayMove())
 
     async def _probe(self) -> None:
         while self._refused_at is not None:
             await self._clock.sleep(self._probe_every)
             if await self._runcomfy.token_works():
-                self.works()
+                self._bus.publish(TokenWorks())

@@ -1,54 +1,55 @@
 """The job tracker: persist, submit, watch, cancel, deliver — and survive restarts.
 
-A small composition of rooms with one job each: the `JobBook` holds unfinished jobs and
-records every change (store, then memory, then observers), `JobIntake` takes new jobs in,
-the `Scheduler` owns time and tasks, `LineRelease` decides who leaves the waiting line,
-`Submission` sends a job once, `JobWatch` polls it, `NoticeSender` posts its final
-message, `JobStopping` cancels and abandons, `JobSharing` keeps this process's share of
-the jobs when several processes share them, and `RunComfySide` says what RunComfy's
-answers mean. A restart (or a take-over from a dead process) at any point
-resumes from the store: polling carries on from the saved request id, a finished job is
-delivered, and a job whose submit outcome is unknown is never sent again by itself.
+A small composition of rooms with one job each, sharing one `TrackerContext` (the book,
+the scheduler, the clock, the settings, the poll policy, the RunComfy side and the event
+bus). The `JobBook` holds unfinished jobs and records every change (store, then memory,
+then `JobCommitted`, then observers), `JobIntake` takes new jobs in and puts them in
+line, `LineRelease` decides who leaves the waiting line, `Submission` sends a job once,
+`Dispatch` hands each due job to `JobWatch` (polls) or `NoticeSender` (its final
+message), `JobStopping` cancels and abandons, `TokenWatch` follows RunComfy's view of
+the bot's token, `JobRecovery` settles jobs read back from the store, and `JobSharing`
+keeps this process's share of the jobs when several processes share them. The rooms
+speak in typed events (`bot.jobs.events`), each handled by a named method of the room
+that reacts.
+
+One job, from intake to delivery: `JobIntake.create` stores it, `JobIntake.enqueue` puts
+it in line → `JobCommitted` → `LineRelease.on_job_committed` says `LineMayMove` → at the
+scheduler's next turn `LineRelease.on_turn_begins` releases it (`JobReleased`) →
+`Submission.on_job_released` sends it (`SubmitSettled` frees its slot) → `JobDue` →
+`Dispatch.on_job_due` → `JobWatch.poll` until it finishes → its notice becomes due
+(`NoticeSender.on_job_committed`) → `Dispatch.on_job_due` → `NoticeSender.send`.
+
+A restart (or a take-over from a dead process) at any point resumes from the store:
+polling carries on from the saved request id, a finished job is delivered, and a job
+whose submit outcome is unknown is never sent again by itself.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from bot.clock import Clock
-from bot.jobs.book import JobBook
+from bot.jobs.context import LimitsFor, TrackerContext
+from bot.jobs.dispatch import Dispatch
 from bot.jobs.intake import JobIntake
-from bot.jobs.leases import JobLeases, LeaseLost, LocalLeases, Room
-from bot.jobs.line import STORE_REFUSING, TOKEN_REFUSED, NotTakingJobs, ServerLimits
-from bot.jobs.model import (
-    ACTIVE_STATES,
-    WATCHED_STATES,
-    Failure,
-    Job,
-    JobState,
-    NoticeState,
-    is_open,
-)
+from bot.jobs.leases import JobLeases, LocalLeases
+from bot.jobs.model import Failure, Job, JobOrigin
 from bot.jobs.notices import NoticeSender
 from bot.jobs.peers import JobPeers, NoPeers
 from bot.jobs.polling import PollPolicy
-from bot.jobs.ports import JobObserver, JobStorage, Notifier, RunComfy, StoreError
-from bot.jobs.release import LineRelease, moves_the_line
-from bot.jobs.runcomfy_side import (
-    RunComfySide,
-)
-from bot.jobs.scheduler import Scheduler
+from bot.jobs.ports import JobObserver, JobStorage, Notifier, RunComfy
+from bot.jobs.recovery import JobRecovery
+from bot.jobs.release import LineRelease
 from bot.jobs.sharing import JobSharing
 from bot.jobs.stopping import CancelOutcomeKind, CancelReport, JobStopping
-from bot.jobs.store_health import StoreHealth
 from bot.jobs.submission import Submission
 from bot.jobs.token_watch import TokenWatch
 from bot.jobs.tracker_settings import TrackerSettings
+from bot.jobs.usage import Quota, UsageRecord
 from bot.jobs.watch import JobWatch
 from bot.runcomfy.pricing import Pricing
+from bot.runcomfy.request import KlingRequest
 
 log = logging.getLogger(__name__)
 
@@ -66,315 +67,164 @@ class JobTracker:
         poll_policy: PollPolicy,
         settings: TrackerSettings | None = None,
         notifier: Notifier | None = None,
-        limits_for: Callable[[int | None], ServerLimits] | None = None,
+        limits_for: LimitsFor | None = None,
         leases: JobLeases | None = None,
         peers: JobPeers | None = None,
     ) -> None:
         """`leases` say which open jobs are this process's (default: all of them, one
         process on its own database); `peers` reach the processes holding the others."""
-        self._clock = clock
-        self._policy = poll_policy
-        self._settings = settings = settings or TrackerSettings()
-        self._notifier = notifier
-        self._closing = False
-        self._submits: set[asyncio.Task[None]] = set()
-        limits = limits_for or (lambda guild_id: settings.limits)
-        self._limits_for = limits
-        self._book = JobBook(store, after_commit=self._committed, health=StoreHealth(clock.now))
-        self._line = LineRelease(limits_for=limits, max_active_total=settings.max_active_total)
-        self._scheduler = Scheduler(
-            clock,
-            dispatch=self._act,
-            before_due=self._release,
-            crash_retry_delay=settings.crash_retry_delay,
-            quiet=(StoreError, LeaseLost),
-            quiet_retry_delay=settings.store_retry_delay,
-        )
-        self._runcomfy = RunComfySide(runcomfy)
-        self._token = TokenWatch(
-            self._runcomfy,
-            self._scheduler,
+        settings = settings or TrackerSettings()
+        context = TrackerContext.create(
+            store,
+            runcomfy,
             clock=clock,
-            log_every=settings.token_log_every,
-            probe_every=settings.token_probe_interval,
-            waiting_jobs=lambda: len(self._book),
-            works_again=self._line_may_move,
-        )
-        self._intake = JobIntake(
-            self._book,
-            refusing=self._not_taking_jobs,
-            clock=clock,
-            pricing=pricing,
-            limits_for=limits,
-            max_waiting_per_user=settings.max_waiting_per_user,
-        )
-        self._submission = Submission(
-            self._book,
-            self._runcomfy,
-            self._scheduler,
-            clock=clock,
-            policy=poll_policy,
             settings=settings,
-            settled=self._settled,
-            hold=self._line.hold,
-            refused_token=self._token.refusal,
-            room_for=self._room_for,
-        )
-        self._watch = JobWatch(
-            self._book,
-            self._runcomfy,
-            self._scheduler,
-            clock=clock,
             policy=poll_policy,
-            settings=settings,
-            token_refused=self._token.refusal,
-            token_works=self._token.works,
+            limits_for=limits_for,
         )
-        self._notices = NoticeSender(
-            self._book,
-            self._scheduler,
-            clock=clock,
-            retry=settings.notice_retry,
-            notifier=lambda: self._notifier,
-        )
-        peers = peers or NoPeers()
         leases = leases or LocalLeases(store)
-        self._stopping = JobStopping(
-            self._book,
-            self._runcomfy,
-            self._scheduler,
-            self._watch,
-            peers,
-            clock=clock,
-            policy=poll_policy,
-            shared=leases.shared,
-            peer_timeout=settings.peer_timeout,
-        )
+        peers = peers or NoPeers()
+        self._context = context
+        self._token = TokenWatch(context)
+        self._line = LineRelease(context, token=self._token)
+        self._intake = JobIntake(context, token=self._token, pricing=pricing)
+        self._submission = Submission(context)
+        self._watch = JobWatch(context)
+        self._notices = NoticeSender(context, notifier=notifier)
+        self._dispatch = Dispatch(context, notices=self._notices, watch=self._watch)
+        self._stopping = JobStopping(context, watch=self._watch, peers=peers, shared=leases.shared)
+        self._recovery = JobRecovery(context, line=self._line)
         self._sharing = JobSharing(
-            self._book,
-            leases,
-            peers,
-            claim_batch=settings.claim_batch,
-            take_up=self._take_up,
-            let_go=self._let_go,
-            answer=self._stopping.answer,
-            spawn=lambda work: self._scheduler.spawn(work, name="job-leases"),
+            context, leases=leases, peers=peers, recovery=self._recovery, stopping=self._stopping
         )
-        self.cancel = self._stopping.cancel
-        self.abandon = self._stopping.abandon
-        self.create = self._intake.create
-        self.usage_records = self._intake.usage_records
-        self.add_observer = self._book.add_observer
-        self.remove_observer = self._book.remove_observer
-        self.fetch = self._book.fetch
 
     # ----------------------------------------------------------------- lifecycle
-
-    @property
-    def observers(self) -> tuple[JobObserver, ...]:
-        return self._book.observers
-
-    def set_notifier(self, notifier: Notifier | None) -> None:
-        """Who posts final messages; None holds them (they wait, stored, for the next)."""
-        self._notifier = notifier
-        if notifier is None:
-            return
-        for job in self._book:
-            if job.notice in (NoticeState.PENDING, NoticeState.SENDING):
-                self._scheduler.at(job.id, self._clock.now())
 
     async def start(self) -> None:
         """Take up this process's unfinished jobs from the store, settle each one, start
         the scheduler (and, when other processes share the jobs, the lease keeper)."""
-        await self._learn_from_history()
+        await self._recovery.learn_from_history()
         await self._sharing.start()
-        log.info("job tracker started with %d unfinished jobs", len(self._book))
-        self._scheduler.start()
+        log.info("job tracker started with %d unfinished jobs", len(self._context.book))
+        self._context.scheduler.start()
         await self._sharing.start_sharing()
-
-    async def _take_up(self, jobs: list[Job]) -> None:
-        now = self._clock.now()
-        for job in jobs:
-            if self._book.get(job.id) is not None:
-                continue
-            self._book.load(job)
-            await self._recover(job, now)
-        self._scheduler.wake()
-
-    def _let_go(self, job_id: int) -> None:
-        log.warning("job %d: another process holds it now; letting it go", job_id)
-        self._book.drop(job_id)
-        self._scheduler.forget(job_id)
-        self._watch.forget(job_id)
-        self._line.left_line(job_id)
-        self._line.dirty = True
-
-    def _room_for(self, job: Job) -> Room:
-        return Room(self._limits_for(job.guild_id), self._settings.max_active_total)
-
-    def is_running(self) -> bool:
-        return self._scheduler.is_alive()
-
-    def store_writable(self) -> bool:
-        """Whether the store took the last write (see `StoreHealth`)."""
-        return self._book.health.writable
-
-    async def _recover(self, job: Job, now: float) -> None:
-        """Decide what a job reloaded after a restart needs; never resubmit by itself."""
-        if job.state is JobState.NEW:
-            await self._book.finish(
-                job, JobState.CANCELLED, Failure.RESTARTED_BEFORE_QUEUED, at=now
-            )
-        elif job.state is JobState.SUBMITTING:
-            await self._book.finish(
-                job, JobState.SUBMISSION_UNKNOWN, Failure.RESTARTED_WHILE_SUBMITTING, at=now
-            )
-        elif job.state is JobState.WAITING:
-            self._line.dirty = True
-        else:
-            self._scheduler.at(job.id, now)
-            if job.state in ACTIVE_STATES:
-                self._line.served(job.requester_id, job.updated_at)
 
     async def close(self) -> None:
         """Stop: let in-flight submits settle briefly, then cancel every task we own."""
-        self._closing = True
+        self._line.close()
         self._sharing.stop_taking()
-        if self._submits:
-            await asyncio.wait(set(self._submits), timeout=self._settings.shutdown_grace)
-        await self._scheduler.close()
+        await self._submission.wait_in_flight(self._context.settings.shutdown_grace)
+        await self._context.scheduler.close()
         await self._sharing.close()
 
-    async def _learn_from_history(self) -> None:
-        recent = await self._book.store.find(
-            states=(JobState.DELIVERED, JobState.COMPLETED), limit=self._settings.history_runs
-        )
-        for job in reversed(recent):
-            started = job.entered(JobState.RUNNING)
-            finished = job.entered(JobState.COMPLETED)
-            if started is not None and finished is not None:
-                self._policy.record_run(job.request.effective_duration, finished - started)
+    def is_running(self) -> bool:
+        """Whether the scheduler's loop runs (it stops only with `close`)."""
+        return self._context.scheduler.is_alive()
 
-    # ---------------------------------------------------------------- public API
+    def store_writable(self) -> bool:
+        """Whether the store took the last write (see `StoreHealth`)."""
+        return self._context.book.health.writable
+
+    def set_notifier(self, notifier: Notifier | None) -> None:
+        """Who posts final messages; None holds them (they wait, stored, for the next)."""
+        self._notices.set_notifier(notifier)
+
+    @property
+    def observers(self) -> tuple[JobObserver, ...]:
+        """Who is told of every recorded change of a job."""
+        return self._context.book.observers
+
+    def add_observer(self, observer: JobObserver) -> None:
+        """Tell `observer` of every recorded change of a job from now on."""
+        self._context.book.add_observer(observer)
+
+    def remove_observer(self, observer: JobObserver) -> None:
+        """Stop telling `observer` (nothing happens if it was not told)."""
+        self._context.book.remove_observer(observer)
+
+    # ---------------------------------------------------------------- new jobs
+
+    async def create(
+        self,
+        request: KlingRequest,
+        origin: JobOrigin,
+        *,
+        parent_id: int | None = None,
+        locale: str | None = None,
+        quota: Quota | None = None,
+    ) -> Job:
+        """Persist a new job (state NEW), or raise `LimitExceeded` / `QuotaExceeded`, or
+        `NotTakingJobs` while the database or RunComfy refuses (nothing would come of it)."""
+        return await self._intake.create(
+            request, origin, parent_id=parent_id, locale=locale, quota=quota
+        )
 
     async def enqueue(self, job_id: int, *, status_message_id: int | None = None) -> Job:
         """Put a NEW job in the waiting line; from here on the tracker drives it. Raises
         `NotTakingJobs` (nothing was sent) when the database refuses to record that; the
         stored job is then cancelled as soon as the database takes writes again."""
-        async with self._book.lock(job_id):
-            job = self._book.require(job_id)
-            changes = {} if status_message_id is None else {"status_message_id": status_message_id}
-            try:
-                return await self._book.commit(
-                    job.transition(JobState.WAITING, self._clock.now(), **changes)
-                )
-            except StoreError as error:
-                self._book.drop(job_id)
-                retry = self._settings.store_retry_delay
-                withdraw = self._intake.withdraw(job, retry_every=retry)
-                self._scheduler.spawn(withdraw, name=f"withdraw-{job_id}")
-                raise NotTakingJobs(STORE_REFUSING) from error
+        return await self._intake.enqueue(job_id, status_message_id=status_message_id)
 
-    async def annotate(self, job_id: int, **changes: Any) -> Job:
-        """Record caller-owned facts (message ids, who deleted the video) on a job in any state."""
-        async with self._book.lock(job_id):
-            job = await self._book.fetch(job_id)
-            if job is None:
-                raise KeyError(job_id)
-            return await self._book.commit(job.update(self._clock.now(), **changes))
+    async def usage_records(
+        self, *, since: float, guild_id: int | None, requester_id: int | None = None
+    ) -> list[UsageRecord]:
+        """What the jobs of a server (or a member) since `since` cost and count."""
+        return await self._intake.usage_records(
+            since=since, guild_id=guild_id, requester_id=requester_id
+        )
+
+    # ------------------------------------------------------------ reading jobs
 
     def get(self, job_id: int) -> Job | None:
         """An unfinished job from memory (None when finished or unknown)."""
-        return self._book.get(job_id)
+        return self._context.book.get(job_id)
+
+    async def fetch(self, job_id: int) -> Job | None:
+        """Any job: from memory when unfinished, else from the store."""
+        return await self._context.book.fetch(job_id)
 
     async def recent(self, **filters: Any) -> list[Job]:
         """Finished or not, newest first (see JobStorage.find)."""
-        return await self._book.store.find(**filters)
+        return await self._context.book.store.find(**filters)
 
     def open_jobs(self, guild_id: int | None = None) -> list[Job]:
         """Jobs not yet finished (optionally of one server), oldest first."""
-        jobs = (
-            job
-            for job in self._book
-            if (guild_id is None or job.guild_id == guild_id) and not job.state.is_final
-        )
-        return sorted(jobs, key=lambda job: job.id)
-
-    def kept_per_job(self) -> dict[str, int]:
-        """How many jobs each of the tracker's per-job records holds right now. Once no
-        job is open and nothing is under way every count is 0: a tracker that runs for
-        months must not keep anything for the jobs it is done with."""
-        return {
-            "open_jobs": len(self._book),
-            "job_locks": self._book.locks_in_use,
-            "due_times": self._scheduler.jobs_due,
-            "result_pending_streaks": self._watch.pending_streaks,
-            **self._line.kept(),
-        }
+        return self._context.book.open_jobs(guild_id)
 
     def place_in_line(self, job_id: int) -> int | None:
         """1 for the next job to be released, and so on; None when not waiting."""
         return self._line.place_of(job_id)
 
-    def _not_taking_jobs(self) -> str | None:
-        if not self._book.health.writable:
-            return STORE_REFUSING
-        if self._token.refused:
-            return TOKEN_REFUSED
-        return None
+    def kept_per_job(self) -> dict[str, int]:
+        """How many jobs each of the tracker's per-job records holds right now. Once no
+        job is open and nothing is under way every count is 0: a tracker that runs for
+        months must not keep anything for the jobs it is done with."""
+        book = self._context.book
+        return {
+            "open_jobs": len(book),
+            "job_locks": book.locks_in_use,
+            "due_times": self._context.scheduler.jobs_due,
+            "result_pending_streaks": self._watch.pending_streaks,
+            **self._line.kept(),
+        }
 
-    # -------------------------------------------------------------- dispatching
+    # ------------------------------------------------------------ changing jobs
 
-    def _act(self, job_id: int) -> None:
-        """A job came due: release the line, poll it, or send its final message."""
-        job = self._book.get(job_id)
-        if job is None:
-            return
-        if job.state is JobState.WAITING:
-            self._line.dirty = True
-            self._scheduler.wake()
-        elif job.notice in (NoticeState.PENDING, NoticeState.SENDING):
-            self._scheduler.run_for(job_id, self._notices.send, name="notice")
-        elif job.state in WATCHED_STATES:
-            self._scheduler.run_for(job_id, self._watch.poll, name="poll")
+    async def annotate(self, job_id: int, **changes: Any) -> Job:
+        """Record caller-owned facts (message ids, who deleted the video) on a job in any state."""
+        return await self._context.book.annotate(job_id, **changes)
 
-    def _release(self, now: float) -> None:
-        """Submit the first jobs in line that fit the limits; refresh places in line."""
-        if not self._line.dirty:
-            return
-        paused = self._closing or self._token.refused
-        release = self._line.release(self._book, now, closing=paused)
-        for job in release.submit:
-            task = self._scheduler.spawn(self._submission.submit(job.id), name=f"submit-{job.id}")
-            self._submits.add(task)
-            task.add_done_callback(self._submits.discard)
-        for job_id in release.moved:
-            self._book.announce(self._book.require(job_id))
-        for job_id, when in release.wake_at:
-            self._scheduler.at(job_id, when)
+    async def cancel(self, job_id: int, *, by: int) -> CancelReport:
+        """Cancel a job that has not started generating; says what really happened. A job
+        another process holds is cancelled by that process (asked through the peers)."""
+        return await self._stopping.cancel(job_id, by=by)
 
-    def _line_may_move(self) -> None:
-        self._line.dirty = True
-        self._scheduler.wake()
-
-    def _settled(self, job_id: int) -> None:
-        self._line.settled(job_id)
-        self._scheduler.wake()
-
-    def _committed(self, previous: Job | None, job: Job) -> None:
-        """Keep time and the line in step with a recorded change."""
-        if not is_open(job):
-            self._scheduler.forget(job.id)
-            self._watch.forget(job.id)
-        if job.notice is NoticeState.PENDING and (
-            previous is None or previous.notice is not job.notice
-        ):
-            self._scheduler.at(job.id, job.not_before or self._clock.now())
-        told_late = job.state is JobState.TIMED_OUT and job.notice is NoticeState.SENT
-        if told_late and previous is not None and previous.notice is not NoticeState.SENT:
-            self._watch.poll_after(job, self._settings.late_poll_interval)
-        if job.state is not JobState.WAITING:
-            self._line.left_line(job.id)
-        if previous is not None and moves_the_line(previous.state, job.state):
-            self._line.dirty = True
-            self._scheduler.wake()
+    async def abandon(
+        self, *, guild_id: int | None = None, channel_id: int | None = None, failure: Failure
+    ) -> int:
+        """The bot left a server, or a channel is gone: cancel what is still free to cancel,
+        stop its final messages and record why; returns how many jobs this process affected
+        (see `JobStopping.abandon`)."""
+        return await self._stopping.abandon(
+            guild_id=guild_id, channel_id=channel_id, failure=failure
+        )

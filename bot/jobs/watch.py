@@ -10,17 +10,15 @@ job still queued at its deadline is cancelled at RunComfy, which costs nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.clock import Clock
-from bot.jobs.book import JobBook
-from bot.jobs.model import WATCHED_STATES, Failure, Job, JobState, NoticeState
-from bot.jobs.polling import PollPolicy
-from bot.jobs.runcomfy_side import Cancelled, PollVerdict, RunComfySide, Seen
-from bot.jobs.scheduler import Scheduler
-from bot.jobs.tracker_settings import TrackerSettings
+from bot.jobs.events import JobCommitted, JobLetGo, TokenRefused, TokenWorks
+from bot.jobs.model import WATCHED_STATES, Failure, Job, JobState, NoticeState, is_open
+from bot.jobs.runcomfy_side import Cancelled, PollVerdict, Seen
 from bot.runcomfy.errors import ErrorKind
+
+if TYPE_CHECKING:
+    from bot.jobs.context import TrackerContext
 
 log = logging.getLogger(__name__)
 
@@ -46,33 +44,33 @@ def _nowhere_to_post(job: Job) -> dict[str, Any]:
 
 
 class JobWatch:
-    def __init__(
-        self,
-        book: JobBook,
-        runcomfy: RunComfySide,
-        scheduler: Scheduler,
-        *,
-        clock: Clock,
-        policy: PollPolicy,
-        settings: TrackerSettings,
-        token_refused: Callable[[], None],
-        token_works: Callable[[], None],
-    ) -> None:
-        """`token_refused()` / `token_works()` tell the tracker what RunComfy said of the
-        bot's token while polling."""
-        self._book = book
-        self._runcomfy = runcomfy
-        self._scheduler = scheduler
-        self._clock = clock
-        self._policy = policy
-        self._settings = settings
-        self._token_refused = token_refused
-        self._token_works = token_works
-        self._pending_streak: dict[int, int] = {}
+    """Says `TokenRefused` / `TokenWorks` when a poll shows what RunComfy makes of the
+    bot's token."""
 
-    def forget(self, job_id: int) -> None:
-        """The job is over here (closed, or another process holds it now)."""
-        self._pending_streak.pop(job_id, None)
+    def __init__(self, context: TrackerContext) -> None:
+        self._book = context.book
+        self._runcomfy = context.runcomfy
+        self._scheduler = context.scheduler
+        self._clock = context.clock
+        self._policy = context.policy
+        self._settings = context.settings
+        self._bus = context.bus
+        self._pending_streak: dict[int, int] = {}
+        context.bus.subscribe(JobCommitted, self.on_job_committed)
+        context.bus.subscribe(JobLetGo, self.on_job_let_go)
+
+    def on_job_committed(self, event: JobCommitted) -> None:
+        """A closed job is over here; a job whose deadline message just went out is
+        still asked about, less often (it may yet finish)."""
+        previous, job = event.previous, event.job
+        if not is_open(job):
+            self._pending_streak.pop(job.id, None)
+        told_late = job.state is JobState.TIMED_OUT and job.notice is NoticeState.SENT
+        if told_late and previous is not None and previous.notice is not NoticeState.SENT:
+            self.poll_after(job, self._settings.late_poll_interval)
+
+    def on_job_let_go(self, event: JobLetGo) -> None:
+        self._pending_streak.pop(event.job_id, None)
 
     @property
     def pending_streaks(self) -> int:
@@ -113,7 +111,7 @@ class JobWatch:
             await self._no_answer(job, verdict)
             return
         if job.failure is Failure.TOKEN_REVOKED:
-            self._token_works()
+            self._bus.publish(TokenWorks())
             job = await self._book.commit(job.update(now, failure=None, failure_detail=None))
         late = job.state is JobState.TIMED_OUT
         extra = NEW_NOTICE if late else {}
@@ -194,7 +192,7 @@ class JobWatch:
     async def _no_answer(self, job: Job, verdict: PollVerdict) -> None:
         problem = verdict.problem
         if problem is not None and problem.kind is ErrorKind.AUTHENTICATION:
-            self._token_refused()
+            self._bus.publish(TokenRefused())
             if job.failure is not Failure.TOKEN_REVOKED:
                 job = await self._book.commit(
                     job.update(self._clock.now(), failure=Failure.TOKEN_REVOKED)

@@ -35,7 +35,7 @@ async def test_soak_smoke(tmp_path: Path) -> None:
     assert baseline.tasks > 0, "the bot reported its tasks"
     assert baseline.objects > 0, "the bot reported its objects"
     assert set(PER_JOB_RECORDS) <= set(end.structures), "the probe sees the bot's parts"
-    assert middle.structures["tracker._book._jobs"] > 0, "jobs were under way mid-run"
+    assert middle.structures["tracker._context.book._jobs"] > 0, "jobs were under way mid-run"
     assert result.kept_per_job == {}, "nothing kept per job after each batch and its idle"
     assert settled.tasks <= baseline.tasks
     assert end.tasks <= baseline.tasks

@@ -9,14 +9,15 @@ import logging
 import pytest
 
 from bot.clock import ScaledClock
+from bot.jobs.events import EventBus, JobDue
 from bot.jobs.scheduler import Scheduler
 from testkit.waiting import eventually
 
 
 def make(dispatched: list[int], clock: ScaledClock) -> Scheduler:
-    return Scheduler(
-        clock, dispatch=dispatched.append, before_due=lambda now: None, crash_retry_delay=5.0
-    )
+    bus = EventBus()
+    bus.subscribe(JobDue, lambda due: dispatched.append(due.job_id))
+    return Scheduler(clock, bus, crash_retry_delay=5.0)
 
 
 async def test_due_jobs_are_dispatched_in_time_order_and_the_earliest_due_wins() -> None:

@@ -1,0 +1,76 @@
+"""What every room of the job tracker shares: the book of jobs, the scheduler, the clock,
+the settings, the poll policy, the RunComfy side and the event bus the rooms speak on.
+
+Each room is handed this one object (and only the rooms it calls by name), instead of the
+same pieces one by one and a bundle of callables into the tracker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from bot.jobs.book import JobBook
+from bot.jobs.events import EventBus
+from bot.jobs.leases import LeaseLost, Room
+from bot.jobs.line import ServerLimits
+from bot.jobs.model import Job
+from bot.jobs.polling import PollPolicy
+from bot.jobs.ports import JobStorage, RunComfy, StoreError
+from bot.jobs.runcomfy_side import RunComfySide
+from bot.jobs.scheduler import Scheduler
+from bot.jobs.tracker_settings import TrackerSettings
+
+LimitsFor = Callable[[int | None], ServerLimits]
+"""A server's limits (None: direct messages), as its settings say right now."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerContext:
+    book: JobBook
+    scheduler: Scheduler
+    bus: EventBus
+    clock: Clock
+    settings: TrackerSettings
+    policy: PollPolicy
+    runcomfy: RunComfySide
+    limits_for: LimitsFor
+
+    @classmethod
+    def create(
+        cls,
+        store: JobStorage,
+        runcomfy: RunComfy,
+        *,
+        clock: Clock,
+        settings: TrackerSettings,
+        policy: PollPolicy,
+        limits_for: LimitsFor | None = None,
+    ) -> TrackerContext:
+        """`limits_for` defaults to the settings' limits for every server. A refused
+        database write or a job another process took over is reported where it happens,
+        so the scheduler retries those actions without logging them again."""
+        bus = EventBus()
+        scheduler = Scheduler(
+            clock,
+            bus,
+            crash_retry_delay=settings.crash_retry_delay,
+            quiet=(StoreError, LeaseLost),
+            quiet_retry_delay=settings.store_retry_delay,
+        )
+        return cls(
+            book=JobBook(store, bus=bus, clock=clock),
+            scheduler=scheduler,
+            bus=bus,
+            clock=clock,
+            settings=settings,
+            policy=policy,
+            runcomfy=RunComfySide(runcomfy),
+            limits_for=limits_for or (lambda guild_id: settings.limits),
+        )
+
+    def room_for(self, job: Job) -> Room:
+        """The limits the jobs at RunComfy must leave room for before `job` is sent
+        (checked by the database, across every process sharing the jobs)."""
+        return Room(self.limits_for(job.guild_id), self.settings.max_active_total)
