@@ -31,7 +31,8 @@ from bot.jobs.runcomfy_side import Cancelled, Refused, RunComfySide, Seen
 from bot.media.download import OutputFetcher, OutputFetchError
 from bot.media.safe_session import make_session
 from bot.runcomfy.errors import ErrorKind, RunComfyError
-from bot.runcomfy.request import KlingInputError, KlingRequest
+from bot.runcomfy.input_error import KlingInputError
+from bot.runcomfy.request import KlingRequest
 from bot.wording import failure_text, runcomfy_problem
 
 EXIT_OK = 0

@@ -17,7 +17,8 @@ from bot.jobs.ports import NoticeProblem, read_notice_record
 from bot.jobs.usage import DailyBudgetExceeded, DailySecondsExceeded, Usage
 from bot.redaction import redact
 from bot.runcomfy.errors import ErrorKind
-from bot.runcomfy.request import GivenKind, KlingInputError, given_value
+from bot.runcomfy.given import GivenKind, given_value
+from bot.runcomfy.input_error import KlingInputError
 
 DETAIL_MAX_CHARS = 500
 """RunComfy's own words are quoted up to this length, so every message they go into fits."""

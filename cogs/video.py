@@ -20,6 +20,7 @@ from bot.discord_ui.panels import jump_url, mine_embed, queue_order, usage_embed
 from bot.discord_ui.queue_view import QueueView
 from bot.discord_ui.replies import reply
 from bot.jobs.usage import Usage, day_start, month_start
+from bot.runcomfy.input_error import KlingInputError
 from bot.runcomfy.request import (
     DEFAULT_CFG_SCALE,
     DEFAULT_DURATION,
@@ -27,7 +28,6 @@ from bot.runcomfy.request import (
     DURATION_MIN,
     NEGATIVE_PROMPT_MAX_CHARS,
     PROMPT_MAX_CHARS,
-    KlingInputError,
     KlingRequest,
 )
 from bot.wording import input_refusal

@@ -17,16 +17,16 @@ import discord
 
 from bot.discord_ui.replies import AnsweringModal, AnsweringView
 from bot.i18n import Texts, english
+from bot.runcomfy.given import has_visible_text
+from bot.runcomfy.input_error import KlingInputError
 from bot.runcomfy.request import (
     DURATION_MAX,
     DURATION_MIN,
     INVISIBLE_ONLY,
     PROMPT_MAX_CHARS,
-    KlingInputError,
     KlingRequest,
     Shot,
     ShotType,
-    has_visible_text,
 )
 
 MIN_SHOTS = 2

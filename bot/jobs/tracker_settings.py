@@ -10,7 +10,11 @@ from bot.jobs.notices import NoticeRetry
 
 @dataclass(frozen=True, slots=True)
 class TrackerSettings:
-    """Delays are in clock seconds unless they say otherwise."""
+    """Delays are in clock seconds unless they say otherwise.
+
+    The defaults of `max_active_total`, `max_waiting_per_user` and `deadline_seconds` are
+    also those of MAX_ACTIVE_JOBS_TOTAL, MAX_WAITING_JOBS_PER_USER and JOB_DEADLINE_MINUTES:
+    the table of settings (`bot.config.table`) takes them from here."""
 
     limits: ServerLimits = field(default_factory=ServerLimits)
     """Per-server limits for servers without their own (see `limits_for`)."""

@@ -1,9 +1,9 @@
 """The HTTP client for RunComfy's Model API (Kling 3.0 standard text-to-video).
 
 Four calls: `submit`, `status`, `result`, `cancel`. Every answer goes through one
-function, `error_from_response`, so all calls share one error taxonomy. status, result
-and cancel are retried (they are safe to repeat); submit never is, because a second
-POST may be a second bill: when its outcome is unknown it raises
+function, `error_from_response` (`bot.runcomfy.answers`), so all calls share one error
+taxonomy. status, result and cancel are retried (they are safe to repeat); submit never
+is, because a second POST may be a second bill: when its outcome is unknown it raises
 `SubmitOutcomeUnknownError` and leaves the decision to a person.
 
 The token lives in a `Secret` and is only revealed into the Authorization header of
@@ -13,10 +13,7 @@ redacted before it lands in an exception.
 
 from __future__ import annotations
 
-import email.utils
-import json
 import logging
-import math
 import random
 import re
 from collections.abc import Awaitable, Callable, Mapping
@@ -24,14 +21,11 @@ from typing import Any, Protocol
 
 import aiohttp
 
+from bot.runcomfy.answers import error_from_response, one_line, parse_json, read_capped
 from bot.runcomfy.errors import (
-    AuthenticationError,
     ErrorKind,
-    InsufficientBalanceError,
-    InvalidInputError,
     InvalidRequestIdError,
     RateLimitedError,
-    RequestNotFoundError,
     RunComfyError,
     ServerError,
     SubmitOutcomeUnknownError,
@@ -47,32 +41,9 @@ logger = logging.getLogger(__name__)
 
 SUBMIT_PATH = f"/v1/models/{MODEL_ID}"
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
-MAX_ANSWER_BYTES = 1024 * 1024
-"""API answers are small JSON documents; anything bigger is a broken or hostile server."""
-MAX_SERVER_TEXT = 300
 DEFAULT_RETRY = RetryPolicy()
 SUBMIT_UNKNOWN_HTTP_STATUSES = frozenset({502, 504})
 """Gateway answers: the gateway may have passed the submit on before failing."""
-
-_BY_CODE: dict[int, type[RunComfyError]] = {
-    400001: InvalidInputError,
-    400002: InsufficientBalanceError,
-    400004: AuthenticationError,
-    401001: AuthenticationError,
-    403001: AuthenticationError,
-    404001: RequestNotFoundError,
-    422001: InvalidInputError,
-    500001: ServerError,
-}
-_BY_HTTP_STATUS: dict[int, type[RunComfyError]] = {
-    400: InvalidInputError,
-    401: AuthenticationError,
-    402: InsufficientBalanceError,
-    403: AuthenticationError,
-    404: RequestNotFoundError,
-    422: InvalidInputError,
-    429: RateLimitedError,
-}
 
 
 def validate_request_id(request_id: object) -> str:
@@ -82,183 +53,6 @@ def validate_request_id(request_id: object) -> str:
         shown = shown if len(shown) <= 40 else shown[:37] + "..."
         raise InvalidRequestIdError(f"not a RunComfy request id: {shown!r}")
     return request_id
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Retry-After as seconds from `now`: either delta-seconds or an HTTP-date."""
-    if value is None:
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    try:
-        seconds = float(text)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            return None
-        return max(0.0, when.timestamp() - now)
-    if not math.isfinite(seconds):
-        return None
-    return max(0.0, seconds)
-
-
-def _error_code(body: object) -> int | None:
-    """The numeric `error_code`, if any; 0 is read as "no error", as some APIs send it."""
-    if not isinstance(body, Mapping):
-        return None
-    code = body.get("error_code")
-    if isinstance(code, bool):
-        return None
-    if isinstance(code, str) and code.strip().isdigit():
-        code = int(code.strip())
-    if isinstance(code, int) and code != 0:
-        return code
-    return None
-
-
-def _one_line(text: str, redact: Callable[[str], str]) -> str:
-    text = " ".join(redact(text).split())
-    return text if len(text) <= MAX_SERVER_TEXT else text[: MAX_SERVER_TEXT - 3] + "..."
-
-
-def _field_name(loc: object) -> str:
-    if isinstance(loc, str):
-        return loc
-    if isinstance(loc, list | tuple):
-        parts = [str(part) for part in loc if part != "body"]
-        return ".".join(parts) if parts else "input"
-    return "input"
-
-
-def describe_detail(detail: object) -> str | None:
-    """Validation `detail` in words: `duration: must be ≤ 15; prompt: field required`."""
-    if isinstance(detail, str):
-        return detail or None
-    if isinstance(detail, Mapping):
-        detail = [detail]
-    if not isinstance(detail, list):
-        return None
-    parts = []
-    for item in detail:
-        if isinstance(item, Mapping):
-            message = item.get("msg") or item.get("message") or "invalid"
-            parts.append(f"{_field_name(item.get('loc'))}: {message}")
-        elif isinstance(item, str):
-            parts.append(item)
-    return "; ".join(parts) or None
-
-
-def _server_text(body: object) -> str | None:
-    if not isinstance(body, Mapping):
-        return None
-    for key in ("error_message", "message", "error", "detail"):
-        value = body.get(key)
-        if isinstance(value, str) and value.strip():
-            return value
-        if isinstance(value, Mapping):
-            nested = value.get("message") or value.get("error_message")
-            if isinstance(nested, str) and nested.strip():
-                return nested
-    return None
-
-
-def _error_class(http_status: int, code: int | None) -> type[RunComfyError] | None:
-    if http_status == 429:
-        return RateLimitedError
-    if code is not None and code in _BY_CODE:
-        return _BY_CODE[code]
-    if http_status in _BY_HTTP_STATUS:
-        return _BY_HTTP_STATUS[http_status]
-    if http_status >= 500:
-        return ServerError
-    if code is not None:
-        family = code // 1000
-        if family in _BY_HTTP_STATUS:
-            return _BY_HTTP_STATUS[family]
-        return ServerError if family >= 500 else RunComfyError
-    if not 200 <= http_status < 300:
-        return RunComfyError
-    return None
-
-
-def _no_redaction(text: str) -> str:
-    return text
-
-
-def error_from_response(
-    http_status: int,
-    headers: Mapping[str, str],
-    body: object,
-    *,
-    now: float,
-    redact: Callable[[str], str] = _no_redaction,
-) -> RunComfyError | None:
-    """Map one HTTP answer to an error, or None when it is a usable JSON object.
-
-    `body` is the parsed JSON, or None when the answer was empty or not JSON. An
-    `error_code` wins over a 2xx status (RunComfy sends some errors with HTTP 200),
-    known codes win over the HTTP status, and 429 is always "slow down".
-    """
-    code = _error_code(body)
-    error_class = _error_class(http_status, code)
-    if error_class is None:
-        if isinstance(body, Mapping):
-            return None
-        return TransportError(
-            f"RunComfy answered HTTP {http_status} with a body that is not a JSON object",
-            http_status=http_status,
-            request_sent=True,
-        )
-
-    summary = f"RunComfy answered HTTP {http_status}"
-    if code is not None:
-        summary += f" with error_code {code}"
-    text = _server_text(body)
-    detail = body.get("detail") if isinstance(body, Mapping) else None
-    kwargs: dict[str, Any] = {"http_status": http_status, "error_code": code}
-
-    if error_class is InvalidInputError:
-        reason = _one_line(describe_detail(detail) or text or "", redact) or None
-        return InvalidInputError(
-            f"{summary}: invalid input: {reason or 'no reason given'}",
-            detail=detail,
-            reason=reason,
-            **kwargs,
-        )
-    message = f"{summary}: {_one_line(text, redact)}" if text else summary
-    if error_class is RateLimitedError:
-        retry_after = parse_retry_after(headers.get("Retry-After"), now)
-        if retry_after is not None:
-            message += f" (Retry-After {retry_after:g} s)"
-        return RateLimitedError(message, retry_after=retry_after, **kwargs)
-    return error_class(message, **kwargs)
-
-
-def _parse_json(raw: bytes) -> object:
-    if not raw.strip():
-        return None
-    try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
-        return None
-
-
-async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.content.iter_any():
-        size += len(chunk)
-        if size > MAX_ANSWER_BYTES:
-            raise TransportError(
-                f"RunComfy's answer is larger than {MAX_ANSWER_BYTES} bytes",
-                http_status=response.status,
-            )
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 class Credential(Protocol):
@@ -430,7 +224,7 @@ class RunComfyClient:
                     allow_redirects=False,
                     raise_for_status=False,
                 ) as response:
-                    raw = await _read_capped(response)
+                    raw = await read_capped(response)
                     http_status = response.status
                     response_headers: Mapping[str, str] = response.headers
             except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
@@ -446,7 +240,7 @@ class RunComfyClient:
                 raise
         seconds = self._clock.monotonic() - started
         logger.debug("%s %s -> HTTP %d in %.3f s", method, path, http_status, seconds)
-        body = _parse_json(raw)
+        body = parse_json(raw)
         mapped = error_from_response(
             http_status, response_headers, body, now=self._clock.now(), redact=self._redact
         )
@@ -473,8 +267,6 @@ class RunComfyClient:
     ) -> TransportError:
         what = str(exc) or "no details"
         reason = "could not connect" if not request_sent else "no usable answer"
-        message = (
-            f"{method} {path}: {reason}: {type(exc).__name__}: {_one_line(what, self._redact)}"
-        )
+        message = f"{method} {path}: {reason}: {type(exc).__name__}: {one_line(what, self._redact)}"
         logger.debug("%s", message)
         return TransportError(message, request_sent=request_sent)

@@ -10,7 +10,9 @@ from bot.runcomfy.request import KlingRequest
 
 @dataclass(frozen=True, slots=True)
 class Pricing:
-    """US dollars per second of video; RunComfy charges more when sound is generated."""
+    """US dollars per second of video; RunComfy charges more when sound is generated.
+
+    The defaults are also those of PRICE_PER_SECOND and PRICE_PER_SECOND_WITH_SOUND."""
 
     per_second: Decimal = Decimal("0.084")
     per_second_with_sound: Decimal = Decimal("0.126")

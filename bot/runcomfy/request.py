@@ -10,12 +10,13 @@ plus the rule's key and its numbers, which the Discord side words in the reader'
 from __future__ import annotations
 
 import math
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from enum import StrEnum
-from types import MappingProxyType
 from typing import Any
+
+from bot.runcomfy.given import has_visible_text
+from bot.runcomfy.input_error import KlingInputError, Place, Rule, either, input_error
 
 MODEL_ID = "kling/kling-3.0/standard/text-to-video"
 
@@ -45,182 +46,9 @@ class ShotType(StrEnum):
 DEFAULT_ASPECT_RATIO = AspectRatio.WIDE
 
 
-class Rule(StrEnum):
-    """Every input rule of the request model; the catalogs word each as `input.<rule>`."""
-
-    TEXT_REQUIRED = "text_required"
-    TEXT_TOO_LONG = "text_too_long"
-    INVISIBLE_ONLY = "invisible_only"
-    DURATION_RANGE = "duration_range"
-    NUMBER_RANGE = "number_range"
-    ONE_OF = "one_of"
-    EITHER = "either"
-    SHOTS_LIST = "shots_list"
-    SHOTS_TOO_MANY = "shots_too_many"
-    SHOT_ITEM = "shot_item"
-    SHOTS_SUM = "shots_sum"
-    SHOTS_SUM_DEFAULT = "shots_sum_default"
-    WRONG_TYPE = "wrong_type"
-    PADDED = "padded"
-    NOT_AN_OPTION = "not_an_option"
-    REQUIRED = "required"
-
-
-class KlingInputError(ValueError):
-    """An input the model would refuse: which field, what was given, what is allowed.
-
-    `rule` names the broken rule (catalog key `input.<rule>`) and `facts` its numbers and
-    allowed values; where the field is an option (or part of one of its shots), the facts
-    say so as `option`, `shot` and `part`. `str(error)` is the English sentence."""
-
-    def __init__(self, field: str, value: Any, allowed: str, *, rule: str, **facts: Any) -> None:
-        self.field = field
-        self.value = value
-        self.allowed = allowed
-        self.rule = rule
-        self.facts = facts
-        super().__init__(f"`{field}` {allowed} You gave {describe_value(value)}.")
-
-    @property
-    def user_message(self) -> str:
-        return str(self)
-
-
-@dataclass(frozen=True, slots=True)
-class Place:
-    """Where a value sits: an option, or a part (`prompt`, `duration`) of one of its shots."""
-
-    option: str
-    shot: int | None = None
-    part: str | None = None
-
-    def __str__(self) -> str:
-        shot = "" if self.shot is None else f" shot {self.shot}"
-        part = "" if self.part is None else f" {self.part}"
-        return f"{self.option}{shot}{part}"
-
-    def in_shot(self, shot: int, part: str | None = None) -> Place:
-        return Place(self.option, shot, part)
-
-    def facts(self) -> dict[str, Any]:
-        named = {"option": self.option, "shot": self.shot, "part": self.part}
-        return {name: value for name, value in named.items() if value is not None}
-
-
-def _input_error(
-    place: Place, value: Any, allowed: str, rule: Rule, **facts: Any
-) -> KlingInputError:
-    """The error for a value at `place`, its place among the facts."""
-    return KlingInputError(str(place), value, allowed, rule=rule, **place.facts(), **facts)
-
-
-BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
-"""Letters and symbols by category that draw nothing: Hangul fillers, the blank Braille cell."""
 INVISIBLE_ONLY = (
     "must have visible text (letters, numbers or symbols), not only invisible characters."
 )
-LONG_TEXT_CHARS = 60
-"""A given text longer than this is described by its length, not quoted."""
-
-
-def is_visible(char: str) -> bool:
-    """A letter, number, punctuation or symbol that draws something. Format and control
-    characters (zero-width spaces and joiners, direction marks), separators and combining
-    marks are not visible on their own."""
-    return unicodedata.category(char)[0] in "LNPS" and char not in BLANK_LOOKING
-
-
-def has_visible_text(text: str) -> bool:
-    """Whether a prompt shows anything: a prompt of only invisible characters is billed
-    like any other but asks for nothing."""
-    return any(is_visible(char) for char in text)
-
-
-class GivenKind(StrEnum):
-    """What kind of value a member gave, for any language to word (catalog `given.<kind>`)."""
-
-    NOTHING = "nothing"
-    TRUE = "true"
-    FALSE = "false"
-    EMPTY = "empty"
-    SPACES = "spaces"
-    INVISIBLE = "invisible"
-    LONG_TEXT = "long_text"
-    TEXT = "text"
-    NUMBER = "number"
-    LIST = "list"
-    OTHER = "other"
-
-
-@dataclass(frozen=True, slots=True)
-class Given:
-    """A user's value, safely described: its kind, and `count`, `text`, `number` or `type`."""
-
-    kind: GivenKind
-    facts: Mapping[str, Any]
-
-
-def given_value(value: Any) -> Given:
-    """What a user's value is, short and safe to show: never more than 60 characters of it."""
-    if value is None:
-        return Given(GivenKind.NOTHING, {})
-    if isinstance(value, bool):
-        return Given(GivenKind.TRUE if value else GivenKind.FALSE, {})
-    if isinstance(value, str):
-        stripped = value.strip()
-        if not stripped:
-            return Given(GivenKind.SPACES if value else GivenKind.EMPTY, {})
-        if not has_visible_text(stripped):
-            return Given(GivenKind.INVISIBLE, {"count": len(stripped)})
-        if len(stripped) > LONG_TEXT_CHARS:
-            return Given(GivenKind.LONG_TEXT, {"count": len(stripped)})
-        return Given(GivenKind.TEXT, {"text": stripped})
-    if isinstance(value, int | float):
-        return Given(GivenKind.NUMBER, {"number": value})
-    if isinstance(value, list | tuple):
-        return Given(GivenKind.LIST, {"count": len(value)})
-    return Given(GivenKind.OTHER, {"type": type(value).__name__})
-
-
-def number_as_given(value: float) -> str:
-    """`20`, `2,500`, `0.25`, `5.0`: an int grouped, a float as Python writes it."""
-    return f"{value:,}" if isinstance(value, int) else repr(value)
-
-
-ENGLISH_GIVEN: Mapping[GivenKind, str] = MappingProxyType(
-    {
-        GivenKind.NOTHING: "nothing",
-        GivenKind.TRUE: "true",
-        GivenKind.FALSE: "false",
-        GivenKind.EMPTY: "an empty text",
-        GivenKind.SPACES: "only spaces",
-        GivenKind.INVISIBLE: "only invisible characters ({count:,})",
-        GivenKind.LONG_TEXT: "a text of {count:,} characters",
-        GivenKind.TEXT: "“{text}”",
-        GivenKind.NUMBER: "{number}",
-        GivenKind.LIST: "a list of {count} item{s}",
-        GivenKind.OTHER: "a value of type {type}",
-    }
-)
-"""How the English sentence describes each kind; the catalogs word them as `given.<kind>`."""
-
-
-def describe_value(value: Any) -> str:
-    """A short, safe rendering of a user's value for the English sentence."""
-    seen = given_value(value)
-    facts = dict(seen.facts)
-    if "number" in facts:
-        facts["number"] = number_as_given(facts["number"])
-    plural = "" if facts.get("count") == 1 else "s"
-    return ENGLISH_GIVEN[seen.kind].format(s=plural, **facts)
-
-
-def either(choices: Iterable[str]) -> str:
-    """`a or b`, `a, b, or c`."""
-    items = list(choices)
-    if len(items) <= 2:
-        return " or ".join(items)
-    return f"{', '.join(items[:-1])}, or {items[-1]}"
 
 
 def _is_int(value: Any) -> bool:
@@ -239,7 +67,7 @@ MULTI_PROMPT = Place("multi_prompt")
 
 def _check_duration(place: Place, value: Any) -> int:
     if not _is_int(value) or not DURATION_MIN <= value <= DURATION_MAX:
-        raise _input_error(
+        raise input_error(
             place,
             value,
             f"must be a whole number of seconds from {DURATION_MIN} to {DURATION_MAX}.",
@@ -254,7 +82,7 @@ def _check_text(place: Place, value: Any, max_chars: int, *, required: bool) -> 
     if value is None and not required:
         return None
     if not isinstance(value, str) or (required and not value.strip()):
-        raise _input_error(
+        raise input_error(
             place,
             value,
             f"must be text of 1 to {max_chars:,} characters.",
@@ -265,7 +93,7 @@ def _check_text(place: Place, value: Any, max_chars: int, *, required: bool) -> 
     if not text:
         return None
     if len(text) > max_chars:
-        raise _input_error(
+        raise input_error(
             place,
             value,
             f"must be at most {max_chars:,} characters.",
@@ -274,7 +102,7 @@ def _check_text(place: Place, value: Any, max_chars: int, *, required: bool) -> 
             chars=len(text),
         )
     if not has_visible_text(text):
-        raise _input_error(place, value, INVISIBLE_ONLY, Rule.INVISIBLE_ONLY)
+        raise input_error(place, value, INVISIBLE_ONLY, Rule.INVISIBLE_ONLY)
     return text
 
 
@@ -291,7 +119,7 @@ class Shot:
 
 def _parse_shots(value: Any) -> tuple[Shot, ...]:
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        raise _input_error(
+        raise input_error(
             MULTI_PROMPT,
             value,
             f"must be a list of 0 to {MULTI_PROMPT_MAX_ITEMS} shots.",
@@ -300,7 +128,7 @@ def _parse_shots(value: Any) -> tuple[Shot, ...]:
         )
     items = list(value)
     if len(items) > MULTI_PROMPT_MAX_ITEMS:
-        raise _input_error(
+        raise input_error(
             MULTI_PROMPT,
             items,
             f"must have at most {MULTI_PROMPT_MAX_ITEMS} shots.",
@@ -317,7 +145,7 @@ def _parse_shots(value: Any) -> tuple[Shot, ...]:
         elif isinstance(item, Mapping):
             raw_prompt, raw_duration = item.get("prompt"), item.get("duration")
         else:
-            raise _input_error(
+            raise input_error(
                 MULTI_PROMPT.in_shot(number),
                 item,
                 "must have a prompt and a duration.",
@@ -339,7 +167,7 @@ def _check_cfg_scale(value: Any) -> float | int:
         or not math.isfinite(value)
         or not CFG_SCALE_MIN <= value <= CFG_SCALE_MAX
     ):
-        raise _input_error(
+        raise input_error(
             CFG_SCALE,
             value,
             f"must be a number from {CFG_SCALE_MIN:g} to {CFG_SCALE_MAX:g}.",
@@ -355,7 +183,7 @@ TRUE_OR_FALSE = ("true", "false")
 
 def _check_sound(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise _input_error(
+        raise input_error(
             SOUND, value, f"must be {either(TRUE_OR_FALSE)}.", Rule.EITHER, choices=TRUE_OR_FALSE
         )
     return value
@@ -366,7 +194,7 @@ def _parse_aspect_ratio(value: Any) -> AspectRatio:
         return AspectRatio(value)
     except ValueError:
         choices = tuple(ratio.value for ratio in AspectRatio)
-        raise _input_error(
+        raise input_error(
             ASPECT_RATIO, value, f"must be one of {either(choices)}.", Rule.ONE_OF, choices=choices
         ) from None
 
@@ -376,7 +204,7 @@ def _parse_shot_type(value: Any) -> ShotType:
         return ShotType(value)
     except ValueError:
         choices = tuple(kind.value for kind in ShotType)
-        raise _input_error(
+        raise input_error(
             SHOT_TYPE, value, f"must be {either(choices)}.", Rule.EITHER, choices=choices
         ) from None
 
@@ -386,7 +214,7 @@ def _check_shots(shots: tuple[Shot, ...], duration: int | None, effective: int) 
     if shots and total != effective:
         default = duration is None
         which = " (the default)" if default else ""
-        raise _input_error(
+        raise input_error(
             MULTI_PROMPT,
             list(shots),
             f"shot durations must add up to the video's duration, "
@@ -399,13 +227,13 @@ def _check_shots(shots: tuple[Shot, ...], duration: int | None, effective: int) 
 
 def _wrong_type(place: Place, value: Any, expected: str) -> KlingInputError:
     """A typed field holding something else: a mistake in code, never a member's."""
-    return _input_error(
+    return input_error(
         place, value, f"must be of type {expected}.", Rule.WRONG_TYPE, expected=expected
     )
 
 
 def _padded(place: Place, value: Any) -> KlingInputError:
-    return _input_error(place, value, "must not start or end with spaces.", Rule.PADDED)
+    return input_error(place, value, "must not start or end with spaces.", Rule.PADDED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -528,9 +356,9 @@ class KlingRequest:
         unknown = sorted(set(payload) - known)
         if unknown:
             name = unknown[0]
-            raise _input_error(
+            raise input_error(
                 Place(name), payload[name], "is not a Kling 3.0 option.", Rule.NOT_AN_OPTION
             )
         if "prompt" not in payload:
-            raise _input_error(PROMPT, None, "is required.", Rule.REQUIRED)
+            raise input_error(PROMPT, None, "is required.", Rule.REQUIRED)
         return cls.parse(**dict(payload))

@@ -17,7 +17,8 @@ import pytest
 from bot import cli
 from bot.clock import ScaledClock
 from bot.media.download import OutputFetchError
-from bot.runcomfy.request import KlingInputError, KlingRequest
+from bot.runcomfy.input_error import KlingInputError
+from bot.runcomfy.request import KlingRequest
 from testkit.runcomfy_emulator import (
     SAMPLE_MP4,
     SUBMIT_PATH,

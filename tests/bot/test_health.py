@@ -183,7 +183,7 @@ async def test_a_client_not_yet_connected_is_named() -> None:
 
 async def test_it_listens_on_a_free_port_and_stops() -> None:
     server = Parts().server()
-    await server.start(HealthSettings(port=0))
+    await server.start(HealthSettings(port=0, host="127.0.0.1"))
     host, port = server.address
     assert host == "127.0.0.1"
     assert port > 0
@@ -204,7 +204,7 @@ async def test_a_taken_port_is_a_clear_setting_error() -> None:
         taken.listen()
         port = taken.getsockname()[1]
         with pytest.raises(ConfigError) as caught:
-            await Parts().server().start(HealthSettings(port=port))
+            await Parts().server().start(HealthSettings(port=port, host="127.0.0.1"))
     message = str(caught.value)
     assert message.startswith(f"HEALTH_PORT is {port}, but the health endpoint cannot listen")
     assert f"127.0.0.1:{port}" in message

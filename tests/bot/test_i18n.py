@@ -34,14 +34,9 @@ from bot.jobs.model import Failure, JobState
 from bot.jobs.ports import NoticeProblem
 from bot.jobs.usage import DailySecondsExceeded
 from bot.runcomfy.errors import ErrorKind
-from bot.runcomfy.request import (
-    GivenKind,
-    KlingInputError,
-    KlingRequest,
-    Rule,
-    Shot,
-    number_as_given,
-)
+from bot.runcomfy.given import GivenKind, number_as_given
+from bot.runcomfy.input_error import KlingInputError, Rule
+from bot.runcomfy.request import KlingRequest, Shot
 from bot.wording import RUNCOMFY_PROBLEMS, failure_text, input_refusal, limit_refusal
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -429,17 +424,17 @@ RULE_CLASSES = {"Rule", "ShotRule"}
 
 
 def rule_arguments() -> list[tuple[str, ast.expr]]:
-    """The rule of every `KlingInputError(…, rule=…)` and `_input_error(…, rule)` call."""
+    """The rule of every `KlingInputError(…, rule=…)` and `input_error(…, rule)` call."""
     found: list[tuple[str, ast.expr]] = []
     for path in SOURCES:
         for node in ast.walk(ast.parse(path.read_text())):
             if not isinstance(node, ast.Call) or called(node) not in (
                 "KlingInputError",
-                "_input_error",
+                "input_error",
             ):
                 continue
             rule = next((k.value for k in node.keywords if k.arg == "rule"), None)
-            if rule is None and called(node) == "_input_error" and len(node.args) >= 4:
+            if rule is None and called(node) == "input_error" and len(node.args) >= 4:
                 rule = node.args[3]
             assert rule is not None, f"{path.name}:{node.lineno}: a refusal without a rule"
             found.append((f"{path.name}:{node.lineno}", rule))
@@ -452,7 +447,7 @@ def test_every_refusal_names_its_rule_from_the_rule_enums() -> None:
     assert len(arguments) > 20
     for where, rule in arguments:
         if isinstance(rule, ast.Name) and rule.id == "rule":
-            continue  # _input_error() passing its own parameter on
+            continue  # input_error() passing its own parameter on
         named = [
             node.value.id
             for node in ast.walk(rule)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.discord_ui.multishot import MultishotOptions, multishot_request, parse_shot
-from bot.runcomfy.request import KlingInputError, Shot, ShotType
+from bot.runcomfy.input_error import KlingInputError
+from bot.runcomfy.request import Shot, ShotType
 
 
 @pytest.mark.parametrize(

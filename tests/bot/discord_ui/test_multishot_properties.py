@@ -7,13 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.discord_ui.multishot import MAX_SHOTS, MultishotOptions, multishot_request
-from bot.runcomfy.request import (
-    DURATION_MAX,
-    DURATION_MIN,
-    KlingInputError,
-    KlingRequest,
-    has_visible_text,
-)
+from bot.runcomfy.given import has_visible_text
+from bot.runcomfy.input_error import KlingInputError
+from bot.runcomfy.request import DURATION_MAX, DURATION_MIN, KlingRequest
 
 FAST = settings(
     max_examples=150,

@@ -6,12 +6,8 @@ import email.utils
 
 import pytest
 
-from bot.runcomfy.client import (
-    describe_detail,
-    error_from_response,
-    parse_retry_after,
-    validate_request_id,
-)
+from bot.runcomfy.answers import describe_detail, error_from_response, parse_retry_after
+from bot.runcomfy.client import validate_request_id
 from bot.runcomfy.errors import (
     AuthenticationError,
     ErrorKind,

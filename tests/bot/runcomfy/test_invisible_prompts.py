@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.discord_ui.multishot import MultishotOptions, multishot_request
-from bot.runcomfy.request import KlingInputError, KlingRequest
+from bot.runcomfy.input_error import KlingInputError
+from bot.runcomfy.request import KlingRequest
 
 INVISIBLE = {
     "zero-width space": "\u200b",

@@ -7,14 +7,9 @@ from typing import Any
 
 import pytest
 
-from bot.runcomfy.request import (
-    AspectRatio,
-    KlingInputError,
-    KlingRequest,
-    Shot,
-    ShotType,
-    describe_value,
-)
+from bot.runcomfy.given import describe_value
+from bot.runcomfy.input_error import KlingInputError
+from bot.runcomfy.request import AspectRatio, KlingRequest, Shot, ShotType
 
 PROMPT = "a red fox running through fresh snow at dawn"
 

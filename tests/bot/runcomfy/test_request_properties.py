@@ -10,12 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.i18n import texts as language_texts
-from bot.runcomfy.request import (
-    PROMPT_MAX_CHARS,
-    KlingInputError,
-    KlingRequest,
-    has_visible_text,
-)
+from bot.runcomfy.given import has_visible_text
+from bot.runcomfy.input_error import KlingInputError
+from bot.runcomfy.request import PROMPT_MAX_CHARS, KlingRequest
 from bot.wording import input_refusal
 
 FAST = settings(
