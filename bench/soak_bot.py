@@ -50,6 +50,7 @@ OWN_PARTS = (
     "downloads",
     "fetcher",
     "fitter",
+    "delivery",
     "notifier",
     "desk",
     "audit",

@@ -17,7 +17,7 @@ from bot.config import ConfigError, PollMode, Settings
 from bot.discord_ui.audit import AuditLog
 from bot.discord_ui.command_texts import CatalogTranslator
 from bot.discord_ui.job_desk import JobDesk
-from bot.discord_ui.notices import ChannelNotifier, MediaTools
+from bot.discord_ui.notices import ChannelNotifier
 from bot.discord_ui.outbox import ChannelOutbox
 from bot.discord_ui.replies import AnsweringTree
 from bot.discord_ui.status_board import StatusBoard
@@ -29,6 +29,7 @@ from bot.jobs.polling import AdaptivePolling, FixedPolling, PollPolicy
 from bot.jobs.ports import JobStorage
 from bot.jobs.tracker import JobTracker, TrackerSettings
 from bot.media.cache import VideoCache
+from bot.media.delivery import VideoDelivery
 from bot.media.download import OutputFetcher
 from bot.media.fitter import VideoFitter
 from bot.media.folder import DownloadFolder
@@ -107,6 +108,7 @@ class VideoBot(commands.AutoShardedBot):
     downloads: DownloadFolder
     video_cache: VideoCache
     fitter: VideoFitter
+    delivery: VideoDelivery
     outbox: ChannelOutbox
     board: StatusBoard
     notifier: ChannelNotifier
@@ -174,6 +176,14 @@ class VideoBot(commands.AutoShardedBot):
         )
         await self._open_media_folders()
         self.fitter = VideoFitter(max_parallel=settings.media.fit_max_parallel)
+        self.delivery = VideoDelivery(
+            self.fetcher,
+            folder=self.downloads,
+            cache=self.video_cache,
+            fitter=self.fitter,
+            max_download_bytes=settings.jobs.max_download_bytes,
+            fit_time_limit_seconds=settings.media.fit_time_limit_seconds,
+        )
         self._wire_discord_side()
         for extension in extensions():
             await self.load_extension(extension)
@@ -206,19 +216,7 @@ class VideoBot(commands.AutoShardedBot):
             monotonic=self.clock.monotonic,
             edit_interval=self.tuning.status_refresh_interval,
         )
-        self.notifier = ChannelNotifier(
-            self,
-            self.outbox,
-            self.fetcher,
-            MediaTools(
-                folder=self.downloads,
-                cache=self.video_cache,
-                fitter=self.fitter,
-                fit_time_limit_seconds=self.settings.media.fit_time_limit_seconds,
-                show_note=self.board.set_note,
-            ),
-            max_download_bytes=self.settings.jobs.max_download_bytes,
-        )
+        self.notifier = ChannelNotifier(self, self.outbox, self.delivery, notes=self.board)
         self.audit = AuditLog(self, self.outbox, self.server_settings.get, self.clock.now)
         self.desk = JobDesk(
             self,

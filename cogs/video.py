@@ -14,12 +14,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_ui.buttons import JobButton
-from bot.discord_ui.job_desk import JobDesk, reader
+from bot.discord_ui.job_desk import JobDesk
+from bot.discord_ui.job_lookup import reader
 from bot.discord_ui.multishot import EditShotsView, MultishotOptions, ShotsModal, multishot_request
-from bot.discord_ui.panels import jump_url, mine_embed, queue_order, usage_embed
-from bot.discord_ui.queue_view import QueueView
 from bot.discord_ui.replies import reply
-from bot.jobs.usage import Usage, day_start, month_start
 from bot.runcomfy.input_error import KlingInputError
 from bot.runcomfy.request import (
     DEFAULT_CFG_SCALE,
@@ -153,34 +151,12 @@ class VideoCog(commands.Cog, name="Video"):
     @video.command(name="status", description="Where one of your videos is")
     @app_commands.describe(job="Which video (default: your latest)")
     async def status(self, interaction: discord.Interaction, job: int | None = None) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        found = await self.desk.find_job(interaction, job)
-        if isinstance(found, str):
-            await reply(interaction, found)
-            return
-        tr = reader(interaction)
-        embed, _ = self.bot.board.render(found, tr)
-        link = ""
-        if found.status_message_id is not None:
-            url = jump_url(found.guild_id, found.channel_id, found.status_message_id)
-            link = tr("desk.go_to_message", url=url)
-        await reply(interaction, link, embed=embed)
+        await self.desk.status_asked(interaction, job)
 
     @video.command(name="cancel", description="Cancel a video that has not started generating")
     @app_commands.describe(job="Which video (default: your latest one that can be cancelled)")
     async def cancel(self, interaction: discord.Interaction, job: int | None = None) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        if job is None:
-            mine = [
-                candidate
-                for candidate in self.bot.tracker.open_jobs(interaction.guild_id)
-                if candidate.requester_id == interaction.user.id and candidate.state.is_cancellable
-            ]
-            if not mine:
-                await reply(interaction, reader(interaction)("desk.nothing_to_cancel"))
-                return
-            job = mine[-1].id
-        await reply(interaction, await self.desk.cancel_job(interaction, job))
+        await self.desk.cancel_asked(interaction, job)
 
     @status.autocomplete("job")
     async def status_choices(
@@ -196,43 +172,15 @@ class VideoCog(commands.Cog, name="Video"):
 
     @video.command(name="mine", description="Your recent videos and where to find them")
     async def mine(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        jobs = await self.bot.tracker.recent(
-            requester_id=interaction.user.id, guild_id=interaction.guild_id, limit=10
-        )
-        await reply(interaction, "", embed=mine_embed(jobs, reader(interaction)))
+        await self.desk.mine_asked(interaction)
 
     @video.command(name="queue", description="Every video waiting or generating on this server")
     async def queue(self, interaction: discord.Interaction) -> None:
-        tracker = self.bot.tracker
-        guild_id = interaction.guild_id
-        view = QueueView(
-            owner_id=interaction.user.id,
-            load=lambda: queue_order(tracker.open_jobs(guild_id), tracker.place_in_line),
-            place_in_line=tracker.place_in_line,
-            now=self.bot.clock.now,
-            cancel=self.desk.cancel_job,
-            may_cancel=lambda job: self.desk.moderates(interaction, job),
-            tr=reader(interaction),
-        )
-        await interaction.response.send_message(embed=view.embed(), view=view, ephemeral=True)
+        await self.desk.queue_asked(interaction)
 
     @video.command(name="usage", description="What you and this server spent today and this month")
     async def usage(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        now = self.bot.clock.now()
-        today, month = day_start(now), month_start(now)
-        server = await self.bot.tracker.usage_records(since=month, guild_id=interaction.guild_id)
-        mine = [record for record in server if record.requester_id == interaction.user.id]
-        embed = usage_embed(
-            mine_today=Usage.of(record for record in mine if record.created_at >= today),
-            mine_month=Usage.of(mine),
-            server_today=Usage.of(record for record in server if record.created_at >= today),
-            server_month=Usage.of(server),
-            settings=self.desk.server(interaction),
-            tr=reader(interaction),
-        )
-        await reply(interaction, "", embed=embed)
+        await self.desk.usage_asked(interaction)
 
 
 def attach(group: app_commands.Group, subgroup: app_commands.Group) -> None:

@@ -1,5 +1,7 @@
 """What members do to jobs, shared by the slash commands, the buttons and the queue menu:
-start a job, cancel, re-roll, delete, and find the job a command is about.
+start a job, cancel, re-roll, delete, and answer status, mine, queue and usage. Every
+command and button reaches the tracker through this desk; finding the job a command is
+about is `JobLookup`'s.
 
 Every handler acknowledges its interaction before it touches the store or RunComfy, so a
 slow disk or a slow API never costs Discord's three seconds.
@@ -13,27 +15,29 @@ from collections.abc import Callable
 from typing import Any
 
 import discord
-from discord import app_commands
 
 from bot.discord_ui.audit import AuditLog
+from bot.discord_ui.job_lookup import JobLookup, reader
 from bot.discord_ui.outbox import ChannelOutbox
-from bot.discord_ui.permissions import REFUSALS, Actor, JobAction, is_moderator, may
+from bot.discord_ui.panels import jump_url, mine_embed, queue_order, usage_embed
+from bot.discord_ui.permissions import REFUSALS, JobAction
+from bot.discord_ui.queue_view import QueueView
 from bot.discord_ui.render import state_label
 from bot.discord_ui.replies import reply
 from bot.discord_ui.status_board import StatusBoard
-from bot.i18n import Texts, english, texts
+from bot.i18n import Texts, english
 from bot.jobs.line import LimitExceeded
-from bot.jobs.model import Job, JobOrigin, JobState
+from bot.jobs.model import JobOrigin
 from bot.jobs.tracker import CancelOutcomeKind, CancelReport, JobTracker
-from bot.jobs.usage import Quota
-from bot.runcomfy.request import DEFAULT_SOUND, KlingRequest
-from bot.server_settings import ServerSettings, listed
+from bot.jobs.usage import Quota, Usage, day_start, month_start
+from bot.runcomfy.request import KlingRequest
+from bot.server_settings import ServerSettings
 from bot.wording import limit_refusal, runcomfy_problem
 
 log = logging.getLogger(__name__)
 
-REFUSAL_LIST_MAX_CHARS = 1500
-"""The allowed channels in a refusal: the whole reply stays within Discord's 2,000."""
+MINE_LIMIT = 10
+"""Jobs `/video mine` lists."""
 NEEDED_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "attach_files")
 """Discord's permission flags; their names as Discord shows them are in the catalogs."""
 
@@ -49,12 +53,9 @@ def missing_permissions(
     return [tr(f"permission.{flag}") for flag in needed if not getattr(permissions, flag)]
 
 
-def reader(interaction: discord.Interaction) -> Texts:
-    """The language of private replies: the member's own Discord language."""
-    return texts(interaction.locale)
+class JobDesk(JobLookup):
+    """The one way from Discord to the jobs: every `/video` command and job button."""
 
-
-class JobDesk:
     def __init__(
         self,
         client: discord.Client,
@@ -69,98 +70,84 @@ class JobDesk:
     ) -> None:
         """`reply_window`: clock seconds a status reply is edited through its interaction
         token (Discord's tokens live 15 minutes; keep a margin)."""
+        super().__init__(tracker, settings_for)
         self._client = client
         self._reply_window = reply_window
-        self.tracker = tracker
-        self._settings_for = settings_for
         self._outbox = outbox
         self._board = board
         self._audit = audit
         self._now = now
 
-    # ------------------------------------------------------------------ lookups
+    # -------------------------------------------------------------- job commands
 
-    def server(self, interaction: discord.Interaction) -> ServerSettings:
-        return self._settings_for(interaction.guild_id)
-
-    def moderates(self, interaction: discord.Interaction, job: Job) -> bool:
-        """A moderator of the job's channel (not of the channel the member typed in)."""
-        actor = Actor.in_channel(interaction, job.channel_id)
-        return is_moderator(actor, self.server(interaction).moderator_role_ids)
-
-    def allowed(self, interaction: discord.Interaction, action: JobAction, job: Job) -> bool:
-        """The one rule for every entry point (button, command, menu, autocomplete): the
-        member's permissions in the job's channel, plus the server's moderator roles."""
-        return may(
-            action,
-            Actor.in_channel(interaction, job.channel_id),
-            owner_id=job.requester_id,
-            moderator_role_ids=self.server(interaction).moderator_role_ids,
-        )
-
-    def public_language(self, interaction: discord.Interaction) -> str:
-        """The language of what the server reads (status, video, audit): the server's
-        setting, else the language Discord has for the server."""
-        chosen = self.server(interaction).language
-        return texts(chosen or interaction.guild_locale).language
-
-    def channel_refusal(self, interaction: discord.Interaction) -> str | None:
-        """Why videos cannot be made here, or None when they can."""
-        allowed = self.server(interaction).channel_ids
-        channel = interaction.channel
-        if not allowed or channel is None:
-            return None
-        parent_id = getattr(channel, "parent_id", None)
-        if channel.id in allowed or parent_id in allowed:
-            return None
-        mentions = [f"<#{channel_id}>" for channel_id in sorted(allowed)]
+    async def status_asked(self, interaction: discord.Interaction, job_id: int | None) -> None:
+        """`/video status`: the job's status card, privately, with the way to its message."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        found = await self.find_job(interaction, job_id)
+        if isinstance(found, str):
+            await reply(interaction, found)
+            return
         tr = reader(interaction)
-        return tr("desk.wrong_channel", where=listed(mentions, REFUSAL_LIST_MAX_CHARS, tr))
+        embed, _ = self._board.render(found, tr)
+        link = ""
+        if found.status_message_id is not None:
+            url = jump_url(found.guild_id, found.channel_id, found.status_message_id)
+            link = tr("desk.go_to_message", url=url)
+        await reply(interaction, link, embed=embed)
 
-    def sound_for(self, interaction: discord.Interaction, sound: bool | None) -> bool | None:
-        """The member's choice, else the server's default when it differs from RunComfy's."""
-        if sound is not None:
-            return sound
-        server_default = self.server(interaction).sound_default
-        return server_default if server_default != DEFAULT_SOUND else None
-
-    async def server_job(self, interaction: discord.Interaction, job_id: int) -> Job | str:
-        """The job, if it belongs to this server; else what to tell the member."""
-        job = await self.tracker.fetch(job_id)
-        if job is None or job.guild_id != interaction.guild_id:
-            return reader(interaction)("desk.no_such_job", job=job_id)
-        return job
-
-    async def find_job(self, interaction: discord.Interaction, job_id: int | None) -> Job | str:
-        """The job a command is about: the given one if the member may see it, else their latest."""
+    async def cancel_asked(self, interaction: discord.Interaction, job_id: int | None) -> None:
+        """`/video cancel`: the given job, else the member's latest that can be cancelled."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
         if job_id is None:
-            mine = await self.tracker.recent(
-                requester_id=interaction.user.id, guild_id=interaction.guild_id, limit=1
-            )
-            return mine[0] if mine else reader(interaction)("desk.no_jobs_yet")
-        job = await self.server_job(interaction, job_id)
-        if isinstance(job, str):
-            return job
-        if not self.allowed(interaction, JobAction.VIEW, job):
-            return reader(interaction)("desk.not_yours", job=job_id)
-        return job
+            mine = [
+                job
+                for job in self.tracker.open_jobs(interaction.guild_id)
+                if job.requester_id == interaction.user.id and job.state.is_cancellable
+            ]
+            if not mine:
+                await reply(interaction, reader(interaction)("desk.nothing_to_cancel"))
+                return
+            job_id = mine[-1].id
+        await reply(interaction, await self.cancel_job(interaction, job_id))
 
-    def job_choices(
-        self, interaction: discord.Interaction, current: str, *, cancellable: bool = False
-    ) -> list[app_commands.Choice[int]]:
-        """The member's unfinished jobs, and those of the channels they moderate."""
-        action = JobAction.CANCEL if cancellable else JobAction.VIEW
-        text = current.strip().lstrip("#").lower()
-        jobs = [
-            job
-            for job in self.tracker.open_jobs(interaction.guild_id)
-            if job.state is not JobState.NEW
-            and (not cancellable or job.state.is_cancellable)
-            and self.allowed(interaction, action, job)
-            and (not text or str(job.id).startswith(text) or text in job.request.prompt.lower())
-        ]
-        tr = reader(interaction)
-        return [job_choice(job, tr) for job in reversed(jobs[-25:])]
+    async def mine_asked(self, interaction: discord.Interaction) -> None:
+        """`/video mine`: the member's latest jobs on this server."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        jobs = await self.tracker.recent(
+            requester_id=interaction.user.id, guild_id=interaction.guild_id, limit=MINE_LIMIT
+        )
+        await reply(interaction, "", embed=mine_embed(jobs, reader(interaction)))
+
+    async def queue_asked(self, interaction: discord.Interaction) -> None:
+        """`/video queue`: the server's open jobs, read again on every page turn."""
+        tracker, guild_id = self.tracker, interaction.guild_id
+        view = QueueView(
+            owner_id=interaction.user.id,
+            load=lambda: queue_order(tracker.open_jobs(guild_id), tracker.place_in_line),
+            place_in_line=tracker.place_in_line,
+            now=self._now,
+            cancel=self.cancel_job,
+            may_cancel=lambda job: self.moderates(interaction, job),
+            tr=reader(interaction),
+        )
+        await interaction.response.send_message(embed=view.embed(), view=view, ephemeral=True)
+
+    async def usage_asked(self, interaction: discord.Interaction) -> None:
+        """`/video usage`: what the member and the server spent today and this month."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        now = self._now()
+        today, month = day_start(now), month_start(now)
+        server = await self.tracker.usage_records(since=month, guild_id=interaction.guild_id)
+        mine = [record for record in server if record.requester_id == interaction.user.id]
+        embed = usage_embed(
+            mine_today=Usage.of(record for record in mine if record.created_at >= today),
+            mine_month=Usage.of(mine),
+            server_today=Usage.of(record for record in server if record.created_at >= today),
+            server_month=Usage.of(server),
+            settings=self.server(interaction),
+            tr=reader(interaction),
+        )
+        await reply(interaction, "", embed=embed)
 
     # ------------------------------------------------------------- making videos
 
@@ -303,14 +290,6 @@ class JobDesk:
         )
         await self._audit.record(interaction.user.id, "deleted", job)
         await reply(interaction, reader(interaction)("desk.deleted", job=job_id))
-
-
-def job_choice(job: Job, tr: Texts | None = None) -> app_commands.Choice[int]:
-    """A job in autocomplete: number, state and prompt, within Discord's 100 characters."""
-    tr = tr or english()
-    prompt = " ".join(job.request.prompt.split())
-    name = f"#{job.id} · {state_label(job.state, tr)} · {prompt}"[:100]
-    return app_commands.Choice(name=name, value=job.id)
 
 
 def cancel_problem(report: CancelReport, tr: Texts | None = None) -> str:

@@ -1,1 +1,1 @@
-"""Media files: fetching finished videos safely."""
+"""Media files: fetching finished videos safely, and making them ready to upload."""

@@ -2,63 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 import discord
 import pytest
 
 from bot.discord_ui.notices import ChannelNotifier
 from bot.jobs.model import Failure, JobState
 from bot.jobs.ports import NoticeError, NoticeProblem, read_notice_record
+from tests.bot.discord_ui.notice_fakes import Channel, Client, Outbox, Response, http_error
 from tests.bot.jobs.factories import make_job
-
-
-@dataclass
-class Response:
-    status: int
-    reason: str = "refused"
-
-
-def http_error(status: int, text: str = "Invalid Form Body") -> discord.HTTPException:
-    return discord.HTTPException(Response(status), {"code": 50035, "message": text})  # type: ignore[arg-type]
-
-
-@dataclass
-class Channel:
-    """Refuses the first `refusals` sends with the given errors, then accepts."""
-
-    refusals: list[discord.HTTPException]
-    sent: list[str] = field(default_factory=list)
-
-    async def send(self, content: str, **options: Any) -> Any:
-        self.sent.append(content)
-        if self.refusals:
-            raise self.refusals.pop(0)
-        return discord.Object(len(self.sent))
-
-
-@dataclass
-class Client:
-    channel: Channel
-    user: None = None
-
-    def get_partial_messageable(self, channel_id: int, **options: Any) -> Channel:
-        return self.channel
-
-
-class Outbox:
-    async def send(self, channel_id: int, send: Any, **options: Any) -> Any:
-        return await send()
 
 
 def notifier(channel: Channel) -> ChannelNotifier:
     return ChannelNotifier(
         Client(channel),  # type: ignore[arg-type]
         Outbox(),  # type: ignore[arg-type]
-        fetcher=None,  # type: ignore[arg-type]
-        media=None,  # type: ignore[arg-type]
-        max_download_bytes=1,
+        delivery=None,  # type: ignore[arg-type]
+        notes=None,  # type: ignore[arg-type]
     )
 
 

@@ -7,9 +7,19 @@ from decimal import Decimal
 
 import pytest
 
-from bot.discord_ui.notices import fit_problem, fit_target, media_problem
+from bot.discord_ui.delivery_words import link_reason_text, progress_note
 from bot.discord_ui.render import MESSAGE_LIMIT, delivery_text
+from bot.i18n import texts
 from bot.jobs.model import JobState
+from bot.media.delivery import (
+    DeliveryProgress,
+    DeliveryStage,
+    LinkReason,
+    NoFile,
+    fit_reason,
+    fit_target,
+    media_reason,
+)
 from bot.media.errors import BadMedia, DoesNotFit, FitFailed, FitTimedOut, MediaError, NotAVideo
 from bot.media.probe import MediaFacts
 from tests.bot.jobs.factories import make_job
@@ -85,14 +95,14 @@ def test_a_link_that_just_fits_is_posted() -> None:
     ],
 )
 def test_bad_media_is_described_without_the_bots_file_names(error: MediaError, words) -> None:
-    said = media_problem(error)
+    said = link_reason_text(media_reason(error))
     assert words in said
     assert "job-1" not in said
 
 
 @pytest.mark.parametrize("error", [NotAVideo("x"), BadMedia("y")])
 def test_a_fit_that_finds_the_source_bad_says_so_as_the_probe_would(error: MediaError) -> None:
-    assert fit_problem(error, 10 * MIB) == media_problem(error)
+    assert link_reason_text(fit_reason(error, 10 * MIB)) == link_reason_text(media_reason(error))
 
 
 @pytest.mark.parametrize(
@@ -104,6 +114,61 @@ def test_a_fit_that_finds_the_source_bad_says_so_as_the_probe_would(error: Media
     ],
 )
 def test_a_failed_fit_is_explained(error: MediaError, words: str) -> None:
-    said = fit_problem(error, fit_target(10 * MIB))
+    said = link_reason_text(fit_reason(error, fit_target(10 * MIB)))
     assert said.startswith("The video is too large for this server's upload limit")
     assert words in said
+
+
+@pytest.mark.parametrize(
+    ("known", "english", "german"),
+    [
+        (
+            60 * MIB,
+            "The video (60.0 MB) is larger than this server's 10.0 MB upload limit and than "
+            "the 50.0 MB the bot downloads",
+            "Das Video (60,0 MB) ist größer als das Upload-Limit dieses Servers von 10,0 MB "
+            "und als die 50,0 MB, die der Bot herunterlädt",
+        ),
+        (
+            None,
+            "The video is larger than this server's 10.0 MB upload limit and than the 50.0 MB "
+            "the bot downloads",
+            "Das Video ist größer als das Upload-Limit dieses Servers von 10,0 MB und als die "
+            "50,0 MB, die der Bot herunterlädt",
+        ),
+    ],
+)
+def test_a_video_too_large_to_download_names_its_size_and_both_limits(
+    known: int | None, english: str, german: str
+) -> None:
+    reason = LinkReason(
+        NoFile.TOO_LARGE_TO_DOWNLOAD,
+        size_bytes=known,
+        limit_bytes=10 * MIB,
+        download_limit_bytes=50 * MIB,
+    )
+    assert link_reason_text(reason) == english
+    assert link_reason_text(reason, texts("de")) == german
+
+
+@pytest.mark.parametrize("kind", list(NoFile))
+def test_every_reason_has_words_in_every_language(kind: NoFile) -> None:
+    reason = LinkReason(kind, size_bytes=MIB, limit_bytes=MIB, download_limit_bytes=MIB)
+    english, german = link_reason_text(reason), link_reason_text(reason, texts("de"))
+    assert english
+    assert german
+    assert english != german
+
+
+def test_a_re_encode_is_shown_while_it_waits_and_runs_and_gone_once_over() -> None:
+    target = fit_target(10 * MIB)
+    assert progress_note(DeliveryProgress(DeliveryStage.WAITING_TO_FIT, target)) == (
+        "⏳ Waiting to re-encode the video to fit this server's upload limit…"
+    )
+    assert progress_note(DeliveryProgress(DeliveryStage.FITTING, target)) == (
+        "🎞️ Re-encoding the video to under 9.5 MB so it plays in Discord…"
+    )
+    assert progress_note(DeliveryProgress(DeliveryStage.FITTING, target), texts("de")) != (
+        progress_note(DeliveryProgress(DeliveryStage.FITTING, target))
+    )
+    assert progress_note(DeliveryProgress(DeliveryStage.FIT_OVER, target)) is None

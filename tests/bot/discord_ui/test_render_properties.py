@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.discord_ui.audit import audit_text
-from bot.discord_ui.job_desk import job_choice
+from bot.discord_ui.job_lookup import job_choice
 from bot.discord_ui.panels import mine_embed, queue_embed, settings_embed, usage_embed
 from bot.discord_ui.queue_view import cancel_option
 from bot.discord_ui.render import (
