@@ -2,7 +2,7 @@
 
 Every job's parameters come from its own seeded random stream, so a run is the same
 whatever order the jobs are submitted or polled in, and the emulator can recover them
-from the prompt alone. The model (documented in the README's Performance section):
+from the prompt alone. The model (documented in docs/benchmarks.md):
 
 - video length: 3 s (10 %), 5 s (45 %), 8 s (10 %), 10 s (25 %), 15 s (10 %);
 - queue wait at RunComfy: uniform 0–60 s, independent of everything else;

@@ -63,7 +63,7 @@ SHARD_COUNT = EnvSetting(
     "SHARD_COUNT",
     whole(1, 100_000, "a whole number from {low} to {high} (how many shards all processes run)"),
     None,
-    'Several processes as one bot (large bots; see the README, "Scale-out: shards"): how '
+    'Several processes as one bot (large bots; see docs/operations.md, "Shards"): how '
     "many shards all processes run together. Empty: this one process runs every shard, as "
     "many as Discord recommends.",
 )
@@ -154,7 +154,7 @@ DATABASE_URL = EnvSetting(
     "Where jobs and server settings are kept so they survive restarts: a SQLite file "
     "(relative to the working directory; the folder is created on first run), or a "
     "PostgreSQL database, postgresql://user:password@host:5432/dbname, which several bot "
-    'processes can share (see the README, "Scale-out: several processes").',
+    'processes can share (see docs/operations.md, "Scale-out").',
 )
 JOB_LEASE_SECONDS = EnvSetting(
     "JOB_LEASE_SECONDS",
