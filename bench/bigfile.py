@@ -19,7 +19,7 @@ from typing import Any
 
 from bench.world import MIB, BenchWorld, job_number, open_world
 from testkit.process import BotProcess
-from testkit.runcomfy_emulator import JobOutcome
+from testkit.runcomfy import JobOutcome
 
 BIG = "big-file: "
 

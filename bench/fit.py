@@ -34,7 +34,7 @@ from bot.media.fitter import VideoFitter
 from bot.media.probe import MediaFacts, probe
 from testkit.discord import FakeInteraction, FakeMessage
 from testkit.process import BotProcess
-from testkit.runcomfy_emulator import JobOutcome
+from testkit.runcomfy import JobOutcome
 from tests.bot.media.media_factory import make_video
 
 MIB = 1024 * 1024

@@ -40,7 +40,7 @@ from bot.runcomfy.request import KlingRequest
 from bot.runcomfy.retry import RetryPolicy
 from bot.secret import Secret
 from bot.store.sqlite_jobs import JobStore
-from testkit.runcomfy_emulator import Endpoint, JobOutcome, RunComfyEmulator
+from testkit.runcomfy import Endpoint, JobOutcome, RunComfyEmulator
 
 JITTER = 0.08
 QUEUE_WAIT = (0.0, 15.0)

@@ -50,7 +50,7 @@ from bench.world import BenchWorld, job_number, open_world
 from bot.clock import ScaledClock
 from testkit.discord import FakeChannel, FakeDiscord, FakeInteraction
 from testkit.process import ANSI, BotProcess
-from testkit.runcomfy_emulator import API_ENDPOINTS, Fault, RequestRecord
+from testkit.runcomfy import API_ENDPOINTS, Fault, RequestRecord
 
 MIB = 1024 * 1024
 DELIVERY = re.compile(r"your video \*\*#(\d+)\*\* is ready")

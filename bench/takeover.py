@@ -36,7 +36,7 @@ from bot.clock import ScaledClock
 from testkit.discord import FakeChannel, FakeDiscord, FakeGuild, FakeInteraction, FakeMember
 from testkit.postgres import PostgresServer, find_bin_dir
 from testkit.process import BotProcess
-from testkit.runcomfy_emulator import API_ENDPOINTS, RunComfyEmulator
+from testkit.runcomfy import API_ENDPOINTS, RunComfyEmulator
 from testkit.waiting import eventually
 
 

@@ -24,7 +24,7 @@ from bench.world import BenchWorld, job_number, open_world
 from bot.discord_ui.outbox import DEFAULT_BURST
 from testkit.discord import FakeInteraction
 from testkit.process import BotProcess
-from testkit.runcomfy_emulator import EmulatedJob, Endpoint
+from testkit.runcomfy import EmulatedJob, Endpoint
 
 POLLS = (Endpoint.STATUS, Endpoint.RESULT)
 

@@ -26,7 +26,7 @@ from testkit.discord import (
     FakeMember,
     FakeMessage,
 )
-from testkit.runcomfy_emulator import JobOutcome, RunComfyEmulator
+from testkit.runcomfy import JobOutcome, RunComfyEmulator
 
 MIB = 1024 * 1024
 DISCORD_CHANNEL_LIMIT = (5, 5.0)

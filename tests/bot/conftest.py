@@ -16,7 +16,7 @@ from bot.clock import Clock
 from bot.runcomfy.client import RunComfyClient
 from bot.secret import Secret
 from testkit.postgres import PostgresServer
-from testkit.runcomfy_emulator import ManualClock, RunComfyEmulator
+from testkit.runcomfy import ManualClock, RunComfyEmulator
 from tests.bot.store_backends import StoreBackend
 
 GENERATION_SECONDS = 60.0

@@ -18,7 +18,7 @@ from bot import cli
 from bot.clock import ScaledClock
 from bot.media.download import OutputFetchError
 from bot.runcomfy.request import KlingInputError, KlingRequest
-from testkit.runcomfy_emulator import (
+from testkit.runcomfy import (
     SAMPLE_MP4,
     SUBMIT_PATH,
     Endpoint,
