@@ -15,6 +15,7 @@ from .driving import UserDriving
 from .errors import FakeDiscordUsageError
 from .observing import Observing
 from .patching import MonkeyPatch, patch_with, patched
+from .ratelimit import DISCORD_CHANNEL_LIMIT
 from .rest_channels import MESSAGES_BUCKET, ChannelRoutes
 from .rest_commands import CommandRoutes
 from .rest_core import CoreRoutes
@@ -41,7 +42,7 @@ class FakeDiscord(WorldBuilding, UserDriving, Observing):
         ack_deadline: float = 3.0,
         token_lifetime: float = 900.0,
         default_upload_limit: int = 10 * MIB,
-        channel_rate_limit: tuple[int, float] = (5, 5.0),
+        channel_rate_limit: tuple[int, float] = DISCORD_CHANNEL_LIMIT,
         nonce_window: float = 300.0,
         attachment_spill_bytes: int = 8 * MIB,
         route_rate_limit: tuple[int, float] = (50, 1.0),
