@@ -64,7 +64,7 @@ class Messenger:
             components=_with_component_ids(draft.component_list),
             attachments=self._attachments(draft, []),
             flags=flags,
-            tts=draft.tts,
+            tts=draft.speaks,
             type=type,
             nonce=draft.value("nonce", None),
             message_reference=self._reference(channel, draft.value("message_reference", None)),

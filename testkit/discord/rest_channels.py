@@ -127,7 +127,7 @@ class ChannelRoutes:
             self._check_content_permissions(draft, bot_perms)
             reference = self._check_reference(channel, draft, bot_perms)
             nonce = draft.value("nonce", None)
-            if nonce is not None and draft.enforce_nonce:
+            if nonce is not None and draft.enforces_nonce:
                 earlier = self.store.recall_nonce(channel.id, self.world.bot.id, str(nonce))
                 if earlier is not None:
                     discard(body.files)
