@@ -66,7 +66,12 @@ class MessageDraft:
 
     @property
     def embed_list(self) -> list[dict[str, Any]]:
-        return list(self.value("embeds", []))
+        """The embeds as Discord stores them: a field sent as ``null`` is left out (echoed
+        back as ``null``, a colour would crash discord.py's ``Embed.from_dict``)."""
+        return [
+            {key: value for key, value in embed.items() if value is not None}
+            for embed in self.value("embeds", [])
+        ]
 
     @property
     def component_list(self) -> list[dict[str, Any]]:

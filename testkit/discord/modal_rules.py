@@ -65,7 +65,8 @@ def _check_modal_types(form: FormErrors, component: dict[str, Any], path: Path) 
             "UNION_TYPE_CHOICES",
             f'Value of field "type" must be one of ({allowed}).',
         )
-    for index, child in enumerate(component.get("components") or []):
+    children = component.get("components")
+    for index, child in enumerate(children if isinstance(children, list) else []):
         if isinstance(child, dict):
             _check_modal_types(form, child, [*path, "components", index])
     if isinstance(component.get("component"), dict):

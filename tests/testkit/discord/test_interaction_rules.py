@@ -304,6 +304,10 @@ MALFORMED: dict[str, Any] = {
     "message content not a string": {"type": 4, "data": {"content": ["a"]}},
     "embeds not a list": {"type": 4, "data": {"embeds": "e"}},
     "flags not a number": {"type": 5, "data": {"flags": "ephemeral"}},
+    "modal row components a number": {
+        "type": 9,
+        "data": {"title": "t", "custom_id": "m", "components": [{"type": 1, "components": 1}]},
+    },
     "modal components not a list": {
         "type": 9,
         "data": {"title": "t", "custom_id": "m", "components": 1},

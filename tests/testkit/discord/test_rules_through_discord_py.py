@@ -73,6 +73,21 @@ async def test_bad_timestamp_is_refused_not_echoed(scene: Scene, bot: SampleBot)
     assert scene.fake.channel_messages(scene.channel) == []
 
 
+async def test_null_embed_fields_are_left_out_not_echoed(scene: Scene, bot: SampleBot) -> None:
+    """Echoed back, ``"color": null`` would crash discord.py's MESSAGE_CREATE parsing."""
+    route = discord.http.Route(
+        "POST", "/channels/{channel_id}/messages", channel_id=scene.channel.id
+    )
+    body = {"embeds": [{"title": "t", "color": None, "url": None}]}
+    sent = await bot.http.request(route, json=body)
+    assert sent["embeds"] == [{"title": "t"}]
+    await eventually(
+        lambda: any(m.id == int(sent["id"]) for m in bot.seen_messages),
+        within=5.0,
+        what="discord.py to parse the message",
+    )
+
+
 async def test_duplicate_select_values_from_discord_py_are_refused(
     scene: Scene, bot: SampleBot
 ) -> None:
