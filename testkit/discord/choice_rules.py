@@ -27,7 +27,7 @@ def validate_choices(data: dict[str, Any] | None, option_type: int | None) -> li
     if len(choices) > CHOICES_MAX:
         form.max_length(["data", "choices"], CHOICES_MAX)
     for index, choice in choices:
-        path = ["data", "choices", index]
+        path: list[str | int] = ["data", "choices", index]
         text(form, choice, "name", path, min_len=1, max_len=CHOICE_TEXT_MAX, required=True)
         _check_value(form, choice.get("value"), [*path, "value"], option_type)
     form.raise_if_any()
@@ -51,6 +51,7 @@ def focused_option_type(payload: dict[str, Any]) -> int | None:
     while stack:
         option = stack.pop()
         if option.get("focused"):
-            return option.get("type")
+            kind = option.get("type")
+            return kind if isinstance(kind, int) else None
         stack += option.get("options") or []
     return None

@@ -81,7 +81,9 @@ class CommandStore:
             check_command_counts([*scope.values(), command])
         return self._store(guild_id, command, scope)
 
-    def edit(self, guild_id: int | None, command_id: int, changes: dict[str, Any]) -> dict | None:
+    def edit(
+        self, guild_id: int | None, command_id: int, changes: dict[str, Any]
+    ) -> dict[str, Any] | None:
         current = self.get(guild_id, command_id)
         if current is None:
             return None

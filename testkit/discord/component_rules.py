@@ -202,7 +202,7 @@ def _check_custom_id(
     seen.add(custom_id)
 
 
-def walk(components: Sequence[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def walk(components: Sequence[Any]) -> Iterator[dict[str, Any]]:
     """Every component, depth first, through ``components``, ``accessory`` and ``component``."""
     for component in components:
         if not isinstance(component, dict):

@@ -199,7 +199,9 @@ class Messenger:
         found = self.store.live(int(reference["message_id"]))
         return found if found is not None and found.channel_id == message.channel_id else None
 
-    def _reference(self, channel: FakeChannel, reference: dict | None) -> dict[str, Any] | None:
+    def _reference(
+        self, channel: FakeChannel, reference: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
         if not reference:
             return None
         resolved: dict[str, Any] = {
