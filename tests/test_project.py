@@ -91,3 +91,12 @@ def test_the_product_imports_no_test_or_benchmark_code() -> None:
 
 def test_testkit_imports_neither_the_tests_nor_the_benchmarks() -> None:
     assert importers(["testkit"], {"tests", "bench"}) == []
+
+
+def test_no_testkit_module_is_over_450_lines() -> None:
+    long = {
+        str(path.relative_to(ROOT)): lines
+        for path in (ROOT / "testkit").rglob("*.py")
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > 450
+    }
+    assert long == {}
