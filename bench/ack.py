@@ -13,11 +13,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.load import JobPlan, LoadModel
-from bench.stats import Summary
 from bench.world import BenchWorld, open_world
 from testkit.discord import FakeInteraction
+from testkit.load import JobPlan, LoadModel
 from testkit.process import BotProcess
+from testkit.stats import Summary
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.world import MIB, BenchWorld, job_number, open_world
+from bench.world import MIB, BenchWorld, open_world
+from testkit.evidence import job_number
 from testkit.process import BotProcess
-from testkit.runcomfy_emulator import JobOutcome
+from testkit.runcomfy import JobOutcome
 
 BIG = "big-file: "
 

@@ -27,14 +27,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.ack import _acknowledged, _burst
-from bench.load import DEFAULT_SEED, LoadModel
-from bench.stats import Summary
-from bench.world import BenchWorld, job_number, open_world
+from bench.world import BenchWorld, open_world
 from bot.media.fitter import VideoFitter
 from bot.media.probe import MediaFacts, probe
 from testkit.discord import FakeInteraction, FakeMessage
+from testkit.evidence import job_number
+from testkit.load import DEFAULT_SEED, LoadModel
 from testkit.process import BotProcess
-from testkit.runcomfy_emulator import JobOutcome
+from testkit.runcomfy import JobOutcome
+from testkit.stats import Summary
 from tests.bot.media.media_factory import make_video
 
 MIB = 1024 * 1024

@@ -6,7 +6,7 @@ with the same jobs. No Discord: detection is what is measured, from the emulator
 finish to the tracker's COMPLETED (or FAILED) state. Each regime runs from a cold start
 and again warm (the policy first learns runs drawn from the regime's first phase).
 
-The job model: video lengths as in bench/load.py's mix; a run grows linearly from the
+The job model: video lengths as in testkit/load.py's mix; a run grows linearly from the
 regime's shortest (3 s video) to its longest (15 s video), times a normal jitter
 (σ = 8 %); a queue wait of 0–15 s; one job in `failure_share` fails at a uniform
 moment between 3 s into its run and its full length. Submissions are spread out
@@ -26,8 +26,6 @@ from typing import Any
 
 import aiohttp
 
-from bench.load import DURATION_MIX
-from bench.stats import Summary
 from bot.clock import ScaledClock
 from bot.jobs.line import ServerLimits
 from bot.jobs.model import Job, JobOrigin, JobState
@@ -40,7 +38,9 @@ from bot.runcomfy.request import KlingRequest
 from bot.runcomfy.retry import RetryPolicy
 from bot.secret import Secret
 from bot.store.sqlite_jobs import JobStore
-from testkit.runcomfy_emulator import Endpoint, JobOutcome, RunComfyEmulator
+from testkit.load import DURATION_MIX
+from testkit.runcomfy import Endpoint, JobOutcome, RunComfyEmulator
+from testkit.stats import Summary
 
 JITTER = 0.08
 QUEUE_WAIT = (0.0, 15.0)

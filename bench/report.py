@@ -11,10 +11,10 @@ from bench.bigfile import BigFileResult
 from bench.fit import FitAckResult, FitBenchConfig, FitBenchResult
 from bench.polling import RegimeResult
 from bench.startup import StartupResult
-from bench.stats import Summary
 from bench.throughput import LoadResult
 from bench.world import MIB
 from bot.formatting import megabytes
+from testkit.stats import Summary
 
 ACK_P99_TARGET = 0.100
 POLL_RATIO_TARGET = 0.5

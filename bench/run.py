@@ -32,7 +32,6 @@ from bench.fit import (
     run_fit_ack,
     run_fit_bench,
 )
-from bench.load import DEFAULT_SEED
 from bench.polling import PollingConfig, RegimeResult, regimes, run_polling
 from bench.report import (
     Row,
@@ -49,6 +48,7 @@ from bench.report import (
 from bench.startup import StartupConfig, StartupResult, run_startup
 from bench.throughput import SETTINGS, LoadConfig, LoadResult, PollSetting, run_load
 from bench.world import MIB
+from testkit.load import DEFAULT_SEED
 
 POLLING_SPEED = 40.0
 """The polling benchmark runs bot and emulator in one process, so it can run much faster

@@ -32,9 +32,7 @@ import contextlib
 import itertools
 import json
 import random
-import re
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
@@ -45,23 +43,21 @@ from pathlib import Path
 from typing import Any
 
 from bench import soak_bot
-from bench.load import DEFAULT_SEED, JobPlan, LoadModel
-from bench.world import BenchWorld, job_number, open_world
+from bench.world import BenchWorld, open_world
 from bot.clock import ScaledClock
-from testkit.discord import FakeChannel, FakeDiscord, FakeInteraction
-from testkit.process import ANSI, BotProcess
-from testkit.runcomfy_emulator import API_ENDPOINTS, Fault, RequestRecord
+from testkit.discord import FakeInteraction
+from testkit.evidence import SETTLED_STATES, job_number, job_rows, logged_problems, posted_videos
+from testkit.load import DEFAULT_SEED, JobPlan, LoadModel
+from testkit.process import BotProcess
+from testkit.runcomfy import API_ENDPOINTS, Fault, RequestRecord
 
 MIB = 1024 * 1024
-DELIVERY = re.compile(r"your video \*\*#(\d+)\*\* is ready")
-LEVEL = re.compile(r"^\S+ \S+ \[?(ERROR|CRITICAL)\b")
 SAMPLE_EVERY = 2.0
 """Real seconds between two points of the timeline."""
 FAULT_TICK_SECONDS = 0.02
 """Real seconds between fault top-ups: faults are queued for requests about to arrive."""
 ANSWER_GRACE = 20.0
 """Real seconds to keep waiting for unanswered commands once every job is settled."""
-SETTLED_STATES = ("delivered", "delivery_failed", "failed", "cancelled", "submission_unknown")
 
 
 @dataclass(frozen=True, slots=True)
@@ -667,29 +663,6 @@ def _open_jobs(database: Path, job_ids: Iterable[int]) -> set[int]:
     return {job_id for job_id in wanted if rows.get(job_id, ("",))[0] not in SETTLED_STATES}
 
 
-def posted_videos(fake: FakeDiscord, channels: Iterable[FakeChannel]) -> Counter[int]:
-    """Job id → how many video messages the bot posted for it in these channels."""
-    return Counter(
-        int(match[1])
-        for channel in channels
-        for message in fake.channel_messages(channel, include_deleted=True)
-        if message.author.id == fake.bot_user.id
-        and (match := DELIVERY.search(message.content or "")) is not None
-    )
-
-
-def job_rows(database: Path) -> dict[int, tuple[str, str | None, str | None]]:
-    """Job id → (state, failure, notice) from the bot's database."""
-    try:
-        with contextlib.closing(
-            sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=5.0)
-        ) as conn:
-            found = conn.execute("SELECT id, state, error, notice FROM jobs").fetchall()
-    except sqlite3.Error:
-        return {}
-    return {row[0]: (row[1], row[2], row[3]) for row in found}
-
-
 def _account(world: BenchWorld, numbers: dict[int, int], database: Path) -> dict[str, object]:
     """Each accepted job: delivered once, a stated failure, or what is wrong with it; and
     every other job in the store (a command that failed after its job was stored)."""
@@ -730,17 +703,6 @@ def _account(world: BenchWorld, numbers: dict[int, int], database: Path) -> dict
 def _api_requests(world: BenchWorld) -> Iterator[RequestRecord]:
     """RunComfy's API requests, without the video downloads (never faulted here)."""
     return (record for record in world.emulator.requests if record.endpoint in API_ENDPOINTS)
-
-
-def logged_problems(log_path: Path) -> list[str]:
-    """ERROR and CRITICAL lines of the bot's log, with or without discord.py's colours
-    (it colours a log file too when it thinks it runs in Docker)."""
-    try:
-        text = log_path.read_text(errors="replace")
-    except OSError:
-        return []
-    plain = (ANSI.sub("", line) for line in text.splitlines())
-    return [line for line in plain if LEVEL.search(line)]
 
 
 def _submitted_twice(world: BenchWorld) -> dict[str, int]:

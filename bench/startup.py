@@ -14,14 +14,14 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.load import LoadModel
-from bench.stats import Summary
 from bench.world import MIB, open_world
 from bot.jobs.model import Job, JobOrigin, JobState, NoticeState
 from bot.runcomfy.pricing import Pricing
 from bot.runcomfy.request import KlingRequest
 from bot.store.sqlite_jobs import JobStore
+from testkit.load import LoadModel
 from testkit.process import BotProcess
+from testkit.stats import Summary
 
 LIFECYCLE = (
     JobState.NEW,

@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.load import JobPlan, LoadModel, channel_bound_waits, index_of
-from bench.stats import Summary
-from bench.world import BenchWorld, job_number, open_world
+from bench.world import BenchWorld, open_world
 from bot.discord_ui.outbox import DEFAULT_BURST
 from testkit.discord import FakeInteraction
+from testkit.evidence import job_number
+from testkit.load import JobPlan, LoadModel, channel_bound_waits, index_of
 from testkit.process import BotProcess
-from testkit.runcomfy_emulator import EmulatedJob, Endpoint
+from testkit.runcomfy import EmulatedJob, Endpoint
+from testkit.stats import Summary
 
 POLLS = (Endpoint.STATUS, Endpoint.RESULT)
 

@@ -10,13 +10,11 @@ clock.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.load import JobPlan
 from bot.clock import ScaledClock
 from testkit.discord import (
     FakeChannel,
@@ -26,13 +24,12 @@ from testkit.discord import (
     FakeMember,
     FakeMessage,
 )
-from testkit.runcomfy_emulator import JobOutcome, RunComfyEmulator
+from testkit.discord.ratelimit import DISCORD_CHANNEL_LIMIT
+from testkit.evidence import DELIVERY
+from testkit.load import JobPlan
+from testkit.runcomfy import JobOutcome, RunComfyEmulator
 
 MIB = 1024 * 1024
-DISCORD_CHANNEL_LIMIT = (5, 5.0)
-"""Discord's message bucket per channel: 5 creates/edits per 5 s."""
-_DELIVERY = re.compile(r"your video \*\*#(\d+)\*\* is ready")
-_JOB_NUMBER = re.compile(r"Job #(\d+)")
 
 
 @dataclass
@@ -84,23 +81,13 @@ class BenchWorld:
     def _record_delivery(self, message: FakeMessage) -> None:
         if message.author.id != self.fake.bot_user.id or message.ephemeral:
             return
-        match = _DELIVERY.search(message.content or "")
+        match = DELIVERY.search(message.content or "")
         if match is not None:
             self.deliveries.setdefault(int(match[1]), self.clock.now())
 
     async def close(self) -> None:
         await self.emulator.close()
         await self.fake.close()
-
-
-def job_number(interaction: FakeInteraction) -> int | None:
-    """The bot's job id from its public reply (the status message's footer *Job #12*)."""
-    original = interaction.original
-    if original is None or original.loading or original.deleted:
-        return None
-    footers = " ".join(str(embed.get("footer", {}).get("text", "")) for embed in original.embeds)
-    match = _JOB_NUMBER.search(footers)
-    return int(match[1]) if match else None
 
 
 async def open_world(

@@ -38,9 +38,9 @@ ON_READY = "BENCH-ON-READY"
 
 def point_discord_at(api_base: str, gateway_url: str, cdn_base: str) -> None:
     """discord.py reads these class attributes per request and per connection."""
-    discord.http.Route.BASE = api_base  # type: ignore[misc]
+    discord.http.Route.BASE = api_base
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
-    discord.Asset.BASE = cdn_base  # type: ignore[misc]
+    discord.Asset.BASE = cdn_base
 
 
 def announce(tag: str, bot: VideoBot) -> None:

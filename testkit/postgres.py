@@ -16,6 +16,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import asyncpg
+
 SUPERUSER = "postgres"
 
 
@@ -90,3 +92,19 @@ class PostgresServer:
             raise RuntimeError(
                 f"{program} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}\n{log}"
             )
+
+
+async def fetch(dsn: str, query: str, *args: object) -> list[asyncpg.Record]:
+    """One query on a connection of its own (for reading what the bot wrote)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows: list[asyncpg.Record] = await conn.fetch(query, *args)
+        return rows
+    finally:
+        await conn.close()
+
+
+async def create_database(server: PostgresServer, name: str) -> str:
+    """A new, empty database on the server; its DSN."""
+    await fetch(server.dsn(), f"CREATE DATABASE {name}")
+    return server.dsn(name)

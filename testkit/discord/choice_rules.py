@@ -1,25 +1,33 @@
-"""Discord's rules for autocomplete results (callback type 8): count, names, typed values."""
+"""Discord's rules for autocomplete results (callback type 8): ``data`` with its choices,
+their count, names and values of the focused option's type."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from .errors import FormErrors
-from .form_checks import dicts, text
+from .form_checks import dicts, required, text
+from .option_values import INTEGER, NUMBER, STRING, check_number
 
 CHOICES_MAX = 25
 CHOICE_TEXT_MAX = 100
-STRING, INTEGER, NUMBER = 3, 4, 10
 
 
-def validate_choices(data: dict[str, Any], option_type: int | None) -> list[dict[str, Any]]:
-    """At most 25 choices, names of 1-100 chars, values of the focused option's type."""
+def validate_choices(data: dict[str, Any] | None, option_type: int | None) -> list[dict[str, Any]]:
+    """``data.choices`` given: at most 25, names of 1-100 chars, values of the focused
+    option's type (integers and numbers within ±2^53)."""
     form = FormErrors()
+    if data is None:
+        required(form, ["data"])
+        form.raise_if_any()
+        return []
+    if data.get("choices") is None:
+        required(form, ["data", "choices"])
     choices = dicts(form, data.get("choices"), ["data", "choices"])
     if len(choices) > CHOICES_MAX:
         form.max_length(["data", "choices"], CHOICES_MAX)
     for index, choice in choices:
-        path = ["data", "choices", index]
+        path: list[str | int] = ["data", "choices", index]
         text(form, choice, "name", path, min_len=1, max_len=CHOICE_TEXT_MAX, required=True)
         _check_value(form, choice.get("value"), [*path, "value"], option_type)
     form.raise_if_any()
@@ -29,10 +37,8 @@ def validate_choices(data: dict[str, Any], option_type: int | None) -> list[dict
 def _check_value(form: FormErrors, value: Any, path: list[str | int], kind: int | None) -> None:
     if value is None:
         form.add(path, "BASE_TYPE_REQUIRED", "This field is required")
-    elif kind == INTEGER and (isinstance(value, bool) or not isinstance(value, int)):
-        form.add(path, "NUMBER_TYPE_COERCE", f'Value "{value}" is not int.')
-    elif kind == NUMBER and (isinstance(value, bool) or not isinstance(value, int | float)):
-        form.add(path, "NUMBER_TYPE_COERCE", f'Value "{value}" is not a valid number.')
+    elif kind in (INTEGER, NUMBER):
+        check_number(form, value, path, kind)
     elif not isinstance(value, str if kind == STRING else str | int | float):
         form.add(path, "STRING_TYPE_CONVERT", "Could not interpret value as string.")
     elif isinstance(value, str) and len(value) > CHOICE_TEXT_MAX:
@@ -45,6 +51,7 @@ def focused_option_type(payload: dict[str, Any]) -> int | None:
     while stack:
         option = stack.pop()
         if option.get("focused"):
-            return option.get("type")
+            kind = option.get("type")
+            return kind if isinstance(kind, int) else None
         stack += option.get("options") or []
     return None

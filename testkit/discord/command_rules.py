@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import unicodedata
+from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
+from . import errors
 from .errors import FormErrors
-from .form_checks import Path, as_dict, count, dicts, integer, text
+from .form_checks import Path, as_dict, as_list, count, dicts, integer, text
+from .option_values import INTEGER, NUMBER, STRING, check_number
 
-CHAT_INPUT = 1
+CHAT_INPUT, USER, MESSAGE, PRIMARY_ENTRY_POINT = 1, 2, 3, 4
+COMMANDS_MAX = {CHAT_INPUT: 100, USER: 15, MESSAGE: 15, PRIMARY_ENTRY_POINT: 1}
+"""Commands of each type an app may have in one scope (global, or one guild)."""
 SUB_COMMAND, SUB_COMMAND_GROUP = 1, 2
-STRING, INTEGER, NUMBER = 3, 4, 10
+STRING_LENGTH_MAX = 6000
+INTERACTION_CONTEXTS = (0, 1, 2)
+"""GUILD, BOT_DM, PRIVATE_CHANNEL."""
+INTEGRATION_TYPES = (0, 1)
+"""GUILD_INSTALL, USER_INSTALL."""
 NAME_MAX = 32
 DESCRIPTION_MAX = 100
 OPTIONS_MAX = 25
@@ -55,6 +65,9 @@ def validate_command(form: FormErrors, command: dict[str, Any], path: Path) -> N
     _check_localizations(form, command, path, chat_names=chat_input)
     if chat_input:
         _check_description(form, command, path)
+    integer(form, command, "default_member_permissions", path, low=0)
+    _check_set(form, command, "contexts", path, INTERACTION_CONTEXTS, low=1)
+    _check_set(form, command, "integration_types", path, INTEGRATION_TYPES, low=0)
     options = dicts(form, command.get("options"), [*path, "options"])
     _validate_options(form, options, [*path, "options"], depth=0)
     if chat_input and command_size(command) > COMMAND_SIZE_MAX:
@@ -63,6 +76,43 @@ def validate_command(form: FormErrors, command: dict[str, Any], path: Path) -> N
             "APPLICATION_COMMAND_TOO_LARGE",
             f"Command exceeds maximum size ({COMMAND_SIZE_MAX})",
         )
+
+
+def check_command_counts(commands: Iterable[dict[str, Any]]) -> None:
+    """At most 100 CHAT_INPUT, 15 USER, 15 MESSAGE and 1 PRIMARY_ENTRY_POINT commands in
+    one scope (Discord's documented quotas); more is 30032."""
+    kinds = Counter(int(command.get("type") or CHAT_INPUT) for command in commands)
+    if any(kinds[kind] > limit for kind, limit in COMMANDS_MAX.items()):
+        raise errors.max_application_commands()
+
+
+def _check_set(
+    form: FormErrors,
+    command: dict[str, Any],
+    key: str,
+    path: Path,
+    allowed: tuple[int, ...],
+    *,
+    low: int,
+) -> None:
+    """``contexts`` / ``integration_types``: known values, each at most once, at least
+    ``low`` of them when given."""
+    here = [*path, key]
+    values = as_list(form, command.get(key), here)
+    if key in command and command[key] is not None:
+        count(form, values, here, low=low, high=len(allowed))
+    seen: set[int] = set()
+    for index, value in enumerate(values):
+        if isinstance(value, bool) or value not in allowed:
+            form.add([*here, index], "BASE_TYPE_CHOICES", f"Value must be one of {allowed}.")
+        elif value in seen:
+            form.add(
+                [*here, index],
+                "SET_TYPE_ALREADY_CONTAINS_VALUE",
+                "The set already contains this value",
+            )
+        else:
+            seen.add(value)
 
 
 def _check_description(form: FormErrors, obj: dict[str, Any], path: Path) -> None:
@@ -126,7 +176,15 @@ def _validate_options(
             nested = dicts(form, option.get("options"), [*here, "options"])
             _validate_options(form, nested, [*here, "options"], depth + 1)
             continue
-        _check_choices(form, option.get("choices"), [*here, "choices"], kind)
+        choices = _check_choices(form, option.get("choices"), [*here, "choices"], kind)
+        if option.get("autocomplete") is True and choices:
+            form.add(
+                [*here, "autocomplete"],
+                "APPLICATION_COMMAND_OPTION_AUTOCOMPLETE_WITH_CHOICES",
+                "Autocomplete cannot be set on an option with choices",
+            )
+        integer(form, option, "min_length", here, low=0, high=STRING_LENGTH_MAX)
+        integer(form, option, "max_length", here, low=1, high=STRING_LENGTH_MAX)
         if option.get("required"):
             if optional_seen:
                 form.add(
@@ -138,7 +196,8 @@ def _validate_options(
             optional_seen = True
 
 
-def _check_choices(form: FormErrors, value: Any, path: Path, kind: int | None) -> None:
+def _check_choices(form: FormErrors, value: Any, path: Path, kind: int | None) -> int:
+    """An option's choices, each of the option's type; returns how many there are."""
     choices = dicts(form, value, path)
     count(form, choices, path, low=0, high=CHOICES_MAX)
     for index, choice in choices:
@@ -149,11 +208,8 @@ def _check_choices(form: FormErrors, value: Any, path: Path, kind: int | None) -
         if kind == STRING:
             text(form, choice, "value", here, min_len=1, max_len=CHOICE_TEXT_MAX, required=True)
         elif kind in (INTEGER, NUMBER):
-            numeric = (int,) if kind == INTEGER else (int, float)
-            if isinstance(choice_value, bool) or not isinstance(choice_value, numeric):
-                form.add(
-                    [*here, "value"], "NUMBER_TYPE_COERCE", f'Value "{choice_value}" is not int.'
-                )
+            check_number(form, choice_value, [*here, "value"], kind)
+    return len(choices)
 
 
 def command_size(command: dict[str, Any]) -> int:

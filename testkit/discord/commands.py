@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .command_rules import validate_command
+from .command_rules import check_command_counts, validate_command
 from .errors import FormErrors
-from .form_checks import as_dict
+from .form_checks import dicts
 from .ids import SnowflakeFactory
 
 CHAT_INPUT = 1
@@ -48,14 +48,12 @@ class CommandStore:
         self, guild_id: int | None, payload: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
         form = FormErrors()
-        for index, command in enumerate(payload):
-            if isinstance(command, dict):
-                validate_command(form, command, [index])
-            else:
-                as_dict(form, command, [index])
+        commands = dicts(form, payload, [])
+        for index, command in commands:
+            validate_command(form, command, [index])
         form.raise_if_any()
         seen: set[tuple[str, int]] = set()
-        for index, command in enumerate(payload):
+        for index, command in commands:
             key = (str(command.get("name")), int(command.get("type") or CHAT_INPUT))
             if key in seen:
                 form.add(
@@ -65,6 +63,7 @@ class CommandStore:
                 )
             seen.add(key)
         form.raise_if_any()
+        check_command_counts(command for _, command in commands)
         old = self._scopes.get(guild_id, {})
         self._scopes[guild_id] = {}
         for command in payload:
@@ -76,9 +75,15 @@ class CommandStore:
         form = FormErrors()
         validate_command(form, command, [])
         form.raise_if_any()
-        return self._store(guild_id, command, self._scopes.get(guild_id, {}))
+        scope = self._scopes.get(guild_id, {})
+        key = (str(command["name"]), int(command.get("type") or CHAT_INPUT))
+        if key not in scope:
+            check_command_counts([*scope.values(), command])
+        return self._store(guild_id, command, scope)
 
-    def edit(self, guild_id: int | None, command_id: int, changes: dict[str, Any]) -> dict | None:
+    def edit(
+        self, guild_id: int | None, command_id: int, changes: dict[str, Any]
+    ) -> dict[str, Any] | None:
         current = self.get(guild_id, command_id)
         if current is None:
             return None

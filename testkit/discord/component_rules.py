@@ -17,6 +17,7 @@ ROWS_MAX = 5
 V2_COMPONENTS_MAX = 40
 CUSTOM_ID_MAX = 100
 BUTTON_LABEL_MAX = 80
+BUTTON_URL_MAX = 512
 SELECT_OPTIONS_MAX = 25
 SELECT_VALUES_MAX = 25
 PLACEHOLDER_MAX = 150
@@ -43,11 +44,20 @@ def check_components(form: FormErrors, value: Any, *, v2: bool) -> None:
         check_component(form, component, ["components", index], seen)
 
 
+def component_type(component: dict[str, Any]) -> int | None:
+    """The component's ``type`` when it is an integer (a wrong one is reported by
+    ``check_component``), so rules can compare and look it up without crashing."""
+    kind = component.get("type")
+    return kind if isinstance(kind, int) and not isinstance(kind, bool) else None
+
+
 def check_component(
     form: FormErrors, component: dict[str, Any], path: Path, seen: set[str]
 ) -> None:
     """One component and its children, by type."""
-    kind = component.get("type")
+    if "type" not in component:
+        required(form, [*path, "type"])
+    kind = integer(form, component, "type", path)
     if kind == ACTION_ROW:
         _check_row(form, component, path)
     elif kind == BUTTON:
@@ -67,7 +77,7 @@ def _check_row(form: FormErrors, row: dict[str, Any], path: Path) -> None:
     """1-5 children; a select menu (or text input) fills the whole row's width."""
     children = [c for _, c in dicts(form, row.get("components"), [*path, "components"])]
     count(form, children, [*path, "components"], low=1, high=ROW_WIDTH)
-    wide = [c for c in children if c.get("type") in SELECT_TYPES | {TEXT_INPUT}]
+    wide = [c for c in children if component_type(c) in SELECT_TYPES | {TEXT_INPUT}]
     if wide and len(children) > 1:
         form.add(
             [*path, "components"],
@@ -77,8 +87,9 @@ def _check_row(form: FormErrors, row: dict[str, Any], path: Path) -> None:
 
 
 def _check_button(form: FormErrors, button: dict[str, Any], path: Path) -> None:
-    """Style required and known; link buttons need ``url`` and no ``custom_id``, premium
-    buttons a ``sku_id``, the rest a ``custom_id`` and no ``url``."""
+    """Style required and known; link buttons need ``url`` (at most 512 characters) and no
+    ``custom_id``, premium buttons a ``sku_id``, the rest a ``custom_id`` and no ``url``;
+    every button but a premium one shows a label, an emoji or both."""
     style = button.get("style")
     if style is None:
         required(form, [*path, "style"])
@@ -90,8 +101,15 @@ def _check_button(form: FormErrors, button: dict[str, Any], path: Path) -> None:
             f"Value must be one of {BUTTON_STYLES}.",
         )
         return
-    text(form, button, "label", path, max_len=BUTTON_LABEL_MAX)
+    label = text(form, button, "label", path, max_len=BUTTON_LABEL_MAX)
+    if style != PREMIUM_STYLE and not label and button.get("emoji") is None:
+        form.add(
+            [*path, "label"],
+            "BUTTON_COMPONENT_LABEL_OR_EMOJI_REQUIRED",
+            "A label or an emoji is required",
+        )
     if style == LINK_STYLE:
+        text(form, button, "url", path, max_len=BUTTON_URL_MAX)
         if not button.get("url"):
             form.add([*path, "url"], "BUTTON_COMPONENT_URL_REQUIRED", "A url is required")
         if button.get("custom_id") is not None:
@@ -124,7 +142,7 @@ def _check_select(form: FormErrors, select: dict[str, Any], path: Path) -> None:
     text(form, select, "placeholder", path, max_len=PLACEHOLDER_MAX)
     low = integer(form, select, "min_values", path, low=0, high=SELECT_VALUES_MAX)
     high = integer(form, select, "max_values", path, low=1, high=SELECT_VALUES_MAX)
-    if select.get("type") == STRING_SELECT:
+    if component_type(select) == STRING_SELECT:
         options = _check_options(form, select.get("options"), [*path, "options"])
         if high is not None and options and high > options:
             form.add(
@@ -184,7 +202,7 @@ def _check_custom_id(
     seen.add(custom_id)
 
 
-def walk(components: Sequence[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def walk(components: Sequence[Any]) -> Iterator[dict[str, Any]]:
     """Every component, depth first, through ``components``, ``accessory`` and ``component``."""
     for component in components:
         if not isinstance(component, dict):

@@ -22,8 +22,8 @@ class MessageDraft:
     allowed_mentions: Any = MISSING
     message_reference: Any = MISSING
     nonce: Any = MISSING
-    enforce_nonce: bool = False
-    tts: bool = False
+    enforce_nonce: Any = MISSING
+    tts: Any = MISSING
     sticker_ids: Any = MISSING
     poll: Any = MISSING
     files: list[UploadedFile] = field(default_factory=list)
@@ -40,13 +40,13 @@ class MessageDraft:
             "allowed_mentions",
             "message_reference",
             "nonce",
+            "enforce_nonce",
+            "tts",
             "sticker_ids",
             "poll",
         ):
             if name in payload:
                 setattr(draft, name, payload[name])
-        draft.enforce_nonce = bool(payload.get("enforce_nonce", False))
-        draft.tts = bool(payload.get("tts", False))
         return draft
 
     def fields(self) -> dict[str, Any]:
@@ -54,7 +54,7 @@ class MessageDraft:
         return {
             name: value
             for name, value in vars(self).items()
-            if value is not MISSING and name not in ("files", "enforce_nonce", "tts")
+            if value is not MISSING and name != "files"
         }
 
     def given(self, name: str) -> bool:
@@ -66,11 +66,25 @@ class MessageDraft:
 
     @property
     def embed_list(self) -> list[dict[str, Any]]:
-        return list(self.value("embeds", []))
+        """The embeds as Discord stores them: a field sent as ``null`` is left out (echoed
+        back as ``null``, a colour would crash discord.py's ``Embed.from_dict``)."""
+        return [
+            {key: value for key, value in embed.items() if value is not None}
+            for embed in self.value("embeds", [])
+        ]
 
     @property
     def component_list(self) -> list[dict[str, Any]]:
         return list(self.value("components", []))
+
+    @property
+    def speaks(self) -> bool:
+        """``tts: true`` (checked to be a boolean before the draft is applied)."""
+        return self.value("tts", False) is True
+
+    @property
+    def enforces_nonce(self) -> bool:
+        return self.value("enforce_nonce", False) is True
 
     @property
     def flag_bits(self) -> int:

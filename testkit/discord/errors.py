@@ -100,6 +100,10 @@ def unknown_application_command() -> DiscordHTTPError:
     return DiscordHTTPError(404, 10063, "Unknown application command")
 
 
+def max_application_commands() -> DiscordHTTPError:
+    return DiscordHTTPError(400, 30032, "Maximum number of application commands reached")
+
+
 def entity_too_large() -> DiscordHTTPError:
     return DiscordHTTPError(413, 40005, "Request entity too large")
 

@@ -11,6 +11,7 @@ from typing import Any
 from .errors import FormErrors
 
 Path = Sequence[str | int]
+SNOWFLAKE_LIMIT = 2**64
 
 
 def as_dict(form: FormErrors, value: Any, path: Path) -> dict[str, Any]:
@@ -34,11 +35,18 @@ def as_list(form: FormErrors, value: Any, path: Path) -> list[Any]:
 
 
 def dicts(form: FormErrors, value: Any, path: Path) -> list[tuple[int, dict[str, Any]]]:
-    """The array's objects with their indexes; non-objects are reported and skipped."""
+    """The array's objects with their indexes; ``null`` items and non-objects are reported
+    and skipped."""
     found: list[tuple[int, dict[str, Any]]] = []
     for index, item in enumerate(as_list(form, value, path)):
         if isinstance(item, dict):
             found.append((index, item))
+        elif item is None:
+            form.add(
+                [*path, index],
+                "LIST_ITEM_VALUE_REQUIRED",
+                "List item values of ModelType are required",
+            )
         else:
             as_dict(form, item, [*path, index])
     return found
@@ -101,6 +109,30 @@ def integer(
         return None
     if high is not None and number > high:
         form.add(here, "NUMBER_TYPE_MAX", f"int value should be less than or equal to {high}.")
+        return None
+    return number
+
+
+def boolean(form: FormErrors, obj: dict[str, Any], key: str, path: Path) -> bool | None:
+    """A boolean field (JSON ``true``/``false`` only); ``None`` when absent or invalid."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        form.add([*path, key], "BASE_TYPE_BOOLEAN", "Must be either true or false.")
+        return None
+    return value
+
+
+def snowflake(form: FormErrors, value: Any, path: Path) -> int | None:
+    """A snowflake (an integer or a string of digits, 0 to 2^64 - 1); ``None`` if invalid."""
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit():
+        number = int(value)
+    if number is None or not 0 <= number < SNOWFLAKE_LIMIT:
+        form.add(path, "NUMBER_TYPE_COERCE", f'Value "{value}" is not snowflake.')
         return None
     return number
 

@@ -38,7 +38,9 @@ class ZstdStream:
         self._compressor = zstandard.ZstdCompressor().compressobj()
 
     def encode(self, text: str) -> bytes:
-        return self._compressor.compress(text.encode()) + self._compressor.flush(self._flush)
+        frame: bytes = self._compressor.compress(text.encode())
+        end: bytes = self._compressor.flush(self._flush)
+        return frame + end
 
 
 def encoder_for(compress: str | None) -> FrameEncoder:

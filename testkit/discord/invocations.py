@@ -135,7 +135,9 @@ class InvocationBuilder:
             data["resolved"] = resolved
         return data
 
-    def _check_visible(self, command: dict[str, Any], member: FakeMember, channel: FakeChannel):
+    def _check_visible(
+        self, command: dict[str, Any], member: FakeMember, channel: FakeChannel
+    ) -> None:
         contexts = command.get("contexts")
         if contexts is not None and 0 not in contexts:
             raise FakeDiscordUsageError(f"/{command['name']} is not available in servers")
@@ -278,7 +280,9 @@ class InvocationBuilder:
         return data
 
     @staticmethod
-    def modal_data(modal: dict[str, Any], values: Mapping[str, str | Sequence[str]]) -> dict:
+    def modal_data(
+        modal: dict[str, Any], values: Mapping[str, str | Sequence[str]]
+    ) -> dict[str, Any]:
         """The submitted components, mirroring the modal's layout (rows or labels)."""
         unknown = set(values) - _modal_custom_ids(modal["components"])
         if unknown:
@@ -298,7 +302,9 @@ def _modal_custom_ids(components: list[dict[str, Any]]) -> set[str]:
     return found
 
 
-def _submit(component: dict[str, Any], values: Mapping[str, str | Sequence[str]]) -> dict | None:
+def _submit(
+    component: dict[str, Any], values: Mapping[str, str | Sequence[str]]
+) -> dict[str, Any] | None:
     kind = component.get("type")
     if kind == ACTION_ROW:
         children = [_submit(c, values) for c in component.get("components") or []]

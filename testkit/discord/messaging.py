@@ -64,7 +64,7 @@ class Messenger:
             components=_with_component_ids(draft.component_list),
             attachments=self._attachments(draft, []),
             flags=flags,
-            tts=draft.tts,
+            tts=draft.speaks,
             type=type,
             nonce=draft.value("nonce", None),
             message_reference=self._reference(channel, draft.value("message_reference", None)),
@@ -199,7 +199,9 @@ class Messenger:
         found = self.store.live(int(reference["message_id"]))
         return found if found is not None and found.channel_id == message.channel_id else None
 
-    def _reference(self, channel: FakeChannel, reference: dict | None) -> dict[str, Any] | None:
+    def _reference(
+        self, channel: FakeChannel, reference: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
         if not reference:
             return None
         resolved: dict[str, Any] = {

@@ -1,11 +1,21 @@
-"""Discord's rules for a modal (callback type 9): title, 1-5 rows or labels, text inputs."""
+"""Discord's rules for a modal (callback type 9): title, 1-5 rows or labels, only the
+components a modal can hold (no buttons), text inputs."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
-from .component_rules import CUSTOM_ID_MAX, LABEL, ROWS_MAX, TEXT_INPUT, check_component
+from .component_rules import (
+    ACTION_ROW,
+    CUSTOM_ID_MAX,
+    LABEL,
+    ROWS_MAX,
+    SELECT_TYPES,
+    TEXT_INPUT,
+    check_component,
+    component_type,
+)
 from .errors import FormErrors
 from .form_checks import Path, as_dict, count, dicts, integer, text
 
@@ -16,6 +26,12 @@ PLACEHOLDER_MAX = 100
 INPUT_LENGTH_MAX = 4000
 INPUTS_MAX = 5
 TEXT_INPUT_STYLES = (1, 2)
+TEXT_DISPLAY, FILE_UPLOAD, RADIO_GROUP, CHECKBOX_GROUP, CHECKBOX = 10, 19, 21, 22, 23
+MODAL_TYPES = frozenset(
+    {ACTION_ROW, TEXT_INPUT, LABEL, TEXT_DISPLAY, FILE_UPLOAD, *SELECT_TYPES}
+    | {RADIO_GROUP, CHECKBOX_GROUP, CHECKBOX}
+)
+"""Components Discord shows in a modal; buttons and the message-only layouts are not."""
 
 
 def validate_modal(data: dict[str, Any]) -> None:
@@ -30,12 +46,31 @@ def validate_modal(data: dict[str, Any]) -> None:
     for index, component in components:
         path = [*base, "components", index]
         check_component(form, component, path, seen)
+        _check_modal_types(form, component, path)
         for input_path, text_input in _text_inputs(form, component, path):
             inputs += 1
             _check_text_input(form, text_input, input_path)
     if inputs > INPUTS_MAX:
         form.max_length([*base, "components"], INPUTS_MAX)
     form.raise_if_any()
+
+
+def _check_modal_types(form: FormErrors, component: dict[str, Any], path: Path) -> None:
+    """Every component in the modal, nested ones included, is one a modal can hold."""
+    kind = component_type(component)
+    if kind is not None and kind not in MODAL_TYPES:
+        allowed = ", ".join(str(t) for t in sorted(MODAL_TYPES))
+        form.add(
+            [*path, "type"],
+            "UNION_TYPE_CHOICES",
+            f'Value of field "type" must be one of ({allowed}).',
+        )
+    children = component.get("components")
+    for index, child in enumerate(children if isinstance(children, list) else []):
+        if isinstance(child, dict):
+            _check_modal_types(form, child, [*path, "components", index])
+    if isinstance(component.get("component"), dict):
+        _check_modal_types(form, component["component"], [*path, "component"])
 
 
 def _text_inputs(

@@ -229,7 +229,9 @@ class Payloads:
             "incidents_data": None,
         }
 
-    def attachment(self, channel_id: int, attachment: FakeAttachment, *, ephemeral: bool) -> dict:
+    def attachment(
+        self, channel_id: int, attachment: FakeAttachment, *, ephemeral: bool
+    ) -> dict[str, Any]:
         url = self.attachment_url(channel_id, attachment)
         payload: dict[str, Any] = {
             "id": str(attachment.id),

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 
 from .ids import bucket_hash
 
+DISCORD_CHANNEL_LIMIT = (5, 5.0)
+"""Discord's message bucket per channel: 5 creates/edits per 5 s (the fake's default)."""
+
 
 @dataclass
 class _Window:

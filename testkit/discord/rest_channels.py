@@ -10,7 +10,7 @@ from .drafts import MessageDraft
 from .errors import FormErrors
 from .records import IS_COMPONENTS_V2, SUPPRESS_EMBEDS, SUPPRESS_NOTIFICATIONS, FakeMessage
 from .responses import as_id, json_response, no_content, path_id
-from .server import Route
+from .server import Handler, Route
 from .state import FakeState
 from .uploads import discard
 from .validation import validate_message, would_be_empty
@@ -30,12 +30,19 @@ class ChannelRoutes:
 
     def routes(self) -> list[Route]:
         message = "/channels/{channel_id}/messages/{message_id}"
-        shared = {
-            "bucket": MESSAGES_BUCKET,
-            "major": "channel_id",
-            "channel_bucket": True,
-            "outage": True,
-        }
+
+        def shared(method: str, path: str, handler: Handler) -> Route:
+            """The message routes that share the channel's bucket and fail in an outage."""
+            return Route(
+                method,
+                path,
+                handler,
+                bucket=MESSAGES_BUCKET,
+                major="channel_id",
+                channel_bucket=True,
+                outage=True,
+            )
+
         return [
             Route("GET", "/channels/{channel_id}", self.get_channel, major="channel_id"),
             Route("POST", "/channels/{channel_id}/typing", self.typing, major="channel_id"),
@@ -46,10 +53,10 @@ class ChannelRoutes:
                 major="channel_id",
                 outage=True,
             ),
-            Route("POST", "/channels/{channel_id}/messages", self.create, **shared),
+            shared("POST", "/channels/{channel_id}/messages", self.create),
             Route("GET", message, self.get_message, major="channel_id", outage=True),
-            Route("PATCH", message, self.edit, **shared),
-            Route("DELETE", message, self.delete, **shared),
+            shared("PATCH", message, self.edit),
+            shared("DELETE", message, self.delete),
         ]
 
     def _channel(self, request: web.Request) -> tuple[FakeChannel, int]:
@@ -127,7 +134,7 @@ class ChannelRoutes:
             self._check_content_permissions(draft, bot_perms)
             reference = self._check_reference(channel, draft, bot_perms)
             nonce = draft.value("nonce", None)
-            if nonce is not None and draft.enforce_nonce:
+            if nonce is not None and draft.enforces_nonce:
                 earlier = self.store.recall_nonce(channel.id, self.world.bot.id, str(nonce))
                 if earlier is not None:
                     discard(body.files)

@@ -8,6 +8,7 @@ from . import errors
 from .responses import as_id, json_response, path_id
 from .server import Route
 from .state import FakeState
+from .world import FakeGuild
 
 
 class CoreRoutes:
@@ -64,7 +65,7 @@ class CoreRoutes:
             }
         )
 
-    def _guild(self, request: web.Request):
+    def _guild(self, request: web.Request) -> FakeGuild:
         guild_id = path_id(request, "guild_id")
         if guild_id in self.world.departed:
             raise errors.missing_access()

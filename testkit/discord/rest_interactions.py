@@ -76,7 +76,8 @@ class InteractionRoutes:
             raise errors.unknown_interaction()
         body = await self.state.bodies.read(request, file_limit=interaction.attachment_size_limit)
         try:
-            kind, data = _callback_shape(body.payload)
+            kind, given = _callback_shape(body.payload)
+            data = given or {}
             if kind not in ALLOWED_CALLBACKS[interaction.type]:
                 form = FormErrors()
                 form.add(
@@ -87,6 +88,10 @@ class InteractionRoutes:
                 form.raise_if_any()
             if interaction.acked:
                 raise errors.already_acknowledged()
+            if kind == AUTOCOMPLETE_RESULT:
+                interaction.choices = validate_choices(
+                    given, focused_option_type(interaction.payload)
+                )
             resource = self._respond(interaction, kind, data, body.files)
         except errors.DiscordHTTPError:
             discard(body.files)
@@ -129,9 +134,7 @@ class InteractionRoutes:
                 self.messenger.edit(target, draft)
             interaction.original = target
             return target if kind == UPDATE_MESSAGE else None
-        if kind == AUTOCOMPLETE_RESULT:
-            interaction.choices = validate_choices(data, focused_option_type(interaction.payload))
-        elif kind == MODAL:
+        if kind == MODAL:
             validate_modal(data)
             interaction.modal = data
         return None
@@ -261,13 +264,15 @@ class InteractionRoutes:
         return no_content()
 
 
-def _callback_shape(payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    """``type`` (required integer) and ``data`` (an object), or 50035 before anything else."""
+def _callback_shape(payload: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
+    """``type`` (required integer) and ``data`` (an object, ``None`` when not given), or
+    50035 before anything else."""
     form = FormErrors()
     kind = integer(form, payload, "type", [])
     if kind is None and "type" not in payload:
         form.add(["type"], "BASE_TYPE_REQUIRED", "This field is required")
-    data = as_dict(form, payload.get("data"), ["data"])
+    given = payload.get("data")
+    data = None if given is None else as_dict(form, given, ["data"])
     form.raise_if_any()
     return kind or 0, data
 

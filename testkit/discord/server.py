@@ -6,6 +6,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
 
@@ -129,7 +130,9 @@ class FakeServer:
         self.state.unknown_routes.append(record)
         return json_response(errors.route_not_found().body(), 404)
 
-    def _record(self, request: web.Request, label: str, status: int, started: float):
+    def _record(
+        self, request: web.Request, label: str, status: int, started: float
+    ) -> RequestRecord:
         now = time.monotonic()
         record = RequestRecord(request.method, request.path, label, status, now, now - started)
         self.state.requests.append(record)
@@ -141,7 +144,7 @@ class FakeServer:
         status: int,
         code: int | None,
         message: str,
-        form: dict | None = None,
+        form: dict[str, Any] | None = None,
     ) -> None:
         self.state.errors.append(
             ErrorRecord(request.method, request.path, status, code, message, time.monotonic(), form)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from aiohttp import BodyPartReader, web
 
@@ -127,7 +127,7 @@ class _Sink:
         self._threshold = threshold
         self._spill_dir = spill_dir
         self._memory = BytesIO()
-        self._file: BinaryIO | None = None
+        self._file: IO[bytes] | None = None
         self._path: Path | None = None
 
     def write(self, chunk: bytes) -> None:

@@ -10,13 +10,14 @@ from .component_rules import check_components
 from .drafts import MessageDraft
 from .embed_rules import check_embeds
 from .errors import FormErrors
-from .form_checks import as_dict, as_list, dicts, integer, text
+from .form_checks import as_dict, as_list, boolean, dicts, integer, snowflake, text
 from .records import IS_COMPONENTS_V2, FakeMessage
 
 CONTENT_MAX = 2000
 NONCE_MAX = 25
 ATTACHMENTS_MAX = 10
 ALLOWED_IDS_MAX = 100
+STICKERS_MAX = 3
 PARSE_VALUES = {"users", "roles", "everyone"}
 
 
@@ -39,7 +40,8 @@ def validate_message(draft: MessageDraft, *, creating: bool) -> None:
     _check_nonce(form, body.get("nonce"))
     _check_attachments(form, draft)
     as_dict(form, body.get("message_reference"), ["message_reference"])
-    as_list(form, body.get("sticker_ids"), ["sticker_ids"])
+    if creating:
+        _check_create_only(form, body)
     form.raise_if_any()
     if creating and _is_empty(draft):
         raise errors.empty_message()
@@ -57,14 +59,28 @@ def _is_empty(draft: MessageDraft) -> bool:
     )
 
 
+def _check_create_only(form: FormErrors, body: dict[str, Any]) -> None:
+    """Fields only a new message takes (an edit ignores them): booleans ``tts`` and
+    ``enforce_nonce``, and up to three sticker ids."""
+    boolean(form, body, "tts", [])
+    boolean(form, body, "enforce_nonce", [])
+    stickers = as_list(form, body.get("sticker_ids"), ["sticker_ids"])
+    if len(stickers) > STICKERS_MAX:
+        form.max_length(["sticker_ids"], STICKERS_MAX)
+    for index, sticker_id in enumerate(stickers):
+        snowflake(form, sticker_id, ["sticker_ids", index])
+
+
 def _check_allowed_mentions(form: FormErrors, value: Any) -> None:
-    """Known ``parse`` values, unique ids, and no id list beside the same ``parse`` kind."""
+    """Known ``parse`` values, unique snowflake ids, no id list beside the same ``parse``
+    kind, and a boolean ``replied_user``."""
     if value is None:
         return
     allowed = as_dict(form, value, ["allowed_mentions"])
     parse = as_list(form, allowed.get("parse"), ["allowed_mentions", "parse"])
+    boolean(form, allowed, "replied_user", ["allowed_mentions"])
     for index, kind in enumerate(parse):
-        if kind not in PARSE_VALUES:
+        if not isinstance(kind, str) or kind not in PARSE_VALUES:
             form.add(
                 ["allowed_mentions", "parse", index],
                 "BASE_TYPE_CHOICES",
@@ -81,15 +97,18 @@ def _check_allowed_mentions(form: FormErrors, value: Any) -> None:
             )
         if len(listed) > ALLOWED_IDS_MAX:
             form.max_length(path, ALLOWED_IDS_MAX)
-        seen: set[str] = set()
-        for index, snowflake in enumerate(listed):
-            if str(snowflake) in seen:
+        seen: set[int] = set()
+        for index, item in enumerate(listed):
+            snowflake_id = snowflake(form, item, [*path, index])
+            if snowflake_id is None:
+                continue
+            if snowflake_id in seen:
                 form.add(
                     [*path, index],
                     "SET_TYPE_ALREADY_CONTAINS_VALUE",
                     "The set already contains this value",
                 )
-            seen.add(str(snowflake))
+            seen.add(snowflake_id)
 
 
 def _check_nonce(form: FormErrors, nonce: Any) -> None:

@@ -10,11 +10,11 @@ import pytest
 from bench.ack import run_ack
 from bench.bigfile import run_bigfile
 from bench.fit import run_fit_ack
-from bench.load import DEFAULT_SEED
 from bench.run import Plan, smoke_plan
 from bench.startup import run_startup
 from bench.throughput import SETTINGS, PollSetting, run_load
 from bench.world import MIB
+from testkit.load import DEFAULT_SEED
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,11 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from bench.load import DEFAULT_SEED
 from bench.polling import RegimeResult, SettingResult, plan_jobs, regimes, run_polling
 from bench.report import polling_rows, render
 from bench.run import smoke_plan
-from bench.stats import Summary
+from testkit.load import DEFAULT_SEED
+from testkit.stats import Summary
 
 
 async def test_every_regime_cold_and_warm_with_every_setting(tmp_path: Path) -> None:

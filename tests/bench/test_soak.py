@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.load import DEFAULT_SEED
 from bench.soak import PER_JOB_RECORDS, report, run_soak, smoke_config
+from testkit.load import DEFAULT_SEED
 
 
 async def test_soak_smoke(tmp_path: Path) -> None:

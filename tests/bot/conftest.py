@@ -13,7 +13,7 @@ import pytest
 from bot.clock import Clock
 from bot.runcomfy.client import RunComfyClient
 from bot.secret import Secret
-from testkit.runcomfy_emulator import ManualClock, RunComfyEmulator
+from testkit.runcomfy import ManualClock, RunComfyEmulator
 from tests.bot.store.backends import KINDS, StoreBackend, fresh_backend
 
 GENERATION_SECONDS = 60.0

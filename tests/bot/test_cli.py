@@ -19,7 +19,7 @@ from bot.clock import ScaledClock
 from bot.media.download import OutputFetchError
 from bot.runcomfy.input_error import KlingInputError
 from bot.runcomfy.request import KlingRequest
-from testkit.runcomfy_emulator import (
+from testkit.runcomfy import (
     SAMPLE_MP4,
     SUBMIT_PATH,
     Endpoint,

@@ -25,7 +25,7 @@ from testkit.discord import (
     FakeRole,
     permissions,
 )
-from testkit.runcomfy_emulator import RunComfyEmulator
+from testkit.runcomfy import RunComfyEmulator
 
 SPEED = 100.0
 """Clock seconds per real second for RunComfy and the tracker."""

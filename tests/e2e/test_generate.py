@@ -6,7 +6,7 @@ import discord
 
 from bot.jobs.model import JobState
 from testkit.discord import permissions
-from testkit.runcomfy_emulator import Endpoint, JobOutcome
+from testkit.runcomfy import Endpoint, JobOutcome
 from testkit.waiting import eventually
 from tests.e2e.harness import cancel_id, embed_text
 

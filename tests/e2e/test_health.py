@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import VideoBot
 from bot.config import ConfigError
-from testkit.runcomfy_emulator import API_ENDPOINTS, Endpoint
+from testkit.runcomfy import API_ENDPOINTS, Endpoint
 from tests.e2e.harness import World
 
 pytestmark = pytest.mark.e2e

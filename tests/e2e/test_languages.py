@@ -11,7 +11,7 @@ import pytest
 
 from bot.i18n import FALLBACK, catalog_path, placeholders, read_catalog
 from bot.jobs.model import JobState
-from testkit.runcomfy_emulator import JobOutcome
+from testkit.runcomfy import JobOutcome
 from testkit.waiting import eventually
 from tests.e2e.conftest import everything_sent
 from tests.e2e.harness import World, cancel_id, embed_text

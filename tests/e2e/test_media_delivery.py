@@ -20,7 +20,7 @@ from bot.jobs.model import JobState
 from bot.media.fitter import VideoFitter
 from bot.media.probe import MediaFacts, probe
 from testkit.discord import FakeMessage
-from testkit.runcomfy_emulator import Endpoint, JobOutcome
+from testkit.runcomfy import Endpoint, JobOutcome
 from testkit.waiting import eventually
 from tests.bot.media.media_factory import make_audio_only, make_video, truncate
 from tests.e2e.harness import World, embed_text

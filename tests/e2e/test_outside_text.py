@@ -4,7 +4,7 @@ e2e test for tokens in what was sent or logged; these tests feed it hostile inpu
 
 from __future__ import annotations
 
-from testkit.runcomfy_emulator import JobOutcome
+from testkit.runcomfy import JobOutcome
 from tests.e2e.harness import embed_text
 
 

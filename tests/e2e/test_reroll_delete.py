@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from testkit.runcomfy_emulator import JobOutcome
+from testkit.runcomfy import JobOutcome
 from testkit.waiting import eventually
 from tests.e2e.harness import embed_text
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bot.app import Tuning
 from bot.jobs.model import JobState
-from testkit.runcomfy_emulator import JobOutcome
+from testkit.runcomfy import JobOutcome
 from testkit.waiting import eventually
 from tests.e2e.harness import SPEED, World, embed_text
 

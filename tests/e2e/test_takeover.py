@@ -2,33 +2,23 @@
 is killed with SIGKILL midway. Every job is delivered exactly once, none is sent to
 RunComfy twice, and the survivor holds the dead one's jobs within the lease time.
 
-The run is `bench.takeover` at the issue's size, against a PostgreSQL server this suite
-starts itself (skipped only where its server binaries are not installed)."""
+The run is `testkit.takeover` (the scenario `python -m bench.takeover` benchmarks) at the
+issue's size, against a PostgreSQL server this suite starts itself (skipped only where its
+server binaries are not installed)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import asyncpg
-
-from bench.takeover import TakeoverConfig, report, run_takeover
-from testkit.postgres import PostgresServer
-
-
-async def _empty_database(server: PostgresServer, name: str) -> str:
-    conn = await asyncpg.connect(server.dsn())
-    try:
-        await conn.execute(f"CREATE DATABASE {name}")
-    finally:
-        await conn.close()
-    return server.dsn(name)
+from testkit.postgres import PostgresServer, create_database
+from testkit.takeover import TakeoverConfig, report, run_takeover
 
 
 async def test_a_killed_process_jobs_are_taken_over_and_delivered_exactly_once(
     postgres_server: PostgresServer, tmp_path: Path
 ) -> None:
     config = TakeoverConfig(jobs=200, processes=2, kill=True, lease_seconds=2.0)
-    dsn = await _empty_database(postgres_server, "takeover_e2e")
+    dsn = await create_database(postgres_server, "takeover_e2e")
     result = await run_takeover(config, tmp_path, dsn)
     print(report(result, config))
 
@@ -48,7 +38,7 @@ async def test_the_same_load_on_one_process_without_shards_is_delivered_exactly_
     postgres_server: PostgresServer, tmp_path: Path
 ) -> None:
     config = TakeoverConfig(jobs=60, processes=1, kill=False)
-    dsn = await _empty_database(postgres_server, "takeover_single")
+    dsn = await create_database(postgres_server, "takeover_single")
     result = await run_takeover(config, tmp_path, dsn)
     print(report(result, config))
 

@@ -24,7 +24,7 @@ from bot.runcomfy.request import KlingRequest
 from bot.runcomfy.retry import RetryPolicy
 from bot.secret import Secret
 from bot.store.sqlite_jobs import JobStore
-from testkit.runcomfy_emulator import RunComfyEmulator
+from testkit.runcomfy import RunComfyEmulator
 from testkit.waiting import eventually
 
 SPEED = 200.0

@@ -13,7 +13,7 @@ from bot.jobs.line import NotTakingJobs, ServerLimits
 from bot.jobs.model import Failure, Job, JobOrigin, JobState, NoticeState
 from bot.jobs.ports import NoticeError, StoreError
 from bot.runcomfy.request import KlingRequest
-from testkit.runcomfy_emulator import Endpoint, JobOutcome
+from testkit.runcomfy import Endpoint, JobOutcome
 from testkit.waiting import eventually
 from tests.bot.jobs.rig import FakeNotifier, Rig, fixed, make_settings
 

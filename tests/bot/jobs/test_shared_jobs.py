@@ -26,7 +26,7 @@ from bot.store.pg_jobs import PgJobStore
 from bot.store.pg_leases import PgLeases
 from bot.store.pg_peers import PgPeers
 from bot.store.postgres import PgDatabase
-from testkit.runcomfy_emulator import RunComfyEmulator
+from testkit.runcomfy import RunComfyEmulator
 from testkit.waiting import eventually
 from tests.bot.jobs.rig import SPEED, FakeNotifier, make_settings
 from tests.bot.store.backends import StoreBackend

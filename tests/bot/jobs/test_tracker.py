@@ -9,7 +9,7 @@ from bot.jobs.line import ServerLimits, TooManyJobs
 from bot.jobs.model import Failure, JobState, NoticeState
 from bot.jobs.ports import NoticeError
 from bot.jobs.tracker import CancelOutcomeKind
-from testkit.runcomfy_emulator import Endpoint, JobOutcome
+from testkit.runcomfy import Endpoint, JobOutcome
 from testkit.waiting import eventually
 from tests.bot.jobs.rig import fixed, make_settings
 

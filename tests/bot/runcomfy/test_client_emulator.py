@@ -31,7 +31,7 @@ from bot.runcomfy.request import KlingRequest
 from bot.runcomfy.responses import CancelOutcome, RequestStatus
 from bot.runcomfy.retry import RetryPolicy
 from bot.secret import Secret
-from testkit.runcomfy_emulator import (
+from testkit.runcomfy import (
     SAMPLE_MP4,
     Endpoint,
     Fault,

@@ -9,7 +9,7 @@ import pytest
 
 from bot.clock import ScaledClock
 from bot.runcomfy.gate import RequestGate
-from testkit.runcomfy_emulator import ManualClock
+from testkit.runcomfy import ManualClock
 
 
 async def test_burst_passes_then_the_rate_applies() -> None:

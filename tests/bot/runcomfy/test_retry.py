@@ -20,7 +20,7 @@ from bot.runcomfy.errors import (
     TransportError,
 )
 from bot.runcomfy.retry import RetryPolicy
-from testkit.runcomfy_emulator import ManualClock
+from testkit.runcomfy import ManualClock
 
 
 class Script:

@@ -106,6 +106,26 @@ MODALS: dict[str, tuple[dict[str, Any], str, str | None]] = {
         "data.components",
         "BASE_TYPE_BAD_LENGTH",
     ),
+    "button in a row": (
+        modal({"type": 2, "style": 1, "label": "Go", "custom_id": "go"}),
+        f"{INPUT}.type",
+        "UNION_TYPE_CHOICES",
+    ),
+    "button beside the rows": (
+        {
+            "type": 9,
+            "data": {
+                "title": "t",
+                "custom_id": "m",
+                "components": [
+                    {"type": 1, "components": [text_input()]},
+                    {"type": 2, "style": 1, "label": "Go", "custom_id": "go"},
+                ],
+            },
+        },
+        "data.components.1.type",
+        "UNION_TYPE_CHOICES",
+    ),
     "label component over 45": (
         {
             "type": 9,
@@ -194,6 +214,32 @@ AUTOCOMPLETE: dict[str, tuple[str, dict[str, Any], str, str | None]] = {
         "data.choices.0.value",
         "NUMBER_TYPE_COERCE",
     ),
+    "integer over 2^53 - 1": (
+        "count",
+        choices(("big", 2**53)),
+        "data.choices.0.value",
+        "NUMBER_TYPE_MAX",
+    ),
+    "integer under -(2^53 - 1)": (
+        "count",
+        choices(("small", -(2**53))),
+        "data.choices.0.value",
+        "NUMBER_TYPE_MIN",
+    ),
+    "number over 2^53": (
+        "ratio",
+        choices(("big", 1e16)),
+        "data.choices.0.value",
+        "NUMBER_TYPE_MAX",
+    ),
+    "number under -2^53": (
+        "ratio",
+        choices(("small", -1e16)),
+        "data.choices.0.value",
+        "NUMBER_TYPE_MIN",
+    ),
+    "no data": ("text", {"type": 8}, "data", "BASE_TYPE_REQUIRED"),
+    "data without choices": ("text", {"type": 8, "data": {}}, "data.choices", "BASE_TYPE_REQUIRED"),
     "integer for a string option": (
         "text",
         choices(("one", 1)),
@@ -230,7 +276,17 @@ async def test_refused_autocomplete_answers_50035(silent: Silent, case: str) -> 
 
 
 @pytest.mark.parametrize(
-    ("focused", "value"), [("text", "t" * 100), ("count", 3), ("ratio", 0.5), ("ratio", 2)]
+    ("focused", "value"),
+    [
+        ("text", "t" * 100),
+        ("count", 3),
+        ("count", 2**53 - 1),
+        ("count", -(2**53 - 1)),
+        ("ratio", 0.5),
+        ("ratio", 2),
+        ("ratio", float(2**53)),
+        ("ratio", -(2**53)),
+    ],
 )
 async def test_autocomplete_values_of_the_options_type_are_accepted(
     silent: Silent, focused: str, value: Any
@@ -248,6 +304,10 @@ MALFORMED: dict[str, Any] = {
     "message content not a string": {"type": 4, "data": {"content": ["a"]}},
     "embeds not a list": {"type": 4, "data": {"embeds": "e"}},
     "flags not a number": {"type": 5, "data": {"flags": "ephemeral"}},
+    "modal row components a number": {
+        "type": 9,
+        "data": {"title": "t", "custom_id": "m", "components": [{"type": 1, "components": 1}]},
+    },
     "modal components not a list": {
         "type": 9,
         "data": {"title": "t", "custom_id": "m", "components": 1},

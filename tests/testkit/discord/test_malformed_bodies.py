@@ -45,6 +45,19 @@ WRONG_TYPES: dict[str, Any] = {
     },
     "allowed_mentions a list": {"content": "hi", "allowed_mentions": ["users"]},
     "allowed users a string": {"content": "hi", "allowed_mentions": {"users": "1"}},
+    "allowed user id a word": {"content": "hi", "allowed_mentions": {"users": ["alice"]}},
+    "allowed user id an object": {"content": "hi", "allowed_mentions": {"users": [{"id": 1}]}},
+    "allowed role id a list": {"content": "hi", "allowed_mentions": {"roles": [[2]]}},
+    "allowed role id a float": {"content": "hi", "allowed_mentions": {"roles": [2.5]}},
+    "allowed parse item a list": {"content": "hi", "allowed_mentions": {"parse": [["users"]]}},
+    "component type a list": {"components": [{"type": [1], "components": []}]},
+    "component type an object": {"components": [{"type": {"row": 1}, "components": []}]},
+    "button type a list": {
+        "components": [
+            {"type": 1, "components": [{"type": [2], "style": 1, "label": "b", "custom_id": "b"}]}
+        ]
+    },
+    "embed null": {"embeds": [None]},
     "attachments a string": {"content": "hi", "attachments": "a"},
     "flags a word": {"content": "hi", "flags": "silent"},
     "nonce an object": {"content": "hi", "nonce": {}},
@@ -103,6 +116,8 @@ COMMANDS: dict[str, Any] = {
         }
     ],
     "localizations a list": [{"name": "video", "description": "d", "name_localizations": []}],
+    "null command": [None],
+    "null among commands": [{"name": "video", "description": "d"}, None],
 }
 
 

@@ -36,6 +36,7 @@ def embed(**fields: Any) -> dict[str, Any]:
 
 FIRST = "components.0.components.0"
 LONG = "x" * 101
+URL_512 = "https://example.com/" + "u" * (512 - len("https://example.com/"))
 
 REFUSED: dict[str, tuple[dict[str, Any], str, str | None]] = {
     # select menus
@@ -119,6 +120,21 @@ REFUSED: dict[str, tuple[dict[str, Any], str, str | None]] = {
         None,
     ),
     "button label over 80": (one(button(label="l" * 81)), f"{FIRST}.label", "BASE_TYPE_MAX_LENGTH"),
+    "link button url over 512": (
+        one({"type": 2, "style": 5, "label": "Site", "url": URL_512 + "a"}),
+        f"{FIRST}.url",
+        "BASE_TYPE_MAX_LENGTH",
+    ),
+    "button without label or emoji": (
+        one({"type": 2, "style": 1, "custom_id": "b"}),
+        f"{FIRST}.label",
+        None,
+    ),
+    "link button without label or emoji": (
+        one({"type": 2, "style": 5, "url": "https://example.com"}),
+        f"{FIRST}.label",
+        None,
+    ),
     "six buttons in a row": (
         {"components": [row(*(button(f"b{i}") for i in range(6)))]},
         "components.0.components",
@@ -219,6 +235,24 @@ REFUSED: dict[str, tuple[dict[str, Any], str, str | None]] = {
         "BASE_TYPE_MAX_LENGTH",
     ),
     "nonce over 25": ({"content": "hi", "nonce": "n" * 26}, "nonce", "BASE_TYPE_MAX_LENGTH"),
+    "four stickers": ({"sticker_ids": ["1", "2", "3", "4"]}, "sticker_ids", "BASE_TYPE_MAX_LENGTH"),
+    "sticker id not a snowflake": (
+        {"sticker_ids": ["first"]},
+        "sticker_ids.0",
+        "NUMBER_TYPE_COERCE",
+    ),
+    "tts a string": ({"content": "hi", "tts": "yes"}, "tts", "BASE_TYPE_BOOLEAN"),
+    "tts a number": ({"content": "hi", "tts": 1}, "tts", "BASE_TYPE_BOOLEAN"),
+    "enforce_nonce a string": (
+        {"content": "hi", "nonce": "n1", "enforce_nonce": "true"},
+        "enforce_nonce",
+        "BASE_TYPE_BOOLEAN",
+    ),
+    "replied_user a string": (
+        {"content": "hi", "allowed_mentions": {"replied_user": "no"}},
+        "allowed_mentions.replied_user",
+        "BASE_TYPE_BOOLEAN",
+    ),
 }
 
 
@@ -262,7 +296,31 @@ ACCEPTED: dict[str, dict[str, Any]] = {
         "allowed_mentions": {"parse": ["everyone"], "users": ["1", "2"], "roles": ["3"]},
     },
     "integer nonce": {"content": "hi", "nonce": 12345},
+    "link button url of 512": one({"type": 2, "style": 5, "label": "Site", "url": URL_512}),
+    "emoji-only button": one({"type": 2, "style": 1, "custom_id": "b", "emoji": {"name": "🎬"}}),
+    "three stickers": {"sticker_ids": ["1", 2, "3"]},
+    "tts and enforce_nonce booleans": {
+        "content": "hi",
+        "tts": False,
+        "nonce": "n1",
+        "enforce_nonce": True,
+        "allowed_mentions": {"replied_user": False},
+    },
 }
+
+
+async def test_fields_only_a_create_takes_are_not_checked_on_edit(
+    raw: tuple[RawApi, Scene],
+) -> None:
+    """An edit has no ``tts``, ``enforce_nonce`` or ``sticker_ids``: Discord ignores them."""
+    api, scene = raw
+    status, sent = await api.send(scene.channel.id, {"content": "ok"})
+    assert status == 200
+    edit = f"/channels/{scene.channel.id}/messages/{sent['id']}"
+    body = {"content": "edited", "tts": "yes", "enforce_nonce": 1, "sticker_ids": ["1"] * 4}
+    status, answer = await api.request("PATCH", edit, json=body)
+    assert status == 200, answer
+    assert answer["content"] == "edited"
 
 
 @pytest.mark.parametrize("case", sorted(ACCEPTED))

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from testkit.runcomfy_emulator import ManualClock, RunComfyEmulator
+from testkit.runcomfy import ManualClock, RunComfyEmulator
 
 
 @pytest.fixture

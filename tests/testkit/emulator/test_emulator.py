@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 from multidict import CIMultiDictProxy
 
-from testkit.runcomfy_emulator import (
+from testkit.runcomfy import (
     CHUNK_BYTES,
     MODEL_ID,
     SAMPLE_MP4,
