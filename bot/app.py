@@ -22,6 +22,7 @@ from bot.discord_ui.outbox import ChannelOutbox
 from bot.discord_ui.replies import AnsweringTree
 from bot.discord_ui.status_board import StatusBoard
 from bot.health import HealthServer, database_check, gateway_check, scheduler_check
+from bot.health_guard import GuardLimits
 from bot.i18n import languages
 from bot.jobs.line import ServerLimits
 from bot.jobs.model import Failure
@@ -35,6 +36,7 @@ from bot.media.fitter import VideoFitter
 from bot.media.folder import DownloadFolder
 from bot.media.safe_session import make_session
 from bot.metrics import BotMetrics
+from bot.open_files import raise_open_files
 from bot.server_settings_registry import ServerSettingsRegistry
 from bot.sharding import ShardSet
 from bot.store.opening import Storage, open_storage
@@ -233,9 +235,12 @@ class VideoBot(commands.AutoShardedBot):
 
     async def _serve_health(self) -> None:
         """The health endpoint (HEALTH_PORT), once the jobs are loaded: the metrics are fed
-        from the start, whether served or not."""
+        from the start, whether served or not. It may hold a small share of the files the
+        process may open, raised first where the system allows."""
         if self.settings.health is None:
             return
+        open_files = raise_open_files()
+        limits = GuardLimits.within(open_files.soft)
         scheduler = scheduler_check(self.tracker.is_running)
         health = HealthServer(
             live={"scheduler": scheduler},
@@ -247,9 +252,18 @@ class VideoBot(commands.AutoShardedBot):
                 "scheduler": scheduler,
             },
             registry=self.metrics.registry,
+            limits=limits,
         )
         await health.start(self.settings.health)
         self.health = health
+        log.info(
+            "open files: %s; the health endpoint takes at most %d of them (%d connections, "
+            "accepted %d at a time), the rest are kept for Discord, RunComfy and the database",
+            open_files.describe(),
+            limits.descriptors,
+            limits.max_connections,
+            limits.accept_batch,
+        )
 
     def _limits_for(self, guild_id: int | None) -> ServerLimits:
         server = self.server_settings.get(guild_id)

@@ -9,6 +9,9 @@
 Both health answers are JSON naming every check, `{"status": "ok"|"failing", "checks":
 {name: {"ok": bool, "problem": str?}}}`, with HTTP 200 or 503. Each check runs under a
 short timeout, so a hung database makes the answer "failing", never a hung probe.
+
+Whoever reaches the port gets a bounded share of the process: few connections, short
+timeouts and small requests (`bot.health_guard`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.aiohttp import make_aiohttp_handler
 
 from bot.config import ConfigError, HealthSettings
+from bot.health_guard import ConnectionGuard, GuardedSite, GuardLimits
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +37,9 @@ Check = Callable[[], Awaitable[str | None]]
 
 CHECK_TIMEOUT = 2.0
 """Real seconds a check may take before it counts as failing."""
+MAX_LINE_BYTES = 2048
+"""The request line, and a header line (aiohttp answers 400 to a longer one)."""
+MAX_HEADERS = 32
 
 
 async def run_check(check: Check, seconds: float) -> dict[str, Any]:
@@ -64,15 +71,22 @@ class HealthServer:
         ready: Mapping[str, Check],
         registry: CollectorRegistry,
         timeout: float = CHECK_TIMEOUT,
+        limits: GuardLimits | None = None,
     ) -> None:
         self._live = dict(live)
         self._ready = dict(ready)
         self._registry = registry
         self._timeout = timeout
+        self._limits = limits or GuardLimits()
+        self._guard = ConnectionGuard(self._limits)
         self._runner: web.AppRunner | None = None
 
+    @property
+    def open_connections(self) -> int:
+        return self._guard.open_connections
+
     def app(self) -> web.Application:
-        app = web.Application()
+        app = web.Application(client_max_size=self._limits.max_request_bytes)
         app.router.add_get("/healthz", self._answer(self._live))
         app.router.add_get("/readyz", self._answer(self._ready))
         app.router.add_get("/metrics", make_aiohttp_handler(self._registry))
@@ -87,9 +101,17 @@ class HealthServer:
 
     async def start(self, settings: HealthSettings) -> None:
         """Listen; a port that cannot be had is a `ConfigError` naming HEALTH_PORT."""
-        runner = web.AppRunner(self.app(), access_log=None, handle_signals=False)
+        runner = web.AppRunner(
+            self.app(),
+            access_log=None,
+            handle_signals=False,
+            keepalive_timeout=self._limits.idle_seconds,
+            max_line_size=MAX_LINE_BYTES,
+            max_field_size=MAX_LINE_BYTES,
+            max_headers=MAX_HEADERS,
+        )
         await runner.setup()
-        site = web.TCPSite(runner, settings.host, settings.port)
+        site = GuardedSite(runner, settings.host, settings.port, self._guard)
         try:
             await site.start()
         except OSError as error:

@@ -1,11 +1,19 @@
 """The health endpoint of the real bot (HEALTH_PORT=0: a free port on 127.0.0.1): ready once
-logged in, metrics that match what the fakes saw, and gone once the bot is closed."""
+logged in, metrics that match what the fakes saw, gone once the bot is closed, and harmless
+to the bot under a slowloris of 1,100 connections."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import re
 import socket
+import sys
 import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -14,8 +22,13 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import VideoBot
+from bot.clock import ScaledClock
 from bot.config import ConfigError
-from testkit.runcomfy import API_ENDPOINTS, Endpoint
+from testkit.discord import FakeChannel, FakeDiscord, FakeMember
+from testkit.evidence import DELIVERY, job_number
+from testkit.process import ANSI, ROOT, BotProcess
+from testkit.runcomfy import API_ENDPOINTS, Endpoint, RunComfyEmulator
+from tests.e2e.fd_limited_bot import OPEN_FILES
 from tests.e2e.harness import World
 
 pytestmark = pytest.mark.e2e
@@ -152,3 +165,181 @@ async def test_a_taken_port_stops_start_up_naming_the_setting(make_world) -> Non
         finally:
             await bot.close()
     assert not bot.tracker.is_running()
+
+
+# ----------------------------------------------------------------------------- slowloris
+
+ATTACK = 1100
+"""Slow connections at once: more than the bot process's 1,024 descriptors."""
+HEALTH_LINE = re.compile(r"health endpoint on http://([0-9.]+):(\d+)")
+SPEED = 20.0
+
+
+@contextlib.asynccontextmanager
+async def slowloris(address: tuple[str, int], connections: int) -> AsyncIterator[list[int]]:
+    """`tests.e2e.slowloris` against `address` until the block ends, every connection's first
+    attempt over when it begins; the list holds, afterwards, how many the server ended."""
+    attacker = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.e2e.slowloris",
+        *map(str, (*address, connections)),
+        cwd=ROOT,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert attacker.stdout is not None
+    ended: list[int] = []
+    try:
+        line = (await asyncio.wait_for(attacker.stdout.readline(), 30)).decode()
+        if line.startswith("CANNOT"):
+            pytest.skip(line)
+        assert line == "BEGUN\n", line
+        yield ended
+        attacker.terminate()
+        line = (await asyncio.wait_for(attacker.stdout.readline(), 10)).decode()
+        ended.append(int(line.removeprefix("ENDED ")))
+    finally:
+        if attacker.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                attacker.kill()
+        await attacker.wait()
+
+
+async def probe(url: str) -> tuple[float, int | str]:
+    """Real seconds until /healthz answered or refused, and its status (or the refusal)."""
+    began = time.monotonic()
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session,
+            session.get(url) as response,
+        ):
+            outcome: int | str = response.status
+    except (aiohttp.ClientError, TimeoutError) as error:
+        outcome = type(error).__name__
+    return time.monotonic() - began, outcome
+
+
+def open_descriptors(pid: int) -> int:
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return 0
+
+
+@contextlib.asynccontextmanager
+async def peak_descriptors(pid: int, peak: list[int]) -> AsyncIterator[None]:
+    """Samples the process's open descriptors every 20 ms; the most seen in `peak[0]`."""
+
+    async def sample() -> None:
+        while True:
+            peak[0] = max(peak[0], open_descriptors(pid))
+            await asyncio.sleep(0.02)
+
+    sampler = asyncio.create_task(sample())
+    try:
+        yield
+    finally:
+        sampler.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sampler
+
+
+def health_address(bot: BotProcess) -> tuple[str, int]:
+    match = HEALTH_LINE.search(ANSI.sub("", bot.log_path.read_text(errors="replace")))
+    assert match is not None, bot.log_tail()
+    return match[1], int(match[2])
+
+
+@dataclass
+class Member:
+    fake: FakeDiscord
+    channel: FakeChannel
+    alice: FakeMember
+
+    async def generate(self) -> int:
+        """`/video generate`, answered with its job; returns once the video is posted."""
+        interaction = await self.fake.invoke_slash(
+            self.channel,
+            self.alice,
+            "video",
+            subcommand="generate",
+            options={"prompt": "a red fox running through fresh snow at dawn"},
+        )
+        answer = await interaction.wait_answer(timeout=10)
+        job_id = job_number(interaction)
+        assert job_id is not None, (answer.content, answer.embeds)
+        await self.fake.wait_for_message(
+            self.channel,
+            lambda m: (
+                (match := DELIVERY.search(m.content or "")) is not None and int(match[1]) == job_id
+            ),
+            timeout=15,
+        )
+        return job_id
+
+
+@pytest.fixture
+async def limited_bot(tmp_path: Path) -> AsyncIterator[tuple[BotProcess, Member]]:
+    """The bot as a process that may open 1,024 files and cannot raise that, with its health
+    endpoint on a free port, the fake Discord and RunComfy's emulator."""
+    fake = await FakeDiscord(channel_rate_limit=(5, 5 / SPEED)).start()
+    emulator = RunComfyEmulator(clock=ScaledClock(SPEED), generation_time=lambda _: 20.0)
+    await emulator.start()
+    guild = fake.add_guild("Prompt Club")
+    member = Member(
+        fake, fake.add_text_channel(guild, "video-session"), fake.add_member(guild, "alice")
+    )
+    env = {
+        "DISCORD_TOKEN": fake.bot_token,
+        "RUNCOMFY_API_TOKEN": emulator.token,
+        "RUNCOMFY_API_BASE": emulator.base_url,
+        "DATABASE_URL": f"sqlite:///{(tmp_path / 'bot.sqlite3').resolve()}",
+        "HEALTH_PORT": "0",
+        "HEALTH_HOST": "127.0.0.1",
+    }
+    try:
+        bot = await BotProcess.start(
+            fake,
+            env,
+            workdir=tmp_path,
+            speed=SPEED,
+            guild_ready_timeout=0.2,
+            module="tests.e2e.fd_limited_bot",
+        )
+        try:
+            await bot.wait_on_ready()
+            yield bot, member
+        finally:
+            await bot.stop()
+    finally:
+        await emulator.close()
+        await fake.close()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts descriptors in /proc")
+async def test_a_slowloris_of_1100_connections_leaves_commands_answered(
+    limited_bot: tuple[BotProcess, Member],
+) -> None:
+    """1,100 connections that never finish their headers, more than the bot may open
+    files, neither starve it nor hang /healthz."""
+    bot, member = limited_bot
+    host, port = health_address(bot)
+    url = f"http://{host}:{port}/healthz"
+    assert (await probe(url))[1] == 200
+    peak = [0]
+    async with peak_descriptors(bot.pid, peak), slowloris((host, port), ATTACK) as ended:
+        await asyncio.sleep(1.0)
+        command = asyncio.create_task(member.generate())
+        probes = []
+        for _ in range(5):
+            probes.append(await probe(url))
+            await asyncio.sleep(0.2)
+        await command
+        probes.append(await probe(url))
+    print(f"probes {probes}, peak descriptors {peak[0]}, ended by the bot {ended}")
+    assert ended[0] > ATTACK, "the bot ended the slow connections"
+    assert all(seconds < 1.0 for seconds, _ in probes), probes
+    assert 200 in [outcome for _, outcome in probes], probes
+    assert peak[0] <= OPEN_FILES // 2, "the health port kept to its share of descriptors"
+    assert bot.logged_problems() == []
