@@ -163,7 +163,7 @@ class ChannelRoutes:
         )
         try:
             draft = MessageDraft.from_payload(body.payload, body.files)
-            validate_message(draft, creating=False)
+            validate_message(draft, creating=False, existing=message)
             self._check_content_permissions(draft, bot_perms)
             if would_be_empty(message, draft):
                 raise errors.empty_message()
