@@ -80,21 +80,34 @@ def _check_v2_fields(
     on create, ``sticker_ids`` and ``poll`` are refused (Create Message docs). An edit that
     sets the flag on a message that has content or embeds must reset them in the same
     request, content to null and embeds to [] (Edit Message docs: "Failing to do this will
-    result in a 400 BAD REQUEST response")."""
+    result in a 400 BAD REQUEST response"), and name the attachments it keeps
+    (discord.py's ``Message.edit`` note: set ``attachments`` "if the previous message had
+    any")."""
     body = draft.fields()
-    legacy = {"content": bool(content), "embeds": bool(body.get("embeds"))}
+    refused = {"content": bool(content), "embeds": bool(body.get("embeds"))}
     if creating:
-        legacy["sticker_ids"] = bool(body.get("sticker_ids"))
-        legacy["poll"] = body.get("poll") is not None
-    if existing is not None and not existing.flags & IS_COMPONENTS_V2:
-        legacy["content"] |= bool(existing.content) and not draft.given("content")
-        legacy["embeds"] |= bool(existing.embeds) and not draft.given("embeds")
-    for field, present in legacy.items():
+        refused["sticker_ids"] = bool(body.get("sticker_ids"))
+        refused["poll"] = body.get("poll") is not None
+    for field, present in refused.items():
         if present:
             form.add(
                 [field],
                 "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
                 f"The '{field}' field cannot be used when using components v2",
+            )
+    if existing is None or existing.flags & IS_COMPONENTS_V2:
+        return
+    left = {
+        "content": bool(existing.content),
+        "embeds": bool(existing.embeds),
+        "attachments": bool(existing.attachments),
+    }
+    for field, present in left.items():
+        if present and not draft.given(field):
+            form.add(
+                [field],
+                "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
+                f"The '{field}' field must be reset when setting the components v2 flag",
             )
 
 

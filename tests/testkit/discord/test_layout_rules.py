@@ -10,7 +10,7 @@ import pytest
 
 from testkit.discord import permissions
 
-from .conftest import Scene
+from .conftest import Scene, Silent
 from .raw_api import RawApi, error_paths
 
 V2 = 1 << 15
@@ -378,3 +378,82 @@ async def test_a_layout_needs_no_embed_links(raw: tuple[RawApi, Scene]) -> None:
     )
     status, answer = await api.send(scene.channel.id, v2(gallery("https://example.com/a.png")))
     assert status == 200, answer
+
+
+async def test_setting_the_flag_on_a_message_with_files_names_the_files_kept(
+    raw: tuple[RawApi, Scene],
+) -> None:
+    """discord.py's ``Message.edit``: set ``attachments`` when the old message had any."""
+    api, scene = raw
+    status, sent = await api.send(scene.channel.id, {"content": "old"}, files={"a.mp4": VIDEO})
+    assert status == 200, sent
+    body = {"flags": V2, "content": None, "components": [gallery("attachment://a.mp4")]}
+    status, answer = await edited(api, scene, sent, body)
+    assert status == 400
+    assert set(error_paths(answer)) == {"attachments"}
+    kept = {**body, "attachments": [{"id": sent["attachments"][0]["id"]}]}
+    status, answer = await edited(api, scene, sent, kept)
+    assert status == 200, answer
+    assert scene.fake.message(int(sent["id"])).media_items[0]["media"]["attachment_id"]
+
+
+async def test_interaction_responses_follow_the_same_rules(silent: Silent) -> None:
+    """A callback's errors sit under ``data``; follow-ups and webhook edits have none."""
+    interaction = await silent.slash()
+    status, answer = await silent.callback(
+        interaction, {"type": 4, "data": v2(text(), content="hi")}
+    )
+    assert status == 400
+    assert set(error_paths(answer)) == {"data.content"}
+    assert not interaction.acked
+    body = {"type": 4, "data": v2(gallery("attachment://clip.mp4"))}
+    status, answer = await silent.callback(interaction, body, files={"clip.mp4": VIDEO})
+    assert status == 204, answer
+    original = interaction.original
+    assert original is not None
+    assert original.attachment_for(original.media_items[0]) is original.attachment("clip.mp4")
+    status, answer = await silent.webhook("POST", interaction, v2(gallery("attachment://x.mp4")))
+    assert status == 400
+    assert set(error_paths(answer)) == {"components.0.items.0.media.url"}
+    status, answer = await silent.webhook(
+        "PATCH", interaction, {"flags": 0, "components": []}, message="@original"
+    )
+    assert status == 400
+    assert "flags" in error_paths(answer)
+
+
+async def test_a_deferred_reply_becomes_a_layout_by_editing_the_original(silent: Silent) -> None:
+    """Discord's docs: a type-5 defer takes only EPHEMERAL; a V2 reply is made by editing
+    the original response."""
+    interaction = await silent.slash()
+    status, _ = await silent.callback(interaction, {"type": 5})
+    assert status == 204
+    status, answer = await silent.webhook(
+        "PATCH",
+        interaction,
+        v2(container(text("done"), gallery("attachment://clip.mp4"))),
+        message="@original",
+        files={"clip.mp4": VIDEO},
+    )
+    assert status == 200, answer
+    original = await interaction.wait_original(lambda m: not m.loading)
+    assert original.is_v2
+    assert original.text == "done"
+    assert original.attachment_for(original.media_items[0]) is not None
+
+
+async def test_an_update_from_a_button_cannot_drop_the_flag(silent: Silent) -> None:
+    api, scene = silent.api, silent.scene
+    status, sent = await api.send(scene.channel.id, v2(container(row(button("go")))))
+    assert status == 200, sent
+    click = await scene.fake.click_button(int(sent["id"]), "go", scene.alice)
+    status, answer = await silent.callback(
+        click, {"type": 7, "data": {"flags": 0, "components": [row(button("again"))]}}
+    )
+    assert status == 400
+    assert set(error_paths(answer)) == {"data.flags"}
+    status, answer = await silent.callback(
+        click, {"type": 7, "data": {"components": [text("clicked")]}}
+    )
+    assert status == 204, answer
+    assert scene.fake.message(int(sent["id"])).text == "clicked"
