@@ -20,6 +20,7 @@ from .records import (
     FakeAttachment,
     FakeMessage,
 )
+from .thread_events import set_archived
 from .uploads import UploadedFile
 from .world import FakeChannel, FakeUser, World
 
@@ -79,9 +80,30 @@ class Messenger:
         message.history.append(message.snapshot(message.created_at))
         if not message.loading:
             message.pings = self._pings(message)
+        if not message.ephemeral:
+            self._posted_in_thread(channel, author)
         self.store.add(message)
         self._emit("MESSAGE_CREATE", message, include_nonce=True)
         return message
+
+    def refresh(self, message: FakeMessage) -> None:
+        """MESSAGE_UPDATE for a change Discord makes itself (e.g. a thread started from the
+        message), which is not an edit: no history, no ``edited_timestamp``."""
+        self.store.changed(message)
+        self._emit("MESSAGE_UPDATE", message)
+
+    def _posted_in_thread(self, channel: FakeChannel, author: FakeUser) -> None:
+        """A post counts in the thread, makes its author a thread member and unarchives it
+        (Discord's threads topic: "Sending a message will automatically unarchive the
+        thread, unless the thread has been locked by a moderator"; callers refuse that)."""
+        thread = channel.thread
+        if thread is None:
+            return
+        thread.message_count += 1
+        thread.total_message_sent += 1
+        thread.members.setdefault(author.id, utcnow())
+        if thread.archived:
+            set_archived(self.hub, self.payloads, self.world, channel, False)
 
     def edit(self, message: FakeMessage, draft: MessageDraft) -> None:
         """Apply only the fields the request carried; a loading response becomes a message."""
@@ -111,6 +133,9 @@ class Messenger:
     def delete(self, message: FakeMessage) -> None:
         message.deleted = True
         message.deleted_at = utcnow()
+        thread = message.channel.thread
+        if thread is not None and not message.ephemeral:
+            thread.message_count = max(thread.message_count - 1, 0)
         self.store.changed(message)
         if message.ephemeral:
             return

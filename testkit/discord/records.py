@@ -17,6 +17,7 @@ LOADING = 1 << 7
 SUPPRESS_EMBEDS = 1 << 2
 SUPPRESS_NOTIFICATIONS = 1 << 12
 IS_COMPONENTS_V2 = 1 << 15
+HAS_THREAD = 1 << 5
 
 
 @dataclass(eq=False)
@@ -80,6 +81,8 @@ class FakeMessage:
     deleted_at: datetime | None = None
     pings: Pings | None = None
     history: list[MessageVersion] = field(default_factory=list)
+    thread: FakeChannel | None = None
+    """The thread started from this message (it shares the message's id)."""
 
     @property
     def channel_id(self) -> int:
