@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .errors import FakeDiscordUsageError
 from .ids import utcnow
 from .messaging import Messenger
 from .records import HAS_THREAD, FakeMessage
@@ -37,7 +38,8 @@ class ThreadKeeper:
     ) -> FakeChannel:
         """THREAD_CREATE (``newly_created``); from a message also MESSAGE_UPDATE of that
         message, which now carries the thread (Start Thread from Message docs)."""
-        assert auto_archive_duration in ARCHIVE_DURATIONS
+        if auto_archive_duration not in ARCHIVE_DURATIONS:
+            raise FakeDiscordUsageError(f"auto_archive_duration must be one of {ARCHIVE_DURATIONS}")
         thread = self.world.add_thread(
             parent,
             name,

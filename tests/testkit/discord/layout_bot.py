@@ -63,6 +63,7 @@ class LayoutBot(SampleBot):
         self.votes: list[tuple[int, int, Any]] = []
         self.cards: list[discord.Message] = []
         self.threads: list[discord.Thread] = []
+        self.updated: list[discord.Message] = []
         self.card_text = "a cat on a skateboard"
 
     async def setup_hook(self) -> None:
@@ -71,6 +72,9 @@ class LayoutBot(SampleBot):
         self.tree.add_command(where_command(self))
         self.tree.add_command(gallery_command(self))
         await self.tree.sync()
+
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        self.updated.append(payload.message)
 
     def card(self, interaction: discord.Interaction) -> tuple[ui.LayoutView, discord.File]:
         assert self.render_path is not None

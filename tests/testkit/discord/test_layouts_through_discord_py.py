@@ -54,6 +54,7 @@ async def test_a_result_card_goes_out_every_way_the_bot_sends(
     assert_card(card, scene)
     if how == "send":
         assert card.interaction_id is None
+        assert (await interaction.wait_followup()).content == "Card sent."
     else:
         assert interaction.owns(card)
     if how in ("followup", "send"):
@@ -63,6 +64,15 @@ async def test_a_result_card_goes_out_every_way_the_bot_sends(
         [container] = parsed.components
         assert isinstance(container, discord.Container)
         assert container.accent_colour == discord.Colour.blurple()
+
+    def seen_on_the_gateway() -> bool:
+        """MESSAGE_CREATE, or MESSAGE_UPDATE where a deferred reply became the card."""
+        created = how in ("send", "respond")
+        seen = layout_bot.seen_messages if created else layout_bot.updated
+        found = [m for m in seen if m.id == card.id and m.flags.components_v2]
+        return bool(found) and isinstance(found[-1].components[0], discord.Container)
+
+    await eventually(seen_on_the_gateway, within=5.0, what="the layout on the gateway")
 
 
 async def test_an_edit_with_a_new_layout_keeps_the_flag(
