@@ -53,12 +53,6 @@ def check_components(
         check_attachment_references(form, [c for _, c in components], filenames)
 
 
-def component_type(component: dict[str, Any]) -> int | None:
-    """The component's ``type`` when it is an integer (a wrong one is reported by
-    ``check_component``), so rules can compare and look it up without crashing."""
-    return kind_of(component)
-
-
 def check_component(
     form: FormErrors, component: dict[str, Any], path: Path, seen: set[str]
 ) -> None:
@@ -87,7 +81,7 @@ def _check_row(form: FormErrors, row: dict[str, Any], path: Path) -> None:
     """1-5 children; a select menu (or text input) fills the whole row's width."""
     children = [c for _, c in dicts(form, row.get("components"), [*path, "components"])]
     count(form, children, [*path, "components"], low=1, high=ROW_WIDTH)
-    wide = [c for c in children if component_type(c) in SELECT_TYPES | {TEXT_INPUT}]
+    wide = [c for c in children if kind_of(c) in SELECT_TYPES | {TEXT_INPUT}]
     if wide and len(children) > 1:
         form.add(
             [*path, "components"],
@@ -152,7 +146,7 @@ def _check_select(form: FormErrors, select: dict[str, Any], path: Path) -> None:
     text(form, select, "placeholder", path, max_len=PLACEHOLDER_MAX)
     low = integer(form, select, "min_values", path, low=0, high=SELECT_VALUES_MAX)
     high = integer(form, select, "max_values", path, low=1, high=SELECT_VALUES_MAX)
-    if component_type(select) == STRING_SELECT:
+    if kind_of(select) == STRING_SELECT:
         options = _check_options(form, select.get("options"), [*path, "options"])
         if high is not None and options and high > options:
             form.add(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .component_rules import CUSTOM_ID_MAX, ROWS_MAX, check_component, component_type
+from .component_rules import CUSTOM_ID_MAX, ROWS_MAX, check_component
 from .component_types import (
     ACTION_ROW,
     CHECKBOX,
@@ -20,6 +20,7 @@ from .component_types import (
 )
 from .errors import FormErrors
 from .form_checks import Path, as_dict, count, dicts, integer, text, type_choices
+from .layout_rules import kind_of
 
 TITLE_MAX = 45
 LABEL_MAX = 45
@@ -58,7 +59,7 @@ def validate_modal(data: dict[str, Any]) -> None:
 
 def _check_modal_types(form: FormErrors, component: dict[str, Any], path: Path) -> None:
     """Every component in the modal, nested ones included, is one a modal can hold."""
-    kind = component_type(component)
+    kind = kind_of(component)
     if kind is not None and kind not in MODAL_TYPES:
         type_choices(form, path, MODAL_TYPES)
     children = component.get("components")
