@@ -18,7 +18,7 @@ from .records import (
     MessageVersion,
     RequestRecord,
 )
-from .world import FakeChannel, FakeGuild, FakeMember, FakeRole, FakeUser
+from .world import FakeChannel, FakeGuild, FakeMember, FakeRole, FakeUser, ThreadState
 
 __all__ = [
     "CallbackRecord",
@@ -39,5 +39,6 @@ __all__ = [
     "Pings",
     "RequestRecord",
     "SyncRecord",
+    "ThreadState",
     "permissions",
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from . import permissions as perms
+from .errors import FakeDiscordUsageError
 from .gateway import GUILD_MEMBERS, GUILDS
 from .ids import shard_of
 from .state import FakeState
@@ -101,6 +102,7 @@ class WorldBuilding:
         return member
 
     def set_bot_permissions(self, channel: FakeChannel, permissions: perms.PermissionsLike) -> None:
+        _not_a_thread(channel)
         channel.bot_permissions = perms.as_int(permissions)
         channel.bot_denied &= ~channel.bot_permissions
         self._announce_channel(channel)
@@ -116,7 +118,8 @@ class WorldBuilding:
 
     def delete_channel(self, channel: FakeChannel) -> None:
         """A moderator deletes the channel: CHANNEL_DELETE with the full channel object;
-        afterwards the channel's routes answer 404/10003 Unknown Channel."""
+        afterwards the channel's routes (and its threads') answer 404/10003 Unknown Channel."""
+        _not_a_thread(channel)
         payload = self._state.payloads.channel(channel)
         self._world.delete_channel(channel)
         self._state.hub.dispatch(
@@ -126,6 +129,7 @@ class WorldBuilding:
     def revoke_channel_access(self, channel: FakeChannel) -> None:
         """A moderator denies the bot View Channel there: CHANNEL_UPDATE whose bot overwrite
         denies it; afterwards the channel's routes answer 403/50001 Missing Access."""
+        _not_a_thread(channel)
         channel.bot_permissions &= ~perms.VIEW_CHANNEL
         channel.bot_denied |= perms.VIEW_CHANNEL
         self._announce_channel(channel)
@@ -140,6 +144,7 @@ class WorldBuilding:
     ) -> None:
         """The member's permission overwrite in one channel (e.g. Manage Messages there only),
         announced as CHANNEL_UPDATE like Discord does."""
+        _not_a_thread(channel)
         channel.member_overwrites[member.id] = (perms.as_int(allow), perms.as_int(deny))
         self._announce_channel(channel)
 
@@ -150,3 +155,9 @@ class WorldBuilding:
             guild_id=channel.guild_id,
             intent=GUILDS,
         )
+
+
+def _not_a_thread(channel: FakeChannel) -> None:
+    """Threads have no permission overwrites of their own: set them on the parent."""
+    if channel.thread is not None:
+        raise FakeDiscordUsageError(f"#{channel.name} is a thread; change its parent channel")

@@ -1,20 +1,28 @@
-"""Discord's rules for message components: action rows, buttons, select menus, custom ids."""
+"""Discord's rules for message components: where each may stand, action rows, buttons,
+select menus, custom ids; the Components V2 layouts have theirs in ``layout_rules``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection
 from typing import Any
 
+from .component_types import ACTION_ROW, BUTTON, SELECT_TYPES, STRING_SELECT, TEXT_INPUT
 from .errors import FormErrors
 from .form_checks import Path, as_dict, count, dicts, integer, required, text
+from .layout_rules import (
+    LAYOUT_CHECKS,
+    LEGACY_TOP_LEVEL,
+    V2_TOP_LEVEL,
+    check_attachment_references,
+    check_totals,
+    kind_of,
+    place,
+)
 
-ACTION_ROW, BUTTON, STRING_SELECT, TEXT_INPUT, LABEL = 1, 2, 3, 4, 18
-SELECT_TYPES = {STRING_SELECT, 5, 6, 7, 8}
 BUTTON_STYLES = (1, 2, 3, 4, 5, 6)
 LINK_STYLE, PREMIUM_STYLE = 5, 6
 ROW_WIDTH = 5
 ROWS_MAX = 5
-V2_COMPONENTS_MAX = 40
 CUSTOM_ID_MAX = 100
 BUTTON_LABEL_MAX = 80
 BUTTON_URL_MAX = 512
@@ -24,31 +32,25 @@ PLACEHOLDER_MAX = 150
 OPTION_TEXT_MAX = 100
 
 
-def check_components(form: FormErrors, value: Any, *, v2: bool) -> None:
-    """A message's ``components``: at most five action rows (or 40 components with the
-    Components V2 flag), custom ids unique across the whole message."""
+def check_components(
+    form: FormErrors, value: Any, *, v2: bool, filenames: Collection[str] = ()
+) -> None:
+    """A message's ``components``: at most five action rows, or with the Components V2 flag
+    any layout at the top level within V2's totals, each media ``attachment://`` naming one
+    of ``filenames``; every component where it may stand; custom ids unique across the
+    whole message."""
     components = dicts(form, value, ["components"])
     if v2:
-        if sum(1 for _ in walk([c for _, c in components])) > V2_COMPONENTS_MAX:
-            form.max_length(["components"], V2_COMPONENTS_MAX)
+        check_totals(form, [c for _, c in components])
     elif len(components) > ROWS_MAX:
         form.max_length(["components"], ROWS_MAX)
     seen: set[str] = set()
     for index, component in components:
-        if not v2 and component.get("type") != ACTION_ROW:
-            form.add(
-                ["components", index, "type"],
-                "UNION_TYPE_CHOICES",
-                f'Value of field "type" must be one of ({ACTION_ROW},).',
-            )
-        check_component(form, component, ["components", index], seen)
-
-
-def component_type(component: dict[str, Any]) -> int | None:
-    """The component's ``type`` when it is an integer (a wrong one is reported by
-    ``check_component``), so rules can compare and look it up without crashing."""
-    kind = component.get("type")
-    return kind if isinstance(kind, int) and not isinstance(kind, bool) else None
+        path: Path = ["components", index]
+        place(form, component, path, V2_TOP_LEVEL if v2 else LEGACY_TOP_LEVEL)
+        check_component(form, component, path, seen)
+    if v2:
+        check_attachment_references(form, [c for _, c in components], filenames)
 
 
 def check_component(
@@ -64,6 +66,8 @@ def check_component(
         _check_button(form, component, path)
     elif kind in SELECT_TYPES:
         _check_select(form, component, path)
+    elif kind in LAYOUT_CHECKS:
+        LAYOUT_CHECKS[kind](form, component, path)
     _check_custom_id(form, component, path, seen, required_here=kind in SELECT_TYPES)
     for index, child in dicts(form, component.get("components"), [*path, "components"]):
         check_component(form, child, [*path, "components", index], seen)
@@ -77,7 +81,7 @@ def _check_row(form: FormErrors, row: dict[str, Any], path: Path) -> None:
     """1-5 children; a select menu (or text input) fills the whole row's width."""
     children = [c for _, c in dicts(form, row.get("components"), [*path, "components"])]
     count(form, children, [*path, "components"], low=1, high=ROW_WIDTH)
-    wide = [c for c in children if component_type(c) in SELECT_TYPES | {TEXT_INPUT}]
+    wide = [c for c in children if kind_of(c) in SELECT_TYPES | {TEXT_INPUT}]
     if wide and len(children) > 1:
         form.add(
             [*path, "components"],
@@ -142,7 +146,7 @@ def _check_select(form: FormErrors, select: dict[str, Any], path: Path) -> None:
     text(form, select, "placeholder", path, max_len=PLACEHOLDER_MAX)
     low = integer(form, select, "min_values", path, low=0, high=SELECT_VALUES_MAX)
     high = integer(form, select, "max_values", path, low=1, high=SELECT_VALUES_MAX)
-    if component_type(select) == STRING_SELECT:
+    if kind_of(select) == STRING_SELECT:
         options = _check_options(form, select.get("options"), [*path, "options"])
         if high is not None and options and high > options:
             form.add(
@@ -200,16 +204,3 @@ def _check_custom_id(
             "Component custom id cannot be duplicated",
         )
     seen.add(custom_id)
-
-
-def walk(components: Sequence[Any]) -> Iterator[dict[str, Any]]:
-    """Every component, depth first, through ``components``, ``accessory`` and ``component``."""
-    for component in components:
-        if not isinstance(component, dict):
-            continue
-        yield component
-        children = component.get("components")
-        yield from walk(children if isinstance(children, list) else [])
-        for key in ("accessory", "component"):
-            if isinstance(component.get(key), dict):
-                yield from walk([component[key]])

@@ -5,9 +5,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .records import FakeAttachment
 from .uploads import UploadedFile
 
 MISSING: Any = object()
+
+
+@dataclass(frozen=True)
+class PlannedAttachment:
+    """One attachment the message will have after the request: a new upload (with the
+    ``attachments`` entry that names it, if any) or an existing attachment kept."""
+
+    upload: UploadedFile | None
+    kept: FakeAttachment | None
+    entry: dict[str, Any]
+
+    @property
+    def filename(self) -> str:
+        if self.upload is None:
+            assert self.kept is not None
+            return self.kept.filename
+        return str(self.entry.get("filename") or self.upload.filename)
 
 
 @dataclass
@@ -97,3 +115,35 @@ class MessageDraft:
         except (TypeError, ValueError):
             return None
         return next((f for f in self.files if f.index == index), None)
+
+    def attachment_plan(self, existing: list[FakeAttachment]) -> list[PlannedAttachment]:
+        """The attachments after this request. Without an ``attachments`` list, what exists
+        plus every uploaded part. With one, entries keep existing files by id or name new
+        ``files[n]`` parts (by ``id`` = n); parts no entry names are attached too. Entries
+        that are not objects are skipped (validation reports them)."""
+        if not self.given("attachments"):
+            return [PlannedAttachment(None, a, {}) for a in existing] + [
+                PlannedAttachment(f, None, {}) for f in self.files
+            ]
+        by_id = {a.id: a for a in existing}
+        planned: list[PlannedAttachment] = []
+        used: set[int] = set()
+        entries = self.value("attachments", [])
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, dict):
+                continue
+            upload = self.file_for(entry)
+            if upload is not None and upload.index not in used:
+                used.add(upload.index)
+                planned.append(PlannedAttachment(upload, None, entry))
+            elif (prior := by_id.get(_as_int(entry.get("id")))) is not None:
+                planned.append(PlannedAttachment(None, prior, entry))
+        unnamed = [PlannedAttachment(f, None, {}) for f in self.files if f.index not in used]
+        return planned + unnamed
+
+
+def _as_int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0

@@ -10,6 +10,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from . import permissions as perms
 from .drafts import MessageDraft
 from .errors import FakeDiscordUsageError
 from .gateway import GatewaySession
@@ -123,7 +124,11 @@ class UserDriving:
     async def post_user_message(
         self, channel: FakeChannel, member: FakeMember, content: str
     ) -> FakeMessage:
-        """A member writes in the channel (MESSAGE_CREATE to the bot), e.g. to be replied to."""
+        """A member writes in the channel or thread (MESSAGE_CREATE to the bot), e.g. to be
+        replied to; a post in an archived thread unarchives it, a locked one refuses it."""
+        manages = perms.has(member.permissions_in(channel), perms.MANAGE_THREADS)
+        if channel.thread is not None and channel.thread.locked and not manages:
+            raise FakeDiscordUsageError(f"#{channel.name} is locked")
         return self._state.messenger.create(
             channel, member.user, MessageDraft(content=content), flags=0
         )
@@ -164,6 +169,10 @@ class UserDriving:
             )
         if self._world.channel(channel.id) is None or self._world.is_departed(channel):
             raise FakeDiscordUsageError(f"#{channel.name} is gone or the bot left its guild")
+        if channel.archived and kind in (APPLICATION_COMMAND, AUTOCOMPLETE):
+            raise FakeDiscordUsageError(
+                f"#{channel.name} is archived: members cannot use application commands there"
+            )
         payload = state.invocations.envelope(kind, channel, member)
         payload["data"] = data
         if message is not None:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from .errors import FormErrors
-from .form_checks import Path, as_dict, dicts, integer, required, text
+from .form_checks import Path, as_dict, dicts, integer, required, text, url
 
 EMBEDS_MAX = 10
 EMBED_TOTAL_MAX = 6000
@@ -37,18 +36,18 @@ def _check_embed(form: FormErrors, embed: dict[str, Any], path: Path) -> int:
     size = 0
     for key, limit in (("title", 256), ("description", 4096)):
         size += len(text(form, embed, key, path, max_len=limit) or "")
-    _check_url(form, embed, "url", path, WEB_SCHEMES)
+    url(form, embed, "url", path, WEB_SCHEMES)
     integer(form, embed, "color", path, low=0, high=COLOR_MAX)
     _check_timestamp(form, embed, path)
     for key, schemes in (("image", IMAGE_SCHEMES), ("thumbnail", IMAGE_SCHEMES)):
         media = as_dict(form, embed.get(key), [*path, key])
         if key in embed and embed[key] is not None and "url" not in media:
             required(form, [*path, key, "url"])
-        _check_url(form, media, "url", [*path, key], schemes)
+        url(form, media, "url", [*path, key], schemes)
     size += _check_part(form, embed, "footer", "text", 2048, path)
     size += _check_part(form, embed, "author", "name", 256, path)
     author = as_dict(form, embed.get("author"), [*path, "author"])
-    _check_url(form, author, "url", [*path, "author"], WEB_SCHEMES)
+    url(form, author, "url", [*path, "author"], WEB_SCHEMES)
     return size + _check_fields(form, embed.get("fields"), [*path, "fields"])
 
 
@@ -74,24 +73,6 @@ def _check_fields(form: FormErrors, value: Any, path: Path) -> int:
                 continue
             size += len(text(form, field, key, [*path, index], max_len=limit) or "")
     return size
-
-
-def _check_url(
-    form: FormErrors, obj: dict[str, Any], key: str, path: Path, schemes: tuple[str, ...]
-) -> None:
-    url = text(form, obj, key, path, max_len=2048)
-    if url is None:
-        return
-    parts = urlsplit(url)
-    if parts.scheme not in schemes:
-        allowed = ", ".join(repr(s) for s in schemes)
-        form.add(
-            [*path, key],
-            "URL_TYPE_INVALID_SCHEME",
-            f'Scheme "{parts.scheme}" is not supported. Scheme must be one of ({allowed}).',
-        )
-    elif not parts.netloc and parts.scheme != "attachment":
-        form.add([*path, key], "URL_TYPE_INVALID_URL", "Not a well formed URL.")
 
 
 def _check_timestamp(form: FormErrors, embed: dict[str, Any], path: Path) -> None:

@@ -132,6 +132,22 @@ def missing_permissions() -> DiscordHTTPError:
     return DiscordHTTPError(403, 50013, "Missing Permissions")
 
 
+def invalid_channel_type() -> DiscordHTTPError:
+    return DiscordHTTPError(400, 50024, "Cannot execute action on this channel type")
+
+
+def archived_thread() -> DiscordHTTPError:
+    return DiscordHTTPError(400, 50083, "Thread is archived")
+
+
+def thread_already_created() -> DiscordHTTPError:
+    return DiscordHTTPError(400, 160004, "A thread has already been created for this message")
+
+
+def thread_locked() -> DiscordHTTPError:
+    return DiscordHTTPError(400, 160005, "Thread is locked")
+
+
 def invalid_form_body(errors: dict[str, Any]) -> DiscordHTTPError:
     return DiscordHTTPError(400, INVALID_FORM_BODY, "Invalid Form Body", errors=errors)
 

@@ -20,14 +20,16 @@ from .rest_channels import MESSAGES_BUCKET, ChannelRoutes
 from .rest_commands import CommandRoutes
 from .rest_core import CoreRoutes
 from .rest_interactions import InteractionRoutes
+from .rest_threads import ThreadRoutes
 from .server import API_PREFIX, FakeServer
 from .state import FakeConfig, FakeState
+from .thread_building import ThreadBuilding
 from .world import FakeChannel, FakeUser
 
 MIB = 1024 * 1024
 
 
-class FakeDiscord(WorldBuilding, UserDriving, Observing):
+class FakeDiscord(WorldBuilding, ThreadBuilding, UserDriving, Observing):
     """A fake Discord (REST + gateway on 127.0.0.1) that the real discord.py logs into.
 
     Build the world, ``await start()``, point discord.py at it (``patch_discord``), run the
@@ -81,6 +83,7 @@ class FakeDiscord(WorldBuilding, UserDriving, Observing):
             + CommandRoutes(state).routes()
             + ChannelRoutes(state).routes()
             + InteractionRoutes(state).routes()
+            + ThreadRoutes(state).routes()
         )
         self._server = FakeServer(state, routes, core.cdn, self._host)
         await self._server.start()

@@ -5,13 +5,15 @@ path (as Discord answers) rather than a crash in the fake (a 500)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import FormErrors
 
 Path = Sequence[str | int]
 SNOWFLAKE_LIMIT = 2**64
+URL_MAX = 2048
 
 
 def as_dict(form: FormErrors, value: Any, path: Path) -> dict[str, Any]:
@@ -147,3 +149,44 @@ def count(form: FormErrors, items: list[Any], path: Path, *, low: int, high: int
 
 def required(form: FormErrors, path: Path) -> None:
     form.add(path, "BASE_TYPE_REQUIRED", "This field is required")
+
+
+def url(
+    form: FormErrors,
+    obj: dict[str, Any],
+    key: str,
+    path: Path,
+    schemes: tuple[str, ...],
+    *,
+    required: bool = False,
+) -> str | None:
+    """A URL of one of ``schemes`` (at most 2,048 characters); web URLs need a host.
+    ``None`` when absent or invalid."""
+    value = text(form, obj, key, path, max_len=URL_MAX, required=required)
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in schemes:
+        allowed = ", ".join(repr(s) for s in schemes)
+        form.add(
+            [*path, key],
+            "URL_TYPE_INVALID_SCHEME",
+            f'Scheme "{parts.scheme}" is not supported. Scheme must be one of ({allowed}).',
+        )
+        return None
+    if not parts.netloc and parts.scheme != "attachment":
+        form.add([*path, key], "URL_TYPE_INVALID_URL", "Not a well formed URL.")
+        return None
+    return value
+
+
+def type_choices(form: FormErrors, path: Path, allowed: Collection[int]) -> None:
+    """A component ``type`` that may not stand here, worded as Discord words it."""
+    choices = ", ".join(str(kind) for kind in sorted(allowed))
+    if len(allowed) == 1:
+        choices += ","
+    form.add(
+        [*path, "type"],
+        "UNION_TYPE_CHOICES",
+        f'Value of field "type" must be one of ({choices}).',
+    )

@@ -136,12 +136,14 @@ class FakeInteraction:
     async def wait_answer(
         self, predicate: MessagePredicate | None = None, timeout: float = 5.0
     ) -> FakeMessage:
-        """What the user ends up reading: the live original response once it has content, or
-        a follow-up with content (e.g. a private one after the original was deleted)."""
+        """What the user ends up reading: the live original response once it has content
+        (embeds, or a Components V2 layout), or a follow-up with content (e.g. a private one
+        after the original was deleted)."""
         check = predicate or _always
 
         def readable(message: FakeMessage) -> bool:
-            return not message.deleted and bool(message.content or message.embeds)
+            shown = message.content or message.embeds or (message.is_v2 and message.components)
+            return not message.deleted and bool(shown)
 
         def ready() -> FakeMessage | None:
             candidates = [self.original, *self.followups]

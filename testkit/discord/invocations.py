@@ -54,7 +54,9 @@ class InvocationBuilder:
             raise FakeDiscordUsageError(f"{member.user.username} cannot see #{channel.name}")
         interaction_id = self.ids.next()
         channel_payload = {
-            k: v for k, v in self.payloads.channel(channel).items() if k != "permission_overwrites"
+            k: v
+            for k, v in self.payloads.channel(channel).items()
+            if k not in ("permission_overwrites", "member")
         }
         return {
             "id": str(interaction_id),

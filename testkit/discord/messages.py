@@ -148,7 +148,7 @@ def _summaries(messages: list[FakeMessage]) -> str:
     if not messages:
         return "no messages"
     return "; ".join(
-        f"[{m.id}{' deleted' if m.deleted else ''}] {m.content[:60]!r}"
+        f"[{m.id}{' deleted' if m.deleted else ''}] {m.text[:60]!r}"
         + (f" +{len(m.attachments)} files" if m.attachments else "")
         + (f" ids={m.custom_ids}" if m.custom_ids else "")
         for m in messages[-10:]

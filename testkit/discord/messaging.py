@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from . import permissions as perms
+from .component_store import stored_components
 from .drafts import MessageDraft
 from .gateway import DIRECT_MESSAGES, GUILD_MESSAGES, MESSAGE_CONTENT, GatewayHub
 from .ids import SnowflakeFactory, snowflake_time, utcnow
+from .layout_reading import text_displays
 from .mentions import NO_PINGS, Pings, compute_pings
 from .messages import MessageStore
 from .payloads import Payloads
@@ -18,6 +20,7 @@ from .records import (
     FakeAttachment,
     FakeMessage,
 )
+from .thread_events import set_archived
 from .uploads import UploadedFile
 from .world import FakeChannel, FakeUser, World
 
@@ -54,6 +57,7 @@ class Messenger:
         interaction_id: int | None = None,
     ) -> FakeMessage:
         message_id = self.ids.next()
+        attachments = self._attachments(draft, [])
         message = FakeMessage(
             id=message_id,
             channel=channel,
@@ -61,8 +65,8 @@ class Messenger:
             created_at=snowflake_time(message_id),
             content=draft.value("content", ""),
             embeds=draft.embed_list,
-            components=_with_component_ids(draft.component_list),
-            attachments=self._attachments(draft, []),
+            components=stored_components(draft.component_list, attachments),
+            attachments=attachments,
             flags=flags,
             tts=draft.speaks,
             type=type,
@@ -76,9 +80,30 @@ class Messenger:
         message.history.append(message.snapshot(message.created_at))
         if not message.loading:
             message.pings = self._pings(message)
+        if not message.ephemeral:
+            self._posted_in_thread(channel, author)
         self.store.add(message)
         self._emit("MESSAGE_CREATE", message, include_nonce=True)
         return message
+
+    def refresh(self, message: FakeMessage) -> None:
+        """MESSAGE_UPDATE for a change Discord makes itself (e.g. a thread started from the
+        message), which is not an edit: no history, no ``edited_timestamp``."""
+        self.store.changed(message)
+        self._emit("MESSAGE_UPDATE", message)
+
+    def _posted_in_thread(self, channel: FakeChannel, author: FakeUser) -> None:
+        """A post counts in the thread, makes its author a thread member and unarchives it
+        (Discord's threads topic: "Sending a message will automatically unarchive the
+        thread, unless the thread has been locked by a moderator"; callers refuse that)."""
+        thread = channel.thread
+        if thread is None:
+            return
+        thread.message_count += 1
+        thread.total_message_sent += 1
+        thread.members.setdefault(author.id, utcnow())
+        if thread.archived:
+            set_archived(self.hub, self.payloads, self.world, channel, False)
 
     def edit(self, message: FakeMessage, draft: MessageDraft) -> None:
         """Apply only the fields the request carried; a loading response becomes a message."""
@@ -86,10 +111,11 @@ class Messenger:
             message.content = draft.value("content", "")
         if draft.given("embeds"):
             message.embeds = draft.embed_list
-        if draft.given("components"):
-            message.components = _with_component_ids(draft.component_list)
         if draft.given("attachments") or draft.files:
             message.attachments = self._attachments(draft, message.attachments)
+        if draft.given("components"):
+            message.components = draft.component_list
+        message.components = stored_components(message.components, message.attachments)
         if draft.given("allowed_mentions"):
             message.allowed_mentions = draft.value("allowed_mentions", None)
         if draft.given("flags"):
@@ -107,6 +133,9 @@ class Messenger:
     def delete(self, message: FakeMessage) -> None:
         message.deleted = True
         message.deleted_at = utcnow()
+        thread = message.channel.thread
+        if thread is not None and not message.ephemeral:
+            thread.message_count = max(thread.message_count - 1, 0)
         self.store.changed(message)
         if message.ephemeral:
             return
@@ -181,7 +210,7 @@ class Messenger:
             author_perms = 0
         referenced = self._referenced(message)
         return compute_pings(
-            message.content,
+            "\n".join([message.content, *text_displays(message.components)]),
             message.allowed_mentions,
             can_mention_everyone=guild is not None
             and perms.has(author_perms, perms.MENTION_EVERYONE),
@@ -216,22 +245,13 @@ class Messenger:
     def _attachments(
         self, draft: MessageDraft, existing: list[FakeAttachment]
     ) -> list[FakeAttachment]:
-        """Without an ``attachments`` list, keep what exists and add every uploaded part. With
-        one, entries keep existing files by id or name new ``files[n]`` parts (by ``id`` = n);
-        parts no entry names are attached too."""
-        if not draft.given("attachments"):
-            return [*existing, *(self._attachment(f, {}) for f in draft.files)]
-        by_id = {a.id: a for a in existing}
-        kept: list[FakeAttachment] = []
-        used: set[int] = set()
-        for entry in draft.value("attachments", []):
-            upload = draft.file_for(entry)
-            if upload is not None and upload.index not in used:
-                used.add(upload.index)
-                kept.append(self._attachment(upload, entry))
-            elif (prior := by_id.get(_as_int(entry.get("id")) or 0)) is not None:
-                kept.append(prior)
-        return kept + [self._attachment(f, {}) for f in draft.files if f.index not in used]
+        attachments: list[FakeAttachment] = []
+        for planned in draft.attachment_plan(existing):
+            if planned.upload is not None:
+                attachments.append(self._attachment(planned.upload, planned.entry))
+            elif planned.kept is not None:
+                attachments.append(planned.kept)
+        return attachments
 
     def _attachment(self, upload: UploadedFile, entry: dict[str, Any]) -> FakeAttachment:
         return FakeAttachment(
@@ -243,40 +263,3 @@ class Messenger:
             data=upload.data,
             path=upload.path,
         )
-
-
-def _as_int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _with_component_ids(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Discord numbers every component (``id``) in the stored message; keep given ids."""
-    counter = iter(range(1, 10_000))
-    taken = {c["id"] for c in _walk(components) if isinstance(c.get("id"), int)}
-
-    def number(component: dict[str, Any]) -> dict[str, Any]:
-        numbered = dict(component)
-        if "id" not in numbered:
-            numbered["id"] = next(i for i in counter if i not in taken)
-        if isinstance(numbered.get("components"), list):
-            numbered["components"] = [number(c) for c in numbered["components"]]
-        for key in ("accessory", "component"):
-            if isinstance(numbered.get(key), dict):
-                numbered[key] = number(numbered[key])
-        return numbered
-
-    return [number(c) for c in components]
-
-
-def _walk(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    for component in components:
-        found.append(component)
-        found += _walk(component.get("components") or [])
-        for key in ("accessory", "component"):
-            if isinstance(component.get(key), dict):
-                found += _walk([component[key]])
-    return found

@@ -6,18 +6,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .component_rules import (
+from .component_rules import CUSTOM_ID_MAX, ROWS_MAX, check_component
+from .component_types import (
     ACTION_ROW,
-    CUSTOM_ID_MAX,
+    CHECKBOX,
+    CHECKBOX_GROUP,
+    FILE_UPLOAD,
     LABEL,
-    ROWS_MAX,
+    RADIO_GROUP,
     SELECT_TYPES,
+    TEXT_DISPLAY,
     TEXT_INPUT,
-    check_component,
-    component_type,
 )
 from .errors import FormErrors
-from .form_checks import Path, as_dict, count, dicts, integer, text
+from .form_checks import Path, as_dict, count, dicts, integer, text, type_choices
+from .layout_rules import kind_of
 
 TITLE_MAX = 45
 LABEL_MAX = 45
@@ -26,7 +29,6 @@ PLACEHOLDER_MAX = 100
 INPUT_LENGTH_MAX = 4000
 INPUTS_MAX = 5
 TEXT_INPUT_STYLES = (1, 2)
-TEXT_DISPLAY, FILE_UPLOAD, RADIO_GROUP, CHECKBOX_GROUP, CHECKBOX = 10, 19, 21, 22, 23
 MODAL_TYPES = frozenset(
     {ACTION_ROW, TEXT_INPUT, LABEL, TEXT_DISPLAY, FILE_UPLOAD, *SELECT_TYPES}
     | {RADIO_GROUP, CHECKBOX_GROUP, CHECKBOX}
@@ -57,14 +59,9 @@ def validate_modal(data: dict[str, Any]) -> None:
 
 def _check_modal_types(form: FormErrors, component: dict[str, Any], path: Path) -> None:
     """Every component in the modal, nested ones included, is one a modal can hold."""
-    kind = component_type(component)
+    kind = kind_of(component)
     if kind is not None and kind not in MODAL_TYPES:
-        allowed = ", ".join(str(t) for t in sorted(MODAL_TYPES))
-        form.add(
-            [*path, "type"],
-            "UNION_TYPE_CHOICES",
-            f'Value of field "type" must be one of ({allowed}).',
-        )
+        type_choices(form, path, MODAL_TYPES)
     children = component.get("components")
     for index, child in enumerate(children if isinstance(children, list) else []):
         if isinstance(child, dict):

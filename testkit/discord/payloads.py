@@ -10,7 +10,16 @@ from urllib.parse import quote
 from .ids import iso
 from .mentions import Pings
 from .records import FakeAttachment, FakeMessage
-from .world import DM_CHANNEL, FakeChannel, FakeGuild, FakeMember, FakeRole, FakeUser, World
+from .world import (
+    DM_CHANNEL,
+    PRIVATE_THREAD,
+    FakeChannel,
+    FakeGuild,
+    FakeMember,
+    FakeRole,
+    FakeUser,
+    World,
+)
 
 APPLICATION_FLAGS = (1 << 23) | (1 << 19) | (1 << 15) | (1 << 13)
 
@@ -143,6 +152,8 @@ class Payloads:
                 "recipients": [self.user(channel.recipient)],
             }
         assert channel.guild is not None
+        if channel.thread is not None:
+            return self.thread(channel)
         return {
             "id": str(channel.id),
             "type": channel.type,
@@ -157,6 +168,48 @@ class Payloads:
             "flags": 0,
             "permission_overwrites": self.overwrites(channel),
         }
+
+    def thread(self, channel: FakeChannel) -> dict[str, Any]:
+        """A thread channel object: the parent and starter, counts, ``thread_metadata``, and
+        the bot's thread ``member`` when it is one (threads carry no overwrites)."""
+        thread = channel.thread
+        assert thread is not None
+        assert channel.guild is not None
+        metadata: dict[str, Any] = {
+            "archived": thread.archived,
+            "auto_archive_duration": thread.auto_archive_duration,
+            "archive_timestamp": iso(thread.archive_timestamp),
+            "locked": thread.locked,
+            "create_timestamp": iso(thread.created_at),
+        }
+        if thread.archiver_id is not None:
+            metadata["archiver_id"] = str(thread.archiver_id)
+        if channel.type == PRIVATE_THREAD:
+            metadata["invitable"] = thread.invitable
+        payload: dict[str, Any] = {
+            "id": str(channel.id),
+            "type": channel.type,
+            "guild_id": str(channel.guild.id),
+            "parent_id": str(thread.parent.id),
+            "owner_id": str(thread.owner_id),
+            "name": channel.name,
+            "last_message_id": None,
+            "rate_limit_per_user": thread.rate_limit_per_user,
+            "flags": 0,
+            "message_count": thread.message_count,
+            "member_count": min(len(thread.members), 50),
+            "total_message_sent": thread.total_message_sent,
+            "thread_metadata": metadata,
+        }
+        joined = thread.members.get(self.world.bot.id)
+        if joined is not None:
+            payload["member"] = {
+                "id": str(channel.id),
+                "user_id": str(self.world.bot.id),
+                "join_timestamp": iso(joined),
+                "flags": 0,
+            }
+        return payload
 
     def overwrites(self, channel: FakeChannel) -> list[dict[str, Any]]:
         """Member overwrites (type 1) granting exactly what the fake enforces, so discord.py's
@@ -219,7 +272,11 @@ class Payloads:
             "member_count": len(guild.members) + 1,
             "members": members,
             "channels": [self.channel(c) for c in guild.channels.values()],
-            "threads": [],
+            "threads": [
+                self.channel(t)
+                for t in guild.threads.values()
+                if not t.archived and self.world.bot_permissions_in(t)
+            ],
             "presences": [],
             "voice_states": [],
             "stage_instances": [],
@@ -296,6 +353,8 @@ class Payloads:
             payload["application_id"] = str(self.world.application_id)
         if message.interaction_metadata is not None:
             payload["interaction_metadata"] = message.interaction_metadata
+        if message.thread is not None and self.world.channel(message.thread.id) is not None:
+            payload["thread"] = self.channel(message.thread)
         if message.message_reference is not None:
             payload["message_reference"] = message.message_reference
             payload["referenced_message"] = (

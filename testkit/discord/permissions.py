@@ -17,6 +17,9 @@ READ_MESSAGE_HISTORY = 1 << 16
 MENTION_EVERYONE = 1 << 17
 USE_EXTERNAL_EMOJIS = 1 << 18
 USE_APPLICATION_COMMANDS = 1 << 31
+MANAGE_THREADS = 1 << 34
+CREATE_PUBLIC_THREADS = 1 << 35
+CREATE_PRIVATE_THREADS = 1 << 36
 SEND_MESSAGES_IN_THREADS = 1 << 38
 
 ALL = discord.Permissions.all().value
@@ -35,6 +38,9 @@ DEFAULT_MEMBER = (
     | CREATE_INSTANT_INVITE
 )
 
+THREADS = CREATE_PUBLIC_THREADS | SEND_MESSAGES_IN_THREADS
+"""What a bot needs beside ``DEFAULT_BOT`` to open a public thread and post in it."""
+
 PermissionsLike = discord.Permissions | int
 
 
@@ -49,3 +55,14 @@ def effective(perms: int) -> int:
 
 def has(perms: int, needed: int) -> bool:
     return effective(perms) & needed == needed
+
+
+def in_thread(parent: int) -> int:
+    """Permissions in a thread, from those in its parent channel, as Discord (and discord.py's
+    ``Thread.permissions_for``) derive them: without Send Messages in Threads one cannot embed
+    links, attach files, speak TTS or mention everyone there; without View Channel, nothing.
+    Send Messages itself has no effect in a thread."""
+    perms = effective(parent)
+    if not perms & SEND_MESSAGES_IN_THREADS:
+        perms &= ~(SEND_TTS_MESSAGES | MENTION_EVERYONE | EMBED_LINKS | ATTACH_FILES)
+    return perms if perms & VIEW_CHANNEL else 0

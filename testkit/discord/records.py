@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from . import layout_reading
 from .mentions import Pings
 from .world import FakeChannel, FakeUser
 
@@ -16,6 +17,7 @@ LOADING = 1 << 7
 SUPPRESS_EMBEDS = 1 << 2
 SUPPRESS_NOTIFICATIONS = 1 << 12
 IS_COMPONENTS_V2 = 1 << 15
+HAS_THREAD = 1 << 5
 
 
 @dataclass(eq=False)
@@ -79,6 +81,8 @@ class FakeMessage:
     deleted_at: datetime | None = None
     pings: Pings | None = None
     history: list[MessageVersion] = field(default_factory=list)
+    thread: FakeChannel | None = None
+    """The thread started from this message (it shares the message's id)."""
 
     @property
     def channel_id(self) -> int:
@@ -127,6 +131,40 @@ class FakeMessage:
             if attachment.filename == filename:
                 return attachment
         raise KeyError(f"message {self.id} has no attachment {filename!r}")
+
+    # Components V2 readers ------------------------------------------------------------
+
+    @property
+    def is_v2(self) -> bool:
+        """Sent with the IS_COMPONENTS_V2 flag: its text and media live in components."""
+        return bool(self.flags & IS_COMPONENTS_V2)
+
+    @property
+    def text(self) -> str:
+        """What the message says: for a Components V2 message every text display, joined by
+        newlines in reading order; otherwise its content."""
+        if self.is_v2:
+            return "\n".join(layout_reading.text_displays(self.components))
+        return self.content
+
+    @property
+    def media_items(self) -> list[dict[str, Any]]:
+        """Every media gallery item, in order (``item["media"]["url"]`` and what Discord
+        filled in: ``attachment_id``, ``content_type``)."""
+        return layout_reading.media_items(self.components)
+
+    def attachment_for(self, media: dict[str, Any]) -> FakeAttachment | None:
+        """The attachment of this message that a media gallery item (or an unfurled media
+        item, a thumbnail or a File component) shows, if it names one with
+        ``attachment://``; ``None`` for an external URL or a name the message lacks."""
+        inner = media.get("media") or media.get("file") or media
+        name = layout_reading.attachment_name(inner)
+        return next((a for a in self.attachments if a.filename == name), None)
+
+    @property
+    def buttons(self) -> list[dict[str, Any]]:
+        """Every button, in action rows or as a section's accessory, in reading order."""
+        return layout_reading.buttons(self.components)
 
 
 def iter_components(components: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:

@@ -14,11 +14,47 @@ from .server import Handler, Route
 from .state import FakeState
 from .uploads import discard
 from .validation import validate_message, would_be_empty
-from .world import FakeChannel
+from .world import FakeChannel, World
 
 MESSAGES_BUCKET = "channel-messages"
 CREATE_FLAGS = SUPPRESS_EMBEDS | SUPPRESS_NOTIFICATIONS | IS_COMPONENTS_V2
 REPLY = 19
+
+
+def visible_channel(world: World, request: web.Request) -> tuple[FakeChannel, int]:
+    """The channel (or thread) and the bot's permissions in it: 10003 for a deleted one,
+    50001 for one the bot cannot view or whose guild it was removed from, as Discord
+    answers. A thread is seen through its parent's permissions."""
+    channel = world.channel(path_id(request, "channel_id"))
+    if channel is None:
+        raise errors.unknown_channel()
+    if world.is_departed(channel):
+        raise errors.missing_access()
+    bot_perms = world.bot_permissions_in(channel)
+    if channel.guild is not None and not perms.has(bot_perms, perms.VIEW_CHANNEL):
+        raise errors.missing_access()
+    return channel, bot_perms
+
+
+def may_send(channel: FakeChannel, bot_perms: int) -> bool:
+    """Send Messages in a channel; Send Messages in Threads in a thread, where Send Messages
+    "has no effect" (Discord's threads topic)."""
+    if channel.guild is None:
+        return True
+    needed = perms.SEND_MESSAGES_IN_THREADS if channel.thread else perms.SEND_MESSAGES
+    return perms.has(bot_perms, needed)
+
+
+def check_thread_open(channel: FakeChannel, bot_perms: int, *, editing: bool) -> None:
+    """Locked threads take no new or edited messages from those who cannot manage threads
+    (160005); an archived thread takes no edits (50083), while a new message unarchives it."""
+    thread = channel.thread
+    if thread is None:
+        return
+    if editing and thread.archived:
+        raise errors.archived_thread()
+    if thread.locked and not perms.has(bot_perms, perms.MANAGE_THREADS):
+        raise errors.thread_locked()
 
 
 class ChannelRoutes:
@@ -60,17 +96,7 @@ class ChannelRoutes:
         ]
 
     def _channel(self, request: web.Request) -> tuple[FakeChannel, int]:
-        """The channel and the bot's permissions in it: 10003 for a deleted channel, 50001 for one
-        the bot cannot view or whose guild it was removed from, as Discord answers."""
-        channel = self.world.channel(path_id(request, "channel_id"))
-        if channel is None:
-            raise errors.unknown_channel()
-        if self.world.is_departed(channel):
-            raise errors.missing_access()
-        bot_perms = self.world.bot_permissions_in(channel)
-        if channel.guild is not None and not perms.has(bot_perms, perms.VIEW_CHANNEL):
-            raise errors.missing_access()
-        return channel, bot_perms
+        return visible_channel(self.world, request)
 
     def _message(self, request: web.Request, channel: FakeChannel) -> FakeMessage:
         message = self.store.live(path_id(request, "message_id"))
@@ -84,7 +110,7 @@ class ChannelRoutes:
 
     async def typing(self, request: web.Request) -> web.Response:
         channel, bot_perms = self._channel(request)
-        if channel.guild is not None and not perms.has(bot_perms, perms.SEND_MESSAGES):
+        if not may_send(channel, bot_perms):
             raise errors.missing_permissions()
         return no_content()
 
@@ -123,8 +149,9 @@ class ChannelRoutes:
         channel, bot_perms = self._channel(request)
         if channel.recipient is not None and not channel.recipient.accepts_dms:
             raise errors.cannot_message_user()
-        if not perms.has(bot_perms, perms.SEND_MESSAGES):
+        if not may_send(channel, bot_perms):
             raise errors.missing_permissions()
+        check_thread_open(channel, bot_perms, editing=False)
         body = await self.state.bodies.read(
             request, file_limit=self.state.upload_limit(channel.guild_id)
         )
@@ -158,12 +185,13 @@ class ChannelRoutes:
         message = self._message(request, channel)
         if message.author.id != self.world.bot.id:
             raise errors.cannot_edit_other_author()
+        check_thread_open(channel, bot_perms, editing=True)
         body = await self.state.bodies.read(
             request, file_limit=self.state.upload_limit(channel.guild_id)
         )
         try:
             draft = MessageDraft.from_payload(body.payload, body.files)
-            validate_message(draft, creating=False)
+            validate_message(draft, creating=False, existing=message)
             self._check_content_permissions(draft, bot_perms)
             if would_be_empty(message, draft):
                 raise errors.empty_message()
@@ -180,6 +208,9 @@ class ChannelRoutes:
             bot_perms, perms.MANAGE_MESSAGES
         ):
             raise errors.missing_permissions()
+        thread, manages = channel.thread, perms.has(bot_perms, perms.MANAGE_THREADS)
+        if thread is not None and thread.archived and thread.locked and not manages:
+            raise errors.archived_thread()
         self.messenger.delete(message)
         return no_content()
 

@@ -128,7 +128,7 @@ class InteractionRoutes:
                 raise errors.unknown_message()
             if kind == UPDATE_MESSAGE:
                 draft = MessageDraft.from_payload(data, files)
-                _validate_callback_message(draft, creating=False)
+                _validate_callback_message(draft, creating=False, existing=target)
                 if would_be_empty(target, draft):
                     raise errors.empty_message()
                 self.messenger.edit(target, draft)
@@ -247,7 +247,7 @@ class InteractionRoutes:
         body = await self.state.bodies.read(request, file_limit=interaction.attachment_size_limit)
         try:
             draft = MessageDraft.from_payload(body.payload, body.files)
-            validate_message(draft, creating=False)
+            validate_message(draft, creating=False, existing=message)
             if would_be_empty(message, draft):
                 raise errors.empty_message()
         except errors.DiscordHTTPError:
@@ -277,10 +277,12 @@ def _callback_shape(payload: dict[str, Any]) -> tuple[int, dict[str, Any] | None
     return kind or 0, data
 
 
-def _validate_callback_message(draft: MessageDraft, *, creating: bool) -> None:
+def _validate_callback_message(
+    draft: MessageDraft, *, creating: bool, existing: FakeMessage | None = None
+) -> None:
     """A callback's message lives in its ``data``, so Discord's error paths start there."""
     try:
-        validate_message(draft, creating=creating)
+        validate_message(draft, creating=creating, existing=existing)
     except errors.DiscordHTTPError as exc:
         if exc.code != errors.INVALID_FORM_BODY or exc.errors is None:
             raise

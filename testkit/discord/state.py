@@ -17,6 +17,7 @@ from .messaging import Messenger
 from .payloads import Payloads
 from .ratelimit import RateLimiter
 from .records import ErrorRecord, RequestRecord
+from .threads import ThreadKeeper
 from .uploads import BodyReader
 from .world import World
 
@@ -59,6 +60,7 @@ class FakeState:
         )
         self.store = MessageStore(config.nonce_window)
         self.messenger = Messenger(self.world, self.store, self.payloads, self.hub, self.ids)
+        self.threads = ThreadKeeper(self.messenger)
         self.commands = CommandStore(self.ids, self.world.application_id)
         self.interactions = InteractionRegistry()
         self.invocations = InvocationBuilder(self.world, self.payloads, self.commands, self.ids)

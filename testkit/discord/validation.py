@@ -21,21 +21,22 @@ STICKERS_MAX = 3
 PARSE_VALUES = {"users", "roles", "everyone"}
 
 
-def validate_message(draft: MessageDraft, *, creating: bool) -> None:
-    """Raise 50035 for invalid fields, or 50006 for a create that would show nothing."""
+def validate_message(
+    draft: MessageDraft, *, creating: bool, existing: FakeMessage | None = None
+) -> None:
+    """Raise 50035 for invalid fields, or 50006 for a create that would show nothing.
+    ``existing`` is the message an edit changes (its flags and attachments count)."""
     form = FormErrors()
     body = draft.fields()
     content = text(form, body, "content", [], max_len=CONTENT_MAX) or ""
-    flags = integer(form, body, "flags", [], low=0) or 0
-    v2 = bool(flags & IS_COMPONENTS_V2)
+    flags = integer(form, body, "flags", [], low=0)
+    v2 = _components_v2(form, flags, existing)
     check_embeds(form, body.get("embeds"))
-    check_components(form, body.get("components"), v2=v2)
-    if v2 and (content or body.get("embeds")):
-        form.add(
-            ["content" if content else "embeds"],
-            "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
-            "The 'content' and 'embeds' fields cannot be used when using components v2",
-        )
+    kept = existing.attachments if existing is not None else []
+    filenames = [planned.filename for planned in draft.attachment_plan(kept)]
+    check_components(form, body.get("components"), v2=v2, filenames=filenames)
+    if v2:
+        _check_v2_fields(form, draft, content, creating=creating, existing=existing)
     _check_allowed_mentions(form, body.get("allowed_mentions"))
     _check_nonce(form, body.get("nonce"))
     _check_attachments(form, draft)
@@ -45,6 +46,69 @@ def validate_message(draft: MessageDraft, *, creating: bool) -> None:
     form.raise_if_any()
     if creating and _is_empty(draft):
         raise errors.empty_message()
+
+
+def _components_v2(form: FormErrors, flags: int | None, existing: FakeMessage | None) -> bool:
+    """Whether the body is read as Components V2: its ``flags``, else the message's own.
+
+    Discord's Edit Message docs: "The SUPPRESS_EMBEDS flag can be both set and unset, while
+    the IS_COMPONENTS_V2 flag can only be set." An edit whose flags leave it out has its
+    components read as legacy ones (Discord then answers UNION_TYPE_CHOICES for a V2 layout,
+    as reported in discord-net/Discord.Net#3132) and is refused at ``flags`` as well."""
+    had = existing is not None and bool(existing.flags & IS_COMPONENTS_V2)
+    if flags is None:
+        return had
+    asked = bool(flags & IS_COMPONENTS_V2)
+    if had and not asked:
+        form.add(
+            ["flags"],
+            "MESSAGE_CANNOT_REMOVE_COMPONENTS_V2_FLAG",
+            "The IS_COMPONENTS_V2 flag cannot be removed from a message.",
+        )
+    return asked
+
+
+def _check_v2_fields(
+    form: FormErrors,
+    draft: MessageDraft,
+    content: str,
+    *,
+    creating: bool,
+    existing: FakeMessage | None,
+) -> None:
+    """With the flag a message "can only contain components": ``content``, ``embeds`` and,
+    on create, ``sticker_ids`` and ``poll`` are refused (Create Message docs). An edit that
+    sets the flag on a message that has content or embeds must reset them in the same
+    request, content to null and embeds to [] (Edit Message docs: "Failing to do this will
+    result in a 400 BAD REQUEST response"), and name the attachments it keeps
+    (discord.py's ``Message.edit`` note: set ``attachments`` "if the previous message had
+    any")."""
+    body = draft.fields()
+    refused = {"content": bool(content), "embeds": bool(body.get("embeds"))}
+    if creating:
+        refused["sticker_ids"] = bool(body.get("sticker_ids"))
+        refused["poll"] = body.get("poll") is not None
+    for field, present in refused.items():
+        if present:
+            form.add(
+                [field],
+                "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
+                f"The '{field}' field cannot be used when using components v2",
+            )
+    if existing is None or existing.flags & IS_COMPONENTS_V2:
+        return
+    left = {
+        "content": bool(existing.content),
+        "embeds": bool(existing.embeds),
+        "attachments": bool(existing.attachments),
+    }
+    for field, present in left.items():
+        if present and not draft.given(field):
+            form.add(
+                [field],
+                "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
+                f"The '{field}' field must be reset when setting the components v2 flag",
+            )
 
 
 def _is_empty(draft: MessageDraft) -> bool:

@@ -11,6 +11,9 @@ from .ids import SnowflakeFactory, utcnow
 
 TEXT_CHANNEL = 0
 DM_CHANNEL = 1
+PUBLIC_THREAD = 11
+PRIVATE_THREAD = 12
+ARCHIVE_DURATIONS = (60, 1440, 4320, 10080)
 
 MIB = 1024 * 1024
 
@@ -58,6 +61,7 @@ class FakeGuild:
     joined_at: datetime = field(default_factory=utcnow)
     roles: dict[int, FakeRole] = field(default_factory=dict)
     channels: dict[int, FakeChannel] = field(default_factory=dict)
+    threads: dict[int, FakeChannel] = field(default_factory=dict)
     members: dict[int, FakeMember] = field(default_factory=dict)
 
     @property
@@ -75,6 +79,26 @@ class FakeGuild:
 
 
 @dataclass(eq=False)
+class ThreadState:
+    """What makes a channel a thread: its parent, starter, archive state and members."""
+
+    parent: FakeChannel
+    owner_id: int
+    created_at: datetime
+    archive_timestamp: datetime
+    auto_archive_duration: int = 1440
+    archived: bool = False
+    locked: bool = False
+    invitable: bool = True
+    rate_limit_per_user: int = 0
+    archiver_id: int | None = None
+    message_count: int = 0
+    total_message_sent: int = 0
+    members: dict[int, datetime] = field(default_factory=dict)
+    """Thread members (user id -> when they joined): its creator and everyone who posted."""
+
+
+@dataclass(eq=False)
 class FakeChannel:
     id: int
     name: str
@@ -87,10 +111,20 @@ class FakeChannel:
     recipient: FakeUser | None = None
     member_overwrites: dict[int, tuple[int, int]] = field(default_factory=dict)
     """Per member id, the (allow, deny) of this channel's member overwrite."""
+    thread: ThreadState | None = None
+    """Set for a thread, which takes its permissions from ``thread.parent``."""
 
     @property
     def mention(self) -> str:
         return f"<#{self.id}>"
+
+    @property
+    def parent(self) -> FakeChannel | None:
+        return self.thread.parent if self.thread is not None else None
+
+    @property
+    def archived(self) -> bool:
+        return self.thread is not None and self.thread.archived
 
     @property
     def guild_id(self) -> int | None:
@@ -118,12 +152,27 @@ class FakeMember:
 
     def permissions_in(self, channel: FakeChannel) -> int:
         """Roles (incl. @everyone), then the channel's member overwrite as Discord applies it
-        (deny, then allow); the member's own grant is part of that overwrite's allow."""
+        (deny, then allow); the member's own grant is part of that overwrite's allow. In a
+        thread, what the parent allows, as threads derive it."""
+        if channel.thread is not None:
+            parent = self.permissions_in(channel.thread.parent)
+            return thread_permissions(parent, channel, self.id)
         base = self.guild.everyone.permissions
         for role in self.roles:
             base |= role.permissions
         allow, deny = channel.member_overwrites.get(self.id, (0, 0))
         return perms.effective((base & ~deny) | self.permissions | allow)
+
+
+def thread_permissions(parent: int, thread: FakeChannel, user_id: int) -> int:
+    """A thread's permissions for a user: the parent's, as threads derive them; a private
+    thread is visible only to its members and to those who may manage threads."""
+    assert thread.thread is not None
+    found = perms.in_thread(parent)
+    member = user_id in thread.thread.members
+    if thread.type == PRIVATE_THREAD and not member and not found & perms.MANAGE_THREADS:
+        return 0
+    return found
 
 
 class World:
@@ -194,6 +243,53 @@ class World:
         self.channels[channel.id] = channel
         return channel
 
+    def add_thread(
+        self,
+        parent: FakeChannel,
+        name: str,
+        *,
+        kind: int,
+        owner_id: int,
+        thread_id: int | None = None,
+        auto_archive_duration: int = 1440,
+        rate_limit_per_user: int = 0,
+        invitable: bool = True,
+    ) -> FakeChannel:
+        """A thread under ``parent``; one started from a message shares the message's id."""
+        if parent.guild is None or parent.thread is not None:
+            raise FakeDiscordUsageError(f"#{parent.name} cannot hold threads")
+        now = utcnow()
+        thread = FakeChannel(
+            thread_id or self.ids.next(),
+            name,
+            parent.guild,
+            type=kind,
+            bot_permissions=0,
+            thread=ThreadState(
+                parent=parent,
+                owner_id=owner_id,
+                created_at=now,
+                archive_timestamp=now,
+                auto_archive_duration=auto_archive_duration,
+                rate_limit_per_user=rate_limit_per_user,
+                invitable=invitable,
+                members={owner_id: now},
+            ),
+        )
+        parent.guild.threads[thread.id] = thread
+        self.channels[thread.id] = thread
+        return thread
+
+    def threads_of(self, parent: FakeChannel) -> list[FakeChannel]:
+        """The threads under ``parent`` that exist (archived ones too), oldest first."""
+        guild = parent.guild
+        return [t for t in guild.threads.values() if t.parent is parent] if guild else []
+
+    def delete_thread(self, thread: FakeChannel) -> None:
+        if thread.guild is None or thread.guild.threads.pop(thread.id, None) is None:
+            raise FakeDiscordUsageError(f"no thread #{thread.name} to delete")
+        self.channels.pop(thread.id, None)
+
     def remove_guild(self, guild: FakeGuild) -> None:
         """The bot is no longer in the guild; its channels stay known so REST can answer
         Missing Access for them, as Discord does, rather than Unknown Channel."""
@@ -202,9 +298,14 @@ class World:
         self.departed[guild.id] = guild
 
     def delete_channel(self, channel: FakeChannel) -> None:
+        """A deleted channel takes its threads with it."""
+        if channel.thread is not None:
+            raise FakeDiscordUsageError(f"#{channel.name} is a thread: delete it as one")
         if channel.guild is None or self.channels.pop(channel.id, None) is None:
             raise FakeDiscordUsageError(f"no guild channel #{channel.name} to delete")
         channel.guild.channels.pop(channel.id, None)
+        for thread in self.threads_of(channel):
+            self.delete_thread(thread)
 
     def is_departed(self, channel: FakeChannel) -> bool:
         """The channel belongs to a guild the bot was removed from."""
@@ -251,6 +352,10 @@ class World:
         return self.users.get(user_id)
 
     def bot_permissions_in(self, channel: FakeChannel) -> int:
-        """The bot's grant minus its denies; Administrator overrides denies, as in Discord."""
+        """The bot's grant minus its denies; Administrator overrides denies, as in Discord.
+        In a thread, what the parent allows, as threads derive it."""
+        if channel.thread is not None:
+            parent = self.bot_permissions_in(channel.thread.parent)
+            return thread_permissions(parent, channel, self.bot.id)
         allowed = perms.effective(channel.bot_permissions)
         return allowed if allowed == perms.ALL else allowed & ~channel.bot_denied

@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import discord
 import pytest
 
-from testkit.discord import FakeChannel, FakeDiscord, FakeGuild, FakeMember
+from testkit.discord import FakeChannel, FakeDiscord, FakeGuild, FakeInteraction, FakeMember
 
 from .raw_api import RawApi
 from .sample_bot import SampleBot
@@ -125,3 +126,71 @@ async def raw(make_fake: MakeFake) -> AsyncIterator[tuple[RawApi, Scene]]:
     scene = build_scene(await make_fake(channel_rate_limit=(10_000, 1.0)))
     async with aiohttp.ClientSession() as http:
         yield RawApi(scene.fake, http), scene
+
+
+SILENT_COMMANDS = [
+    {
+        "type": 1,
+        "name": "pick",
+        "description": "Autocomplete of every type",
+        "options": [
+            {"type": t, "name": n, "description": n, "autocomplete": True}
+            for t, n in ((3, "text"), (4, "count"), (10, "ratio"))
+        ],
+    },
+    {"type": 1, "name": "ask", "description": "Opens a modal"},
+]
+
+
+@dataclass
+class Silent:
+    """A logged-in discord.Client with no command tree: it never answers an interaction,
+    so the test's raw callback is the only one."""
+
+    api: RawApi
+    scene: Scene
+
+    async def slash(self, channel: FakeChannel | None = None) -> FakeInteraction:
+        scene = self.scene
+        return await scene.fake.invoke_slash(channel or scene.channel, scene.alice, "ask")
+
+    async def callback(
+        self, interaction: FakeInteraction, body: Any, files: Mapping[str, bytes] | None = None
+    ) -> tuple[int, Any]:
+        if files:
+            path = f"/interactions/{interaction.id}/{interaction.token}/callback"
+            return await self.api.upload("POST", path, body, files)
+        return await self.api.callback(interaction.id, interaction.token, body)
+
+    async def webhook(
+        self,
+        method: str,
+        interaction: FakeInteraction,
+        body: Any,
+        *,
+        message: str | None = None,
+        files: Mapping[str, bytes] | None = None,
+    ) -> tuple[int, Any]:
+        """A follow-up (``message=None``, POST) or an edit of ``@original`` or a message id."""
+        path = f"/webhooks/{self.scene.fake.application_id}/{interaction.token}"
+        if message is not None:
+            path += f"/messages/{message}"
+        else:
+            path += "?wait=true"
+        if files:
+            return await self.api.upload(method, path, body, files)
+        return await self.api.request(method, path, json=body)
+
+
+@pytest.fixture
+async def silent(raw: tuple[RawApi, Scene]) -> AsyncIterator[Silent]:
+    api, scene = raw
+    status, _ = await api.put_commands(SILENT_COMMANDS)
+    assert status == 200
+    client = discord.Client(intents=discord.Intents.default())
+    task = asyncio.create_task(client.start(scene.fake.bot_token))
+    await scene.fake.wait_until_ready()
+    yield Silent(api, scene)
+    await client.close()
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(task, 5)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json as jsonlib
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
@@ -28,8 +30,46 @@ class RawApi:
             body = await response.json() if response.content_type == "application/json" else None
             return response.status, body
 
-    async def send(self, channel_id: int, body: Any) -> tuple[int, Any]:
-        return await self.request("POST", f"/channels/{channel_id}/messages", json=body)
+    async def upload(
+        self, method: str, path: str, payload: Any, files: Mapping[str, bytes]
+    ) -> tuple[int, Any]:
+        """Multipart as discord.py sends it: ``payload_json`` then ``files[n]`` parts named
+        by ``files`` (filename -> bytes), numbered in order."""
+        form = aiohttp.FormData()
+        form.add_field("payload_json", jsonlib.dumps(payload), content_type="application/json")
+        for index, (filename, data) in enumerate(files.items()):
+            form.add_field(
+                f"files[{index}]",
+                data,
+                filename=filename,
+                content_type="application/octet-stream",
+            )
+        headers = {"Authorization": f"Bot {self.fake.bot_token}"}
+        async with self.http.request(
+            method, self.fake.api_base + path, data=form, headers=headers
+        ) as response:
+            body = await response.json() if response.content_type == "application/json" else None
+            return response.status, body
+
+    async def send(
+        self, channel_id: int, body: Any, files: Mapping[str, bytes] | None = None
+    ) -> tuple[int, Any]:
+        path = f"/channels/{channel_id}/messages"
+        if files:
+            return await self.upload("POST", path, body, files)
+        return await self.request("POST", path, json=body)
+
+    async def edit(
+        self,
+        channel_id: int,
+        message_id: int | str,
+        body: Any,
+        files: Mapping[str, bytes] | None = None,
+    ) -> tuple[int, Any]:
+        path = f"/channels/{channel_id}/messages/{message_id}"
+        if files:
+            return await self.upload("PATCH", path, body, files)
+        return await self.request("PATCH", path, json=body)
 
     async def put_commands(self, commands: Any) -> tuple[int, Any]:
         path = f"/applications/{self.fake.application_id}/commands"

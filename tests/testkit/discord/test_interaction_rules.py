@@ -5,59 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
-import discord
 import pytest
 
 from testkit.discord import FakeInteraction
 
-from .conftest import Scene
-from .raw_api import RawApi, error_paths
-
-COMMANDS = [
-    {
-        "type": 1,
-        "name": "pick",
-        "description": "Autocomplete of every type",
-        "options": [
-            {"type": t, "name": n, "description": n, "autocomplete": True}
-            for t, n in ((3, "text"), (4, "count"), (10, "ratio"))
-        ],
-    },
-    {"type": 1, "name": "ask", "description": "Opens a modal"},
-]
-
-
-@dataclass
-class Silent:
-    """A logged-in discord.Client with no command tree: it never answers an interaction,
-    so the test's raw callback is the only one."""
-
-    api: RawApi
-    scene: Scene
-
-    async def slash(self) -> FakeInteraction:
-        return await self.scene.fake.invoke_slash(self.scene.channel, self.scene.alice, "ask")
-
-    async def callback(self, interaction: FakeInteraction, body: Any) -> tuple[int, Any]:
-        return await self.api.callback(interaction.id, interaction.token, body)
-
-
-@pytest.fixture
-async def silent(raw: tuple[RawApi, Scene]) -> AsyncIterator[Silent]:
-    api, scene = raw
-    status, _ = await api.put_commands(COMMANDS)
-    assert status == 200
-    client = discord.Client(intents=discord.Intents.default())
-    task = asyncio.create_task(client.start(scene.fake.bot_token))
-    await scene.fake.wait_until_ready()
-    yield Silent(api, scene)
-    await client.close()
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(task, 5)
+from .conftest import Silent
+from .raw_api import error_paths
 
 
 def text_input(**fields: Any) -> dict[str, Any]:
