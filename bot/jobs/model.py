@@ -230,6 +230,8 @@ class Job:
     deleted_by: int | None = None
     """Who removed the posted video, if anyone."""
     deleted_at: float | None = None
+    session_id: int | None = None
+    """The prompt session this job is an entry of, decided when it was accepted."""
 
     @property
     def requester_id(self) -> int:

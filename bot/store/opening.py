@@ -18,23 +18,27 @@ from bot.jobs.leases import JobLeases, LocalLeases
 from bot.jobs.peers import JobPeers, NoPeers
 from bot.jobs.ports import JobStorage
 from bot.server_settings_registry import SettingsStorage
+from bot.sessions.ports import SessionStorage
 from bot.sharding import ShardSet
 from bot.store.pg_jobs import PgJobStore
 from bot.store.pg_leases import PgLeases
 from bot.store.pg_peers import PgPeers
+from bot.store.pg_sessions import PgSessionStore
 from bot.store.postgres import PgDatabase
 from bot.store.settings_rows import ServerSettingsStore
 from bot.store.sqlite import Database
 from bot.store.sqlite_jobs import JobStore
+from bot.store.sqlite_sessions import SqliteSessionStore
 
 
 @dataclass(frozen=True, slots=True)
 class Storage:
-    """Both stores on one database, this process's job leases and its peers (the other
+    """The stores on one database, this process's job leases and its peers (the other
     processes sharing the jobs), the schema version, and how to close it."""
 
     jobs: JobStorage
     settings: SettingsStorage
+    sessions: SessionStorage
     leases: JobLeases
     peers: JobPeers
     schema_version: Callable[[], Awaitable[int]]
@@ -55,7 +59,10 @@ async def open_storage(settings: Settings, *, shards: ShardSet | None = None) ->
             leases = PgLeases(jobs, shards=shards)
             settings_store = ServerSettingsStore(pg)
             peers = PgPeers(pg, name=jobs.owner)
-            return Storage(jobs, settings_store, leases, peers, pg.schema_version, pg.close)
+            sessions = PgSessionStore(pg)
+            return Storage(
+                jobs, settings_store, sessions, leases, peers, pg.schema_version, pg.close
+            )
         db = await Database.open(settings.database_path)
     except _CANNOT_OPEN as error:
         where = settings.postgres.where if settings.postgres else settings.database_path
@@ -65,6 +72,7 @@ async def open_storage(settings: Settings, *, shards: ShardSet | None = None) ->
     return Storage(
         job_store,
         ServerSettingsStore(db),
+        SqliteSessionStore(db),
         LocalLeases(job_store),
         NoPeers(),
         db.schema_version,

@@ -14,6 +14,7 @@ from bot.store.dialect import POSTGRES, SQLITE
 from bot.store.job_rows import COLUMNS
 from bot.store.opening import Storage
 from bot.store.schema import MIGRATIONS
+from bot.store.session_rows import ENTRY_COLUMNS, SESSION_COLUMNS
 from tests.bot.jobs.factories import make_job
 from tests.bot.store.backends import KINDS, StoreBackend, fresh_backend
 
@@ -80,7 +81,17 @@ async def _pg_indexes(backend: StoreBackend) -> set[str]:
 async def test_both_databases_have_the_same_schema(both: Mapping[str, StoreBackend]) -> None:
     sqlite, pg = both["sqlite"], both["postgres"]
     tables = await _sqlite_names(sqlite, "table")
-    assert tables == await _pg_tables(pg) == {"jobs", "server_settings"}
+    assert (
+        tables
+        == await _pg_tables(pg)
+        == {
+            "jobs",
+            "server_settings",
+            "sessions",
+            "session_entries",
+            "session_votes",
+        }
+    )
     for table in sorted(tables):
         lite, big = await _sqlite_columns(sqlite, table), await _pg_columns(pg, table)
         assert list(lite) == list(big), f"{table}: the same columns in the same order"
@@ -105,6 +116,12 @@ async def test_every_column_a_job_writes_is_in_the_schema(backend: StoreBackend)
     retired = {"extra"}
     kept = {"id", *COLUMNS, "lease_owner", "lease_until", *retired}
     assert set(await _columns(backend, "jobs")) == kept
+
+
+async def test_every_column_a_session_writes_is_in_the_schema(backend: StoreBackend) -> None:
+    await (await backend.open()).close()
+    assert set(await _columns(backend, "sessions")) == {"id", *SESSION_COLUMNS, "version"}
+    assert set(ENTRY_COLUMNS) < set(await _columns(backend, "session_entries"))
 
 
 async def test_a_new_database_is_migrated_to_the_newest_schema(storage: Storage) -> None:
