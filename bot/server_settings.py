@@ -29,6 +29,8 @@ class Setting(StrEnum):
     SOUND_DEFAULT = "sound_default"
     AUDIT_CHANNEL = "audit_channel"
     LANGUAGE = "language"
+    SESSION_HOSTS = "session_hosts"
+    VOTES_PER_MEMBER = "votes_per_member"
 
 
 class Source(StrEnum):
@@ -319,6 +321,22 @@ SPECS: Mapping[Setting, SettingSpec] = {
             convert=language,
             show=_language,
         ),
+        SettingSpec(
+            key=Setting.SESSION_HOSTS,
+            attribute="session_host_role_ids",
+            env=None,
+            convert=id_set,
+            show=_roles,
+            to_json=_sorted_ids,
+            from_json=id_set,
+        ),
+        SettingSpec(
+            key=Setting.VOTES_PER_MEMBER,
+            attribute="votes_per_member",
+            env=None,
+            convert=whole_number(1, 25),
+            show=_whole,
+        ),
     )
 }
 
@@ -338,6 +356,10 @@ class ServerSettings:
     audit_channel_id: int | None = None
     language: str | None = None
     """The language of status messages, videos and audit lines; None: Discord's."""
+    session_host_role_ids: frozenset[int] = frozenset()
+    """Roles whose members may start prompt sessions (besides the moderators)."""
+    votes_per_member: int = 3
+    """Entries one member may vote for in a prompt session."""
     sources: Mapping[Setting, Source] = field(default_factory=dict)
 
     def source(self, setting: Setting) -> Source:

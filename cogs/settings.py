@@ -134,6 +134,21 @@ class SettingsCommands(app_commands.Group):
         roles = current | {role.id} if action.value == "add" else current - {role.id}
         await self.change(interaction, (Setting.MODERATOR_ROLES, roles))
 
+    @app_commands.command(name="hosts", description="Roles that may start prompt sessions")
+    @app_commands.describe(action="Add or remove the role", role="The role")
+    @app_commands.choices(action=ADD_OR_REMOVE)
+    async def hosts(
+        self, interaction: discord.Interaction, action: app_commands.Choice[str], role: discord.Role
+    ) -> None:
+        current = self.bot.server_settings.get(interaction.guild_id).session_host_role_ids
+        roles = current | {role.id} if action.value == "add" else current - {role.id}
+        await self.change(interaction, (Setting.SESSION_HOSTS, roles))
+
+    @app_commands.command(name="votes", description="Entries each member may vote for in a session")
+    @app_commands.describe(per_member="Entries one member may vote for in a session (1–25)")
+    async def votes(self, interaction: discord.Interaction, per_member: int) -> None:
+        await self.change(interaction, (Setting.VOTES_PER_MEMBER, per_member))
+
     @app_commands.command(name="channels", description="Channels where videos may be made")
     @app_commands.describe(
         action="Add or remove the channel (no channels = every channel)", channel="The channel"
