@@ -67,9 +67,9 @@ def test_a_changed_tier_keeps_what_was_not_given() -> None:
 
 
 def test_a_tier_out_of_range_is_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="daily seconds 0"):
         RoleTier(1, daily_seconds=0, longest_seconds=5, sound=True, jobs_at_once=1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="longest 16"):
         RoleTier(1, daily_seconds=10, longest_seconds=16, sound=True, jobs_at_once=1)
 
 
