@@ -51,7 +51,7 @@ import string
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 TERM_MAX_CHARS = 100
 """A term is a word or a short phrase."""
@@ -106,31 +106,53 @@ _LETTER = re.compile(r"[^\W\d_]")
 _ONE_LETTER_WORDS = frozenset("ai")
 """`a` and `I` before a spelled-out word (`a n u d e`) join its run of single letters."""
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
+TOKENS_KEPT = 4096
+"""Tokens that are not plain words, remembered with how they read (a few hundred kB)."""
 _I_L_BLIND = str.maketrans({"i": "1", "l": "1", "\x00": "1"})
 
 
+_DROPPED = ("Mn", "Me", "Cf")
+_ASTRAL_MARKS = ((0x1D165, 0x1D1AD), (0xE0000, 0xE007F), (0xE0100, 0xE01EF))
+"""Combining marks and format characters beyond the first 65,536 code points: musical
+marks, tag characters (invisible "emoji tags"), variation selectors."""
+
+
 @cache
-def _invisible() -> dict[int, None]:
-    """Every combining mark and format character, to be dropped (built once, on the
-    first text that is not plain ASCII)."""
-    return {
-        code: None
-        for code in range(0x110000)
-        if unicodedata.category(chr(code)) in ("Mn", "Me", "Cf")
-    }
+def _unaccented() -> dict[int, str | None]:
+    """One translation table, built once (on the first text that is not plain ASCII):
+    every letter with marks → its letters without them (`é` → `e`, `ǆ` → `dž` → `dz`),
+    every combining mark and format character → nothing. Hangul and other letters that
+    decompose into letters, not marks, are left as they are."""
+    table: dict[int, str | None] = {}
+    for code in range(0x10000):
+        char = chr(code)
+        if unicodedata.category(char) in _DROPPED:
+            table[code] = None
+            continue
+        parts = unicodedata.normalize("NFD", char)
+        if parts != char and any(unicodedata.combining(part) for part in parts):
+            table[code] = "".join(part for part in parts if not unicodedata.combining(part))
+    for low, high in _ASTRAL_MARKS:
+        table.update(dict.fromkeys(range(low, high + 1)))
+    return table
 
 
 def fold(text: str) -> str:
     """NFKC, case folded, accents and invisible characters removed (see the module).
-    Only the stretches that are not plain ASCII are decomposed and filtered."""
+    Only the stretches that are not ASCII are looked up (most of a prompt in a Latin
+    script is), each stretch once (`ü`, `ä` come back again and again)."""
     if text.isascii():
         return text.lower()
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return _NOT_ASCII.sub(_plain, folded)
+    return _NOT_ASCII.sub(_unaccent, unicodedata.normalize("NFKC", text).casefold())
 
 
-def _plain(stretch: re.Match[str]) -> str:
-    return unicodedata.normalize("NFD", stretch[0]).translate(_invisible())
+def _unaccent(stretch: re.Match[str]) -> str:
+    return _unaccented_stretch(stretch[0])
+
+
+@lru_cache(maxsize=TOKENS_KEPT)
+def _unaccented_stretch(stretch: str) -> str:
+    return stretch.translate(_unaccented())
 
 
 def _spelled(token: str) -> str:
@@ -163,25 +185,57 @@ class Reading:
         return (self.pieces, self.tokens, self.runs)
 
 
-def _joined_runs(pieces: Sequence[str]) -> tuple[str, ...]:
+def _joined_runs(pieces: list[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The pieces with every run of two or more single letters joined, and those joined
+    runs that start with a one-letter word, without it (`a n u d e` → `nude`). Only the
+    single letters are looked at one by one."""
+    lone = [
+        index
+        for index, piece in enumerate(pieces)
+        if len(piece) == 1 and piece.isalpha() and _CJK_CHAR.match(piece) is None
+    ]
+    runs: list[tuple[int, int]] = []
+    for index in lone:
+        if runs and runs[-1][1] == index:
+            runs[-1] = (runs[-1][0], index + 1)
+        else:
+            runs.append((index, index + 1))
     out: list[str] = []
-    run: list[str] = []
-    for piece in pieces:
-        if len(piece) == 1 and piece.isalpha() and _CJK_CHAR.match(piece) is None:
-            run.append(piece)
+    unled: list[str] = []
+    done = 0
+    for start, end in runs:
+        if end - start < 2:
             continue
-        if run:
-            out.append("".join(run))
-            run = []
-        out.append(piece)
-    if run:
-        out.append("".join(run))
-    return tuple(out)
+        joined = "".join(pieces[start:end])
+        out.extend(pieces[done:start])
+        out.append(joined)
+        if joined[0] in _ONE_LETTER_WORDS and len(joined) > 2:
+            unled.append(joined[1:])
+        done = end
+    if not done:
+        return tuple(pieces), ()
+    out.extend(pieces[done:])
+    return tuple(out), tuple(unled)
 
 
 def _blind(word: str) -> str:
     """A word with i, l and 1 made one and the same (`k1ll`, `ki11`, `kill` → `k111`)."""
     return word.translate(_I_L_BLIND)
+
+
+@lru_cache(maxsize=TOKENS_KEPT)
+def _odd_token(token: str) -> tuple[tuple[str, ...], str, tuple[str, ...], int]:
+    """A token that is not a plain word: its pieces, them joined, its words with i, l and
+    1 made the same when it has a 1 standing for a letter, and how many of its pieces are
+    one character. Kept for the next prompt: numbers, units and model names (`4k`,
+    `1080p`, `5s`) come back again and again."""
+    spelled = _spelled(token)
+    blind: tuple[str, ...] = ()
+    if spelled is not token and "1" in token:
+        found_blind = _PIECE.findall(_blind(_spelled(token.replace("1", "\x00"))))
+        blind = (*found_blind, "".join(found_blind))
+    found = tuple(_PIECE.findall(spelled))
+    return found, "".join(found), blind, sum(len(piece) == 1 for piece in found)
 
 
 def read(folded: str) -> Reading:
@@ -201,18 +255,14 @@ def read(folded: str) -> Reading:
             tokens.append(core)
             singles += len(core) == 1
             continue
-        spelled = _spelled(token)
-        if spelled is not token and "1" in token:
-            blind = _PIECE.findall(_blind(_spelled(token.replace("1", "\x00"))))
+        found, joined, blind, lone = _odd_token(token)
+        if blind:
             blind_words.extend(blind)
-            blind_words.append("".join(blind))
-        found = _PIECE.findall(spelled)
         if found:
             pieces.extend(found)
-            tokens.append("".join(found))
-            singles += sum(len(piece) == 1 for piece in found)
-    runs = _joined_runs(pieces) if singles > 1 else tuple(pieces)
-    unled = tuple(run[1:] for run in runs if len(run) > 2 and run[0] in _ONE_LETTER_WORDS)
+            tokens.append(joined)
+            singles += lone
+    runs, unled = _joined_runs(pieces) if singles > 1 else (tuple(pieces), ())
     return Reading(tuple(pieces), tuple(tokens), runs, tuple(blind_words), unled)
 
 
