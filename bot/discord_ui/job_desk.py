@@ -187,11 +187,14 @@ class JobDesk(JobLookup):
         the job exists is answered privately and leaves nothing public behind."""
         channel = interaction.channel
         tr = reader(interaction)
-        refusal = self.channel_refusal(interaction) or await self._gate.refusal(
-            interaction, request, tr
-        )
+        refusal = self.channel_refusal(interaction)
         if refusal:
             await self.refuse(interaction, refusal)
+            return
+        refused = self._gate.refusal(interaction, request, tr)
+        if refused is not None:
+            await self.refuse(interaction, refused.text)
+            await self._gate.audit(interaction, request, refused)
             return
         missing = missing_permissions(
             interaction.app_permissions, in_thread=isinstance(channel, discord.Thread), tr=tr

@@ -11,6 +11,7 @@ is read from memory (`PolicyBook`), so refusing costs Discord's three seconds no
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import discord
 
@@ -106,6 +107,14 @@ class MemberReach:
         return len(self._latest)
 
 
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """What the member is told, and the blocked term found, if that was why."""
+
+    text: str
+    term: Hit | None = None
+
+
 class PolicyGate:
     def __init__(
         self,
@@ -146,28 +155,32 @@ class PolicyGate:
         longest = self.allowance(interaction).longest_seconds
         return longest if longest < DEFAULT_DURATION else None
 
-    async def refusal(
+    def refusal(
         self, interaction: discord.Interaction, request: KlingRequest, tr: Texts
-    ) -> str | None:
-        """Why this request may not be made, or None; a blocked term is audited."""
+    ) -> Refusal | None:
+        """Why this request may not be made, or None; from memory, so the member can be
+        answered within Discord's three seconds (a blocked term is audited afterwards:
+        `audit`)."""
         refused = self.block_refusal(interaction, tr)
         if refused is not None:
-            return refused
+            return Refusal(refused)
         allowance = self.allowance(interaction)
         kind = beyond(request, allowance)
         if kind is not None:
-            return beyond_text(kind, request, allowance, tr)
+            return Refusal(beyond_text(kind, request, allowance, tr))
         hit = self.book.get(interaction.guild_id).terms.find(request_texts(request))
         if hit is None:
             return None
-        await self._audit_term(interaction, request, hit)
-        return tr("policy.blocked_term")
+        return Refusal(tr("policy.blocked_term"), hit)
 
-    async def _audit_term(
-        self, interaction: discord.Interaction, request: KlingRequest, hit: Hit
+    async def audit(
+        self, interaction: discord.Interaction, request: KlingRequest, refusal: Refusal
     ) -> None:
+        """The audit line of a request refused for a blocked term: who, which term, where,
+        and the text it was found in (the audit channel is for moderators)."""
         guild_id = interaction.guild_id
-        if guild_id is None:
+        hit = refusal.term
+        if guild_id is None or hit is None:
             return
         public = self._audit.texts_for(guild_id)
         line = public(

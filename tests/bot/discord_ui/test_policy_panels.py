@@ -10,10 +10,16 @@ from bot.discord_ui.policy_gate import allowance_text, block_text
 from bot.discord_ui.policy_panels import PagesView, chunks, policy_pages
 from bot.i18n import texts
 from bot.jobs.usage import Usage
-from bot.policy.book import PolicyRows, ServerPolicy
+from bot.policy.book import AddedTerm, PolicyRows, ServerPolicy
 from bot.policy.members import REASON_MAX_CHARS, MemberBlock
 from bot.policy.terms import TERM_MAX_CHARS, TERMS_PER_SERVER
-from bot.policy.tiers import TIERS_PER_SERVER, RoleTier, allowance_for, base_allowance
+from bot.policy.tiers import (
+    TIERS_PER_SERVER,
+    BeyondTier,
+    RoleTier,
+    allowance_for,
+    base_allowance,
+)
 from bot.server_settings import ServerSettings
 from tests.bot.discord_ui.discord_limits import assert_content_fits, assert_embed_fits
 
@@ -81,3 +87,12 @@ def test_refusals_and_usage_fit(language: str) -> None:
         tr=tr,
     )
     assert_embed_fits(embed)
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_every_answer_to_a_term_has_its_words(language: str) -> None:
+    catalog = texts(language).catalog.messages
+    for added in AddedTerm:
+        assert f"terms.{added}" in catalog
+    for kind in BeyondTier:
+        assert f"tier.beyond.{kind}" in catalog
