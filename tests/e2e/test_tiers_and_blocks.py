@@ -11,7 +11,6 @@ import re
 
 import pytest
 
-from bot.app import Tuning
 from testkit.discord import FakeMember, FakeMessage, FakeRole
 from testkit.runcomfy import JobOutcome
 from testkit.waiting import eventually
@@ -223,14 +222,8 @@ async def test_strikes_are_shown_and_cleared_and_can_be_turned_off(world: World)
 
 
 async def test_a_member_whose_command_is_too_old_is_told_by_direct_message(make_world) -> None:
-    tuning = Tuning(
-        channel_edit_interval=0.07,
-        status_refresh_interval=0.07,
-        guild_ready_timeout=0.05,
-        identify_interval=0.0,
-        interaction_reply_window=1.0,
-    )
-    world = await make_world(tuning=tuning)
+    """The video fails after the command's token may no longer be used (13 minutes)."""
+    world = await make_world(emulator_options={"generation_time": lambda payload: 14 * 60.0})
     await world.answer(await world.command("settings strikes", world.admin, count=1))
     direct: list[FakeMessage] = []
     world.fake.on_message_created(
@@ -238,7 +231,7 @@ async def test_a_member_whose_command_is_too_old_is_told_by_direct_message(make_
     )
     world.emulator.script_outcomes(JobOutcome.fail(FLAGGED))
     job_id, _ = await world.started_job(await world.generate(prompt="too much"))
-    await world.wait_for_notice(job_id)
+    await world.wait_for_notice(job_id, within=30)
     await eventually(lambda: bool(direct), what="a direct message")
     assert direct[0].content.startswith("🚫 RunComfy refused 1 of your videos on this server")
     assert direct[0].channel.recipient is world.alice.user
