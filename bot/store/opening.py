@@ -17,11 +17,14 @@ from bot.config import ConfigError, Settings
 from bot.jobs.leases import JobLeases, LocalLeases
 from bot.jobs.peers import JobPeers, NoPeers
 from bot.jobs.ports import JobStorage
+from bot.policy.book import NoNews, PolicyStorage, ServerNews
 from bot.server_settings_registry import SettingsStorage
 from bot.sharding import ShardSet
 from bot.store.pg_jobs import PgJobStore
 from bot.store.pg_leases import PgLeases
+from bot.store.pg_news import PgNews
 from bot.store.pg_peers import PgPeers
+from bot.store.policy_rows import PolicyStore
 from bot.store.postgres import PgDatabase
 from bot.store.settings_rows import ServerSettingsStore
 from bot.store.sqlite import Database
@@ -30,8 +33,9 @@ from bot.store.sqlite_jobs import JobStore
 
 @dataclass(frozen=True, slots=True)
 class Storage:
-    """Both stores on one database, this process's job leases and its peers (the other
-    processes sharing the jobs), the schema version, and how to close it."""
+    """The stores on one database (jobs, settings, servers' policy), this process's job
+    leases and its peers (the other processes sharing the jobs), the schema version, and
+    how to close it."""
 
     jobs: JobStorage
     settings: SettingsStorage
@@ -39,6 +43,9 @@ class Storage:
     peers: JobPeers
     schema_version: Callable[[], Awaitable[int]]
     close: Callable[[], Awaitable[None]]
+    policy: PolicyStorage
+    news: ServerNews
+    """How the other processes hear that a server's settings or policy changed."""
 
 
 _CANNOT_OPEN = (OSError, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError)
@@ -55,7 +62,17 @@ async def open_storage(settings: Settings, *, shards: ShardSet | None = None) ->
             leases = PgLeases(jobs, shards=shards)
             settings_store = ServerSettingsStore(pg)
             peers = PgPeers(pg, name=jobs.owner)
-            return Storage(jobs, settings_store, leases, peers, pg.schema_version, pg.close)
+            news = PgNews(pg, name=jobs.owner)
+            return Storage(
+                jobs,
+                settings_store,
+                leases,
+                peers,
+                pg.schema_version,
+                pg.close,
+                PolicyStore(pg),
+                news,
+            )
         db = await Database.open(settings.database_path)
     except _CANNOT_OPEN as error:
         where = settings.postgres.where if settings.postgres else settings.database_path
@@ -69,4 +86,6 @@ async def open_storage(settings: Settings, *, shards: ShardSet | None = None) ->
         NoPeers(),
         db.schema_version,
         db.close,
+        PolicyStore(db),
+        NoNews(),
     )

@@ -80,7 +80,19 @@ async def _pg_indexes(backend: StoreBackend) -> set[str]:
 async def test_both_databases_have_the_same_schema(both: Mapping[str, StoreBackend]) -> None:
     sqlite, pg = both["sqlite"], both["postgres"]
     tables = await _sqlite_names(sqlite, "table")
-    assert tables == await _pg_tables(pg) == {"jobs", "server_settings"}
+    assert (
+        tables
+        == await _pg_tables(pg)
+        == {
+            "jobs",
+            "server_settings",
+            "blocked_terms",
+            "role_tiers",
+            "member_blocks",
+            "strikes",
+            "server_changes",
+        }
+    )
     for table in sorted(tables):
         lite, big = await _sqlite_columns(sqlite, table), await _pg_columns(pg, table)
         assert list(lite) == list(big), f"{table}: the same columns in the same order"
