@@ -17,10 +17,13 @@ from bot.config import ConfigError, PollMode, Settings
 from bot.discord_ui.audit import AuditLog
 from bot.discord_ui.command_texts import CatalogTranslator
 from bot.discord_ui.job_desk import JobDesk
+from bot.discord_ui.moderation import ModerationDesk
 from bot.discord_ui.notices import ChannelNotifier
 from bot.discord_ui.outbox import ChannelOutbox
+from bot.discord_ui.policy_gate import PolicyGate
 from bot.discord_ui.replies import AnsweringTree
 from bot.discord_ui.status_board import StatusBoard
+from bot.discord_ui.strike_watch import StrikeWatch
 from bot.health import HealthServer, database_check, gateway_check, scheduler_check
 from bot.health_guard import GuardLimits
 from bot.i18n import languages
@@ -37,6 +40,7 @@ from bot.media.folder import DownloadFolder
 from bot.media.safe_session import make_session
 from bot.metrics import BotMetrics
 from bot.open_files import raise_open_files
+from bot.policy.book import PolicyBook
 from bot.server_settings_registry import ServerSettingsRegistry
 from bot.sharding import ShardSet
 from bot.store.opening import Storage, open_storage
@@ -116,6 +120,9 @@ class VideoBot(commands.AutoShardedBot):
     notifier: ChannelNotifier
     audit: AuditLog
     desk: JobDesk
+    policy: PolicyBook
+    moderation: ModerationDesk
+    strikes: StrikeWatch
     health: HealthServer | None = None
 
     def __init__(
@@ -157,6 +164,10 @@ class VideoBot(commands.AutoShardedBot):
             self.storage.settings, settings.server_defaults, self.clock.now
         )
         await self.server_settings.load()
+        self.policy = PolicyBook(self.storage.policy, now=self.clock.now, news=self.storage.news)
+        await self.policy.load()
+        self.server_settings.on_change = self.policy.changed
+        self.policy.on_reload.append(self.server_settings.reload)
         client = settings.runcomfy.client(self.http_session, self.clock, observer=self.metrics)
         self.tracker = JobTracker(
             self.store,
@@ -190,6 +201,7 @@ class VideoBot(commands.AutoShardedBot):
         for extension in extensions():
             await self.load_extension(extension)
         await self.tracker.start()
+        await self.policy.start()
         await self._serve_health()
         await self.tree.set_translator(CatalogTranslator(languages()))
         await self._sync_commands()
@@ -220,6 +232,9 @@ class VideoBot(commands.AutoShardedBot):
         )
         self.notifier = ChannelNotifier(self, self.outbox, self.delivery, notes=self.board)
         self.audit = AuditLog(self, self.outbox, self.server_settings.get, self.clock.now)
+        gate = PolicyGate(
+            self.policy, settings_for=self.server_settings.get, audit=self.audit, now=self.clock.now
+        )
         self.desk = JobDesk(
             self,
             self.tracker,
@@ -227,10 +242,27 @@ class VideoBot(commands.AutoShardedBot):
             outbox=self.outbox,
             board=self.board,
             audit=self.audit,
+            gate=gate,
             now=self.clock.now,
             reply_window=self.tuning.interaction_reply_window,
         )
+        self.moderation = ModerationDesk(
+            self.tracker,
+            gate,
+            audit=self.audit,
+            settings_for=self.server_settings.get,
+            now=self.clock.now,
+        )
+        self.strikes = StrikeWatch(
+            self,
+            self.policy,
+            reach=gate.reach,
+            audit=self.audit,
+            settings_for=self.server_settings.get,
+            now=self.clock.now,
+        )
         self.tracker.add_observer(self.board)
+        self.tracker.add_observer(self.strikes)
         self.tracker.set_notifier(self.notifier)
 
     async def _serve_health(self) -> None:
@@ -350,6 +382,10 @@ class VideoBot(commands.AutoShardedBot):
             await self.health.close()
         if hasattr(self, "tracker"):
             await self.tracker.close()
+        if hasattr(self, "strikes"):
+            await self.strikes.close()
+        if hasattr(self, "policy"):
+            await self.policy.close()
         if hasattr(self, "board"):
             await self.board.close()
         if hasattr(self, "outbox"):

@@ -29,6 +29,8 @@ class Setting(StrEnum):
     SOUND_DEFAULT = "sound_default"
     AUDIT_CHANNEL = "audit_channel"
     LANGUAGE = "language"
+    STRIKES_TO_BLOCK = "strikes_to_block"
+    STRIKE_BLOCK_HOURS = "strike_block_hours"
     SESSION_HOSTS = "session_hosts"
     VOTES_PER_MEMBER = "votes_per_member"
 
@@ -229,6 +231,16 @@ def _on_off(on: bool, tr: Texts | None = None) -> str:
     return tr("setting.show.on") if on else tr("setting.show.off")
 
 
+def _strikes(count: int, tr: Texts | None = None) -> str:
+    tr = tr or english()
+    return tr("setting.show.strikes", count=count) if count else tr("setting.show.off")
+
+
+def _hours(hours: int, tr: Texts | None = None) -> str:
+    tr = tr or english()
+    return tr("setting.show.hours", hours=tr.integer(hours))
+
+
 def _channel(channel: int | None, tr: Texts | None = None) -> str:
     tr = tr or english()
     return f"<#{channel}>" if channel else tr("setting.show.none")
@@ -248,6 +260,8 @@ def _text_or_none(value: Decimal | None) -> str | None:
 
 
 BUDGET_RANGE = (Decimal("0.01"), Decimal("100000"))
+STRIKES_MAX = 20
+STRIKE_BLOCK_HOURS_MAX = 24 * 365
 
 SPECS: Mapping[Setting, SettingSpec] = {
     spec.key: spec
@@ -322,6 +336,20 @@ SPECS: Mapping[Setting, SettingSpec] = {
             show=_language,
         ),
         SettingSpec(
+            key=Setting.STRIKES_TO_BLOCK,
+            attribute="strikes_to_block",
+            env="STRIKES_TO_BLOCK",
+            convert=whole_number(0, STRIKES_MAX),
+            show=_strikes,
+        ),
+        SettingSpec(
+            key=Setting.STRIKE_BLOCK_HOURS,
+            attribute="strike_block_hours",
+            env="STRIKE_BLOCK_HOURS",
+            convert=whole_number(1, STRIKE_BLOCK_HOURS_MAX),
+            show=_hours,
+        ),
+        SettingSpec(
             key=Setting.SESSION_HOSTS,
             attribute="session_host_role_ids",
             env=None,
@@ -356,6 +384,9 @@ class ServerSettings:
     audit_channel_id: int | None = None
     language: str | None = None
     """The language of status messages, videos and audit lines; None: Discord's."""
+    strikes_to_block: int = 3
+    """Videos refused for their content within 24 hours that block a member; 0: never."""
+    strike_block_hours: int = 24
     session_host_role_ids: frozenset[int] = frozenset()
     """Roles whose members may start prompt sessions (besides the moderators)."""
     votes_per_member: int = 3

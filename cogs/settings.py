@@ -15,16 +15,42 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_ui.panels import settings_embed
-from bot.discord_ui.permissions import SETTINGS_REFUSAL, Actor, may_change_settings
+from bot.discord_ui.permissions import (
+    SETTINGS_REFUSAL,
+    Actor,
+    is_moderator,
+    may_change_settings,
+)
+from bot.discord_ui.policy_gate import allowance_text
+from bot.discord_ui.policy_panels import PagesView, policy_pages
 from bot.discord_ui.replies import reply
 from bot.i18n import available_languages, language_name, texts
-from bot.server_settings import SPECS, Setting, SettingValueError
+from bot.policy.terms import TERM_MAX_CHARS, TERMS_PER_SERVER
+from bot.policy.tiers import (
+    DAILY_SECONDS_MAX,
+    JOBS_AT_ONCE_MAX,
+    TIERS_PER_SERVER,
+    base_allowance,
+    changed_tier,
+)
+from bot.runcomfy.request import DURATION_MAX, DURATION_MIN
+from bot.server_settings import (
+    SPECS,
+    STRIKE_BLOCK_HOURS_MAX,
+    STRIKES_MAX,
+    Setting,
+    SettingValueError,
+)
 
 if TYPE_CHECKING:
     from bot.app import VideoBot
 
 ADD_OR_REMOVE = [
     app_commands.Choice(name="add", value="add"),
+    app_commands.Choice(name="remove", value="remove"),
+]
+SET_OR_REMOVE = [
+    app_commands.Choice(name="set", value="set"),
     app_commands.Choice(name="remove", value="remove"),
 ]
 RESET_CHOICES = [app_commands.Choice(name="all", value="all")] + [
@@ -68,11 +94,129 @@ class SettingsCommands(app_commands.Group):
             )
         await reply(interaction, tr("settings.saved"), embed=settings_embed(updated, tr))
 
+    async def managers_only(self, interaction: discord.Interaction) -> int | None:
+        """The server, once the member is known to manage it and the answer is deferred."""
+        if not may_change_settings(Actor.from_interaction(interaction)):
+            await reply(interaction, texts(interaction.locale)(SETTINGS_REFUSAL))
+            return None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        return interaction.guild_id
+
     @app_commands.command(name="show", description="Every setting and where it comes from")
     async def show(self, interaction: discord.Interaction) -> None:
+        """The settings, then the role tiers; blocked terms and members only for those who
+        manage the server or moderate (see `bot.discord_ui.policy_panels`)."""
+        tr = texts(interaction.locale)
         settings = self.bot.server_settings.get(interaction.guild_id)
-        embed = settings_embed(settings, texts(interaction.locale))
-        await interaction.response.send_message(embed=embed, ephemeral=True)
+        actor = Actor.from_interaction(interaction)
+        private = may_change_settings(actor) or is_moderator(actor, settings.moderator_role_ids)
+        policy = self.bot.policy.get(interaction.guild_id)
+        extra = policy_pages(policy, private=private, now=self.bot.clock.now(), tr=tr)
+        pages = [settings_embed(settings, tr), *extra]
+        view = PagesView(pages, owner_id=interaction.user.id, tr=tr)
+        await interaction.response.send_message(embed=pages[0], view=view, ephemeral=True)
+
+    @app_commands.command(name="blocked", description="Terms a prompt may not contain")
+    @app_commands.describe(
+        action="Add or remove the term",
+        term=f"A word or phrase (up to {TERM_MAX_CHARS} characters)",
+    )
+    @app_commands.choices(action=ADD_OR_REMOVE)
+    async def blocked(
+        self,
+        interaction: discord.Interaction,
+        action: app_commands.Choice[str],
+        term: app_commands.Range[str, 1, TERM_MAX_CHARS],
+    ) -> None:
+        guild_id = await self.managers_only(interaction)
+        if guild_id is None:
+            return
+        tr = texts(interaction.locale)
+        policy = self.bot.policy
+        if action.value == "add":
+            added = await policy.add_term(guild_id, term, by=interaction.user.id)
+            answer = tr(f"terms.{added}", limit=TERMS_PER_SERVER)
+        else:
+            removed = await policy.remove_term(guild_id, term)
+            answer = tr("terms.removed" if removed else "terms.not_there")
+        count = len(policy.get(guild_id).terms.terms)
+        await reply(interaction, answer + " " + tr("terms.count", count=count))
+
+    @app_commands.command(name="tier", description="What members with a role may make")
+    @app_commands.describe(
+        action="Set the role's tier (what you leave out stays as it was) or remove it",
+        role="The role",
+        daily_seconds="Seconds of video per day; 0 = no limit",
+        longest=f"Longest video in seconds ({DURATION_MIN}–{DURATION_MAX})",
+        sound="Whether their videos may have sound",
+        at_once=f"Their videos running at once (1–{JOBS_AT_ONCE_MAX})",
+    )
+    @app_commands.choices(action=SET_OR_REMOVE)
+    async def tier(
+        self,
+        interaction: discord.Interaction,
+        action: app_commands.Choice[str],
+        role: discord.Role,
+        daily_seconds: app_commands.Range[int, 0, DAILY_SECONDS_MAX] | None = None,
+        longest: app_commands.Range[int, DURATION_MIN, DURATION_MAX] | None = None,
+        sound: bool | None = None,
+        at_once: app_commands.Range[int, 1, JOBS_AT_ONCE_MAX] | None = None,
+    ) -> None:
+        guild_id = await self.managers_only(interaction)
+        if guild_id is None:
+            return
+        tr = texts(interaction.locale)
+        if action.value == "remove":
+            removed = await self.bot.policy.remove_tier(guild_id, role.id)
+            key = "tiers.removed" if removed else "tiers.not_there"
+            await reply(interaction, tr(key, role=role.mention))
+            return
+        tiers = self.bot.policy.get(guild_id).tiers
+        if role.id not in tiers and len(tiers) >= TIERS_PER_SERVER:
+            await reply(interaction, tr("tiers.full", limit=TIERS_PER_SERVER))
+            return
+        settings = self.bot.server_settings.get(guild_id)
+        base = base_allowance(
+            daily_seconds=settings.daily_seconds_per_user,
+            jobs_at_once=settings.max_active_per_user,
+        )
+        chosen = changed_tier(
+            tiers.get(role.id),
+            role.id,
+            base,
+            daily_seconds=daily_seconds,
+            longest=longest,
+            sound=sound,
+            at_once=at_once,
+        )
+        if chosen is None:
+            await reply(interaction, tr("tiers.daily_range", low=DURATION_MIN))
+            return
+        await self.bot.policy.set_tier(guild_id, chosen, by=interaction.user.id)
+        text = tr("tiers.saved", role=role.mention, allowance=allowance_text(chosen.allowance, tr))
+        await reply(interaction, text)
+
+    @app_commands.command(name="strikes", description="When refused videos block a member")
+    @app_commands.describe(
+        count=f"Videos refused for their content within 24 hours that block (0 = never, "
+        f"up to {STRIKES_MAX})",
+        block_hours="How many hours the block lasts",
+    )
+    async def strikes(
+        self,
+        interaction: discord.Interaction,
+        count: app_commands.Range[int, 0, STRIKES_MAX] | None = None,
+        block_hours: app_commands.Range[int, 1, STRIKE_BLOCK_HOURS_MAX] | None = None,
+    ) -> None:
+        if count is None and block_hours is None:
+            await reply(interaction, texts(interaction.locale)("settings.give_strikes"))
+            return
+        changes: list[tuple[Setting, Any]] = []
+        if count is not None:
+            changes.append((Setting.STRIKES_TO_BLOCK, count))
+        if block_hours is not None:
+            changes.append((Setting.STRIKE_BLOCK_HOURS, block_hours))
+        await self.change(interaction, *changes)
 
     @app_commands.command(name="limits", description="How many videos may run at once")
     @app_commands.describe(

@@ -7,7 +7,7 @@ slow disk or a slow API never costs Discord's three seconds.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -66,6 +66,8 @@ class VideoCog(commands.Cog, name="Video"):
             subgroup = getattr(cog, "video_subgroup", None)
             if isinstance(subgroup, app_commands.Group):
                 attach(self.video, subgroup)
+            for command in getattr(cog, "video_commands", ()):
+                attach(self.video, command)
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(JobButton)
@@ -92,7 +94,7 @@ class VideoCog(commands.Cog, name="Video"):
         try:
             request = KlingRequest.parse(
                 prompt=prompt,
-                duration=duration,
+                duration=self.desk.duration_for(interaction, duration),
                 aspect_ratio=aspect_ratio.value if aspect_ratio is not None else None,
                 negative_prompt=negative_prompt,
                 cfg_scale=cfg_scale,
@@ -119,7 +121,7 @@ class VideoCog(commands.Cog, name="Video"):
         cfg_scale: app_commands.Range[float, 0.0, 1.0] | None = None,
         sound: bool | None = None,
     ) -> None:
-        refusal = self.desk.channel_refusal(interaction)
+        refusal = self.desk.form_refusal(interaction)
         if refusal:
             await reply(interaction, refusal)
             return
@@ -183,8 +185,11 @@ class VideoCog(commands.Cog, name="Video"):
         await self.desk.usage_asked(interaction)
 
 
-def attach(group: app_commands.Group, subgroup: app_commands.Group) -> None:
-    """Add a subgroup to `/video` once (extensions may load in either order)."""
+def attach(
+    group: app_commands.Group,
+    subgroup: app_commands.Group | app_commands.Command[Any, ..., Any],
+) -> None:
+    """Add a subgroup or command to `/video` once (extensions may load in either order)."""
     if group.get_command(subgroup.name) is None:
         group.add_command(subgroup)
 

@@ -88,6 +88,9 @@ SERVER_DEFAULTS_DO: Mapping[Setting, str] = {
     Setting.MAX_ACTIVE_PER_USER: "Jobs of one member running at RunComfy at once; more wait "
     "in the bot's fair line.",
     Setting.MAX_ACTIVE_PER_SERVER: "Jobs of one server running at RunComfy at once.",
+    Setting.STRIKES_TO_BLOCK: "Videos RunComfy refuses for their content within 24 hours "
+    "that block a member for STRIKE_BLOCK_HOURS; 0: never.",
+    Setting.STRIKE_BLOCK_HOURS: "Hours a member is blocked once strikes block them.",
 }
 """What each per-server setting with an `.env` default does; the rest comes from `SPECS`."""
 

@@ -1,4 +1,6 @@
-"""The moderators' audit trail: every action on someone else's job, in a chosen channel."""
+"""The moderators' audit trail, in a chosen channel: every action on someone else's job,
+and the server's policy at work (a prompt refused for a blocked term, a member blocked or
+unblocked, strikes)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import discord
 
 from bot.discord_ui.outbox import ChannelOutbox
 from bot.discord_ui.render import PROMPT_PREVIEW_CHARS, public_texts, quote
+from bot.i18n import Texts, texts
 from bot.jobs.model import Job
 from bot.server_settings import ServerSettings
 
@@ -53,11 +56,27 @@ class AuditLog:
         """
         if actor_id == job.requester_id or job.guild_id is None:
             return False
-        channel_id = self._settings_for(job.guild_id).audit_channel_id
+        return await self._post(job.guild_id, audit_text(actor_id, action, job, self._now()))
+
+    def texts_for(self, guild_id: int) -> Texts:
+        """The server's public language: its setting, else Discord's for the server."""
+        chosen = self._settings_for(guild_id).language
+        guild = self._client.get_guild(guild_id)
+        return texts(chosen or (guild.preferred_locale if guild is not None else None))
+
+    async def note(self, guild_id: int, line: str, quoted: str | None = None) -> bool:
+        """A policy line (a refused prompt, a block) in the audit channel, if the server has
+        one, with the member's words quoted under it; True if posted."""
+        text = f"🛡️ {line}"
+        if quoted:
+            text += "\n" + quote(quoted, PROMPT_PREVIEW_CHARS // 3)
+        return await self._post(guild_id, text)
+
+    async def _post(self, guild_id: int, text: str) -> bool:
+        channel_id = self._settings_for(guild_id).audit_channel_id
         if channel_id is None:
             return False
-        channel = self._client.get_partial_messageable(channel_id, guild_id=job.guild_id)
-        text = audit_text(actor_id, action, job, self._now())
+        channel = self._client.get_partial_messageable(channel_id, guild_id=guild_id)
         try:
             await self._outbox.send(
                 channel_id,

@@ -21,6 +21,7 @@ from bot.discord_ui.job_lookup import JobLookup, reader
 from bot.discord_ui.outbox import ChannelOutbox
 from bot.discord_ui.panels import jump_url, mine_embed, queue_order, usage_embed
 from bot.discord_ui.permissions import REFUSALS, JobAction
+from bot.discord_ui.policy_gate import PolicyGate
 from bot.discord_ui.queue_view import QueueView
 from bot.discord_ui.render import state_label
 from bot.discord_ui.replies import reply
@@ -65,12 +66,15 @@ class JobDesk(JobLookup):
         outbox: ChannelOutbox,
         board: StatusBoard,
         audit: AuditLog,
+        gate: PolicyGate,
         now: Callable[[], float],
         reply_window: float,
     ) -> None:
         """`reply_window`: clock seconds a status reply is edited through its interaction
-        token (Discord's tokens live 15 minutes; keep a margin)."""
+        token (Discord's tokens live 15 minutes; keep a margin). `gate` is the server's own
+        policy, asked before anything is spent."""
         super().__init__(tracker, settings_for)
+        self._gate = gate
         self._client = client
         self._reply_window = reply_window
         self._outbox = outbox
@@ -145,11 +149,29 @@ class JobDesk(JobLookup):
             server_today=Usage.of(record for record in server if record.created_at >= today),
             server_month=Usage.of(server),
             settings=self.server(interaction),
+            allowance=self._gate.allowance(interaction),
             tr=reader(interaction),
         )
         await reply(interaction, "", embed=embed)
 
     # ------------------------------------------------------------- making videos
+
+    def sound_for(self, interaction: discord.Interaction, sound: bool | None) -> bool | None:
+        """The member's choice, else none when their tier allows none, else the server's."""
+        if sound is None and self._gate.sound_for(interaction) is False:
+            return False
+        return super().sound_for(interaction, sound)
+
+    def duration_for(self, interaction: discord.Interaction, duration: int | None) -> int | None:
+        """The member's choice, else their tier's longest when that is shorter than usual."""
+        return duration if duration is not None else self._gate.duration_for(interaction)
+
+    def form_refusal(self, interaction: discord.Interaction) -> str | None:
+        """Why a member may not even fill in a form for a video here (the channel, a
+        block), or None."""
+        return self.channel_refusal(interaction) or self._gate.block_refusal(
+            interaction, reader(interaction)
+        )
 
     async def start_job(
         self,
@@ -164,11 +186,16 @@ class JobDesk(JobLookup):
         so a job costs its channel nothing but the video itself. Anything refused before
         the job exists is answered privately and leaves nothing public behind."""
         channel = interaction.channel
+        tr = reader(interaction)
         refusal = self.channel_refusal(interaction)
         if refusal:
             await self.refuse(interaction, refusal)
             return
-        tr = reader(interaction)
+        refused = self._gate.refusal(interaction, request, tr)
+        if refused is not None:
+            await self.refuse(interaction, refused.text)
+            await self._gate.audit(interaction, request, refused)
+            return
         missing = missing_permissions(
             interaction.app_permissions, in_thread=isinstance(channel, discord.Thread), tr=tr
         )
@@ -178,14 +205,16 @@ class JobDesk(JobLookup):
             return
         status_message_id = await self._defer_publicly(interaction)
         server = self.server(interaction)
+        allowance = self._gate.allowance(interaction)
         origin = JobOrigin(
             requester_id=interaction.user.id,
             channel_id=channel.id,
             guild_id=interaction.guild_id,
             upload_limit=interaction.filesize_limit,
+            active_limit=allowance.jobs_at_once if allowance.from_tiers else None,
         )
         quota = Quota(
-            user_daily_seconds=server.daily_seconds_per_user,
+            user_daily_seconds=allowance.daily_seconds,
             server_daily_budget=server.daily_budget_usd,
         )
         try:
@@ -206,6 +235,8 @@ class JobDesk(JobLookup):
         except LimitExceeded as error:
             self._board.forget(job.id)
             await self.refuse(interaction, tr("desk.refused", reason=limit_refusal(error, tr)))
+            return
+        self._gate.reach.remember(interaction, usable_for=self._reply_window)
 
     @staticmethod
     async def _defer_publicly(interaction: discord.Interaction) -> int:
@@ -261,7 +292,7 @@ class JobDesk(JobLookup):
 
     async def reroll_pressed(self, interaction: discord.Interaction, job_id: int) -> None:
         """Same parameters, a new job for whoever pressed it, counted on their quota."""
-        refusal = self.channel_refusal(interaction)
+        refusal = self.form_refusal(interaction)
         if refusal:
             await reply(interaction, refusal)
             return

@@ -12,13 +12,16 @@ from bot.formatting import age, as_many_as_fit
 from bot.i18n import Texts, english
 from bot.jobs.model import Job, JobState
 from bot.jobs.usage import Usage
-from bot.server_settings import SPECS, ServerSettings
+from bot.policy.tiers import Allowance
+from bot.server_settings import SPECS, ServerSettings, listed
 from bot.wording import usage_line
 
 QUEUE_PAGE_SIZE = 10
 MINE_LINK_MAX_CHARS = 200
 """Ten jobs with links this long fit an embed description (4,096)."""
 DESCRIPTION_MAX_CHARS = 4096
+TIER_ROLES_MAX_CHARS = 300
+"""The roles a member's tier comes from, in `/video usage` (a field holds 1,024)."""
 _QUEUE_ORDER = {
     JobState.RUNNING: 0,
     JobState.SUBMITTING: 1,
@@ -133,17 +136,22 @@ def usage_embed(
     server_today: Usage,
     server_month: Usage,
     settings: ServerSettings,
+    allowance: Allowance | None = None,
     tr: Texts | None = None,
 ) -> discord.Embed:
+    """What was spent; the member's daily quota and what else their allowance (their role
+    tier, else the server's default) lets them make."""
     tr = tr or english()
     embed = discord.Embed(title=tr("usage.title"), colour=discord.Colour.blurple())
-    quota = settings.daily_seconds_per_user
+    quota = allowance.daily_seconds if allowance is not None else settings.daily_seconds_per_user
     you = tr(
         "usage.today_month", today=usage_line(mine_today, tr), month=usage_line(mine_month, tr)
     )
     if quota is not None:
         left = max(0, quota - mine_today.seconds)
         you += "\n" + tr("usage.quota", quota=tr.integer(quota), left=tr.integer(left))
+    if allowance is not None:
+        you += "\n" + usage_allowance(allowance, tr)
     embed.add_field(name=tr("usage.you"), value=you, inline=False)
     server = tr(
         "usage.today_month", today=usage_line(server_today, tr), month=usage_line(server_month, tr)
@@ -155,6 +163,21 @@ def usage_embed(
     embed.add_field(name=tr("usage.server"), value=server, inline=False)
     embed.set_footer(text=tr("usage.footer"))
     return embed
+
+
+def usage_allowance(allowance: Allowance, tr: Texts) -> str:
+    """The member's allowance besides the daily quota, and the roles that give it."""
+    sound = tr("tier.sound") if allowance.sound else tr("tier.no_sound")
+    line = tr(
+        "usage.allowance",
+        longest=allowance.longest_seconds,
+        sound=sound,
+        at_once=allowance.jobs_at_once,
+    )
+    if not allowance.from_tiers:
+        return line
+    roles = listed([f"<@&{role}>" for role in allowance.role_ids], TIER_ROLES_MAX_CHARS, tr)
+    return line + "\n" + tr("usage.tier_roles", roles=roles)
 
 
 def settings_embed(settings: ServerSettings, tr: Texts | None = None) -> discord.Embed:

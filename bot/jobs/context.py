@@ -8,7 +8,7 @@ same pieces one by one and a bundle of callables into the tracker.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.clock import Clock
 from bot.jobs.book import JobBook
@@ -72,5 +72,9 @@ class TrackerContext:
 
     def room_for(self, job: Job) -> Room:
         """The limits the jobs at RunComfy must leave room for before `job` is sent
-        (checked by the database, across every process sharing the jobs)."""
-        return Room(self.limits_for(job.guild_id), self.settings.max_active_total)
+        (checked by the database, across every process sharing the jobs); its requester's
+        own limit, when they have one, instead of their server's per member."""
+        limits = self.limits_for(job.guild_id)
+        if job.origin.active_limit is not None:
+            limits = replace(limits, per_user=job.origin.active_limit)
+        return Room(limits, self.settings.max_active_total)

@@ -152,12 +152,12 @@ class JobIntake:
 
     async def _check_limits(self, origin: JobOrigin) -> None:
         active, waiting = await self._book.store.open_counts(origin.requester_id, origin.guild_id)
-        limits = self._limits_for(origin.guild_id)
-        if active + waiting + 1 > limits.per_user + self._max_waiting:
+        per_user = origin.active_limit or self._limits_for(origin.guild_id).per_user
+        if active + waiting + 1 > per_user + self._max_waiting:
             raise TooManyJobs(
                 active=active,
                 waiting=waiting,
-                max_active=limits.per_user,
+                max_active=per_user,
                 max_waiting=self._max_waiting,
             )
 

@@ -79,7 +79,8 @@ def pick_releases(
     total: int,
     now: float,
 ) -> list[Job]:
-    """The jobs to submit now: the first in line that fit their server's limits and `total`."""
+    """The jobs to submit now: the first in line that fit their server's limits and `total`
+    (a job whose requester has a limit of their own, `JobOrigin.active_limit`, fits that)."""
     by_user: Counter[tuple[int | None, int]] = Counter()
     by_server: Counter[int | None] = Counter()
     running = 0
@@ -94,7 +95,8 @@ def pick_releases(
         if job.not_before is not None and job.not_before > now:
             continue
         limits = limits_for(job.guild_id)
-        if by_user[job.guild_id, job.requester_id] >= limits.per_user:
+        per_user = job.origin.active_limit or limits.per_user
+        if by_user[job.guild_id, job.requester_id] >= per_user:
             continue
         if job.guild_id is not None and by_server[job.guild_id] >= limits.per_server:
             continue

@@ -194,6 +194,9 @@ class JobOrigin:
     guild_id: int | None = None
     upload_limit: int | None = None
     """The largest attachment, in bytes, the destination accepts; kept for the late delivery."""
+    active_limit: int | None = None
+    """How many of the requester's jobs may be at RunComfy at once, when their own limit
+    (a role tier) differs from their server's; None: the server's."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,6 +93,7 @@ JOB_COLUMNS: tuple[Column, ...] = (
     Column("guild_id", of_origin=True),
     Column("channel_id", of_origin=True),
     Column("upload_limit", of_origin=True),
+    Column("active_limit", of_origin=True),
     Column("created_at"),
     Column("updated_at"),
     Column("state_times", STATE_TIMES),

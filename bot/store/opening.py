@@ -17,13 +17,16 @@ from bot.config import ConfigError, Settings
 from bot.jobs.leases import JobLeases, LocalLeases
 from bot.jobs.peers import JobPeers, NoPeers
 from bot.jobs.ports import JobStorage
+from bot.policy.book import NoNews, PolicyStorage, ServerNews
 from bot.server_settings_registry import SettingsStorage
 from bot.sessions.ports import SessionStorage
 from bot.sharding import ShardSet
 from bot.store.pg_jobs import PgJobStore
 from bot.store.pg_leases import PgLeases
+from bot.store.pg_news import PgNews
 from bot.store.pg_peers import PgPeers
 from bot.store.pg_sessions import PgSessionStore
+from bot.store.policy_rows import PolicyStore
 from bot.store.postgres import PgDatabase
 from bot.store.settings_rows import ServerSettingsStore
 from bot.store.sqlite import Database
@@ -33,16 +36,21 @@ from bot.store.sqlite_sessions import SqliteSessionStore
 
 @dataclass(frozen=True, slots=True)
 class Storage:
-    """The stores on one database, this process's job leases and its peers (the other
-    processes sharing the jobs), the schema version, and how to close it."""
+    """The stores on one database (jobs, settings, servers' policy, prompt sessions), this
+    process's job
+    leases and its peers (the other processes sharing the jobs), the schema version, and
+    how to close it."""
 
     jobs: JobStorage
     settings: SettingsStorage
-    sessions: SessionStorage
     leases: JobLeases
     peers: JobPeers
     schema_version: Callable[[], Awaitable[int]]
     close: Callable[[], Awaitable[None]]
+    policy: PolicyStorage
+    news: ServerNews
+    """How the other processes hear that a server's settings or policy changed."""
+    sessions: SessionStorage
 
 
 _CANNOT_OPEN = (OSError, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError)
@@ -59,9 +67,17 @@ async def open_storage(settings: Settings, *, shards: ShardSet | None = None) ->
             leases = PgLeases(jobs, shards=shards)
             settings_store = ServerSettingsStore(pg)
             peers = PgPeers(pg, name=jobs.owner)
-            sessions = PgSessionStore(pg)
+            news = PgNews(pg, name=jobs.owner)
             return Storage(
-                jobs, settings_store, sessions, leases, peers, pg.schema_version, pg.close
+                jobs,
+                settings_store,
+                leases,
+                peers,
+                pg.schema_version,
+                pg.close,
+                PolicyStore(pg),
+                news,
+                PgSessionStore(pg),
             )
         db = await Database.open(settings.database_path)
     except _CANNOT_OPEN as error:
@@ -72,9 +88,11 @@ async def open_storage(settings: Settings, *, shards: ShardSet | None = None) ->
     return Storage(
         job_store,
         ServerSettingsStore(db),
-        SqliteSessionStore(db),
         LocalLeases(job_store),
         NoPeers(),
         db.schema_version,
         db.close,
+        PolicyStore(db),
+        NoNews(),
+        SqliteSessionStore(db),
     )

@@ -114,8 +114,59 @@ def _typed_attributes(d: Dialect) -> str:
     """
 
 
+def _server_policy(d: Dialect) -> str:
+    """6: each server's own policy: blocked terms (`key` is the term folded, so spellings
+    of one term are one row), role tiers, member blocks and strikes; a version per server
+    that every change of its settings or policy raises, so other processes notice it; and
+    a job's own limit of jobs at once (its requester's tier; NULL: the server's)."""
+    return f"""
+    CREATE TABLE blocked_terms (
+        guild_id {d.big_int} NOT NULL,
+        key TEXT NOT NULL,
+        term TEXT NOT NULL,
+        added_by {d.big_int},
+        added_at {d.real} NOT NULL,
+        PRIMARY KEY (guild_id, key)
+    );
+    CREATE TABLE role_tiers (
+        guild_id {d.big_int} NOT NULL,
+        role_id {d.big_int} NOT NULL,
+        daily_seconds INTEGER,
+        longest_seconds INTEGER NOT NULL,
+        sound INTEGER NOT NULL,
+        jobs_at_once INTEGER NOT NULL,
+        updated_by {d.big_int},
+        updated_at {d.real} NOT NULL,
+        PRIMARY KEY (guild_id, role_id)
+    );
+    CREATE TABLE member_blocks (
+        guild_id {d.big_int} NOT NULL,
+        user_id {d.big_int} NOT NULL,
+        until {d.real} NOT NULL,
+        reason TEXT,
+        blocked_by {d.big_int},
+        blocked_at {d.real} NOT NULL,
+        PRIMARY KEY (guild_id, user_id)
+    );
+    CREATE TABLE strikes (
+        guild_id {d.big_int} NOT NULL,
+        job_id {d.big_int} NOT NULL,
+        user_id {d.big_int} NOT NULL,
+        at {d.real} NOT NULL,
+        reason TEXT,
+        PRIMARY KEY (guild_id, job_id)
+    );
+    CREATE INDEX strikes_member ON strikes(guild_id, user_id, at);
+    CREATE TABLE server_changes (
+        guild_id {d.big_int} NOT NULL PRIMARY KEY,
+        version INTEGER NOT NULL
+    );
+    ALTER TABLE jobs ADD COLUMN active_limit INTEGER;
+    """
+
+
 def _sessions(d: Dialect) -> str:
-    """6: prompt sessions, their posted entries and their votes; a job made as an entry
+    """7: prompt sessions, their posted entries and their votes; a job made as an entry
     names its session. At most one session of a channel is open at a time (the index
     says so to every process). An entry's id is its job's; its row is written when its
     video is posted, and its final votes and place when voting closes."""
@@ -180,6 +231,7 @@ MIGRATIONS: tuple[Callable[[Dialect], str], ...] = (
     _failure_codes,
     _leases,
     _typed_attributes,
+    _server_policy,
     _sessions,
 )
 """In order: migration N is `MIGRATIONS[N - 1]`."""

@@ -48,6 +48,11 @@ class ServerSettingsStore:
                 found.setdefault(guild_id, {})[setting] = value
         return found
 
+    async def load_one(self, guild_id: int) -> dict[Setting, Any]:
+        sql = "SELECT guild_id, key, value FROM server_settings WHERE guild_id = ?"
+        rows = await self._db.fetch(sql, (guild_id,), _row)
+        return {setting: value for _, setting, value in rows if setting is not None}
+
     async def put(self, guild_id: int, setting: Setting, value: Any, *, by: int, at: float) -> None:
         params = (guild_id, setting.value, json.dumps(SPECS[setting].to_json(value)), by, at)
         await self._db.execute(_UPSERT, params)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.jobs.line import ServerLimits, line_order, pick_releases
-from bot.jobs.model import Job, JobState
+from bot.jobs.model import Job, JobOrigin, JobState
 from tests.bot.jobs.factories import make_job
 
 
@@ -70,3 +70,16 @@ def test_a_members_limit_counts_only_jobs_in_that_server() -> None:
     order = line_order([waiting(3, user=1, guild=2)], {})
     running = [active(1, 1, guild=1), active(2, 1, guild=1)]
     assert [job.id for job in pick(order, running, per_user=2)] == [3]
+
+
+def test_a_requester_with_a_limit_of_their_own_is_held_to_it() -> None:
+    """A role tier's videos at once: more or fewer than the server's per member."""
+    own = JobOrigin(requester_id=1, channel_id=1000, guild_id=1, active_limit=1)
+    generous = JobOrigin(requester_id=2, channel_id=1000, guild_id=1, active_limit=4)
+    order = [
+        waiting(5, user=1, origin=own),
+        waiting(6, user=2, origin=generous),
+        waiting(7, user=2, origin=generous),
+    ]
+    running = [active(1, 1), active(2, 2), active(3, 2)]
+    assert [job.id for job in pick(order, running, per_user=2)] == [6, 7]

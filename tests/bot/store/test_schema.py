@@ -87,6 +87,11 @@ async def test_both_databases_have_the_same_schema(both: Mapping[str, StoreBacke
         == {
             "jobs",
             "server_settings",
+            "blocked_terms",
+            "role_tiers",
+            "member_blocks",
+            "strikes",
+            "server_changes",
             "sessions",
             "session_entries",
             "session_votes",

@@ -20,3 +20,14 @@ async def test_rows_survive_a_reopen_and_the_last_write_wins(backend: StoreBacke
         assert await second.settings.load_all() == {2**62: {Setting.MAX_ACTIVE_PER_USER: 5}}
     finally:
         await second.close()
+
+
+async def test_one_servers_rows_are_read_alone(backend: StoreBackend) -> None:
+    storage = await backend.open()
+    try:
+        await storage.settings.put(2**62, Setting.STRIKES_TO_BLOCK, 5, by=1, at=1.0)
+        await storage.settings.put(9, Setting.SOUND_DEFAULT, False, by=1, at=1.0)
+        assert await storage.settings.load_one(2**62) == {Setting.STRIKES_TO_BLOCK: 5}
+        assert await storage.settings.load_one(8) == {}
+    finally:
+        await storage.close()
