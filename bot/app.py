@@ -22,11 +22,15 @@ from bot.discord_ui.notices import ChannelNotifier
 from bot.discord_ui.outbox import ChannelOutbox
 from bot.discord_ui.policy_gate import PolicyGate
 from bot.discord_ui.replies import AnsweringTree
+from bot.discord_ui.sessions.desk import SessionDesk
+from bot.discord_ui.sessions.gallery import EntryNotes, EntryWatch, SessionGallery
+from bot.discord_ui.sessions.herald import DiscordHerald
 from bot.discord_ui.status_board import StatusBoard
 from bot.discord_ui.strike_watch import StrikeWatch
 from bot.health import HealthServer, database_check, gateway_check, scheduler_check
 from bot.health_guard import GuardLimits
 from bot.i18n import languages
+from bot.jobs.leases import process_name
 from bot.jobs.line import ServerLimits
 from bot.jobs.model import Failure
 from bot.jobs.polling import AdaptivePolling, FixedPolling, PollPolicy
@@ -42,6 +46,7 @@ from bot.metrics import BotMetrics
 from bot.open_files import raise_open_files
 from bot.policy.book import PolicyBook
 from bot.server_settings_registry import ServerSettingsRegistry
+from bot.sessions.service import Sessions
 from bot.sharding import ShardSet
 from bot.store.opening import Storage, open_storage
 
@@ -74,6 +79,8 @@ class Tuning:
     interaction_reply_window: float = 13 * 60
     """Clock seconds a status message is edited through its interaction's webhook; Discord
     ends the token after 15 minutes, and calls with a dead token count towards its ban."""
+    vote_grace: float = 5.0
+    """Real seconds a stop waits for votes being counted before the database closes."""
     identify_interval: float = 5.0
     """Real seconds before each IDENTIFY after a process's first (a second shard, or a
     session Discord invalidated): Discord allows one per 5 s (`max_concurrency` 1)."""
@@ -120,6 +127,9 @@ class VideoBot(commands.AutoShardedBot):
     notifier: ChannelNotifier
     audit: AuditLog
     desk: JobDesk
+    sessions: Sessions
+    herald: DiscordHerald
+    session_desk: SessionDesk
     policy: PolicyBook
     moderation: ModerationDesk
     strikes: StrikeWatch
@@ -201,6 +211,8 @@ class VideoBot(commands.AutoShardedBot):
         for extension in extensions():
             await self.load_extension(extension)
         await self.tracker.start()
+        open_jobs = self.tracker.open_jobs()
+        await self.sessions.start(self.herald, known=(job.session_id for job in open_jobs))
         await self.policy.start()
         await self._serve_health()
         await self.tree.set_translator(CatalogTranslator(languages()))
@@ -230,7 +242,20 @@ class VideoBot(commands.AutoShardedBot):
             monotonic=self.clock.monotonic,
             edit_interval=self.tuning.status_refresh_interval,
         )
-        self.notifier = ChannelNotifier(self, self.outbox, self.delivery, notes=self.board)
+        self.sessions = Sessions(
+            self.storage.sessions,
+            clock=self.tracker.clock,
+            intake=self.tracker.holding_intake,
+            owner=process_name(),
+            shared=self.storage.leases.shared,
+        )
+        self.herald = DiscordHerald(
+            self, self.outbox, self.sessions, self.tracker, self.server_settings.get
+        )
+        gallery = SessionGallery(self, self.outbox, self.sessions)
+        self.notifier = ChannelNotifier(
+            self, self.outbox, self.delivery, notes=self.board, gallery=gallery
+        )
         self.audit = AuditLog(self, self.outbox, self.server_settings.get, self.clock.now)
         gate = PolicyGate(
             self.policy, settings_for=self.server_settings.get, audit=self.audit, now=self.clock.now
@@ -261,8 +286,21 @@ class VideoBot(commands.AutoShardedBot):
             settings_for=self.server_settings.get,
             now=self.clock.now,
         )
+        self.session_desk = SessionDesk(
+            self,
+            self.sessions,
+            self.herald,
+            self.desk,
+            outbox=self.outbox,
+            audit=self.audit,
+            settings_for=self.server_settings.get,
+        )
+        self.desk.entries = self.session_desk
+        self.board.entry_note = EntryNotes(self.sessions)
         self.tracker.add_observer(self.board)
         self.tracker.add_observer(self.strikes)
+        self.entry_watch = EntryWatch(self.sessions)
+        self.tracker.add_observer(self.entry_watch)
         self.tracker.set_notifier(self.notifier)
 
     async def _serve_health(self) -> None:
@@ -380,6 +418,10 @@ class VideoBot(commands.AutoShardedBot):
     async def _close_own(self) -> None:
         if self.health is not None:
             await self.health.close()
+        if hasattr(self, "session_desk"):
+            await self.session_desk.close(self.tuning.vote_grace)
+        if hasattr(self, "sessions"):
+            await self.sessions.close()
         if hasattr(self, "tracker"):
             await self.tracker.close()
         if hasattr(self, "strikes"):

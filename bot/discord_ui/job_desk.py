@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
 
@@ -28,12 +28,15 @@ from bot.discord_ui.replies import reply
 from bot.discord_ui.status_board import StatusBoard
 from bot.i18n import Texts, english
 from bot.jobs.line import LimitExceeded
-from bot.jobs.model import JobOrigin
+from bot.jobs.model import Job, JobOrigin
 from bot.jobs.tracker import CancelOutcomeKind, CancelReport, JobTracker
 from bot.jobs.usage import Quota, Usage, day_start, month_start
 from bot.runcomfy.request import KlingRequest
 from bot.server_settings import ServerSettings
 from bot.wording import limit_refusal, runcomfy_problem
+
+if TYPE_CHECKING:
+    from bot.discord_ui.sessions.desk import EntryTicket
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,14 @@ def missing_permissions(
         for flag in NEEDED_PERMISSIONS
     ]
     return [tr(f"permission.{flag}") for flag in needed if not getattr(permissions, flag)]
+
+
+class EntryDoor(Protocol):
+    """Prompt sessions: whether a new video is an entry, and an entry's video deleted."""
+
+    async def entry_for(self, interaction: discord.Interaction) -> EntryTicket | None: ...
+
+    async def entry_deleted(self, job: Job, *, by: int) -> None: ...
 
 
 class JobDesk(JobLookup):
@@ -81,6 +92,8 @@ class JobDesk(JobLookup):
         self._board = board
         self._audit = audit
         self._now = now
+        self.entries: EntryDoor | None = None
+        """Set once the sessions are wired: videos made in a session's channel are entries."""
 
     # -------------------------------------------------------------- job commands
 
@@ -218,12 +231,15 @@ class JobDesk(JobLookup):
             server_daily_budget=server.daily_budget_usd,
         )
         try:
+            ticket = await self.entries.entry_for(interaction) if self.entries else None
             job = await self.tracker.create(
                 request,
                 origin,
                 quota=quota,
                 parent_id=parent_id,
                 locale=self.public_language(interaction),
+                session_id=ticket.session_id if ticket else None,
+                check=ticket.check if ticket else None,
             )
         except LimitExceeded as error:
             refusal = tr("desk.refused", reason=limit_refusal(error, tr))
@@ -319,6 +335,8 @@ class JobDesk(JobLookup):
         job = await self.tracker.annotate(
             job_id, deleted_by=interaction.user.id, deleted_at=self._now()
         )
+        if job.session_id is not None and self.entries is not None:
+            await self.entries.entry_deleted(job, by=interaction.user.id)
         await self._audit.record(interaction.user.id, "deleted", job)
         await reply(interaction, reader(interaction)("desk.deleted", job=job_id))
 

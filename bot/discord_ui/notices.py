@@ -28,6 +28,7 @@ from bot.discord_ui.render import (
     requester_only,
     short_notice_text,
 )
+from bot.discord_ui.sessions.entry_card import EntryVideo
 from bot.formatting import megabytes
 from bot.jobs.model import Job, JobState
 from bot.jobs.ports import NoticeError, NoticeProblem
@@ -40,6 +41,19 @@ log = logging.getLogger(__name__)
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 HISTORY_SEARCH_LIMIT = 100
 FILE_TOO_LARGE_CODE = 40005
+
+
+class Gallery(Protocol):
+    """Where a prompt session's entries go (`bot.discord_ui.sessions.gallery`)."""
+
+    async def deliver(
+        self, job: Job, video: EntryVideo, *, file: Path | None, filename: str | None
+    ) -> int | None:
+        """Post the video as an entry; None when the job is no entry, or its gallery
+        cannot take it (then it is posted in its channel as any video)."""
+
+    async def earlier(self, job: Job) -> int | None:
+        """An entry posted before a crash but never recorded."""
 
 
 class StatusNotes(Protocol):
@@ -85,11 +99,13 @@ class ChannelNotifier:
         outbox: ChannelOutbox,
         delivery: VideoDelivery,
         notes: StatusNotes,
+        gallery: Gallery | None = None,
     ) -> None:
         self._client = client
         self._outbox = outbox
         self._delivery = delivery
         self._notes = notes
+        self._gallery = gallery
 
     async def send_notice(self, job: Job) -> int | None:
         try:
@@ -122,6 +138,8 @@ class ChannelNotifier:
     async def _send_notice(self, job: Job) -> int | None:
         if job.notice_attempts > 1:
             earlier = await self._find_earlier_notice(job)
+            if earlier is None and self._gallery is not None and job.session_id is not None:
+                earlier = await self._gallery.earlier(job)
             if earlier is not None:
                 log.info("job %d: its notice was already posted as %d", job.id, earlier)
                 return earlier
@@ -171,11 +189,14 @@ class ChannelNotifier:
             fitted_from=ready.fitted_from,
             tr=public_texts(job),
         )
+        video = EntryVideo(attached=True, facts=ready.facts, fitted_from=ready.fitted_from)
         async with self._delivery.holding(job.id) as path:
             if path is None:
                 raise NoticeError(NoticeProblem.COPY_GONE, retryable=True)
             try:
-                posted = await self._post(job, text, file=path, filename=f"video-{job.id}.mp4")
+                posted = await self._post(
+                    job, text, file=path, filename=f"video-{job.id}.mp4", video=video
+                )
             except discord.HTTPException as error:
                 if error.status != 413 and error.code != FILE_TOO_LARGE_CODE:
                     raise
@@ -186,11 +207,25 @@ class ChannelNotifier:
         text = delivery_text(
             job, attached=False, link_reason=reason, facts=facts, tr=public_texts(job)
         )
-        return await self._post(job, text)
+        return await self._post(
+            job, text, video=EntryVideo(attached=False, facts=facts, link_reason=reason)
+        )
 
     async def _post(
-        self, job: Job, content: str, *, file: Path | None = None, filename: str | None = None
+        self,
+        job: Job,
+        content: str,
+        *,
+        file: Path | None = None,
+        filename: str | None = None,
+        video: EntryVideo | None = None,
     ) -> int:
+        """Post in the job's channel, or, for a prompt session's entry (`video` says what
+        it shows of the video), in the session's gallery."""
+        if video is not None and self._gallery is not None and job.session_id is not None:
+            posted = await self._gallery.deliver(job, video, file=file, filename=filename)
+            if posted is not None:
+                return posted
         view = notice_view(job)
         channel = self._client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
         reference = None

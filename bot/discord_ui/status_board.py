@@ -72,6 +72,8 @@ class StatusBoard:
         self._edit_interval = edit_interval
         self._sent_at: dict[int, float] = {}
         self._notes: dict[int, str] = {}
+        self.entry_note: Callable[[Job, Texts], str | None] | None = None
+        """A prompt session's line for its entries (set once the sessions are wired)."""
         self.edits_sent = 0
         self.webhook_edits_sent = 0
 
@@ -115,6 +117,9 @@ class StatusBoard:
         tr = tr or public_texts(job)
         place = self._place_in_line(job.id)
         embed = status_embed(job, pricing=self._pricing, place_in_line=place, tr=tr)
+        entry = self.entry_note(job, tr) if self.entry_note and job.session_id else None
+        if entry is not None:
+            embed.add_field(name=tr("status.entry"), value=entry, inline=False)
         note = self._notes.get(job.id)
         if note is not None:
             embed.add_field(name=tr("status.video"), value=note, inline=False)

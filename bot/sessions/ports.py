@@ -56,6 +56,8 @@ class SessionStorage(Protocol):
         Returns the outcome, the session's id, the entry's votes and the voter's votes
         in the session, as they are after it."""
 
+    async def entry_votes(self, entry_id: int) -> int: ...
+
     async def vote_counts(self, session_id: int) -> Mapping[int, int]:
         """Votes per entry."""
 
@@ -83,6 +85,11 @@ close between two jobs, never during one."""
 class RecapPlace(StrEnum):
     CHANNEL = "channel"
     THREAD = "thread"
+
+
+class HeraldUnavailable(Exception):
+    """Members could not be shown something just now (Discord is down or refused for a
+    while); whatever was being done is tried again later."""
 
 
 class Herald(Protocol):

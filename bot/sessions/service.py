@@ -49,21 +49,23 @@ class SessionSettings:
 @dataclass(frozen=True, slots=True)
 class SessionStats:
     entries: int
-    """Entries accepted so far (videos that failed or were cancelled are not counted)."""
+    """Entries accepted so far (not those that failed, were cancelled or were removed)."""
     spent: Decimal
     """What they cost, or are estimated to cost until RunComfy says."""
     estimated: Decimal
     """Their estimates: what the budget counts."""
     pending: int
+    last_delivered: float | None
 
     @classmethod
     def of(cls, jobs: Iterable[EntryJob]) -> SessionStats:
         counting = [job for job in jobs if job.counts]
         return cls(
-            entries=len(counting),
+            entries=sum(1 for job in counting if not job.deleted),
             spent=sum((job.spent for job in counting), Decimal(0)),
             estimated=sum((job.estimated_cost for job in counting), Decimal(0)),
             pending=sum(1 for job in counting if job.pending),
+            last_delivered=last_delivered(counting),
         )
 
 
@@ -102,9 +104,11 @@ class Sessions:
 
     # -------------------------------------------------------------- lifecycle
 
-    def start(self, herald: Herald) -> None:
-        """Start keeping deadlines; `herald` shows what happens."""
+    async def start(self, herald: Herald, *, known: Iterable[int | None] = ()) -> None:
+        """Start keeping deadlines; `herald` shows what happens. The sessions `known` are
+        read first (those of open jobs, whose status cards name them)."""
         self._herald = herald
+        await self.prime(session_id for session_id in known if session_id is not None)
         self._timer.start()
 
     async def close(self) -> None:

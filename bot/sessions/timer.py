@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.clock import Clock
 from bot.jobs.ports import StoreError
+from bot.sessions.ports import HeraldUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,10 @@ class SessionTimer:
             next_at = await self._advance(session_id)
         except StoreError as error:
             log.warning("session %d: the database refused (%s); trying again", session_id, error)
+            self.due(session_id, self._clock.now() + self._retry)
+            return
+        except HeraldUnavailable as error:
+            log.warning("session %d: not shown to members (%s); trying again", session_id, error)
             self.due(session_id, self._clock.now() + self._retry)
             return
         except Exception:

@@ -200,6 +200,10 @@ class SessionRows(Generic[D]):
             entry_from_row,
         )
 
+    async def entry_votes(self, entry_id: int) -> int:
+        [count] = await self.db.fetch(ENTRY_VOTES, (entry_id,), lambda row: int(row["votes"]))
+        return count
+
     async def vote_counts(self, session_id: int) -> Mapping[int, int]:
         rows = await self.db.fetch(
             VOTE_COUNTS, (session_id,), lambda row: (row["entry_id"], int(row["votes"]))

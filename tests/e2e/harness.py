@@ -211,7 +211,9 @@ async def open_world(
     )
     await emulator.start()
     guild = fake.add_guild("Prompt Club", **(guild_options or {}))
-    channel = fake.add_text_channel(guild, "video-session")
+    channel = fake.add_text_channel(
+        guild, "video-session", bot_permissions=permissions.DEFAULT_BOT | permissions.THREADS
+    )
     mod_role = fake.add_role(guild, "Session mods")
     return World(
         fake=fake,
