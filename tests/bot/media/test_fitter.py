@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.media.errors import FitFailed, FitTimedOut, NotAVideo
-from bot.media.fit import FitProgress
+from bot.media.fit_protocol import FitProgress
 from bot.media.fitter import VideoFitter
 from bot.media.probe import probe
 from testkit.waiting import eventually
