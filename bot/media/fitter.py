@@ -145,7 +145,7 @@ class VideoFitter:
                 env={**os.environ, **WORKER_ENVIRONMENT},
             )
         except OSError as error:
-            raise FitFailed("The re-encoding worker could not be started.") from error
+            raise FitFailed("The media worker could not be started.") from error
         answered = False
         try:
             try:
@@ -186,7 +186,7 @@ class VideoFitter:
             if on_progress is not None:
                 self._tell(on_progress, event)
         code = await worker.wait()
-        return FitFailed(f"The re-encoding worker stopped without an answer (exit code {code}).")
+        return FitFailed(f"The media worker stopped without an answer (exit code {code}).")
 
     @staticmethod
     def _tell(on_progress: ProgressCallback, progress: FitProgress) -> None:

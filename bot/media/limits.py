@@ -55,10 +55,10 @@ class BeyondLimits(MediaError):
 
     def __init__(self, breach: Breach, message: str | None = None) -> None:
         self.breach = breach
-        found = "more" if breach.found is None else str(breach.found)
+        found = "more than that" if breach.found is None else str(breach.found)
         super().__init__(
             message
-            or f"The file is beyond the {breach.limit.value} limit: {found} > {breach.allowed}."
+            or f"The file is past the {breach.limit.value} limit of {breach.allowed}: {found}."
         )
 
 

@@ -145,33 +145,40 @@ def _parse_movie(moov: memoryview, limits: MediaLimits) -> Movie:
 
 
 def _track(trak: memoryview) -> Track:
-    boxes = dict(_boxes(trak))
-    mdia = dict(_boxes(boxes.get(b"mdia", memoryview(b""))))
-    stbl = dict(_boxes(dict(_boxes(mdia.get(b"minf", memoryview(b"")))).get(b"stbl", b"")))
+    boxes = _children(trak)
+    mdia = _children(boxes.get(b"mdia"))
+    stbl = _children(_children(mdia.get(b"minf")).get(b"stbl"))
     if b"mdhd" not in mdia or b"hdlr" not in mdia:
         raise BadMedia("A track of the video has no media header.")
     timescale, duration = _timing(mdia[b"mdhd"], 12)
     handler = bytes(mdia[b"hdlr"][8:12])
-    entry, sizes = b"", []
-    if handler == b"vide":
-        if b"tkhd" in boxes:
-            sizes.append(_header_size(boxes[b"tkhd"]))
-        entry, entry_sizes = _visual_entry(stbl.get(b"stsd"))
-        sizes[:0] = entry_sizes
+    if handler != b"vide":
+        return Track(handler, timescale, duration, b"", (), stbl)
+    entry, sizes = _visual_entry(stbl.get(b"stsd"))
+    if b"tkhd" in boxes:
+        sizes.append(_header_size(boxes[b"tkhd"]))
     return Track(handler, timescale, duration, entry, tuple(sizes), stbl)
+
+
+def _children(parent: memoryview | None) -> dict[bytes, memoryview]:
+    """The boxes inside `parent` by kind (the first of each kind); none for no parent."""
+    children: dict[bytes, memoryview] = {}
+    for kind, body in _boxes(parent if parent is not None else b""):
+        children.setdefault(kind, body)
+    return children
 
 
 def _visual_entry(stsd: memoryview | None) -> tuple[bytes, list[tuple[int, int]]]:
     if stsd is None or _unpack(">I", stsd, 4)[0] == 0:
         return b"", []
-    entries = list(_boxes(stsd[8:]))
-    if not entries:
+    first = next(_boxes(stsd[8:]), None)
+    if first is None:
         return b"", []
-    kind, body = entries[0]
+    kind, body = first
     width, height = _unpack(">HH", body, 24)
     sizes = [(width, height)]
     if kind in (b"avc1", b"avc3"):
-        avcc = dict(_boxes(body[_VISUAL_FIELDS:])).get(b"avcC")
+        avcc = _children(body[_VISUAL_FIELDS:]).get(b"avcC")
         if avcc is not None and len(avcc) > 5 and avcc[5] & 0x1F:
             try:
                 sps = avcc_picture_size(bytes(avcc))
@@ -200,14 +207,11 @@ def _timing(body: memoryview, v0_at: int) -> tuple[int, int]:
 
 
 def _comment(udta: memoryview) -> str | None:
-    meta = dict(_boxes(udta)).get(b"meta")
-    if meta is None:
-        return None
-    if bytes(meta[4:8]) != b"hdlr":  # an ISO full box; QuickTime's has no version field
-        meta = meta[4:]
-    ilst = dict(_boxes(meta)).get(b"ilst")
-    tag = dict(_boxes(ilst)).get(b"\xa9cmt") if ilst is not None else None
-    data = dict(_boxes(tag)).get(b"data") if tag is not None else None
+    meta = _children(udta).get(b"meta")
+    if meta is not None and bytes(meta[4:8]) != b"hdlr":
+        meta = meta[4:]  # an ISO full box; QuickTime's has no version field
+    tag = _children(_children(meta).get(b"ilst")).get(b"\xa9cmt")
+    data = _children(tag).get(b"data")
     return bytes(data[8:]).decode("utf-8", "replace") if data is not None else None
 
 
