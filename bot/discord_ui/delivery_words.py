@@ -7,6 +7,7 @@ from typing import assert_never
 
 from bot.i18n import Texts, english
 from bot.media.delivery import DeliveryProgress, DeliveryStage, LinkReason, NoFile
+from bot.media.limits import Breach, MediaLimit
 
 
 def fitting_note(target: int, tr: Texts | None = None) -> str:
@@ -59,5 +60,38 @@ def link_reason_text(reason: LinkReason, tr: Texts | None = None) -> str:
             return tr("media.fit_failed")
         case NoFile.COPY_GONE:
             return tr("media.copy_gone")
+        case NoFile.BEYOND_LIMITS:
+            return breach_text(reason.breach, tr)
         case _:
             assert_never(reason.kind)
+
+
+def breach_text(breach: Breach | None, tr: Texts) -> str:
+    """Which limit the file broke, with what it claimed and what the bot allows."""
+    if breach is None:
+        return tr("media.beyond_limits")
+    if breach.limit is MediaLimit.MEMORY:
+        return tr("media.beyond_limits.memory", allowed=tr.megabytes(breach.allowed))
+    if breach.found is None:
+        return tr("media.beyond_limits")
+    found, allowed = breach.found, breach.allowed
+    match breach.limit:
+        case MediaLimit.BIT_RATE:
+            found, allowed = -(-found // 1_000_000), allowed // 1_000_000
+        case MediaLimit.PICTURE_AREA:
+            return tr(
+                "media.beyond_limits.picture_area",
+                found=tr.decimal(found / 1_000_000),
+                allowed=tr.decimal(allowed / 1_000_000),
+            )
+        case MediaLimit.HEADER:
+            return tr(
+                "media.beyond_limits.header",
+                found=tr.megabytes(found),
+                allowed=tr.megabytes(allowed),
+            )
+    return tr(
+        f"media.beyond_limits.{breach.limit.value}",
+        found=tr.integer(found),
+        allowed=tr.integer(allowed),
+    )

@@ -26,7 +26,9 @@ from bot.media.download import OutputFetcher, OutputFetchError, OutputTooLarge
 from bot.media.errors import BadMedia, DoesNotFit, FitTimedOut, MediaError, NotAVideo
 from bot.media.fitter import VideoFitter
 from bot.media.folder import DownloadFolder
-from bot.media.probe import MediaFacts, probe
+from bot.media.limits import BeyondLimits, Breach, MediaLimits
+from bot.media.mp4 import NotMp4
+from bot.media.probe import DEFAULT_LIMITS, MediaFacts, probe
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,9 @@ class NoFile(Enum):
     FIT_FAILED = "fit_failed"
     COPY_GONE = "copy_gone"
     """The kept copy was evicted before it could be re-fitted."""
+    BEYOND_LIMITS = "beyond_limits"
+    """The file claims more than any Kling video could (frames, size, length, rate,
+    tracks), or needed more memory to re-encode than a worker may have."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +71,8 @@ class LinkReason:
     """TOO_LARGE_TO_DOWNLOAD: the upload limit; DOES_NOT_FIT: the size it had to fit."""
     download_limit_bytes: int | None = None
     """TOO_LARGE_TO_DOWNLOAD: the most the bot downloads."""
+    breach: Breach | None = None
+    """BEYOND_LIMITS: which limit, what the file claimed and what is allowed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +126,8 @@ class _Unheard:
 def media_reason(error: MediaError) -> LinkReason:
     """Why a file that cannot be read is not attached (the probe's message names a
     temporary file, so only its kind is kept)."""
+    if isinstance(error, BeyondLimits):
+        return LinkReason(NoFile.BEYOND_LIMITS, breach=error.breach)
     if isinstance(error, NotAVideo):
         return LinkReason(NoFile.NOT_A_VIDEO)
     if isinstance(error, BadMedia):
@@ -128,7 +137,7 @@ def media_reason(error: MediaError) -> LinkReason:
 
 def fit_reason(error: MediaError, target: int) -> LinkReason:
     """Why re-encoding under `target` bytes produced no file to attach."""
-    if isinstance(error, NotAVideo | BadMedia):
+    if isinstance(error, NotAVideo | BadMedia | BeyondLimits):
         return media_reason(error)
     if isinstance(error, DoesNotFit):
         return LinkReason(NoFile.DOES_NOT_FIT, limit_bytes=target)
@@ -138,7 +147,12 @@ def fit_reason(error: MediaError, target: int) -> LinkReason:
 
 
 class VideoDelivery:
-    """Prepares videos for upload; `max_download_bytes` caps what is fetched at all."""
+    """Prepares videos for upload; `max_download_bytes` caps what is fetched at all, and
+    `limits` what a file may claim (the fitter's workers should hold the same).
+
+    A file's facts come from its MP4 index, read in this process without FFmpeg
+    (`probe`); only a file that is not an MP4 is read by FFmpeg, in a worker.
+    """
 
     def __init__(
         self,
@@ -149,6 +163,7 @@ class VideoDelivery:
         fitter: VideoFitter,
         max_download_bytes: int,
         fit_time_limit_seconds: float,
+        limits: MediaLimits = DEFAULT_LIMITS,
     ) -> None:
         self._fetcher = fetcher
         self._folder = folder
@@ -156,9 +171,9 @@ class VideoDelivery:
         self._fitter = fitter
         self._max_download = max_download_bytes
         self._fit_time_limit = fit_time_limit_seconds
+        self._limits = limits
         self._probing = asyncio.Semaphore(1)
-        """One probe at a time: PyAV holds the GIL for much of its work, and many at once
-        (a burst of deliveries) slowed the event loop and filled the default thread pool."""
+        """One probe at a time: a burst of deliveries must not fill the default thread pool."""
 
     async def prepare(
         self,
@@ -229,8 +244,12 @@ class VideoDelivery:
 
     async def _probe(self, video_id: int, path: Path) -> MediaFacts | LinkOnly:
         try:
-            async with self._probing:
-                return await asyncio.to_thread(probe, path)
+            try:
+                async with self._probing:
+                    return await asyncio.to_thread(probe, path, self._limits)
+            except NotMp4:
+                log.info("video %d: not an MP4, reading it in a worker", video_id)
+                return await self._fitter.probe(path)
         except MediaError as error:
             log.warning("video %d: it is unusable: %s", video_id, error)
             return LinkOnly(media_reason(error))

@@ -10,14 +10,10 @@ failed or interrupted fit leaves no partial file behind.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Literal
 
 import av
 from av.audio.frame import AudioFrame
@@ -26,49 +22,24 @@ from av.container import InputContainer, OutputContainer
 from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 
+from bot.media.deep_probe import read_facts
 from bot.media.errors import BadMedia, DoesNotFit, FitFailed, FitTimedOut, MediaError
+from bot.media.fit_protocol import (
+    FitProgress,
+    FitResult,
+    ProgressCallback,
+    partial_path,
+    remove_quietly,
+)
+from bot.media.limits import MediaLimits
 from bot.media.plan import EncodePlan, FitSettings, plan_encode
-from bot.media.probe import FITTED_FROM_TAG, MediaFacts, fitted_from_tag, probe
+from bot.media.probe import DEFAULT_LIMITS, FITTED_FROM_TAG, MediaFacts, fitted_from_tag
 
 MAX_ATTEMPTS = 2
 AAC_SAMPLE_RATES = frozenset(
     {96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000}
 )
 _PROGRESS_STEP = 0.02
-
-
-@dataclass(frozen=True, slots=True)
-class FitProgress:
-    stage: Literal["started", "encoding"]
-    """"started" once, when work begins; then "encoding" as frames go through."""
-    attempt: int
-    fraction: float
-    """Of the current attempt, 0 to 1."""
-
-
-@dataclass(frozen=True, slots=True)
-class FitResult:
-    path: Path
-    source: MediaFacts
-    result: MediaFacts
-    """Probed from the written file, so its size is the true one."""
-    attempts: int
-    video_bitrate: int
-    elapsed_seconds: float
-    worker_peak_rss_bytes: int | None = None
-    """Filled in by `VideoFitter`: the most memory its worker process ever held."""
-
-    @property
-    def resized(self) -> bool:
-        return (self.result.width, self.result.height) != (self.source.width, self.source.height)
-
-
-ProgressCallback = Callable[[FitProgress], None]
-
-
-def partial_path(destination: Path) -> Path:
-    """Where a fit writes before the finished file is renamed to `destination`."""
-    return destination.with_name(destination.name + ".partial")
 
 
 def fit_to_limit(
@@ -79,12 +50,15 @@ def fit_to_limit(
     time_limit_seconds: float,
     settings: FitSettings | None = None,
     progress: ProgressCallback | None = None,
+    limits: MediaLimits = DEFAULT_LIMITS,
 ) -> FitResult:
     """Write a version of `source` no larger than `limit_bytes` to `destination`.
 
-    Raises `NotAVideo`/`BadMedia` for a source that cannot be read, `DoesNotFit` when no
+    Raises `NotAVideo`/`BadMedia` for a source that cannot be read, `BeyondLimits` for
+    one past `limits` (checked before anything is decoded), `DoesNotFit` when no
     acceptable encode is small enough, `FitTimedOut` past `time_limit_seconds`, and
-    `FitFailed` when the result cannot be written.
+    `FitFailed` when the result cannot be written. Running out of memory is left to
+    raise `MemoryError`, for the worker to report.
     """
     settings = settings or FitSettings()
     started = time.monotonic()
@@ -92,14 +66,14 @@ def fit_to_limit(
     report = progress or (lambda _: None)
     work = partial_path(destination)
     try:
-        facts = probe(source)
+        facts = read_facts(source, limits)
         report(FitProgress("started", 1, 0.0))
         scale_bitrate = 1.0
         for attempt in range(1, MAX_ATTEMPTS + 1):
             plan = plan_encode(facts, limit_bytes, settings, scale_bitrate=scale_bitrate)
             _encode(source, work, facts, plan, settings, deadline, attempt, report)
             _check_deadline(deadline)
-            written = probe(work)
+            written = read_facts(work, limits)
             if written.size_bytes <= limit_bytes:
                 work.replace(destination)
                 return FitResult(
@@ -138,7 +112,7 @@ def _encode(
                 facts.fitted_from_bytes or facts.size_bytes
             )
             _transcode(inp, out, facts, plan, settings, deadline, attempt, report)
-    except MediaError:
+    except (MediaError, MemoryError):
         raise
     except OSError as error:  # PyAV's errno errors are OSErrors too: disk full, say
         raise FitFailed("The smaller video could not be written to disk.") from error
@@ -158,6 +132,7 @@ def _transcode(
 ) -> None:
     in_video = inp.streams.video[0]
     in_video.thread_type = "AUTO"
+    in_video.codec_context.thread_count = min(_cores() + 1, settings.max_threads)
     in_audio = inp.streams.audio[0] if plan.audio_bitrate and inp.streams.audio else None
     out_video = _video_stream(out, in_video, plan, settings)
     out_audio = _audio_stream(out, in_audio, plan) if in_audio is not None else None
@@ -195,6 +170,7 @@ def _video_stream(
         "profile": "high",
         "maxrate": str(plan.video_bitrate),
         "bufsize": str(plan.bufsize_bits),
+        "threads": str(min(_cores() * 3 // 2 or 1, settings.max_threads)),
     }
     return stream
 
@@ -220,7 +196,5 @@ def _check_deadline(deadline: float) -> None:
         raise FitTimedOut()
 
 
-def remove_quietly(path: Path) -> None:
-    """Delete `path` if it is there."""
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
+def _cores() -> int:
+    return os.cpu_count() or 1

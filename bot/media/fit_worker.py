@@ -1,8 +1,11 @@
 """The worker process behind `VideoFitter`: `python -m bot.media.fit_worker`.
 
-Reads a `FitRequest` from stdin, runs `fit_to_limit`, and reports progress and the
-outcome on stdout (see `fit_protocol`). Tracebacks of unexpected failures go to stderr,
-which the bot's own stderr inherits.
+Reads one request from stdin (see `fit_protocol`): a fit (`fit_to_limit`) or a probe of a
+file only FFmpeg can read (`read_facts`). Before any work it takes on the request's
+limits: an address-space limit (`RLIMIT_AS`), so a file that makes FFmpeg allocate
+without end fails its allocations here instead of growing until the machine swaps, and
+a lower CPU priority. It reports progress and the outcome on stdout, with its peak
+memory. Tracebacks of unexpected failures go to stderr, which the bot's own inherits.
 """
 
 from __future__ import annotations
@@ -14,9 +17,19 @@ import traceback
 from dataclasses import replace
 from typing import TextIO
 
+from bot.media.deep_probe import read_facts
 from bot.media.errors import FitFailed, MediaError
 from bot.media.fit import fit_to_limit
-from bot.media.fit_protocol import FitRequest, done_line, failed_line, progress_line
+from bot.media.fit_protocol import (
+    FitRequest,
+    WorkerLimits,
+    done_line,
+    failed_line,
+    parse_request,
+    probed_line,
+    progress_line,
+)
+from bot.media.limits import BeyondLimits, Breach, MediaLimit
 
 
 def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
@@ -24,27 +37,48 @@ def main(stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
         stdout.write(line + "\n")
         stdout.flush()
 
-    request = FitRequest.from_json(stdin.read())
-    if request.niceness:
-        os.nice(request.niceness)
+    request = parse_request(stdin.read())
+    take_on(request.worker)
     try:
-        result = fit_to_limit(
-            request.source,
-            request.destination,
-            limit_bytes=request.limit_bytes,
-            time_limit_seconds=request.time_limit_seconds,
-            settings=request.settings,
-            progress=lambda progress: emit(progress_line(progress)),
-        )
+        if isinstance(request, FitRequest):
+            result = fit_to_limit(
+                request.source,
+                request.destination,
+                limit_bytes=request.limit_bytes,
+                time_limit_seconds=request.time_limit_seconds,
+                settings=request.settings,
+                progress=lambda progress: emit(progress_line(progress)),
+                limits=request.worker.media,
+            )
+            emit(done_line(replace(result, worker_peak_rss_bytes=peak_rss_bytes())))
+        else:
+            facts = read_facts(request.source, request.worker.media)
+            emit(probed_line(facts, peak_rss_bytes()))
     except MediaError as error:
-        emit(failed_line(error))
-        return 0
+        emit(failed_line(error, peak_rss_bytes()))
+    except MemoryError:
+        allowed = request.worker.memory_bytes or 0
+        emit(failed_line(BeyondLimits(Breach(MediaLimit.MEMORY, None, allowed)), peak_rss_bytes()))
     except Exception:
         traceback.print_exc()
-        emit(failed_line(FitFailed("Making the video smaller failed unexpectedly.")))
+        doing = "Making the video smaller" if isinstance(request, FitRequest) else "Reading it"
+        emit(failed_line(FitFailed(f"{doing} failed unexpectedly.")))
         return 1
-    emit(done_line(replace(result, worker_peak_rss_bytes=peak_rss_bytes())))
     return 0
+
+
+def take_on(limits: WorkerLimits) -> None:
+    """Apply `limits` to this process (a limit above the hard one stays at the hard one)."""
+    if limits.memory_bytes is not None:
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        wanted = (
+            limits.memory_bytes
+            if hard == resource.RLIM_INFINITY
+            else min(hard, limits.memory_bytes)
+        )
+        resource.setrlimit(resource.RLIMIT_AS, (wanted, hard))
+    if limits.niceness:
+        os.nice(limits.niceness)
 
 
 def peak_rss_bytes() -> int:

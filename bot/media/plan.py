@@ -35,6 +35,10 @@ class FitSettings:
     min_video_bitrate: int = 32_000
     retry_margin: float = 0.9
     """On a retry, aim this much under the bitrate that the overshoot suggests."""
+    max_threads: int = 4
+    """Decoder and encoder threads each (FFmpeg's own choice below this: cores + 1 and
+    1.5 × cores): every thread holds frames, so capping them keeps a worker's memory
+    within its limit on a machine with many cores."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,40 +1,44 @@
-"""Facts about a video, read from the file itself rather than from what anyone says about it.
+"""Facts about a video, read from its MP4 index rather than from what anyone says about it,
+and without FFmpeg, so the bot process can afford them for every delivery.
 
-`probe` opens the file and demuxes every video packet (no decoding, so it is quick even
-for large files): that measures the real duration and notices a file that is cut short,
-which the container's header alone would not reveal.
+`probe` reads only the index (`bot.media.mp4`): the sample tables give the real duration
+and show a file cut short (frames whose bytes lie past its end), and every claim is held
+to `MediaLimits` before it is trusted. Nothing is decoded or demuxed, so no claim can make
+the bot allocate by it. A file that is not an MP4 raises `NotMp4`; the worker process
+reads it with FFmpeg (`bot.media.deep_probe`).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
-import av
-from av.container import InputContainer
-from av.video.stream import VideoStream
+from bot.media.errors import BadMedia, NotAVideo
+from bot.media.limits import MediaLimits
+from bot.media.mp4 import Movie, Track, read_movie, read_samples
 
-from bot.media.errors import BadMedia, MediaError, NotAVideo
-
-# First bytes of containers that hold video, to tell "damaged video" from "not a video"
-# when FFmpeg cannot open a file at all (an MP4 cut before its index, for one).
-_VIDEO_SIGNATURES: tuple[tuple[int, bytes], ...] = (
-    (4, b"ftyp"),  # MP4 / MOV
-    (4, b"moov"),
-    (4, b"mdat"),
-    (0, b"\x1a\x45\xdf\xa3"),  # Matroska / WebM
-    (8, b"AVI "),
-)
-# A file whose packets stop this much before its announced end is cut short.
-_TRUNCATION_TOLERANCE_SECONDS = 0.5
+# A file whose frames stop this much before its announced end is cut short.
+TRUNCATION_TOLERANCE_SECONDS = 0.5
+DEFAULT_LIMITS = MediaLimits()
+_CODECS = {
+    b"avc1": "h264",
+    b"avc3": "h264",
+    b"hvc1": "hevc",
+    b"hev1": "hevc",
+    b"av01": "av1",
+    b"vp09": "vp9",
+    b"vp08": "vp8",
+    b"mp4v": "mpeg4",
+    b"jpeg": "mjpeg",
+}
+"""Sample entry codes by FFmpeg's names for their codecs; others keep their code."""
 
 
 @dataclass(frozen=True, slots=True)
 class MediaFacts:
     duration_seconds: float
-    """Measured from the video packets present, not the header's claim."""
+    """Measured from the video frames present, not the header's claim."""
     width: int
     height: int
     frame_rate: float
@@ -57,97 +61,85 @@ def fitted_from_tag(original_bytes: int) -> str:
     return f"kling-video-bot fitted-from={original_bytes}"
 
 
-def probe(path: Path) -> MediaFacts:
-    """Read `path`'s facts; raise `NotAVideo` or `BadMedia` (never a raw av error)."""
-    try:
-        size = path.stat().st_size
-    except OSError as error:
-        raise BadMedia(f"The file {path.name} cannot be read.") from error
-    if size == 0:
-        raise NotAVideo(f"The file {path.name} is empty.")
-    try:
-        with av.open(str(path), mode="r") as container:
-            return _facts(container, path, size)
-    except MediaError:
-        raise
-    except (av.FFmpegError, OSError, ValueError) as error:
-        if _looks_like_video(path):
-            raise BadMedia(f"The video {path.name} is damaged or cut short.") from error
-        raise NotAVideo(f"The file {path.name} is not a video.") from error
-
-
-def _facts(container: InputContainer, path: Path, size: int) -> MediaFacts:
-    if not container.streams.video:
-        what = "sound but no picture" if container.streams.audio else "no video in it"
-        raise NotAVideo(f"The file {path.name} has {what}.")
-    stream = container.streams.video[0]
-    width, height = stream.codec_context.width, stream.codec_context.height
-    if width <= 0 or height <= 0:
-        raise BadMedia(f"The video {path.name} has no picture size.")
-    frames, start, end = _scan_packets(container, stream, path)
-    if frames < 2:
-        raise NotAVideo(f"The file {path.name} is a still image, not a video.")
-    duration = end - start
-    announced = _announced_duration(container, stream)
-    if announced is not None and duration < announced - _TRUNCATION_TOLERANCE_SECONDS:
-        raise BadMedia(
-            f"The video {path.name} is cut short: {duration:.1f} s of an announced "
-            f"{announced:.1f} s."
-        )
-    rate = stream.average_rate or stream.guessed_rate or Fraction(frames) / Fraction(duration)
-    return MediaFacts(
-        duration_seconds=duration,
-        width=width,
-        height=height,
-        frame_rate=float(rate),
-        video_codec=stream.codec_context.name,
-        has_audio=bool(container.streams.audio),
-        size_bytes=size,
-        bitrate=round(size * 8 / duration),
-        fitted_from_bytes=_fitted_from(container),
-    )
-
-
-def _fitted_from(container: InputContainer) -> int | None:
-    found = _FITTED_FROM.fullmatch(str(container.metadata.get(FITTED_FROM_TAG, "")))
+def fitted_from(tag: str | None) -> int | None:
+    """The original's size noted in a `FITTED_FROM_TAG` value, if it is the bot's note."""
+    found = _FITTED_FROM.fullmatch(tag or "")
     return int(found[1]) if found else None
 
 
-def _scan_packets(
-    container: InputContainer, stream: VideoStream, path: Path
-) -> tuple[int, float, float]:
-    """Count video packets and find the time span they cover, in seconds."""
-    time_base = stream.time_base
-    if time_base is None:
-        raise BadMedia(f"The video {path.name} has no timing information.")
-    frames, first, last_end = 0, None, None
+def probe(path: Path, limits: MediaLimits = DEFAULT_LIMITS) -> MediaFacts:
+    """Read `path`'s facts from its index; raise `NotAVideo`, `BadMedia`, `BeyondLimits`,
+    or `NotMp4` for a file only FFmpeg can read (never a raw OS error)."""
     try:
-        for packet in container.demux(stream):
-            if packet.size == 0 or packet.pts is None:
-                continue
-            frames += 1
-            end = packet.pts + (packet.duration or 0)
-            first = packet.pts if first is None else min(first, packet.pts)
-            last_end = end if last_end is None else max(last_end, end)
-    except av.FFmpegError as error:
-        raise BadMedia(f"The video {path.name} is damaged or cut short.") from error
-    if first is None or last_end is None:
-        raise BadMedia(f"The video {path.name} has no frames.")
-    return frames, float(first * time_base), float(last_end * time_base)
-
-
-def _announced_duration(container: InputContainer, stream: VideoStream) -> float | None:
-    if stream.duration is not None and stream.time_base is not None:
-        return float(stream.duration * stream.time_base)
-    if container.duration is not None:
-        return container.duration / av.time_base
-    return None
-
-
-def _looks_like_video(path: Path) -> bool:
-    try:
+        size = path.stat().st_size
+        if size == 0:
+            raise NotAVideo(f"The file {path.name} is empty.")
         with path.open("rb") as file:
-            head = file.read(16)
-    except OSError:
-        return False
-    return any(head[at : at + len(magic)] == magic for at, magic in _VIDEO_SIGNATURES)
+            movie = read_movie(file, size, limits)
+    except OSError as error:
+        raise BadMedia(f"The file {path.name} cannot be read.") from error
+    return _facts(movie, path, size, limits)
+
+
+def _facts(movie: Movie, path: Path, size: int, limits: MediaLimits) -> MediaFacts:
+    videos = [track for track in movie.tracks if track.handler == b"vide"]
+    if not videos:
+        sound = any(track.handler == b"soun" for track in movie.tracks)
+        what = "sound but no picture" if sound else "no video in it"
+        raise NotAVideo(f"The file {path.name} has {what}.")
+    video = videos[0]
+    if not video.entry or min(video.sizes[0]) <= 0:
+        raise BadMedia(f"The video {path.name} has no picture size.")
+    limits.check_picture(*video.sizes)
+    if video.timescale == 0:
+        raise BadMedia(f"The video {path.name} has no timing information.")
+    frames, ticks = _present_frames(video, size, limits)
+    announced = _announced(movie, video)
+    for seconds in announced:
+        limits.check_duration(seconds)
+    duration = ticks / video.timescale
+    if frames == 0 or duration <= 0:
+        raise BadMedia(f"The video {path.name} has no frames.")
+    if frames < 2:
+        raise NotAVideo(f"The file {path.name} is a still image, not a video.")
+    limits.check_duration(duration)
+    limits.check_rates(frames=frames, seconds=duration, size_bytes=size)
+    if announced and duration < announced[0] - TRUNCATION_TOLERANCE_SECONDS:
+        raise BadMedia(
+            f"The video {path.name} is cut short: {duration:.1f} s of an announced "
+            f"{announced[0]:.1f} s."
+        )
+    return MediaFacts(
+        duration_seconds=duration,
+        width=video.sizes[0][0],
+        height=video.sizes[0][1],
+        frame_rate=frames / duration,
+        video_codec=_CODECS.get(video.entry, video.entry.decode("latin-1").strip()),
+        has_audio=any(track.handler == b"soun" for track in movie.tracks),
+        size_bytes=size,
+        bitrate=round(size * 8 / duration),
+        fitted_from_bytes=fitted_from(movie.comment),
+    )
+
+
+def _present_frames(video: Track, file_size: int, limits: MediaLimits) -> tuple[int, int]:
+    """How many non-empty frames lie wholly inside the file, and their total duration."""
+    samples = read_samples(video, limits)
+    frames = ticks = 0
+    for size, offset, duration in zip(
+        samples.sizes, samples.offsets, samples.durations, strict=False
+    ):
+        if size and offset + size <= file_size:
+            frames += 1
+            ticks += duration
+    return frames, ticks
+
+
+def _announced(movie: Movie, video: Track) -> list[float]:
+    """The durations the index announces, in seconds: the track's, then the movie's."""
+    announced = []
+    if video.duration:
+        announced.append(video.duration / video.timescale)
+    if movie.duration and movie.timescale:
+        announced.append(movie.duration / movie.timescale)
+    return announced

@@ -21,6 +21,7 @@ from bot.media.delivery import (
     media_reason,
 )
 from bot.media.errors import BadMedia, DoesNotFit, FitFailed, FitTimedOut, MediaError, NotAVideo
+from bot.media.limits import BeyondLimits, Breach, MediaLimit
 from bot.media.probe import MediaFacts
 from tests.bot.jobs.factories import make_job
 
@@ -158,6 +159,59 @@ def test_every_reason_has_words_in_every_language(kind: NoFile) -> None:
     assert english
     assert german
     assert english != german
+
+
+@pytest.mark.parametrize(
+    ("breach", "english", "german"),
+    [
+        (
+            Breach(MediaLimit.FRAMES, 3_000_000, 36_000),
+            "The file RunComfy returned declares 3,000,000 frames, far more than any Kling "
+            "video (the bot reads at most 36,000)",
+            "Die Datei von RunComfy gibt 3.000.000 Bilder an, weit mehr als jedes Kling-Video "
+            "(der Bot liest höchstens 36.000)",
+        ),
+        (
+            Breach(MediaLimit.PICTURE_AREA, 144_000_000, 9_437_184),
+            "The file RunComfy returned declares frames of 144.0 megapixels, far larger than "
+            "any Kling video (the bot reads at most 9.4)",
+            "Die Datei von RunComfy gibt Bilder mit 144,0 Megapixeln an, weit größer als jedes "
+            "Kling-Video (der Bot liest höchstens 9,4)",
+        ),
+        (
+            Breach(MediaLimit.BIT_RATE, 3_355_702_000, 500_000_000),
+            "The file RunComfy returned holds 3,356 Mbit/s, far more than any Kling video (the "
+            "bot reads at most 500 Mbit/s)",
+            "Die Datei von RunComfy enthält 3.356 Mbit/s, weit mehr als jedes Kling-Video (der "
+            "Bot liest höchstens 500 Mbit/s)",
+        ),
+        (
+            Breach(MediaLimit.MEMORY, None, 1024 * MIB),
+            "Reading or re-encoding the video needed more than the 1024.0 MB of memory the bot "
+            "allows it",
+            "Das Lesen oder Neukodieren des Videos hat mehr als die 1024,0 MB Speicher "
+            "gebraucht, die der Bot ihm erlaubt",
+        ),
+    ],
+)
+def test_a_file_beyond_a_limit_is_told_with_its_numbers(
+    breach: Breach, english: str, german: str
+) -> None:
+    reason = media_reason(BeyondLimits(breach))
+
+    assert reason == LinkReason(NoFile.BEYOND_LIMITS, breach=breach)
+    assert link_reason_text(reason) == english
+    assert link_reason_text(reason, texts("de")) == german
+
+
+@pytest.mark.parametrize("limit", list(MediaLimit))
+def test_every_limit_has_words_in_every_language(limit: MediaLimit) -> None:
+    reason = LinkReason(NoFile.BEYOND_LIMITS, breach=Breach(limit, 2_000_000_000, 1_000_000))
+    english, german = link_reason_text(reason), link_reason_text(reason, texts("de"))
+
+    assert english != link_reason_text(LinkReason(NoFile.BEYOND_LIMITS)), "names its limit"
+    assert german != english
+    assert ("the bot reads at most" in english) == (limit is not MediaLimit.MEMORY)
 
 
 def test_a_re_encode_is_shown_while_it_waits_and_runs_and_gone_once_over() -> None:

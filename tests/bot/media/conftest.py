@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.bot.media.delivery_rig import make_rig
 from tests.bot.media.media_factory import make_audio_only, make_video
 
 SECONDS = 2.0
@@ -35,3 +36,6 @@ def noisy_silent(media_dir: Path) -> Path:
 @pytest.fixture(scope="session")
 def sound_only(media_dir: Path) -> Path:
     return make_audio_only(media_dir / "sound.m4a")
+
+
+__all__ = ["make_rig"]  # the fixture, for every test here

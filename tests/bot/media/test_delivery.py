@@ -5,14 +5,12 @@ re-fitted after a refusal, and every way there is no file named by a typed reaso
 from __future__ import annotations
 
 import ast
-import asyncio
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from bot.media.cache import VideoCache
 from bot.media.delivery import (
     REFUSED_SHARE,
     DeliveryProgress,
@@ -21,19 +19,17 @@ from bot.media.delivery import (
     LinkReason,
     NoFile,
     PreparedVideo,
-    VideoDelivery,
     fit_reason,
     fit_target,
     media_reason,
 )
-from bot.media.download import OutputFetchError, OutputTooLarge
+from bot.media.download import OutputFetchError
 from bot.media.errors import BadMedia, DoesNotFit, FitFailed, FitTimedOut, MediaError, NotAVideo
 from bot.media.fitter import VideoFitter
-from bot.media.folder import DownloadFolder
 from bot.media.probe import MediaFacts, probe
+from tests.bot.media.delivery_rig import URL
 from tests.bot.media.media_factory import truncate
 
-URL = "https://files.example.com/out/video.mp4"
 MEDIA = Path(__file__).resolve().parents[3] / "bot" / "media"
 STUCK = (sys.executable, str(Path(__file__).with_name("stuck_fit_worker.py")))
 
@@ -50,23 +46,6 @@ def noisy(noisy_with_sound: Path) -> Source:
 
 
 @dataclass
-class Fetcher:
-    """Serves one file's bytes, or fails as told; the cap is kept as OutputFetcher does."""
-
-    served: bytes | OutputFetchError
-    urls: list[str] = field(default_factory=list)
-
-    async def fetch(self, url: str, destination: Path, *, max_bytes: int) -> int:
-        self.urls.append(url)
-        if isinstance(self.served, OutputFetchError):
-            raise self.served
-        if len(self.served) > max_bytes:
-            raise OutputTooLarge(max_bytes, len(self.served))
-        await asyncio.to_thread(destination.write_bytes, self.served)
-        return len(self.served)
-
-
-@dataclass
 class Heard:
     said: list[DeliveryProgress] = field(default_factory=list)
 
@@ -77,51 +56,6 @@ class Heard:
     def stages(self) -> list[DeliveryStage]:
         """Each stage once, in the order first heard."""
         return list(dict.fromkeys(progress.stage for progress in self.said))
-
-
-@dataclass
-class Rig:
-    delivery: VideoDelivery
-    fetcher: Fetcher
-    cache: VideoCache
-    downloads: Path
-
-    def leftovers(self) -> list[Path]:
-        return [
-            path for path in self.downloads.rglob("*") if path.is_file() and path.name != ".lock"
-        ]
-
-
-@pytest.fixture
-def make_rig(tmp_path: Path):
-    folders: list[DownloadFolder] = []
-
-    async def make(
-        served: bytes | OutputFetchError,
-        *,
-        max_download_bytes: int = 50_000_000,
-        cache_bytes: int = 50_000_000,
-        fitter: VideoFitter | None = None,
-        fit_time_limit_seconds: float = 60.0,
-    ) -> Rig:
-        fetcher = Fetcher(served)
-        folder = DownloadFolder(tmp_path / "downloads")
-        folder.clear_leftovers()
-        folders.append(folder)
-        cache = await VideoCache.open(tmp_path / "videos", cache_bytes)
-        delivery = VideoDelivery(
-            fetcher,  # type: ignore[arg-type]
-            folder=folder,
-            cache=cache,
-            fitter=fitter or VideoFitter(),
-            max_download_bytes=max_download_bytes,
-            fit_time_limit_seconds=fit_time_limit_seconds,
-        )
-        return Rig(delivery, fetcher, cache, tmp_path / "downloads")
-
-    yield make
-    for folder in folders:
-        folder.close()
 
 
 async def test_a_video_within_the_limit_is_kept_as_it_is(make_rig, noisy: Source) -> None:

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from bot.media.errors import BadMedia, DoesNotFit, FitFailed, FitTimedOut, NotAVideo
-from bot.media.fit import FitProgress, fit_to_limit, partial_path
+from bot.media.fit import fit_to_limit
+from bot.media.fit_protocol import FitProgress, partial_path
 from bot.media.plan import FitSettings
 from bot.media.probe import probe
 from tests.bot.media.media_factory import truncate

@@ -5,14 +5,20 @@ from pathlib import Path
 import pytest
 
 from bot.media.errors import DoesNotFit, FitFailed, MediaError
-from bot.media.fit import FitProgress, FitResult
 from bot.media.fit_protocol import (
+    FitProgress,
     FitRequest,
+    FitResult,
+    ProbeRequest,
+    WorkerLimits,
     done_line,
     failed_line,
     parse_line,
+    parse_request,
+    probed_line,
     progress_line,
 )
+from bot.media.limits import BeyondLimits, Breach, MediaLimit, MediaLimits
 from bot.media.plan import FitSettings
 from bot.media.probe import MediaFacts
 
@@ -28,6 +34,9 @@ FACTS = MediaFacts(
 )
 
 
+WORKER = WorkerLimits(memory_bytes=512 * 1024 * 1024, niceness=5, media=MediaLimits(max_frames=9))
+
+
 def test_a_request_survives_the_trip() -> None:
     request = FitRequest(
         source=Path("/in/a.mp4"),
@@ -35,10 +44,22 @@ def test_a_request_survives_the_trip() -> None:
         limit_bytes=10 * 1024 * 1024,
         time_limit_seconds=120.0,
         settings=FitSettings(preset="faster"),
-        niceness=5,
+        worker=WORKER,
     )
 
-    assert FitRequest.from_json(request.to_json()) == request
+    assert parse_request(request.to_json()) == request
+
+
+def test_a_probe_request_survives_the_trip() -> None:
+    request = ProbeRequest(source=Path("/in/a.mkv"), worker=WORKER)
+
+    assert parse_request(request.to_json()) == request
+    assert parse_request(ProbeRequest(Path("/in/b.mkv")).to_json()).worker == WorkerLimits()
+
+
+def test_an_unknown_request_is_refused() -> None:
+    with pytest.raises(ValueError, match="no such request"):
+        parse_request('{"kind": "play", "worker": {}}')
 
 
 def test_events_survive_the_trip() -> None:
@@ -55,6 +76,22 @@ def test_events_survive_the_trip() -> None:
 
     assert parse_line(progress_line(progress)) == progress
     assert parse_line(done_line(result)) == result
+    assert parse_line(probed_line(FACTS, 50_000_000)) == FACTS
+
+
+@pytest.mark.parametrize(
+    "breach",
+    [
+        Breach(MediaLimit.FRAMES, 3_000_000, 36_000),
+        Breach(MediaLimit.MEMORY, None, 1024 * 1024 * 1024),
+    ],
+)
+def test_a_limit_broken_in_the_worker_keeps_its_numbers(breach: Breach) -> None:
+    error = parse_line(failed_line(BeyondLimits(breach, "Too many."), 700_000_000))
+
+    assert isinstance(error, BeyondLimits)
+    assert error.breach == breach
+    assert str(error) == "Too many."
 
 
 def test_a_refusal_keeps_its_kind_and_words() -> None:

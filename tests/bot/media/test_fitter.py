@@ -6,10 +6,11 @@ import sys
 import time
 from pathlib import Path
 
+import av
 import pytest
 
 from bot.media.errors import FitFailed, FitTimedOut, NotAVideo
-from bot.media.fit import FitProgress
+from bot.media.fit_protocol import FitProgress
 from bot.media.fitter import VideoFitter
 from bot.media.probe import probe
 from testkit.waiting import eventually
@@ -161,3 +162,28 @@ async def test_a_worker_that_cannot_start_is_a_failed_fit(tmp_path: Path) -> Non
 def test_at_least_one_worker_must_be_allowed() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         VideoFitter(max_parallel=0)
+
+
+async def test_a_worker_reads_what_is_not_an_mp4(noisy_with_sound: Path, tmp_path: Path) -> None:
+    video = tmp_path / "video.mkv"
+    with av.open(str(noisy_with_sound)) as source, av.open(str(video), "w", "matroska") as out:
+        stream = out.add_stream_from_template(source.streams.video[0])
+        for packet in source.demux(video=0):
+            if packet.dts is not None:
+                packet.stream = stream
+                out.mux(packet)
+
+    facts = await VideoFitter().probe(video)
+
+    assert (facts.width, facts.height, facts.has_audio) == (320, 240, False)
+
+
+async def test_a_probe_over_its_time_is_killed(tmp_path: Path) -> None:
+    sleeper = (sys.executable, "-c", "import time; time.sleep(60)")
+    fitter = VideoFitter(command=sleeper, probe_time_limit_seconds=0.3, kill_grace_seconds=0.1)
+    started = time.monotonic()
+
+    with pytest.raises(FitTimedOut):
+        await fitter.probe(tmp_path / "video.mkv")
+
+    assert time.monotonic() - started < 5
