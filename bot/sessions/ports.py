@@ -74,7 +74,8 @@ class SessionStorage(Protocol):
         """Each entry's final votes and place (the same table again changes nothing)."""
 
     async def leaders(self, guild_id: int) -> list[LeaderRow]:
-        """Per member, over the server's closed sessions: wins, entries, votes received."""
+        """Per member, over the server's sessions whose results are final (voting is over
+        and they were recorded): wins, entries, votes received."""
 
 
 IntakeHold = Callable[[int | None], AbstractAsyncContextManager[None]]

@@ -65,7 +65,8 @@ _LEADERS = (
     "sum(CASE WHEN e.place = 1 AND e.votes > 0 THEN 1 ELSE 0 END) AS wins, "
     "count(*) AS entries, sum(COALESCE(e.votes, 0)) AS votes "
     "FROM session_entries e JOIN sessions s ON s.id = e.session_id "
-    "WHERE s.guild_id = ? AND s.state = 'closed' AND e.removed_by IS NULL "
+    "WHERE s.guild_id = ? AND s.state IN ('recap', 'closed') AND e.place IS NOT NULL "
+    "AND e.removed_by IS NULL "
     "GROUP BY e.requester_id"
 )
 VOTE_COUNTS = (

@@ -8,7 +8,12 @@ from typing import Any
 from testkit.discord import FakeChannel, FakeInteraction, FakeMember, FakeMessage
 from tests.e2e.harness import World, is_notice
 
-RECAP = "· recap"
+RECAP = ("· recap", "· Auswertung")
+"""The recap's last line ends so, in English and in German."""
+
+
+def is_recap(message: FakeMessage) -> bool:
+    return message.is_v2 and message.text.endswith(RECAP)
 
 
 async def session_command(
@@ -44,7 +49,7 @@ def card_of(world: World) -> FakeMessage:
     [card] = [
         m
         for m in world.fake.channel_messages(world.channel)
-        if m.is_v2 and "Session #" in m.text and RECAP not in m.text
+        if m.is_v2 and "Session #" in m.text and not is_recap(m)
     ]
     return card
 
@@ -95,10 +100,8 @@ async def vote(world: World, entry: FakeMessage, job_id: int, member: FakeMember
 
 
 async def recap_in(world: World, channel: FakeChannel, within: float = 30.0) -> FakeMessage:
-    return await world.fake.wait_for_message(
-        channel, lambda m: m.is_v2 and RECAP in m.text, timeout=within
-    )
+    return await world.fake.wait_for_message(channel, is_recap, timeout=within)
 
 
 def recaps_in(world: World, channel: FakeChannel) -> list[FakeMessage]:
-    return [m for m in world.fake.channel_messages(channel) if m.is_v2 and RECAP in m.text]
+    return [m for m in world.fake.channel_messages(channel) if is_recap(m)]

@@ -46,13 +46,24 @@ class EntryVideo:
     @classmethod
     def decode(cls, text: str) -> EntryVideo:
         raw: dict[str, Any] = json.loads(text)
-        facts = raw.get("facts")
         return cls(
             attached=bool(raw.get("attached")),
-            facts=MediaFacts(**facts) if isinstance(facts, dict) else None,
+            facts=_facts(raw.get("facts")),
             fitted_from=raw.get("fitted_from"),
             link_reason=raw.get("link_reason"),
         )
+
+
+def _facts(raw: object) -> MediaFacts | None:
+    """The video's facts as kept; None for a shape this version cannot read (the message
+    is then drawn without them, never refused)."""
+    if not isinstance(raw, dict):
+        return None
+    known = {name: raw[name] for name in MediaFacts.__dataclass_fields__ if name in raw}
+    try:
+        return MediaFacts(**known)
+    except TypeError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)

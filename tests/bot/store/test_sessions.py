@@ -177,9 +177,10 @@ async def test_a_removed_entry_loses_its_votes_and_place(storage: Storage) -> No
     assert not await sessions.remove_entry(kept, by=HOST, at=1400.0), "not after it ended"
 
 
-async def test_results_make_the_leaderboard_of_closed_sessions(storage: Storage) -> None:
+async def test_final_results_make_the_leaderboard(storage: Storage) -> None:
+    """Results count once voting is over (recap or closed), not while it goes on."""
     sessions = storage.sessions
-    leaders: dict[int, LeaderRow] = {}
+    last: Session | None = None
     for round_ in range(2):
         session = await started(storage)
         ids = [await posted(storage, session, requester) for requester in (1, 2, 3)]
@@ -191,9 +192,9 @@ async def test_results_make_the_leaderboard_of_closed_sessions(storage: Storage)
         await sessions.record_results(session.id, table)
         await sessions.record_results(session.id, table)
         current = await sessions.get(session.id)
-        voting = await sessions.save(current.transition(SessionState.VOTING))
-        recap = await sessions.save(voting.transition(SessionState.RECAP))
+        last = await sessions.save(current.transition(SessionState.VOTING))
         if round_ == 0:
+            recap = await sessions.save(last.transition(SessionState.RECAP))
             await sessions.save(recap.transition(SessionState.CLOSED))
         assert {e.entry_id: (e.votes, e.place) for e in await sessions.entries(session.id)} == (
             {ids[0]: (2, 1), ids[1]: (2, 1), ids[2]: (0, 3)}
@@ -205,8 +206,13 @@ async def test_results_make_the_leaderboard_of_closed_sessions(storage: Storage)
         1: LeaderRow(1, wins=1, entries=1, votes=2),
         2: LeaderRow(2, wins=1, entries=1, votes=2),
         3: LeaderRow(3, wins=0, entries=1, votes=0),
-    }, "only the closed session counts"
+    }, "only the session whose voting is over counts"
     assert await sessions.leaders(GUILD + 1) == []
+    assert last is not None
+    await sessions.save(last.transition(SessionState.RECAP))
+    leaders = {row.member_id: row for row in await sessions.leaders(GUILD)}
+    assert leaders[1] == LeaderRow(1, wins=2, entries=2, votes=4)
+    assert leaders[2] == LeaderRow(2, wins=1, entries=2, votes=3)
 
 
 async def test_vote_facts_reach_the_rule(storage: Storage) -> None:
