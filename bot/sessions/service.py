@@ -256,6 +256,8 @@ class Sessions:
         return cancelled
 
     async def _close_entries(self, session_id: int, *, by: int | None) -> Session | None:
+        """Entries close now (`by` a member), or at the deadline, as of the deadline even
+        when the bot was down then, so voting's window is counted from it."""
         session = self._known.get(session_id) or await self.get(session_id)
         if session is None:
             return None
@@ -264,7 +266,11 @@ class Sessions:
             closed = await self._change(
                 session_id,
                 lambda s: (
-                    s.transition(SessionState.VOTING, entries_closed_at=now, ended_by=by)
+                    s.transition(
+                        SessionState.VOTING,
+                        entries_closed_at=now if by is not None else s.entries_close_at,
+                        ended_by=by,
+                    )
                     if s.state is SessionState.OPEN
                     and (by is not None or now >= s.entries_close_at)
                     else None
