@@ -118,6 +118,11 @@ class Sessions:
         return self._timer.is_alive()
 
     @property
+    def owner(self) -> str:
+        """This process's name in recap claims."""
+        return self._owner
+
+    @property
     def herald(self) -> Herald:
         if self._herald is None:
             raise RuntimeError("the sessions have not started")

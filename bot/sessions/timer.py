@@ -97,7 +97,7 @@ class SessionTimer:
         self._next_refresh = now + self._recheck
         try:
             for session_id in await self._refresh():
-                self._due.setdefault(session_id, now)
+                self.due(session_id, now)
         except StoreError as error:
             log.warning("could not read the unfinished sessions (%s); trying again", error)
             self._next_refresh = now + self._retry
