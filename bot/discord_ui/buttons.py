@@ -20,6 +20,7 @@ from bot.jobs.model import Failure, Job, JobState
 _LOOKS: dict[JobAction, tuple[str, discord.ButtonStyle, str]] = {
     JobAction.CANCEL: ("button.cancel", discord.ButtonStyle.danger, "✖️"),
     JobAction.REROLL: ("button.reroll", discord.ButtonStyle.secondary, "🎲"),
+    JobAction.EDIT: ("button.edit_reroll", discord.ButtonStyle.secondary, "✏️"),
     JobAction.DELETE: ("button.delete", discord.ButtonStyle.danger, "🗑️"),
 }
 """Each button's catalog key, style and emoji."""
@@ -30,14 +31,17 @@ class JobButtonHandler(Protocol):
 
     async def reroll_pressed(self, interaction: discord.Interaction, job_id: int) -> None: ...
 
+    async def edit_pressed(self, interaction: discord.Interaction, job_id: int) -> None: ...
+
     async def delete_pressed(self, interaction: discord.Interaction, job_id: int) -> None: ...
 
 
 class JobButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"video:(?P<action>cancel|reroll|delete):(?P<job_id>[0-9]{1,20})",
+    template=r"video:(?P<action>cancel|reroll|edit|delete):(?P<job_id>[0-9]{1,20})",
 ):
-    """Cancel (requester or moderator), Re-roll (anyone, on their quota), Delete."""
+    """Cancel (requester or moderator), Re-roll and Edit & re-roll (anyone, on their
+    quota), Delete (requester or moderator)."""
 
     def __init__(
         self, action: JobAction, job_id: int, *, label: str | None = None, tr: Texts | None = None
@@ -72,6 +76,7 @@ class JobButton(
             press = {
                 JobAction.CANCEL: handler.cancel_pressed,
                 JobAction.REROLL: handler.reroll_pressed,
+                JobAction.EDIT: handler.edit_pressed,
                 JobAction.DELETE: handler.delete_pressed,
             }[self.action]
             await press(interaction, self.job_id)
