@@ -91,16 +91,16 @@ def _view(*buttons: JobButton) -> discord.ui.View:
     return view
 
 
-def notice_view(job: Job) -> discord.ui.View | None:
-    """Buttons under a job's final message: re-roll and delete a video, retry a failure."""
-    tr = public_texts(job)
+def notice_buttons(job: Job, tr: Texts | None = None) -> list[JobButton]:
+    """The buttons on a job's final message: re-roll, edit & re-roll and delete a video;
+    try a failure again; none where trying again would pay twice (taking longer)."""
+    tr = tr or public_texts(job)
     if job.state is JobState.COMPLETED:
-        return _view(
-            JobButton(JobAction.REROLL, job.id, tr=tr), JobButton(JobAction.DELETE, job.id, tr=tr)
-        )
+        actions = (JobAction.REROLL, JobAction.EDIT, JobAction.DELETE)
+        return [JobButton(action, job.id, tr=tr) for action in actions]
     if job.state is JobState.FAILED or job.failure is Failure.NOT_STARTED_BY_DEADLINE:
-        return _view(JobButton(JobAction.REROLL, job.id, label=tr("button.try_again")))
-    return None
+        return [JobButton(JobAction.REROLL, job.id, label=tr("button.try_again"))]
+    return []
 
 
 def job_view(job: Job) -> discord.ui.View | None:
