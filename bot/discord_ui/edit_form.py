@@ -202,6 +202,11 @@ def _kept(given: Any, raw: Any, effective: Any) -> Any:
     return given
 
 
+def _as_shown(number: float) -> float:
+    """A number as the form shows it (`0.123457` for 0.1234567), to tell it unchanged."""
+    return float(english().number(number))
+
+
 def edited_request(
     values: EditValues, old: KlingRequest, words: OptionWords | None = None
 ) -> KlingRequest:
@@ -224,7 +229,7 @@ def edited_request(
         if is_multishot(old)
         else _kept(given.duration, old.duration, old.effective_duration),
         aspect_ratio=_kept(given.aspect_ratio, aspect, old.effective_aspect_ratio.value),
-        cfg_scale=_kept(given.cfg_scale, old.cfg_scale, old.effective_cfg_scale),
+        cfg_scale=_kept(given.cfg_scale, old.cfg_scale, _as_shown(old.effective_cfg_scale)),
         sound=_kept(given.sound, old.sound, old.effective_sound),
     )
 
