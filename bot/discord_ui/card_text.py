@@ -147,9 +147,9 @@ def longest(make: Callable[[int], str], budget: int, most: int) -> int:
     return best
 
 
-def fitted(make: Callable[[int], str], budget: int, most: int | None = None) -> str:
+def fitted(make: Callable[[int], str], budget: int) -> str:
     """The longest `make(limit)` within `budget` characters, "" when none fits."""
-    limit = longest(make, budget, budget if most is None else most)
+    limit = longest(make, budget, budget)
     return make(limit) if limit else ""
 
 

@@ -42,8 +42,9 @@ _NOT_IN_A_NUMBER_BEFORE = r"(?<![\w])(?<!\d[.,:])"
 _NOT_IN_A_NUMBER_AFTER = r"(?![\w])(?![.,:]\d)"
 """A number or ratio stands alone: `9:16` is not read in `19:16`, nor `10` in `10.5`."""
 _ASPECT = re.compile(
-    rf"{_NOT_IN_A_NUMBER_BEFORE}(16\s*:\s*9|9\s*:\s*16|1\s*:\s*1){_NOT_IN_A_NUMBER_AFTER}"
+    rf"{_NOT_IN_A_NUMBER_BEFORE}(\d{{1,3}}\s*:\s*\d{{1,3}}){_NOT_IN_A_NUMBER_AFTER}"
 )
+"""Any ratio is read as the shape; the request model says which ones there are."""
 _SEPARATORS = " \t\n·•,;|/"
 """What may stand between the options."""
 

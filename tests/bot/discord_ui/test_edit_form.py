@@ -107,12 +107,11 @@ def test_the_options_are_read_in_any_order_and_language(line: str, given: Option
     [
         ("12 parsecs", "parsecs"),
         ("5 s 10 s", "10 s"),
-        ("19:16", "19:16"),
         ("10.5 s", "10.5 s"),
         ("0,5", "0,5"),
         ("sound on, no sound", "sound on"),
-        ("4:3, loud", "4:3, loud"),
-        ("4:3, 10 s, loud", "4:3 … loud"),
+        ("loud, quiet", "loud, quiet"),
+        ("loud, 10 s, quiet", "loud … quiet"),
     ],
 )
 def test_what_cannot_be_read_is_quoted_back_with_the_way_to_write_it(
@@ -151,6 +150,8 @@ def test_a_cleared_negative_prompt_is_gone_and_a_padded_prompt_trimmed() -> None
     [
         (EditValues("a fox", "", "20 s"), Rule.DURATION_RANGE),
         (EditValues("a fox", "", "guidance 1.5"), Rule.NUMBER_RANGE),
+        (EditValues("a fox", "", "4:3"), Rule.ONE_OF),
+        (EditValues("a fox", "", "19:16"), Rule.ONE_OF),
         (EditValues("   ", "", ""), Rule.TEXT_REQUIRED),
         (EditValues("\u200b", "", ""), Rule.INVISIBLE_ONLY),
     ],
