@@ -9,6 +9,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 import pytest
+from discord.components import _component_factory
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -20,7 +21,13 @@ from bot.discord_ui.card_text import (
     notice_marker,
     ready_heading,
 )
-from bot.discord_ui.result_card import failure_card, short_card, video_card, video_filename
+from bot.discord_ui.result_card import (
+    failure_card,
+    layout_texts,
+    short_card,
+    video_card,
+    video_filename,
+)
 from bot.i18n import available_languages, texts
 from bot.jobs.model import Job, JobState
 from bot.media.probe import MediaFacts
@@ -185,3 +192,13 @@ def test_the_buttons_of_each_card() -> None:
     failed = make_job(8, state=JobState.FAILED)
     assert custom_ids_of(failure_card(failed)) == ["video:reroll:8"]
     assert custom_ids_of(failure_card(make_job(8, state=JobState.TIMED_OUT))) == []
+
+
+def test_a_card_read_back_from_discord_is_recognised_by_its_text() -> None:
+    """After a crash the channel's history is searched for the card: discord.py reads the
+    message's layout back into components, whose text displays carry the job's marker."""
+    job = make_job(77, state=JobState.COMPLETED, output_url="https://cdn.example.com/v.mp4")
+    card = video_card(job, Shown(FACTS))
+    read_back = [_component_factory(data) for data in card.to_components()]
+    assert notice_marker(job) in "\n".join(layout_texts(read_back))
+    assert list(layout_texts(read_back)) == text_of(card).split("\n")
