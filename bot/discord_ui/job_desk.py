@@ -17,6 +17,7 @@ from typing import Any
 import discord
 
 from bot.discord_ui.audit import AuditLog
+from bot.discord_ui.edit_reroll import EditReroll
 from bot.discord_ui.job_lookup import JobLookup, reader
 from bot.discord_ui.outbox import ChannelOutbox
 from bot.discord_ui.panels import jump_url, mine_embed, queue_order, usage_embed
@@ -81,6 +82,7 @@ class JobDesk(JobLookup):
         self._board = board
         self._audit = audit
         self._now = now
+        self._edit = EditReroll(self)
 
     # -------------------------------------------------------------- job commands
 
@@ -302,6 +304,10 @@ class JobDesk(JobLookup):
             await self.refuse(interaction, job)
             return
         await self.start_job(interaction, job.request, parent_id=job.id)
+
+    async def edit_pressed(self, interaction: discord.Interaction, job_id: int) -> None:
+        """Edit & re-roll: the job's form, pre-filled; sending it starts a new job here."""
+        await self._edit.pressed(interaction, job_id)
 
     async def delete_pressed(self, interaction: discord.Interaction, job_id: int) -> None:
         """Removes the posted video, for its requester or a moderator."""

@@ -1,5 +1,6 @@
 """Property tests: every renderer, fed any job the bot could hold (any prompt, any RunComfy
-reason, link, id or error text), builds a message within Discord's limits."""
+reason, link, id or error text), builds a message within Discord's limits (the final
+messages, Components V2 cards, in test_card_properties)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,7 @@ from bot.discord_ui.audit import audit_text
 from bot.discord_ui.job_lookup import job_choice
 from bot.discord_ui.panels import mine_embed, queue_embed, settings_embed, usage_embed
 from bot.discord_ui.queue_view import cancel_option
-from bot.discord_ui.render import (
-    delivery_text,
-    failure_text,
-    short_notice_text,
-    status_embed,
-)
+from bot.discord_ui.render import status_embed
 from bot.jobs.model import Failure, Job, JobOrigin, JobState, NoticeState
 from bot.jobs.usage import Usage
 from bot.runcomfy.pricing import Pricing
@@ -103,17 +99,6 @@ def jobs(draw: st.DrawFn) -> Job:
 @given(jobs(), st.one_of(st.none(), st.integers(1, 10**9)))
 def test_status_embed_fits(job: Job, place: int | None) -> None:
     assert_embed_fits(status_embed(job, pricing=Pricing(), place_in_line=place))
-
-
-@FAST
-@given(jobs())
-def test_final_messages_fit(job: Job) -> None:
-    assert_content_fits(failure_text(job))
-    assert_content_fits(short_notice_text(job))
-    reason = "The video (10.0 MB) is larger than this server's 10.0 MB upload limit"
-    if job.output_url is not None:
-        assert_content_fits(delivery_text(job, attached=False, link_reason=reason))
-    assert_content_fits(delivery_text(job, attached=True))
 
 
 @FAST
