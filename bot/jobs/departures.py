@@ -15,7 +15,8 @@ shown the video, and it would still be paid for. Two things tell, and a submit a
   it was down), or every server before the gateway is ready after a restart.
 
 A job either of them refuses is stopped where it stands, free of charge, as if it had
-been abandoned with the others.
+been abandoned with the others. When it is the Discord side that says so, the departure
+is recorded and said (`DestinationLost`): the other jobs there are then stopped too.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Protocol
 
+from bot.jobs.events import DestinationLost
 from bot.jobs.model import Failure, Job, JobState, NoticeState
 
 if TYPE_CHECKING:
@@ -81,6 +83,7 @@ class Departures:
     ) -> None:
         self._book = context.book
         self._clock = context.clock
+        self._bus = context.bus
         self._destinations = destinations
         self._keep_for = keep_for
         self._capacity = capacity
@@ -125,7 +128,18 @@ class Departures:
 
     async def lost(self, job: Job) -> Failure | None:
         """Why the job's server or channel is gone, as reported or as the Discord side says."""
-        return self.known(job) or await self._destinations.lost(job.guild_id, job.channel_id)
+        known = self.known(job)
+        if known is not None:
+            return known
+        failure = await self._destinations.lost(job.guild_id, job.channel_id)
+        if failure is None:
+            return None
+        server = failure is Failure.SERVER_LEFT
+        guild_id, channel_id = (job.guild_id, None) if server else (None, job.channel_id)
+        if self.known(job) is None:
+            self.record(guild_id=guild_id, channel_id=channel_id, failure=failure)
+            self._bus.publish(DestinationLost(guild_id, channel_id, failure))
+        return failure
 
     async def stop(self, job: Job, failure: Failure) -> Job:
         """Stop a job still waiting (the caller holds its lock): nothing was sent."""

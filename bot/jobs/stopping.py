@@ -13,6 +13,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from bot.jobs.departures import Departures, abandoned
+from bot.jobs.events import DestinationLost
+from bot.jobs.leases import LeaseLost
 from bot.jobs.model import LOCAL_STATES, Failure, Job, JobState, NoticeState, is_open
 from bot.jobs.peers import JobPeers, Message
 from bot.jobs.ports import StoreError
@@ -64,6 +66,22 @@ class JobStopping:
         self._peers = peers
         self._shared = shared
         self._departures = departures
+        context.bus.subscribe(DestinationLost, self.on_destination_lost)
+
+    def on_destination_lost(self, event: DestinationLost) -> None:
+        """Stop the other jobs there too, in every process (a job being submitted waits
+        for its own submit to stop it first)."""
+        self._scheduler.spawn(self._stop_lost(event), name=f"abandon-{event.failure}")
+
+    async def _stop_lost(self, event: DestinationLost) -> None:
+        where = {"guild_id": event.guild_id, "channel_id": event.channel_id}
+        log.warning(
+            "the Discord side says %s is gone (%s); stopping its jobs", where, event.failure
+        )
+        try:
+            await self.abandon(**where, failure=event.failure)
+        except (StoreError, LeaseLost) as error:
+            log.warning("could not stop every job there (each is stopped at its turn): %s", error)
 
     async def cancel(self, job_id: int, *, by: int) -> CancelReport:
         """Cancel a job that has not started generating; says what really happened. A job

@@ -87,6 +87,32 @@ async def test_a_job_whose_server_the_discord_side_says_is_gone_is_not_sent(make
     assert rig.notifier.calls_for(left.id) == [], "nowhere to post"
 
 
+async def test_what_the_discord_side_says_stops_the_other_jobs_there_too(make_rig) -> None:
+    """A process that heard no event (another process did, or it was down) learns of the
+    departure at a submit: the jobs it holds there are then stopped as if it had heard."""
+    rig = await make_rig(workers=0, settings=make_settings(limits=ServerLimits(per_user=1)))
+    gone = GoneHere()
+    await rig.start(destinations=gone)
+    queued = await rig.submit("queued before the bot was removed")
+    await rig.wait_for_state(queued.id, JobState.QUEUED)
+    waiting = await rig.submit("waiting behind it")
+    gone.servers.add(100)
+
+    refused = await rig.submit("another member's", user=2)
+    assert (await rig.wait_for_state(refused.id, JobState.CANCELLED)).failure is (
+        Failure.SERVER_LEFT
+    )
+    for job in (queued, waiting):
+        stopped = await rig.wait_for_state(job.id, JobState.CANCELLED)
+        assert (stopped.failure, stopped.notice) == (Failure.SERVER_LEFT, NoticeState.FAILED)
+    request_id = (await rig.job(queued.id)).request_id
+    assert request_id is not None
+    assert rig.emulator.job(request_id).status == "cancelled", "free while queued"
+    await asyncio.sleep(QUIET)
+    assert rig.emulator.submit_count == 1
+    assert len(gone.asked) == 2, "asked at the two submits only"
+
+
 async def test_back_in_a_server_its_new_jobs_go_ahead(make_rig) -> None:
     rig = await make_rig()
     await rig.start()
