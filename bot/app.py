@@ -328,7 +328,9 @@ class VideoBot(commands.AutoShardedBot):
         self, before: discord.abc.GuildChannel, after: discord.abc.GuildChannel
     ) -> None:
         """The bot lost sight of a channel (or got it back): as if it were deleted."""
-        me = after.guild.me
+        me: discord.Member | None = after.guild.me
+        if me is None:
+            return
         saw, sees = before.permissions_for(me).view_channel, after.permissions_for(me).view_channel
         if saw and not sees:
             await self.tracker.abandon(channel_id=after.id, failure=Failure.CHANNEL_GONE)

@@ -12,7 +12,8 @@ would have before.
 
 At start-up (`sweep`), jobs this process took up whose server or channel went while it
 was down are abandoned like those of a live departure: queued ones are cancelled at
-RunComfy, free of charge."""
+RunComfy, free of charge. Should the database refuse meanwhile, each waiting job is still
+stopped when its turn comes."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ from typing import Any
 import discord
 
 from bot.discord_ui.permissions import permissions_in
+from bot.jobs.leases import LeaseLost
 from bot.jobs.model import Failure
+from bot.jobs.ports import StoreError
 from bot.jobs.tracker import JobTracker
 
 log = logging.getLogger(__name__)
@@ -85,10 +88,13 @@ class DiscordDestinations:
                 servers.add(guild_id)
             elif failure is Failure.CHANNEL_GONE:
                 channels.add(channel_id)
-        for guild_id in servers:
-            await tracker.abandon(guild_id=guild_id, failure=Failure.SERVER_LEFT)
-        for channel_id in channels:
-            await tracker.abandon(channel_id=channel_id, failure=Failure.CHANNEL_GONE)
+        try:
+            for guild_id in servers:
+                await tracker.abandon(guild_id=guild_id, failure=Failure.SERVER_LEFT)
+            for channel_id in channels:
+                await tracker.abandon(channel_id=channel_id, failure=Failure.CHANNEL_GONE)
+        except (StoreError, LeaseLost) as error:
+            log.warning("could not stop every job of a server or channel gone: %s", error)
 
     async def _there(self, kind: str, snowflake: int, ask: Callable[[int], Awaitable[Any]]) -> bool:
         """Whether Discord shows the bot the server or channel; True when it cannot tell."""
