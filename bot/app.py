@@ -370,6 +370,7 @@ class VideoBot(commands.AutoShardedBot):
             await self.board.close()
         if hasattr(self, "stranded"):
             await self.stranded.close()
+        await self.destinations.close()
         if hasattr(self, "outbox"):
             await self.outbox.close()
         if hasattr(self, "storage"):

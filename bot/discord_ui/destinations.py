@@ -5,10 +5,10 @@ This process's gateway cache answers for the servers of its own shards once they
 loaded: the server is there and the bot sees the channel, so the job may go. Anything the
 cache does not show is asked of Discord itself (`GET /guilds/{id}`, then
 `GET /channels/{id}`), which answers for every shard and also before the gateway is
-ready after a restart: 403 or 404 means gone. A reachable answer is trusted for a short
-while, so a line full of another shard's jobs costs one request per server and channel,
-not one per job. Discord slow or down means "cannot tell": the job goes ahead, as it
-would have before.
+ready after a restart: 403 or 404 means gone. Any other answer is trusted for a short
+while, and jobs asking at once share one request, so a line full of another shard's jobs
+costs one request per server and channel, not one per job. Discord slow or down means
+"cannot tell": the job goes ahead, as it would have before.
 
 At start-up (`sweep`), jobs this process took up whose server or channel went while it
 was down are abandoned like those of a live departure: queued ones are cancelled at
@@ -56,7 +56,9 @@ class DiscordDestinations:
         self._ask_within = ask_within
         self._trust_for = trust_for
         self._reachable: dict[tuple[str, int], float] = {}
-        """("guild" | "channel", id) → until when Discord's "it is there" is trusted."""
+        """("guild" | "channel", id) → until when Discord's "it is there" (or "cannot tell")
+        is trusted."""
+        self._asking: dict[tuple[str, int], asyncio.Task[bool]] = {}
 
     async def lost(self, guild_id: int | None, channel_id: int) -> Failure | None:
         if guild_id is None:
@@ -97,27 +99,43 @@ class DiscordDestinations:
             log.warning("could not stop every job of a server or channel gone: %s", error)
 
     async def _there(self, kind: str, snowflake: int, ask: Callable[[int], Awaitable[Any]]) -> bool:
-        """Whether Discord shows the bot the server or channel; True when it cannot tell."""
-        now = self._monotonic()
-        if self._reachable.get((kind, snowflake), 0.0) > now:
+        """Whether Discord shows the bot the server or channel; True when it cannot tell.
+        Jobs asking about the same one at once share one request."""
+        key = (kind, snowflake)
+        if self._reachable.get(key, 0.0) > self._monotonic():
             return True
+        asking = self._asking.get(key)
+        if asking is None:
+            asking = asyncio.create_task(self._ask(key, ask), name=f"ask-{kind}-{snowflake}")
+            self._asking[key] = asking
+            asking.add_done_callback(lambda _: self._asking.pop(key, None))
+        return await asyncio.shield(asking)
+
+    async def _ask(self, key: tuple[str, int], ask: Callable[[int], Awaitable[Any]]) -> bool:
+        kind, snowflake = key
         try:
             async with asyncio.timeout(self._ask_within):
                 await ask(snowflake)
         except (discord.Forbidden, discord.NotFound):
-            self._reachable.pop((kind, snowflake), None)
+            self._reachable.pop(key, None)
             return False
         except (TimeoutError, discord.HTTPException, OSError) as error:
             log.info(
                 "could not ask Discord whether %s %d is still there: %r", kind, snowflake, error
             )
-            return True
-        self._trust(kind, snowflake, now)
+        self._trust(key)
         return True
 
-    def _trust(self, kind: str, snowflake: int, now: float) -> None:
+    async def close(self) -> None:
+        """Stop asking (the bot closes)."""
+        for task in list(self._asking.values()):
+            task.cancel()
+        await asyncio.gather(*self._asking.values(), return_exceptions=True)
+
+    def _trust(self, key: tuple[str, int]) -> None:
+        now = self._monotonic()
         if len(self._reachable) >= TRUSTED_AT_MOST:
             self._reachable = {key: until for key, until in self._reachable.items() if until > now}
             while len(self._reachable) >= TRUSTED_AT_MOST:
                 del self._reachable[next(iter(self._reachable))]
-        self._reachable[kind, snowflake] = now + self._trust_for
+        self._reachable[key] = now + self._trust_for

@@ -142,3 +142,20 @@ async def test_a_discord_that_cannot_answer_stops_nothing() -> None:
 class _Response:
     status: int
     reason: str = "unavailable"
+
+
+async def test_jobs_asking_at_once_share_one_request() -> None:
+    client = Client()
+    asking = destinations(client)
+    answers = await asyncio.gather(*(asking.lost(GUILD, CHANNEL) for _ in range(20)))
+    assert answers == [None] * 20
+    assert client.http.asked == [GUILD, CHANNEL]
+
+
+async def test_a_discord_that_cannot_answer_is_not_asked_by_every_job() -> None:
+    client = Client(http=Http(hang=True))
+    asking = destinations(client)
+    assert await asking.lost(GUILD, CHANNEL) is None
+    assert await asking.lost(GUILD, CHANNEL) is None
+    assert client.http.asked == [GUILD, CHANNEL], "each asked once, then trusted a while"
+    await asking.close()
