@@ -16,6 +16,7 @@ from bot.clock import Clock, system_clock
 from bot.config import ConfigError, PollMode, Settings
 from bot.discord_ui.audit import AuditLog
 from bot.discord_ui.command_texts import CatalogTranslator
+from bot.discord_ui.destinations import DiscordDestinations
 from bot.discord_ui.job_desk import JobDesk
 from bot.discord_ui.moderation import ModerationDesk
 from bot.discord_ui.notices import ChannelNotifier
@@ -23,6 +24,7 @@ from bot.discord_ui.outbox import ChannelOutbox
 from bot.discord_ui.policy_gate import PolicyGate
 from bot.discord_ui.replies import AnsweringTree
 from bot.discord_ui.status_board import StatusBoard
+from bot.discord_ui.stranded import StrandedVideos
 from bot.discord_ui.strike_watch import StrikeWatch
 from bot.health import HealthServer, database_check, gateway_check, scheduler_check
 from bot.health_guard import GuardLimits
@@ -77,6 +79,9 @@ class Tuning:
     identify_interval: float = 5.0
     """Real seconds before each IDENTIFY after a process's first (a second shard, or a
     session Discord invalidated): Discord allows one per 5 s (`max_concurrency` 1)."""
+    destination_trust: float = 30.0
+    """Real seconds Discord's word that a server or channel is still there is trusted
+    before a submit asks again (`DiscordDestinations`)."""
 
 
 def poll_policy_for(settings: Settings) -> PollPolicy:
@@ -118,6 +123,7 @@ class VideoBot(commands.AutoShardedBot):
     outbox: ChannelOutbox
     board: StatusBoard
     notifier: ChannelNotifier
+    stranded: StrandedVideos
     audit: AuditLog
     desk: JobDesk
     policy: PolicyBook
@@ -154,6 +160,7 @@ class VideoBot(commands.AutoShardedBot):
         self.settings = settings
         self.clock = clock or system_clock()
         self.tuning = tuning or Tuning()
+        self.destinations = DiscordDestinations(self, trust_for=self.tuning.destination_trust)
 
     async def setup_hook(self) -> None:
         settings = self.settings
@@ -179,6 +186,7 @@ class VideoBot(commands.AutoShardedBot):
             limits_for=self._limits_for,
             leases=self.storage.leases,
             peers=self.storage.peers,
+            destinations=self.destinations,
         )
         self.metrics.count_jobs(self.tracker.open_jobs)
         self.tracker.add_observer(self.metrics)
@@ -261,8 +269,10 @@ class VideoBot(commands.AutoShardedBot):
             settings_for=self.server_settings.get,
             now=self.clock.now,
         )
+        self.stranded = StrandedVideos(self)
         self.tracker.add_observer(self.board)
         self.tracker.add_observer(self.strikes)
+        self.tracker.add_observer(self.stranded)
         self.tracker.set_notifier(self.notifier)
 
     async def _serve_health(self) -> None:
@@ -353,13 +363,33 @@ class VideoBot(commands.AutoShardedBot):
         """Removed from a server: stop spending on it (see `JobTracker.abandon`)."""
         await self.tracker.abandon(guild_id=guild.id, failure=Failure.SERVER_LEFT)
 
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """Added to a server, perhaps one it left: its new jobs go ahead."""
+        await self.tracker.reachable_again(guild_id=guild.id)
+
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
         await self.tracker.abandon(channel_id=channel.id, failure=Failure.CHANNEL_GONE)
+
+    async def on_guild_channel_update(
+        self, before: discord.abc.GuildChannel, after: discord.abc.GuildChannel
+    ) -> None:
+        """The bot lost sight of a channel (or got it back): as if it were deleted."""
+        me: discord.Member | None = after.guild.me
+        if me is None:
+            return
+        saw, sees = before.permissions_for(me).view_channel, after.permissions_for(me).view_channel
+        if saw and not sees:
+            await self.tracker.abandon(channel_id=after.id, failure=Failure.CHANNEL_GONE)
+        elif sees and not saw:
+            await self.tracker.reachable_again(channel_id=after.id)
 
     async def on_thread_delete(self, thread: discord.Thread) -> None:
         await self.tracker.abandon(channel_id=thread.id, failure=Failure.CHANNEL_GONE)
 
     async def on_ready(self) -> None:
+        """Connected, every server loaded: jobs whose server or channel went while the bot
+        was down are abandoned now (no event said so)."""
+        await self.destinations.sweep(self.tracker)
         log.info(
             "ready: logged in as %s on %s in %d servers, %d unfinished jobs",
             self.user,
@@ -388,6 +418,9 @@ class VideoBot(commands.AutoShardedBot):
             await self.policy.close()
         if hasattr(self, "board"):
             await self.board.close()
+        if hasattr(self, "stranded"):
+            await self.stranded.close()
+        await self.destinations.close()
         if hasattr(self, "outbox"):
             await self.outbox.close()
         if hasattr(self, "storage"):

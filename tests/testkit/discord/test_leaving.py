@@ -111,3 +111,16 @@ async def test_administrator_overrides_a_view_channel_deny(scene: Scene, bot: Sa
     fake.set_bot_permissions(scene.channel, permissions.ADMINISTRATOR)
     fake.revoke_channel_access(scene.channel)
     await _messageable(bot, scene.channel.id).send("admins see everything")
+
+
+async def test_a_direct_message_needs_a_shared_server(scene: Scene, bot: SampleBot) -> None:
+    fake = scene.fake
+    elsewhere = fake.add_guild("Elsewhere")
+    fake.add_member(elsewhere, "alice", user=scene.alice.user)
+    fake.remove_bot_from_guild(scene.guild)
+    sent = await (await bot.create_dm(discord.Object(scene.alice.id))).send("still here")
+    assert [m.id for m in fake.direct_messages(scene.alice.user)] == [sent.id]
+    with pytest.raises(discord.Forbidden) as refused:
+        await (await bot.create_dm(discord.Object(scene.bob.id))).send("anyone?")
+    assert (refused.value.status, refused.value.code) == (403, 50007)
+    assert fake.direct_messages(scene.bob.user) == []
