@@ -122,6 +122,6 @@ async def _sample(bot: BotProcess, samples: list[int]) -> None:
 
 def _attached_size(world: BenchWorld, number: int) -> int | None:
     for message in world.bot_messages():
-        if f"**#{number}**" in (message.content or "") and message.attachments:
+        if f"**#{number}**" in message.text and message.attachments:
             return message.attachments[0].size
     return None

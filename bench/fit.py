@@ -270,8 +270,7 @@ def _fitted_sizes(world: BenchWorld, jobs: Sequence[int]) -> list[int]:
     return [
         message.attachments[0].size
         for message in world.bot_messages()
-        if message.attachments
-        and any(f"**#{number}**" in (message.content or "") for number in jobs)
+        if message.attachments and any(f"**#{number}**" in message.text for number in jobs)
     ]
 
 

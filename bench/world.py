@@ -81,7 +81,7 @@ class BenchWorld:
     def _record_delivery(self, message: FakeMessage) -> None:
         if message.author.id != self.fake.bot_user.id or message.ephemeral:
             return
-        match = DELIVERY.search(message.content or "")
+        match = DELIVERY.search(message.text)
         if match is not None:
             self.deliveries.setdefault(int(match[1]), self.clock.now())
 

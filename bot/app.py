@@ -16,21 +16,20 @@ from bot.clock import Clock, system_clock
 from bot.config import ConfigError, PollMode, Settings
 from bot.discord_ui.audit import AuditLog
 from bot.discord_ui.command_texts import CatalogTranslator
+from bot.discord_ui.destinations import DiscordDestinations
 from bot.discord_ui.job_desk import JobDesk
 from bot.discord_ui.moderation import ModerationDesk
 from bot.discord_ui.notices import ChannelNotifier
 from bot.discord_ui.outbox import ChannelOutbox
 from bot.discord_ui.policy_gate import PolicyGate
 from bot.discord_ui.replies import AnsweringTree
-from bot.discord_ui.sessions.desk import SessionDesk
-from bot.discord_ui.sessions.gallery import EntryNotes, EntryWatch, SessionGallery
-from bot.discord_ui.sessions.herald import DiscordHerald
+from bot.discord_ui.sessions.wiring import SessionSide
 from bot.discord_ui.status_board import StatusBoard
+from bot.discord_ui.stranded import StrandedVideos
 from bot.discord_ui.strike_watch import StrikeWatch
 from bot.health import HealthServer, database_check, gateway_check, scheduler_check
 from bot.health_guard import GuardLimits
 from bot.i18n import languages
-from bot.jobs.leases import process_name
 from bot.jobs.line import ServerLimits
 from bot.jobs.model import Failure
 from bot.jobs.polling import AdaptivePolling, FixedPolling, PollPolicy
@@ -46,7 +45,6 @@ from bot.metrics import BotMetrics
 from bot.open_files import raise_open_files
 from bot.policy.book import PolicyBook
 from bot.server_settings_registry import ServerSettingsRegistry
-from bot.sessions.service import Sessions
 from bot.sharding import ShardSet
 from bot.store.opening import Storage, open_storage
 
@@ -79,11 +77,12 @@ class Tuning:
     interaction_reply_window: float = 13 * 60
     """Clock seconds a status message is edited through its interaction's webhook; Discord
     ends the token after 15 minutes, and calls with a dead token count towards its ban."""
-    vote_grace: float = 5.0
-    """Real seconds a stop waits for votes being counted before the database closes."""
     identify_interval: float = 5.0
     """Real seconds before each IDENTIFY after a process's first (a second shard, or a
     session Discord invalidated): Discord allows one per 5 s (`max_concurrency` 1)."""
+    destination_trust: float = 30.0
+    """Real seconds Discord's word that a server or channel is still there is trusted
+    before a submit asks again (`DiscordDestinations`)."""
 
 
 def poll_policy_for(settings: Settings) -> PollPolicy:
@@ -125,11 +124,10 @@ class VideoBot(commands.AutoShardedBot):
     outbox: ChannelOutbox
     board: StatusBoard
     notifier: ChannelNotifier
+    stranded: StrandedVideos
     audit: AuditLog
     desk: JobDesk
-    sessions: Sessions
-    herald: DiscordHerald
-    session_desk: SessionDesk
+    session_side: SessionSide
     policy: PolicyBook
     moderation: ModerationDesk
     strikes: StrikeWatch
@@ -164,6 +162,7 @@ class VideoBot(commands.AutoShardedBot):
         self.settings = settings
         self.clock = clock or system_clock()
         self.tuning = tuning or Tuning()
+        self.destinations = DiscordDestinations(self, trust_for=self.tuning.destination_trust)
 
     async def setup_hook(self) -> None:
         settings = self.settings
@@ -189,6 +188,7 @@ class VideoBot(commands.AutoShardedBot):
             limits_for=self._limits_for,
             leases=self.storage.leases,
             peers=self.storage.peers,
+            destinations=self.destinations,
         )
         self.metrics.count_jobs(self.tracker.open_jobs)
         self.tracker.add_observer(self.metrics)
@@ -211,8 +211,7 @@ class VideoBot(commands.AutoShardedBot):
         for extension in extensions():
             await self.load_extension(extension)
         await self.tracker.start()
-        open_jobs = self.tracker.open_jobs()
-        await self.sessions.start(self.herald, known=(job.session_id for job in open_jobs))
+        await self.session_side.start(job.session_id for job in self.tracker.open_jobs())
         await self.policy.start()
         await self._serve_health()
         await self.tree.set_translator(CatalogTranslator(languages()))
@@ -242,19 +241,17 @@ class VideoBot(commands.AutoShardedBot):
             monotonic=self.clock.monotonic,
             edit_interval=self.tuning.status_refresh_interval,
         )
-        self.sessions = Sessions(
+        side = SessionSide(
+            self,
             self.storage.sessions,
-            clock=self.tracker.clock,
-            intake=self.tracker.holding_intake,
-            owner=process_name(),
+            self.tracker,
+            self.outbox,
+            self.server_settings.get,
             shared=self.storage.leases.shared,
         )
-        self.herald = DiscordHerald(
-            self, self.outbox, self.sessions, self.tracker, self.server_settings.get
-        )
-        gallery = SessionGallery(self, self.outbox, self.sessions)
+        self.session_side = side
         self.notifier = ChannelNotifier(
-            self, self.outbox, self.delivery, notes=self.board, gallery=gallery
+            self, self.outbox, self.delivery, notes=self.board, gallery=side.gallery
         )
         self.audit = AuditLog(self, self.outbox, self.server_settings.get, self.clock.now)
         gate = PolicyGate(
@@ -286,21 +283,12 @@ class VideoBot(commands.AutoShardedBot):
             settings_for=self.server_settings.get,
             now=self.clock.now,
         )
-        self.session_desk = SessionDesk(
-            self,
-            self.sessions,
-            self.herald,
-            self.desk,
-            outbox=self.outbox,
-            audit=self.audit,
-            settings_for=self.server_settings.get,
-        )
-        self.desk.entries = self.session_desk
-        self.board.entry_note = EntryNotes(self.sessions)
+        side.open_desk(self.desk, self.board, self.audit)
+        self.stranded = StrandedVideos(self)
         self.tracker.add_observer(self.board)
         self.tracker.add_observer(self.strikes)
-        self.entry_watch = EntryWatch(self.sessions)
-        self.tracker.add_observer(self.entry_watch)
+        self.tracker.add_observer(self.stranded)
+        self.tracker.add_observer(side.watch)
         self.tracker.set_notifier(self.notifier)
 
     async def _serve_health(self) -> None:
@@ -391,13 +379,33 @@ class VideoBot(commands.AutoShardedBot):
         """Removed from a server: stop spending on it (see `JobTracker.abandon`)."""
         await self.tracker.abandon(guild_id=guild.id, failure=Failure.SERVER_LEFT)
 
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """Added to a server, perhaps one it left: its new jobs go ahead."""
+        await self.tracker.reachable_again(guild_id=guild.id)
+
     async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
         await self.tracker.abandon(channel_id=channel.id, failure=Failure.CHANNEL_GONE)
+
+    async def on_guild_channel_update(
+        self, before: discord.abc.GuildChannel, after: discord.abc.GuildChannel
+    ) -> None:
+        """The bot lost sight of a channel (or got it back): as if it were deleted."""
+        me: discord.Member | None = after.guild.me
+        if me is None:
+            return
+        saw, sees = before.permissions_for(me).view_channel, after.permissions_for(me).view_channel
+        if saw and not sees:
+            await self.tracker.abandon(channel_id=after.id, failure=Failure.CHANNEL_GONE)
+        elif sees and not saw:
+            await self.tracker.reachable_again(channel_id=after.id)
 
     async def on_thread_delete(self, thread: discord.Thread) -> None:
         await self.tracker.abandon(channel_id=thread.id, failure=Failure.CHANNEL_GONE)
 
     async def on_ready(self) -> None:
+        """Connected, every server loaded: jobs whose server or channel went while the bot
+        was down are abandoned now (no event said so)."""
+        await self.destinations.sweep(self.tracker)
         log.info(
             "ready: logged in as %s on %s in %d servers, %d unfinished jobs",
             self.user,
@@ -418,10 +426,8 @@ class VideoBot(commands.AutoShardedBot):
     async def _close_own(self) -> None:
         if self.health is not None:
             await self.health.close()
-        if hasattr(self, "session_desk"):
-            await self.session_desk.close(self.tuning.vote_grace)
-        if hasattr(self, "sessions"):
-            await self.sessions.close()
+        if hasattr(self, "session_side"):
+            await self.session_side.close()
         if hasattr(self, "tracker"):
             await self.tracker.close()
         if hasattr(self, "strikes"):
@@ -430,6 +436,9 @@ class VideoBot(commands.AutoShardedBot):
             await self.policy.close()
         if hasattr(self, "board"):
             await self.board.close()
+        if hasattr(self, "stranded"):
+            await self.stranded.close()
+        await self.destinations.close()
         if hasattr(self, "outbox"):
             await self.outbox.close()
         if hasattr(self, "storage"):

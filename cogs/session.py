@@ -36,7 +36,7 @@ class SessionCog(commands.Cog, name="Sessions"):
 
     @property
     def desk(self) -> SessionDesk:
-        return self.bot.session_desk
+        return self.bot.session_side.desk
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(VoteButton)

@@ -16,7 +16,7 @@ from discord.ext import commands
 from bot.discord_ui.buttons import JobButton
 from bot.discord_ui.job_desk import JobDesk
 from bot.discord_ui.job_lookup import reader
-from bot.discord_ui.multishot import EditShotsView, MultishotOptions, ShotsModal, multishot_request
+from bot.discord_ui.multishot import MultishotOptions, ShotsModal, shots_submitter
 from bot.discord_ui.replies import reply
 from bot.runcomfy.input_error import KlingInputError
 from bot.runcomfy.request import (
@@ -132,21 +132,8 @@ class VideoCog(commands.Cog, name="Video"):
             cfg_scale=cfg_scale,
             sound=self.desk.sound_for(interaction, sound),
         )
-        form = ShotsModal(options, self.submit_shots, tr=reader(interaction))
-        await interaction.response.send_modal(form)
-
-    async def submit_shots(
-        self, interaction: discord.Interaction, options: MultishotOptions, values: list[str]
-    ) -> None:
-        try:
-            request = multishot_request(options, values)
-        except KlingInputError as error:
-            tr = reader(interaction)
-            view = EditShotsView(options, values, self.submit_shots, interaction.user.id, tr)
-            text = tr("desk.shots_refused", reason=input_refusal(error, tr))
-            await reply(interaction, text, view=view)
-            return
-        await self.desk.start_job(interaction, request)
+        submit = shots_submitter(self.desk.start_job)
+        await interaction.response.send_modal(ShotsModal(options, submit, tr=reader(interaction)))
 
     # -------------------------------------------------------------- job commands
 

@@ -37,7 +37,7 @@ def posted_videos(fake: FakeDiscord, channels: Iterable[FakeChannel]) -> Counter
         for channel in channels
         for message in fake.channel_messages(channel, include_deleted=True)
         if message.author.id == fake.bot_user.id
-        and (match := DELIVERY.search(message.content or "")) is not None
+        and (match := DELIVERY.search(message.text)) is not None
     )
 
 

@@ -106,8 +106,8 @@ async def run_takeover(config: TakeoverConfig, workdir: Path, dsn: str | None) -
     posted_at: dict[int, float] = {}
 
     def record(message: object) -> None:
-        content = getattr(message, "content", None) or ""
-        if (match := DELIVERY.search(content)) is not None:
+        text = getattr(message, "text", None) or ""
+        if (match := DELIVERY.search(text)) is not None:
             posted_at.setdefault(int(match[1]), cluster.clock.now())
 
     cluster.fake.on_message_created(record)

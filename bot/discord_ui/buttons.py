@@ -20,6 +20,7 @@ from bot.jobs.model import Failure, Job, JobState
 _LOOKS: dict[JobAction, tuple[str, discord.ButtonStyle, str]] = {
     JobAction.CANCEL: ("button.cancel", discord.ButtonStyle.danger, "✖️"),
     JobAction.REROLL: ("button.reroll", discord.ButtonStyle.secondary, "🎲"),
+    JobAction.EDIT: ("button.edit_reroll", discord.ButtonStyle.secondary, "✏️"),
     JobAction.DELETE: ("button.delete", discord.ButtonStyle.danger, "🗑️"),
 }
 """Each button's catalog key, style and emoji."""
@@ -30,14 +31,17 @@ class JobButtonHandler(Protocol):
 
     async def reroll_pressed(self, interaction: discord.Interaction, job_id: int) -> None: ...
 
+    async def edit_pressed(self, interaction: discord.Interaction, job_id: int) -> None: ...
+
     async def delete_pressed(self, interaction: discord.Interaction, job_id: int) -> None: ...
 
 
 class JobButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"video:(?P<action>cancel|reroll|delete):(?P<job_id>[0-9]{1,20})",
+    template=r"video:(?P<action>cancel|reroll|edit|delete):(?P<job_id>[0-9]{1,20})",
 ):
-    """Cancel (requester or moderator), Re-roll (anyone, on their quota), Delete."""
+    """Cancel (requester or moderator), Re-roll and Edit & re-roll (anyone, on their
+    quota), Delete (requester or moderator)."""
 
     def __init__(
         self, action: JobAction, job_id: int, *, label: str | None = None, tr: Texts | None = None
@@ -72,6 +76,7 @@ class JobButton(
             press = {
                 JobAction.CANCEL: handler.cancel_pressed,
                 JobAction.REROLL: handler.reroll_pressed,
+                JobAction.EDIT: handler.edit_pressed,
                 JobAction.DELETE: handler.delete_pressed,
             }[self.action]
             await press(interaction, self.job_id)
@@ -86,16 +91,16 @@ def _view(*buttons: JobButton) -> discord.ui.View:
     return view
 
 
-def notice_view(job: Job) -> discord.ui.View | None:
-    """Buttons under a job's final message: re-roll and delete a video, retry a failure."""
-    tr = public_texts(job)
+def notice_buttons(job: Job, tr: Texts | None = None) -> list[JobButton]:
+    """The buttons on a job's final message: re-roll, edit & re-roll and delete a video;
+    try a failure again; none where trying again would pay twice (taking longer)."""
+    tr = tr or public_texts(job)
     if job.state is JobState.COMPLETED:
-        return _view(
-            JobButton(JobAction.REROLL, job.id, tr=tr), JobButton(JobAction.DELETE, job.id, tr=tr)
-        )
+        actions = (JobAction.REROLL, JobAction.EDIT, JobAction.DELETE)
+        return [JobButton(action, job.id, tr=tr) for action in actions]
     if job.state is JobState.FAILED or job.failure is Failure.NOT_STARTED_BY_DEADLINE:
-        return _view(JobButton(JobAction.REROLL, job.id, label=tr("button.try_again")))
-    return None
+        return [JobButton(JobAction.REROLL, job.id, label=tr("button.try_again"))]
+    return []
 
 
 def job_view(job: Job) -> discord.ui.View | None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import discord
 
 from bot.discord_ui.audit import AuditLog
+from bot.discord_ui.edit_reroll import EditReroll
 from bot.discord_ui.job_lookup import JobLookup, reader
 from bot.discord_ui.outbox import ChannelOutbox
 from bot.discord_ui.panels import jump_url, mine_embed, queue_order, usage_embed
@@ -28,7 +29,7 @@ from bot.discord_ui.replies import reply
 from bot.discord_ui.status_board import StatusBoard
 from bot.i18n import Texts, english
 from bot.jobs.line import LimitExceeded
-from bot.jobs.model import Job, JobOrigin
+from bot.jobs.model import Failure, Job, JobOrigin, JobState
 from bot.jobs.tracker import CancelOutcomeKind, CancelReport, JobTracker
 from bot.jobs.usage import Quota, Usage, day_start, month_start
 from bot.runcomfy.request import KlingRequest
@@ -92,6 +93,7 @@ class JobDesk(JobLookup):
         self._board = board
         self._audit = audit
         self._now = now
+        self._edit = EditReroll(self)
         self.entries: EntryDoor | None = None
         """Set once the sessions are wired: videos made in a session's channel are entries."""
 
@@ -128,12 +130,24 @@ class JobDesk(JobLookup):
         await reply(interaction, await self.cancel_job(interaction, job_id))
 
     async def mine_asked(self, interaction: discord.Interaction) -> None:
-        """`/video mine`: the member's latest jobs on this server."""
+        """`/video mine`: the member's latest jobs on this server, and their videos from
+        servers the bot was removed from (nowhere else shows them any more)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         jobs = await self.tracker.recent(
             requester_id=interaction.user.id, guild_id=interaction.guild_id, limit=MINE_LIMIT
         )
-        await reply(interaction, "", embed=mine_embed(jobs, reader(interaction)))
+        left = await self._left_behind(interaction.user.id, interaction.guild_id)
+        await reply(interaction, "", embed=mine_embed(jobs, reader(interaction), left_behind=left))
+
+    async def _left_behind(self, requester_id: int, guild_id: int | None) -> list[Job]:
+        finished = await self.tracker.recent(
+            requester_id=requester_id, states=[JobState.DELIVERY_FAILED], limit=MINE_LIMIT
+        )
+        return [
+            job
+            for job in finished
+            if job.failure is Failure.SERVER_LEFT and job.guild_id != guild_id
+        ]
 
     async def queue_asked(self, interaction: discord.Interaction) -> None:
         """`/video queue`: the server's open jobs, read again on every page turn."""
@@ -318,6 +332,10 @@ class JobDesk(JobLookup):
             await self.refuse(interaction, job)
             return
         await self.start_job(interaction, job.request, parent_id=job.id)
+
+    async def edit_pressed(self, interaction: discord.Interaction, job_id: int) -> None:
+        """Edit & re-roll: the job's form, pre-filled; sending it starts a new job here."""
+        await self._edit.pressed(interaction, job_id)
 
     async def delete_pressed(self, interaction: discord.Interaction, job_id: int) -> None:
         """Removes the posted video, for its requester or a moderator."""

@@ -15,8 +15,8 @@ from typing import Any
 
 import discord
 
-from bot.discord_ui.replies import AnsweringModal, AnsweringView
-from bot.i18n import Texts, english
+from bot.discord_ui.replies import AnsweringModal, AnsweringView, reply
+from bot.i18n import Texts, english, texts
 from bot.runcomfy.given import has_visible_text
 from bot.runcomfy.input_error import KlingInputError
 from bot.runcomfy.request import (
@@ -28,6 +28,7 @@ from bot.runcomfy.request import (
     Shot,
     ShotType,
 )
+from bot.wording import input_refusal
 
 MIN_SHOTS = 2
 MAX_SHOTS = 5
@@ -154,6 +155,27 @@ def multishot_request(options: MultishotOptions, shot_texts: Sequence[str]) -> K
 
 
 SubmitShots = Callable[[discord.Interaction, MultishotOptions, list[str]], Awaitable[None]]
+StartJob = Callable[[discord.Interaction, KlingRequest], Awaitable[None]]
+
+
+def shots_submitter(start: StartJob) -> SubmitShots:
+    """What sending the shots form does: the request to `start`, or, when a rule is
+    broken, a private answer saying which, with the form to reopen as it was typed."""
+
+    async def submit(
+        interaction: discord.Interaction, options: MultishotOptions, values: list[str]
+    ) -> None:
+        try:
+            request = multishot_request(options, values)
+        except KlingInputError as error:
+            tr = texts(interaction.locale)
+            view = EditShotsView(options, values, submit, interaction.user.id, tr)
+            text = tr("desk.shots_refused", reason=input_refusal(error, tr))
+            await reply(interaction, text, view=view)
+            return
+        await start(interaction, request)
+
+    return submit
 
 
 class ShotsModal(AnsweringModal):

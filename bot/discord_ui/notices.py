@@ -1,10 +1,12 @@
-"""A job's final message in its channel: the video, or why there is none.
+"""A job's final message in its channel: the video's result card, or why there is none.
 
 Posted as a new channel message (never through the interaction token, which dies after
-15 minutes) that mentions the requester and replies to the status message. Sending is
-idempotent per job: a nonce derived from the job makes Discord return the earlier
-message for a repeat, and after a crash the channel is searched for a notice that was
-posted but not recorded, so a video is never posted twice.
+15 minutes) that mentions the requester and replies to the status message; the message
+is a Components V2 card (`result_card`), the video attached and playing inside it.
+Sending is idempotent per job: a nonce derived from the job makes Discord return the
+earlier message for a repeat, and after a crash the channel is searched for a notice
+that was posted but not recorded (read from its text displays), so a video is never
+posted twice.
 """
 
 from __future__ import annotations
@@ -17,18 +19,17 @@ from typing import Any, Protocol
 import aiohttp
 import discord
 
-from bot.discord_ui.buttons import notice_view
+from bot.discord_ui.card_text import Shown, notice_marker
 from bot.discord_ui.delivery_words import link_reason_text, progress_note
 from bot.discord_ui.outbox import ChannelOutbox
-from bot.discord_ui.render import (
-    delivery_text,
-    failure_text,
-    notice_marker,
-    public_texts,
-    requester_only,
-    short_notice_text,
+from bot.discord_ui.render import public_texts, requester_only
+from bot.discord_ui.result_card import (
+    failure_card,
+    layout_texts,
+    short_card,
+    video_card,
+    video_filename,
 )
-from bot.discord_ui.sessions.entry_card import EntryVideo
 from bot.formatting import megabytes
 from bot.jobs.model import Job, JobState
 from bot.jobs.ports import NoticeError, NoticeProblem
@@ -46,9 +47,7 @@ FILE_TOO_LARGE_CODE = 40005
 class Gallery(Protocol):
     """Where a prompt session's entries go (`bot.discord_ui.sessions.gallery`)."""
 
-    async def deliver(
-        self, job: Job, video: EntryVideo, *, file: Path | None, filename: str | None
-    ) -> int | None:
+    async def deliver(self, job: Job, shown: Shown, *, file: Path | None) -> int | None:
         """Post the video as an entry; None when the job is no entry, or its gallery
         cannot take it (then it is posted in its channel as any video)."""
 
@@ -117,7 +116,7 @@ class ChannelNotifier:
                 log.warning(
                     "job %d: Discord refused its notice (%s); posting it shorter", job.id, error
                 )
-                return await self._post(job, short_notice_text(job, public_texts(job)))
+                return await self._post(job, short_card(job))
         except discord.Forbidden as error:
             raise NoticeError(
                 NoticeProblem.MISSING_PERMISSION, said(error), retryable=False
@@ -147,7 +146,7 @@ class ChannelNotifier:
             return await self._deliver_video(job)
         if job.state is JobState.CANCELLED and job.cancelled_by is not None:
             return None  # a person cancelled it; the status message says who
-        return await self._post(job, failure_text(job, public_texts(job)))
+        return await self._post(job, failure_card(job))
 
     async def _deliver_video(self, job: Job) -> int:
         """Attach the video (re-encoded if it is over the limit), else post the link.
@@ -182,21 +181,12 @@ class ChannelNotifier:
     async def _attach(self, job: Job, ready: PreparedVideo) -> int | None:
         """Post the kept copy: the message id, or None when Discord refused the file as
         too large for the channel."""
-        text = delivery_text(
-            job,
-            attached=True,
-            facts=ready.facts,
-            fitted_from=ready.fitted_from,
-            tr=public_texts(job),
-        )
-        video = EntryVideo(attached=True, facts=ready.facts, fitted_from=ready.fitted_from)
+        shown = Shown(ready.facts, attached=True, fitted_from=ready.fitted_from)
         async with self._delivery.holding(job.id) as path:
             if path is None:
                 raise NoticeError(NoticeProblem.COPY_GONE, retryable=True)
             try:
-                posted = await self._post(
-                    job, text, file=path, filename=f"video-{job.id}.mp4", video=video
-                )
+                posted = await self._post(job, video_card(job, shown), file=path, shown=shown)
             except discord.HTTPException as error:
                 if error.status != 413 and error.code != FILE_TOO_LARGE_CODE:
                     raise
@@ -204,29 +194,23 @@ class ChannelNotifier:
         return posted
 
     async def _post_link(self, job: Job, reason: str, facts: MediaFacts | None) -> int:
-        text = delivery_text(
-            job, attached=False, link_reason=reason, facts=facts, tr=public_texts(job)
-        )
-        return await self._post(
-            job, text, video=EntryVideo(attached=False, facts=facts, link_reason=reason)
-        )
+        shown = Shown(facts, attached=False, link_reason=reason)
+        return await self._post(job, video_card(job, shown), shown=shown)
 
     async def _post(
         self,
         job: Job,
-        content: str,
+        card: discord.ui.LayoutView,
         *,
         file: Path | None = None,
-        filename: str | None = None,
-        video: EntryVideo | None = None,
+        shown: Shown | None = None,
     ) -> int:
-        """Post in the job's channel, or, for a prompt session's entry (`video` says what
-        it shows of the video), in the session's gallery."""
-        if video is not None and self._gallery is not None and job.session_id is not None:
-            posted = await self._gallery.deliver(job, video, file=file, filename=filename)
+        """Send `card` (with the video as `video_filename(job)` when `file` is given); a
+        prompt session's entry (`shown`: its video) goes to the session's gallery."""
+        if shown is not None and self._gallery is not None and job.session_id is not None:
+            posted = await self._gallery.deliver(job, shown, file=file)
             if posted is not None:
                 return posted
-        view = notice_view(job)
         channel = self._client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
         reference = None
         if job.status_message_id is not None:
@@ -238,11 +222,13 @@ class ChannelNotifier:
             )
 
         async def send() -> int:
-            attachment = discord.File(file, filename=filename) if file is not None else None
-            optional: dict[str, Any] = {"file": attachment, "reference": reference, "view": view}
+            attachment = None
+            if file is not None:
+                attachment = discord.File(file, filename=video_filename(job))
+            optional: dict[str, Any] = {"file": attachment, "reference": reference}
             try:
                 message = await channel.send(
-                    content,
+                    view=card,
                     allowed_mentions=requester_only(job),
                     nonce=notice_nonce(job),
                     **{key: value for key, value in optional.items() if value is not None},
@@ -266,10 +252,15 @@ class ChannelNotifier:
                 limit=HISTORY_SEARCH_LIMIT,
                 oldest_first=True,
             ):
-                if message.author.id == self._client.user.id and marker in message.content:
+                if message.author.id == self._client.user.id and marker in message_text(message):
                     return message.id
         except discord.HTTPException as error:
             log.info(
                 "job %d: could not search the channel for an earlier notice: %s", job.id, error
             )
         return None
+
+
+def message_text(message: discord.Message) -> str:
+    """What a message says: its content, or its card's text displays."""
+    return "\n".join([message.content, *layout_texts(message.components)])

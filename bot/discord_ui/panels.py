@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import discord
 
-from bot.discord_ui.render import is_showable_link, shorten, state_label
+from bot.discord_ui.render import is_showable_link, shorten, shown_link, state_label
 from bot.formatting import age, as_many_as_fit
 from bot.i18n import Texts, english
 from bot.jobs.model import Job, JobState
@@ -22,6 +22,7 @@ MINE_LINK_MAX_CHARS = 200
 DESCRIPTION_MAX_CHARS = 4096
 TIER_ROLES_MAX_CHARS = 300
 """The roles a member's tier comes from, in `/video usage` (a field holds 1,024)."""
+FIELD_MAX_CHARS = 1024
 _QUEUE_ORDER = {
     JobState.RUNNING: 0,
     JobState.SUBMITTING: 1,
@@ -60,24 +61,41 @@ def result_link(job: Job) -> str | None:
     return None
 
 
-def mine_embed(jobs: Sequence[Job], tr: Texts | None = None) -> discord.Embed:
+def mine_embed(
+    jobs: Sequence[Job], tr: Texts | None = None, *, left_behind: Sequence[Job] = ()
+) -> discord.Embed:
+    """The member's jobs here; `left_behind`: their videos from servers the bot left."""
     tr = tr or english()
     embed = discord.Embed(title=tr("panel.mine_title"), colour=discord.Colour.blurple())
-    if not jobs:
+    if jobs:
+        embed.description = fit_lines([mine_line(job, tr) for job in jobs], tr=tr)
+    else:
         embed.description = tr("desk.no_jobs_yet")
-        return embed
-    lines = []
-    for job in jobs:
-        link = result_link(job)
-        state = state_label(job.state, tr)
-        label = f"[{state}]({link})" if link else state
-        seconds = tr("unit.seconds", seconds=job.request.effective_duration)
-        lines.append(
-            f"**#{job.id}** · {label} · {seconds} · "
-            f"<t:{int(job.created_at)}:R>\n{prompt_preview(job)}"
+    if left_behind:
+        lines = [left_behind_line(job, tr) for job in left_behind]
+        embed.add_field(
+            name=tr("panel.mine_left_servers"),
+            value=fit_lines(lines, FIELD_MAX_CHARS, tr),
+            inline=False,
         )
-    embed.description = fit_lines(lines, tr=tr)
     return embed
+
+
+def mine_line(job: Job, tr: Texts) -> str:
+    link = result_link(job)
+    state = state_label(job.state, tr)
+    label = f"[{state}]({link})" if link else state
+    seconds = tr("unit.seconds", seconds=job.request.effective_duration)
+    return (
+        f"**#{job.id}** · {label} · {seconds} · <t:{int(job.created_at)}:R>\n{prompt_preview(job)}"
+    )
+
+
+def left_behind_line(job: Job, tr: Texts) -> str:
+    """A video from a server the bot left: its link, else what finds it again (its status
+    message is out of reach)."""
+    link = shown_link(job, MINE_LINK_MAX_CHARS, tr)
+    return f"**#{job.id}** · {link} · <t:{int(job.created_at)}:R>\n{prompt_preview(job)}"
 
 
 def queue_order(jobs: Sequence[Job], place_in_line: Callable[[int], int | None]) -> list[Job]:

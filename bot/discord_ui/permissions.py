@@ -14,6 +14,8 @@ class JobAction(StrEnum):
 
     CANCEL = "cancel"
     REROLL = "reroll"
+    EDIT = "edit"
+    """Edit & re-roll: the form, pre-filled, that makes a new job."""
     DELETE = "delete"
     VIEW = "view"
     """Look at someone's job with `/video status job:` or find it in autocomplete."""
@@ -81,9 +83,10 @@ def may(
     owner_id: int,
     moderator_role_ids: Iterable[int],
 ) -> bool:
-    """Whether `actor` may do `action` to a job of `owner_id`: anyone may re-roll (on their
-    own quota); cancel, delete and looking at it are for the requester and moderators."""
-    if action is JobAction.REROLL or actor.user_id == owner_id:
+    """Whether `actor` may do `action` to a job of `owner_id`: anyone may re-roll, edited or
+    not (on their own quota); cancel, delete and looking at it are for the requester and
+    moderators."""
+    if action in (JobAction.REROLL, JobAction.EDIT) or actor.user_id == owner_id:
         return True
     return is_moderator(actor, moderator_role_ids)
 

@@ -1,4 +1,5 @@
-"""How jobs look in Discord: the status message and the final notices.
+"""How jobs look in Discord: the status message, and what the final notices share with it
+(the words of the final notices themselves are `card_text`'s).
 
 Pure functions of a job, so every message can be rebuilt from the store after a restart.
 User text is quoted with markdown escaped and shortened; mentions inside it are shown
@@ -17,14 +18,13 @@ from bot.formatting import took
 from bot.i18n import Texts, english, texts
 from bot.jobs.model import Job, JobState, NoticeState
 from bot.media.addresses import is_public_https_link
-from bot.media.probe import MediaFacts
 from bot.runcomfy.pricing import Pricing
 from bot.runcomfy.request import KlingRequest
 
 PROMPT_PREVIEW_CHARS = 600
 NEGATIVE_PREVIEW_CHARS = 200
 POSTED_LINK_MAX_CHARS = 1500
-"""A video link in a message's content: leaves room for the rest within Discord's 2,000."""
+"""A video link on a result card: leaves room for the prompt within the card's 4,000."""
 NOTE_LINK_MAX_CHARS = 600
 """A video link in the status embed's note, whose field holds 1,024."""
 
@@ -249,98 +249,3 @@ def requester_only(job: Job) -> discord.AllowedMentions:
     return discord.AllowedMentions(
         everyone=False, roles=False, users=[discord.Object(job.requester_id)], replied_user=False
     )
-
-
-MESSAGE_LIMIT = 2000
-"""Discord refuses a message longer than this many characters."""
-
-
-def delivery_text(
-    job: Job,
-    *,
-    attached: bool,
-    link_reason: str | None = None,
-    facts: MediaFacts | None = None,
-    fitted_from: int | None = None,
-    tr: Texts | None = None,
-) -> str:
-    """The video message: what the file is (read from the file itself), and the link
-    when the file is not attached or was re-encoded; always within Discord's limit."""
-    tr = tr or english()
-    lines = [tr("notice.ready", user=f"<@{job.requester_id}>", job=job.id)]
-    about = describe_video(job, facts, fitted_from, tr)
-    if about:
-        lines.append(about)
-    if attached and fitted_from is None:
-        return "\n".join(lines)
-    assert job.output_url is not None
-    shown = shown_link(job, tr=tr)
-    safe = shown == job.output_url
-    if attached:
-        lead = tr("notice.refitted", size=tr.megabytes(fitted_from or 0))
-        link = f"<{shown}>" if safe else shown
-    else:
-        reason = link_reason or tr("notice.not_attached")
-        lead = tr("notice.link_instead", reason=reason)
-        link = shown
-    text = "\n".join([*lines, lead, link])
-    if len(text) <= MESSAGE_LIMIT:
-        return text
-    short = [*lines, lead.removesuffix(":") + ".", tr("notice.link_too_long")]
-    return shorten("\n".join(short), MESSAGE_LIMIT)
-
-
-def describe_video(
-    job: Job, facts: MediaFacts | None, fitted_from: int | None, tr: Texts | None = None
-) -> str:
-    """`5.0 s · 1280×720 · 3.2 MB (fitted from 24.1 MB) · cost $0.63`, from what is known."""
-    tr = tr or english()
-    parts: list[str] = []
-    if facts is not None:
-        size = tr.megabytes(facts.size_bytes)
-        if fitted_from is not None:
-            size += tr("notice.fitted_from", size=tr.megabytes(fitted_from))
-        seconds = tr("unit.seconds", seconds=tr.decimal(facts.duration_seconds))
-        parts += [seconds, f"{facts.width}×{facts.height}", size]
-    if job.cost is not None:
-        parts.append(tr("notice.cost", cost=tr.usd(job.cost)))
-    return " · ".join(parts)
-
-
-NOTICE_WHAT: Mapping[JobState, str] = {
-    JobState.COMPLETED: "notice.what.completed",
-    JobState.FAILED: "notice.what.failed",
-    JobState.TIMED_OUT: "notice.what.timed_out",
-    JobState.SUBMISSION_UNKNOWN: "notice.what.submission_unknown",
-    JobState.CANCELLED: "notice.what.cancelled",
-}
-"""The catalog key of what happened, per final state."""
-
-
-def notice_marker(job: Job, tr: Texts | None = None) -> str:
-    """What identifies this job's final message of its current kind in the channel (a
-    late video must not be mistaken for the "taking longer" notice before it)."""
-    tr = tr or english()
-    what = tr(NOTICE_WHAT.get(job.state, "notice.what.other"))
-    return f"**#{job.id}** {what}"
-
-
-def failure_text(job: Job, tr: Texts | None = None) -> str:
-    tr = tr or english()
-    detail = (
-        wording.failure_text(job.failure, job.failure_detail, tr)
-        if job.failure is not None
-        else tr("failure.no_reason")
-    )
-    marker = notice_marker(job, tr)
-    return tr("notice.failure", user=f"<@{job.requester_id}>", marker=marker, detail=detail)
-
-
-def short_notice_text(job: Job, tr: Texts | None = None) -> str:
-    """The final message in its plainest form, for when Discord refused the full one: the
-    mention, the job's number and what happened; the status message has the rest."""
-    tr = tr or english()
-    user = f"<@{job.requester_id}>"
-    if job.state is JobState.COMPLETED:
-        return tr("notice.short_ready", user=user, job=job.id, link=shown_link(job, 500, tr))
-    return tr("notice.short_failed", user=user, job=job.id)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from bot.jobs.model import Job
+from bot.jobs.model import Failure, Job
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +89,17 @@ class JobLetGo(Event):
     """Another process holds the job now: this one forgets everything it kept for it."""
 
     job_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class DestinationLost(Event):
+    """The Discord side says a job's server (`guild_id`) or channel (`channel_id`) is gone,
+    though no departure was reported here (it went to another process, or came while this
+    one was down): the jobs there are stopped as if it had been."""
+
+    guild_id: int | None
+    channel_id: int | None
+    failure: Failure
 
 
 E = TypeVar("E", bound=Event)

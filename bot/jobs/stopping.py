@@ -1,6 +1,9 @@
 """Stopping jobs before they cost anything: a member's Cancel, and the bot leaving a server
 or losing a channel. Only the process holding a job acts on it; a job another process
-holds is stopped by that process, asked through the peers (see `bot.jobs.peers`)."""
+holds is stopped by that process, asked through the peers (see `bot.jobs.peers`).
+
+A departure is recorded (`Departures`) before any job is stopped, in every process that
+hears of it: until the jobs there are stopped, no submit for them goes out."""
 
 from __future__ import annotations
 
@@ -9,6 +12,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from bot.jobs.departures import Departures, abandoned
+from bot.jobs.events import DestinationLost
+from bot.jobs.leases import LeaseLost
 from bot.jobs.model import LOCAL_STATES, Failure, Job, JobState, NoticeState, is_open
 from bot.jobs.peers import JobPeers, Message
 from bot.jobs.ports import StoreError
@@ -40,9 +46,16 @@ class CancelReport:
 
 class JobStopping:
     def __init__(
-        self, context: TrackerContext, *, watch: JobWatch, peers: JobPeers, shared: bool
+        self,
+        context: TrackerContext,
+        *,
+        watch: JobWatch,
+        peers: JobPeers,
+        shared: bool,
+        departures: Departures,
     ) -> None:
-        """`shared`: other processes hold some of the jobs (reached through `peers`)."""
+        """`shared`: other processes hold some of the jobs (reached through `peers`);
+        `departures` keeps where jobs can no longer go."""
         self._book = context.book
         self._runcomfy = context.runcomfy
         self._scheduler = context.scheduler
@@ -52,6 +65,23 @@ class JobStopping:
         self._watch = watch
         self._peers = peers
         self._shared = shared
+        self._departures = departures
+        context.bus.subscribe(DestinationLost, self.on_destination_lost)
+
+    def on_destination_lost(self, event: DestinationLost) -> None:
+        """Stop the other jobs there too, in every process (a job being submitted waits
+        for its own submit to stop it first)."""
+        self._scheduler.spawn(self._stop_lost(event), name=f"abandon-{event.failure}")
+
+    async def _stop_lost(self, event: DestinationLost) -> None:
+        where = {"guild_id": event.guild_id, "channel_id": event.channel_id}
+        log.warning(
+            "the Discord side says %s is gone (%s); stopping its jobs", where, event.failure
+        )
+        try:
+            await self.abandon(**where, failure=event.failure)
+        except (StoreError, LeaseLost) as error:
+            log.warning("could not stop every job there (each is stopped at its turn): %s", error)
 
     async def cancel(self, job_id: int, *, by: int) -> CancelReport:
         """Cancel a job that has not started generating; says what really happened. A job
@@ -92,6 +122,10 @@ class JobStopping:
                     guild_id=message.get("guild"),
                     channel_id=message.get("channel"),
                     failure=Failure(message["failure"]),
+                )
+            case "back":
+                self._departures.forget(
+                    guild_id=message.get("guild"), channel_id=message.get("channel")
                 )
         return None
 
@@ -136,6 +170,7 @@ class JobStopping:
         every affected job. Jobs already generating are paid: they are still watched, and
         their delivery fails with the reason kept. Processes sharing the jobs do the same
         for theirs. Returns how many jobs this process affected."""
+        self._departures.record(guild_id=guild_id, channel_id=channel_id, failure=failure)
         if self._shared:
             request: Message = {"action": "abandon", "failure": failure.value}
             request |= {"guild": guild_id, "channel": channel_id}
@@ -145,9 +180,20 @@ class JobStopping:
                 log.warning("could not tell other processes to stop (%s): %s", failure, error)
         return await self.abandon_here(guild_id=guild_id, channel_id=channel_id, failure=failure)
 
+    async def reachable_again(self, *, guild_id: int | None, channel_id: int | None) -> None:
+        """The bot is back in a server it left, or sees a channel again: its new jobs go
+        ahead, in every process."""
+        self._departures.forget(guild_id=guild_id, channel_id=channel_id)
+        if self._shared:
+            try:
+                await self._peers.tell({"action": "back", "guild": guild_id, "channel": channel_id})
+            except StoreError as error:
+                log.warning("could not tell other processes the bot is back: %s", error)
+
     async def abandon_here(
         self, *, guild_id: int | None, channel_id: int | None, failure: Failure
     ) -> int:
+        self._departures.record(guild_id=guild_id, channel_id=channel_id, failure=failure)
         affected = [
             job
             for job in self._book
@@ -172,9 +218,7 @@ class JobStopping:
                 free = verdict.outcome is Cancelled.CANCELLED
             unreachable = {"notice": NoticeState.FAILED, "notice_error": failure.value}
             if free:
-                await self._book.commit(
-                    job.transition(JobState.CANCELLED, now, failure=failure, **unreachable)
-                )
+                await self._book.commit(abandoned(job, failure, now))
             elif job.state.is_final:
                 await self._book.commit(job.update(now, **unreachable))
             else:

@@ -4,7 +4,10 @@ that clearly cost nothing puts it back in line to try again.
 Once RunComfy has answered, its answer is recorded whatever it takes: a database that
 refuses the write is retried with backoff until it takes it (the request id is logged at
 once, so even a crash meanwhile leaves the operator a way to the video). A database that
-refuses the first write (before anything is sent) just holds the job back in line."""
+refuses the first write (before anything is sent) just holds the job back in line.
+
+A job whose server or channel is gone is stopped instead of sent (see `bot.jobs.departures`):
+asked before its turn at RunComfy's gate, and again with the gate's slot held."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
+from bot.jobs.departures import Departed, Departures
 from bot.jobs.events import HeldBack, JobReleased, SubmitSettled, TokenRefused
 from bot.jobs.leases import LeaseLost, NoRoom
 from bot.jobs.model import Failure, Job, JobState, NoticeState
@@ -30,8 +34,9 @@ class Submission:
     job goes back in line without being sent; `TokenRefused` when RunComfy refused the
     bot's token."""
 
-    def __init__(self, context: TrackerContext) -> None:
+    def __init__(self, context: TrackerContext, *, departures: Departures) -> None:
         self._context = context
+        self._departures = departures
         self._book = context.book
         self._runcomfy = context.runcomfy
         self._scheduler = context.scheduler
@@ -66,12 +71,19 @@ class Submission:
                 sending: list[Job] = []
 
                 async def record_sending() -> None:
+                    self._departures.refuse(waiting)
                     sending.append(await self._sending(waiting))
 
                 try:
+                    gone = await self._departures.lost(waiting)
+                    if gone is not None:
+                        raise Departed(gone)
                     verdict = await self._runcomfy.submit(
                         waiting.request, before_sending=record_sending
                     )
+                except Departed as departed:
+                    await self._stop(waiting, departed)
+                    return
                 except StoreError:
                     self._hold(job_id, self._settings.store_retry_delay)
                     return
@@ -95,6 +107,13 @@ class Submission:
             log.exception("job %d: submit failed unexpectedly", job_id)
         finally:
             self._bus.publish(SubmitSettled(job_id))
+
+    async def _stop(self, job: Job, departed: Departed) -> None:
+        log.info("job %d: not sent, its destination is gone (%s)", job.id, departed.failure)
+        try:
+            await self._departures.stop(job, departed.failure)
+        except StoreError:
+            self._hold(job.id, self._settings.store_retry_delay)
 
     async def _sending(self, job: Job) -> Job:
         """Record that the job is being sent, once it has its turn at RunComfy's gate (so a

@@ -6,7 +6,8 @@ bus). The `JobBook` holds unfinished jobs and records every change (store, then 
 then `JobCommitted`, then observers), `JobIntake` takes new jobs in and puts them in
 line, `LineRelease` decides who leaves the waiting line, `Submission` sends a job once,
 `Dispatch` hands each due job to `JobWatch` (polls) or `NoticeSender` (its final
-message), `JobStopping` cancels and abandons, `TokenWatch` follows RunComfy's view of
+message), `JobStopping` cancels and abandons (`Departures` keeps where jobs can no longer
+go, and `Submission` sends nothing there), `TokenWatch` follows RunComfy's view of
 the bot's token, `JobRecovery` settles jobs read back from the store, and `JobSharing`
 keeps this process's share of the jobs when several processes share them. The rooms
 speak in typed events (`bot.jobs.events`), each handled by a named method of the room
@@ -32,6 +33,7 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.jobs.context import LimitsFor, TrackerContext
+from bot.jobs.departures import Departures, Destinations, Reachable
 from bot.jobs.dispatch import Dispatch
 from bot.jobs.intake import CallerCheck, JobIntake
 from bot.jobs.leases import JobLeases, LocalLeases
@@ -71,9 +73,12 @@ class JobTracker:
         limits_for: LimitsFor | None = None,
         leases: JobLeases | None = None,
         peers: JobPeers | None = None,
+        destinations: Destinations | None = None,
     ) -> None:
         """`leases` say which open jobs are this process's (default: all of them, one
-        process on its own database); `peers` reach the processes holding the others."""
+        process on its own database); `peers` reach the processes holding the others;
+        `destinations` says whether a job's server and channel can still be reached
+        (default: always)."""
         settings = settings or TrackerSettings()
         context = TrackerContext.create(
             store,
@@ -89,11 +94,15 @@ class JobTracker:
         self._token = TokenWatch(context)
         self._line = LineRelease(context, token=self._token)
         self._intake = JobIntake(context, token=self._token, pricing=pricing)
-        self._submission = Submission(context)
+        departures = Departures(context, destinations or Reachable())
+        self._departures = departures
+        self._submission = Submission(context, departures=departures)
         self._watch = JobWatch(context)
         self._notices = NoticeSender(context, notifier=notifier)
         self._dispatch = Dispatch(context, notices=self._notices, watch=self._watch)
-        self._stopping = JobStopping(context, watch=self._watch, peers=peers, shared=leases.shared)
+        self._stopping = JobStopping(
+            context, watch=self._watch, peers=peers, shared=leases.shared, departures=departures
+        )
         self._recovery = JobRecovery(context, line=self._line)
         self._sharing = JobSharing(
             context, leases=leases, peers=peers, recovery=self._recovery, stopping=self._stopping
@@ -250,3 +259,10 @@ class JobTracker:
         return await self._stopping.abandon(
             guild_id=guild_id, channel_id=channel_id, failure=failure
         )
+
+    async def reachable_again(
+        self, *, guild_id: int | None = None, channel_id: int | None = None
+    ) -> None:
+        """The bot is back in a server it left, or sees a channel again: new jobs there go
+        ahead (in every process)."""
+        await self._stopping.reachable_again(guild_id=guild_id, channel_id=channel_id)

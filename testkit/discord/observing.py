@@ -15,7 +15,7 @@ from .interactions import FakeInteraction
 from .mentions import Pings
 from .records import ErrorRecord, FakeMessage, RequestRecord
 from .state import FakeState
-from .world import FakeChannel, FakeGuild
+from .world import FakeChannel, FakeGuild, FakeUser
 
 
 class Observing:
@@ -82,6 +82,10 @@ class Observing:
         return self._state.store.channel(
             channel.id, include_deleted=include_deleted, include_ephemeral=include_ephemeral
         )
+
+    def direct_messages(self, user: FakeUser) -> list[FakeMessage]:
+        """What the bot wrote to the user in their direct messages, oldest first."""
+        return self.channel_messages(self._state.world.dm_channel(user))
 
     async def wait_for_message(
         self,

@@ -147,7 +147,10 @@ class ChannelRoutes:
 
     async def create(self, request: web.Request) -> web.Response:
         channel, bot_perms = self._channel(request)
-        if channel.recipient is not None and not channel.recipient.accepts_dms:
+        recipient = channel.recipient
+        if recipient is not None and not (
+            recipient.accepts_dms and self.world.shares_guild(recipient)
+        ):
             raise errors.cannot_message_user()
         if not may_send(channel, bot_perms):
             raise errors.missing_permissions()

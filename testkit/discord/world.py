@@ -307,6 +307,11 @@ class World:
         for thread in self.threads_of(channel):
             self.delete_thread(thread)
 
+    def shares_guild(self, user: FakeUser) -> bool:
+        """Whether the user is a member of a guild the bot is in (Discord lets a bot write
+        to a user only then)."""
+        return any(user.id in guild.members for guild in self.guilds.values())
+
     def is_departed(self, channel: FakeChannel) -> bool:
         """The channel belongs to a guild the bot was removed from."""
         return channel.guild is not None and channel.guild.id in self.departed

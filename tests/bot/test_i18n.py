@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from bot.app import extensions
 from bot.discord_ui.command_texts import CatalogTranslator, command_texts
+from bot.discord_ui.edit_form import EditRule
 from bot.discord_ui.multishot import MultishotOptions, ShotRule, multishot_request
 from bot.i18n import (
     FALLBACK,
@@ -419,7 +420,7 @@ async def test_the_translator_localizes_german_only() -> None:
     assert await translator.translate(name, discord.Locale.japanese, context) is None
 
 
-RULE_CLASSES = {"Rule", "ShotRule"}
+RULE_CLASSES = {"Rule", "ShotRule", "EditRule"}
 """The enums every KlingInputError names its rule from."""
 
 
@@ -442,7 +443,8 @@ def rule_arguments() -> list[tuple[str, ast.expr]]:
 
 
 def test_every_refusal_names_its_rule_from_the_rule_enums() -> None:
-    """So that `Rule` and `ShotRule` list every rule there is, and the test below sees them."""
+    """So that `Rule`, `ShotRule` and `EditRule` list every rule there is, and the test below
+    sees them."""
     arguments = rule_arguments()
     assert len(arguments) > 20
     for where, rule in arguments:
@@ -461,7 +463,8 @@ def test_every_refusal_names_its_rule_from_the_rule_enums() -> None:
 @pytest.mark.parametrize("language", sorted(CATALOGS))
 def test_every_input_rule_and_given_kind_has_a_sentence(language: str) -> None:
     messages = CATALOGS[language].messages
-    assert [rule.value for rule in (*Rule, *ShotRule) if f"input.{rule}" not in messages] == []
+    rules = (*Rule, *ShotRule, *EditRule)
+    assert [rule.value for rule in rules if f"input.{rule}" not in messages] == []
     assert [kind.value for kind in GivenKind if f"given.{kind}" not in messages] == []
 
 

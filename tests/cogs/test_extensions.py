@@ -75,4 +75,10 @@ async def test_reloading_keeps_one_status_board_on_the_tracker(world: World) -> 
     assert bot is not None
     for extension in extensions():
         await bot.reload_extension(extension)
-    assert bot.tracker.observers == (bot.metrics, bot.board, bot.strikes, bot.entry_watch)
+    assert bot.tracker.observers == (
+        bot.metrics,
+        bot.board,
+        bot.strikes,
+        bot.stranded,
+        bot.session_side.watch,
+    )

@@ -168,8 +168,9 @@ class World:
 
 
 def is_notice(message: FakeMessage, job_id: int) -> bool:
-    """A job's final message: public, in the channel, naming the job."""
-    return not message.ephemeral and f"**#{job_id}**" in (message.content or "")
+    """A job's final message: public, in the channel, naming the job (a result card's
+    text displays, or a message's content)."""
+    return not message.ephemeral and f"**#{job_id}**" in message.text
 
 
 def embed_text(message: FakeMessage) -> str:

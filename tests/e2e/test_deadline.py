@@ -15,15 +15,15 @@ async def test_a_video_finished_after_the_deadline_is_still_posted_with_a_mentio
     )
     job_id, status = await world.started_job(await world.generate())
     late = await world.fake.wait_for_message(
-        world.channel, lambda m: f"**#{job_id}** is taking longer" in (m.content or ""), timeout=15
+        world.channel, lambda m: f"**#{job_id}** is taking longer" in m.text, timeout=15
     )
-    assert "keeps watching it" in late.content
+    assert "keeps watching it" in late.text
     assert world.fake.mentions_pinged(late) == {world.alice.id}
     assert late.custom_ids == [], "no Try again: that would pay twice"
     await world.wait_for_status(status, "Taking longer than expected")
 
     video = await world.fake.wait_for_message(
-        world.channel, lambda m: f"**#{job_id}** is ready" in (m.content or ""), timeout=30
+        world.channel, lambda m: f"**#{job_id}** is ready" in m.text, timeout=30
     )
     assert video.attachments, "the late video itself, not the earlier notice"
     assert video.id != late.id

@@ -31,7 +31,7 @@ async def test_happy_path_posts_the_video_and_mentions_the_requester(world) -> N
     request_id = next(iter(world.emulator.jobs))
     [attachment] = notice.attachments
     assert attachment.read() == world.emulator.video_bytes(request_id)
-    assert f"<@{world.alice.id}>" in notice.content
+    assert f"<@{world.alice.id}>" in notice.text
     assert notice.message_reference["message_id"] == str(status.id)
     assert world.fake.mentions_pinged(notice) == {world.alice.id}
 
@@ -60,11 +60,11 @@ async def test_too_large_for_the_upload_limit_posts_the_link(make_world) -> None
     request_id = next(iter(world.emulator.jobs))
     assert notice.attachments == []
     # The emulator's link is http on 127.0.0.1, which members are never shown.
-    assert world.emulator.output_url(request_id) not in notice.content
-    assert "not safe to show" in notice.content
-    assert request_id in notice.content
-    assert "may expire" in notice.content
-    assert "upload limit" in notice.content
+    assert world.emulator.output_url(request_id) not in notice.text
+    assert "not safe to show" in notice.text
+    assert request_id in notice.text
+    assert "may expire" in notice.text
+    assert "upload limit" in notice.text
 
 
 async def test_a_failed_job_is_reported_in_plain_words(world) -> None:
@@ -72,8 +72,8 @@ async def test_a_failed_job_is_reported_in_plain_words(world) -> None:
     interaction = await world.generate()
     job_id, status = await world.started_job(interaction)
     notice = await world.wait_for_notice(job_id)
-    assert "could not be made" in notice.content
-    assert "the model could not render this prompt" in notice.content
+    assert "could not be made" in notice.text
+    assert "the model could not render this prompt" in notice.text
     assert world.fake.mentions_pinged(notice) == {world.alice.id}
     final = await world.wait_for_status(status, "Failed")
     assert final.custom_ids == []
@@ -114,7 +114,7 @@ async def test_runcomfy_refusal_is_shown_and_nothing_stays_pending(world) -> Non
     final = await world.wait_for_status(status, "Failed")
     assert "out of credit" in embed_text(final)
     notice = await world.wait_for_notice(job_id)
-    assert "out of credit" in notice.content
+    assert "out of credit" in notice.text
     assert world.bot.tracker.open_jobs() == []
 
 
@@ -153,8 +153,8 @@ async def test_a_video_that_cannot_be_downloaded_is_posted_as_a_link(world) -> N
     job_id, _ = await world.started_job(interaction)
     notice = await world.wait_for_notice(job_id)
     assert notice.attachments == []
-    assert "could not download the file" in notice.content
-    assert next(iter(world.emulator.jobs)) in notice.content
+    assert "could not download the file" in notice.text
+    assert next(iter(world.emulator.jobs)) in notice.text
 
 
 async def test_a_discord_outage_delays_the_video_but_loses_nothing(world) -> None:

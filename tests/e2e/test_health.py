@@ -271,9 +271,7 @@ class Member:
         assert job_id is not None, (answer.content, answer.embeds)
         await self.fake.wait_for_message(
             self.channel,
-            lambda m: (
-                (match := DELIVERY.search(m.content or "")) is not None and int(match[1]) == job_id
-            ),
+            lambda m: (match := DELIVERY.search(m.text)) is not None and int(match[1]) == job_id,
             timeout=15,
         )
         return job_id

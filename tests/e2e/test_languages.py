@@ -77,10 +77,10 @@ async def test_a_video_in_the_servers_language(make_world: Any, server: str, mem
     job_id, status = await world.started_job(await world.generate())
     assert PUBLIC[server]["asked"] in embed_text(status)
     notice = await world.wait_for_notice(job_id, within=30)
-    assert PUBLIC[server]["ready"] in notice.content
+    assert PUBLIC[server]["ready"] in notice.text
     if server == member == "de":
-        assert "MB" in notice.content
-        assert "," in notice.content.split("MB")[0][-6:]
+        assert "MB" in notice.text
+        assert "," in notice.text.split("MB")[0][-6:]
         assert_nothing_english(world)
 
 
@@ -115,8 +115,8 @@ async def test_a_failure_in_the_servers_language(make_world: Any, server: str) -
     world.emulator.script_outcomes(JobOutcome.fail("the model could not render this prompt"))
     job_id, _ = await world.started_job(await world.generate())
     notice = await world.wait_for_notice(job_id, within=30)
-    assert PUBLIC[server]["failed"] in notice.content
-    assert "the model could not render this prompt" in notice.content, "RunComfy's own words"
+    assert PUBLIC[server]["failed"] in notice.text
+    assert "the model could not render this prompt" in notice.text, "RunComfy's own words"
 
 
 async def test_the_language_setting_overrides_discords(make_world: Any) -> None:
@@ -128,7 +128,7 @@ async def test_the_language_setting_overrides_discords(make_world: Any) -> None:
     job_id, status = await world.started_job(await world.generate())
     assert "Angefragt von" in embed_text(status)
     notice = await world.wait_for_notice(job_id, within=30)
-    assert "ist fertig!" in notice.content
+    assert "ist fertig!" in notice.text
 
 
 async def test_a_job_keeps_its_language_after_a_restart(make_world: Any) -> None:
@@ -138,7 +138,7 @@ async def test_a_job_keeps_its_language_after_a_restart(make_world: Any) -> None
     world.guild.preferred_locale = "en-US"
     world.emulator.set_workers(1)
     notice = await world.wait_for_notice(job_id, within=30)
-    assert "ist fertig!" in notice.content
+    assert "ist fertig!" in notice.text
     assert "Zugestellt" in embed_text(await world.wait_for_status(status, "Zugestellt"))
 
 

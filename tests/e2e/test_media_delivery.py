@@ -88,12 +88,12 @@ async def test_a_video_over_the_upload_limit_is_re_encoded_to_fit(
     posted = posted_facts(notice, tmp_path)
     assert posted.size_bytes <= LIMIT
     assert_same_video(posted, source)
-    assert f"fitted from {megabytes(source.size_bytes)}" in notice.content
-    assert f"{posted.width}×{posted.height}" in notice.content
-    assert f"{posted.duration_seconds:.1f} s" in notice.content
+    assert f"fitted from {megabytes(source.size_bytes)}" in notice.text
+    assert f"{posted.width}×{posted.height}" in notice.text
+    assert f"{posted.duration_seconds:.1f} s" in notice.text
     request_id = next(iter(world.emulator.jobs))
-    assert "Re-encoded to fit here" in notice.content
-    assert request_id in notice.content, "the way to the original (its http link is not shown)"
+    assert "Re-encoded to fit here" in notice.text
+    assert request_id in notice.text, "the way to the original (its http link is not shown)"
     await noted
     assert "Re-encoding the video to under 0.4 MB so it plays in Discord" in shown[-1]
     final = await world.wait_for_status(status, "Delivered")
@@ -110,8 +110,8 @@ async def test_a_video_within_the_limit_is_attached_as_it_is_with_its_facts(
     [attachment] = notice.attachments
     assert attachment.read() == noisy.data
     facts = noisy.facts
-    assert f"2.0 s · 320×240 · {megabytes(facts.size_bytes)} · cost $" in notice.content
-    assert "http" not in notice.content, "no link when the original is attached"
+    assert f"2.0 s · 320×240 · {megabytes(facts.size_bytes)} · cost $" in notice.text
+    assert "http" not in notice.text, "no link when the original is attached"
 
 
 async def test_a_413_from_discord_refits_once_to_a_smaller_size(
@@ -128,7 +128,7 @@ async def test_a_413_from_discord_refits_once_to_a_smaller_size(
     posted = posted_facts(notice, tmp_path)
     assert posted.size_bytes <= smaller
     assert_same_video(posted, noisy.facts)
-    assert "fitted from" in notice.content
+    assert "fitted from" in notice.text
 
 
 async def test_a_413_after_the_refit_posts_the_link(make_world, noisy: Source) -> None:
@@ -139,8 +139,8 @@ async def test_a_413_after_the_refit_posts_the_link(make_world, noisy: Source) -
 
     notice = await world.wait_for_notice(job_id, within=FIT_WAIT)
     assert notice.attachments == []
-    assert "Discord refused the file as too large" in notice.content
-    assert next(iter(world.emulator.jobs)) in notice.content
+    assert "Discord refused the file as too large" in notice.text
+    assert next(iter(world.emulator.jobs)) in notice.text
     assert len(world.notices(job_id)) == 1
 
 
@@ -166,8 +166,8 @@ async def test_a_bad_file_is_reported_with_the_link(
 
     notice = await world.wait_for_notice(job_id)
     assert notice.attachments == []
-    assert words in notice.content
-    assert next(iter(world.emulator.jobs)) in notice.content
+    assert words in notice.text
+    assert next(iter(world.emulator.jobs)) in notice.text
     await world.wait_for_status(status, "Delivered")
     assert len(world.notices(job_id)) == 1, "reported once, no retry loop"
 
@@ -196,10 +196,10 @@ async def test_a_restart_between_download_and_post_uses_the_bots_copy(
     assert posted.size_bytes <= LIMIT
     assert_same_video(posted, noisy.facts)
     assert world.emulator.counts[Endpoint.FILE] == downloads, "no new download"
-    assert f"fitted from {megabytes(noisy.facts.size_bytes)}" in notice.content, (
+    assert f"fitted from {megabytes(noisy.facts.size_bytes)}" in notice.text, (
         "the original's size is read from the kept copy itself after the restart"
     )
-    assert next(iter(world.emulator.jobs)) in notice.content, "the way to the original"
+    assert next(iter(world.emulator.jobs)) in notice.text, "the way to the original"
     await eventually(lambda: world.bot.tracker.get(job_id) is None, what="delivery recorded")
     stored = await world.bot.tracker.fetch(job_id)
     assert stored.state is JobState.DELIVERED
@@ -215,9 +215,9 @@ async def test_a_video_that_cannot_be_made_small_enough_is_posted_as_a_link(
 
     notice = await world.wait_for_notice(job_id, within=FIT_WAIT)
     assert notice.attachments == []
-    assert "too large for this server's upload limit" in notice.content
-    assert next(iter(world.emulator.jobs)) in notice.content
-    assert "320×240" in notice.content, "the original's facts"
+    assert "too large for this server's upload limit" in notice.text
+    assert next(iter(world.emulator.jobs)) in notice.text
+    assert "320×240" in notice.text, "the original's facts"
     await world.wait_for_status(status, "Delivered")
 
 
@@ -242,8 +242,8 @@ async def test_a_stuck_re_encode_holds_up_no_command_and_no_other_video(
 
     big_notice = await world.wait_for_notice(big_id, within=FIT_WAIT)
     assert big_notice.attachments == []
-    assert "re-encoding it took too long" in big_notice.content
-    assert next(iter(world.emulator.jobs)) in big_notice.content
+    assert "re-encoding it took too long" in big_notice.text
+    assert next(iter(world.emulator.jobs)) in big_notice.text
 
 
 async def test_start_up_clears_leftover_downloads_and_keeps_videos_beside_the_database(

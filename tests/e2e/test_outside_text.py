@@ -14,7 +14,7 @@ async def test_a_failure_reason_echoing_the_token_is_redacted(world) -> None:
     job_id, status = await world.started_job(await world.generate())
     notice = await world.wait_for_notice(job_id)
     final = await world.wait_for_status(status, "Failed")
-    for text in (notice.content, embed_text(final)):
+    for text in (notice.text, embed_text(final)):
         assert world.emulator.token not in text
         assert "Bearer [redacted]" in text
 
@@ -23,8 +23,8 @@ async def test_a_very_long_failure_reason_still_reaches_the_requester(world) -> 
     world.emulator.script_outcomes(JobOutcome.fail("the model refused: " + "why " * 1500))
     job_id, status = await world.started_job(await world.generate())
     notice = await world.wait_for_notice(job_id)
-    assert len(notice.content) <= 2000
-    assert "could not be made" in notice.content
-    assert "…" in notice.content
+    assert len(notice.text) <= 2000
+    assert "could not be made" in notice.text
+    assert "…" in notice.text
     await world.wait_for_status(status, "Failed")
     assert [e for e in world.fake.errors if e.status == 400] == []

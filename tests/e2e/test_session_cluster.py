@@ -35,9 +35,13 @@ async def two_bots(
 
 
 async def stored(bot: VideoBot, session_id: int = 1) -> Session:
-    session = await bot.sessions.store.get(session_id)
+    session = await bot.session_side.sessions.store.get(session_id)
     assert session is not None
     return session
+
+
+def knows_it(bot: VideoBot) -> bool:
+    return bot.session_side.sessions.known(1) is not None
 
 
 async def state_of(bot: VideoBot, state: SessionState) -> Session:
@@ -56,7 +60,9 @@ async def test_two_processes_post_one_recap(make_world, postgres_server: Postgre
     await entry_in(world, thread, bob_id)
     assert "is in" in await vote(world, alice_entry, alice_id, world.bob)
     for bot in bots:
-        await eventually(lambda bot=bot: bot.sessions.known(1) is not None, what="both know it")
+        await eventually(
+            lambda bot=bot: bot.session_side.sessions.known(1) is not None, what="both know it"
+        )
     await said(await session_command(world, "end"))
     recap = await recap_in(world, world.channel, within=20)
     await recap_in(world, thread)
@@ -76,11 +82,13 @@ async def test_a_recap_left_by_a_stopped_process_is_finished_by_the_other(
     job_id, _ = await world.started_job(await world.generate())
     await entry_in(world, thread, job_id)
     for bot in bots:
-        await eventually(lambda bot=bot: bot.sessions.known(1) is not None, what="both know it")
+        await eventually(
+            lambda bot=bot: bot.session_side.sessions.known(1) is not None, what="both know it"
+        )
     world.fake.set_outage(True)
     await said(await session_command(world, "end"))
     session = await asyncio.wait_for(state_of(bots[0], SessionState.RECAP), 10)
-    [claimant] = [bot for bot in bots if bot.sessions.owner == session.recap_owner]
+    [claimant] = [bot for bot in bots if bot.session_side.sessions.owner == session.recap_owner]
     [survivor] = [bot for bot in bots if bot is not claimant]
     await claimant.close()
     world.fake.set_outage(False)

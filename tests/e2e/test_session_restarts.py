@@ -31,7 +31,7 @@ SESSION_MINUTES_IN_REAL_SECONDS = 5 * 60 / 100
 
 def the_session(world: World) -> Session:
     assert world.bot is not None
-    session = world.bot.sessions.known(1)
+    session = world.bot.session_side.sessions.known(1)
     assert session is not None
     return session
 
@@ -139,7 +139,7 @@ async def test_votes_pressed_while_the_bot_stops_are_counted_or_asked_again(
     asked_again = sum(1 for text in said_ if "press the button again" in text)
     assert counted + asked_again == len(said_), "every press taken was answered one way"
     assert counted >= 4, "the presses being counted when the stop began were counted"
-    assert await world.bot.sessions.store.entry_votes(job_id) == counted
+    assert await world.bot.session_side.sessions.store.entry_votes(job_id) == counted
 
 
 async def answer_of(click: Any) -> str | None:
@@ -161,4 +161,4 @@ async def test_a_vote_the_database_refuses_is_answered_with_a_retry(world: World
     assert "press the button again" in await vote(world, entry, job_id, world.bob)
     await db.run(lambda conn: conn.execute("PRAGMA query_only = 0"))
     assert "is in" in await vote(world, entry, job_id, world.bob)
-    assert await world.bot.sessions.store.entry_votes(job_id) == 1
+    assert await world.bot.session_side.sessions.store.entry_votes(job_id) == 1

@@ -142,7 +142,7 @@ async def test_a_german_session_reads_german(make_world: Any) -> None:
     assert "Prompt-Session: Füchse" in card.text
     job_id, _ = await world.started_job(await world.generate())
     entry = await entry_in(world, thread, job_id)
-    assert "Beitrag zu **Füchse**" in entry.content
+    assert "Beitrag zu **Füchse**" in entry.text
     assert "Du kannst nicht" in await vote(world, entry, job_id, world.alice)
     assert "ist gezählt" in await vote(world, entry, job_id, world.bob)
     await said(await session_command(world, "end"))

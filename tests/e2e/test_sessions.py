@@ -48,9 +48,12 @@ async def test_a_full_session(world: World) -> None:
     alice_entry = await entry_in(world, thread, alice_id)
     bob_entry = await entry_in(world, thread, bob_id)
     rolf_entry = await entry_in(world, thread, rolf_id)
-    assert world.alice.mention in alice_entry.content
-    assert "a fox in snow" in alice_entry.content
-    assert alice_entry.attachments, "the video is attached in the gallery"
+    assert world.alice.mention in alice_entry.text
+    assert "a fox in snow" in alice_entry.text
+    assert alice_entry.is_v2, "an entry is the result card"
+    [video] = alice_entry.media_items
+    assert alice_entry.attachment_for(video) is not None, "the video plays in the gallery"
+    assert f"video:reroll:{alice_id}" in alice_entry.custom_ids, "with the card's own buttons"
     assert world.notices(alice_id) == [], "an entry is posted in the gallery, not the channel"
     await world.wait_for_status(alice_status, "see it in the gallery")
 

@@ -70,7 +70,7 @@ async def test_each_server_is_served_by_the_process_of_its_shard(make_world) -> 
 
     for index, server in enumerate(servers):
         job_id, notice = await generate_and_deliver(world, server, f"a fox on shard {index}")
-        assert server.member.mention in (notice.content or "")
+        assert server.member.mention in notice.text
         reroll = await world.fake.click_button(notice, f"video:reroll:{job_id}", server.member)
         new_id = job_id_of(await reroll.wait_answer(timeout=10))
         assert new_id is not None

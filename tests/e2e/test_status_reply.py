@@ -106,7 +106,7 @@ async def test_an_early_failure_is_told_promptly(make_world) -> None:
     world.emulator.script_outcomes(JobOutcome.fail("the prompt was flagged"))
     job_id, _ = await world.started_job(await world.generate(duration=15))
     notice = await world.wait_for_notice(job_id, within=30)
-    assert "could not be made" in notice.content
+    assert "could not be made" in notice.text
     [job] = world.emulator.jobs.values()
     assert job.finished_at is not None
     assert world.clock.now() - job.finished_at < 15.0

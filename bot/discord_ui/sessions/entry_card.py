@@ -1,61 +1,51 @@
-"""An entry in the gallery: the finished video as a result message, with a Vote button.
+"""An entry in the gallery: the job's result card with a Vote button.
 
-`entry_message` is the one way an entry's message is drawn, from the job, what was
-posted of its video (`EntryVideo`, kept in the store with the entry) and the vote count,
-so the message is the same when it is first posted, when its count changes and when
-voting closes, also after a restart. The video's own facts come from the delivery (the
-file as posted); the count is the store's at the moment of drawing.
+`entry_card` is the one way an entry's message is drawn, from the job, how its video is
+shown (`Shown`, kept in the store with the entry) and the vote count, so the message is
+the same when it is first posted, when its count changes and when voting closes, also
+after a restart. It is `video_card` (the prompt, the video inline, Re-roll, Edit &
+re-roll and Delete) under a heading that names the session, with the Vote button after
+the job's own buttons.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any, Protocol
 
 import discord
 
-from bot.discord_ui.buttons import JobButton
-from bot.discord_ui.permissions import JobAction
-from bot.discord_ui.render import MESSAGE_LIMIT, delivery_text, quote, shorten
-from bot.discord_ui.replies import AnsweringView, answer_failure
+from bot.discord_ui.card_text import Shown, ready_heading
+from bot.discord_ui.render import shorten
+from bot.discord_ui.replies import answer_failure
+from bot.discord_ui.result_card import video_card
 from bot.i18n import Texts
 from bot.jobs.model import Job
 from bot.media.probe import MediaFacts
 
-ENTRY_PROMPT_CHARS = 300
 THEME_IN_ENTRY_CHARS = 120
 VOTE_ID = "session:vote:{entry_id}"
 
 
-@dataclass(frozen=True, slots=True)
-class EntryVideo:
-    """What the posted message shows of the video: attached (and re-encoded from a larger
-    original, if so) or a link, and why."""
+def encode_shown(shown: Shown) -> str:
+    """How an entry's video is shown, as the store keeps it."""
+    return json.dumps(asdict(shown), ensure_ascii=False)
 
-    attached: bool
-    facts: MediaFacts | None = None
-    fitted_from: int | None = None
-    link_reason: str | None = None
-    """Why the video is a link, in the entry's language, as it was posted."""
 
-    def encode(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
-
-    @classmethod
-    def decode(cls, text: str) -> EntryVideo:
-        raw: dict[str, Any] = json.loads(text)
-        return cls(
-            attached=bool(raw.get("attached")),
-            facts=_facts(raw.get("facts")),
-            fitted_from=raw.get("fitted_from"),
-            link_reason=raw.get("link_reason"),
-        )
+def decode_shown(text: str) -> Shown:
+    raw: dict[str, Any] = json.loads(text)
+    return Shown(
+        facts=_facts(raw.get("facts")),
+        attached=bool(raw.get("attached", True)),
+        fitted_from=raw.get("fitted_from"),
+        link_reason=raw.get("link_reason"),
+    )
 
 
 def _facts(raw: object) -> MediaFacts | None:
-    """The video's facts as kept; None for a shape this version cannot read (the message
+    """The video's facts as kept; None for a shape this version cannot read (the card
     is then drawn without them, never refused)."""
     if not isinstance(raw, dict):
         return None
@@ -66,16 +56,17 @@ def _facts(raw: object) -> MediaFacts | None:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class EntryMessage:
-    content: str
-    view: discord.ui.View
-
-
 class VoteHandler(Protocol):
     """Who answers a press: the bot's session desk."""
 
     async def vote_pressed(self, interaction: discord.Interaction, entry_id: int) -> None: ...
+
+
+class VoteSide(Protocol):
+    """Where the bot keeps its session desk (`bot.session_side`)."""
+
+    @property
+    def desk(self) -> VoteHandler: ...
 
 
 class VoteButton(
@@ -112,43 +103,27 @@ class VoteButton(
     async def callback(self, interaction: discord.Interaction) -> None:
         """discord.py only logs a dynamic item's failure, so it is answered here."""
         try:
-            handler: VoteHandler | None = getattr(interaction.client, "session_desk", None)
-            if handler is None:
+            side: VoteSide | None = getattr(interaction.client, "session_side", None)
+            if side is None:
                 raise RuntimeError("the bot has no session desk yet")
-            await handler.vote_pressed(interaction, self.entry_id)
+            await side.desk.vote_pressed(interaction, self.entry_id)
         except Exception as error:
             await answer_failure(interaction, error, f"vote button of entry {self.entry_id}")
 
 
-def entry_view(job: Job, *, votes: int, open: bool, tr: Texts) -> discord.ui.View:
-    """Vote, and the result's own Re-roll and Delete."""
-    view = AnsweringView(timeout=None)
-    view.add_item(VoteButton(job.id, votes=votes, open=open, tr=tr))
-    view.add_item(JobButton(JobAction.REROLL, job.id, tr=tr))
-    view.add_item(JobButton(JobAction.DELETE, job.id, tr=tr))
-    return view
+def entry_heading(job: Job, theme: str, tr: Texts) -> str:
+    """The card's heading: the requester (mentioned, so notified) and the job's marker,
+    then the session."""
+    shown_theme = discord.utils.escape_markdown(
+        shorten(" ".join(theme.split()), THEME_IN_ENTRY_CHARS)
+    )
+    return f"{ready_heading(job, tr)}\n{tr('entry.header', theme=shown_theme)}"
 
 
-def entry_message(
-    job: Job, video: EntryVideo, *, theme: str, votes: int, open: bool, tr: Texts
-) -> EntryMessage:
-    """The entry as posted in the gallery: the requester (mentioned, so notified), the
-    session, the prompt, the video's facts (or its link), and the buttons; always within
-    Discord's 2,000 characters, whatever the theme, prompt and link."""
-    about = delivery_text(
-        job,
-        attached=video.attached,
-        link_reason=video.link_reason,
-        facts=video.facts,
-        fitted_from=video.fitted_from,
-        tr=tr,
-    )
-    header = tr(
-        "entry.header",
-        theme=discord.utils.escape_markdown(shorten(" ".join(theme.split()), THEME_IN_ENTRY_CHARS)),
-    )
-    prompt = quote(job.request.prompt, ENTRY_PROMPT_CHARS)
-    content = "\n".join([about, header, prompt])
-    if len(content) > MESSAGE_LIMIT:
-        content = about
-    return EntryMessage(content, entry_view(job, votes=votes, open=open, tr=tr))
+def entry_card(
+    job: Job, shown: Shown, *, theme: str, votes: int, open: bool, tr: Texts
+) -> discord.ui.LayoutView:
+    """The entry as posted in the gallery (attach the video as `video_filename(job)` when
+    `shown.attached`); within Discord's limits whatever the theme, prompt and link."""
+    vote = VoteButton(job.id, votes=votes, open=open, tr=tr)
+    return video_card(job, shown, tr=tr, extra=[vote], heading=entry_heading(job, theme, tr))

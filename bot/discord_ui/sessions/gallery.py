@@ -16,12 +16,14 @@ from typing import Any
 
 import discord
 
-from bot.discord_ui.notices import notice_nonce
+from bot.discord_ui.card_text import Shown, notice_marker
+from bot.discord_ui.notices import message_text, notice_nonce
 from bot.discord_ui.outbox import ChannelOutbox
 from bot.discord_ui.panels import jump_url
-from bot.discord_ui.render import notice_marker, public_texts, requester_only
+from bot.discord_ui.render import public_texts, requester_only
+from bot.discord_ui.result_card import video_filename
 from bot.discord_ui.sessions.cards import theme_text
-from bot.discord_ui.sessions.entry_card import EntryVideo, entry_message
+from bot.discord_ui.sessions.entry_card import encode_shown, entry_card
 from bot.i18n import Texts
 from bot.jobs.model import Job, JobState
 from bot.jobs.ports import NoticeError, NoticeProblem, StoreError
@@ -50,9 +52,7 @@ class SessionGallery:
         except StoreError as error:
             raise NoticeError(NoticeProblem.UNEXPECTED, "database", retryable=True) from error
 
-    async def deliver(
-        self, job: Job, video: EntryVideo, *, file: Path | None, filename: str | None
-    ) -> int | None:
+    async def deliver(self, job: Job, shown: Shown, *, file: Path | None) -> int | None:
         """Post an entry's video in its session's gallery; None when it is no entry or its
         gallery cannot take it (the caller posts it as any other video)."""
         session = await self._session(job)
@@ -60,23 +60,24 @@ class SessionGallery:
             return None
         counted = session.state in (SessionState.OPEN, SessionState.VOTING)
         if counted:
-            entry = Entry(job.id, session.id, job.requester_id, video.encode(), job.updated_at)
+            entry = Entry(job.id, session.id, job.requester_id, encode_shown(shown), job.updated_at)
             try:
                 await self._sessions.entry_posted(entry)
             except StoreError as error:
                 raise NoticeError(NoticeProblem.UNEXPECTED, "database", retryable=True) from error
-        message = entry_message(
-            job, video, theme=session.theme, votes=0, open=counted, tr=public_texts(job)
+        card = entry_card(
+            job, shown, theme=session.theme, votes=0, open=counted, tr=public_texts(job)
         )
         thread = self._client.get_partial_messageable(session.thread_id, guild_id=job.guild_id)
 
         async def send() -> int:
-            attachment = discord.File(file, filename=filename) if file is not None else None
+            attachment = None
+            if file is not None:
+                attachment = discord.File(file, filename=video_filename(job))
             extra: dict[str, Any] = {} if attachment is None else {"file": attachment}
             try:
                 posted = await thread.send(
-                    message.content,
-                    view=message.view,
+                    view=card,
                     allowed_mentions=requester_only(job),
                     nonce=notice_nonce(job),
                     **extra,
@@ -111,7 +112,7 @@ class SessionGallery:
         after = discord.Object(job.status_message_id or session.thread_id)
         try:
             async for message in thread.history(after=after, limit=HISTORY_SEARCH_LIMIT):
-                if message.author.id == me.id and marker in (message.content or ""):
+                if message.author.id == me.id and marker in message_text(message):
                     return message.id
         except discord.HTTPException as error:
             log.info("job %d: could not search the gallery for its entry: %s", job.id, error)

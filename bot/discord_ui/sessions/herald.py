@@ -16,12 +16,13 @@ from collections.abc import Callable
 
 import discord
 
+from bot.discord_ui.notices import message_text
 from bot.discord_ui.outbox import ChannelOutbox
 from bot.discord_ui.panels import jump_url
 from bot.discord_ui.render import public_texts
 from bot.discord_ui.sessions.cards import session_card
-from bot.discord_ui.sessions.entry_card import EntryVideo, entry_message
-from bot.discord_ui.sessions.recap_card import layout_text, marker, recap_card, recap_mentions
+from bot.discord_ui.sessions.entry_card import decode_shown, entry_card
+from bot.discord_ui.sessions.recap_card import marker, recap_card, recap_mentions
 from bot.i18n import Texts, texts
 from bot.jobs.ports import StoreError
 from bot.jobs.tracker import JobTracker
@@ -146,17 +147,15 @@ class DiscordHerald:
         open_ = session.state.takes_votes and not entry.removed
         if self._entries_shown.get(message_id) == (votes, open_):
             return False
-        message = entry_message(
+        card = entry_card(
             job,
-            EntryVideo.decode(entry.video),
+            decode_shown(entry.video),
             theme=session.theme,
             votes=votes,
             open=open_,
             tr=public_texts(job),
         )
-        edited = await self._edit_in_thread(
-            session.thread_id, message_id, content=message.content, view=message.view
-        )
+        edited = await self._edit_in_thread(session.thread_id, message_id, view=card)
         if not edited:
             return True
         self.entry_edits += 1
@@ -229,7 +228,7 @@ class DiscordHerald:
         async for message in channel.history(
             after=discord.Object(session.card_message_id), limit=HISTORY_SEARCH_LIMIT
         ):
-            if message.author.id == me.id and wanted in layout_text(message):
+            if message.author.id == me.id and wanted in message_text(message):
                 return message.id
         return None
 

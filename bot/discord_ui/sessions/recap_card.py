@@ -104,16 +104,3 @@ def recap_mentions(recap: Recap, *, ping: bool) -> discord.AllowedMentions:
     """The winners, in the copy that pings; nobody in the other."""
     users = [discord.Object(s.requester_id) for s in recap.winners[:PINGED_WINNERS]] if ping else []
     return discord.AllowedMentions(everyone=False, roles=False, users=users, replied_user=False)
-
-
-def layout_text(message: discord.Message) -> str:
-    """Everything a message says: its content and the text of its layout (Components V2)."""
-    parts = [message.content or ""]
-    pending: list[object] = list(message.components)
-    while pending:
-        component = pending.pop(0)
-        content = getattr(component, "content", None)
-        if isinstance(content, str):
-            parts.append(content)
-        pending.extend(getattr(component, "children", None) or [])
-    return "\n".join(parts)

@@ -1,5 +1,5 @@
-"""Just enough of Discord for the notifier: a channel that refuses as told, and an
-outbox that sends at once."""
+"""Just enough of Discord for the notifier: a channel that refuses as told (and checks
+every card against Discord's Components V2 rules), and an outbox that sends at once."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import discord
+from discord import ui
+
+from tests.bot.discord_ui.cards import assert_discord_takes, text_of
 
 
 @dataclass
@@ -23,7 +26,9 @@ def http_error(
 
 @dataclass(frozen=True)
 class Sent:
-    content: str
+    text: str
+    """The card's text displays."""
+    card: ui.LayoutView
     file: bytes | None
     filename: str | None
 
@@ -37,11 +42,15 @@ class Channel:
     sent: list[str] = field(default_factory=list)
     posts: list[Sent] = field(default_factory=list)
 
-    async def send(self, content: str, **options: Any) -> Any:
-        self.sent.append(content)
+    async def send(self, content: str | None = None, **options: Any) -> Any:
+        assert content is None, "a card has no content beside it"
+        card: ui.LayoutView = options["view"]
         attachment: discord.File | None = options.get("file")
+        filename = attachment.filename if attachment else None
+        assert_discord_takes(card, (filename,) if filename else ())
+        self.sent.append(text_of(card))
         data = attachment.fp.read() if attachment is not None else None
-        self.posts.append(Sent(content, data, attachment.filename if attachment else None))
+        self.posts.append(Sent(text_of(card), card, data, filename))
         if self.refusals:
             raise self.refusals.pop(0)
         return discord.Object(len(self.sent))

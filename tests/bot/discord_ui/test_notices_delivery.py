@@ -27,6 +27,7 @@ from bot.media.delivery import (
     PreparedVideo,
 )
 from bot.media.probe import MediaFacts
+from tests.bot.discord_ui.cards import custom_ids_of, media_of
 from tests.bot.discord_ui.notice_fakes import Channel, Client, Outbox, http_error
 from tests.bot.jobs.factories import make_job
 
@@ -140,9 +141,14 @@ async def test_a_ready_video_is_attached_with_its_facts(kept: Path) -> None:
     assert delivery.asked == [("prepare", 12, URL, 25 * MIB)]
     [post] = channel.posts
     assert (post.file, post.filename) == (b"the kept copy", "video-12.mp4")
-    assert post.content == (
-        "<@9> your video **#12** is ready! 🎬\n5.0 s · 1280×720 · 9.0 MB · cost $0.63"
+    assert post.text == (
+        "<@9> your video **#12** is ready! 🎬\n"
+        "> a red fox running through snow\n"
+        "**Options** 5 s · 16:9 · sound on · guidance 0.5\n"
+        "5.0 s · 1280×720 · 9.0 MB · cost $0.63"
     )
+    assert media_of(post.card) == ["attachment://video-12.mp4"], "the video plays in the card"
+    assert custom_ids_of(post.card) == ["video:reroll:12", "video:edit:12", "video:delete:12"]
     assert notes.shown == [
         (12, "⏳ Waiting to re-encode the video to fit this server's upload limit…"),
         (12, "🎞️ Re-encoding the video to under 2.0 MB so it plays in Discord…"),
@@ -164,9 +170,10 @@ async def test_a_video_without_a_file_is_a_link_with_the_reason_in_words() -> No
 
     [post] = channel.posts
     assert post.file is None
-    assert "even re-encoded (it had to fit under 2.0 MB), so here is the link" in post.content
-    assert "1280×720" in post.content, "the original's facts"
-    assert post.content.endswith(URL)
+    assert media_of(post.card) == [], "nothing to play"
+    assert "even re-encoded (it had to fit under 2.0 MB), so here is the link" in post.text
+    assert "1280×720" in post.text, "the original's facts"
+    assert post.text.endswith(URL)
 
 
 async def test_a_file_discord_refuses_is_re_fitted_once_and_attached(kept: Path) -> None:
@@ -178,7 +185,7 @@ async def test_a_file_discord_refuses_is_re_fitted_once_and_attached(kept: Path)
 
     assert delivery.asked[1:] == [("refit", 12, refused)]
     assert [post.file for post in channel.posts] == [b"the kept copy"] * 2
-    assert "6.0 MB (fitted from 9.0 MB)" in channel.posts[1].content
+    assert "6.0 MB (fitted from 9.0 MB)" in channel.posts[1].text
 
 
 async def test_a_refit_without_a_file_posts_the_link_saying_both_reasons(kept: Path) -> None:
@@ -190,8 +197,8 @@ async def test_a_refit_without_a_file_posts_the_link_saying_both_reasons(kept: P
     link = channel.posts[-1]
     assert link.file is None
     reasons = f"{REFUSED}. The bot no longer has its copy of the video, so here is the link"
-    assert reasons in link.content
-    assert "1280×720" in link.content, "the refused original's facts"
+    assert reasons in link.text
+    assert "1280×720" in link.text, "the refused original's facts"
 
 
 async def test_a_refitted_file_refused_too_posts_the_link(kept: Path) -> None:
@@ -203,8 +210,8 @@ async def test_a_refitted_file_refused_too_posts_the_link(kept: Path) -> None:
     assert [entry[0] for entry in delivery.asked] == ["prepare", "refit"], "one re-fit only"
     link = channel.posts[-1]
     assert link.file is None
-    assert f"{REFUSED}, so here is the link instead" in link.content
-    assert "960×540" in link.content, "the re-fitted copy's facts"
+    assert f"{REFUSED}, so here is the link instead" in link.text
+    assert "960×540" in link.text, "the re-fitted copy's facts"
 
 
 async def test_a_copy_gone_before_its_upload_is_retried_later() -> None:

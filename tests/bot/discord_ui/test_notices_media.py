@@ -1,5 +1,5 @@
-"""The video message's wording: facts from the file, the original's link beside a fitted
-file, plain reasons when there is no file, and never more than Discord's 2,000 characters."""
+"""The video card's wording: facts from the file, the original's link beside a fitted
+file, plain reasons when there is no file, and never more than Discord's 4,000 characters."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import pytest
 
+from bot.discord_ui.card_text import TEXT_LIMIT, Shown
 from bot.discord_ui.delivery_words import link_reason_text, progress_note
-from bot.discord_ui.render import MESSAGE_LIMIT, delivery_text
+from bot.discord_ui.result_card import video_card
 from bot.i18n import texts
 from bot.jobs.model import JobState
 from bot.media.delivery import (
@@ -23,6 +24,7 @@ from bot.media.delivery import (
 from bot.media.errors import BadMedia, DoesNotFit, FitFailed, FitTimedOut, MediaError, NotAVideo
 from bot.media.limits import BeyondLimits, Breach, MediaLimit
 from bot.media.probe import MediaFacts
+from tests.bot.discord_ui.cards import assert_discord_takes, text_of
 from tests.bot.jobs.factories import make_job
 
 MIB = 1024 * 1024
@@ -43,20 +45,27 @@ def done(url: str = URL, cost: Decimal | None = Decimal("0.63")):
     return make_job(12, state=JobState.COMPLETED, requester_id=9, output_url=url, cost=cost)
 
 
+def card_text(job, shown: Shown) -> str:
+    card = video_card(job, shown)
+    assert_discord_takes(card, ("video-12.mp4",) if shown.attached else ())
+    return text_of(card)
+
+
 def test_an_attached_original_states_its_facts_and_cost_without_a_link() -> None:
-    text = delivery_text(done(), attached=True, facts=FACTS)
-    assert text == "<@9> your video **#12** is ready! 🎬\n5.0 s · 1280×720 · 9.0 MB · cost $0.63"
+    text = card_text(done(), Shown(FACTS))
+    assert text.endswith("\n5.0 s · 1280×720 · 9.0 MB · cost $0.63")
+    assert "http" not in text
 
 
 def test_a_fitted_file_says_what_it_was_fitted_from_and_links_the_original() -> None:
-    text = delivery_text(done(cost=None), attached=True, facts=FACTS, fitted_from=40 * MIB)
+    text = card_text(done(cost=None), Shown(FACTS, fitted_from=40 * MIB))
     assert "9.0 MB (fitted from 40.0 MB)" in text
     assert "cost" not in text, "no cost when RunComfy reported none"
     assert f"<{URL}>" in text, "the original's link, without a second preview"
 
 
 def test_a_link_says_why_the_file_is_not_attached() -> None:
-    text = delivery_text(done(), attached=False, link_reason="Because", facts=FACTS)
+    text = card_text(done(), Shown(FACTS, attached=False, link_reason="Because"))
     assert "Because, so here is the link instead" in text
     assert "may expire" in text
     assert text.endswith(URL)
@@ -65,14 +74,13 @@ def test_a_link_says_why_the_file_is_not_attached() -> None:
 
 @pytest.mark.parametrize("fitted_from", [None, 40 * MIB])
 @pytest.mark.parametrize("attached", [False, True])
-def test_a_link_too_long_for_a_message_is_described_not_posted(
+def test_a_link_too_long_for_a_card_is_described_not_posted(
     attached: bool, fitted_from: int | None
 ) -> None:
     job = done(url="https://files.example.com/" + "a" * 1990)
-    text = delivery_text(
-        job, attached=attached, link_reason="Too big", facts=FACTS, fitted_from=fitted_from
-    )
-    assert len(text) <= MESSAGE_LIMIT
+    shown = Shown(FACTS, attached=attached, fitted_from=fitted_from, link_reason="Too big")
+    text = card_text(job, shown)
+    assert len(text) <= TEXT_LIMIT
     if attached and fitted_from is None:
         assert "http" not in text
     else:
@@ -82,8 +90,8 @@ def test_a_link_too_long_for_a_message_is_described_not_posted(
 
 def test_a_link_that_just_fits_is_posted() -> None:
     job = done(url="https://files.example.com/" + "a" * 1450)
-    text = delivery_text(job, attached=False, link_reason="Too big")
-    assert len(text) <= MESSAGE_LIMIT
+    text = card_text(job, Shown(attached=False, link_reason="Too big"))
+    assert len(text) <= TEXT_LIMIT
     assert text.endswith(job.output_url)
 
 

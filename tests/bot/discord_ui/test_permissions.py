@@ -22,14 +22,14 @@ ACTORS = {
 }
 
 TABLE = {
-    # actor:                     cancel, re-roll, delete, settings
-    "requester": (True, True, True, False),
-    "moderator by permission": (True, True, True, False),
-    "moderator by role": (True, True, True, False),
-    "other member": (False, True, False, False),
-    "server manager": (False, True, False, True),
+    # actor:                     cancel, re-roll, edit, delete, settings
+    "requester": (True, True, True, True, False),
+    "moderator by permission": (True, True, True, True, False),
+    "moderator by role": (True, True, True, True, False),
+    "other member": (False, True, True, False, False),
+    "server manager": (False, True, True, False, True),
 }
-COLUMNS = [JobAction.CANCEL, JobAction.REROLL, JobAction.DELETE, "settings"]
+COLUMNS = [JobAction.CANCEL, JobAction.REROLL, JobAction.EDIT, JobAction.DELETE, "settings"]
 
 
 @pytest.mark.parametrize("actor_name", TABLE)

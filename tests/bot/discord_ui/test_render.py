@@ -7,18 +7,14 @@ from decimal import Decimal
 import pytest
 
 from bot.discord_ui.buttons import job_view
-from bot.discord_ui.render import (
-    delivery_text,
-    failure_text,
-    job_error,
-    quote,
-    shorten,
-    status_embed,
-)
+from bot.discord_ui.card_text import Shown, failure_text
+from bot.discord_ui.render import job_error, quote, shorten, status_embed
+from bot.discord_ui.result_card import video_card
 from bot.i18n import texts
 from bot.jobs.model import Failure, JobState, NoticeState
 from bot.runcomfy.pricing import Pricing
 from bot.runcomfy.request import KlingRequest
+from tests.bot.discord_ui.cards import text_of as card_text
 from tests.bot.jobs.factories import make_job
 
 PRICING = Pricing()
@@ -109,7 +105,7 @@ def test_final_messages_mention_the_requester_and_say_why() -> None:
     done = make_job(
         4, state=JobState.COMPLETED, requester_id=9, output_url="https://cdn.example.com/v.mp4"
     )
-    linked = delivery_text(done, attached=False, link_reason="Too big")
+    linked = card_text(video_card(done, Shown(attached=False, link_reason="Too big")))
     assert linked.startswith("<@9> your video **#4** is ready!")
     assert "https://cdn.example.com/v.mp4" in linked
     assert "may expire" in linked

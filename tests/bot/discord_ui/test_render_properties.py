@@ -1,8 +1,10 @@
 """Property tests: every renderer, fed any job the bot could hold (any prompt, any RunComfy
-reason, link, id or error text), builds a message within Discord's limits."""
+reason, link, id or error text), builds a message within Discord's limits (the final
+messages, Components V2 cards, in test_card_properties)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
@@ -12,12 +14,8 @@ from bot.discord_ui.audit import audit_text
 from bot.discord_ui.job_lookup import job_choice
 from bot.discord_ui.panels import mine_embed, queue_embed, settings_embed, usage_embed
 from bot.discord_ui.queue_view import cancel_option
-from bot.discord_ui.render import (
-    delivery_text,
-    failure_text,
-    short_notice_text,
-    status_embed,
-)
+from bot.discord_ui.render import status_embed
+from bot.discord_ui.stranded import stranded_note
 from bot.jobs.model import Failure, Job, JobOrigin, JobState, NoticeState
 from bot.jobs.usage import Usage
 from bot.runcomfy.pricing import Pricing
@@ -40,6 +38,7 @@ FAST = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example],
 )
 snowflakes = st.integers(min_value=1, max_value=2**63 - 1)
+languages = st.sampled_from(["en", "de"])
 any_text = st.text(max_size=3000)
 long_text = st.one_of(any_text, st.text(alphabet="*_`>|\\@#<:\n ", max_size=3000))
 links = st.one_of(
@@ -106,26 +105,22 @@ def test_status_embed_fits(job: Job, place: int | None) -> None:
 
 
 @FAST
-@given(jobs())
-def test_final_messages_fit(job: Job) -> None:
-    assert_content_fits(failure_text(job))
-    assert_content_fits(short_notice_text(job))
-    reason = "The video (10.0 MB) is larger than this server's 10.0 MB upload limit"
-    if job.output_url is not None:
-        assert_content_fits(delivery_text(job, attached=False, link_reason=reason))
-    assert_content_fits(delivery_text(job, attached=True))
-
-
-@FAST
 @given(jobs(), snowflakes, st.sampled_from(["cancelled", "deleted"]))
 def test_audit_line_fits(job: Job, actor: int, action: str) -> None:
     assert_content_fits(audit_text(actor, action, job, job.created_at))
 
 
 @FAST
-@given(st.lists(jobs(), max_size=10))
-def test_mine_panel_fits(found: list[Job]) -> None:
+@given(st.lists(jobs(), max_size=10), st.lists(jobs(), max_size=10))
+def test_mine_panel_fits(found: list[Job], left_behind: list[Job]) -> None:
     assert_embed_fits(mine_embed(found))
+    assert_embed_fits(mine_embed(found, left_behind=left_behind))
+
+
+@FAST
+@given(jobs(), st.sampled_from([Failure.SERVER_LEFT, Failure.CHANNEL_GONE]), languages)
+def test_a_stranded_video_note_fits(job: Job, failure: Failure, language: str) -> None:
+    assert_content_fits(stranded_note(replace(job, failure=failure, locale=language)))
 
 
 @FAST

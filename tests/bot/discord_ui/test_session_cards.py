@@ -13,6 +13,8 @@ from typing import Any
 import discord
 import pytest
 
+from bot.discord_ui.card_text import Shown
+from bot.discord_ui.result_card import video_filename
 from bot.discord_ui.sessions.ballot import vote_answer
 from bot.discord_ui.sessions.cards import (
     leaderboard_embed,
@@ -20,7 +22,7 @@ from bot.discord_ui.sessions.cards import (
     status_embed,
     thread_name,
 )
-from bot.discord_ui.sessions.entry_card import EntryVideo, entry_message
+from bot.discord_ui.sessions.entry_card import decode_shown, encode_shown, entry_card
 from bot.discord_ui.sessions.gallery import entry_note
 from bot.discord_ui.sessions.recap_card import recap_card, recap_mentions
 from bot.i18n import texts
@@ -33,6 +35,8 @@ from bot.sessions.service import SessionStats
 from bot.sessions.standings import LeaderRow, recap_of
 from bot.wording import entry_refusal
 from testkit.discord.component_rules import check_components
+from testkit.discord.component_types import BUTTON, TEXT_DISPLAY
+from testkit.discord.layout_rules import walk
 from testkit.discord.errors import FormErrors
 from tests.bot.discord_ui.discord_limits import assert_content_fits, assert_embed_fits
 from tests.bot.jobs.factories import make_job
@@ -66,9 +70,9 @@ def session(state: SessionState = SessionState.OPEN, **changes: Any) -> Session:
     return replace(base, state=state, **changes)
 
 
-def assert_layout_fits(view: discord.ui.LayoutView) -> None:
+def assert_layout_fits(view: discord.ui.LayoutView, filenames: tuple[str, ...] = ()) -> None:
     form = FormErrors()
-    check_components(form, view.to_components(), v2=True)
+    check_components(form, view.to_components(), v2=True, filenames=filenames)
     assert not form, form.tree
     assert view.content_length() <= 4000
 
@@ -131,18 +135,18 @@ FACTS = MediaFacts(
     fitted_from_bytes=10**12,
 )
 VIDEOS = [
-    EntryVideo(attached=True, facts=FACTS),
-    EntryVideo(attached=True, facts=FACTS, fitted_from=10**12),
-    EntryVideo(attached=False, facts=FACTS, link_reason="x" * 300),
-    EntryVideo(attached=False),
+    Shown(FACTS, attached=True),
+    Shown(FACTS, attached=True, fitted_from=10**12),
+    Shown(FACTS, attached=False, link_reason="x" * 300),
+    Shown(None, attached=False),
 ]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("video", VIDEOS)
+@pytest.mark.parametrize("shown", VIDEOS)
 @pytest.mark.parametrize("open_", [True, False])
-def test_the_entry_message_fits_and_survives_the_store(
-    language: str, video: EntryVideo, open_: bool
+def test_the_entry_card_fits_and_survives_the_store(
+    language: str, shown: Shown, open_: bool
 ) -> None:
     tr = texts(language)
     job = make_job(
@@ -155,25 +159,24 @@ def test_the_entry_message_fits_and_survives_the_store(
         locale=language,
         session_id=BIG,
     )
-    message = entry_message(job, video, theme=THEME, votes=10**9, open=open_, tr=tr)
-    assert_content_fits(message.content)
-    assert f"<@{BIG}>" in message.content, "the requester is mentioned"
-    assert f"**#{BIG}**" in message.content, "the entry is found again by its number"
-    rows = message.view.to_components()
-    form = FormErrors()
-    check_components(form, rows, v2=False)
-    assert not form, form.tree
-    vote = rows[0]["components"][0]
-    assert vote["custom_id"] == f"session:vote:{BIG}"
-    assert len(vote["custom_id"]) <= 100
-    assert vote["disabled"] is (not open_)
-    assert EntryVideo.decode(video.encode()) == video
+    card = entry_card(job, shown, theme=THEME, votes=10**9, open=open_, tr=tr)
+    assert_layout_fits(card, (video_filename(job),) if shown.attached else ())
+    components = list(walk(card.to_components()))
+    text = "\n".join(str(c["content"]) for c in components if c["type"] == TEXT_DISPLAY)
+    assert f"<@{BIG}>" in text, "the requester is mentioned"
+    assert f"**#{BIG}**" in text, "the entry is found again by its number"
+    assert "Winter" not in text
+    buttons = [c for c in components if c["type"] == BUTTON]
+    [vote] = [b for b in buttons if b.get("custom_id") == f"session:vote:{BIG}"]
+    assert bool(vote.get("disabled")) is (not open_)
+    assert len(buttons) <= 5, "one row"
+    assert decode_shown(encode_shown(shown)) == shown
 
 
 def test_an_entry_kept_by_another_version_is_still_drawn() -> None:
-    assert EntryVideo.decode('{"attached": true, "facts": {"width": 1}}').facts is None
-    kept = EntryVideo.decode('{"attached": false, "facts": null, "link_reason": "gone"}')
-    assert kept == EntryVideo(attached=False, link_reason="gone")
+    assert decode_shown('{"attached": true, "facts": {"width": 1}}').facts is None
+    kept = decode_shown('{"attached": false, "facts": null, "link_reason": "gone"}')
+    assert kept == Shown(None, attached=False, link_reason="gone")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

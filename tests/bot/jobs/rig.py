@@ -12,6 +12,7 @@ from pathlib import Path
 import aiohttp
 
 from bot.clock import ScaledClock
+from bot.jobs.departures import Destinations
 from bot.jobs.line import ServerLimits
 from bot.jobs.model import Job, JobOrigin, JobState
 from bot.jobs.polling import FixedPolling, PollPolicy
@@ -96,7 +97,9 @@ class Rig:
             gate=self.gate,
         )
 
-    async def start(self, *, notifier: FakeNotifier | None = None) -> JobTracker:
+    async def start(
+        self, *, notifier: FakeNotifier | None = None, destinations: Destinations | None = None
+    ) -> JobTracker:
         if notifier is not None:
             self.notifier = notifier
         tracker = JobTracker(
@@ -107,6 +110,7 @@ class Rig:
             poll_policy=self.policy_factory(),
             settings=self.settings,
             notifier=self.notifier,
+            destinations=destinations,
         )
         tracker.add_observer(self.observer)
         await tracker.start()

@@ -4,6 +4,7 @@ the holder, and leaving a server stops the jobs every process holds."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ import aiohttp
 import pytest
 
 from bot.clock import ScaledClock
+from bot.jobs.departures import Destinations
 from bot.jobs.line import TooManyJobs
 from bot.jobs.model import Failure, JobOrigin, JobState
 from bot.jobs.polling import FixedPolling
@@ -29,6 +31,7 @@ from bot.store.postgres import PgDatabase
 from testkit.runcomfy import RunComfyEmulator
 from testkit.waiting import eventually
 from tests.bot.jobs.rig import SPEED, FakeNotifier, make_settings
+from tests.bot.jobs.test_departures import GoneHere
 from tests.bot.store.backends import StoreBackend
 
 pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
@@ -44,6 +47,7 @@ class Process:
     store: PgJobStore
     tracker: JobTracker
     leases: PgLeases
+    peers: PgPeers
 
 
 @dataclass
@@ -51,7 +55,7 @@ class World:
     emulator: RunComfyEmulator
     notifier: FakeNotifier
     """One for both processes: it posts like Discord, once per job (the job's nonce)."""
-    make: Callable[[str], Awaitable[Process]]
+    make: Callable[..., Awaitable[Process]]
     processes: list[Process] = field(default_factory=list)
 
     def submits_per_prompt(self) -> Counter[str]:
@@ -74,10 +78,11 @@ async def world(backend: StoreBackend) -> AsyncIterator[World]:
     gate = RequestGate(clock, rate_per_second=50.0, max_concurrency=10)
     notifier = FakeNotifier()
 
-    async def make(name: str) -> Process:
+    async def make(name: str, *, destinations: Destinations | None = None) -> Process:
         db = await PgDatabase.open(postgres.dsn.reveal())
         store = PgJobStore(db, owner=name, lease_seconds=LEASE)
         leases = PgLeases(store)
+        peers = PgPeers(db, name=name)
         client = RunComfyClient(
             session,
             base_url=emulator.base_url,
@@ -94,10 +99,11 @@ async def world(backend: StoreBackend) -> AsyncIterator[World]:
             settings=make_settings(deadline_seconds=6 * 3600),
             notifier=notifier,
             leases=leases,
-            peers=PgPeers(db, name=name),
+            peers=peers,
+            destinations=destinations,
         )
         await tracker.start()
-        process = Process(name, db, store, tracker, leases)
+        process = Process(name, db, store, tracker, leases, peers)
         shared.processes.append(process)
         return process
 
@@ -218,6 +224,70 @@ async def test_leaving_a_server_stops_the_jobs_every_process_holds(world: World)
     assert kept is not None
     assert kept.failure is None
     assert all(holder.tracker.get(job_id) is not None for job_id in busy)
+
+
+async def _queued_and_waiting(world: World, holder: Process) -> tuple[list[int], list[int]]:
+    """RunComfy's workers busy with another server's jobs; a member of server 100 with two
+    jobs queued at RunComfy behind them and three waiting in the bot's line."""
+    for n in range(2):
+        await _submit(holder, f"busy {n}", user=10 + n, guild=300)
+    await eventually(lambda: world.emulator.submit_count == 2, what="the busy jobs to be sent")
+    queued = [await _submit(holder, f"queued {n}", user=5) for n in range(2)]
+    await eventually(
+        lambda: all(
+            (job := holder.tracker.get(job_id)) is not None and job.state is JobState.QUEUED
+            for job_id in queued
+        ),
+        what="two jobs queued at RunComfy",
+    )
+    waiting = [await _submit(holder, f"waiting {n}", user=5) for n in range(3)]
+    return queued, waiting
+
+
+async def _stopped_free(process: Process, job_ids: list[int]) -> None:
+    for job_id in job_ids:
+        await eventually(
+            lambda job_id=job_id: process.tracker.get(job_id) is None,
+            what=f"job {job_id} to be stopped",
+        )
+        stored = await process.store.get(job_id)
+        assert stored is not None
+        assert (stored.state, stored.failure) == (JobState.CANCELLED, Failure.SERVER_LEFT)
+
+
+async def test_jobs_the_holder_releases_while_stopping_them_are_never_sent(world: World) -> None:
+    holder = await world.make("holder")
+    other = await world.make("other")
+    queued, waiting = await _queued_and_waiting(world, holder)
+    await other.tracker.abandon(guild_id=100, failure=Failure.SERVER_LEFT)
+    await _stopped_free(holder, queued + waiting)
+    await asyncio.sleep(0.5)
+    assert world.emulator.submit_count == 4, "only the submits already sent"
+    assert world.submits_per_prompt()["waiting 0"] == 0
+
+
+async def test_a_holder_the_message_missed_learns_it_from_the_discord_side(
+    world: World,
+) -> None:
+    """The peer's message is lost (the holder's LISTEN connection was down): the holder's
+    own Discord side says the server is gone at the next submit, and every job there stops."""
+    gone = GoneHere()
+    holder = await world.make("holder", destinations=gone)
+    other = await world.make("other")
+    queued, waiting = await _queued_and_waiting(world, holder)
+
+    async def lost(request: dict[str, Any]) -> None:
+        return None
+
+    other.peers.tell = lost  # type: ignore[method-assign]
+    await other.tracker.abandon(guild_id=100, failure=Failure.SERVER_LEFT)
+    assert all(holder.tracker.get(job_id) is not None for job_id in queued + waiting)
+    gone.servers.add(100)
+    report = await other.tracker.cancel(queued[0], by=5)
+    assert report.outcome is CancelOutcomeKind.CANCELLED
+    await _stopped_free(holder, queued[1:] + waiting)
+    await asyncio.sleep(0.5)
+    assert world.emulator.submit_count == 4, "only the submits already sent"
 
 
 async def test_a_member_s_limit_holds_across_processes(world: World) -> None:

@@ -127,3 +127,16 @@ async def test_a_member_who_left_can_no_longer_act_there(scene: Scene, bot: Samp
         )
     with pytest.raises(FakeDiscordUsageError, match="not a member"):
         fake.remove_member(scene.guild, scene.alice)
+
+
+async def test_a_direct_message_needs_a_shared_server(scene: Scene, bot: SampleBot) -> None:
+    fake = scene.fake
+    elsewhere = fake.add_guild("Elsewhere")
+    fake.add_member(elsewhere, "alice", user=scene.alice.user)
+    fake.remove_bot_from_guild(scene.guild)
+    sent = await (await bot.create_dm(discord.Object(scene.alice.id))).send("still here")
+    assert [m.id for m in fake.direct_messages(scene.alice.user)] == [sent.id]
+    with pytest.raises(discord.Forbidden) as refused:
+        await (await bot.create_dm(discord.Object(scene.bob.id))).send("anyone?")
+    assert (refused.value.status, refused.value.code) == (403, 50007)
+    assert fake.direct_messages(scene.bob.user) == []
