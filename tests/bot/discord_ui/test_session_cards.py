@@ -36,8 +36,8 @@ from bot.sessions.standings import LeaderRow, recap_of
 from bot.wording import entry_refusal
 from testkit.discord.component_rules import check_components
 from testkit.discord.component_types import BUTTON, TEXT_DISPLAY
-from testkit.discord.layout_rules import walk
 from testkit.discord.errors import FormErrors
+from testkit.discord.layout_rules import walk
 from tests.bot.discord_ui.discord_limits import assert_content_fits, assert_embed_fits
 from tests.bot.jobs.factories import make_job
 
