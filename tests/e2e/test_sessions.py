@@ -96,3 +96,8 @@ async def test_a_full_session(world: World) -> None:
     assert f"🥉 {world.mod_by_role.mention} — 🏆 0 · 🎬 1 · 🗳️ 1" in board
     assert len(recaps_in(world, world.channel)) == len(recaps_in(world, thread)) == 1
     assert card_of(world).id == card.id
+    herald = world.bot.session_side.herald
+    await eventually(
+        lambda: set(herald.kept().values()) == {0},
+        what="nothing kept for a finished session's card and entries",
+    )

@@ -27,7 +27,7 @@ from bot.i18n import Texts, texts
 from bot.jobs.ports import StoreError
 from bot.jobs.tracker import JobTracker
 from bot.server_settings import ServerSettings
-from bot.sessions.model import Session
+from bot.sessions.model import Session, SessionState
 from bot.sessions.ports import HeraldUnavailable, RecapPlace
 from bot.sessions.service import Sessions
 from bot.sessions.standings import Recap
@@ -65,6 +65,7 @@ class DiscordHerald:
         self._tracker = tracker
         self._settings_for = settings_for
         self._cards_shown: dict[int, str] = {}
+        self._phases: dict[int, SessionState] = {}
         self._entries_shown: dict[int, tuple[int, bool]] = {}
         self.card_edits = 0
         self.entry_edits = 0
@@ -72,13 +73,19 @@ class DiscordHerald:
     # ------------------------------------------------------------------ the card
 
     def session_changed(self, session: Session) -> None:
+        """Queue the card's edit: ahead of the channel's other edits when the session
+        moved on (entries closed, the recap is out), behind them for a new count."""
         if session.card_message_id is None:
             return
+        moved_on = self._phases.get(session.id) is not session.state
+        self._phases[session.id] = session.state
+        if session.state.is_final:
+            del self._phases[session.id]
         self._outbox.edit(
             session.channel_id,
             session.card_message_id,
             lambda: self._edit_card(session.id),
-            important=True,
+            important=moved_on,
         )
 
     async def card(self, session: Session) -> tuple[discord.ui.LayoutView, str]:
@@ -247,4 +254,8 @@ class DiscordHerald:
         return links
 
     def kept(self) -> dict[str, int]:
-        return {"cards_shown": len(self._cards_shown), "entries_shown": len(self._entries_shown)}
+        return {
+            "cards_shown": len(self._cards_shown),
+            "entries_shown": len(self._entries_shown),
+            "phases": len(self._phases),
+        }
