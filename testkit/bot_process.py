@@ -89,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     settings = load_settings(os.environ)
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, log_format=settings.log_format)
     point_discord_at(args.api_base, args.gateway_url, args.cdn_base)
     tuning = Tuning(
         channel_edit_interval=Tuning().channel_edit_interval / args.speed,

@@ -29,7 +29,7 @@ from bot.config.rules import (
     seconds,
     whole,
 )
-from bot.config.settings import PollMode
+from bot.config.settings import LogFormat, PollMode
 from bot.jobs.tracker_settings import TrackerSettings
 from bot.runcomfy.pricing import Pricing
 from bot.server_settings import SPECS, Setting
@@ -254,6 +254,22 @@ LOG_LEVEL = EnvSetting(
     "INFO",
     "How much the bot logs.",
 )
+LOG_FORMAT = EnvSetting(
+    "LOG_FORMAT",
+    either(LogFormat),
+    LogFormat.TEXT,
+    "text: lines for people (coloured only on a terminal); json: one JSON object per line "
+    "(time, level, logger, message, and job_id, server_id, request_id where known) for a "
+    "log collector.",
+)
+STOP_GRACE_SECONDS = EnvSetting(
+    "STOP_GRACE_SECONDS",
+    seconds(0, 600),
+    TRACKER.shutdown_grace,
+    "On SIGTERM or Ctrl-C, how long the bot lets videos on their way to Discord and "
+    'submits in flight finish before it stops (see docs/operations.md, "Stopping"). '
+    "Keep your service manager's stop timeout above it.",
+)
 
 SECTIONS = (
     Section("Required", (DISCORD_TOKEN, RUNCOMFY_API_TOKEN)),
@@ -291,6 +307,9 @@ SECTIONS = (
         "Videos",
         (DOWNLOAD_TIMEOUT_SECONDS, VIDEO_CACHE_MB, FIT_MAX_PARALLEL, FIT_TIME_LIMIT_SECONDS),
     ),
-    Section("Health and metrics (for orchestrators)", (HEALTH_PORT, HEALTH_HOST)),
-    Section("Logging", (LOG_LEVEL,)),
+    Section(
+        "Health, metrics and stopping (for orchestrators)",
+        (HEALTH_PORT, HEALTH_HOST, STOP_GRACE_SECONDS),
+    ),
+    Section("Logging", (LOG_LEVEL, LOG_FORMAT)),
 )

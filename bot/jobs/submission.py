@@ -17,6 +17,7 @@ from bot.jobs.leases import LeaseLost, NoRoom
 from bot.jobs.model import Failure, Job, JobState, NoticeState
 from bot.jobs.ports import StoreError
 from bot.jobs.runcomfy_side import Accepted, Refused
+from bot.log_context import bind, context_for
 from bot.runcomfy.errors import ErrorKind
 
 if TYPE_CHECKING:
@@ -44,7 +45,8 @@ class Submission:
 
     def on_job_released(self, event: JobReleased) -> None:
         job_id = event.job.id
-        task = self._scheduler.spawn(self.submit(job_id), name=f"submit-{job_id}")
+        context = context_for(job_id=job_id, server_id=event.job.guild_id)
+        task = self._scheduler.spawn(self.submit(job_id), name=f"submit-{job_id}", context=context)
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
 
@@ -115,6 +117,7 @@ class Submission:
         )
 
     async def _queued(self, job: Job, request_id: str) -> None:
+        bind(request_id=request_id)
         log.info("job %d submitted as %s", job.id, request_id)
         now = self._clock.now()
         job = await self._record(
