@@ -28,9 +28,12 @@ def bind(
     *, job_id: int | None = None, server_id: int | None = None, request_id: str | None = None
 ) -> None:
     """Say what the current task works on from here on; None leaves a value as it is."""
-    for variable, value in ((JOB_ID, job_id), (SERVER_ID, server_id), (REQUEST_ID, request_id)):
-        if value is not None:
-            variable.set(value)
+    if job_id is not None:
+        JOB_ID.set(job_id)
+    if server_id is not None:
+        SERVER_ID.set(server_id)
+    if request_id is not None:
+        REQUEST_ID.set(request_id)
 
 
 def context_for(
