@@ -89,6 +89,7 @@ def tracker_settings_for(settings: Settings) -> TrackerSettings:
         max_active_total=jobs.max_active_total,
         max_waiting_per_user=jobs.max_waiting_per_user,
         deadline_seconds=jobs.deadline_seconds,
+        shutdown_grace=settings.stop_grace_seconds,
     )
 
 
@@ -142,6 +143,9 @@ class VideoBot(commands.AutoShardedBot):
         )
         self.metrics = metrics
         self._closing_own: asyncio.Task[None] | None = None
+        self._stopping: asyncio.Task[None] | None = None
+        self.set_up = False
+        """Whether `setup_hook` has finished (a stop before that interrupts it instead)."""
         self.settings = settings
         self.clock = clock or system_clock()
         self.tuning = tuning or Tuning()
@@ -191,6 +195,7 @@ class VideoBot(commands.AutoShardedBot):
         await self._serve_health()
         await self.tree.set_translator(CatalogTranslator(languages()))
         await self._sync_commands()
+        self.set_up = True
 
     async def _open_media_folders(self) -> None:
         """Downloads and kept videos live beside the database; a previous run's half-done
@@ -322,6 +327,28 @@ class VideoBot(commands.AutoShardedBot):
             len(self.tracker.open_jobs()),
         )
 
+    @property
+    def stopping(self) -> bool:
+        """Whether the bot is stopping: it takes no new work (commands and buttons are
+        answered "restarting"), while the gateway stays open for the grace."""
+        return self._closing_own is not None
+
+    def request_stop(self, why: str) -> None:
+        """A stop signal (`bot.running`): close cleanly; a second one cuts the grace
+        for the uploads and submits under way short."""
+        if self._stopping is None:
+            log.info(
+                "%s: stopping; new commands are answered 'restarting', work under way gets "
+                "up to %.0f s",
+                why,
+                self.settings.stop_grace_seconds,
+            )
+            self._stopping = asyncio.create_task(self.close(), name="bot-stop")
+            return
+        log.info("%s again: stopping now, without waiting for the work under way", why)
+        if hasattr(self, "tracker"):
+            self.tracker.hurry()
+
     async def close(self) -> None:
         """Our own parts first, discord.py's last: once discord.py is closed, `start()`
         returns and whoever ran it may end the event loop under the rest of this. Like
@@ -346,3 +373,4 @@ class VideoBot(commands.AutoShardedBot):
             await self.http_session.close()
         if hasattr(self, "downloads"):
             self.downloads.close()
+        log.info("stopped: every job is stored and carries on at the next start")

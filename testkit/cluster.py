@@ -6,6 +6,7 @@ to run out, and the database read to see who holds which job."""
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,8 @@ class ClusterShape:
     lease_seconds: float
     channels_per_server: int
     members_per_server: int
+    settings: Mapping[str, str] = field(default_factory=dict)
+    """More environment settings for every process, over the cluster's own."""
 
 
 @dataclass
@@ -86,18 +89,30 @@ class Cluster:
     async def start_bots(self) -> None:
         """One bot process per shard, each in a folder of its own; until all are ready."""
         for shard in range(self.shape.processes):
-            folder = self.workdir / f"process-{shard}"
-            folder.mkdir(parents=True, exist_ok=True)
-            bot = await BotProcess.start(
-                self.fake,
-                self._environment(shard),
-                workdir=folder,
-                speed=self.shape.speed,
-                guild_ready_timeout=0.2,
-            )
-            self.bots.append(bot)
+            self.bots.append(await self._start(shard))
         for bot in self.bots:
             await bot.wait_on_ready()
+
+    async def _start(self, shard: int) -> BotProcess:
+        folder = self.workdir / f"process-{shard}"
+        folder.mkdir(parents=True, exist_ok=True)
+        return await BotProcess.start(
+            self.fake,
+            self._environment(shard),
+            workdir=folder,
+            speed=self.shape.speed,
+            guild_ready_timeout=0.2,
+        )
+
+    async def restart(self, shard: int) -> BotProcess:
+        """Start shard's process again (once the previous one has exited) in the same
+        folder with the same settings; until it is ready."""
+        previous = self.bots[shard]
+        if previous.process.returncode is None:
+            raise RuntimeError("the previous process still runs; stop it first")
+        bot = self.bots[shard] = await self._start(shard)
+        await bot.wait_on_ready()
+        return bot
 
     def _environment(self, shard: int) -> dict[str, str]:
         shape = self.shape
@@ -116,7 +131,7 @@ class Cluster:
         }
         if shape.processes > 1:
             env |= {"SHARD_COUNT": str(shape.processes), "SHARD_IDS": str(shard)}
-        return env
+        return env | dict(shape.settings)
 
     async def kill(self, bot: BotProcess) -> float:
         """SIGKILL: no clean shutdown, the process's leases left to run out. Returns when

@@ -127,6 +127,14 @@ class Scheduler:
         task.add_done_callback(self._tasks.discard)
         return task
 
+    async def pause(self) -> None:
+        """Closing: no job comes due any more; the tasks under way go on until `close`."""
+        self._closing = True
+        loop, self._loop = self._loop, None
+        if loop is not None:
+            loop.cancel()
+            await asyncio.gather(loop, return_exceptions=True)
+
     async def close(self) -> None:
         """Stop the loop and cancel every task this scheduler owns."""
         self._closing = True

@@ -26,6 +26,7 @@ whose submit outcome is unknown is never sent again by itself.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -85,6 +86,7 @@ class JobTracker:
         leases = leases or LocalLeases(store)
         peers = peers or NoPeers()
         self._context = context
+        self._hurry = asyncio.Event()
         self._token = TokenWatch(context)
         self._line = LineRelease(context, token=self._token)
         self._intake = JobIntake(context, token=self._token, pricing=pricing)
@@ -110,12 +112,50 @@ class JobTracker:
         await self._sharing.start_sharing()
 
     async def close(self) -> None:
-        """Stop: let in-flight submits settle briefly, then cancel every task we own."""
+        """Stop: take no job further (none leaves the line, none is sent, no job comes due),
+        let the submits and final messages under way finish for up to `shutdown_grace`
+        real seconds (or until `hurry`), then cancel every task we own and hand the jobs
+        back. Everything else is stored already and carries on at the next start."""
         self._line.close()
         self._sharing.stop_taking()
-        await self._submission.wait_in_flight(self._context.settings.shutdown_grace)
+        self._submission.stop_sending()
+        await self._context.scheduler.pause()
+        await self._let_finish(self._context.settings.shutdown_grace)
         await self._context.scheduler.close()
         await self._sharing.close()
+
+    def hurry(self) -> None:
+        """Cut the closing grace short: what is still under way is cut off now."""
+        self._hurry.set()
+
+    async def _let_finish(self, within: float) -> None:
+        under_way = set(self._submission.in_flight | self._notices.in_flight)
+        if not under_way:
+            return
+        log.info(
+            "stopping: letting %d submits and final messages under way finish (up to %.0f s)",
+            len(under_way),
+            within,
+        )
+        hurry = asyncio.create_task(self._hurry.wait(), name="tracker-hurry")
+        deadline = asyncio.get_running_loop().time() + within
+        try:
+            while under_way and not hurry.done():
+                left = deadline - asyncio.get_running_loop().time()
+                if left <= 0:
+                    break
+                await asyncio.wait(
+                    {*under_way, hurry}, timeout=left, return_when=asyncio.FIRST_COMPLETED
+                )
+                under_way = {task for task in under_way if not task.done()}
+        finally:
+            hurry.cancel()
+        if under_way:
+            log.warning(
+                "stopping: %d submits or final messages were still under way and are cut off; "
+                "they carry on at the next start",
+                len(under_way),
+            )
 
     def is_running(self) -> bool:
         """Whether the scheduler's loop runs (it stops only with `close`)."""
