@@ -1,7 +1,8 @@
 """Several real bot processes as one bot: one fake Discord that speaks shards, one RunComfy
 emulator, one server per process on that process's shard, and one database (PostgreSQL;
-SQLite for a single process). A process can be killed with SIGKILL, leaving its leases
-to run out, and the database read to see who holds which job."""
+SQLite for a single process). A process can be stopped with a signal and started again,
+or killed with SIGKILL, leaving its leases behind, and the database read to see who holds
+which job."""
 
 from __future__ import annotations
 
@@ -134,7 +135,7 @@ class Cluster:
         return env | dict(shape.settings)
 
     async def kill(self, bot: BotProcess) -> float:
-        """SIGKILL: no clean shutdown, the process's leases left to run out. Returns when
+        """SIGKILL: no clean shutdown, the process's leases left behind. Returns when
         (``time.monotonic()``) the signal was sent; returns once the process is gone."""
         bot.process.kill()
         killed_at = time.monotonic()
