@@ -161,7 +161,9 @@ JOB_LEASE_SECONDS = EnvSetting(
     seconds(1, 300),
     15.0,
     "Only with PostgreSQL: seconds a process holds a job without renewing it. A process "
-    "that dies has its jobs taken over by another within about twice this.",
+    "that dies is seen at once (its liveness lock goes with it) and its jobs are taken "
+    "over within about a second; the lease is for one alive but cut off from the "
+    "database, whose jobs are taken over within about twice this.",
 )
 JOB_DEADLINE_MINUTES = EnvSetting(
     "JOB_DEADLINE_MINUTES",
