@@ -11,6 +11,9 @@ from .ids import SnowflakeFactory, utcnow
 
 TEXT_CHANNEL = 0
 DM_CHANNEL = 1
+DEFAULT_APPLICATION_FLAGS = (1 << 23) | (1 << 19) | (1 << 15) | (1 << 13)
+"""APPLICATION_COMMAND_BADGE and the three limited privileged intents (message content,
+guild members, presence), as an unverified bot with them switched on shows."""
 
 MIB = 1024 * 1024
 
@@ -139,6 +142,8 @@ class World:
         self.channels: dict[int, FakeChannel] = {}
         self.users: dict[int, FakeUser] = {self.bot.id: self.bot, self.owner.id: self.owner}
         self._dm_channels: dict[int, FakeChannel] = {}
+        self.application_flags = DEFAULT_APPLICATION_FLAGS
+        """The application's ``flags``: which privileged intents the portal switched on."""
 
     @property
     def application_id(self) -> int:
