@@ -60,6 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.cli import main as generate_main
 
         return generate_main(args[1:])
+    if args[:1] == ["doctor"]:
+        from bot.doctor import main as doctor_main
+
+        return doctor_main(args[1:])
     if args and args[0] not in ("run",):
         print(USAGE, file=sys.stderr)
         return Exit.SETTINGS
