@@ -26,6 +26,7 @@ from testkit.discord import FakeDiscord, FakeInteraction
 from testkit.evidence import job_number, job_rows, logged_problems, posted_videos
 from testkit.process import BotProcess
 from testkit.waiting import eventually
+from tests.e2e.harness import embed_text
 
 SPEED = 20.0
 QUICK, LONG, USUAL = 5.0, 100_000.0, 20.0
@@ -76,6 +77,11 @@ async def number_of(interaction: FakeInteraction) -> int:
     return number
 
 
+def shows(interaction: FakeInteraction, text: str) -> bool:
+    status = interaction.original
+    return status is not None and text in embed_text(status)
+
+
 def states(cluster: Cluster) -> dict[int, str]:
     return {job: row[0] for job, row in job_rows(database(cluster)).items()}
 
@@ -88,28 +94,29 @@ def database(cluster: Cluster) -> Path:
     return cluster.workdir / "bot.sqlite3"
 
 
-async def jobs_in_every_state(cluster: Cluster) -> dict[str, int]:
-    """Job number by the state it is held in: uploading, generating, queued, waiting."""
+async def jobs_in_every_state(cluster: Cluster) -> dict[str, FakeInteraction]:
+    """The command of a job in each state it is held in: uploading, generating, queued,
+    waiting (its reply is the job's status message)."""
     emulator, fake = cluster.emulator, cluster.fake
     fake.hold_uploads()
     emulator.set_workers(2)
-    held = {
-        "uploading": await number_of(await generate(cluster, 1, "quick: a paper boat")),
-        "generating": await number_of(await generate(cluster, 0, "long: a glacier calving")),
+    commands = {
+        "uploading": await generate(cluster, 1, "quick: a paper boat"),
+        "generating": await generate(cluster, 0, "long: a glacier calving"),
     }
     await eventually(lambda: fake.uploads_held == 1, within=30, what="the upload held")
+    generating = await number_of(commands["generating"])
     await eventually(
-        lambda: states(cluster).get(held["generating"]) == "running", within=30, what="running"
+        lambda: states(cluster).get(generating) == "running", within=30, what="running"
     )
     emulator.set_workers(1)
-    held["queued"] = await number_of(await generate(cluster, 0, "a lantern festival"))
-    held["waiting"] = await number_of(await generate(cluster, 0, "a fox in fresh snow"))
-    await eventually(
-        lambda: states(cluster).get(held["queued"]) == "queued", within=30, what="queued"
-    )
-    assert states(cluster)[held["waiting"]] == "waiting"
-    assert notices(cluster)[held["uploading"]] == "sending"
-    return held
+    commands["queued"] = await generate(cluster, 0, "a lantern festival")
+    commands["waiting"] = await generate(cluster, 0, "a fox in fresh snow")
+    queued = await number_of(commands["queued"])
+    await eventually(lambda: states(cluster).get(queued) == "queued", within=30, what="queued")
+    assert states(cluster)[await number_of(commands["waiting"])] == "waiting"
+    assert notices(cluster)[await number_of(commands["uploading"])] == "sending"
+    return commands
 
 
 async def finish_everything(cluster: Cluster, held: dict[str, int]) -> None:
@@ -141,7 +148,8 @@ def problems(*bots: BotProcess) -> list[str]:
 async def test_a_stop_signal_lets_the_upload_land_and_a_restart_finishes_the_rest(
     cluster: Cluster, signum: signal.Signals
 ) -> None:
-    held = await jobs_in_every_state(cluster)
+    commands = await jobs_in_every_state(cluster)
+    held = {state: await number_of(command) for state, command in commands.items()}
     first = cluster.bots[0]
     first.signal(signum)
     await eventually(
@@ -164,6 +172,11 @@ async def test_a_stop_signal_lets_the_upload_land_and_a_restart_finishes_the_res
     second = await cluster.restart(0)
     await finish_everything(cluster, held)
     assert_delivered_once_and_sent_once(cluster, held)
+    await eventually(
+        lambda: all(shows(command, "Delivered") for command in commands.values()),
+        within=30,
+        what="every status message showing the video delivered",
+    )
     assert "a command during the stop" not in str(cluster.emulator.jobs)
     assert problems(first, second) == []
 
