@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -39,7 +40,9 @@ class TakeoverConfig:
     database: str = "postgres"
     """`postgres` or `sqlite` (one process only)."""
     kill: bool = True
-    """SIGKILL the first process midway (needs two processes)."""
+    """Stop the first process midway (needs two processes)."""
+    stop_signal: signal.Signals = signal.SIGKILL
+    """How: SIGKILL (no clean shutdown) or SIGTERM (a clean stop that hands its jobs back)."""
     kill_after: float = 0.3
     """Share of the first process's videos posted before it is killed."""
     lease_seconds: float = 15.0
@@ -84,8 +87,10 @@ class TakeoverResult:
     """Real seconds from SIGKILL until another process held every job the dead one held."""
     first_takeover_seconds: float | None = None
     """Real seconds from SIGKILL until another process held the first of them."""
+    stopped_exit_code: int | None = None
+    """The stopped process's exit code (-9 after SIGKILL)."""
     problems: list[str] = field(default_factory=list)
-    """ERROR lines in the survivors' logs."""
+    """ERROR lines in the survivors' logs (and a cleanly stopped process's)."""
 
     @property
     def every_job_delivered_once(self) -> bool:
@@ -146,6 +151,7 @@ async def _run(
     killed_holding = 0
     takeover: float | None = None
     first_takeover: float | None = None
+    stopped_exit: int | None = None
     cpu_dead = 0.0
     if config.kill:
         first = {number for shard, number in numbers if shard == 0}
@@ -158,7 +164,11 @@ async def _run(
         victim = bots[0]
         cpu_dead = victim.cpu_seconds()
         killed_holding = await cluster.held_by(victim)
-        killed_at = await cluster.kill(victim)
+        if config.stop_signal is signal.SIGKILL:
+            killed_at = await cluster.kill(victim)
+        else:
+            killed_at = time.monotonic()
+            victim.signal(config.stop_signal)
 
         async def taken_over() -> bool:
             nonlocal first_takeover
@@ -169,6 +179,7 @@ async def _run(
 
         await _until_async(taken_over, within=config.within)
         takeover = time.monotonic() - killed_at
+        stopped_exit = await victim.wait_exit(within=config.within)
     job_ids = [number for _, number in numbers]
 
     async def settled() -> bool:
@@ -178,6 +189,7 @@ async def _run(
     await _until_async(settled, within=config.within)
     await asyncio.sleep(0.5)
     survivors = bots[1:] if config.kill else bots
+    logs = bots if config.stop_signal is not signal.SIGKILL else survivors
     cpu = sum(bot.cpu_seconds() for bot in survivors) + cpu_dead - cpu_before
     rows = await cluster.job_states()
     videos = posted_videos(cluster.fake, cluster.channels)
@@ -216,7 +228,8 @@ async def _run(
         killed_holding=killed_holding,
         takeover_seconds=takeover,
         first_takeover_seconds=first_takeover,
-        problems=[line for bot in survivors for line in logged_problems(bot.log_path)],
+        stopped_exit_code=stopped_exit,
+        problems=[line for bot in logs for line in logged_problems(bot.log_path)],
     )
 
 
@@ -247,7 +260,10 @@ async def _until_async(condition: Callable[[], Awaitable[bool]], *, within: floa
 
 
 def report(result: TakeoverResult, config: TakeoverConfig) -> str:
-    kind = f"{config.processes} × {config.database}" + (", one killed" if config.kill else "")
+    how = (
+        "killed" if config.stop_signal is signal.SIGKILL else f"stopped ({config.stop_signal.name})"
+    )
+    kind = f"{config.processes} × {config.database}" + (f", one {how}" if config.kill else "")
     lines = [
         f"{kind}: {result.jobs} jobs, {result.answered} answered, "
         f"{result.delivered_once} delivered exactly once ({result.real_seconds:.1f} s real)",
@@ -260,7 +276,7 @@ def report(result: TakeoverResult, config: TakeoverConfig) -> str:
     if result.takeover_seconds is not None:
         first = result.first_takeover_seconds
         lines.append(
-            f"  killed holding {result.killed_holding} open jobs; the first held by the "
+            f"  {how} holding {result.killed_holding} open jobs; the first held by the "
             f"survivor {first if first is not None else float('nan'):.2f} s later, every "
             f"one {result.takeover_seconds:.2f} s later (lease {config.lease_seconds} s)"
         )

@@ -9,6 +9,7 @@ server binaries are not installed)."""
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 from testkit.postgres import PostgresServer, create_database
@@ -33,6 +34,28 @@ async def test_a_killed_process_jobs_are_taken_over_and_delivered_exactly_once(
     # A take-over is looked for every second; the rest is slack for a loaded machine.
     assert result.first_takeover_seconds <= 3.0
     assert result.takeover_seconds <= 3.0
+
+
+async def test_a_process_stopped_with_sigterm_hands_its_jobs_over_and_exits_0(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    """A clean stop midway: the videos on their way land, the jobs are handed back (the
+    lease and the liveness lock given up) and the other process finishes them."""
+    config = TakeoverConfig(
+        jobs=100, processes=2, kill=True, stop_signal=signal.SIGTERM, lease_seconds=15.0
+    )
+    dsn = await create_database(postgres_server, "takeover_sigterm")
+    result = await run_takeover(config, tmp_path, dsn)
+    print(report(result, config))
+
+    assert result.stopped_exit_code == 0
+    assert result.every_job_delivered_once, (result.unsettled, result.duplicates)
+    assert result.submitted_twice == {}
+    assert result.problems == [], "neither process logged an error"
+    assert result.takeover_seconds is not None
+    # The grace lets the uploads under way land first (at most STOP_GRACE_SECONDS, 20 s);
+    # then the jobs go over within a second, not a lease time; the rest is slack.
+    assert result.takeover_seconds <= 20.0 + 3.0
 
 
 async def test_the_same_load_on_one_process_without_shards_is_delivered_exactly_once(
