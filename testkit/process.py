@@ -20,7 +20,8 @@ from testkit.bot_process import ON_READY, READY
 from testkit.discord import FakeDiscord
 
 ROOT = Path(__file__).resolve().parents[1]
-_PROBLEM = re.compile(r"\[(ERROR|CRITICAL)\s*\]")
+_PROBLEM = re.compile(r'\[(ERROR|CRITICAL)\s*\]|"level": "(ERROR|CRITICAL)"')
+"""An ERROR or CRITICAL line, in the text format or LOG_FORMAT=json."""
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 """discord.py colours its log lines when it believes it runs in a container."""
 _OWN_SETTINGS = (

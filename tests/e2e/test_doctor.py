@@ -88,6 +88,9 @@ async def test_every_check_passes_on_a_set_up_the_bot_has_run_on(
     ):
         line_with(lines, expected)
     assert len(lines) == 9
+    output = "\n".join(lines)
+    assert ready.fake.bot_token not in output
+    assert ready.emulator.token not in output
 
 
 async def test_invalid_settings_stop_at_the_first_line(ready: World) -> None:

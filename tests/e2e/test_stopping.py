@@ -13,6 +13,7 @@ neither process logged an ERROR.
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping
@@ -140,6 +141,19 @@ def assert_delivered_once_and_sent_once(cluster: Cluster, held: dict[str, int]) 
     assert max(submits.values()) == 1, submits
 
 
+def assert_json_logs(bot: BotProcess, job: int, *, secrets: list[str]) -> None:
+    """LOG_FORMAT=json: every line one object; the job's own lines name it and its
+    server; no colour codes and no token anywhere."""
+    text = bot.log_path.read_text()
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert {"time", "level", "logger", "message"} <= lines[0].keys()
+    about_the_job = [line for line in lines if f"job {job}" in line["message"]]
+    assert about_the_job
+    assert all(line.get("job_id") == job and "server_id" in line for line in about_the_job)
+    assert "\x1b[" not in text
+    assert not [secret for secret in secrets if secret in text]
+
+
 def problems(*bots: BotProcess) -> list[str]:
     return [line for bot in bots for line in logged_problems(bot.log_path)]
 
@@ -193,7 +207,7 @@ async def test_an_upload_past_the_grace_is_cut_off_and_posted_once_after_the_res
         lease_seconds=15.0,
         channels_per_server=1,
         members_per_server=1,
-        settings={"STOP_GRACE_SECONDS": "60"},
+        settings={"STOP_GRACE_SECONDS": "60", "LOG_FORMAT": "json"},
     )
     cluster = await Cluster.open(
         shape, tmp_path, None, generation_time=generation_time, queue_delay=None
@@ -218,6 +232,7 @@ async def test_an_upload_past_the_grace_is_cut_off_and_posted_once_after_the_res
         assert posted_videos(cluster.fake, cluster.channels)[number] == 1
         assert cluster.emulator.submit_count == 1
         assert problems(first, second) == []
+        assert_json_logs(first, number, secrets=[cluster.fake.bot_token, cluster.emulator.token])
     finally:
         await cluster.close()
 
