@@ -6,6 +6,7 @@ import asyncio
 import logging
 import pkgutil
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 import discord
@@ -21,6 +22,7 @@ from bot.discord_ui.notices import ChannelNotifier
 from bot.discord_ui.outbox import ChannelOutbox
 from bot.discord_ui.replies import AnsweringTree
 from bot.discord_ui.status_board import StatusBoard
+from bot.grace import let_finish
 from bot.health import HealthServer, database_check, gateway_check, scheduler_check
 from bot.i18n import languages
 from bot.jobs.line import ServerLimits
@@ -144,6 +146,8 @@ class VideoBot(commands.AutoShardedBot):
         self.metrics = metrics
         self._closing_own: asyncio.Task[None] | None = None
         self._stopping: asyncio.Task[None] | None = None
+        self._hurry = asyncio.Event()
+        self._answering: set[asyncio.Task[Any]] = set()
         self.set_up = False
         """Whether `setup_hook` has finished (a stop before that interrupts it instead)."""
         self.settings = settings
@@ -327,6 +331,17 @@ class VideoBot(commands.AutoShardedBot):
             len(self.tracker.open_jobs()),
         )
 
+    async def _let_answers_finish(self, within: float) -> None:
+        """Commands and buttons being answered finish (they may store a job); past the
+        grace they are cut off, so none touches the database once it is closed."""
+        left = await let_finish(set(self._answering), within=within, hurry=self._hurry)
+        if not left:
+            return
+        log.warning("stopping: %d commands or buttons still being answered are cut off", len(left))
+        for task in left:
+            task.cancel()
+        await asyncio.gather(*left, return_exceptions=True)
+
     @property
     def stopping(self) -> bool:
         """Whether the bot is stopping: it takes no new work (commands and buttons are
@@ -346,8 +361,17 @@ class VideoBot(commands.AutoShardedBot):
             self._stopping = asyncio.create_task(self.close(), name="bot-stop")
             return
         log.info("%s again: stopping now, without waiting for the work under way", why)
+        self._hurry.set()
         if hasattr(self, "tracker"):
             self.tracker.hurry()
+
+    def answering(self) -> None:
+        """The current task answers a command, button or form: a stop lets it finish
+        within the grace before the tracker and the database close."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._answering.add(task)
+            task.add_done_callback(self._answering.discard)
 
     async def close(self) -> None:
         """Our own parts first, discord.py's last: once discord.py is closed, `start()`
@@ -359,10 +383,17 @@ class VideoBot(commands.AutoShardedBot):
         await super().close()
 
     async def _close_own(self) -> None:
+        """The clean stop (docs/operations.md, "Stopping"): no new work, the answers and the
+        tracker's work under way share one grace, then everything closes."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.stop_grace_seconds
         if self.health is not None:
             await self.health.close()
         if hasattr(self, "tracker"):
-            await self.tracker.close()
+            await self.tracker.stop_taking_work()
+        await self._let_answers_finish(deadline - loop.time())
+        if hasattr(self, "tracker"):
+            await self.tracker.close(within=max(0.0, deadline - loop.time()))
         if hasattr(self, "board"):
             await self.board.close()
         if hasattr(self, "outbox"):

@@ -48,10 +48,14 @@ async def answer_failure(interaction: discord.Interaction, error: BaseException,
 
 async def taken(interaction: discord.Interaction) -> bool:
     """Whether the bot takes this interaction: not while it is stopping (a member is told
-    to try again in a minute; an autocomplete gets no choices). The log lines of its
-    handling name its server."""
+    to try again in a minute; an autocomplete gets no choices). One it takes is under way
+    until answered: a stop lets it finish. The log lines of its handling name its server."""
     bind(server_id=interaction.guild_id)
-    if not getattr(interaction.client, "stopping", False):
+    client = interaction.client
+    if not getattr(client, "stopping", False):
+        answering = getattr(client, "answering", None)
+        if callable(answering):
+            answering()
         return True
     try:
         if interaction.type is discord.InteractionType.autocomplete:

@@ -31,6 +31,7 @@ import logging
 from typing import Any
 
 from bot.clock import Clock
+from bot.grace import let_finish
 from bot.jobs.context import LimitsFor, TrackerContext
 from bot.jobs.dispatch import Dispatch
 from bot.jobs.intake import JobIntake
@@ -111,16 +112,22 @@ class JobTracker:
         self._context.scheduler.start()
         await self._sharing.start_sharing()
 
-    async def close(self) -> None:
-        """Stop: take no job further (none leaves the line, none is sent, no job comes due),
-        let the submits and final messages under way finish for up to `shutdown_grace`
-        real seconds (or until `hurry`), then cancel every task we own and hand the jobs
-        back. Everything else is stored already and carries on at the next start."""
+    async def stop_taking_work(self) -> None:
+        """Closing, the first step: take no job further (none leaves the line, none is
+        sent, no job comes due, none is taken over); what is under way goes on."""
         self._line.close()
         self._sharing.stop_taking()
         self._submission.stop_sending()
         await self._context.scheduler.pause()
-        await self._let_finish(self._context.settings.shutdown_grace)
+
+    async def close(self, *, within: float | None = None) -> None:
+        """Stop taking work, let the submits and final messages under way finish for up to
+        `within` real seconds (default `shutdown_grace`; or until `hurry`), then cancel
+        every task we own and hand the jobs back. Everything else is stored already and
+        carries on at the next start."""
+        await self.stop_taking_work()
+        grace = self._context.settings.shutdown_grace if within is None else within
+        await self._let_finish(grace)
         await self._context.scheduler.close()
         await self._sharing.close()
 
@@ -129,7 +136,7 @@ class JobTracker:
         self._hurry.set()
 
     async def _let_finish(self, within: float) -> None:
-        under_way = set(self._submission.in_flight | self._notices.in_flight)
+        under_way = self._submission.in_flight | self._notices.in_flight
         if not under_way:
             return
         log.info(
@@ -137,24 +144,12 @@ class JobTracker:
             len(under_way),
             within,
         )
-        hurry = asyncio.create_task(self._hurry.wait(), name="tracker-hurry")
-        deadline = asyncio.get_running_loop().time() + within
-        try:
-            while under_way and not hurry.done():
-                left = deadline - asyncio.get_running_loop().time()
-                if left <= 0:
-                    break
-                await asyncio.wait(
-                    {*under_way, hurry}, timeout=left, return_when=asyncio.FIRST_COMPLETED
-                )
-                under_way = {task for task in under_way if not task.done()}
-        finally:
-            hurry.cancel()
-        if under_way:
+        left = await let_finish(under_way, within=within, hurry=self._hurry)
+        if left:
             log.warning(
                 "stopping: %d submits or final messages were still under way and are cut off; "
-                "they carry on at the next start",
-                len(under_way),
+                "the next start settles them",
+                len(left),
             )
 
     def is_running(self) -> bool:
