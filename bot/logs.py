@@ -120,7 +120,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for name, _ in log_context.FIELDS:
+        for name in log_context.FIELDS:
             value = getattr(record, name, None)
             if value is not None:
                 entry[name] = value
