@@ -7,7 +7,7 @@ which job."""
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -142,14 +142,17 @@ class Cluster:
         await bot.process.wait()
         return killed_at
 
-    async def held_by(self, bot: BotProcess) -> int:
-        """Open jobs whose lease names the process (its name is host:pid:random)."""
+    async def held_by(self, bot: BotProcess, *, states: Sequence[str] = ()) -> int:
+        """Open jobs whose lease names the process (its name is host:pid:random); only
+        those in `states`, if given."""
         if self.dsn is None:
             raise ValueError("leases are read from PostgreSQL only")
         rows = await fetch(
             self.dsn,
-            "SELECT count(*) AS n FROM jobs WHERE is_open = 1 AND lease_owner LIKE $1",
+            "SELECT count(*) AS n FROM jobs WHERE is_open = 1 AND lease_owner LIKE $1 "
+            "AND (cardinality($2::text[]) = 0 OR state = ANY($2::text[]))",
             f"%:{bot.pid}:%",
+            list(states),
         )
         return int(rows[0]["n"])
 

@@ -31,6 +31,9 @@ from testkit.runcomfy import API_ENDPOINTS
 from testkit.stats import Summary
 from testkit.waiting import eventually
 
+NOT_SENT_YET = ("new", "waiting", "submitting")
+"""States of a job not yet (or not surely) at RunComfy."""
+
 
 @dataclass(frozen=True)
 class TakeoverConfig:
@@ -162,6 +165,13 @@ async def _run(
             what="a share of the first process's videos",
         )
         victim = bots[0]
+
+        async def nothing_being_sent() -> bool:
+            return not await cluster.held_by(victim, states=NOT_SENT_YET)
+
+        # A job killed while being sent is "may have been sent" by design (never sent
+        # twice); the take-over is measured with every job of the victim at RunComfy.
+        await _until_async(nothing_being_sent, within=config.within)
         cpu_dead = victim.cpu_seconds()
         killed_holding = await cluster.held_by(victim)
         if config.stop_signal is signal.SIGKILL:
