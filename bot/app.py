@@ -6,6 +6,7 @@ import asyncio
 import logging
 import pkgutil
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 import discord
@@ -26,6 +27,7 @@ from bot.discord_ui.replies import AnsweringTree
 from bot.discord_ui.status_board import StatusBoard
 from bot.discord_ui.stranded import StrandedVideos
 from bot.discord_ui.strike_watch import StrikeWatch
+from bot.grace import let_finish
 from bot.health import HealthServer, database_check, gateway_check, scheduler_check
 from bot.health_guard import GuardLimits
 from bot.i18n import languages
@@ -100,6 +102,7 @@ def tracker_settings_for(settings: Settings) -> TrackerSettings:
         max_active_total=jobs.max_active_total,
         max_waiting_per_user=jobs.max_waiting_per_user,
         deadline_seconds=jobs.deadline_seconds,
+        shutdown_grace=settings.stop_grace_seconds,
     )
 
 
@@ -157,6 +160,11 @@ class VideoBot(commands.AutoShardedBot):
         )
         self.metrics = metrics
         self._closing_own: asyncio.Task[None] | None = None
+        self._stopping: asyncio.Task[None] | None = None
+        self._hurry = asyncio.Event()
+        self._answering: set[asyncio.Task[Any]] = set()
+        self.set_up = False
+        """Whether `setup_hook` has finished (a stop before that interrupts it instead)."""
         self.settings = settings
         self.clock = clock or system_clock()
         self.tuning = tuning or Tuning()
@@ -213,6 +221,7 @@ class VideoBot(commands.AutoShardedBot):
         await self._serve_health()
         await self.tree.set_translator(CatalogTranslator(languages()))
         await self._sync_commands()
+        self.set_up = True
 
     async def _open_media_folders(self) -> None:
         """Downloads and kept videos live beside the database; a previous run's half-done
@@ -398,6 +407,48 @@ class VideoBot(commands.AutoShardedBot):
             len(self.tracker.open_jobs()),
         )
 
+    async def _let_answers_finish(self, within: float) -> None:
+        """Commands and buttons being answered finish (they may store a job); past the
+        grace they are cut off, so none touches the database once it is closed."""
+        left = await let_finish(set(self._answering), within=within, hurry=self._hurry)
+        if not left:
+            return
+        log.warning("stopping: %d commands or buttons still being answered are cut off", len(left))
+        for task in left:
+            task.cancel()
+        await asyncio.gather(*left, return_exceptions=True)
+
+    @property
+    def stopping(self) -> bool:
+        """Whether the bot is stopping: it takes no new work (commands and buttons are
+        answered "restarting"), while the gateway stays open for the grace."""
+        return self._closing_own is not None
+
+    def request_stop(self, why: str) -> None:
+        """A stop signal (`bot.running`): close cleanly; a second one cuts the grace
+        for the uploads and submits under way short."""
+        if self._stopping is None:
+            log.info(
+                "%s: stopping; new commands are answered 'restarting', work under way gets "
+                "up to %.0f s",
+                why,
+                self.settings.stop_grace_seconds,
+            )
+            self._stopping = asyncio.create_task(self.close(), name="bot-stop")
+            return
+        log.info("%s again: stopping now, without waiting for the work under way", why)
+        self._hurry.set()
+        if hasattr(self, "tracker"):
+            self.tracker.hurry()
+
+    def answering(self) -> None:
+        """The current task answers a command, button or form: a stop lets it finish
+        within the grace before the tracker and the database close."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._answering.add(task)
+            task.add_done_callback(self._answering.discard)
+
     async def close(self) -> None:
         """Our own parts first, discord.py's last: once discord.py is closed, `start()`
         returns and whoever ran it may end the event loop under the rest of this. Like
@@ -408,10 +459,17 @@ class VideoBot(commands.AutoShardedBot):
         await super().close()
 
     async def _close_own(self) -> None:
+        """The clean stop (docs/operations.md, "Stopping"): no new work, the answers and the
+        tracker's work under way share one grace, then everything closes."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.stop_grace_seconds
         if self.health is not None:
             await self.health.close()
         if hasattr(self, "tracker"):
-            await self.tracker.close()
+            await self.tracker.stop_taking_work()
+        await self._let_answers_finish(deadline - loop.time())
+        if hasattr(self, "tracker"):
+            await self.tracker.close(within=max(0.0, deadline - loop.time()))
         if hasattr(self, "strikes"):
             await self.strikes.close()
         if hasattr(self, "policy"):
@@ -429,3 +487,4 @@ class VideoBot(commands.AutoShardedBot):
             await self.http_session.close()
         if hasattr(self, "downloads"):
             self.downloads.close()
+        log.info("stopped: every job is stored and carries on at the next start")

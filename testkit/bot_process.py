@@ -8,7 +8,8 @@ pacing by the same factor, and prints machine-readable lines on stdout:
     BENCH-ON-READY {...}  discord.py's on_ready, after its guild_ready_timeout wait
 
 Settings come from the environment exactly as for `python -m bot` (no .env is read).
-SIGTERM closes the bot cleanly.
+The bot runs through the product's own `bot.running.serve`, so SIGTERM and SIGINT stop it
+exactly as they stop `python -m bot`, and the exit code is the product's (`bot.exits`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -30,7 +30,8 @@ import yarl
 from bot.app import Tuning, VideoBot
 from bot.clock import ScaledClock
 from bot.config import Settings, load_settings
-from bot.logs import setup_logging
+from bot.logs import secrets_of, setup_logging
+from bot.running import serve
 
 READY = "BENCH-READY"
 ON_READY = "BENCH-ON-READY"
@@ -68,11 +69,7 @@ async def run(settings: Settings, *, speed: float, tuning: Tuning) -> None:
 
     bot.add_listener(on_connect, "on_connect")
     bot.add_listener(on_ready, "on_ready")
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
-    async with bot:
-        await bot.start(settings.discord.token.reveal())
+    await serve(bot, settings.discord.token.reveal())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -89,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     settings = load_settings(os.environ)
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, secrets_of(settings), log_format=settings.log_format)
     point_discord_at(args.api_base, args.gateway_url, args.cdn_base)
     tuning = Tuning(
         channel_edit_interval=Tuning().channel_edit_interval / args.speed,

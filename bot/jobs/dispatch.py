@@ -14,6 +14,7 @@ from bot.jobs.events import JobCommitted, JobDue, JobLetGo, LineMayMove
 from bot.jobs.model import WATCHED_STATES, JobState, NoticeState, is_open
 from bot.jobs.notices import NoticeSender
 from bot.jobs.watch import JobWatch
+from bot.log_context import context_for
 
 if TYPE_CHECKING:
     from bot.jobs.context import TrackerContext
@@ -37,10 +38,12 @@ class Dispatch:
             return
         if job.state is JobState.WAITING:
             self._bus.publish(LineMayMove())
-        elif job.notice in (NoticeState.PENDING, NoticeState.SENDING):
-            self._scheduler.run_for(job.id, self._notices.send, name="notice")
+            return
+        context = context_for(job_id=job.id, server_id=job.guild_id, request_id=job.request_id)
+        if job.notice in (NoticeState.PENDING, NoticeState.SENDING):
+            self._scheduler.run_for(job.id, self._notices.send, name="notice", context=context)
         elif job.state in WATCHED_STATES:
-            self._scheduler.run_for(job.id, self._watch.poll, name="poll")
+            self._scheduler.run_for(job.id, self._watch.poll, name="poll", context=context)
 
     def on_job_committed(self, event: JobCommitted) -> None:
         if not is_open(event.job):

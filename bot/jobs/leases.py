@@ -4,8 +4,9 @@ One SQLite process holds every job; there is nothing to share (`LocalLeases`). W
 several processes share one PostgreSQL database (`bot.store.pg_leases`), each open job is
 held by at most one of them under a lease its holder renews: the holder alone submits,
 polls and delivers it, every write it makes is fenced by the lease (a process whose lease
-ran out cannot overwrite the new holder), and when a holder dies its leases run out and
-another process takes its jobs over. Limits that span processes (a member's or a
+ran out cannot overwrite the new holder), and when a holder dies another process takes
+its jobs over: at once where its death is seen directly (PostgreSQL's liveness locks),
+else when its leases run out. Limits that span processes (a member's or a
 server's jobs at RunComfy, the bot's total) are decided by the database at the moment a
 job is marked as being submitted (`Room`).
 """
@@ -62,6 +63,11 @@ class JobLeases(Protocol):
     def interval(self) -> float:
         """Real seconds between two renewals (a fraction of the lease)."""
 
+    @property
+    def claim_interval(self) -> float:
+        """Real seconds between two looks for jobs to take over (at most `interval`;
+        shorter where a dead holder is seen at once)."""
+
     async def claim(self, *, limit: int) -> list[Job]:
         """Take open jobs nobody holds (or whose holder's lease ran out) and return them."""
 
@@ -86,6 +92,10 @@ class LocalLeases:
 
     @property
     def interval(self) -> float:
+        return 0.0
+
+    @property
+    def claim_interval(self) -> float:
         return 0.0
 
     async def claim(self, *, limit: int) -> list[Job]:

@@ -11,6 +11,7 @@ but keyed by job and driven by an injectable clock.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import heapq
 import itertools
 import logging
@@ -80,7 +81,14 @@ class Scheduler:
     def is_alive(self) -> bool:
         return self._loop is not None and not self._loop.done()
 
-    def run_for(self, job_id: int, action: Callable[[int], Awaitable[None]], *, name: str) -> None:
+    def run_for(
+        self,
+        job_id: int,
+        action: Callable[[int], Awaitable[None]],
+        *,
+        name: str,
+        context: contextvars.Context | None = None,
+    ) -> None:
         """Run one action for a job as an owned task; a crash is logged and the job comes
         due again after `crash_retry_delay`, so one bad job never stops the others. A
         `quiet` failure (one reported elsewhere, such as a refused database write) is not
@@ -104,14 +112,28 @@ class Scheduler:
             finally:
                 self._busy.discard(job_id)
 
-        self.spawn(run(), name=f"{name}-{job_id}")
+        self.spawn(run(), name=f"{name}-{job_id}", context=context)
 
-    def spawn(self, coroutine: Coroutine[Any, Any, None], *, name: str) -> asyncio.Task[None]:
+    def spawn(
+        self,
+        coroutine: Coroutine[Any, Any, None],
+        *,
+        name: str,
+        context: contextvars.Context | None = None,
+    ) -> asyncio.Task[None]:
         """An owned task: kept referenced until done, cancelled on `close`."""
-        task = asyncio.create_task(coroutine, name=name)
+        task = asyncio.create_task(coroutine, name=name, context=context)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+    async def pause(self) -> None:
+        """Closing: no job comes due any more; the tasks under way go on until `close`."""
+        self._closing = True
+        loop, self._loop = self._loop, None
+        if loop is not None:
+            loop.cancel()
+            await asyncio.gather(loop, return_exceptions=True)
 
     async def close(self) -> None:
         """Stop the loop and cancel every task this scheduler owns."""

@@ -1,5 +1,6 @@
 """This process's share of the jobs: taken up at start-up, its leases renewed, jobs another
-process took over let go, and the jobs of a process that stopped renewing taken over.
+process took over let go, and the jobs of a process that died or stopped renewing taken
+over.
 One process on its own database holds every job, and only the first step happens."""
 
 from __future__ import annotations
@@ -74,13 +75,18 @@ class JobSharing:
             log.warning("could not give up job leases (they run out by themselves): %s", error)
 
     async def _keep(self) -> None:
+        """Renew every `interval`; look for jobs to take over every `claim_interval`."""
+        loop = asyncio.get_running_loop()
+        renewed_at = loop.time()
         while True:
-            await asyncio.sleep(self._leases.interval)
+            await asyncio.sleep(self._leases.claim_interval)
             try:
-                held_before = {job.id for job in self._book}
-                for job_id in held_before - await self._leases.renew(held_before):
-                    self._let_go(job_id)
-                await self._peers.keep_listening()
+                if loop.time() - renewed_at >= self._leases.interval * 0.99:
+                    renewed_at = loop.time()
+                    held_before = {job.id for job in self._book}
+                    for job_id in held_before - await self._leases.renew(held_before):
+                        self._let_go(job_id)
+                    await self._peers.keep_listening()
                 if not self._closing:
                     await self._recovery.take_up(await self._leases.claim(limit=self._claim_batch))
             except StoreError as error:

@@ -27,10 +27,12 @@ whose submit outcome is unknown is never sent again by itself.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 from bot.clock import Clock
+from bot.grace import let_finish
 from bot.jobs.context import LimitsFor, TrackerContext
 from bot.jobs.departures import Departures, Destinations, Reachable
 from bot.jobs.dispatch import Dispatch
@@ -90,6 +92,7 @@ class JobTracker:
         leases = leases or LocalLeases(store)
         peers = peers or NoPeers()
         self._context = context
+        self._hurry = asyncio.Event()
         self._token = TokenWatch(context)
         self._line = LineRelease(context, token=self._token)
         self._intake = JobIntake(context, token=self._token, pricing=pricing)
@@ -118,13 +121,45 @@ class JobTracker:
         self._context.scheduler.start()
         await self._sharing.start_sharing()
 
-    async def close(self) -> None:
-        """Stop: let in-flight submits settle briefly, then cancel every task we own."""
+    async def stop_taking_work(self) -> None:
+        """Closing, the first step: take no job further (none leaves the line, none is
+        sent, no job comes due, none is taken over); what is under way goes on."""
         self._line.close()
         self._sharing.stop_taking()
-        await self._submission.wait_in_flight(self._context.settings.shutdown_grace)
+        self._submission.stop_sending()
+        await self._context.scheduler.pause()
+
+    async def close(self, *, within: float | None = None) -> None:
+        """Stop taking work, let the submits and final messages under way finish for up to
+        `within` real seconds (default `shutdown_grace`; or until `hurry`), then cancel
+        every task we own and hand the jobs back. Everything else is stored already and
+        carries on at the next start."""
+        await self.stop_taking_work()
+        grace = self._context.settings.shutdown_grace if within is None else within
+        await self._let_finish(grace)
         await self._context.scheduler.close()
         await self._sharing.close()
+
+    def hurry(self) -> None:
+        """Cut the closing grace short: what is still under way is cut off now."""
+        self._hurry.set()
+
+    async def _let_finish(self, within: float) -> None:
+        under_way = self._submission.in_flight | self._notices.in_flight
+        if not under_way:
+            return
+        log.info(
+            "stopping: letting %d submits and final messages under way finish (up to %.0f s)",
+            len(under_way),
+            within,
+        )
+        left = await let_finish(under_way, within=within, hurry=self._hurry)
+        if left:
+            log.warning(
+                "stopping: %d submits or final messages were still under way and are cut off; "
+                "the next start settles them",
+                len(left),
+            )
 
     def is_running(self) -> bool:
         """Whether the scheduler's loop runs (it stops only with `close`)."""

@@ -57,8 +57,9 @@ class TrackerSettings:
     """How often the bot asks whether a refused token works again."""
     history_runs: int = 200
     """Finished runs read back at start-up to teach the poll policy."""
-    shutdown_grace: float = 10.0
-    """Real seconds to let in-flight submits finish on shutdown, so they are not left unknown."""
+    shutdown_grace: float = 20.0
+    """Real seconds to let submits and final messages (the video on its way) under way
+    finish on shutdown, so neither is cut off (STOP_GRACE_SECONDS)."""
 
     @property
     def notice_retry(self) -> NoticeRetry:

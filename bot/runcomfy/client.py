@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import aiohttp
 
+from bot.network import Cause, cause_of
 from bot.runcomfy.answers import error_from_response, one_line, parse_json, read_capped
 from bot.runcomfy.errors import (
     ErrorKind,
@@ -180,7 +181,9 @@ class RunComfyClient:
     def _unknown(self, error: RunComfyError) -> SubmitOutcomeUnknownError:
         logger.warning("Submit outcome unknown, not retrying: %s", error)
         return SubmitOutcomeUnknownError(
-            f"the submit's outcome is unknown ({error})", http_status=error.http_status
+            f"the submit's outcome is unknown ({error})",
+            http_status=error.http_status,
+            cause=error.cause if isinstance(error, TransportError) else Cause.OTHER,
         )
 
     async def _retrying(
@@ -269,4 +272,4 @@ class RunComfyClient:
         reason = "could not connect" if not request_sent else "no usable answer"
         message = f"{method} {path}: {reason}: {type(exc).__name__}: {one_line(what, self._redact)}"
         logger.debug("%s", message)
-        return TransportError(message, request_sent=request_sent)
+        return TransportError(message, request_sent=request_sent, cause=cause_of(exc))
