@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.clock import Clock
-from bot.jobs.events import EventBus, JobCommitted
+from bot.jobs.events import EventBus, JobCommitted, JobLetGo
 from bot.jobs.leases import LeaseLost, NoRoom, Room
 from bot.jobs.model import Failure, Job, JobState, NoticeState, is_open
 from bot.jobs.ports import JobObserver, JobStorage, StoreError
@@ -104,21 +104,27 @@ class JobBook:
         return self._jobs.get(job.id) is job
 
     async def commit(self, job: Job, *, room: Room | None = None) -> Job:
-        """Persist, then update memory, then tell observers — in that order. A refused
-        write raises `StoreError` and changes nothing (the store's health says it once).
-        With `room`, the write happens only if the jobs at RunComfy leave room for this
-        one (else `NoRoom`). A job another process has taken over is let go (`LeaseLost`)."""
+        """Persist, then update memory, then tell observers — in that order; returns the
+        job as stored (its version one more). A refused write raises `StoreError` and
+        changes nothing (the store's health says it once). With `room`, the write happens
+        only if the jobs at RunComfy leave room for this one (else `NoRoom`). A job another
+        process has taken over, or whose row moved on since this copy was read, is let go
+        (`LeaseLost`): whoever holds the row next settles it from what the row says."""
         try:
             if room is None:
-                await self.store.save(job)
-            elif not await self.store.save_if_room(job, room):
-                raise NoRoom(job.id)
+                job = await self.store.save(job)
+            else:
+                admitted = await self.store.save_if_room(job, room)
+                if admitted is None:
+                    raise NoRoom(job.id)
+                job = admitted
         except StoreError as error:
             self.health.failed(error)
             raise
         except LeaseLost as lost:
-            log.warning("job %d: %s now; letting it go", job.id, lost)
+            log.warning("job %d: %s; letting it go", job.id, lost)
             self.drop(job.id)
+            self._bus.publish(JobLetGo(job.id))
             raise
         self.health.succeeded()
         previous = self._jobs.get(job.id)

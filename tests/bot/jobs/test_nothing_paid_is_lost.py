@@ -28,11 +28,11 @@ class RefusingSaves:
         self.refused = 0
         rig.store.save = self.save  # type: ignore[method-assign]
 
-    async def save(self, job: Job) -> None:
+    async def save(self, job: Job) -> Job:
         if self.everything or (self.when is not None and self.when(job)):
             self.refused += 1
             raise StoreError("OperationalError: database is locked")
-        await self.real(job)
+        return await self.real(job)
 
 
 async def test_a_refused_write_after_a_paid_submit_is_retried_until_it_lands(
