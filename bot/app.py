@@ -217,7 +217,7 @@ class VideoBot(commands.AutoShardedBot):
             edit_interval=self.tuning.status_refresh_interval,
         )
         self.notifier = ChannelNotifier(self, self.outbox, self.delivery, notes=self.board)
-        self.audit = AuditLog(self, self.outbox, self.server_settings.get, self.clock.now)
+        self.audit = AuditLog(self, self.outbox, self.server_settings.get, self.tracker.clock.now)
         self.desk = JobDesk(
             self,
             self.tracker,
@@ -225,7 +225,7 @@ class VideoBot(commands.AutoShardedBot):
             outbox=self.outbox,
             board=self.board,
             audit=self.audit,
-            now=self.clock.now,
+            now=self.tracker.clock.now,
             reply_window=self.tuning.interaction_reply_window,
         )
         self.tracker.add_observer(self.board)

@@ -1,6 +1,7 @@
 """Several real bot processes as one bot: one fake Discord that speaks shards, one RunComfy
-emulator, one server per process on that process's shard, and one database (PostgreSQL;
-SQLite for a single process). A process can be killed with SIGKILL, leaving its leases
+emulator, one server per process on that process's shard, one database (PostgreSQL;
+SQLite for a single process), and one time (every process's scaled clock has the
+cluster's origin). A process can be killed with SIGKILL, leaving its leases
 to run out, and the database read to see who holds which job."""
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ class Cluster:
                 workdir=folder,
                 speed=self.shape.speed,
                 guild_ready_timeout=0.2,
+                clock_origin=self.clock.origin,
             )
             self.bots.append(bot)
         for bot in self.bots:

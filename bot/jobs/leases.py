@@ -85,6 +85,11 @@ class JobLeases(Protocol):
     async def let_go(self) -> None:
         """Give every lease up now (a clean shutdown), so others take over at once."""
 
+    async def database_time(self) -> float | None:
+        """The time every process sharing the jobs agrees on (the database's, in Unix
+        seconds); None when no other process shares them (the process's own clock is
+        the only one)."""
+
 
 class LocalLeases:
     """One process on its own database holds every job: it reads them all at start-up."""
@@ -111,6 +116,9 @@ class LocalLeases:
         return set(job_ids)
 
     async def let_go(self) -> None:
+        return None
+
+    async def database_time(self) -> float | None:
         return None
 
 

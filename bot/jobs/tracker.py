@@ -121,6 +121,12 @@ class JobTracker:
         """Whether the scheduler's loop runs (it stops only with `close`)."""
         return self._context.scheduler.is_alive()
 
+    @property
+    def clock(self) -> Clock:
+        """The tracker's clock: the process's, corrected to the database's when processes
+        share the jobs. Whatever compares its own times with a job's should read it."""
+        return self._context.clock
+
     def store_writable(self) -> bool:
         """Whether the store took the last write (see `StoreHealth`)."""
         return self._context.book.health.writable
