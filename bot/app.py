@@ -89,6 +89,7 @@ def tracker_settings_for(settings: Settings) -> TrackerSettings:
         max_active_total=jobs.max_active_total,
         max_waiting_per_user=jobs.max_waiting_per_user,
         deadline_seconds=jobs.deadline_seconds,
+        submit_timeout=settings.runcomfy.connect_timeout + settings.runcomfy.read_timeout,
     )
 
 

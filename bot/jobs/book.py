@@ -63,6 +63,20 @@ class JobBook:
         or at the next start)."""
         self._jobs.pop(job_id, None)
 
+    async def reload(self, job: Job) -> Job | None:
+        """The row of a job this process holds, as it is now (another process may have
+        left something on it, see `JobStorage.leave_request_id`): kept in memory if still
+        open, let go if not (None)."""
+        current = await self.store.get(job.id)
+        if current is not None and current.version == job.version:
+            return job
+        if current is None or not is_open(current):
+            self.drop(job.id)
+            self._bus.publish(JobLetGo(job.id))
+            return None
+        self._jobs[job.id] = current
+        return current
+
     async def fetch(self, job_id: int) -> Job | None:
         """Any job: from memory when unfinished, else from the store."""
         return self._jobs.get(job_id) or await self.store.get(job_id)

@@ -91,9 +91,11 @@ class JobTracker:
         self._submission = Submission(context)
         self._watch = JobWatch(context)
         self._notices = NoticeSender(context, notifier=notifier)
-        self._dispatch = Dispatch(context, notices=self._notices, watch=self._watch)
         self._stopping = JobStopping(context, watch=self._watch, peers=peers, shared=leases.shared)
-        self._recovery = JobRecovery(context, line=self._line)
+        self._recovery = JobRecovery(context, line=self._line, shared=leases.shared)
+        self._dispatch = Dispatch(
+            context, notices=self._notices, watch=self._watch, recovery=self._recovery
+        )
         self._sharing = JobSharing(
             context, leases=leases, peers=peers, recovery=self._recovery, stopping=self._stopping
         )

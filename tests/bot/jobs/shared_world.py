@@ -50,6 +50,7 @@ class MakeProcess(Protocol):
         clock: Clock | None = None,
         deadline: float = ...,
         client: Callable[[RunComfyClient], Any] | None = None,
+        **settings: Any,
     ) -> Awaitable[Process]: ...
 
 
@@ -86,9 +87,10 @@ async def open_world(dsn: str) -> AsyncIterator[World]:
         clock: Clock | None = None,
         deadline: float = 6 * 3600,
         client: Callable[[RunComfyClient], Any] | None = None,
+        **settings: Any,
     ) -> Process:
         """A process named `name`; `clock` is its own (default: the world's), `client`
-        wraps its RunComfy client."""
+        wraps its RunComfy client, `settings` are the tracker's."""
         own_clock = clock or shared.clock
         db = await PgDatabase.open(dsn)
         store = PgJobStore(db, owner=name, lease_seconds=LEASE)
@@ -106,7 +108,7 @@ async def open_world(dsn: str) -> AsyncIterator[World]:
             clock=own_clock,
             pricing=Pricing(),
             poll_policy=FixedPolling(5.0),
-            settings=make_settings(deadline_seconds=deadline),
+            settings=make_settings(deadline_seconds=deadline, **settings),
             notifier=notifier,
             leases=leases,
             peers=PgPeers(db, name=name),
