@@ -32,7 +32,7 @@ class _JobLock:
 class JobBook:
     def __init__(self, store: JobStorage, *, bus: EventBus, clock: Clock) -> None:
         self.store = store
-        self.health = StoreHealth(clock.now)
+        self.health = StoreHealth(clock.now, bus=bus)
         self._bus = bus
         self._clock = clock
         self._jobs: dict[int, Job] = {}

@@ -43,6 +43,7 @@ from bot.jobs.recovery import JobRecovery
 from bot.jobs.release import LineRelease
 from bot.jobs.sharing import JobSharing
 from bot.jobs.stopping import CancelOutcomeKind, CancelReport, JobStopping
+from bot.jobs.store_health import StoreProbe
 from bot.jobs.submission import Submission
 from bot.jobs.token_watch import TokenWatch
 from bot.jobs.tracker_settings import TrackerSettings
@@ -86,6 +87,7 @@ class JobTracker:
         peers = peers or NoPeers()
         self._context = context
         self._token = TokenWatch(context)
+        self._store_probe = StoreProbe(context)
         self._line = LineRelease(context, token=self._token)
         self._intake = JobIntake(context, token=self._token, pricing=pricing)
         self._submission = Submission(context)

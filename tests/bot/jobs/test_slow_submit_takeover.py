@@ -63,7 +63,7 @@ async def test_a_job_whose_sender_died_mid_submit_is_unknown_only_once_that_subm
 ) -> None:
     """Nobody can say whether RunComfy took it (it did), so "may have been sent" is the
     truth, but only once the sender's submit cannot be under way any more."""
-    window = {"submit_timeout": 2.0, "submit_record_grace": 1.0}
+    window = {"submit_timeout": 6.0, "submit_record_grace": 1.0}
     first = await world.make("first", **window)
     world.emulator.slow(Endpoint.SUBMIT, 10.0)
     job_id = await submit(first, "sent by a process that died")
@@ -88,5 +88,5 @@ async def test_a_job_whose_sender_died_mid_submit_is_unknown_only_once_that_subm
     sent, settled = stored.entered(JobState.SUBMITTING), stored.entered(stored.state)
     assert sent is not None
     assert settled is not None
-    assert settled - sent >= 3.0 * SPEED, "the submit's longest duration had passed"
+    assert settled - sent >= 7.0 * SPEED, "the submit's longest duration had passed"
     assert world.emulator.submit_count == 1, "never sent again"
