@@ -31,6 +31,9 @@ from tests.bot.jobs.rig import SPEED, FakeNotifier, make_settings
 
 LEASE = 0.6
 """Real seconds."""
+CONNECT_TIMEOUT, READ_TIMEOUT = 1.0, 5.0
+"""Real seconds: the emulator answers at once, so a submit is over well within these,
+and a job taken over while being sent need not wait the production client's 70 s."""
 
 
 @dataclass
@@ -105,6 +108,8 @@ async def open_world(dsn: str) -> AsyncIterator[World]:
             token=Secret(emulator.token),
             clock=own_clock,
             gate=gate,
+            connect_timeout=CONNECT_TIMEOUT,
+            read_timeout=READ_TIMEOUT,
         )
         tracker = JobTracker(
             store,
@@ -112,7 +117,14 @@ async def open_world(dsn: str) -> AsyncIterator[World]:
             clock=own_clock,
             pricing=Pricing(),
             poll_policy=FixedPolling(5.0),
-            settings=make_settings(deadline_seconds=deadline, **settings),
+            settings=make_settings(
+                deadline_seconds=deadline,
+                **{
+                    "submit_timeout": CONNECT_TIMEOUT + READ_TIMEOUT,
+                    "submit_record_grace": 1.0,
+                    **settings,
+                },
+            ),
             notifier=notifier,
             leases=leases,
             peers=PgPeers(db, name=name),

@@ -25,9 +25,6 @@ TAKEN_WITHIN = 5.0
 """Real seconds from the server being back to a new command being taken."""
 PEER_TIMEOUT = 5.0
 """Real seconds a process waits for a peer's answer (`TrackerSettings.peer_timeout`)."""
-QUICK_WINDOW = {"submit_timeout": 1.0, "submit_record_grace": 1.0}
-"""The emulator answers a submit at once; a job taken over while being sent need not wait
-the real client's 70 s for the submit to be over."""
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +63,8 @@ async def _taken(process: Process, prompt: str, user: int) -> int:
 async def test_restarts_of_the_database_lose_nothing_and_send_nothing_twice(
     world: World, server: PostgresServer
 ) -> None:
-    first = await world.make("first", **QUICK_WINDOW)
-    second = await world.make("second", **QUICK_WINDOW)
+    first = await world.make("first")
+    second = await world.make("second")
     processes = (first, second)
     busy = await submit(first, "endless, generating through every restart", user=99)
     jobs = []
