@@ -139,6 +139,18 @@ class Cluster:
         )
         return int(rows[0]["n"])
 
+    async def still_to_send(self, bot: BotProcess) -> int:
+        """Open jobs the process holds that wait in its line or are being sent to RunComfy."""
+        if self.dsn is None:
+            raise ValueError("leases are read from PostgreSQL only")
+        rows = await fetch(
+            self.dsn,
+            "SELECT count(*) AS n FROM jobs WHERE is_open = 1 AND lease_owner LIKE $1 "
+            "AND state IN ('waiting', 'submitting')",
+            f"%:{bot.pid}:%",
+        )
+        return int(rows[0]["n"])
+
     async def job_states(self) -> dict[int, str]:
         """Job id → state, from the shared database."""
         if self.dsn is not None:

@@ -2,10 +2,15 @@
 
 The load (`testkit.load`) is spread over the cluster's servers, one per process
 (`testkit.cluster`), so each process receives only its shard's commands. With `kill`, once
-a share of the first process's videos is out, it gets SIGKILL: no clean shutdown, its
-leases left to run out. Then every job is accounted for from the database and the fake's
-channels: delivered exactly once, none sent to RunComfy twice, and how long the survivor
-took to hold every job the dead one held.
+a share of the first process's videos is out and it has sent every job it holds to
+RunComfy, it gets SIGKILL: no clean shutdown, its leases left to run out. (A process
+killed in the middle of a paid submit leaves a job nobody can know the fate of: RunComfy
+has no way to look a request up but its id. The bot then tells the member so, and this
+scenario, which counts every job delivered, would fail by the kill's timing, not by the
+bot; on a loaded machine the last submits can still be under way when the share is out.)
+Then every job is accounted for from the database and the fake's channels: delivered
+exactly once, none sent to RunComfy twice, and how long the survivor took to hold every
+job the dead one held.
 
 The benchmark `python -m bench.takeover` runs it at several shapes; the end-to-end test
 `tests/e2e/test_takeover.py` at the issue's size.
@@ -150,6 +155,11 @@ async def _run(
             what="a share of the first process's videos",
         )
         victim = bots[0]
+
+        async def all_sent() -> bool:
+            return await cluster.still_to_send(victim) == 0
+
+        await _until_async(all_sent, within=config.within)
         cpu_dead = victim.cpu_seconds()
         killed_holding = await cluster.held_by(victim)
         killed_at = await cluster.kill(victim)
