@@ -13,7 +13,7 @@ import discord
 from discord.ext import commands
 
 import cogs
-from bot.clock import Clock, system_clock
+from bot.clock import Clock, CorrectedClock, system_clock
 from bot.config import ConfigError, PollMode, Settings
 from bot.discord_ui.audit import AuditLog
 from bot.discord_ui.command_texts import CatalogTranslator
@@ -103,6 +103,7 @@ def tracker_settings_for(settings: Settings) -> TrackerSettings:
         max_waiting_per_user=jobs.max_waiting_per_user,
         deadline_seconds=jobs.deadline_seconds,
         shutdown_grace=settings.stop_grace_seconds,
+        submit_timeout=settings.runcomfy.connect_timeout + settings.runcomfy.read_timeout,
     )
 
 
@@ -175,11 +176,12 @@ class VideoBot(commands.AutoShardedBot):
         self.http_session = make_session(trusted_origins=[settings.runcomfy.api_base])
         self.storage = await open_storage(settings, shards=self._configured_shards())
         self.store = self.storage.jobs
+        shared = self.shared_clock = CorrectedClock(self.clock)
         self.server_settings = ServerSettingsRegistry(
-            self.storage.settings, settings.server_defaults, self.clock.now
+            self.storage.settings, settings.server_defaults, shared.now
         )
         await self.server_settings.load()
-        self.policy = PolicyBook(self.storage.policy, now=self.clock.now, news=self.storage.news)
+        self.policy = PolicyBook(self.storage.policy, now=shared.now, news=self.storage.news)
         await self.policy.load()
         self.server_settings.on_change = self.policy.changed
         self.policy.on_reload.append(self.server_settings.reload)
@@ -187,7 +189,7 @@ class VideoBot(commands.AutoShardedBot):
         self.tracker = JobTracker(
             self.store,
             client,
-            clock=self.clock,
+            clock=shared,
             pricing=settings.runcomfy.pricing,
             poll_policy=poll_policy_for(settings),
             settings=tracker_settings_for(settings),
@@ -248,9 +250,12 @@ class VideoBot(commands.AutoShardedBot):
             edit_interval=self.tuning.status_refresh_interval,
         )
         self.notifier = ChannelNotifier(self, self.outbox, self.delivery, notes=self.board)
-        self.audit = AuditLog(self, self.outbox, self.server_settings.get, self.clock.now)
+        self.audit = AuditLog(self, self.outbox, self.server_settings.get, self.shared_clock.now)
         gate = PolicyGate(
-            self.policy, settings_for=self.server_settings.get, audit=self.audit, now=self.clock.now
+            self.policy,
+            settings_for=self.server_settings.get,
+            audit=self.audit,
+            now=self.shared_clock.now,
         )
         self.desk = JobDesk(
             self,
@@ -260,7 +265,7 @@ class VideoBot(commands.AutoShardedBot):
             board=self.board,
             audit=self.audit,
             gate=gate,
-            now=self.clock.now,
+            now=self.shared_clock.now,
             reply_window=self.tuning.interaction_reply_window,
         )
         self.moderation = ModerationDesk(
@@ -268,7 +273,7 @@ class VideoBot(commands.AutoShardedBot):
             gate,
             audit=self.audit,
             settings_for=self.server_settings.get,
-            now=self.clock.now,
+            now=self.shared_clock.now,
         )
         self.strikes = StrikeWatch(
             self,
@@ -276,7 +281,7 @@ class VideoBot(commands.AutoShardedBot):
             reach=gate.reach,
             audit=self.audit,
             settings_for=self.server_settings.get,
-            now=self.clock.now,
+            now=self.shared_clock.now,
         )
         self.stranded = StrandedVideos(self)
         self.tracker.add_observer(self.board)

@@ -54,9 +54,11 @@ def announce(tag: str, bot: VideoBot) -> None:
     print(f"{tag} {json.dumps(facts)}", flush=True)
 
 
-async def run(settings: Settings, *, speed: float, tuning: Tuning) -> None:
+async def run(
+    settings: Settings, *, speed: float, tuning: Tuning, clock_origin: float | None = None
+) -> None:
     assert settings.discord is not None
-    bot = VideoBot(settings, clock=ScaledClock(speed), tuning=tuning)
+    bot = VideoBot(settings, clock=ScaledClock(speed, origin=clock_origin), tuning=tuning)
     connected = asyncio.Event()
 
     async def on_connect() -> None:
@@ -79,6 +81,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cdn-base", required=True, help="the fake's CDN base")
     parser.add_argument("--speed", type=float, default=1.0, help="clock seconds per real second")
     parser.add_argument(
+        "--clock-origin",
+        type=float,
+        help="the Unix time at which the scaled clock reads real time (bots given one agree)",
+    )
+    parser.add_argument(
         "--guild-ready-timeout",
         type=float,
         default=Tuning().guild_ready_timeout,
@@ -93,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         status_refresh_interval=Tuning().status_refresh_interval / args.speed,
         guild_ready_timeout=args.guild_ready_timeout,
     )
-    asyncio.run(run(settings, speed=args.speed, tuning=tuning))
+    asyncio.run(run(settings, speed=args.speed, tuning=tuning, clock_origin=args.clock_origin))
     return 0
 
 

@@ -1,8 +1,9 @@
 """Several real bot processes as one bot: one fake Discord that speaks shards, one RunComfy
-emulator, one server per process on that process's shard, and one database (PostgreSQL;
-SQLite for a single process). A process can be stopped with a signal and started again,
-or killed with SIGKILL, leaving its leases behind, and the database read to see who holds
-which job."""
+emulator, one server per process on that process's shard, one database (PostgreSQL;
+SQLite for a single process), and one time (every process's scaled clock has the
+cluster's origin). A process can be stopped with a signal and started again, or killed
+with SIGKILL, leaving its leases behind, and the database read to see who holds which
+job."""
 
 from __future__ import annotations
 
@@ -103,6 +104,7 @@ class Cluster:
             workdir=folder,
             speed=self.shape.speed,
             guild_ready_timeout=0.2,
+            clock_origin=self.clock.origin,
         )
 
     async def restart(self, shard: int) -> BotProcess:

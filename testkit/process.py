@@ -77,9 +77,11 @@ class BotProcess:
         guild_ready_timeout: float | None = None,
         within: float = 60.0,
         module: str = "testkit.bot_process",
+        clock_origin: float | None = None,
     ) -> BotProcess:
         """Start the bot with these settings (env vars) and wait for its ready line;
-        `module` is the entry point (one that wraps `testkit.bot_process`, say)."""
+        `module` is the entry point (one that wraps `testkit.bot_process`, say). Bots
+        given one `clock_origin` read one time on their scaled clocks (see `ScaledClock`)."""
         bot = await cls.spawn(
             fake,
             settings,
@@ -87,6 +89,7 @@ class BotProcess:
             speed=speed,
             guild_ready_timeout=guild_ready_timeout,
             module=module,
+            clock_origin=clock_origin,
         )
         try:
             await asyncio.wait_for(bot._wait_ready(), within)
@@ -108,6 +111,7 @@ class BotProcess:
         speed: float,
         guild_ready_timeout: float | None = None,
         module: str = "testkit.bot_process",
+        clock_origin: float | None = None,
     ) -> BotProcess:
         """Start the bot process and return at once (`start` waits for it to be ready)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(_OWN_SETTINGS)}
@@ -125,6 +129,8 @@ class BotProcess:
         ]
         if guild_ready_timeout is not None:
             args += ["--guild-ready-timeout", str(guild_ready_timeout)]
+        if clock_origin is not None:
+            args += ["--clock-origin", repr(clock_origin)]
         log_path = workdir / "bot.log"
         with log_path.open("ab") as log:
             spawned_at = time.monotonic()

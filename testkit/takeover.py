@@ -2,11 +2,14 @@
 
 The load (`testkit.load`) is spread over the cluster's servers, one per process
 (`testkit.cluster`), so each process receives only its shard's commands. With `kill`, once
-a share of the first process's videos is out, it gets SIGKILL: no clean shutdown, its
-leases left behind; its liveness lock (`bot.store.pg_liveness`) goes with its database
-sessions. Then every job is accounted for from the database and the fake's
-channels: delivered exactly once, none sent to RunComfy twice, and how long the survivor
-took to hold every job the dead one held.
+a share of the first process's videos is out and it holds nothing waiting or being sent
+to RunComfy, it gets SIGKILL: no clean shutdown, its leases left behind; its liveness lock
+(`bot.store.pg_liveness`) goes with its database sessions. (A process killed in the middle
+of a paid submit leaves a job nobody can know the fate of: RunComfy has no way to look a
+request up but its id. The bot then tells the member so, and this scenario, which counts
+every job delivered, would fail by the kill's timing, not by the bot.) Then every job is
+accounted for from the database and the fake's channels: delivered exactly once, none
+sent to RunComfy twice, and how long the survivor took to hold every job the dead one held.
 
 The benchmark `python -m bench.takeover` runs it at several shapes; the end-to-end test
 `tests/e2e/test_takeover.py` at the issue's size.

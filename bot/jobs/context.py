@@ -1,6 +1,10 @@
 """What every room of the job tracker shares: the book of jobs, the scheduler, the clock,
 the settings, the poll policy, the RunComfy side and the event bus the rooms speak on.
 
+The clock is the process's, corrected to the database's when other processes share the
+jobs (`JobSharing` keeps it so): every time a room writes or compares (deadlines, retries,
+state times) is then one that every process reads alike.
+
 Each room is handed this one object (and only the rooms it calls by name), instead of the
 same pieces one by one and a bundle of callables into the tracker.
 """
@@ -10,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from bot.clock import Clock
+from bot.clock import Clock, CorrectedClock
 from bot.jobs.book import JobBook
 from bot.jobs.events import EventBus
 from bot.jobs.leases import LeaseLost, Room
@@ -31,7 +35,7 @@ class TrackerContext:
     book: JobBook
     scheduler: Scheduler
     bus: EventBus
-    clock: Clock
+    clock: CorrectedClock
     settings: TrackerSettings
     policy: PollPolicy
     runcomfy: RunComfySide
@@ -48,10 +52,13 @@ class TrackerContext:
         policy: PollPolicy,
         limits_for: LimitsFor | None = None,
     ) -> TrackerContext:
-        """`limits_for` defaults to the settings' limits for every server. A refused
+        """`limits_for` defaults to the settings' limits for every server; a `clock` that is
+        already a `CorrectedClock` is kept, so others may read the same corrected time. A refused
         database write or a job another process took over is reported where it happens,
         so the scheduler retries those actions without logging them again."""
         bus = EventBus()
+        if not isinstance(clock, CorrectedClock):
+            clock = CorrectedClock(clock)
         scheduler = Scheduler(
             clock,
             bus,

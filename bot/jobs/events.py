@@ -85,6 +85,11 @@ class TokenWorks(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class StoreRefuses(Event):
+    """The store refused a write after taking the one before (it was healthy until now)."""
+
+
+@dataclass(frozen=True, slots=True)
 class JobLetGo(Event):
     """Another process holds the job now: this one forgets everything it kept for it."""
 

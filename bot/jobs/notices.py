@@ -128,6 +128,9 @@ class NoticeSender:
             self._scheduler.at(job_id, job.not_before)
             return
         async with self._book.lock(job_id):
+            job = self._book.get(job_id)
+            if job is None or job.notice not in (NoticeState.PENDING, NoticeState.SENDING):
+                return
             job = await self._book.commit(attempting(job, now))
         try:
             message_id = await notifier.send_notice(job)

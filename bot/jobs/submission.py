@@ -155,12 +155,43 @@ class Submission:
         bind(request_id=request_id)
         log.info("job %d submitted as %s", job.id, request_id)
         now = self._clock.now()
-        job = await self._record(
-            job.transition(JobState.QUEUED, now, request_id=request_id),
-            f"RunComfy accepted it as {request_id}",
-        )
+        try:
+            job = await self._record(
+                job.transition(JobState.QUEUED, now, request_id=request_id),
+                f"RunComfy accepted it as {request_id}",
+            )
+        except LeaseLost:
+            await self._leave_request_id(job.id, request_id)
+            return
         first = min(self._settings.first_poll_within, self._policy.next_delay(job, now))
         self._scheduler.at(job.id, now + first)
+
+    async def _leave_request_id(self, job_id: int, request_id: str) -> None:
+        """Another process took the job over while RunComfy was taking it: leave the
+        request id on its row (retried like any record of a paid answer), where the new
+        holder finds it and carries on from it (see `JobRecovery`)."""
+        delay = self._settings.store_retry_delay
+        while True:
+            try:
+                left = await self._book.store.leave_request_id(job_id, request_id)
+                break
+            except StoreError:
+                await self._clock.sleep(delay)
+                delay = min(delay * 2, self._settings.store_retry_cap)
+        if left:
+            log.warning(
+                "job %d: another process took it over while RunComfy accepted it as %s; "
+                "left the request id for that process to carry on",
+                job_id,
+                request_id,
+            )
+        else:
+            log.error(
+                "job %d: RunComfy accepted it as %s, but another process settled it first; "
+                "the video is at RunComfy under that request id",
+                job_id,
+                request_id,
+            )
 
     async def _record(self, job: Job, what: str) -> Job:
         """Commit a change that RunComfy's answer makes true, retrying a refusing database

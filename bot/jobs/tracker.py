@@ -47,6 +47,7 @@ from bot.jobs.recovery import JobRecovery
 from bot.jobs.release import LineRelease
 from bot.jobs.sharing import JobSharing
 from bot.jobs.stopping import CancelOutcomeKind, CancelReport, JobStopping
+from bot.jobs.store_health import StoreProbe
 from bot.jobs.submission import Submission
 from bot.jobs.token_watch import TokenWatch
 from bot.jobs.tracker_settings import TrackerSettings
@@ -94,6 +95,7 @@ class JobTracker:
         self._context = context
         self._hurry = asyncio.Event()
         self._token = TokenWatch(context)
+        self._store_probe = StoreProbe(context)
         self._line = LineRelease(context, token=self._token)
         self._intake = JobIntake(context, token=self._token, pricing=pricing)
         departures = Departures(context, destinations or Reachable())
@@ -101,11 +103,13 @@ class JobTracker:
         self._submission = Submission(context, departures=departures)
         self._watch = JobWatch(context)
         self._notices = NoticeSender(context, notifier=notifier)
-        self._dispatch = Dispatch(context, notices=self._notices, watch=self._watch)
         self._stopping = JobStopping(
             context, watch=self._watch, peers=peers, shared=leases.shared, departures=departures
         )
-        self._recovery = JobRecovery(context, line=self._line)
+        self._recovery = JobRecovery(context, line=self._line, shared=leases.shared)
+        self._dispatch = Dispatch(
+            context, notices=self._notices, watch=self._watch, recovery=self._recovery
+        )
         self._sharing = JobSharing(
             context, leases=leases, peers=peers, recovery=self._recovery, stopping=self._stopping
         )
@@ -164,6 +168,12 @@ class JobTracker:
     def is_running(self) -> bool:
         """Whether the scheduler's loop runs (it stops only with `close`)."""
         return self._context.scheduler.is_alive()
+
+    @property
+    def clock(self) -> Clock:
+        """The tracker's clock: the process's, corrected to the database's when processes
+        share the jobs. Whatever compares its own times with a job's should read it."""
+        return self._context.clock
 
     def store_writable(self) -> bool:
         """Whether the store took the last write (see `StoreHealth`)."""

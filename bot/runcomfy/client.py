@@ -109,6 +109,15 @@ class RunComfyClient:
             sock_connect=connect_timeout,
             sock_read=read_timeout,
         )
+        self.submit_timeout = aiohttp.ClientTimeout(
+            total=connect_timeout + read_timeout,
+            connect=connect_timeout,
+            sock_connect=connect_timeout,
+            sock_read=read_timeout,
+        )
+        """A submit ends (its outcome unknown) once the connect and read timeouts together
+        have passed, however its answer trickles in: another process that takes the job
+        over waits that long for it (see `bot.jobs.recovery`)."""
 
     def __repr__(self) -> str:
         return f"RunComfyClient(base_url={self.base_url!r}, token={self._token!r})"
@@ -133,6 +142,7 @@ class RunComfyClient:
                 SUBMIT_PATH,
                 json_body=request.to_payload(),
                 before_sending=before_sending,
+                timeouts=self.submit_timeout,
             )
         except TransportError as error:
             if not error.request_sent:
@@ -205,6 +215,7 @@ class RunComfyClient:
         json_body: Mapping[str, Any] | None = None,
         params: Mapping[str, str] | None = None,
         before_sending: BeforeSending | None = None,
+        timeouts: aiohttp.ClientTimeout | None = None,
     ) -> Mapping[str, Any]:
         """Exactly one HTTP exchange through the gate, mapped to a JSON object or an error;
         the observer is told of it either way."""
@@ -223,7 +234,7 @@ class RunComfyClient:
                     json=json_body,
                     params=params,
                     headers=headers,
-                    timeout=self.timeout,
+                    timeout=timeouts or self.timeout,
                     allow_redirects=False,
                     raise_for_status=False,
                 ) as response:

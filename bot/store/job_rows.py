@@ -117,6 +117,7 @@ JOB_COLUMNS: tuple[Column, ...] = (
     Column("locale"),
     Column("deleted_by"),
     Column("deleted_at"),
+    Column("version"),
 )
 
 COLUMNS = ("is_open", *(column.name for column in JOB_COLUMNS))

@@ -136,3 +136,10 @@ class PgLeases:
             await conn.execute(_LET_GO, self.owner)
 
         await self._store.db.run(let_go)
+
+    async def database_time(self) -> float | None:
+        async def read(conn: Any) -> float:
+            now: float = await conn.fetchval(f"SELECT {DB_NOW}::float8")
+            return now
+
+        return await self._store.db.run(read)

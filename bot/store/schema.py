@@ -165,6 +165,13 @@ def _server_policy(d: Dialect) -> str:
     """
 
 
+def _versions(d: Dialect) -> str:
+    """7: each job row counts its writes, and every write names the count it was made
+    from, so a copy read before another write landed is refused (a stale holder cannot
+    reopen a job another process finished). Rows written before start at 0."""
+    return "ALTER TABLE jobs ADD COLUMN version INTEGER NOT NULL DEFAULT 0;"
+
+
 MIGRATIONS: tuple[Callable[[Dialect], str], ...] = (
     _jobs,
     _server_settings,
@@ -172,6 +179,7 @@ MIGRATIONS: tuple[Callable[[Dialect], str], ...] = (
     _leases,
     _typed_attributes,
     _server_policy,
+    _versions,
 )
 """In order: migration N is `MIGRATIONS[N - 1]`."""
 
