@@ -2,7 +2,7 @@
 stopped. Each is settled by what the store says of it, and never sent again by itself:
 a job caught before it was queued is cancelled, one caught while being sent becomes
 "may have been sent", one in line waits again, and one at RunComfy is watched from its
-saved request id. Finished runs read back teach the poll policy how long runs take.
+saved request id. (Finished jobs read back teach the estimates: `JobOutlook`.)
 """
 
 from __future__ import annotations
@@ -23,8 +23,6 @@ class JobRecovery:
         self._scheduler = context.scheduler
         self._bus = context.bus
         self._clock = context.clock
-        self._policy = context.policy
-        self._history_runs = context.settings.history_runs
         self._line = line
 
     async def take_up(self, jobs: list[Job]) -> None:
@@ -53,14 +51,3 @@ class JobRecovery:
             self._scheduler.at(job.id, now)
             if job.state in ACTIVE_STATES:
                 self._line.served(job.requester_id, job.updated_at)
-
-    async def learn_from_history(self) -> None:
-        """Teach the poll policy the run times of the latest finished jobs."""
-        recent = await self._book.store.find(
-            states=(JobState.DELIVERED, JobState.COMPLETED), limit=self._history_runs
-        )
-        for job in reversed(recent):
-            started = job.entered(JobState.RUNNING)
-            finished = job.entered(JobState.COMPLETED)
-            if started is not None and finished is not None:
-                self._policy.record_run(job.request.effective_duration, finished - started)
