@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import discord
 
-from bot.discord_ui.render import is_showable_link, shorten, state_label
+from bot.discord_ui.render import eta_line, is_showable_link, jump_url, shorten, state_label
 from bot.formatting import age, as_many_as_fit
 from bot.i18n import Texts, english
+from bot.jobs.eta import Eta
 from bot.jobs.model import Job, JobState
 from bot.jobs.usage import Usage
 from bot.server_settings import SPECS, ServerSettings
@@ -37,10 +38,6 @@ def fit_lines(
     )
 
 
-def jump_url(guild_id: int | None, channel_id: int, message_id: int) -> str:
-    return f"https://discord.com/channels/{guild_id or '@me'}/{channel_id}/{message_id}"
-
-
 def prompt_preview(job: Job, limit: int = 60) -> str:
     return discord.utils.escape_markdown(shorten(" ".join(job.request.prompt.split()), limit))
 
@@ -57,7 +54,15 @@ def result_link(job: Job) -> str | None:
     return None
 
 
-def mine_embed(jobs: Sequence[Job], tr: Texts | None = None) -> discord.Embed:
+def mine_embed(
+    jobs: Sequence[Job],
+    tr: Texts | None = None,
+    *,
+    eta_of: Callable[[Job], Eta | None] = lambda job: None,
+    now: float = 0.0,
+) -> discord.Embed:
+    """The member's latest jobs; those still waited for with the estimate their status
+    message shows (`eta_of`, read at `now`)."""
     tr = tr or english()
     embed = discord.Embed(title=tr("panel.mine_title"), colour=discord.Colour.blurple())
     if not jobs:
@@ -69,8 +74,10 @@ def mine_embed(jobs: Sequence[Job], tr: Texts | None = None) -> discord.Embed:
         state = state_label(job.state, tr)
         label = f"[{state}]({link})" if link else state
         seconds = tr("unit.seconds", seconds=job.request.effective_duration)
+        ready = eta_line(eta_of(job), now, tr)
+        when = f" · {ready}" if ready else ""
         lines.append(
-            f"**#{job.id}** · {label} · {seconds} · "
+            f"**#{job.id}** · {label}{when} · {seconds} · "
             f"<t:{int(job.created_at)}:R>\n{prompt_preview(job)}"
         )
     embed.description = fit_lines(lines, tr=tr)
