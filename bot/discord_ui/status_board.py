@@ -13,9 +13,10 @@ timestamp) and edits only for what a waiting member wants to know: a new state, 
 estimate that moved by more than a fifth of the time it had left, and — when the shown
 estimate passes, on the tracker's reminder — that the job takes longer than usual. A
 queue position or place in line that moved without moving the estimate waits for the
-next such edit (`/video status` shows them as they are). States a job usually passes
-through in a moment (waiting for the line's next turn, being sent, posting the video)
-are shown only if they are still the newest after `edit_interval`.
+next such edit (`/video status` shows them as they are). Through the webhook, states a
+job usually passes in a moment (waiting for the line's next turn, being sent, posting
+the video) are shown only if they are still the newest after `edit_interval`; through
+the channel, the outbox's pacing coalesces what comes close together.
 """
 
 from __future__ import annotations
