@@ -97,10 +97,17 @@ class Learned:
         return math.sqrt(self.variance)
 
 
+POSITIONS_TRUSTED_AFTER = 3
+"""Starts seen before queue positions may be preferred to the usual wait."""
+
+
 @dataclass(slots=True)
 class QueueModel:
-    """RunComfy's queue: the wait from being queued to running, and how many seconds one
-    position ahead takes to clear (from positions seen moving, and jobs seen starting)."""
+    """RunComfy's queue: the usual wait from being queued to running, and how many
+    seconds one position ahead takes to clear (from positions seen moving, and jobs seen
+    starting). Positions are used only once they have foretold starts better than the
+    usual wait did: a queue whose positions say little (jobs of other customers served
+    out of order, say) is not followed position by position."""
 
     wait: Learned = field(default_factory=lambda: Learned(PRIOR_QUEUE_WAIT))
     weight: float = 0.2
@@ -108,6 +115,10 @@ class QueueModel:
     """Positions advanced, exponentially weighted by observation."""
     took: float = 0.0
     """The seconds they took, weighted alike."""
+    position_miss: Learned = field(default_factory=lambda: Learned(0.0))
+    """How far starts were from what the positions foretold, in seconds."""
+    wait_miss: Learned = field(default_factory=lambda: Learned(0.0))
+    """How far starts were from the usual wait, in seconds (the same starts)."""
 
     def advanced(self, positions: int, seconds: float) -> None:
         if positions <= 0 or seconds < 0:
@@ -120,16 +131,37 @@ class QueueModel:
         """Seconds one position ahead takes to clear; None before any was seen move."""
         return self.took / self.moved if self.moved >= 1.0 else None
 
-    def start_at(self, job: Job, now: float) -> float:
-        """When a queued job should start running: from its position when RunComfy gave
-        one (counted from when it was recorded), else from the usual wait since queued."""
+    def follows_positions(self) -> bool:
+        return (
+            self.per_position() is not None
+            and self.position_miss.seen >= POSITIONS_TRUSTED_AFTER
+            and self.position_miss.mean < self.wait_miss.mean
+        )
+
+    def started(
+        self, queued_at: float, started_at: float, position: int | None, position_at: float
+    ) -> None:
+        """A job queued at `queued_at`, last seen `position` ahead at `position_at`, began
+        running at `started_at`: score both ways of foretelling it, then learn from it."""
+        per_position = self.per_position()
+        if position is not None and per_position is not None:
+            foretold = position_at + (position + 1) * per_position
+            self.position_miss.observe(abs(foretold - started_at))
+            self.wait_miss.observe(abs(queued_at + self.wait.mean - started_at))
+        if position is not None:
+            self.advanced(position + 1, started_at - position_at)
+        self.wait.observe(max(0.0, started_at - queued_at))
+
+    def start_at(self, job: Job) -> float:
+        """When a queued job should start running: from its position (counted from when
+        it was recorded) when positions foretell starts well, else from the usual wait
+        since it was queued. It may lie in the past for a job that waits longer than
+        usual: its estimate then says so."""
         per_position = self.per_position()
         position = job.queue_position
-        if position is not None and per_position is not None:
-            expected = job.updated_at + (position + 1) * per_position
-        else:
-            expected = (job.entered(JobState.QUEUED) or job.updated_at) + self.wait.mean
-        return max(now, expected)
+        if position is not None and per_position is not None and self.follows_positions():
+            return job.updated_at + (position + 1) * per_position
+        return (job.entered(JobState.QUEUED) or job.updated_at) + self.wait.mean
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +205,7 @@ class EtaModel:
             case JobState.RUNNING:
                 return job.entered(JobState.RUNNING) or job.updated_at
             case JobState.QUEUED:
-                return self.queue.start_at(job, now)
+                return self.queue.start_at(job)
             case JobState.SUBMITTING:
                 since = job.entered(JobState.SUBMITTING) or job.updated_at
                 return max(now, since + self.queue.wait.mean)

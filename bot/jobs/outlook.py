@@ -109,14 +109,9 @@ class JobOutlook:
             if before is not None and after is not None and after < before:
                 self._eta.queue.advanced(before - after, job.updated_at - previous.updated_at)
             return
-        started = job.entered(JobState.RUNNING)
-        if started is None:
-            return
-        if before is not None:
-            self._eta.queue.advanced(before + 1, started - previous.updated_at)
-        queued = job.entered(JobState.QUEUED)
-        if queued is not None:
-            self._eta.queue.wait.observe(max(0.0, started - queued))
+        started, queued = job.entered(JobState.RUNNING), job.entered(JobState.QUEUED)
+        if started is not None and queued is not None:
+            self._eta.queue.started(queued, started, before, previous.updated_at)
 
     def _learn_run(self, job: Job) -> None:
         """A run seen from start to finish (not one that finished after its deadline)."""

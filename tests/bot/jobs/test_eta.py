@@ -9,7 +9,6 @@ import pytest
 from bot.jobs.eta import (
     LIKELY_BY,
     PRIOR_POSTING,
-    PRIOR_QUEUE_WAIT,
     PRIOR_RUN_SPREAD,
     Basis,
     Eta,
@@ -121,25 +120,44 @@ def test_a_queued_job_waits_the_learned_wait_until_runcomfy_gives_a_position() -
 
 def test_a_queue_position_counts_down_at_the_pace_positions_were_seen_to_move() -> None:
     model = warm(60.0)
-    model.queue.advanced(4, 40.0)
-    model.queue.advanced(2, 20.0)
+    for start in (0.0, 500.0, 1_000.0, 1_500.0):
+        model.queue.started(START + start, START + start + 50.0, 4, START + start)
     assert model.queue.per_position() == pytest.approx(10.0)
+    assert model.queue.follows_positions(), "they foretold the starts better than the wait"
     far = model.estimate(queued(5, queued_at=START, seen_at=START + 5), START + 5)
     near = model.estimate(queued(1, queued_at=START, seen_at=START + 45), START + 45)
     assert far is not None
     assert near is not None
     run = model.run(RunKind(5))
-    assert far.at == pytest.approx(START + 5 + 6 * 10.0 + run.middle + run.spread + 5.0)
+    posting = model.posting.mean
+    assert far.at == pytest.approx(START + 5 + 6 * 10.0 + run.middle + run.spread + posting)
     assert near.at == pytest.approx(far.at), "a queue moving as learned keeps its estimate"
 
 
-def test_a_job_stuck_in_the_queue_never_starts_in_the_past() -> None:
+def test_positions_that_foretell_nothing_are_not_followed() -> None:
+    model = warm(60.0)
+    for start, position in ((0.0, 40), (500.0, 0), (1_000.0, 25), (1_500.0, 3)):
+        model.queue.advanced(5, 1.0)
+        model.queue.started(START + start, START + start + 30.0, position, START + start)
+    assert not model.queue.follows_positions()
+    shown = model.estimate(queued(80, queued_at=START, seen_at=START + 2), START + 2)
+    moved = model.estimate(queued(3, queued_at=START, seen_at=START + 9), START + 9)
+    assert shown is not None
+    assert moved is not None
+    run = model.run(RunKind(5))
+    expected = START + model.queue.wait.mean + run.middle + run.spread + model.posting.mean
+    assert shown.at == pytest.approx(expected)
+    assert moved.at == shown.at, "positions moving say nothing new"
+
+
+def test_a_job_waiting_longer_than_usual_in_the_queue_is_overdue() -> None:
     model = warm(60.0)
     job = queued(None, queued_at=START, seen_at=START)
-    late = START + 10 * PRIOR_QUEUE_WAIT
-    eta = model.estimate(job, late)
+    eta = model.estimate(job, START)
     assert eta is not None
-    assert eta.at >= late + model.run(RunKind(5)).middle
+    assert not eta.overdue(START + 1)
+    assert model.estimate(job, eta.at + 1) == eta, "it keeps its time, now past"
+    assert eta.overdue(eta.at + 1)
 
 
 def test_the_line_waits_for_the_slots_ahead_to_free() -> None:
