@@ -67,8 +67,9 @@ class Tuning:
 
     status_refresh_interval: float = 2.0
     """Real seconds between two edits of a status message while its job is under way
-    (the first picture, the video on its way and the end are never held back): a
-    thousand jobs would otherwise each be edited every time the line moves."""
+    (the end is never held back), and how long the first picture and a state a job
+    usually passes in a moment (being sent, posting the video) must stay the newest to
+    be shown at all."""
     channel_edit_interval: float = 1.25
     """Seconds between two posts or edits in one channel (a delivery may go sooner, but
     never more than 4 in 4 intervals). Discord allows 5 per 5 s; at most 4 per window
@@ -248,6 +249,9 @@ class VideoBot(commands.AutoShardedBot):
             place_in_line=self.tracker.place_in_line,
             monotonic=self.clock.monotonic,
             edit_interval=self.tuning.status_refresh_interval,
+            estimate=self.tracker.estimate,
+            remind=self.tracker.remind_at,
+            now=self.clock.now,
         )
         self.notifier = ChannelNotifier(self, self.outbox, self.delivery, notes=self.board)
         self.audit = AuditLog(self, self.outbox, self.server_settings.get, self.shared_clock.now)

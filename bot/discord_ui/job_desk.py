@@ -20,11 +20,11 @@ from bot.discord_ui.audit import AuditLog
 from bot.discord_ui.edit_reroll import EditReroll
 from bot.discord_ui.job_lookup import JobLookup, reader
 from bot.discord_ui.outbox import ChannelOutbox
-from bot.discord_ui.panels import jump_url, mine_embed, queue_order, usage_embed
+from bot.discord_ui.panels import mine_embed, queue_order, usage_embed
 from bot.discord_ui.permissions import REFUSALS, JobAction
 from bot.discord_ui.policy_gate import PolicyGate
 from bot.discord_ui.queue_view import QueueView
-from bot.discord_ui.render import state_label
+from bot.discord_ui.render import jump_url, state_label
 from bot.discord_ui.replies import reply
 from bot.discord_ui.status_board import StatusBoard
 from bot.i18n import Texts, english
@@ -117,14 +117,19 @@ class JobDesk(JobLookup):
         await reply(interaction, await self.cancel_job(interaction, job_id))
 
     async def mine_asked(self, interaction: discord.Interaction) -> None:
-        """`/video mine`: the member's latest jobs on this server, and their videos from
-        servers the bot was removed from (nowhere else shows them any more)."""
+        """`/video mine`: the member's latest jobs on this server, those still on their
+        way with the estimate their status message shows, and their videos from servers
+        the bot was removed from (nowhere else shows them any more)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        jobs = await self.tracker.recent(
+        stored = await self.tracker.recent(
             requester_id=interaction.user.id, guild_id=interaction.guild_id, limit=MINE_LIMIT
         )
+        jobs = [self.tracker.get(job.id) or job for job in stored]
         left = await self._left_behind(interaction.user.id, interaction.guild_id)
-        await reply(interaction, "", embed=mine_embed(jobs, reader(interaction), left_behind=left))
+        embed = mine_embed(
+            jobs, reader(interaction), eta_of=self._board.eta_of, now=self._now(), left_behind=left
+        )
+        await reply(interaction, "", embed=embed)
 
     async def _left_behind(self, requester_id: int, guild_id: int | None) -> list[Job]:
         finished = await self.tracker.recent(

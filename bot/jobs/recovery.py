@@ -1,8 +1,8 @@
 """Taking up jobs read back from the store: at start-up, or taken over from a process that
 stopped. Each is settled by what the store says of it, and never sent again by itself:
 a job caught before it was queued is cancelled, one in line waits again, and one at
-RunComfy is watched from its saved request id. Finished runs read back teach the poll
-policy how long runs take.
+RunComfy is watched from its saved request id. (Finished jobs read back teach the
+estimates and the poll policy: `JobOutlook`.)
 
 A job caught while being sent carries on from its request id if the process that sent
 it left one (it lost the job while RunComfy was taking it, see `Submission`); else it
@@ -33,9 +33,7 @@ class JobRecovery:
         self._scheduler = context.scheduler
         self._bus = context.bus
         self._clock = context.clock
-        self._policy = context.policy
         settings = context.settings
-        self._history_runs = settings.history_runs
         self._submit_window = settings.submit_window / context.clock.to_real(1.0)
         self._submit_recheck = settings.submit_recheck
         self._line = line
@@ -94,14 +92,3 @@ class JobRecovery:
             job = await self._book.reload(job)
             if job is not None:
                 await self._recover(job, self._clock.now())
-
-    async def learn_from_history(self) -> None:
-        """Teach the poll policy the run times of the latest finished jobs."""
-        recent = await self._book.store.find(
-            states=(JobState.DELIVERED, JobState.COMPLETED), limit=self._history_runs
-        )
-        for job in reversed(recent):
-            started = job.entered(JobState.RUNNING)
-            finished = job.entered(JobState.COMPLETED)
-            if started is not None and finished is not None:
-                self._policy.record_run(job.request.effective_duration, finished - started)
