@@ -11,6 +11,11 @@ regime's shortest (3 s video) to its longest (15 s video), times a normal jitter
 (σ = 8 %); a queue wait of 0–15 s; one job in `failure_share` fails at a uniform
 moment between 3 s into its run and its full length. Submissions are spread out
 (exponential gaps), so a cold policy can learn during the run.
+
+The same run measures the status card's estimates (`bench.eta`): at every change of a
+job's state, how far the estimate was from when the video was posted (a notifier that
+posts at once stands in for Discord). Warm, the tracker first learns the queue waits
+and runs of past jobs drawn from the regime's first phase.
 """
 
 from __future__ import annotations
@@ -26,10 +31,12 @@ from typing import Any
 
 import aiohttp
 
+from bench.eta import NO_ESTIMATES, Estimates, EtaAccuracy, PostsAtOnce
 from bot.clock import ScaledClock
+from bot.jobs.eta import EtaModel
 from bot.jobs.line import ServerLimits
 from bot.jobs.model import Job, JobOrigin, JobState
-from bot.jobs.polling import AdaptivePolling, FixedPolling, PollPolicy
+from bot.jobs.polling import AdaptivePolling, FixedPolling, PollPolicy, RunKind, RunModel
 from bot.jobs.tracker import JobTracker, TrackerSettings
 from bot.runcomfy.client import RunComfyClient
 from bot.runcomfy.gate import RequestGate
@@ -75,13 +82,14 @@ class Regime:
 @dataclass(frozen=True, slots=True)
 class PollSetting:
     label: str
-    make: Callable[[], PollPolicy]
+    make: Callable[[RunModel], PollPolicy]
+    """The schedule, given the run model the tracker teaches."""
 
 
 SETTINGS = (
-    PollSetting("adaptive", AdaptivePolling),
-    PollSetting("fixed 2 s", lambda: FixedPolling(2.0)),
-    PollSetting("fixed 5 s", lambda: FixedPolling(5.0)),
+    PollSetting("adaptive", lambda runs: AdaptivePolling(model=runs)),
+    PollSetting("fixed 2 s", lambda runs: FixedPolling(2.0)),
+    PollSetting("fixed 5 s", lambda runs: FixedPolling(5.0)),
 )
 
 
@@ -92,7 +100,7 @@ class PollingConfig:
     seed: int
     failure_share: float = 0.15
     history: int = 30
-    """Runs the warm policy learns before its first job."""
+    """Past jobs (queue wait and run) the warm tracker learns before its first job."""
     within: float = 300.0
     """Real seconds to wait for one regime's jobs to finish."""
 
@@ -155,15 +163,25 @@ def plan_jobs(regime: Regime, seed: int, failure_share: float) -> list[PlannedJo
     return planned
 
 
-def warm_history(regime: Regime, seed: int, runs: int) -> list[tuple[int, float]]:
-    """(video length, run seconds) of finished jobs in the regime's first phase."""
+@dataclass(frozen=True, slots=True)
+class PastJob:
+    duration: int
+    queue_wait: float
+    run_seconds: float
+
+
+def warm_history(regime: Regime, seed: int, runs: int) -> list[PastJob]:
+    """Finished jobs of the regime's first phase (their queue waits drawn apart, so the
+    runs are the same with or without them)."""
     rng = random.Random(f"{seed}:{regime.key}:history")
+    waits = random.Random(f"{seed}:{regime.key}:history-waits")
     lengths, weights = zip(*DURATION_MIX, strict=True)
     phase = regime.phases[0]
     history = []
     for _ in range(runs):
         duration = rng.choices(lengths, weights)[0]
-        history.append((duration, phase.run_seconds(duration) * rng.gauss(1.0, JITTER)))
+        run = phase.run_seconds(duration) * rng.gauss(1.0, JITTER)
+        history.append(PastJob(duration, waits.uniform(*QUEUE_WAIT), run))
     return history
 
 
@@ -177,6 +195,8 @@ class SettingResult:
     failure_lag: Summary
     """Emulator failure → tracker's FAILED, emulated seconds."""
     unfinished: int
+    eta_error: EtaAccuracy = NO_ESTIMATES
+    """|estimate − posted| ÷ time left, at every change of state of delivered jobs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +232,7 @@ class _Stack:
     store: JobStore
     tracker: JobTracker
     finishes: _Finishes
+    estimates: Estimates
 
 
 def _emulator(clock: ScaledClock, planned: Sequence[PlannedJob]) -> RunComfyEmulator:
@@ -235,7 +256,7 @@ def _emulator(clock: ScaledClock, planned: Sequence[PlannedJob]) -> RunComfyEmul
 
 async def _open_stack(
     setting: PollSetting,
-    policy: PollPolicy,
+    eta: EtaModel,
     clock: ScaledClock,
     session: aiohttp.ClientSession,
     planned: Sequence[PlannedJob],
@@ -259,13 +280,16 @@ async def _open_stack(
         client,
         clock=clock,
         pricing=Pricing(),
-        poll_policy=policy,
+        poll_policy=setting.make(eta.runs),
         settings=TrackerSettings(limits=limits, max_active_total=10_000, deadline_seconds=3600.0),
+        notifier=PostsAtOnce(),
+        eta=eta,
     )
-    finishes = _Finishes()
+    finishes, estimates = _Finishes(), Estimates(tracker.estimate)
     tracker.add_observer(finishes)
+    tracker.add_observer(estimates)
     await tracker.start()
-    return _Stack(setting, emulator, store, tracker, finishes)
+    return _Stack(setting, emulator, store, tracker, finishes, estimates)
 
 
 async def _close_stack(stack: _Stack) -> None:
@@ -274,11 +298,14 @@ async def _close_stack(stack: _Stack) -> None:
     await stack.emulator.close()
 
 
-def _policy(setting: PollSetting, history: Sequence[tuple[int, float]]) -> PollPolicy:
-    policy = setting.make()
-    for duration, seconds in history:
-        policy.record_run(duration, seconds)
-    return policy
+def _learned(history: Sequence[PastJob]) -> EtaModel:
+    """What a tracker knows after the `history` (a notifier that posts at once included)."""
+    eta = EtaModel()
+    for job in history:
+        eta.record_run(RunKind(job.duration), job.run_seconds)
+        eta.queue.wait.observe(job.queue_wait)
+        eta.posting.observe(0.0)
+    return eta
 
 
 async def run_regime(
@@ -290,7 +317,7 @@ async def run_regime(
     clock = ScaledClock(config.speed)
     async with aiohttp.ClientSession() as session:
         stacks = [
-            await _open_stack(s, _policy(s, history), clock, session, planned, workdir)
+            await _open_stack(s, _learned(history), clock, session, planned, workdir)
             for s in SETTINGS
         ]
         try:
@@ -345,6 +372,7 @@ def _measure(stack: _Stack, planned: Sequence[PlannedJob]) -> SettingResult:
         lag=Summary.of(lags[JobState.COMPLETED]),
         failure_lag=Summary.of(lags[JobState.FAILED]),
         unfinished=len(planned) - len(stack.finishes.seen),
+        eta_error=stack.estimates.accuracy(),
     )
 
 

@@ -24,6 +24,10 @@ BIG_FILE_GROWTH_TARGET = 30 * MIB
 STARTUP_TARGET = 3.0
 POLLING_SHOWCASE = ("medium", True)
 """The regime (and warmth) where adaptive must halve both fixed 5 s's lag and requests."""
+ETA_P50_TARGET = 0.15
+ETA_P90_TARGET = 0.35
+"""How far a warm estimate may be from the delivery, as a share of the time left."""
+EDITS_PER_JOB_TARGET = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +80,13 @@ def load_rows(results: Sequence[LoadResult]) -> list[Row]:
             "command → video, p50 / p99 / max (emulated)",
             seconds(adaptive.command_to_video, digits=0),
         ),
-        Row(name, "Discord message edits per job", f"{adaptive.edits_per_job:.2f}"),
+        Row(
+            name,
+            "status message edits per job",
+            f"{adaptive.edits_per_job:.2f}",
+            f"≤ {EDITS_PER_JOB_TARGET:g}",
+            adaptive.edits_per_job <= EDITS_PER_JOB_TARGET,
+        ),
         Row(name, "Discord 429s", str(adaptive.discord_429s)),
         Row(
             name,
@@ -247,7 +257,29 @@ def polling_rows(results: Sequence[RegimeResult]) -> list[Row]:
                 )
             )
         rows.append(_polling_verdict(name, result))
+        rows.append(_eta_verdict(name, result))
     return rows
+
+
+def _eta_verdict(name: str, result: RegimeResult) -> Row:
+    """The status card's estimate: a target when warm, adaptive and fixed 5 s alike."""
+    shown = [result.of("adaptive").eta_error, result.of("fixed 5 s").eta_error]
+    text = " · ".join(
+        "none" if error.count == 0 else f"{error.p50:.0%} / {error.p90:.0%}" for error in shown
+    )
+    met = None
+    if result.warm:
+        met = all(
+            error.count and error.p50 <= ETA_P50_TARGET and error.p90 <= ETA_P90_TARGET
+            for error in shown
+        )
+    return Row(
+        name,
+        "estimate error ÷ time left, p50 / p90: adaptive · fixed 5 s",
+        text,
+        f"≤ {ETA_P50_TARGET:.0%} / ≤ {ETA_P90_TARGET:.0%} warm" if result.warm else "",
+        met,
+    )
 
 
 def _p50_p99(summary: Summary) -> str:

@@ -6,10 +6,12 @@ members send their `/video generate` commands over a window while the benchmark 
 - RunComfy faults on about 5 % of requests (429 with Retry-After, 500/503, slow answers),
   queued on the emulator as requests arrive;
 - one SQLite write outage in the middle (`bench/soak_bot.py` makes the bot's
-  `JobStore.insert`/`save` raise "database is locked" while a flag file exists);
+  `JobStore` writes raise "database is locked" while a flag file exists);
 - one Discord outage longer than 15 emulated minutes (`set_outage` on the fake).
 
-Once every job has settled the bot idles a while; then a second batch as large as the
+Once every job has settled, with nothing under way, the store refuses one write (a
+command's, which is refused) and takes writes again: the next command must be taken at
+once. The bot idles a while; then a second batch as large as the
 first (`--batches` for more) runs through with the RunComfy faults but no outage, and
 the bot idles again. Every job of every batch is accounted for: delivered exactly once
 (video messages counted per job at the fake), or ended with a failure the bot stated;
@@ -22,6 +24,10 @@ bounded when the same work again leaves Python's numbers where the first batch l
 them, the bot's per-job records are empty, and tasks and temporary files are back at
 baseline. RSS is reported beside them: it shows what the allocators keep, not what the
 bot holds.
+
+Last, a PostgreSQL episode (`bench/soak_restart.py`, `--restart-jobs`): the bot process
+on a throwaway PostgreSQL server that is restarted while jobs are under way; nothing
+lost, nothing sent twice, and the commands sent once it is back are taken.
 """
 
 from __future__ import annotations
@@ -37,12 +43,13 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bench import soak_bot
+from bench import soak_bot, soak_restart
+from bench.soak_restart import RestartConfig, RestartResult, run_restart
 from bench.world import BenchWorld, open_world
 from bot.clock import ScaledClock
 from testkit.discord import FakeInteraction
@@ -58,6 +65,9 @@ FAULT_TICK_SECONDS = 0.02
 """Real seconds between fault top-ups: faults are queued for requests about to arrive."""
 ANSWER_GRACE = 20.0
 """Real seconds to keep waiting for unanswered commands once every job is settled."""
+IDLE_COMMANDS = 2
+"""Sent once the first batch has settled: one while the store refuses writes, one the
+moment it takes them again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +102,11 @@ class SoakConfig:
     videos (`video_cache_mb`) is full after some 25 of them, as a bot that has run a
     while keeps its cache full (2 GB by default, some 200 real videos): the soak then
     sees the cache at its cap rather than still filling."""
+    restart_jobs: int = 200
+    """Jobs of the PostgreSQL episode (`bench.soak_restart`), its server restarted midway;
+    0: none."""
+    restart_window: float = 600.0
+    """Emulated seconds over which the episode's commands arrive."""
     trace_frames: int = 0
     """Run the bot under tracemalloc with this many frames (0: not at all; slow)."""
     seed: int = DEFAULT_SEED
@@ -182,16 +197,21 @@ PER_JOB_RECORDS = (
     "tracker._context.book._jobs",
     "tracker._context.book._locks",
     "tracker._context.scheduler._due",
+    "tracker._context.scheduler._reminders",
     "tracker._context.scheduler._busy",
     "tracker._watch._pending_streak",
-    "tracker._line._places",
+    "tracker._line._spots",
+    "tracker._line._holders",
     "tracker._line._reserved",
     "tracker._line._held",
     "board._latest",
     "board._shown",
+    "board._progress",
+    "board._arrived",
     "board._gone",
     "board._replies",
     "board._webhook_tasks",
+    "board._wakes",
     "board._sent_at",
     "board._notes",
     "outbox._lanes",
@@ -238,6 +258,13 @@ class SoakResult:
     faulted: int
     store_outage: float
     """Emulated seconds the store refused writes."""
+    restart: RestartResult | None
+    """The PostgreSQL episode (None: not run, or no PostgreSQL server binaries)."""
+    idle_refusal: str | None
+    """What the command sent while the idle bot's store refused writes was told (None:
+    it was taken, though nothing could be written)."""
+    taken_after_idle_refusal: bool
+    """The next command, sent once the store took writes again, was taken."""
     discord_outage: float
     baseline: Vitals
     """Ready, before the first command."""
@@ -268,6 +295,12 @@ class SoakResult:
             and not self.unanswered
             and self.delivered_once + failed == self.accepted
         )
+
+    @property
+    def refused_while_idle(self) -> bool:
+        """The command sent while the idle store refused writes was refused, and the next,
+        sent once it took writes again, was taken."""
+        return self.idle_refusal is not None and self.taken_after_idle_refusal
 
     @property
     def first_jobs(self) -> int:
@@ -351,7 +384,7 @@ async def run_soak(config: SoakConfig, workdir: Path) -> SoakResult:
     """One soak in a fresh world and bot process; `workdir` keeps its log and database."""
     model = LoadModel(config.seed)
     plans = model.plans(
-        config.jobs + config.second * config.later_batches,
+        config.jobs + IDLE_COMMANDS + config.second * config.later_batches,
         members=config.members,
         channels=config.channels,
     )
@@ -374,12 +407,27 @@ async def run_soak(config: SoakConfig, workdir: Path) -> SoakResult:
             module="bench.soak_bot",
         )
         try:
-            return await _soak(world, bot, config, plans, paths)
+            result = await _soak(world, bot, config, plans, paths)
         finally:
             await bot.stop()
             paths.outage_flag.unlink(missing_ok=True)
     finally:
         await world.close()
+    if config.restart_jobs:
+        result.restart = await run_restart(restart_config(config), workdir / "postgres")
+    return result
+
+
+def restart_config(config: SoakConfig) -> RestartConfig:
+    return RestartConfig(
+        jobs=config.restart_jobs,
+        members=config.members,
+        channels=config.channels,
+        speed=config.speed,
+        command_window=config.restart_window,
+        within=config.within,
+        seed=config.seed,
+    )
 
 
 @dataclass(frozen=True)
@@ -416,9 +464,12 @@ async def _soak(
 ) -> SoakResult:
     await bot.wait_on_ready()
     started = time.monotonic()
+    rows = sqlite_rows(paths.database)
     probes = _Prober(bot, paths, world.clock)
     baseline = await probes.probe("baseline")
-    first, second = plans[: config.jobs], plans[config.jobs :]
+    first = plans[: config.jobs]
+    idle = plans[config.jobs : config.jobs + IDLE_COMMANDS]
+    second = plans[config.jobs + IDLE_COMMANDS :]
     sampler = asyncio.create_task(probes.sample(), name="soak-sampler")
     faults = asyncio.create_task(_inject_faults(world, config), name="soak-faults")
     outages = asyncio.create_task(_outages(world, config, paths), name="soak-outages")
@@ -427,9 +478,12 @@ async def _soak(
         interactions, half = await _fire(world, config, first, probes)
         middle = half or await probes.probe("middle")
         store_outage, discord_outage = await outages
-        await _settle(interactions, paths, config.within)
+        await _settle(interactions, rows, config.within)
         drained = await probes.probe("drained")
         probes.phase = "idle"
+        refused_idle, taken_idle = await _refused_while_idle(world, paths, idle)
+        interactions.update({idle[0].index: refused_idle, idle[1].index: taken_idle})
+        await _settle(interactions, rows, config.within)
         await world.clock.sleep(config.idle_seconds)
         settled = await probes.probe("settled")
         later: list[Vitals] = []
@@ -438,7 +492,7 @@ async def _soak(
             batch = second[n * config.second : (n + 1) * config.second]
             more, _ = await _fire(world, config, batch)
             interactions.update(more)
-            numbers, refusals, unanswered = await _settle(interactions, paths, config.within)
+            numbers, refusals, unanswered = await _settle(interactions, rows, config.within)
             probes.phase = "idle"
             await world.clock.sleep(config.idle_seconds)
             later.append(await probes.probe(f"batch-{n + 2}"))
@@ -459,11 +513,14 @@ async def _soak(
         refused=len(interactions) - len(numbers) - len(unanswered),
         refusals=refusals,
         unanswered=unanswered,
-        **_account(world, numbers, paths.database),
+        **_account(world, numbers, job_rows(paths.database)),
         submitted_twice=_submitted_twice(world),
         requests=sum(1 for record in _api_requests(world)),
         faulted=sum(1 for record in _api_requests(world) if record.fault),
         store_outage=store_outage,
+        restart=None,
+        idle_refusal=(_answers({0: refused_idle})[1] or [None])[0],
+        taken_after_idle_refusal=bool(_answers({0: taken_idle})[0]),
         discord_outage=discord_outage,
         baseline=baseline,
         middle=middle,
@@ -476,6 +533,30 @@ async def _soak(
         error_samples=_distinct(problems, 5),
         timeline=probes.timeline,
     )
+
+
+async def _refused_while_idle(
+    world: BenchWorld, paths: _Paths, plans: list[JobPlan]
+) -> tuple[FakeInteraction, FakeInteraction]:
+    """With nothing under way, the store refuses one write (a command's), then takes writes
+    again: the next command must be taken at once, not refused until a restart."""
+    paths.outage_flag.touch()
+    try:
+        refused = await world.generate(plans[0])
+        await _answered(refused)
+    finally:
+        paths.outage_flag.unlink(missing_ok=True)
+    taken = await world.generate(plans[1])
+    await _answered(taken)
+    return refused, taken
+
+
+async def _answered(interaction: FakeInteraction, within: float = 30.0) -> None:
+    deadline = time.monotonic() + within
+    while _answers({0: interaction})[2]:
+        if time.monotonic() > deadline:
+            raise TimeoutError("a command during the idle was never answered")
+        await asyncio.sleep(0.05)
 
 
 async def _fire(
@@ -612,8 +693,20 @@ async def _outages(world: BenchWorld, config: SoakConfig, paths: _Paths) -> tupl
     return store, clock.now() - discord_began
 
 
+Rows = dict[int, tuple[str, str | None, str | None]]
+"""Job id → (state, failure, notice), as the bot's database holds them."""
+ReadRows = Callable[[], Awaitable[Rows]]
+
+
+def sqlite_rows(database: Path) -> ReadRows:
+    async def read() -> Rows:
+        return job_rows(database)
+
+    return read
+
+
 async def _settle(
-    interactions: dict[int, FakeInteraction], paths: _Paths, within: float
+    interactions: dict[int, FakeInteraction], rows: ReadRows, within: float
 ) -> tuple[dict[int, int], list[str], list[int]]:
     """Wait until every accepted job is settled in the store and every command was
     answered (or, once the jobs are settled, `ANSWER_GRACE` more real seconds passed);
@@ -625,7 +718,7 @@ async def _settle(
     settled_at: float | None = None
     while time.monotonic() < deadline:
         numbers, refusals, unanswered = _answers(interactions)
-        if _open_jobs(paths.database, numbers.values()):
+        if _open_jobs(await rows(), numbers.values()):
             settled_at = None
         else:
             settled_at = settled_at or time.monotonic()
@@ -654,20 +747,15 @@ def _answers(
     return numbers, _distinct(refusals, 5), unanswered
 
 
-def _open_jobs(database: Path, job_ids: Iterable[int]) -> set[int]:
-    """The jobs not yet settled, read from the bot's SQLite (WAL lets us read alongside)."""
-    wanted = set(job_ids)
-    if not wanted:
-        return set()
-    rows = job_rows(database)
-    return {job_id for job_id in wanted if rows.get(job_id, ("",))[0] not in SETTLED_STATES}
+def _open_jobs(rows: Rows, job_ids: Iterable[int]) -> set[int]:
+    """The jobs not yet settled."""
+    return {job_id for job_id in job_ids if rows.get(job_id, ("",))[0] not in SETTLED_STATES}
 
 
-def _account(world: BenchWorld, numbers: dict[int, int], database: Path) -> dict[str, object]:
+def _account(world: BenchWorld, numbers: dict[int, int], rows: Rows) -> dict[str, object]:
     """Each accepted job: delivered once, a stated failure, or what is wrong with it; and
     every other job in the store (a command that failed after its job was stored)."""
     videos = posted_videos(world.fake, world.channels)
-    rows = job_rows(database)
     delivered = 0
     failures: Counter[str] = Counter()
     unaccounted: dict[int, str] = {}
@@ -730,6 +818,8 @@ def smoke_config(seed: int) -> SoakConfig:
         store_outage_seconds=60.0,
         idle_seconds=300.0,
         within=180.0,
+        restart_jobs=16,
+        restart_window=120.0,
         seed=seed,
     )
 
@@ -766,6 +856,10 @@ def report(result: SoakResult, config: SoakConfig) -> str:
         f"  SQLite write outage {result.store_outage:.0f} emulated s · Discord outage "
         f"{result.discord_outage:.0f} emulated s ({result.discord_outage / 60:.1f} min), "
         "both in the first batch",
+        *soak_restart.report(result.restart, restart_config(config)),
+        f"  a write refused while idle: the command was "
+        f"{'refused' if result.idle_refusal else 'NOT refused'}, the next one "
+        f"{'taken' if result.taken_after_idle_refusal else 'NOT taken'} once writes worked",
         "  memory, after a full collection in the bot:",
         f"    {'':41} {'RSS MB':>7} {'objects':>9} {'blocks':>9} {'heap MB':>8} {'sqlite':>7} "
         f"{'traced MB':>9} {'tasks':>6} {'temp':>5}",
@@ -840,6 +934,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--batches", type=int, help="batches after the first (default 1)")
     parser.add_argument("--idle", type=float, help="emulated seconds of idle after each batch")
     parser.add_argument(
+        "--restart-jobs", type=int, help="jobs of the PostgreSQL restart episode (0: none)"
+    )
+    parser.add_argument(
         "--trace",
         type=int,
         default=0,
@@ -857,6 +954,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "second_jobs": args.second,
         "later_batches": args.batches,
         "idle_seconds": args.idle,
+        "restart_jobs": args.restart_jobs,
     }
     config = replace(
         config,
@@ -875,6 +973,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(asdict(result), indent=2, default=str))
     held = result.every_job_accounted and not result.duplicates and not result.submitted_twice
+    held = held and result.refused_while_idle and (result.restart is None or result.restart.held)
     bounded = result.steady and result.back_to_baseline and not result.kept_per_job
     return 0 if held and bounded else 1
 

@@ -2,8 +2,9 @@
 bot, so the product code stays as it ships.
 
 - A SQLite write outage: while the file named by `SOAK_STORE_OUTAGE_FLAG` exists, the
-  store's `insert` and `save` fail with `sqlite3.OperationalError("database is locked")`,
-  as SQLite does when another process holds the write lock past the busy timeout.
+  store's writes (`insert`, `save` and the health probe's `check_writable`) fail with
+  `sqlite3.OperationalError("database is locked")`, as SQLite does when another process
+  holds the write lock past the busy timeout.
 - Its own vital signs, in the file named by `SOAK_STATS_FILE` (one JSON object, replaced
   atomically): every half second the event loop's task count and the interpreter's
   allocated blocks; and, when the benchmark asks for a probe (it writes a token to the
@@ -66,7 +67,7 @@ SIZED = (dict, set, frozenset, list, tuple, collections.deque, collections.Order
 def install_store_outage(flag: Path) -> None:
     """Make every job write fail while `flag` exists (checked per write). The refusal is
     raised on the database thread, inside `Database.run`, where SQLite's own would be."""
-    insert, save = JobStore.insert, JobStore.save
+    insert, save, check_writable = JobStore.insert, JobStore.save, JobStore.check_writable
 
     def locked(conn: sqlite3.Connection) -> None:
         raise sqlite3.OperationalError("database is locked")
@@ -79,13 +80,19 @@ def install_store_outage(flag: Path) -> None:
             await self.db.run(locked)
         return await insert(self, job)
 
-    async def failing_save(self: JobStore, job: Job) -> None:
+    async def failing_save(self: JobStore, job: Job) -> Job:
         if flagged():
             await self.db.run(locked)
-        await save(self, job)
+        return await save(self, job)
+
+    async def failing_check(self: JobStore) -> None:
+        if flagged():
+            await self.db.run(locked)
+        await check_writable(self)
 
     JobStore.insert = failing_insert  # type: ignore[method-assign]
     JobStore.save = failing_save  # type: ignore[method-assign]
+    JobStore.check_writable = failing_check  # type: ignore[method-assign]
 
 
 def install_stats(path: Path) -> None:

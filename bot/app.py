@@ -6,13 +6,14 @@ import asyncio
 import logging
 import pkgutil
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 import discord
 from discord.ext import commands
 
 import cogs
-from bot.clock import Clock, system_clock
+from bot.clock import Clock, CorrectedClock, system_clock
 from bot.config import ConfigError, PollMode, Settings
 from bot.discord_ui.audit import AuditLog
 from bot.discord_ui.command_texts import CatalogTranslator
@@ -27,6 +28,7 @@ from bot.discord_ui.sessions.wiring import SessionSide
 from bot.discord_ui.status_board import StatusBoard
 from bot.discord_ui.stranded import StrandedVideos
 from bot.discord_ui.strike_watch import StrikeWatch
+from bot.grace import let_finish
 from bot.health import HealthServer, database_check, gateway_check, scheduler_check
 from bot.health_guard import GuardLimits
 from bot.i18n import languages
@@ -66,8 +68,9 @@ class Tuning:
 
     status_refresh_interval: float = 2.0
     """Real seconds between two edits of a status message while its job is under way
-    (the first picture, the video on its way and the end are never held back): a
-    thousand jobs would otherwise each be edited every time the line moves."""
+    (the end is never held back), and how long the first picture and a state a job
+    usually passes in a moment (being sent, posting the video) must stay the newest to
+    be shown at all."""
     channel_edit_interval: float = 1.25
     """Seconds between two posts or edits in one channel (a delivery may go sooner, but
     never more than 4 in 4 intervals). Discord allows 5 per 5 s; at most 4 per window
@@ -101,6 +104,8 @@ def tracker_settings_for(settings: Settings) -> TrackerSettings:
         max_active_total=jobs.max_active_total,
         max_waiting_per_user=jobs.max_waiting_per_user,
         deadline_seconds=jobs.deadline_seconds,
+        shutdown_grace=settings.stop_grace_seconds,
+        submit_timeout=settings.runcomfy.connect_timeout + settings.runcomfy.read_timeout,
     )
 
 
@@ -159,6 +164,11 @@ class VideoBot(commands.AutoShardedBot):
         )
         self.metrics = metrics
         self._closing_own: asyncio.Task[None] | None = None
+        self._stopping: asyncio.Task[None] | None = None
+        self._hurry = asyncio.Event()
+        self._answering: set[asyncio.Task[Any]] = set()
+        self.set_up = False
+        """Whether `setup_hook` has finished (a stop before that interrupts it instead)."""
         self.settings = settings
         self.clock = clock or system_clock()
         self.tuning = tuning or Tuning()
@@ -169,11 +179,12 @@ class VideoBot(commands.AutoShardedBot):
         self.http_session = make_session(trusted_origins=[settings.runcomfy.api_base])
         self.storage = await open_storage(settings, shards=self._configured_shards())
         self.store = self.storage.jobs
+        shared = self.shared_clock = CorrectedClock(self.clock)
         self.server_settings = ServerSettingsRegistry(
-            self.storage.settings, settings.server_defaults, self.clock.now
+            self.storage.settings, settings.server_defaults, shared.now
         )
         await self.server_settings.load()
-        self.policy = PolicyBook(self.storage.policy, now=self.clock.now, news=self.storage.news)
+        self.policy = PolicyBook(self.storage.policy, now=shared.now, news=self.storage.news)
         await self.policy.load()
         self.server_settings.on_change = self.policy.changed
         self.policy.on_reload.append(self.server_settings.reload)
@@ -181,7 +192,7 @@ class VideoBot(commands.AutoShardedBot):
         self.tracker = JobTracker(
             self.store,
             client,
-            clock=self.clock,
+            clock=shared,
             pricing=settings.runcomfy.pricing,
             poll_policy=poll_policy_for(settings),
             settings=tracker_settings_for(settings),
@@ -216,6 +227,7 @@ class VideoBot(commands.AutoShardedBot):
         await self._serve_health()
         await self.tree.set_translator(CatalogTranslator(languages()))
         await self._sync_commands()
+        self.set_up = True
 
     async def _open_media_folders(self) -> None:
         """Downloads and kept videos live beside the database; a previous run's half-done
@@ -240,6 +252,9 @@ class VideoBot(commands.AutoShardedBot):
             place_in_line=self.tracker.place_in_line,
             monotonic=self.clock.monotonic,
             edit_interval=self.tuning.status_refresh_interval,
+            estimate=self.tracker.estimate,
+            remind=self.tracker.remind_at,
+            now=self.clock.now,
         )
         side = SessionSide(
             self,
@@ -253,9 +268,12 @@ class VideoBot(commands.AutoShardedBot):
         self.notifier = ChannelNotifier(
             self, self.outbox, self.delivery, notes=self.board, gallery=side.gallery
         )
-        self.audit = AuditLog(self, self.outbox, self.server_settings.get, self.clock.now)
+        self.audit = AuditLog(self, self.outbox, self.server_settings.get, self.shared_clock.now)
         gate = PolicyGate(
-            self.policy, settings_for=self.server_settings.get, audit=self.audit, now=self.clock.now
+            self.policy,
+            settings_for=self.server_settings.get,
+            audit=self.audit,
+            now=self.shared_clock.now,
         )
         self.desk = JobDesk(
             self,
@@ -265,7 +283,7 @@ class VideoBot(commands.AutoShardedBot):
             board=self.board,
             audit=self.audit,
             gate=gate,
-            now=self.clock.now,
+            now=self.shared_clock.now,
             reply_window=self.tuning.interaction_reply_window,
         )
         self.moderation = ModerationDesk(
@@ -273,7 +291,7 @@ class VideoBot(commands.AutoShardedBot):
             gate,
             audit=self.audit,
             settings_for=self.server_settings.get,
-            now=self.clock.now,
+            now=self.shared_clock.now,
         )
         self.strikes = StrikeWatch(
             self,
@@ -281,7 +299,7 @@ class VideoBot(commands.AutoShardedBot):
             reach=gate.reach,
             audit=self.audit,
             settings_for=self.server_settings.get,
-            now=self.clock.now,
+            now=self.shared_clock.now,
         )
         side.open_desk(self.desk, self.board, self.audit)
         self.stranded = StrandedVideos(self)
@@ -414,6 +432,48 @@ class VideoBot(commands.AutoShardedBot):
             len(self.tracker.open_jobs()),
         )
 
+    async def _let_answers_finish(self, within: float) -> None:
+        """Commands and buttons being answered finish (they may store a job); past the
+        grace they are cut off, so none touches the database once it is closed."""
+        left = await let_finish(set(self._answering), within=within, hurry=self._hurry)
+        if not left:
+            return
+        log.warning("stopping: %d commands or buttons still being answered are cut off", len(left))
+        for task in left:
+            task.cancel()
+        await asyncio.gather(*left, return_exceptions=True)
+
+    @property
+    def stopping(self) -> bool:
+        """Whether the bot is stopping: it takes no new work (commands and buttons are
+        answered "restarting"), while the gateway stays open for the grace."""
+        return self._closing_own is not None
+
+    def request_stop(self, why: str) -> None:
+        """A stop signal (`bot.running`): close cleanly; a second one cuts the grace
+        for the uploads and submits under way short."""
+        if self._stopping is None:
+            log.info(
+                "%s: stopping; new commands are answered 'restarting', work under way gets "
+                "up to %.0f s",
+                why,
+                self.settings.stop_grace_seconds,
+            )
+            self._stopping = asyncio.create_task(self.close(), name="bot-stop")
+            return
+        log.info("%s again: stopping now, without waiting for the work under way", why)
+        self._hurry.set()
+        if hasattr(self, "tracker"):
+            self.tracker.hurry()
+
+    def answering(self) -> None:
+        """The current task answers a command, button or form: a stop lets it finish
+        within the grace before the tracker and the database close."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._answering.add(task)
+            task.add_done_callback(self._answering.discard)
+
     async def close(self) -> None:
         """Our own parts first, discord.py's last: once discord.py is closed, `start()`
         returns and whoever ran it may end the event loop under the rest of this. Like
@@ -424,12 +484,19 @@ class VideoBot(commands.AutoShardedBot):
         await super().close()
 
     async def _close_own(self) -> None:
+        """The clean stop (docs/operations.md, "Stopping"): no new work, the answers and the
+        tracker's work under way share one grace, then everything closes."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.stop_grace_seconds
         if self.health is not None:
             await self.health.close()
         if hasattr(self, "session_side"):
             await self.session_side.close()
         if hasattr(self, "tracker"):
-            await self.tracker.close()
+            await self.tracker.stop_taking_work()
+        await self._let_answers_finish(deadline - loop.time())
+        if hasattr(self, "tracker"):
+            await self.tracker.close(within=max(0.0, deadline - loop.time()))
         if hasattr(self, "strikes"):
             await self.strikes.close()
         if hasattr(self, "policy"):
@@ -447,3 +514,4 @@ class VideoBot(commands.AutoShardedBot):
             await self.http_session.close()
         if hasattr(self, "downloads"):
             self.downloads.close()
+        log.info("stopped: every job is stored and carries on at the next start")

@@ -4,9 +4,10 @@ For operators: it checks the settings and the inputs exactly as the bot does, ru
 job through the same `RunComfyClient` (submit once, poll, fetch the result), and saves
 the video with the same size-capped, https-only downloader. Progress goes to stderr,
 the saved path and cost to stdout. Any failure is one line on stderr and exit code 1 (a
-video made but not saved names its request id and link, to fetch it by hand); invalid
-options, and an --out that cannot be written, are refused before anything is paid, with
-exit code 2.
+video made but not saved names its request id and link, to fetch it by hand; RunComfy out
+of reach names its host, the cause and what to check); invalid options, a missing or
+invalid setting, a refused token and an --out that cannot be written are refused before
+anything is paid, with exit code 2, as the bot exits for the same causes (`bot.exits`).
 """
 
 from __future__ import annotations
@@ -25,26 +26,28 @@ import aiohttp
 
 from bot.clock import Clock, system_clock
 from bot.config import ConfigError, Settings, load_settings
+from bot.exits import Exit
 from bot.formatting import stopwatch, usd
 from bot.jobs.model import Failure, JobState
 from bot.jobs.runcomfy_side import Cancelled, Refused, RunComfySide, Seen
 from bot.media.download import OutputFetcher, OutputFetchError
 from bot.media.safe_session import make_session
-from bot.runcomfy.errors import ErrorKind, RunComfyError
+from bot.network import Cause, host_of, unreachable
+from bot.runcomfy.errors import ErrorKind, RunComfyError, TransportError
 from bot.runcomfy.input_error import KlingInputError
 from bot.runcomfy.request import KlingRequest
 from bot.wording import failure_text, runcomfy_problem
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+EXIT_OK = Exit.OK
+EXIT_FAILED = Exit.FAILED
+EXIT_USAGE = Exit.SETTINGS
+EXIT_INTERRUPTED = Exit.INTERRUPTED
 DEFAULT_OUT = "clip.mp4"
 CANCEL_GRACE_SECONDS = 15.0
 """How long (clock seconds) a Ctrl-C'd run may spend asking RunComfy to cancel."""
 TOKEN_REFUSED = (
-    "RunComfy refused the API token in RUNCOMFY_API_TOKEN (wrong, expired or the account is "
-    "inactive). Nothing was generated or charged."
+    "RunComfy at {host} refused the API token in RUNCOMFY_API_TOKEN (wrong, expired or the "
+    "account is inactive). Nothing was generated or charged."
 )
 PROGRESS_EVERY_SECONDS = 30.0
 """Repeat an unchanged progress line this often (clock seconds), so logs show it is alive."""
@@ -52,6 +55,10 @@ PROGRESS_EVERY_SECONDS = 30.0
 
 class JobFailed(Exception):
     """The job ended without a video; `str()` is the one line shown to the operator."""
+
+    def __init__(self, line: str, code: Exit = Exit.FAILED) -> None:
+        super().__init__(line)
+        self.code = code
 
 
 def out_problem(out: Path) -> str | None:
@@ -208,7 +215,7 @@ async def run(
         settings = load_settings(env, need_discord=False)
     except ConfigError as error:
         _say(stderr, f"error: {error}")
-        return EXIT_FAILED
+        return EXIT_USAGE
     generator = _Generator(
         settings,
         clock or system_clock(),
@@ -240,6 +247,7 @@ class _Generator:
         self._state = "sending"
         self._last_progress = ""
         self._last_progress_at = 0.0
+        self._host = host_of(settings.runcomfy.api_base)
 
     async def generate(self, request: KlingRequest, out: Path) -> int:
         estimate = self._settings.runcomfy.pricing.estimate(request)
@@ -255,10 +263,11 @@ class _Generator:
                     await self._interrupted(side)
                     return EXIT_INTERRUPTED
         except RunComfyError as error:
-            _say(self._stderr, f"error: {_problem(error.kind)}{self._recovery()}")
+            failed = self._failed(error)
         except JobFailed as error:
-            _say(self._stderr, f"error: {error}")
-        return EXIT_FAILED
+            failed = error
+        _say(self._stderr, f"error: {failed}")
+        return failed.code
 
     async def _run(
         self,
@@ -270,7 +279,10 @@ class _Generator:
     ) -> int:
         verdict = await side.submit(request)
         if isinstance(verdict, Refused):
-            raise JobFailed(_refusal(verdict))
+            problem = verdict.problem
+            if isinstance(problem, TransportError) and problem.cause is not Cause.OTHER:
+                raise self._failed(problem)
+            raise self._refused(verdict)
         request_id = self._request_id = verdict.request_id
         self._state = "queued"
         _say(
@@ -325,6 +337,27 @@ class _Generator:
     def _recovery(self) -> str:
         """Once RunComfy accepted the job, the id the operator needs to find it again."""
         return f" Request id: {self._request_id}" if self._request_id is not None else ""
+
+    def _failed(self, error: RunComfyError) -> JobFailed:
+        """RunComfy's problem for an operator: a refused token names the setting to fix,
+        an unreachable RunComfy its host, the cause and what to check."""
+        if error.kind is ErrorKind.AUTHENTICATION:
+            return JobFailed(TOKEN_REFUSED.format(host=self._host), Exit.SETTINGS)
+        if isinstance(error, TransportError) and error.cause is not Cause.OTHER:
+            line = unreachable("RunComfy", self._host, error.cause, setting="RUNCOMFY_API_BASE")
+            sent = self._request_id is not None or error.request_sent
+            nothing = "" if sent else " Nothing was sent to RunComfy or charged."
+            return JobFailed(f"{line}{nothing}{self._recovery()}")
+        return JobFailed(f"{runcomfy_problem(error.kind)}{self._recovery()}")
+
+    def _refused(self, verdict: Refused) -> JobFailed:
+        if verdict.failure is Failure.TOKEN_REFUSED:
+            return JobFailed(TOKEN_REFUSED.format(host=self._host), Exit.SETTINGS)
+        text = failure_text(verdict.failure, verdict.detail)
+        cause = getattr(verdict.problem, "cause", Cause.OTHER)
+        if cause is not Cause.OTHER:
+            text = f"{text} (RunComfy at {self._host}: {cause.value}.)"
+        return JobFailed(text)
 
     def _report(self, seen: Seen, raw: str | None, position: int | None, elapsed: float) -> None:
         if seen is Seen.IN_QUEUE:
@@ -386,11 +419,6 @@ class _Generator:
             _say(self._stderr, f"RunComfy gave no clear answer to cancelling job {request_id}.")
 
 
-def _problem(kind: ErrorKind) -> str:
-    """RunComfy's problem for an operator: a refused token names the setting to fix."""
-    return TOKEN_REFUSED if kind is ErrorKind.AUTHENTICATION else runcomfy_problem(kind)
-
-
 def _not_saved(out: Path, error: BaseException, request_id: str, url: str) -> str:
     """The video exists (and is paid for) but is not on disk: say how to get it back."""
     reason = str(error) if isinstance(error, OutputFetchError) else _os_reason(error)
@@ -404,12 +432,6 @@ def _os_reason(error: BaseException) -> str:
     if isinstance(error, OSError) and error.strerror:
         return f"{error.strerror}."
     return f"{type(error).__name__}."
-
-
-def _refusal(verdict: Refused) -> str:
-    if verdict.failure is Failure.TOKEN_REFUSED:
-        return TOKEN_REFUSED
-    return failure_text(verdict.failure, verdict.detail)
 
 
 def main(argv: Sequence[str]) -> int:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -40,6 +41,37 @@ CHECK_TIMEOUT = 2.0
 MAX_LINE_BYTES = 2048
 """The request line, and a header line (aiohttp answers 400 to a longer one)."""
 MAX_HEADERS = 32
+BAD_REQUESTS_REPORT_EVERY = 60.0
+"""Seconds between two WARNINGs about malformed requests."""
+
+
+class FoldedServerLog(logging.LoggerAdapter[logging.Logger]):
+    """aiohttp's per-request error log, folded: it logs every malformed request at ERROR
+    with a traceback, so anyone who reaches the port could fill the log and the disk.
+    Here they are counted and said in one WARNING at most once a minute (the first at
+    once); aiohttp's debug lines pass through."""
+
+    def __init__(self, logger: logging.Logger, *, every: float = BAD_REQUESTS_REPORT_EVERY):
+        super().__init__(logger, {})
+        self._every = every
+        self._count = 0
+        self._last_report: float | None = None
+
+    def exception(self, msg: object, *args: object, **kwargs: Any) -> None:
+        self._count += 1
+        error = kwargs.get("exc_info")
+        now = time.monotonic()
+        if self._last_report is not None and now - self._last_report < self._every:
+            return
+        what = type(error).__name__ if isinstance(error, BaseException) else "an error"
+        self.logger.warning(
+            "health endpoint: %d malformed or failed requests answered with an error "
+            "(the latest: %s; said at most once a minute)",
+            self._count,
+            what,
+        )
+        self._count = 0
+        self._last_report = now
 
 
 async def run_check(check: Check, seconds: float) -> dict[str, Any]:
@@ -109,6 +141,7 @@ class HealthServer:
             max_line_size=MAX_LINE_BYTES,
             max_field_size=MAX_LINE_BYTES,
             max_headers=MAX_HEADERS,
+            logger=FoldedServerLog(logging.getLogger("aiohttp.server")),
         )
         await runner.setup()
         site = GuardedSite(runner, settings.host, settings.port, self._guard)

@@ -8,7 +8,8 @@ pacing by the same factor, and prints machine-readable lines on stdout:
     BENCH-ON-READY {...}  discord.py's on_ready, after its guild_ready_timeout wait
 
 Settings come from the environment exactly as for `python -m bot` (no .env is read).
-SIGTERM closes the bot cleanly.
+The bot runs through the product's own `bot.running.serve`, so SIGTERM and SIGINT stop it
+exactly as they stop `python -m bot`, and the exit code is the product's (`bot.exits`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -30,7 +30,8 @@ import yarl
 from bot.app import Tuning, VideoBot
 from bot.clock import ScaledClock
 from bot.config import Settings, load_settings
-from bot.logs import setup_logging
+from bot.logs import secrets_of, setup_logging
+from bot.running import serve
 
 READY = "BENCH-READY"
 ON_READY = "BENCH-ON-READY"
@@ -53,9 +54,11 @@ def announce(tag: str, bot: VideoBot) -> None:
     print(f"{tag} {json.dumps(facts)}", flush=True)
 
 
-async def run(settings: Settings, *, speed: float, tuning: Tuning) -> None:
+async def run(
+    settings: Settings, *, speed: float, tuning: Tuning, clock_origin: float | None = None
+) -> None:
     assert settings.discord is not None
-    bot = VideoBot(settings, clock=ScaledClock(speed), tuning=tuning)
+    bot = VideoBot(settings, clock=ScaledClock(speed, origin=clock_origin), tuning=tuning)
     connected = asyncio.Event()
 
     async def on_connect() -> None:
@@ -68,11 +71,7 @@ async def run(settings: Settings, *, speed: float, tuning: Tuning) -> None:
 
     bot.add_listener(on_connect, "on_connect")
     bot.add_listener(on_ready, "on_ready")
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, lambda: asyncio.ensure_future(bot.close()))
-    async with bot:
-        await bot.start(settings.discord.token.reveal())
+    await serve(bot, settings.discord.token.reveal())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -82,6 +81,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cdn-base", required=True, help="the fake's CDN base")
     parser.add_argument("--speed", type=float, default=1.0, help="clock seconds per real second")
     parser.add_argument(
+        "--clock-origin",
+        type=float,
+        help="the Unix time at which the scaled clock reads real time (bots given one agree)",
+    )
+    parser.add_argument(
         "--guild-ready-timeout",
         type=float,
         default=Tuning().guild_ready_timeout,
@@ -89,14 +93,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     settings = load_settings(os.environ)
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, secrets_of(settings), log_format=settings.log_format)
     point_discord_at(args.api_base, args.gateway_url, args.cdn_base)
     tuning = Tuning(
         channel_edit_interval=Tuning().channel_edit_interval / args.speed,
         status_refresh_interval=Tuning().status_refresh_interval / args.speed,
         guild_ready_timeout=args.guild_ready_timeout,
     )
-    asyncio.run(run(settings, speed=args.speed, tuning=tuning))
+    asyncio.run(run(settings, speed=args.speed, tuning=tuning, clock_origin=args.clock_origin))
     return 0
 
 

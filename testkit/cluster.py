@@ -1,11 +1,14 @@
 """Several real bot processes as one bot: one fake Discord that speaks shards, one RunComfy
-emulator, one server per process on that process's shard, and one database (PostgreSQL;
-SQLite for a single process). A process can be killed with SIGKILL, leaving its leases
-to run out, and the database read to see who holds which job."""
+emulator, one server per process on that process's shard, one database (PostgreSQL;
+SQLite for a single process), and one time (every process's scaled clock has the
+cluster's origin). A process can be stopped with a signal and started again, or killed
+with SIGKILL, leaving its leases behind, and the database read to see who holds which
+job."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +42,8 @@ class ClusterShape:
     lease_seconds: float
     channels_per_server: int
     members_per_server: int
+    settings: Mapping[str, str] = field(default_factory=dict)
+    """More environment settings for every process, over the cluster's own."""
 
 
 @dataclass
@@ -86,18 +91,31 @@ class Cluster:
     async def start_bots(self) -> None:
         """One bot process per shard, each in a folder of its own; until all are ready."""
         for shard in range(self.shape.processes):
-            folder = self.workdir / f"process-{shard}"
-            folder.mkdir(parents=True, exist_ok=True)
-            bot = await BotProcess.start(
-                self.fake,
-                self._environment(shard),
-                workdir=folder,
-                speed=self.shape.speed,
-                guild_ready_timeout=0.2,
-            )
-            self.bots.append(bot)
+            self.bots.append(await self._start(shard))
         for bot in self.bots:
             await bot.wait_on_ready()
+
+    async def _start(self, shard: int) -> BotProcess:
+        folder = self.workdir / f"process-{shard}"
+        folder.mkdir(parents=True, exist_ok=True)
+        return await BotProcess.start(
+            self.fake,
+            self._environment(shard),
+            workdir=folder,
+            speed=self.shape.speed,
+            guild_ready_timeout=0.2,
+            clock_origin=self.clock.origin,
+        )
+
+    async def restart(self, shard: int) -> BotProcess:
+        """Start shard's process again (once the previous one has exited) in the same
+        folder with the same settings; until it is ready."""
+        previous = self.bots[shard]
+        if previous.process.returncode is None:
+            raise RuntimeError("the previous process still runs; stop it first")
+        bot = self.bots[shard] = await self._start(shard)
+        await bot.wait_on_ready()
+        return bot
 
     def _environment(self, shard: int) -> dict[str, str]:
         shape = self.shape
@@ -116,24 +134,27 @@ class Cluster:
         }
         if shape.processes > 1:
             env |= {"SHARD_COUNT": str(shape.processes), "SHARD_IDS": str(shard)}
-        return env
+        return env | dict(shape.settings)
 
     async def kill(self, bot: BotProcess) -> float:
-        """SIGKILL: no clean shutdown, the process's leases left to run out. Returns when
+        """SIGKILL: no clean shutdown, the process's leases left behind. Returns when
         (``time.monotonic()``) the signal was sent; returns once the process is gone."""
         bot.process.kill()
         killed_at = time.monotonic()
         await bot.process.wait()
         return killed_at
 
-    async def held_by(self, bot: BotProcess) -> int:
-        """Open jobs whose lease names the process (its name is host:pid:random)."""
+    async def held_by(self, bot: BotProcess, *, states: Sequence[str] = ()) -> int:
+        """Open jobs whose lease names the process (its name is host:pid:random); only
+        those in `states`, if given."""
         if self.dsn is None:
             raise ValueError("leases are read from PostgreSQL only")
         rows = await fetch(
             self.dsn,
-            "SELECT count(*) AS n FROM jobs WHERE is_open = 1 AND lease_owner LIKE $1",
+            "SELECT count(*) AS n FROM jobs WHERE is_open = 1 AND lease_owner LIKE $1 "
+            "AND (cardinality($2::text[]) = 0 OR state = ANY($2::text[]))",
             f"%:{bot.pid}:%",
+            list(states),
         )
         return int(rows[0]["n"])
 

@@ -15,7 +15,8 @@ from testkit.process import ANSI
 
 DELIVERY = re.compile(r"your video \*\*#(\d+)\*\* is ready")
 """The bot's video message names its job: "your video **#12** is ready"."""
-LEVEL = re.compile(r"^\S+ \S+ \[?(ERROR|CRITICAL)\b")
+LEVEL = re.compile(r'^\S+ \S+ \[?(ERROR|CRITICAL)\b|^\{.*"level": "(ERROR|CRITICAL)"')
+"""An ERROR or CRITICAL line, in the text format or LOG_FORMAT=json."""
 SETTLED_STATES = ("delivered", "delivery_failed", "failed", "cancelled", "submission_unknown")
 _JOB_NUMBER = re.compile(r"Job #(\d+)")
 

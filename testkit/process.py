@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import re
+import signal
 import sys
 import time
 from collections.abc import Mapping
@@ -19,10 +20,23 @@ from testkit.bot_process import ON_READY, READY
 from testkit.discord import FakeDiscord
 
 ROOT = Path(__file__).resolve().parents[1]
-_PROBLEM = re.compile(r"\[(ERROR|CRITICAL)\s*\]")
+_PROBLEM = re.compile(r'\[(ERROR|CRITICAL)\s*\]|"level": "(ERROR|CRITICAL)"')
+"""An ERROR or CRITICAL line, in the text format or LOG_FORMAT=json."""
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 """discord.py colours its log lines when it believes it runs in a container."""
-_OWN_SETTINGS = ("DISCORD_", "RUNCOMFY_", "MAX_", "POLL_", "JOB_", "DATABASE_", "PRICE_", "LOG_")
+_OWN_SETTINGS = (
+    "DISCORD_",
+    "RUNCOMFY_",
+    "MAX_",
+    "POLL_",
+    "JOB_",
+    "DATABASE_",
+    "PRICE_",
+    "LOG_",
+    "STOP_",
+    "HEALTH_",
+    "SHARD_",
+)
 
 
 class BotProcessError(RuntimeError):
@@ -63,9 +77,43 @@ class BotProcess:
         guild_ready_timeout: float | None = None,
         within: float = 60.0,
         module: str = "testkit.bot_process",
+        clock_origin: float | None = None,
     ) -> BotProcess:
         """Start the bot with these settings (env vars) and wait for its ready line;
-        `module` is the entry point (one that wraps `testkit.bot_process`, say)."""
+        `module` is the entry point (one that wraps `testkit.bot_process`, say). Bots
+        given one `clock_origin` read one time on their scaled clocks (see `ScaledClock`)."""
+        bot = await cls.spawn(
+            fake,
+            settings,
+            workdir=workdir,
+            speed=speed,
+            guild_ready_timeout=guild_ready_timeout,
+            module=module,
+            clock_origin=clock_origin,
+        )
+        try:
+            await asyncio.wait_for(bot._wait_ready(), within)
+        except (TimeoutError, BotProcessError) as error:
+            await bot.stop()
+            raise BotProcessError(
+                f"the bot did not become ready: {error!r}\n{bot.log_tail()}"
+            ) from error
+        bot._reader = asyncio.create_task(bot._read_rest(), name=f"bot-{bot.pid}-stdout")
+        return bot
+
+    @classmethod
+    async def spawn(
+        cls,
+        fake: FakeDiscord,
+        settings: Mapping[str, str],
+        *,
+        workdir: Path,
+        speed: float,
+        guild_ready_timeout: float | None = None,
+        module: str = "testkit.bot_process",
+        clock_origin: float | None = None,
+    ) -> BotProcess:
+        """Start the bot process and return at once (`start` waits for it to be ready)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(_OWN_SETTINGS)}
         env.update(settings)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
@@ -81,6 +129,8 @@ class BotProcess:
         ]
         if guild_ready_timeout is not None:
             args += ["--guild-ready-timeout", str(guild_ready_timeout)]
+        if clock_origin is not None:
+            args += ["--clock-origin", repr(clock_origin)]
         log_path = workdir / "bot.log"
         with log_path.open("ab") as log:
             spawned_at = time.monotonic()
@@ -95,16 +145,7 @@ class BotProcess:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=log,
             )
-        bot = cls(process=process, log_path=log_path, spawned_at=spawned_at)
-        try:
-            await asyncio.wait_for(bot._wait_ready(), within)
-        except (TimeoutError, BotProcessError) as error:
-            await bot.stop()
-            raise BotProcessError(
-                f"the bot did not become ready: {error!r}\n{bot.log_tail()}"
-            ) from error
-        bot._reader = asyncio.create_task(bot._read_rest(), name=f"bot-{process.pid}-stdout")
-        return bot
+        return cls(process=process, log_path=log_path, spawned_at=spawned_at)
 
     async def _wait_ready(self) -> None:
         assert self.process.stdout is not None
@@ -140,11 +181,20 @@ class BotProcess:
     def reset_peak(self) -> bool:
         return procstats.reset_peak(self.pid)
 
-    async def stop(self, within: float = 20.0) -> int:
-        """SIGTERM (the bot closes cleanly), then SIGKILL if it does not exit in time."""
+    def signal(self, signum: signal.Signals) -> None:
+        """Send a signal (SIGTERM, SIGINT: the bot stops cleanly; a second cuts its grace)."""
         if self.process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
-                self.process.terminate()
+                self.process.send_signal(signum)
+
+    async def wait_exit(self, within: float = 30.0) -> int:
+        """The exit code, once the process has ended by itself."""
+        return await asyncio.wait_for(self.process.wait(), within)
+
+    async def stop(self, within: float = 30.0) -> int:
+        """SIGTERM (the bot closes cleanly), then SIGKILL if it does not exit in time."""
+        if self.process.returncode is None:
+            self.signal(signal.SIGTERM)
             try:
                 await asyncio.wait_for(self.process.wait(), within)
             except TimeoutError:

@@ -51,6 +51,8 @@ def load_settings(
         media=media_settings(env),
         health=health_settings(env),
         log_level=table.LOG_LEVEL.read(env),
+        log_format=table.LOG_FORMAT.read(env),
+        stop_grace_seconds=table.STOP_GRACE_SECONDS.read(env),
     )
 
 

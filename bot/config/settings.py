@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -23,6 +24,13 @@ from bot.server_settings import ServerSettings
 class PollMode(StrEnum):
     ADAPTIVE = "adaptive"
     FIXED = "fixed"
+
+
+class LogFormat(StrEnum):
+    TEXT = "text"
+    """Lines for people (discord.py's format; coloured only on a terminal)."""
+    JSON = "json"
+    """One JSON object per line, for log collectors."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +117,14 @@ class PostgresUrl:
     where: str
     """host:port/database, safe to show."""
     lease_seconds: float
-    """How long a process holds a job without renewing; a dead process's jobs are taken
-    over within about twice this (see `bot.store.pg_leases`)."""
+    """How long a process holds a job without renewing: the fallback for a process that
+    is alive but cut off (a dead one's are taken over at once, see `bot.store.pg_leases`)."""
+
+    def secrets(self) -> list[str]:
+        """The whole URL and its password, for the log's redaction."""
+        url = self.dsn.reveal()
+        password = urlsplit(url).password
+        return [url, *([password] if password else [])]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +137,14 @@ class Settings:
     postgres: PostgresUrl | None
     """Set when DATABASE_URL names a PostgreSQL server instead of a SQLite file."""
     log_level: str
+    log_format: LogFormat
     server_defaults: ServerSettings
     """What every server gets until it changes something with /video settings."""
     media: MediaSettings
     health: HealthSettings | None
     """The HTTP health endpoint; None (HEALTH_PORT unset) serves none."""
+    stop_grace_seconds: float
+    """Real seconds a stopping bot lets videos on their way and submits in flight finish."""
 
     @property
     def downloads_folder(self) -> Path:

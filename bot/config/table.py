@@ -29,7 +29,7 @@ from bot.config.rules import (
     seconds,
     whole,
 )
-from bot.config.settings import PollMode
+from bot.config.settings import LogFormat, PollMode
 from bot.jobs.tracker_settings import TrackerSettings
 from bot.runcomfy.pricing import Pricing
 from bot.server_settings import SPECS, Setting
@@ -164,7 +164,9 @@ JOB_LEASE_SECONDS = EnvSetting(
     seconds(1, 300),
     15.0,
     "Only with PostgreSQL: seconds a process holds a job without renewing it. A process "
-    "that dies has its jobs taken over by another within about twice this.",
+    "that dies is seen at once (its liveness lock goes with it) and its jobs are taken "
+    "over within about a second; the lease is for one alive but cut off from the "
+    "database, whose jobs are taken over within about twice this.",
 )
 JOB_DEADLINE_MINUTES = EnvSetting(
     "JOB_DEADLINE_MINUTES",
@@ -257,6 +259,22 @@ LOG_LEVEL = EnvSetting(
     "INFO",
     "How much the bot logs.",
 )
+LOG_FORMAT = EnvSetting(
+    "LOG_FORMAT",
+    either(LogFormat),
+    LogFormat.TEXT,
+    "text: lines for people (coloured only on a terminal); json: one JSON object per line "
+    "(time, level, logger, message, and job_id, server_id, request_id where known) for a "
+    "log collector.",
+)
+STOP_GRACE_SECONDS = EnvSetting(
+    "STOP_GRACE_SECONDS",
+    seconds(0, 600),
+    TRACKER.shutdown_grace,
+    "On SIGTERM or Ctrl-C, how long the bot lets videos on their way to Discord and "
+    'submits in flight finish before it stops (see docs/operations.md, "Stopping"). '
+    "Keep your service manager's stop timeout above it.",
+)
 
 SECTIONS = (
     Section("Required", (DISCORD_TOKEN, RUNCOMFY_API_TOKEN)),
@@ -294,6 +312,9 @@ SECTIONS = (
         "Videos",
         (DOWNLOAD_TIMEOUT_SECONDS, VIDEO_CACHE_MB, FIT_MAX_PARALLEL, FIT_TIME_LIMIT_SECONDS),
     ),
-    Section("Health and metrics (for orchestrators)", (HEALTH_PORT, HEALTH_HOST)),
-    Section("Logging", (LOG_LEVEL,)),
+    Section(
+        "Health, metrics and stopping (for orchestrators)",
+        (HEALTH_PORT, HEALTH_HOST, STOP_GRACE_SECONDS),
+    ),
+    Section("Logging", (LOG_LEVEL, LOG_FORMAT)),
 )

@@ -13,7 +13,7 @@ import discord
 
 from bot.discord_ui.permissions import JobAction
 from bot.discord_ui.render import public_texts
-from bot.discord_ui.replies import AnsweringView, answer_failure
+from bot.discord_ui.replies import AnsweringView, answer_failure, taken
 from bot.i18n import Texts, english
 from bot.jobs.model import Failure, Job, JobState
 
@@ -66,6 +66,9 @@ class JobButton(
         match: re.Match[str],
     ) -> JobButton:
         return cls(JobAction(match["action"]), int(match["job_id"]))
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        return await taken(interaction)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """discord.py only logs a dynamic item's failure, so it is answered here."""

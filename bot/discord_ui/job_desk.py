@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
@@ -20,11 +20,11 @@ from bot.discord_ui.audit import AuditLog
 from bot.discord_ui.edit_reroll import EditReroll
 from bot.discord_ui.job_lookup import JobLookup, reader
 from bot.discord_ui.outbox import ChannelOutbox
-from bot.discord_ui.panels import jump_url, mine_embed, queue_order, usage_embed
+from bot.discord_ui.panels import mine_embed, queue_order, usage_embed
 from bot.discord_ui.permissions import REFUSALS, JobAction
 from bot.discord_ui.policy_gate import PolicyGate
 from bot.discord_ui.queue_view import QueueView
-from bot.discord_ui.render import state_label
+from bot.discord_ui.render import jump_url, state_label
 from bot.discord_ui.replies import reply
 from bot.discord_ui.status_board import StatusBoard
 from bot.i18n import Texts, english
@@ -59,11 +59,17 @@ def missing_permissions(
 
 
 class EntryDoor(Protocol):
-    """Prompt sessions: whether a new video is an entry, and an entry's video deleted."""
+    """Prompt sessions: whether a new video is an entry, an entry's video deleted, and
+    where entries' videos are (their sessions' galleries)."""
 
     async def entry_for(self, interaction: discord.Interaction) -> EntryTicket | None: ...
 
     async def entry_deleted(self, job: Job, *, by: int) -> None: ...
+
+    async def know(self, jobs: Iterable[Job]) -> None:
+        """Read the sessions of these jobs, so `video_channel` can answer for them."""
+
+    def video_channel(self, job: Job) -> int | None: ...
 
 
 class JobDesk(JobLookup):
@@ -107,6 +113,8 @@ class JobDesk(JobLookup):
             await reply(interaction, found)
             return
         tr = reader(interaction)
+        if self.entries is not None:
+            await self.entries.know([found])
         embed, _ = self._board.render(found, tr)
         link = ""
         if found.status_message_id is not None:
@@ -130,14 +138,26 @@ class JobDesk(JobLookup):
         await reply(interaction, await self.cancel_job(interaction, job_id))
 
     async def mine_asked(self, interaction: discord.Interaction) -> None:
-        """`/video mine`: the member's latest jobs on this server, and their videos from
-        servers the bot was removed from (nowhere else shows them any more)."""
+        """`/video mine`: the member's latest jobs on this server, those still on their
+        way with the estimate their status message shows, and their videos from servers
+        the bot was removed from (nowhere else shows them any more)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        jobs = await self.tracker.recent(
+        stored = await self.tracker.recent(
             requester_id=interaction.user.id, guild_id=interaction.guild_id, limit=MINE_LIMIT
         )
+        jobs = [self.tracker.get(job.id) or job for job in stored]
         left = await self._left_behind(interaction.user.id, interaction.guild_id)
-        await reply(interaction, "", embed=mine_embed(jobs, reader(interaction), left_behind=left))
+        if self.entries is not None:
+            await self.entries.know(jobs)
+        embed = mine_embed(
+            jobs,
+            reader(interaction),
+            eta_of=self._board.eta_of,
+            now=self._now(),
+            left_behind=left,
+            where=self._board.video_channel,
+        )
+        await reply(interaction, "", embed=embed)
 
     async def _left_behind(self, requester_id: int, guild_id: int | None) -> list[Job]:
         finished = await self.tracker.recent(

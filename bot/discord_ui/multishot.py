@@ -229,8 +229,10 @@ class EditShotsView(AnsweringView):
         self._submit = on_submit
         self._owner_id = owner_id
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        return interaction.user.id == self._owner_id
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        return interaction.user.id == self._owner_id and await super().interaction_check(
+            interaction
+        )
 
     @discord.ui.button(style=discord.ButtonStyle.primary, emoji="✏️")
     async def edit(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:

@@ -7,9 +7,17 @@ from decimal import Decimal
 
 import discord
 
-from bot.discord_ui.render import is_showable_link, shorten, shown_link, state_label
+from bot.discord_ui.render import (
+    eta_line,
+    is_showable_link,
+    jump_url,
+    shorten,
+    shown_link,
+    state_label,
+)
 from bot.formatting import age, as_many_as_fit
 from bot.i18n import Texts, english
+from bot.jobs.eta import Eta
 from bot.jobs.model import Job, JobState
 from bot.jobs.usage import Usage
 from bot.policy.tiers import Allowance
@@ -41,19 +49,15 @@ def fit_lines(
     )
 
 
-def jump_url(guild_id: int | None, channel_id: int, message_id: int) -> str:
-    return f"https://discord.com/channels/{guild_id or '@me'}/{channel_id}/{message_id}"
-
-
 def prompt_preview(job: Job, limit: int = 60) -> str:
     return discord.utils.escape_markdown(shorten(" ".join(job.request.prompt.split()), limit))
 
 
-def result_link(job: Job) -> str | None:
-    """Where the result is: the posted video, else its link (public https only), else the
-    status message."""
+def result_link(job: Job, where: int | None = None) -> str | None:
+    """Where the result is: the posted video (in `where`, when not the job's own channel),
+    else its link (public https only), else the status message."""
     if job.notice_message_id is not None and job.state is JobState.DELIVERED:
-        return jump_url(job.guild_id, job.channel_id, job.notice_message_id)
+        return jump_url(job.guild_id, where or job.channel_id, job.notice_message_id)
     if is_showable_link(job.output_url, MINE_LINK_MAX_CHARS):
         return job.output_url
     if job.status_message_id is not None:
@@ -62,13 +66,23 @@ def result_link(job: Job) -> str | None:
 
 
 def mine_embed(
-    jobs: Sequence[Job], tr: Texts | None = None, *, left_behind: Sequence[Job] = ()
+    jobs: Sequence[Job],
+    tr: Texts | None = None,
+    *,
+    eta_of: Callable[[Job], Eta | None] = lambda job: None,
+    now: float = 0.0,
+    left_behind: Sequence[Job] = (),
+    where: Callable[[Job], int | None] = lambda job: None,
 ) -> discord.Embed:
-    """The member's jobs here; `left_behind`: their videos from servers the bot left."""
+    """The member's latest jobs here, those still waited for with the estimate their status
+    message shows (`eta_of`, read at `now`); `left_behind`: their videos from servers the
+    bot left; `where`: the channel of a video posted elsewhere than its job's (an entry's
+    gallery)."""
     tr = tr or english()
     embed = discord.Embed(title=tr("panel.mine_title"), colour=discord.Colour.blurple())
     if jobs:
-        embed.description = fit_lines([mine_line(job, tr) for job in jobs], tr=tr)
+        lines = [mine_line(job, tr, eta=eta_of(job), now=now, where=where(job)) for job in jobs]
+        embed.description = fit_lines(lines, tr=tr)
     else:
         embed.description = tr("desk.no_jobs_yet")
     if left_behind:
@@ -81,13 +95,18 @@ def mine_embed(
     return embed
 
 
-def mine_line(job: Job, tr: Texts) -> str:
-    link = result_link(job)
+def mine_line(
+    job: Job, tr: Texts, *, eta: Eta | None = None, now: float = 0.0, where: int | None = None
+) -> str:
+    link = result_link(job, where)
     state = state_label(job.state, tr)
     label = f"[{state}]({link})" if link else state
     seconds = tr("unit.seconds", seconds=job.request.effective_duration)
+    ready = eta_line(eta, now, tr)
+    when = f" · {ready}" if ready else ""
     return (
-        f"**#{job.id}** · {label} · {seconds} · <t:{int(job.created_at)}:R>\n{prompt_preview(job)}"
+        f"**#{job.id}** · {label}{when} · {seconds} · <t:{int(job.created_at)}:R>\n"
+        f"{prompt_preview(job)}"
     )
 
 

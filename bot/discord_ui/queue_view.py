@@ -96,8 +96,10 @@ class QueueView(AnsweringView):
         menu.callback = self._cancel_selected  # type: ignore[method-assign]
         self.add_item(menu)
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        return interaction.user.id == self._owner_id
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        return interaction.user.id == self._owner_id and await super().interaction_check(
+            interaction
+        )
 
     @discord.ui.button(style=discord.ButtonStyle.secondary, emoji="◀️")
     async def previous(

@@ -9,6 +9,7 @@ but never ping. Words come from the catalogs: each function takes the reader's `
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import discord
@@ -16,6 +17,7 @@ import discord
 from bot import wording
 from bot.formatting import took
 from bot.i18n import Texts, english, texts
+from bot.jobs.eta import Basis, Eta
 from bot.jobs.model import Job, JobState, NoticeState
 from bot.media.addresses import is_public_https_link
 from bot.runcomfy.pricing import Pricing
@@ -117,7 +119,15 @@ def cost_line(job: Job, pricing: Pricing, tr: Texts | None = None) -> str:
     )
 
 
-def state_line(job: Job, place_in_line: int | None, tr: Texts | None = None) -> str:
+def jump_url(guild_id: int | None, channel_id: int, message_id: int) -> str:
+    return f"https://discord.com/channels/{guild_id or '@me'}/{channel_id}/{message_id}"
+
+
+def state_line(
+    job: Job, place_in_line: int | None, tr: Texts | None = None, *, where: int | None = None
+) -> str:
+    """`where`: the channel of the job's video when it is not the job's own (a prompt
+    session's entry is posted in the session's thread)."""
     tr = tr or english()
     label = f"{_ICONS[job.state]} {state_label(job.state, tr)}"
     if job.state is JobState.WAITING and place_in_line is not None:
@@ -126,7 +136,24 @@ def state_line(job: Job, place_in_line: int | None, tr: Texts | None = None) -> 
         label += tr("state.asked_to_wait")
     elif job.state is JobState.QUEUED and job.queue_position is not None:
         label += tr("state.queue_position", position=job.queue_position + 1)
+    elif job.state is JobState.DELIVERED and job.notice_message_id and not job.deleted_by:
+        url = jump_url(job.guild_id, where or job.channel_id, job.notice_message_id)
+        label += tr("state.see_the_video", url=url)
     return label
+
+
+def eta_line(eta: Eta | None, now: float, tr: Texts | None = None) -> str | None:
+    """When the video should be ready, as a Discord timestamp each reader sees in their own
+    language and time zone, labelled as an estimate; past it, that it takes longer."""
+    tr = tr or english()
+    if eta is None:
+        return None
+    if eta.overdue(now):
+        return tr("eta.overdue")
+    when = f"<t:{math.ceil(eta.at)}:R>"
+    if eta.basis is Basis.PRIOR and eta.assumed_run is not None:
+        return tr("eta.ready_prior", when=when, minutes=max(1, round(eta.assumed_run / 60)))
+    return tr("eta.ready", when=when)
 
 
 def cancel_note(job: Job, tr: Texts | None = None) -> str | None:
@@ -143,9 +170,18 @@ def cancel_note(job: Job, tr: Texts | None = None) -> str | None:
 
 
 def status_embed(
-    job: Job, *, pricing: Pricing, place_in_line: int | None, tr: Texts | None = None
+    job: Job,
+    *,
+    pricing: Pricing,
+    place_in_line: int | None,
+    tr: Texts | None = None,
+    eta: Eta | None = None,
+    now: float = 0.0,
+    where: int | None = None,
 ) -> discord.Embed:
-    """The status message's embed for any state of the job."""
+    """The status message's embed for any state of the job, with the estimate `eta`
+    (as it reads at `now`) under the state while the video is waited for; `where`: the
+    channel of its video, when not the job's own."""
     tr = tr or english()
     request = job.request
     title = tr("status.title", job=job.id)
@@ -158,8 +194,10 @@ def status_embed(
     )
     embed.add_field(name=tr("status.requested_by"), value=f"<@{job.requester_id}>", inline=True)
     embed.add_field(name=tr("status.options"), value=describe_options(request, tr), inline=True)
+    status = state_line(job, place_in_line, tr, where=where)
+    ready = eta_line(eta, now, tr)
     embed.add_field(
-        name=tr("status.status"), value=state_line(job, place_in_line, tr), inline=False
+        name=tr("status.status"), value=f"{status}\n{ready}" if ready else status, inline=False
     )
     if request.negative_prompt:
         embed.add_field(

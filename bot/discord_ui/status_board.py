@@ -7,11 +7,23 @@ left to what needs it, the videos. After that, or after a restart (tokens are ke
 memory only, never stored), it is edited through the channel with the bot token, paced
 by the channel's outbox. Either way edits are coalesced: only the newest picture is sent,
 and an edit that would change nothing is skipped.
+
+The card says when the video should be ready (the tracker's estimate, as a Discord
+timestamp) and edits only for what a waiting member wants to know: a new state, an
+estimate that moved by more than a fifth of the time it had left, and — when the shown
+estimate passes, on the tracker's reminder — that the job takes longer than usual. A
+queue position or place in line that moved without moving the estimate waits for the
+next such edit (`/video status` shows them as they are). Through the webhook, states a
+job usually passes in a moment (waiting for the line's next turn, being sent, posting
+the video) are shown only if they are still the newest after `edit_interval`; through
+the channel, the outbox's pacing coalesces what comes close together.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -23,16 +35,27 @@ from bot.discord_ui.buttons import job_view
 from bot.discord_ui.outbox import ChannelOutbox
 from bot.discord_ui.render import public_texts, status_embed
 from bot.i18n import Texts
+from bot.jobs.eta import Eta
 from bot.jobs.model import FINAL_STATES, Job, JobState
 from bot.runcomfy.pricing import Pricing
 
 log = logging.getLogger(__name__)
 
 Picture = tuple[JobState, str, bool]
-PROMPT_STATES = frozenset({JobState.COMPLETED, *FINAL_STATES})
-"""States shown at once: the video is on its way, or the job is over."""
+PASSING_STATES = frozenset({JobState.SUBMITTING, JobState.COMPLETED})
+"""States a job usually leaves within moments: shown only if they last."""
 UNKNOWN_MESSAGE = 10008
 """Discord's code for a deleted message (an expired token answers 10015, Unknown Webhook)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Where the card says the job is, and when it says the video should be ready."""
+
+    state: JobState
+    place_in_line: int | None
+    queue_position: int | None
+    eta: Eta | None
 
 
 @dataclass(slots=True)
@@ -56,24 +79,37 @@ class StatusBoard:
         place_in_line: Callable[[int], int | None],
         monotonic: Callable[[], float],
         edit_interval: float = 0.0,
+        estimate: Callable[[Job], Eta | None] = lambda job: None,
+        remind: Callable[[int, float], None] = lambda job_id, when: None,
+        now: Callable[[], float] = time.time,
     ) -> None:
         """`edit_interval`: real seconds between two edits of one message while the job
-        is under way (the first picture and the end are never held back)."""
+        is under way (the end is never held back). `estimate` says when a job's video
+        should be ready, `remind` asks for the job to be shown again at a time (the
+        tracker's), and `now` is the clock both count in."""
         self._client = client
         self._outbox = outbox
         self._pricing = pricing
         self._place_in_line = place_in_line
         self._monotonic = monotonic
+        self._estimate = estimate
+        self._remind = remind
+        self._now = now
         self._latest: dict[int, Job] = {}
         self._shown: dict[int, Picture] = {}
+        self._progress: dict[int, Progress] = {}
+        self._arrived: dict[int, tuple[JobState, float]] = {}
         self._gone: set[int] = set()
         self._replies: dict[int, _Reply] = {}
         self._webhook_tasks: dict[int, asyncio.Task[None]] = {}
+        self._wakes: dict[int, asyncio.Event] = {}
         self._edit_interval = edit_interval
         self._sent_at: dict[int, float] = {}
         self._notes: dict[int, str] = {}
         self.entry_note: Callable[[Job, Texts], str | None] | None = None
         """A prompt session's line for its entries (set once the sessions are wired)."""
+        self.video_channel: Callable[[Job], int | None] = lambda job: None
+        """Where a job's video is when not in its own channel (an entry's gallery)."""
         self.edits_sent = 0
         self.webhook_edits_sent = 0
 
@@ -92,6 +128,8 @@ class StatusBoard:
         return {
             "newest_pictures": len(self._latest),
             "pictures_shown": len(self._shown),
+            "progress_shown": len(self._progress),
+            "states_arrived": len(self._arrived),
             "gone_messages": len(self._gone),
             "interaction_replies": len(self._replies),
             "webhook_edits": len(self._webhook_tasks),
@@ -103,6 +141,9 @@ class StatusBoard:
         if job.status_message_id is None and job.id not in self._replies:
             return
         self._latest[job.id] = job
+        arrived = self._arrived.get(job.id)
+        if arrived is None or arrived[0] is not job.state:
+            self._arrived[job.id] = (job.state, time.monotonic())
         if self._reply_of(job.id) is not None:
             self._edit_through_webhook(job.id)
             return
@@ -113,10 +154,46 @@ class StatusBoard:
     def render(
         self, job: Job, tr: Texts | None = None
     ) -> tuple[discord.Embed, discord.ui.View | None]:
-        """The status message; `tr` for a private copy in the reader's language."""
-        tr = tr or public_texts(job)
-        place = self._place_in_line(job.id)
-        embed = status_embed(job, pricing=self._pricing, place_in_line=place, tr=tr)
+        """A private copy of the status message in the reader's language (`tr`): the
+        estimate the card shows, the queue position and place in line as they are now."""
+        now = self._now()
+        live = self._fresh(job, self._progress_for(job, now).eta)
+        return self._draw(job, live, now, tr or public_texts(job))
+
+    def eta_of(self, job: Job) -> Eta | None:
+        """The estimate the job's status card shows (or would show now)."""
+        return self._progress_for(job, self._now()).eta
+
+    def _fresh(self, job: Job, eta: Eta | None) -> Progress:
+        place = self._place_in_line(job.id) if job.state is JobState.WAITING else None
+        return Progress(job.state, place, job.queue_position, eta)
+
+    def _progress_for(self, job: Job, now: float) -> Progress:
+        """What the card should say of the job's progress: a fresh estimate for a new
+        state or one that moved by more than a fifth of the time left, else what it says
+        already (past its estimate, it says so until the state changes)."""
+        fresh = self._fresh(job, self._estimate(job))
+        shown = self._progress.get(job.id)
+        if shown is None or shown.state is not job.state or shown.eta is None:
+            return fresh
+        if fresh.eta is None or shown.eta.overdue(now) or not fresh.eta.moved_from(shown.eta, now):
+            return shown
+        return fresh
+
+    def _draw(
+        self, job: Job, progress: Progress, now: float, tr: Texts
+    ) -> tuple[discord.Embed, discord.ui.View | None]:
+        if job.queue_position != progress.queue_position:
+            job = dataclasses.replace(job, queue_position=progress.queue_position)
+        embed = status_embed(
+            job,
+            pricing=self._pricing,
+            place_in_line=progress.place_in_line,
+            tr=tr,
+            eta=progress.eta,
+            now=now,
+            where=self.video_channel(job),
+        )
         entry = self.entry_note(job, tr) if self.entry_note and job.session_id else None
         if entry is not None:
             embed.add_field(name=tr("status.entry"), value=entry, inline=False)
@@ -124,6 +201,13 @@ class StatusBoard:
         if note is not None:
             embed.add_field(name=tr("status.video"), value=note, inline=False)
         return embed, job_view(job)
+
+    def _card(self, job: Job) -> tuple[discord.Embed, discord.ui.View | None, Progress]:
+        """The public status message as it should read now."""
+        now = self._now()
+        progress = self._progress_for(job, now)
+        embed, view = self._draw(job, progress, now, public_texts(job))
+        return embed, view, progress
 
     def set_note(self, job: Job, note: str | None) -> None:
         """Show (or, with None, remove) a passing fact the job itself does not hold, such
@@ -136,12 +220,19 @@ class StatusBoard:
             self._notes[job.id] = note
         self.job_changed(self._latest.get(job.id, job))
 
-    def shown(self, job: Job, embed: discord.Embed, view: discord.ui.View | None) -> None:
-        """Remember what a message shows, so an edit to the same picture is skipped."""
+    def _remember(
+        self, job: Job, embed: discord.Embed, view: discord.ui.View | None, progress: Progress
+    ) -> None:
+        """Remember what a message shows, so an edit to the same picture is skipped, and
+        come back when the estimate it shows passes."""
         if job.state.is_final:
             self._let_go(job.id)
-        else:
-            self._shown[job.id] = _picture(job, embed, view)
+            return
+        self._shown[job.id] = _picture(job, embed, view)
+        self._progress[job.id] = progress
+        eta = progress.eta
+        if eta is not None and not eta.overdue(self._now()):
+            self._remind(job.id, eta.at)
 
     async def close(self) -> None:
         tasks = list(self._webhook_tasks.values())
@@ -149,12 +240,15 @@ class StatusBoard:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._webhook_tasks.clear()
+        self._wakes.clear()
         self._replies.clear()
 
     def _let_go(self, job_id: int) -> None:
         """Keep nothing more for the job's status message (the newest picture still to
         be sent, if any, stays queued)."""
         self._shown.pop(job_id, None)
+        self._progress.pop(job_id, None)
+        self._arrived.pop(job_id, None)
         self._replies.pop(job_id, None)
         self._sent_at.pop(job_id, None)
         self._gone.discard(job_id)
@@ -179,8 +273,11 @@ class StatusBoard:
     # ---------------------------------------------------------------- webhook route
 
     def _edit_through_webhook(self, job_id: int) -> None:
-        if job_id in self._webhook_tasks:
+        wake = self._wakes.get(job_id)
+        if wake is not None:
+            wake.set()
             return
+        self._wakes[job_id] = asyncio.Event()
         task = asyncio.create_task(self._drain_webhook(job_id), name=f"status-webhook-{job_id}")
         self._webhook_tasks[job_id] = task
 
@@ -189,7 +286,9 @@ class StatusBoard:
         channel route when the token is no longer usable."""
         try:
             while job_id in self._latest:
-                await self._spaced(job_id)
+                await self._spaced(job_id, self._wakes[job_id])
+                if job_id not in self._latest:
+                    return
                 reply = self._reply_of(job_id)
                 if reply is None:
                     job = self._latest[job_id]
@@ -201,20 +300,35 @@ class StatusBoard:
                 await self._send_to_webhook(job, reply)
         finally:
             self._webhook_tasks.pop(job_id, None)
+            self._wakes.pop(job_id, None)
 
-    async def _spaced(self, job_id: int) -> None:
-        """The first picture and the end of the job go at once; everything between (a
-        place in line, a queue position, the passing states of a submit) waits until
-        `edit_interval` has passed since the last edit, and only the newest is sent."""
-        latest = self._latest.get(job_id)
-        if job_id not in self._shown or latest is None or latest.state in PROMPT_STATES:
-            return
-        wait = self._sent_at.get(job_id, float("-inf")) + self._edit_interval - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
+    async def _spaced(self, job_id: int, wake: asyncio.Event) -> None:
+        """The end of the job goes at once. Everything else waits until `edit_interval`
+        has passed since the last edit, and a passing state until it has been the newest
+        that long (a newer picture ends the wait early when it may go sooner)."""
+        while (latest := self._latest.get(job_id)) is not None:
+            if latest.state in FINAL_STATES:
+                return
+            ready = self._sent_at.get(job_id, float("-inf")) + self._edit_interval
+            arrived = self._arrived.get(job_id)
+            if arrived is not None and self._passing(latest):
+                ready = max(ready, arrived[1] + self._edit_interval)
+            wait = ready - time.monotonic()
+            if wait <= 0:
+                return
+            wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), wait)
+
+    def _passing(self, job: Job) -> bool:
+        """A state the job usually leaves within moments: being sent, posting the video,
+        or waiting for the line's next turn to be sent or given a place."""
+        if job.state is JobState.WAITING:
+            return self._place_in_line(job.id) is None and job.not_before is None
+        return job.state in PASSING_STATES
 
     async def _send_to_webhook(self, job: Job, reply: _Reply) -> None:
-        embed, view = self.render(job)
+        embed, view, progress = self._card(job)
         if self._shown.get(job.id) == _picture(job, embed, view):
             return
         try:
@@ -235,7 +349,7 @@ class StatusBoard:
             return
         self.webhook_edits_sent += 1
         self._sent_at[job.id] = time.monotonic()
-        self.shown(job, embed, view)
+        self._remember(job, embed, view, progress)
 
     # ---------------------------------------------------------------- channel route
 
@@ -247,7 +361,7 @@ class StatusBoard:
         if job_id in self._gone:
             self._cannot_show(job)
             return False
-        embed, view = self.render(job)
+        embed, view, progress = self._card(job)
         if self._shown.get(job_id) == _picture(job, embed, view):
             return False
         channel = self._client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
@@ -264,7 +378,7 @@ class StatusBoard:
             self._outbox.edit(job.channel_id, job_id, lambda: self._edit(job_id))
             return True
         self.edits_sent += 1
-        self.shown(job, embed, view)
+        self._remember(job, embed, view, progress)
         return True
 
 

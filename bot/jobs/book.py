@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.clock import Clock
-from bot.jobs.events import EventBus, JobCommitted
+from bot.jobs.events import EventBus, JobCommitted, JobLetGo
 from bot.jobs.leases import LeaseLost, NoRoom, Room
 from bot.jobs.model import Failure, Job, JobState, NoticeState, is_open
 from bot.jobs.ports import JobObserver, JobStorage, StoreError
@@ -32,7 +32,7 @@ class _JobLock:
 class JobBook:
     def __init__(self, store: JobStorage, *, bus: EventBus, clock: Clock) -> None:
         self.store = store
-        self.health = StoreHealth(clock.now)
+        self.health = StoreHealth(clock.now, bus=bus)
         self._bus = bus
         self._clock = clock
         self._jobs: dict[int, Job] = {}
@@ -62,6 +62,20 @@ class JobBook:
         """Let go of a job that never got going (its row is settled by whoever dropped it,
         or at the next start)."""
         self._jobs.pop(job_id, None)
+
+    async def reload(self, job: Job) -> Job | None:
+        """The row of a job this process holds, as it is now (another process may have
+        left something on it, see `JobStorage.leave_request_id`): kept in memory if still
+        open, let go if not (None)."""
+        current = await self.store.get(job.id)
+        if current is not None and current.version == job.version:
+            return job
+        if current is None or not is_open(current):
+            self.drop(job.id)
+            self._bus.publish(JobLetGo(job.id))
+            return None
+        self._jobs[job.id] = current
+        return current
 
     async def fetch(self, job_id: int) -> Job | None:
         """Any job: from memory when unfinished, else from the store."""
@@ -104,21 +118,27 @@ class JobBook:
         return self._jobs.get(job.id) is job
 
     async def commit(self, job: Job, *, room: Room | None = None) -> Job:
-        """Persist, then update memory, then tell observers — in that order. A refused
-        write raises `StoreError` and changes nothing (the store's health says it once).
-        With `room`, the write happens only if the jobs at RunComfy leave room for this
-        one (else `NoRoom`). A job another process has taken over is let go (`LeaseLost`)."""
+        """Persist, then update memory, then tell observers — in that order; returns the
+        job as stored (its version one more). A refused write raises `StoreError` and
+        changes nothing (the store's health says it once). With `room`, the write happens
+        only if the jobs at RunComfy leave room for this one (else `NoRoom`). A job another
+        process has taken over, or whose row moved on since this copy was read, is let go
+        (`LeaseLost`): whoever holds the row next settles it from what the row says."""
         try:
             if room is None:
-                await self.store.save(job)
-            elif not await self.store.save_if_room(job, room):
-                raise NoRoom(job.id)
+                job = await self.store.save(job)
+            else:
+                admitted = await self.store.save_if_room(job, room)
+                if admitted is None:
+                    raise NoRoom(job.id)
+                job = admitted
         except StoreError as error:
             self.health.failed(error)
             raise
         except LeaseLost as lost:
-            log.warning("job %d: %s now; letting it go", job.id, lost)
+            log.warning("job %d: %s; letting it go", job.id, lost)
             self.drop(job.id)
+            self._bus.publish(JobLetGo(job.id))
             raise
         self.health.succeeded()
         previous = self._jobs.get(job.id)

@@ -46,6 +46,14 @@ class JobDue(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class ReminderDue(Event):
+    """A time asked for with `Scheduler.remind` came (the estimate a status card shows
+    for the job passes)."""
+
+    job_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class LineMayMove(Event):
     """A change may let a waiting job go or reorder the line: release it at the next turn."""
 
@@ -82,6 +90,11 @@ class TokenRefused(Event):
 @dataclass(frozen=True, slots=True)
 class TokenWorks(Event):
     """RunComfy answered with the bot's API token (a poll, or the token probe)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoreRefuses(Event):
+    """The store refused a write after taking the one before (it was healthy until now)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,9 +43,9 @@ class JobIntake:
         """One new job at a time, so a burst cannot slip past a limit or quota."""
 
     def _refusing(self) -> str | None:
-        """Why no new job is taken now (nothing would come of it), if so."""
-        if not self._book.health.writable:
-            return STORE_REFUSING
+        """Why no new job is taken now (nothing would come of it), if so. A store that
+        refused the last write is tried again all the same: the insert itself says whether
+        it takes writes now, so a new job is taken as soon as it does."""
         if self._token.refused:
             return TOKEN_REFUSED
         return None
@@ -69,12 +69,14 @@ class JobIntake:
                 raise NotTakingJobs(reason)
             try:
                 async with self._book.store.intake_lock(origin.guild_id):
-                    return await self._take(
+                    job = await self._take(
                         request, origin, parent_id, locale, quota, session_id, check
                     )
             except StoreError as error:
                 self._book.health.failed(error)
                 raise NotTakingJobs(STORE_REFUSING) from error
+            self._book.health.succeeded()
+            return job
 
     @contextlib.asynccontextmanager
     async def held(self, guild_id: int | None) -> AsyncIterator[None]:

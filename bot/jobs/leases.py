@@ -3,11 +3,13 @@
 One SQLite process holds every job; there is nothing to share (`LocalLeases`). When
 several processes share one PostgreSQL database (`bot.store.pg_leases`), each open job is
 held by at most one of them under a lease its holder renews: the holder alone submits,
-polls and delivers it, every write it makes is fenced by the lease (a process whose lease
-ran out cannot overwrite the new holder), and when a holder dies its leases run out and
-another process takes its jobs over. Limits that span processes (a member's or a
-server's jobs at RunComfy, the bot's total) are decided by the database at the moment a
-job is marked as being submitted (`Room`).
+polls and delivers it, every write it makes is fenced by the lease and by the row's
+version (a process whose lease ran out cannot overwrite the new holder, nor reopen a job
+the new holder finished), and when a holder dies another process takes its jobs over: at
+once where its death is seen directly (PostgreSQL's liveness locks), else when its leases
+run out. Limits that span processes (a member's or a server's jobs at RunComfy, the bot's
+total) are decided by the database at the moment a job is marked as being submitted
+(`Room`).
 """
 
 from __future__ import annotations
@@ -27,9 +29,21 @@ class LeaseLost(Exception):
     """Another process holds this job now (our lease ran out and it took the job over)."""
 
     def __init__(self, job_id: int, holder: str | None) -> None:
-        super().__init__(f"job {job_id} is held by {holder or 'another process'}")
+        super().__init__(f"job {job_id} is held by {holder or 'another process'} now")
         self.job_id = job_id
         self.holder = holder
+
+
+class JobChanged(LeaseLost):
+    """The job's row moved on since this copy of it was read (another write landed first):
+    the copy may not be written, as if its lease were lost."""
+
+    def __init__(self, job_id: int, holder: str | None, version: int) -> None:
+        super().__init__(job_id, holder)
+        self.version = version
+
+    def __str__(self) -> str:
+        return f"job {self.job_id} was changed elsewhere since version {self.version}"
 
 
 class NoRoom(Exception):
@@ -62,6 +76,11 @@ class JobLeases(Protocol):
     def interval(self) -> float:
         """Real seconds between two renewals (a fraction of the lease)."""
 
+    @property
+    def claim_interval(self) -> float:
+        """Real seconds between two looks for jobs to take over (at most `interval`;
+        shorter where a dead holder is seen at once)."""
+
     async def claim(self, *, limit: int) -> list[Job]:
         """Take open jobs nobody holds (or whose holder's lease ran out) and return them."""
 
@@ -71,6 +90,11 @@ class JobLeases(Protocol):
 
     async def let_go(self) -> None:
         """Give every lease up now (a clean shutdown), so others take over at once."""
+
+    async def database_time(self) -> float | None:
+        """The time every process sharing the jobs agrees on (the database's, in Unix
+        seconds); None when no other process shares them (the process's own clock is
+        the only one)."""
 
 
 class LocalLeases:
@@ -88,6 +112,10 @@ class LocalLeases:
     def interval(self) -> float:
         return 0.0
 
+    @property
+    def claim_interval(self) -> float:
+        return 0.0
+
     async def claim(self, *, limit: int) -> list[Job]:
         if self._claimed:
             return []
@@ -98,6 +126,9 @@ class LocalLeases:
         return set(job_ids)
 
     async def let_go(self) -> None:
+        return None
+
+    async def database_time(self) -> float | None:
         return None
 
 

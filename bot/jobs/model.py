@@ -233,6 +233,10 @@ class Job:
     deleted_by: int | None = None
     """Who removed the posted video, if anyone."""
     deleted_at: float | None = None
+    version: int = 0
+    """How many times the job's row has been written. The store's, not the caller's: a
+    write names the version it was made from and is refused once the row has moved on,
+    so a stale copy can never overwrite a later state (see `JobStorage.save`)."""
     session_id: int | None = None
     """The prompt session this job is an entry of, decided when it was accepted."""
 

@@ -11,9 +11,10 @@ the reason and the link kept on the job.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.jobs.events import JobCommitted
 from bot.jobs.model import Job, JobState, NoticeState
@@ -79,6 +80,7 @@ class NoticeSender:
         self._clock = context.clock
         self._retry = context.settings.notice_retry
         self._notifier = notifier
+        self._sending: set[asyncio.Task[Any]] = set()
         context.bus.subscribe(JobCommitted, self.on_job_committed)
 
     def set_notifier(self, notifier: Notifier | None) -> None:
@@ -100,7 +102,21 @@ class NoticeSender:
         ):
             self._scheduler.at(job.id, job.not_before or self._clock.now())
 
+    @property
+    def in_flight(self) -> frozenset[asyncio.Task[Any]]:
+        """The final messages on their way (closing lets them land)."""
+        return frozenset(self._sending)
+
     async def send(self, job_id: int) -> None:
+        task = asyncio.current_task()
+        mine = {task} if task is not None else set()
+        self._sending |= mine
+        try:
+            await self._send(job_id)
+        finally:
+            self._sending -= mine
+
+    async def _send(self, job_id: int) -> None:
         notifier = self._notifier
         job = self._book.get(job_id)
         if notifier is None or job is None:
@@ -112,6 +128,9 @@ class NoticeSender:
             self._scheduler.at(job_id, job.not_before)
             return
         async with self._book.lock(job_id):
+            job = self._book.get(job_id)
+            if job is None or job.notice not in (NoticeState.PENDING, NoticeState.SENDING):
+                return
             job = await self._book.commit(attempting(job, now))
         try:
             message_id = await notifier.send_notice(job)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.jobs.model import Job, JobState
+from bot.runcomfy.request import DEFAULT_SOUND, KlingRequest
 
 
 class PollPolicy(Protocol):
@@ -24,8 +25,10 @@ class PollPolicy(Protocol):
         """Seconds until the next status/result request for a queued or running job."""
         ...
 
-    def record_run(self, duration: int, seconds: float) -> None:
-        """Learn from a finished job: its video length and how long it ran."""
+    @property
+    def runs(self) -> RunModel | None:
+        """The run model the schedule reads, if any: the tracker teaches it (and its
+        estimates read it too), so the schedule itself never learns."""
         ...
 
 
@@ -42,7 +45,8 @@ class FixedPolling:
     def next_delay(self, job: Job, now: float) -> float:
         return self.interval
 
-    def record_run(self, duration: int, seconds: float) -> None:
+    @property
+    def runs(self) -> RunModel | None:
         return None
 
 
@@ -61,6 +65,26 @@ class LagBound:
 
 
 @dataclass(frozen=True, slots=True)
+class RunKind:
+    """What a run's length depends on: the video's length, whether it has sound, and how
+    many shots it has (1 for a single prompt)."""
+
+    duration: int
+    sound: bool = DEFAULT_SOUND
+    shots: int = 1
+
+    @classmethod
+    def of(cls, request: KlingRequest) -> RunKind:
+        shots = len(request.multi_prompt) if request.multi_prompt else 1
+        return cls(request.effective_duration, request.effective_sound, shots)
+
+
+def _kind(kind: RunKind | int) -> RunKind:
+    """A bare video length stands for a single-shot video with the default sound."""
+    return kind if isinstance(kind, RunKind) else RunKind(kind)
+
+
+@dataclass(frozen=True, slots=True)
 class Expectation:
     """A learned run time for one video length: its middle and spread (σ), in seconds."""
 
@@ -73,7 +97,8 @@ class RunModel:
     """Recent run times as log(seconds of run per second of video).
 
     A `level` follows RunComfy's current speed (exponentially weighted, so recent runs
-    weigh more), an offset per video length keeps their different overheads, and a
+    weigh more), an offset per kind of run (video length, sound, shots) keeps their
+    different overheads, and a
     spread in log units stays valid when RunComfy gets uniformly faster or slower. A run
     more than `surprise` spreads from the prediction distrusts the model until
     `trust_after` runs in a row agree again, and moves the level to the median of the
@@ -95,7 +120,7 @@ class RunModel:
     """Extra spread (log units) for a video length no run has been seen of."""
     level: float | None = None
     variance: float = 0.0
-    offsets: dict[int, float] = field(default_factory=dict)
+    offsets: dict[RunKind, float] = field(default_factory=dict)
     agreeing: int = 0
     recent: deque[float] = field(default_factory=lambda: deque(maxlen=3))
     """The last runs' levels (their log rate less their length's offset)."""
@@ -108,37 +133,43 @@ class RunModel:
         """Whether the last `trust_after` runs agreed with the model."""
         return self.level is not None and self.agreeing >= self.trust_after
 
-    def expect(self, duration: int) -> Expectation | None:
-        """The run time for this video length; an unseen length borrows the offsets of
-        its nearest seen neighbours, with a wider spread for the guess."""
+    def expect(self, kind: RunKind | int) -> Expectation | None:
+        """The run time for this kind of run; an unseen kind borrows the offsets of its
+        nearest seen video lengths (of the same sound and shots if any were seen), with a
+        wider spread for the guess."""
         if self.level is None:
             return None
-        offset, sigma = self.offsets.get(duration), self.sigma
+        kind = _kind(kind)
+        offset, sigma = self.offsets.get(kind), self.sigma
         if offset is None:
-            offset, sigma = self._borrowed_offset(duration), math.hypot(sigma, self.unseen_sigma)
-        middle = duration * math.exp(self.level + offset)
+            offset, sigma = self._borrowed_offset(kind), math.hypot(sigma, self.unseen_sigma)
+        middle = kind.duration * math.exp(self.level + offset)
         return Expectation(middle, middle * sigma)
 
-    def _borrowed_offset(self, duration: int) -> float:
-        below = [length for length in self.offsets if length < duration]
-        above = [length for length in self.offsets if length > duration]
-        if not below or not above:
-            nearest = max(below) if below else min(above)
-            return self.offsets[nearest]
-        low, high = max(below), min(above)
-        share = (duration - low) / (high - low)
-        return self.offsets[low] + share * (self.offsets[high] - self.offsets[low])
+    def _borrowed_offset(self, kind: RunKind) -> float:
+        family = {
+            seen.duration: offset
+            for seen, offset in self.offsets.items()
+            if (seen.sound, seen.shots) == (kind.sound, kind.shots)
+        }
+        if not family:
+            by_length: dict[int, list[float]] = {}
+            for seen, offset in self.offsets.items():
+                by_length.setdefault(seen.duration, []).append(offset)
+            family = {length: statistics.fmean(found) for length, found in by_length.items()}
+        return _between(family, kind.duration)
 
-    def observe(self, duration: int, seconds: float) -> None:
-        value = math.log(seconds / duration)
+    def observe(self, kind: RunKind | int, seconds: float) -> None:
+        kind = _kind(kind)
+        value = math.log(seconds / kind.duration)
         if self.level is None:
             self.level, self.variance, self.agreeing = value, self.initial_sigma**2, 1
-            self.offsets[duration] = 0.0
+            self.offsets[kind] = 0.0
             self.recent.append(value)
             return
-        offset = self.offsets.get(duration)
+        offset = self.offsets.get(kind)
         if offset is None:
-            self.offsets[duration] = value - self.level
+            self.offsets[kind] = value - self.level
             self.recent.append(self.level)
             return
         self.recent.append(value - offset)
@@ -149,8 +180,21 @@ class RunModel:
             return
         self.agreeing += 1
         self.level += self.level_weight * residual
-        self.offsets[duration] = offset + self.offset_weight * (value - self.level - offset)
+        self.offsets[kind] = offset + self.offset_weight * (value - self.level - offset)
         self.variance += self.spread_weight * (residual * residual - self.variance)
+
+
+def _between(offsets: dict[int, float], duration: int) -> float:
+    """The offset of a video length, read off its nearest seen neighbours (straight-line
+    between them, else the nearest one)."""
+    below = [length for length in offsets if length < duration]
+    above = [length for length in offsets if length > duration]
+    if not below or not above:
+        nearest = max(below) if below else min(above)
+        return offsets[nearest]
+    low, high = max(below), min(above)
+    share = (duration - low) / (high - low)
+    return offsets[low] + share * (offsets[high] - offsets[low])
 
 
 LATE = 3.0
@@ -207,13 +251,18 @@ class AdaptivePolling:
         self.hedge = hedge or LagBound(floor=15.0, fraction=0.5, ceiling=max_interval)
         self.model = model or RunModel()
 
-    def record_run(self, duration: int, seconds: float) -> None:
-        if seconds > 0 and duration > 0:
-            self.model.observe(duration, seconds)
+    @property
+    def runs(self) -> RunModel:
+        return self.model
 
-    def expected_run(self, duration: int) -> Expectation | None:
-        """The learned run time for this video length (None before any run at all)."""
-        return self.model.expect(duration)
+    def record_run(self, kind: RunKind | int, seconds: float) -> None:
+        """Teach the model one finished run (the tracker teaches it through its estimates)."""
+        if seconds > 0 and _kind(kind).duration > 0:
+            self.model.observe(kind, seconds)
+
+    def expected_run(self, kind: RunKind | int) -> Expectation | None:
+        """The learned run time for this kind of run (None before any run at all)."""
+        return self.model.expect(kind)
 
     def next_delay(self, job: Job, now: float) -> float:
         started = job.entered(JobState.RUNNING)
@@ -221,8 +270,7 @@ class AdaptivePolling:
             gap = self.queue_bound.gap(now - _queued_since(job))
             return _clamp(gap, self.min_interval, self.max_interval)
         elapsed = now - started
-        duration = job.request.effective_duration
-        expected = self.model.expect(duration)
+        expected = self.model.expect(RunKind.of(job.request))
         if expected is None or not self.model.trusts():
             return self._bounded(elapsed)
         if elapsed > expected.middle + LATE * expected.spread:

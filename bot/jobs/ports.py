@@ -25,13 +25,31 @@ class StoreError(Exception):
 
 
 class JobStorage(Protocol):
-    """Jobs, row by row. `save` raises `KeyError` for a job that was never inserted."""
+    """Jobs, row by row."""
 
     async def insert(self, job: Job) -> Job: ...
 
-    async def save(self, job: Job) -> None: ...
+    async def save(self, job: Job) -> Job:
+        """Write the whole job and return it as stored (its `version` one more). The write
+        is fenced: it lands only if the row is still at the job's `version` (and, when
+        processes share the jobs, this process holds it), else `LeaseLost`; `KeyError` for
+        a job that was never inserted."""
+        ...
 
-    async def save_if_room(self, job: Job, room: Room) -> bool: ...
+    async def save_if_room(self, job: Job, room: Room) -> Job | None:
+        """`save`, if the jobs at RunComfy leave room for this one (else None)."""
+        ...
+
+    async def leave_request_id(self, job_id: int, request_id: str) -> bool:
+        """Record RunComfy's request id on a job still marked as being sent, whoever holds
+        it (not fenced by the lease: the caller lost it while its submit was under way);
+        True when the row holds this request id now."""
+        ...
+
+    async def check_writable(self) -> None:
+        """A write that changes nothing: raises `StoreError` while the database refuses
+        writes."""
+        ...
 
     async def get(self, job_id: int) -> Job | None: ...
 

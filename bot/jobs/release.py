@@ -2,8 +2,9 @@
 
 The order and the limits are pure functions in `bot.jobs.line`; this keeps what they need
 between calls: when each member was last served (for round-robin fairness), the jobs
-released but not yet past their submit, and the places last announced, so only jobs
-whose place changed are shown again.
+released but not yet past their submit, and each waiting job's spot as last announced
+(its place, and how many jobs are ahead of it for each limit it waits on), so only jobs
+whose place changed are shown again and an estimate knows whom each waits for.
 
 Releasing looks at every open job, so it runs only at a turn of the scheduler after
 something said `LineMayMove` (a job joined or left the line, took or freed a slot, a
@@ -12,6 +13,7 @@ submit settled, a refused token works again), never once per change of a job.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -25,12 +27,32 @@ from bot.jobs.events import (
     SubmitSettled,
     TurnBegins,
 )
-from bot.jobs.line import line_order, pick_releases
+from bot.jobs.line import ServerLimits, line_order, pick_releases
 from bot.jobs.model import ACTIVE_STATES, Job, JobState
 from bot.jobs.token_watch import TokenWatch
 
 if TYPE_CHECKING:
     from bot.jobs.context import TrackerContext
+
+
+PoolKey = tuple[str, int | None, int | None]
+"""One limit's slots: a member's in a server, a server's, or everyone's."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    key: PoolKey
+    capacity: int
+    ahead: int
+    """Jobs before this one in line waiting for the same slots."""
+
+
+@dataclass(frozen=True, slots=True)
+class LineSpot:
+    """Where a waiting job stands: its place, and each limit it waits on."""
+
+    place: int
+    pools: tuple[Pool, ...]
 
 
 def moves_the_line(before: JobState, after: JobState) -> bool:
@@ -65,7 +87,10 @@ class LineRelease:
         self._limits_for = context.limits_for
         self._total = context.settings.max_active_total
         self._last_served: dict[int, float] = {}
-        self._places: dict[int, int] = {}
+        self._spots: dict[int, LineSpot] = {}
+        self._holders: dict[PoolKey, list[int]] = {}
+        self.generation = 0
+        """Counts releases: what was worked out from the last one is stale once it moves."""
         self._reserved: set[int] = set()
         self._held: dict[int, float] = {}
         self._may_move = False
@@ -86,13 +111,21 @@ class LineRelease:
     def kept(self) -> dict[str, int]:
         """Jobs with a place in line, released and not yet past their submit, held back."""
         return {
-            "places_in_line": len(self._places),
+            "places_in_line": len(self._spots),
             "released_jobs": len(self._reserved),
             "held_jobs": len(self._held),
         }
 
     def place_of(self, job_id: int) -> int | None:
-        return self._places.get(job_id)
+        spot = self._spots.get(job_id)
+        return spot.place if spot is not None else None
+
+    def spot_of(self, job_id: int) -> LineSpot | None:
+        return self._spots.get(job_id)
+
+    def holders(self, key: PoolKey) -> list[int]:
+        """The jobs at RunComfy (or being sent) that hold the slots of `key`."""
+        return self._holders.get(key, [])
 
     def close(self) -> None:
         """The tracker stops: release nothing more."""
@@ -120,7 +153,7 @@ class LineRelease:
     def on_job_committed(self, event: JobCommitted) -> None:
         previous, job = event.previous, event.job
         if job.state is not JobState.WAITING:
-            self._places.pop(job.id, None)
+            self._spots.pop(job.id, None)
         if previous is not None and moves_the_line(previous.state, job.state):
             self._bus.publish(LineMayMove())
 
@@ -132,7 +165,7 @@ class LineRelease:
         self._held[event.job_id] = event.until
 
     def on_job_let_go(self, event: JobLetGo) -> None:
-        self._places.pop(event.job_id, None)
+        self._spots.pop(event.job_id, None)
         self._bus.publish(LineMayMove())
 
     def _release(self, jobs: Iterable[Job], now: float, *, closing: bool) -> Release:
@@ -159,9 +192,15 @@ class LineRelease:
             self._last_served[job.requester_id] = now
         released = {job.id for job in picks}
         remaining = [job for job in order if job.id not in released]
-        places = {job.id: place for place, job in enumerate(remaining, start=1)}
-        moved = [job_id for job_id, place in places.items() if self._places.get(job_id) != place]
-        self._places = places
+        spots = self._spots_in(remaining)
+        moved = [
+            job_id
+            for job_id, spot in spots.items()
+            if job_id not in self._spots or self._spots[job_id].place != spot.place
+        ]
+        self._spots = spots
+        self._holders = _holders([*active, *picks], spots.values())
+        self.generation += 1
         wake_at = [
             (job.id, job.not_before)
             for job in remaining
@@ -169,3 +208,47 @@ class LineRelease:
         ]
         wake_at.extend(self._held.items())
         return Release(submit=picks, moved=moved, wake_at=wake_at)
+
+    def _spots_in(self, remaining: list[Job]) -> dict[int, LineSpot]:
+        """Each waiting job's place, and the jobs ahead of it for each of its limits."""
+        ahead: Counter[PoolKey] = Counter()
+        spots: dict[int, LineSpot] = {}
+        limits: dict[int | None, ServerLimits] = {}
+        for place, job in enumerate(remaining, start=1):
+            if job.guild_id not in limits:
+                limits[job.guild_id] = self._limits_for(job.guild_id)
+            pools = tuple(
+                Pool(key, capacity, ahead[key])
+                for key, capacity in self._pools_of(job, limits[job.guild_id])
+            )
+            for pool in pools:
+                ahead[pool.key] += 1
+            spots[job.id] = LineSpot(place, pools)
+        return spots
+
+    def _pools_of(self, job: Job, limits: ServerLimits) -> list[tuple[PoolKey, int]]:
+        pools: list[tuple[PoolKey, int]] = [
+            (("member", job.guild_id, job.requester_id), limits.per_user),
+            (("all", None, None), self._total),
+        ]
+        if job.guild_id is not None:
+            pools.append((("server", job.guild_id, None), limits.per_server))
+        return pools
+
+
+def _holders(active: Iterable[Job], spots: Iterable[LineSpot]) -> dict[PoolKey, list[int]]:
+    """The jobs holding the slots of every limit some waiting job waits on."""
+    wanted = {pool.key for spot in spots for pool in spot.pools}
+    holders: dict[PoolKey, list[int]] = {}
+    if not wanted:
+        return holders
+    for job in active:
+        keys: tuple[PoolKey, ...] = (
+            ("member", job.guild_id, job.requester_id),
+            ("server", job.guild_id, None),
+            ("all", None, None),
+        )
+        for key in keys:
+            if key in wanted:
+                holders.setdefault(key, []).append(job.id)
+    return holders

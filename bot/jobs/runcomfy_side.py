@@ -8,7 +8,7 @@ touches the store or decides when to ask again, so it can be tested and reused a
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 
@@ -42,6 +42,8 @@ class Refused:
     """Set when trying again later may work (and nothing was charged)."""
     retry_after: float | None = None
     """RunComfy's own Retry-After, in seconds, when it gave one."""
+    problem: RunComfyError | None = None
+    """The error behind it (the operator's command line names its host and cause)."""
 
 
 SubmitVerdict = Accepted | Refused
@@ -96,6 +98,10 @@ class CancelVerdict:
 
 def refusal(error: RunComfyError) -> Refused:
     """A failed submit, named: final, unknown, or worth trying again later."""
+    return replace(_refusal(error), problem=error)
+
+
+def _refusal(error: RunComfyError) -> Refused:
     kind = error.kind
     if kind is ErrorKind.SUBMIT_OUTCOME_UNKNOWN:
         return Refused(Failure.SUBMIT_OUTCOME_UNKNOWN)

@@ -3,6 +3,8 @@ started for it — named, owned, cancelled on close, and every failure logged.
 
 One loop keeps a heap of due times (one per job, the earliest wins); each turn it says
 `TurnBegins` on the bus (the line is released there), then `JobDue` for each due job.
+The same heap holds one reminder per job (the latest asked for wins), said as
+`ReminderDue` when it comes: a status card's estimate passing needs no timer of its own.
 Actions run as tasks of their own, at most one per job at a time, so a slow RunComfy or
 Discord call never holds up the others. In the spirit of python-discord's `Scheduler`,
 but keyed by job and driven by an injectable clock.
@@ -11,6 +13,7 @@ but keyed by job and driven by an injectable clock.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import heapq
 import itertools
 import logging
@@ -18,7 +21,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from bot.clock import Clock
-from bot.jobs.events import EventBus, JobDue, TurnBegins
+from bot.jobs.events import EventBus, JobDue, ReminderDue, TurnBegins
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,7 @@ class Scheduler:
         self._quiet_retry_delay = quiet_retry_delay
         self._heap: list[tuple[float, int, int]] = []
         self._due: dict[int, float] = {}
+        self._reminders: dict[int, float] = {}
         self._seq = itertools.count()
         self._busy: set[int] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -66,13 +70,27 @@ class Scheduler:
         heapq.heappush(self._heap, (when, next(self._seq), job_id))
         self._wakeup.set()
 
+    def remind(self, job_id: int, when: float) -> None:
+        """Say `ReminderDue` for the job at `when`, instead of any earlier reminder."""
+        if self._reminders.get(job_id) == when:
+            return
+        self._reminders[job_id] = when
+        heapq.heappush(self._heap, (when, next(self._seq), job_id))
+        self._wakeup.set()
+
     def forget(self, job_id: int) -> None:
         self._due.pop(job_id, None)
+        self._reminders.pop(job_id, None)
 
     @property
     def jobs_due(self) -> int:
         """Jobs with a due time."""
         return len(self._due)
+
+    @property
+    def reminders(self) -> int:
+        """Jobs with a reminder."""
+        return len(self._reminders)
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -80,7 +98,14 @@ class Scheduler:
     def is_alive(self) -> bool:
         return self._loop is not None and not self._loop.done()
 
-    def run_for(self, job_id: int, action: Callable[[int], Awaitable[None]], *, name: str) -> None:
+    def run_for(
+        self,
+        job_id: int,
+        action: Callable[[int], Awaitable[None]],
+        *,
+        name: str,
+        context: contextvars.Context | None = None,
+    ) -> None:
         """Run one action for a job as an owned task; a crash is logged and the job comes
         due again after `crash_retry_delay`, so one bad job never stops the others. A
         `quiet` failure (one reported elsewhere, such as a refused database write) is not
@@ -104,14 +129,28 @@ class Scheduler:
             finally:
                 self._busy.discard(job_id)
 
-        self.spawn(run(), name=f"{name}-{job_id}")
+        self.spawn(run(), name=f"{name}-{job_id}", context=context)
 
-    def spawn(self, coroutine: Coroutine[Any, Any, None], *, name: str) -> asyncio.Task[None]:
+    def spawn(
+        self,
+        coroutine: Coroutine[Any, Any, None],
+        *,
+        name: str,
+        context: contextvars.Context | None = None,
+    ) -> asyncio.Task[None]:
         """An owned task: kept referenced until done, cancelled on `close`."""
-        task = asyncio.create_task(coroutine, name=name)
+        task = asyncio.create_task(coroutine, name=name, context=context)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+    async def pause(self) -> None:
+        """Closing: no job comes due any more; the tasks under way go on until `close`."""
+        self._closing = True
+        loop, self._loop = self._loop, None
+        if loop is not None:
+            loop.cancel()
+            await asyncio.gather(loop, return_exceptions=True)
 
     async def close(self) -> None:
         """Stop the loop and cancel every task this scheduler owns."""
@@ -130,6 +169,9 @@ class Scheduler:
             self._bus.publish(TurnBegins(now))
             while self._heap and self._heap[0][0] <= now:
                 when, _, job_id = heapq.heappop(self._heap)
+                if self._reminders.get(job_id) == when:
+                    del self._reminders[job_id]
+                    self._bus.publish(ReminderDue(job_id))
                 if self._due.get(job_id) != when:
                     continue
                 del self._due[job_id]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.jobs.departures import Departed, Departures
 from bot.jobs.events import HeldBack, JobReleased, SubmitSettled, TokenRefused
@@ -21,12 +21,17 @@ from bot.jobs.leases import LeaseLost, NoRoom
 from bot.jobs.model import Failure, Job, JobState, NoticeState
 from bot.jobs.ports import StoreError
 from bot.jobs.runcomfy_side import Accepted, Refused
+from bot.log_context import bind, context_for
 from bot.runcomfy.errors import ErrorKind
 
 if TYPE_CHECKING:
     from bot.jobs.context import TrackerContext
 
 log = logging.getLogger(__name__)
+
+
+class _Stopped(Exception):
+    """The tracker is closing: this submit is not sent."""
 
 
 class Submission:
@@ -44,25 +49,32 @@ class Submission:
         self._policy = context.policy
         self._settings = context.settings
         self._bus = context.bus
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self._going_out: set[asyncio.Task[Any]] = set()
+        self._stopped = False
         context.bus.subscribe(JobReleased, self.on_job_released)
 
     def on_job_released(self, event: JobReleased) -> None:
         job_id = event.job.id
-        task = self._scheduler.spawn(self.submit(job_id), name=f"submit-{job_id}")
-        self._in_flight.add(task)
-        task.add_done_callback(self._in_flight.discard)
+        context = context_for(job_id=job_id, server_id=event.job.guild_id)
+        self._scheduler.spawn(self.submit(job_id), name=f"submit-{job_id}", context=context)
 
-    async def wait_in_flight(self, within: float) -> None:
-        """Closing: let the submits under way settle for up to `within` real seconds, so
-        they are not left "may have been sent"."""
-        if self._in_flight:
-            await asyncio.wait(set(self._in_flight), timeout=within)
+    @property
+    def in_flight(self) -> frozenset[asyncio.Task[Any]]:
+        """The submits on their way to RunComfy (closing lets them settle, so none is left
+        "may have been sent"); one still waiting for its turn at RunComfy's gate is not."""
+        return frozenset(self._going_out)
+
+    def stop_sending(self) -> None:
+        """Closing: a submit that has not gone out yet is not sent; its job stays in line
+        (it is stored as waiting)."""
+        self._stopped = True
 
     def _hold(self, job_id: int, delay: float) -> None:
         self._bus.publish(HeldBack(job_id, self._clock.now() + delay))
 
     async def submit(self, job_id: int) -> None:
+        task = asyncio.current_task()
+        mine = {task} if task is not None else set()
         try:
             async with self._book.lock(job_id):
                 waiting = self._book.get(job_id)
@@ -71,7 +83,10 @@ class Submission:
                 sending: list[Job] = []
 
                 async def record_sending() -> None:
+                    if self._stopped:
+                        raise _Stopped
                     self._departures.refuse(waiting)
+                    self._going_out.update(mine)
                     sending.append(await self._sending(waiting))
 
                 try:
@@ -90,6 +105,8 @@ class Submission:
                 except NoRoom:
                     self._hold(job_id, self._settings.room_retry_delay)
                     return
+                except _Stopped:
+                    return
                 if not sending:
                     log.error("job %d: RunComfy's client never got to send it", job_id)
                     self._hold(job_id, self._settings.store_retry_delay)
@@ -106,6 +123,7 @@ class Submission:
         except Exception:
             log.exception("job %d: submit failed unexpectedly", job_id)
         finally:
+            self._going_out -= mine
             self._bus.publish(SubmitSettled(job_id))
 
     async def _stop(self, job: Job, departed: Departed) -> None:
@@ -134,14 +152,46 @@ class Submission:
         )
 
     async def _queued(self, job: Job, request_id: str) -> None:
+        bind(request_id=request_id)
         log.info("job %d submitted as %s", job.id, request_id)
         now = self._clock.now()
-        job = await self._record(
-            job.transition(JobState.QUEUED, now, request_id=request_id),
-            f"RunComfy accepted it as {request_id}",
-        )
+        try:
+            job = await self._record(
+                job.transition(JobState.QUEUED, now, request_id=request_id),
+                f"RunComfy accepted it as {request_id}",
+            )
+        except LeaseLost:
+            await self._leave_request_id(job.id, request_id)
+            return
         first = min(self._settings.first_poll_within, self._policy.next_delay(job, now))
         self._scheduler.at(job.id, now + first)
+
+    async def _leave_request_id(self, job_id: int, request_id: str) -> None:
+        """Another process took the job over while RunComfy was taking it: leave the
+        request id on its row (retried like any record of a paid answer), where the new
+        holder finds it and carries on from it (see `JobRecovery`)."""
+        delay = self._settings.store_retry_delay
+        while True:
+            try:
+                left = await self._book.store.leave_request_id(job_id, request_id)
+                break
+            except StoreError:
+                await self._clock.sleep(delay)
+                delay = min(delay * 2, self._settings.store_retry_cap)
+        if left:
+            log.warning(
+                "job %d: another process took it over while RunComfy accepted it as %s; "
+                "left the request id for that process to carry on",
+                job_id,
+                request_id,
+            )
+        else:
+            log.error(
+                "job %d: RunComfy accepted it as %s, but another process settled it first; "
+                "the video is at RunComfy under that request id",
+                job_id,
+                request_id,
+            )
 
     async def _record(self, job: Job, what: str) -> Job:
         """Commit a change that RunComfy's answer makes true, retrying a refusing database

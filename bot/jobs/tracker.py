@@ -6,7 +6,8 @@ bus). The `JobBook` holds unfinished jobs and records every change (store, then 
 then `JobCommitted`, then observers), `JobIntake` takes new jobs in and puts them in
 line, `LineRelease` decides who leaves the waiting line, `Submission` sends a job once,
 `Dispatch` hands each due job to `JobWatch` (polls) or `NoticeSender` (its final
-message), `JobStopping` cancels and abandons (`Departures` keeps where jobs can no longer
+message), `JobOutlook` learns from every change and estimates when each video should be
+ready, `JobStopping` cancels and abandons (`Departures` keeps where jobs can no longer
 go, and `Submission` sends nothing there), `TokenWatch` follows RunComfy's view of
 the bot's token, `JobRecovery` settles jobs read back from the store, and `JobSharing`
 keeps this process's share of the jobs when several processes share them. The rooms
@@ -27,18 +28,22 @@ whose submit outcome is unknown is never sent again by itself.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from bot.clock import Clock
+from bot.grace import let_finish
 from bot.jobs.context import LimitsFor, TrackerContext
 from bot.jobs.departures import Departures, Destinations, Reachable
 from bot.jobs.dispatch import Dispatch
+from bot.jobs.eta import Eta, EtaModel
 from bot.jobs.intake import CallerCheck, JobIntake
 from bot.jobs.leases import JobLeases, LocalLeases
 from bot.jobs.model import Failure, Job, JobOrigin
 from bot.jobs.notices import NoticeSender
+from bot.jobs.outlook import JobOutlook
 from bot.jobs.peers import JobPeers, NoPeers
 from bot.jobs.polling import PollPolicy
 from bot.jobs.ports import JobObserver, JobStorage, Notifier, RunComfy
@@ -46,6 +51,7 @@ from bot.jobs.recovery import JobRecovery
 from bot.jobs.release import LineRelease
 from bot.jobs.sharing import JobSharing
 from bot.jobs.stopping import CancelOutcomeKind, CancelReport, JobStopping
+from bot.jobs.store_health import StoreProbe
 from bot.jobs.submission import Submission
 from bot.jobs.token_watch import TokenWatch
 from bot.jobs.tracker_settings import TrackerSettings
@@ -74,11 +80,13 @@ class JobTracker:
         leases: JobLeases | None = None,
         peers: JobPeers | None = None,
         destinations: Destinations | None = None,
+        eta: EtaModel | None = None,
     ) -> None:
         """`leases` say which open jobs are this process's (default: all of them, one
         process on its own database); `peers` reach the processes holding the others;
         `destinations` says whether a job's server and channel can still be reached
-        (default: always)."""
+        (default: always). `eta` is what the estimates learn (by default made around the
+        run model the poll policy reads, or a fresh one)."""
         settings = settings or TrackerSettings()
         context = TrackerContext.create(
             store,
@@ -87,23 +95,29 @@ class JobTracker:
             settings=settings,
             policy=poll_policy,
             limits_for=limits_for,
+            eta=eta,
         )
         leases = leases or LocalLeases(store)
         peers = peers or NoPeers()
         self._context = context
+        self._hurry = asyncio.Event()
         self._token = TokenWatch(context)
+        self._store_probe = StoreProbe(context)
         self._line = LineRelease(context, token=self._token)
+        self._outlook = JobOutlook(context, line=self._line)
         self._intake = JobIntake(context, token=self._token, pricing=pricing)
         departures = Departures(context, destinations or Reachable())
         self._departures = departures
         self._submission = Submission(context, departures=departures)
         self._watch = JobWatch(context)
         self._notices = NoticeSender(context, notifier=notifier)
-        self._dispatch = Dispatch(context, notices=self._notices, watch=self._watch)
         self._stopping = JobStopping(
             context, watch=self._watch, peers=peers, shared=leases.shared, departures=departures
         )
-        self._recovery = JobRecovery(context, line=self._line)
+        self._recovery = JobRecovery(context, line=self._line, shared=leases.shared)
+        self._dispatch = Dispatch(
+            context, notices=self._notices, watch=self._watch, recovery=self._recovery
+        )
         self._sharing = JobSharing(
             context, leases=leases, peers=peers, recovery=self._recovery, stopping=self._stopping
         )
@@ -113,19 +127,52 @@ class JobTracker:
     async def start(self) -> None:
         """Take up this process's unfinished jobs from the store, settle each one, start
         the scheduler (and, when other processes share the jobs, the lease keeper)."""
-        await self._recovery.learn_from_history()
+        await self._outlook.learn_from_history()
         await self._sharing.start()
+        self._outlook.remind_all()
         log.info("job tracker started with %d unfinished jobs", len(self._context.book))
         self._context.scheduler.start()
         await self._sharing.start_sharing()
 
-    async def close(self) -> None:
-        """Stop: let in-flight submits settle briefly, then cancel every task we own."""
+    async def stop_taking_work(self) -> None:
+        """Closing, the first step: take no job further (none leaves the line, none is
+        sent, no job comes due, none is taken over); what is under way goes on."""
         self._line.close()
         self._sharing.stop_taking()
-        await self._submission.wait_in_flight(self._context.settings.shutdown_grace)
+        self._submission.stop_sending()
+        await self._context.scheduler.pause()
+
+    async def close(self, *, within: float | None = None) -> None:
+        """Stop taking work, let the submits and final messages under way finish for up to
+        `within` real seconds (default `shutdown_grace`; or until `hurry`), then cancel
+        every task we own and hand the jobs back. Everything else is stored already and
+        carries on at the next start."""
+        await self.stop_taking_work()
+        grace = self._context.settings.shutdown_grace if within is None else within
+        await self._let_finish(grace)
         await self._context.scheduler.close()
         await self._sharing.close()
+
+    def hurry(self) -> None:
+        """Cut the closing grace short: what is still under way is cut off now."""
+        self._hurry.set()
+
+    async def _let_finish(self, within: float) -> None:
+        under_way = self._submission.in_flight | self._notices.in_flight
+        if not under_way:
+            return
+        log.info(
+            "stopping: letting %d submits and final messages under way finish (up to %.0f s)",
+            len(under_way),
+            within,
+        )
+        left = await let_finish(under_way, within=within, hurry=self._hurry)
+        if left:
+            log.warning(
+                "stopping: %d submits or final messages were still under way and are cut off; "
+                "the next start settles them",
+                len(left),
+            )
 
     def is_running(self) -> bool:
         """Whether the scheduler's loop runs (it stops only with `close`)."""
@@ -226,6 +273,20 @@ class JobTracker:
         """1 for the next job to be released, and so on; None when not waiting."""
         return self._line.place_of(job_id)
 
+    def estimate(self, job: Job) -> Eta | None:
+        """When the job's video is likely posted; None when nobody waits for it any more."""
+        return self._outlook.estimate(job)
+
+    def remind_at(self, job_id: int, when: float) -> None:
+        """Tell the observers of an open job again at `when` (a status card's estimate
+        passes then); a later call replaces an earlier one."""
+        self._outlook.remind_at(job_id, when)
+
+    @property
+    def eta_model(self) -> EtaModel:
+        """What the estimates (and the adaptive poll schedule) have learned."""
+        return self._context.eta
+
     def kept_per_job(self) -> dict[str, int]:
         """How many jobs each of the tracker's per-job records holds right now. Once no
         job is open and nothing is under way every count is 0: a tracker that runs for
@@ -235,6 +296,7 @@ class JobTracker:
             "open_jobs": len(book),
             "job_locks": book.locks_in_use,
             "due_times": self._context.scheduler.jobs_due,
+            "reminders": self._context.scheduler.reminders,
             "result_pending_streaks": self._watch.pending_streaks,
             **self._line.kept(),
         }

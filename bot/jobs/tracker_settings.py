@@ -57,8 +57,23 @@ class TrackerSettings:
     """How often the bot asks whether a refused token works again."""
     history_runs: int = 200
     """Finished runs read back at start-up to teach the poll policy."""
-    shutdown_grace: float = 10.0
-    """Real seconds to let in-flight submits finish on shutdown, so they are not left unknown."""
+    shutdown_grace: float = 20.0
+    """Real seconds to let submits and final messages (the video on its way) under way
+    finish on shutdown, so neither is cut off (STOP_GRACE_SECONDS)."""
+    submit_timeout: float = 40.0
+    """Real seconds a submit can take at most: the RunComfy client's connect and read
+    timeouts together (it ends a longer one as unknown)."""
+    submit_record_grace: float = 30.0
+    """Real seconds the process that sent a submit may take to record RunComfy's answer."""
+    submit_recheck: float = 5.0
+    """How often a job taken over while another process was sending it is read again, for
+    the request id that process may leave on it."""
+
+    @property
+    def submit_window(self) -> float:
+        """Real seconds after a job was marked as being sent before no process can still
+        be sending it, or be about to record RunComfy's answer."""
+        return self.submit_timeout + self.submit_record_grace
 
     @property
     def notice_retry(self) -> NoticeRetry:

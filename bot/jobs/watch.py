@@ -125,9 +125,6 @@ class JobWatch:
                 if job.state is JobState.QUEUED:
                     job = await self._book.commit(job.transition(JobState.RUNNING, now))
             case Seen.FINISHED:
-                started = job.entered(JobState.RUNNING)
-                if started is not None and not late:
-                    self._policy.record_run(job.request.effective_duration, now - started)
                 if job.failure in UNREACHABLE:
                     await self._undeliverable(job, now, verdict)
                     return

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import aiohttp
 
+from bot.network import Cause, cause_of
 from bot.runcomfy.answers import error_from_response, one_line, parse_json, read_capped
 from bot.runcomfy.errors import (
     ErrorKind,
@@ -108,6 +109,15 @@ class RunComfyClient:
             sock_connect=connect_timeout,
             sock_read=read_timeout,
         )
+        self.submit_timeout = aiohttp.ClientTimeout(
+            total=connect_timeout + read_timeout,
+            connect=connect_timeout,
+            sock_connect=connect_timeout,
+            sock_read=read_timeout,
+        )
+        """A submit ends (its outcome unknown) once the connect and read timeouts together
+        have passed, however its answer trickles in: another process that takes the job
+        over waits that long for it (see `bot.jobs.recovery`)."""
 
     def __repr__(self) -> str:
         return f"RunComfyClient(base_url={self.base_url!r}, token={self._token!r})"
@@ -132,6 +142,7 @@ class RunComfyClient:
                 SUBMIT_PATH,
                 json_body=request.to_payload(),
                 before_sending=before_sending,
+                timeouts=self.submit_timeout,
             )
         except TransportError as error:
             if not error.request_sent:
@@ -180,7 +191,9 @@ class RunComfyClient:
     def _unknown(self, error: RunComfyError) -> SubmitOutcomeUnknownError:
         logger.warning("Submit outcome unknown, not retrying: %s", error)
         return SubmitOutcomeUnknownError(
-            f"the submit's outcome is unknown ({error})", http_status=error.http_status
+            f"the submit's outcome is unknown ({error})",
+            http_status=error.http_status,
+            cause=error.cause if isinstance(error, TransportError) else Cause.OTHER,
         )
 
     async def _retrying(
@@ -202,6 +215,7 @@ class RunComfyClient:
         json_body: Mapping[str, Any] | None = None,
         params: Mapping[str, str] | None = None,
         before_sending: BeforeSending | None = None,
+        timeouts: aiohttp.ClientTimeout | None = None,
     ) -> Mapping[str, Any]:
         """Exactly one HTTP exchange through the gate, mapped to a JSON object or an error;
         the observer is told of it either way."""
@@ -220,7 +234,7 @@ class RunComfyClient:
                     json=json_body,
                     params=params,
                     headers=headers,
-                    timeout=self.timeout,
+                    timeout=timeouts or self.timeout,
                     allow_redirects=False,
                     raise_for_status=False,
                 ) as response:
@@ -269,4 +283,4 @@ class RunComfyClient:
         reason = "could not connect" if not request_sent else "no usable answer"
         message = f"{method} {path}: {reason}: {type(exc).__name__}: {one_line(what, self._redact)}"
         logger.debug("%s", message)
-        return TransportError(message, request_sent=request_sent)
+        return TransportError(message, request_sent=request_sent, cause=cause_of(exc))

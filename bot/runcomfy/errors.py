@@ -9,6 +9,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, ClassVar
 
+from bot.network import Cause
+
 
 class ErrorKind(StrEnum):
     """What went wrong, coarse enough for callers to decide and to explain."""
@@ -109,15 +111,30 @@ class TransportError(RunComfyError):
 
     retryable = True
 
-    def __init__(self, message: str, *, request_sent: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        request_sent: bool = True,
+        cause: Cause = Cause.OTHER,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(message, **kwargs)
         self.request_sent = request_sent
+        self.cause = cause
+        """Why the exchange failed (an unknown host, a refused connection, TLS, a timeout),
+        for the operator."""
 
 
 class SubmitOutcomeUnknownError(RunComfyError):
     """A submit that may or may not have reached RunComfy. Never retried: a retry may bill twice."""
 
     kind = ErrorKind.SUBMIT_OUTCOME_UNKNOWN
+
+    def __init__(self, message: str, *, cause: Cause = Cause.OTHER, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.cause = cause
+        """Why the answer was lost, when the connection was (a timeout, a cut)."""
 
 
 class InvalidRequestIdError(RunComfyError, ValueError):

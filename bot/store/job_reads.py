@@ -1,6 +1,7 @@
 """What both job stores read the same way: one job, the open ones, recent ones, usage and a
-member's open counts. Each store adds how it writes (`bot.store.sqlite_jobs`,
-`bot.store.pg_jobs`)."""
+member's open counts; and the writes they make alike: a request id left for whoever holds
+the job, and a write that changes nothing (does the database take writes?). Each store
+adds how it writes the rest (`bot.store.sqlite_jobs`, `bot.store.pg_jobs`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,14 @@ from bot.store.dialect import Queries
 from bot.store.job_rows import filters, from_row, open_counts_query, usage_from_row, usage_query
 
 D = TypeVar("D", bound=Queries)
+
+_WRITE_NOTHING = "UPDATE jobs SET id = id WHERE id = -1"
+"""Takes the write lock (SQLite) or a writable transaction (PostgreSQL) and changes nothing."""
+
+_LEAVE_REQUEST_ID = (
+    "UPDATE jobs SET request_id = ?, version = version + 1 "
+    f"WHERE id = ? AND state = '{JobState.SUBMITTING.value}' AND request_id IS NULL"
+)
 
 
 class JobReads(Generic[D]):
@@ -71,6 +80,20 @@ class JobReads(Generic[D]):
         Quotas are checked on every new job, so this reads no more than it must."""
         where, params = filters(requester_id=requester_id, guild_id=guild_id, since=since)
         return await self.db.fetch(usage_query(self.db.dialect, where), params, usage_from_row)
+
+    async def check_writable(self) -> None:
+        """A write that changes nothing (see `JobStorage.check_writable`)."""
+        await self.db.execute(_WRITE_NOTHING, ())
+
+    async def leave_request_id(self, job_id: int, request_id: str) -> bool:
+        """Record RunComfy's request id on a job still marked as being sent, whoever holds
+        it now: fenced by the row's state and an empty request id instead of the lease, for
+        a process whose lease ran out while its submit was under way. True when the row
+        holds this request id now."""
+        if await self.db.execute(_LEAVE_REQUEST_ID, (request_id, job_id)) == 1:
+            return True
+        job = await self.get(job_id)
+        return job is not None and job.request_id == request_id
 
     async def _select(self, tail: str, params: Sequence[Any]) -> list[Job]:
         return await self.db.fetch(f"SELECT * FROM jobs {tail}", params, from_row)

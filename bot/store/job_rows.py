@@ -117,6 +117,7 @@ JOB_COLUMNS: tuple[Column, ...] = (
     Column("locale"),
     Column("deleted_by"),
     Column("deleted_at"),
+    Column("version"),
     Column("session_id"),
 )
 

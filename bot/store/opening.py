@@ -16,13 +16,14 @@ import asyncpg
 from bot.config import ConfigError, Settings
 from bot.jobs.leases import JobLeases, LocalLeases
 from bot.jobs.peers import JobPeers, NoPeers
-from bot.jobs.ports import JobStorage
+from bot.jobs.ports import JobStorage, StoreError
 from bot.policy.book import NoNews, PolicyStorage, ServerNews
 from bot.server_settings_registry import SettingsStorage
 from bot.sessions.ports import SessionStorage
 from bot.sharding import ShardSet
 from bot.store.pg_jobs import PgJobStore
 from bot.store.pg_leases import PgLeases
+from bot.store.pg_liveness import PgLiveness
 from bot.store.pg_news import PgNews
 from bot.store.pg_peers import PgPeers
 from bot.store.pg_sessions import PgSessionStore
@@ -53,7 +54,13 @@ class Storage:
     sessions: SessionStorage
 
 
-_CANNOT_OPEN = (OSError, sqlite3.Error, asyncpg.PostgresError, asyncpg.InterfaceError)
+_CANNOT_OPEN = (
+    OSError,
+    sqlite3.Error,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    StoreError,
+)
 
 
 async def open_storage(settings: Settings, *, shards: ShardSet | None = None) -> Storage:
@@ -64,17 +71,28 @@ async def open_storage(settings: Settings, *, shards: ShardSet | None = None) ->
         if settings.postgres is not None:
             pg = await PgDatabase.open(settings.postgres.dsn.reveal())
             jobs = PgJobStore(pg, lease_seconds=settings.postgres.lease_seconds)
-            leases = PgLeases(jobs, shards=shards)
+            liveness = PgLiveness(pg, name=jobs.owner)
+            try:
+                await liveness.start()
+            except BaseException:
+                await pg.close()
+                raise
+            leases = PgLeases(jobs, shards=shards, liveness=liveness)
             settings_store = ServerSettingsStore(pg)
             peers = PgPeers(pg, name=jobs.owner)
             news = PgNews(pg, name=jobs.owner)
+
+            async def close() -> None:
+                await liveness.close()
+                await pg.close()
+
             return Storage(
                 jobs,
                 settings_store,
                 leases,
                 peers,
                 pg.schema_version,
-                pg.close,
+                close,
                 PolicyStore(pg),
                 news,
                 PgSessionStore(pg),

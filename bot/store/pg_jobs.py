@@ -1,7 +1,7 @@
 """Durable job storage in PostgreSQL, shared by several processes: the rows and the reads
 are those of every store (`bot.store.job_rows`, `bot.store.job_reads`); a job is written
-only by the process that holds its lease, and admitted to RunComfy by counting every
-process's jobs there."""
+only by the process that holds its lease, from the row's latest version, and admitted
+to RunComfy by counting every process's jobs there."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
-from bot.jobs.leases import LeaseLost, Room, process_name
+from bot.jobs.leases import JobChanged, LeaseLost, Room, process_name
 from bot.jobs.model import ACTIVE_STATES, Job
 from bot.store.dialect import numbered
 from bot.store.job_reads import JobReads
@@ -34,10 +34,11 @@ _UPDATE = numbered(
     f"UPDATE jobs SET {', '.join(f'{c} = ?' for c in COLUMNS)}, "
     f"lease_owner = CASE WHEN {_IS_OPEN} = 1 THEN lease_owner END, "
     f"lease_until = CASE WHEN {_IS_OPEN} = 1 THEN lease_until END "
-    "WHERE id = ? AND (lease_owner IS NULL OR lease_owner = ?)"
+    "WHERE id = ? AND version = ? AND (lease_owner IS NULL OR lease_owner = ?)"
 )
 """A whole job, written only by the process that holds it (or anyone, once it is
-finished: a finished job has no holder)."""
+finished: a finished job has no holder), and only from the row's latest version: a
+holder whose lease ran out cannot overwrite, nor reopen, what another process wrote."""
 _AT_RUNCOMFY = (
     "SELECT count(*) FILTER (WHERE guild_id IS NOT DISTINCT FROM $2 AND requester_id = $3) "
     "AS user_jobs, count(*) FILTER (WHERE guild_id = $2) AS server_jobs, count(*) AS total "
@@ -78,20 +79,21 @@ class PgJobStore(JobReads[PgDatabase]):
 
         return replace(job, id=await self.db.run(insert))
 
-    async def save(self, job: Job) -> None:
-        """Write the whole job. Called for every change, before the change is announced.
-        Raises `LeaseLost` when another process holds the job now."""
+    async def save(self, job: Job) -> Job:
+        """Write the whole job (see `JobStorage.save`). Called for every change, before
+        the change is announced. Raises `LeaseLost` when another process holds the job
+        now, `JobChanged` when the row moved on since this copy was read."""
 
-        async def update(conn: Any) -> None:
-            await self._update(conn, job)
+        async def update(conn: Any) -> Job:
+            return await self._update(conn, job)
 
-        await self.db.run(update)
+        return await self.db.run(update)
 
-    async def save_if_room(self, job: Job, room: Room) -> bool:
+    async def save_if_room(self, job: Job, room: Room) -> Job | None:
         """Write a job that is about to be submitted, if the jobs at RunComfy across every
         process leave room for it; counted and written in one transaction."""
 
-        async def admit(conn: Any) -> bool:
+        async def admit(conn: Any) -> Job | None:
             async with conn.transaction():
                 await conn.execute("SELECT pg_advisory_xact_lock($1)", ADMISSION_LOCK)
                 counts = await conn.fetchrow(_AT_RUNCOMFY, job.id, job.guild_id, job.requester_id)
@@ -103,20 +105,23 @@ class PgJobStore(JobReads[PgDatabase]):
                     or counts["total"] >= room.total
                 )
                 if full:
-                    return False
-                await self._update(conn, job)
-                return True
+                    return None
+                return await self._update(conn, job)
 
         return await self.db.run(admit)
 
-    async def _update(self, conn: Any, job: Job) -> None:
-        status: str = await conn.execute(_UPDATE, *to_row(job), job.id, self.owner)
+    async def _update(self, conn: Any, job: Job) -> Job:
+        written = replace(job, version=job.version + 1)
+        status: str = await conn.execute(_UPDATE, *to_row(written), job.id, job.version, self.owner)
         if status == "UPDATE 1":
-            return
-        holder = await conn.fetchrow("SELECT lease_owner FROM jobs WHERE id = $1", job.id)
-        if holder is None:
+            return written
+        row = await conn.fetchrow("SELECT lease_owner FROM jobs WHERE id = $1", job.id)
+        if row is None:
             raise KeyError(f"job {job.id} is not in the store")
-        raise LeaseLost(job.id, holder["lease_owner"])
+        holder = row["lease_owner"]
+        if holder is not None and holder != self.owner:
+            raise LeaseLost(job.id, holder)
+        raise JobChanged(job.id, holder, job.version)
 
     @contextlib.asynccontextmanager
     async def intake_lock(self, guild_id: int | None) -> AsyncIterator[None]:

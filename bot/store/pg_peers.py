@@ -5,6 +5,11 @@ Each process listens on one channel on a connection of its own. A request carrie
 asker's name and a token; the holder answers on the same channel, addressed to the asker.
 NOTIFY is delivered only to sessions listening at that moment, so a process that is down
 simply does not answer and the asker times out (its jobs are taken over by lease).
+
+Anyone who can connect to the database can NOTIFY on the channel, so what arrives is read
+defensively: a payload that is not a JSON object with the fields a message needs (or a
+request its handler finds ill-typed) changes nothing, and is named in one WARNING, with
+the ones that follow within `warn_every` seconds counted into the next.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -26,14 +32,65 @@ log = logging.getLogger(__name__)
 CHANNEL = "kling_jobs"
 
 
+class Malformed(ValueError):
+    """A payload on the channel that is not a message; `str()` says what is wrong."""
+
+
+def parse(payload: str) -> Message:
+    """A message: a JSON object that is either an answer (string `reply_to` and `token`)
+    or a request (string `from` and `action`, and a string `token` when it wants an
+    answer)."""
+    try:
+        message = json.loads(payload)
+    except ValueError:
+        raise Malformed("not JSON") from None
+    if not isinstance(message, dict):
+        raise Malformed(f"a JSON {type(message).__name__}, not an object")
+    wanted = ("reply_to", "token") if "reply_to" in message else ("from", "action")
+    for key in wanted:
+        if not isinstance(message.get(key), str):
+            raise Malformed(f"'{key}' missing or not a string")
+    if "token" in message and not isinstance(message["token"], str):
+        raise Malformed("'token' is not a string")
+    return message
+
+
+class _Complaints:
+    """One WARNING for the first malformed message, then at most one per `every` seconds,
+    counting those in between."""
+
+    def __init__(self, every: float) -> None:
+        self._every = every
+        self._last = float("-inf")
+        self._folded = 0
+
+    def malformed(self, what: str, payload: str) -> None:
+        now = time.monotonic()
+        if now - self._last < self._every:
+            self._folded += 1
+            return
+        more = f" ({self._folded} more malformed since the last warning)" if self._folded else ""
+        log.warning(
+            "ignored a malformed message on the %s channel: %s: %.80r%s",
+            CHANNEL,
+            what,
+            payload,
+            more,
+        )
+        self._last = now
+        self._folded = 0
+
+
 class PgPeers:
-    def __init__(self, db: PgDatabase, *, name: str) -> None:
+    def __init__(self, db: PgDatabase, *, name: str, warn_every: float = 60.0) -> None:
+        """`warn_every`: real seconds between two warnings about malformed messages."""
         self._db = db
         self._name = name
         self._handler: Handler | None = None
         self._listener: Any = None
         self._waiting: dict[str, asyncio.Future[Message]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._complaints = _Complaints(warn_every)
 
     async def start(self, handler: Handler) -> None:
         self._handler = handler
@@ -80,28 +137,38 @@ class PgPeers:
 
     def _received(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
         try:
-            message: Message = json.loads(payload)
-        except ValueError:
-            log.warning("ignored a malformed message from a peer")
+            message = parse(payload)
+        except Malformed as problem:
+            self._complaints.malformed(str(problem), payload)
             return
         if message.get("reply_to") == self._name:
             answer = self._waiting.get(str(message.get("token")))
             if answer is not None and not answer.done():
                 answer.set_result(message)
             return
-        if "reply_to" in message or message.get("from") == self._name:
+        if "reply_to" in message or message["from"] == self._name:
             return
-        task = asyncio.create_task(self._answer(message), name="peer-request")
+        task = asyncio.create_task(self._answer(message, payload), name="peer-request")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _answer(self, message: Message) -> None:
+    async def _answer(self, message: Message, payload: str) -> None:
         assert self._handler is not None
         try:
             answer = await self._handler(message)
-            if answer is not None and "token" in message:
-                await self._send({**answer, "reply_to": message["from"], "token": message["token"]})
+        except (KeyError, TypeError, ValueError) as error:
+            what = f"a request with a missing or ill-typed field ({type(error).__name__}: {error})"
+            self._complaints.malformed(what, payload)
+            return
         except (StoreError, asyncpg.PostgresError, OSError) as error:
             log.warning("could not answer a peer: %s", error)
+            return
         except Exception:
             log.exception("answering a peer's request failed")
+            return
+        if answer is None or "token" not in message:
+            return
+        try:
+            await self._send({**answer, "reply_to": message["from"], "token": message["token"]})
+        except (StoreError, asyncpg.PostgresError, OSError) as error:
+            log.warning("could not answer a peer: %s", error)

@@ -68,8 +68,12 @@ class PgDatabase:
 
     @classmethod
     async def open(cls, dsn: str, *, max_size: int = 5) -> PgDatabase:
-        """Connect and migrate. Connection errors name the server, never the password."""
-        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=max_size)
+        """Connect and migrate. Connection errors name the server, never the password.
+
+        The pool keeps no floor of connections: a connection the server dropped (a restart)
+        is replaced when next needed, instead of asyncpg retrying a floor in the background
+        with a traceback per try while the server is still down."""
+        pool = await asyncpg.create_pool(dsn, min_size=0, max_size=max_size)
         try:
             async with pool.acquire() as conn:
                 await migrate(conn)

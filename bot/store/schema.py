@@ -165,8 +165,15 @@ def _server_policy(d: Dialect) -> str:
     """
 
 
+def _versions(d: Dialect) -> str:
+    """7: each job row counts its writes, and every write names the count it was made
+    from, so a copy read before another write landed is refused (a stale holder cannot
+    reopen a job another process finished). Rows written before start at 0."""
+    return "ALTER TABLE jobs ADD COLUMN version INTEGER NOT NULL DEFAULT 0;"
+
+
 def _sessions(d: Dialect) -> str:
-    """7: prompt sessions, their posted entries and their votes; a job made as an entry
+    """8: prompt sessions, their posted entries and their votes; a job made as an entry
     names its session. At most one session of a channel is open at a time (the index
     says so to every process). An entry's id is its job's; its row is written when its
     video is posted, and its final votes and place when voting closes."""
@@ -232,6 +239,7 @@ MIGRATIONS: tuple[Callable[[Dialect], str], ...] = (
     _leases,
     _typed_attributes,
     _server_policy,
+    _versions,
     _sessions,
 )
 """In order: migration N is `MIGRATIONS[N - 1]`."""

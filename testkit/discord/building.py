@@ -32,6 +32,11 @@ class WorldBuilding:
         self._state.hub.announce_guild(guild)
         return guild
 
+    def set_application_flags(self, flags: int) -> None:
+        """The application's flags, as the Developer Portal sets them: e.g. 0 turns every
+        privileged intent off (``GET /applications/@me`` and READY report them)."""
+        self._world.application_flags = flags
+
     @staticmethod
     def shard_of(guild: FakeGuild, shard_count: int) -> int:
         """The shard of ``shard_count`` that receives the guild's events."""

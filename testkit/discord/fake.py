@@ -6,6 +6,7 @@ the server, points discord.py at it and injects faults."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
@@ -164,6 +165,22 @@ class FakeDiscord(WorldBuilding, ThreadBuilding, UserDriving, Observing):
         """Channel message routes answer ``status`` (503: discord.py raises at once; 500/502
         make it retry 5 times with 1-9 s sleeps first)."""
         self._state.outage_status = status if enabled else None
+
+    def hold_uploads(self) -> None:
+        """Messages with files are not answered until `release_uploads` (a slow upload):
+        each waits once its body is in, then is created as usual."""
+        if self._state.upload_gate is None:
+            self._state.upload_gate = asyncio.Event()
+
+    def release_uploads(self) -> None:
+        gate, self._state.upload_gate = self._state.upload_gate, None
+        if gate is not None:
+            gate.set()
+
+    @property
+    def uploads_held(self) -> int:
+        """Uploads waiting for `release_uploads` right now."""
+        return self._state.uploads_waiting
 
     def delete_message(self, channel: FakeChannel, message_id: int) -> None:
         """A moderator deletes a message (MESSAGE_DELETE reaches the bot)."""

@@ -22,7 +22,7 @@ from aiohttp import WSMsgType, web
 
 from .gateway_codec import FrameEncoder, encoder_for
 from .ids import shard_of
-from .payloads import APPLICATION_FLAGS, Payloads
+from .payloads import Payloads
 from .waiting import Signal
 from .world import FakeGuild, World
 
@@ -331,7 +331,10 @@ class GatewayHub:
             "guild_join_requests": [],
             "geo_ordered_rtc_regions": ["us-east", "us-central"],
             "auth": {},
-            "application": {"id": str(self._world.application_id), "flags": APPLICATION_FLAGS},
+            "application": {
+                "id": str(self._world.application_id),
+                "flags": self._world.application_flags,
+            },
             "_trace": ["fake-gateway"],
         }
         if session.shard is not None:

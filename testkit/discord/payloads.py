@@ -7,6 +7,7 @@ import time
 from typing import Any
 from urllib.parse import quote
 
+from . import permissions as perms
 from .ids import iso
 from .mentions import Pings
 from .records import FakeAttachment, FakeMessage
@@ -20,8 +21,6 @@ from .world import (
     FakeUser,
     World,
 )
-
-APPLICATION_FLAGS = (1 << 23) | (1 << 19) | (1 << 15) | (1 << 13)
 
 
 class Payloads:
@@ -74,7 +73,7 @@ class Payloads:
             "bot_public": True,
             "bot_require_code_grant": False,
             "verify_key": secrets.token_hex(32),
-            "flags": APPLICATION_FLAGS,
+            "flags": self.world.application_flags,
             "owner": self.user(self.world.owner),
             "team": None,
             "hook": True,
@@ -84,6 +83,23 @@ class Payloads:
             "approximate_guild_count": len(self.world.guilds),
             "integration_types_config": {"0": {}},
             "bot": self.user(self.world.bot),
+        }
+
+    def partial_guild(self, guild: FakeGuild) -> dict[str, Any]:
+        """``GET /users/@me/guilds``: the guild as the bot's list shows it, with the bot's
+        own permissions there (its roles', as in Discord; the bot has none in the fake, so
+        @everyone's) and the approximate counts."""
+        permissions = guild.everyone.permissions
+        return {
+            "id": str(guild.id),
+            "name": guild.name,
+            "icon": None,
+            "banner": None,
+            "owner": False,
+            "permissions": str(perms.effective(permissions)),
+            "features": [],
+            "approximate_member_count": len(guild.members) + 1,
+            "approximate_presence_count": 0,
         }
 
     def role(self, role: FakeRole) -> dict[str, Any]:

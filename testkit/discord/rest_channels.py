@@ -12,7 +12,7 @@ from .records import IS_COMPONENTS_V2, SUPPRESS_EMBEDS, SUPPRESS_NOTIFICATIONS, 
 from .responses import as_id, json_response, no_content, path_id
 from .server import Handler, Route
 from .state import FakeState
-from .uploads import discard
+from .uploads import UploadedFile, discard
 from .validation import validate_message, would_be_empty
 from .world import FakeChannel, World
 
@@ -158,6 +158,7 @@ class ChannelRoutes:
         body = await self.state.bodies.read(
             request, file_limit=self.state.upload_limit(channel.guild_id)
         )
+        await self._upload_time(body.files)
         try:
             draft = MessageDraft.from_payload(body.payload, body.files)
             validate_message(draft, creating=True)
@@ -182,6 +183,19 @@ class ChannelRoutes:
         if nonce is not None:
             self.store.remember_nonce(message, str(nonce))
         return json_response(self.messenger.render(message, include_nonce=True))
+
+    async def _upload_time(self, files: list[UploadedFile]) -> None:
+        """While uploads are held (`FakeDiscord.hold_uploads`), a message with files is
+        answered only once they are let go; it is still created then, as Discord posts
+        an upload that arrived whole even if the client stopped waiting."""
+        gate = self.state.upload_gate
+        if not files or gate is None:
+            return
+        self.state.uploads_waiting += 1
+        try:
+            await gate.wait()
+        finally:
+            self.state.uploads_waiting -= 1
 
     async def edit(self, request: web.Request) -> web.Response:
         channel, bot_perms = self._channel(request)

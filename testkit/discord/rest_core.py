@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from . import errors
+from .errors import FormErrors
 from .responses import as_id, json_response, path_id
 from .server import Route
 from .state import FakeState
@@ -20,6 +21,7 @@ class CoreRoutes:
     def routes(self) -> list[Route]:
         return [
             Route("GET", "/users/@me", self.me),
+            Route("GET", "/users/@me/guilds", self.my_guilds),
             Route("GET", "/users/{user_id}", self.user),
             Route("GET", "/oauth2/applications/@me", self.application),
             Route("GET", "/applications/@me", self.application),
@@ -34,6 +36,24 @@ class CoreRoutes:
 
     async def me(self, request: web.Request) -> web.Response:
         return json_response(self.payloads.current_user())
+
+    async def my_guilds(self, request: web.Request) -> web.Response:
+        """The bot's guilds by id, a page of ``limit`` (1-200, default 200) ``before`` or
+        ``after`` an id, as Discord pages them."""
+        query = request.query
+        limit = as_id(query.get("limit", "200"))
+        if not 1 <= limit <= 200:
+            form = FormErrors()
+            form.add(["limit"], "NUMBER_TYPE_MAX", "int value should be between 1 and 200.")
+            form.raise_if_any()
+        guilds = sorted(self.world.guilds.values(), key=lambda guild: guild.id)
+        if "after" in query:
+            guilds = [g for g in guilds if g.id > as_id(query["after"])][:limit]
+        elif "before" in query:
+            guilds = [g for g in guilds if g.id < as_id(query["before"])][-limit:]
+        else:
+            guilds = guilds[:limit]
+        return json_response([self.payloads.partial_guild(guild) for guild in guilds])
 
     async def user(self, request: web.Request) -> web.Response:
         user = self.world.user(path_id(request, "user_id"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -73,6 +74,10 @@ class FakeState:
         self.rate_limited_count = 0
         self.channel_bucket_exhausted = 0
         self.outage_status: int | None = None
+        self.upload_gate: asyncio.Event | None = None
+        """Set while uploads are held: a message with files waits, once its body is in,
+        until the gate opens (a slow upload, as the bot sees it)."""
+        self.uploads_waiting = 0
 
     def spill_dir(self) -> Path:
         """Created on the first large upload, removed by ``cleanup``."""

@@ -14,6 +14,9 @@ DM_CHANNEL = 1
 PUBLIC_THREAD = 11
 PRIVATE_THREAD = 12
 ARCHIVE_DURATIONS = (60, 1440, 4320, 10080)
+DEFAULT_APPLICATION_FLAGS = (1 << 23) | (1 << 19) | (1 << 15) | (1 << 13)
+"""APPLICATION_COMMAND_BADGE and the three limited privileged intents (message content,
+guild members, presence), as an unverified bot with them switched on shows."""
 
 MIB = 1024 * 1024
 
@@ -188,6 +191,8 @@ class World:
         self.channels: dict[int, FakeChannel] = {}
         self.users: dict[int, FakeUser] = {self.bot.id: self.bot, self.owner.id: self.owner}
         self._dm_channels: dict[int, FakeChannel] = {}
+        self.application_flags = DEFAULT_APPLICATION_FLAGS
+        """The application's ``flags``: which privileged intents the portal switched on."""
 
     @property
     def application_id(self) -> int:

@@ -213,6 +213,13 @@ class RunComfyEmulator(FaultKnobs):
         """Change how many jobs generate at once; extra queued jobs start right away."""
         self.board.set_workers(workers)
 
+    def finish_generating(self, request_id: str) -> None:
+        """A job that is generating finishes now (one held generating for a long time)."""
+        job = self.job(request_id)
+        if job.started_at is None or job.finished_at is not None:
+            raise ValueError(f"job {request_id} is not generating")
+        self.board.finish_now(job)
+
     def expire(self, request_id: str | None = None) -> None:
         """Answer 404 / 404001 for this request id on status, result and cancel (None: all)."""
         if request_id is None:

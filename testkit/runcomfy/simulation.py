@@ -113,6 +113,17 @@ class JobBoard:
             job.status = COMPLETED if job.outcome.kind == "complete" else FAILED
             self._start_waiting(finished_at)
 
+    def finish_now(self, job: EmulatedJob) -> None:
+        """A job generating finishes at once (its end comes forward to now)."""
+        self.advance()
+        now = self.clock.now()
+        self._running = [
+            (min(at, now) if running is job else at, seq, running)
+            for at, seq, running in self._running
+        ]
+        heapq.heapify(self._running)
+        self.advance()
+
     def _start_waiting(self, at: float) -> None:
         while len(self._running) < self.workers and self._queue:
             job = self._queue.popleft()

@@ -6,8 +6,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from bench.eta import NO_ESTIMATES, EtaAccuracy
 from bench.polling import RegimeResult, SettingResult, plan_jobs, regimes, run_polling
-from bench.report import polling_rows, render
+from bench.report import Row, polling_rows, render
 from bench.run import smoke_plan
 from testkit.load import DEFAULT_SEED
 from testkit.stats import Summary
@@ -28,7 +29,13 @@ async def test_every_regime_cold_and_warm_with_every_setting(tmp_path: Path) -> 
             assert 0 <= setting.lag.p50 <= setting.lag.max < 60
         fast, slow = result.of("fixed 2 s"), result.of("fixed 5 s")
         assert fast.requests_per_job > slow.requests_per_job
-    assert "Polling: runs of 10–30 s, cold" in render(polling_rows(results))
+        for setting in (result.of("adaptive"), slow):
+            error = setting.eta_error
+            assert error.count >= setting.lag.count, "an estimate at every change, every job"
+            assert 0 <= error.p50 <= error.p90 < 10
+    table = render(polling_rows(results))
+    assert "Polling: runs of 10–30 s, cold" in table
+    assert "estimate error ÷ time left" in table
 
 
 def test_the_jobs_are_the_same_every_time_and_some_fail() -> None:
@@ -43,19 +50,43 @@ def test_the_jobs_are_the_same_every_time_and_some_fail() -> None:
     assert max(fast) < min(slow), "the last phase runs 3× slower than the one before"
 
 
-def _setting(name: str, requests: float, lag: float) -> SettingResult:
+def _setting(
+    name: str, requests: float, lag: float, eta: EtaAccuracy = NO_ESTIMATES
+) -> SettingResult:
     summary = Summary(10, lag, lag * 2, lag * 3)
-    return SettingResult(name, 10, requests, summary, Summary(0, math.nan, math.nan, math.nan), 0)
+    nothing = Summary(0, math.nan, math.nan, math.nan)
+    return SettingResult(name, 10, requests, summary, nothing, 0, eta)
+
+
+def _row(rows: list[Row], metric: str) -> Row:
+    return next(row for row in rows if row.metric.startswith(metric))
 
 
 def test_the_verdict_is_no_worse_than_fixed_5s_and_halves_it_where_runs_are_known() -> None:
     def verdict(regime: str, warm: bool, requests: float, lag: float) -> bool | None:
         settings = (_setting("adaptive", requests, lag), _setting("fixed 5 s", 20.0, 2.5))
         result = RegimeResult(regime, regime, warm, settings)
-        return polling_rows([result])[-1].met
+        return _row(polling_rows([result]), "adaptive ÷ fixed 5 s").met
 
     assert verdict("short", False, 20.0, 2.5) is True
     assert verdict("short", False, 21.0, 2.0) is False
     assert verdict("medium", False, 15.0, 2.0) is True
     assert verdict("medium", True, 15.0, 1.0) is False
     assert verdict("medium", True, 10.0, 1.25) is True
+
+
+def test_the_estimates_must_be_within_the_goal_when_warm_whatever_the_schedule() -> None:
+    def verdict(warm: bool, adaptive: EtaAccuracy, fixed: EtaAccuracy) -> bool | None:
+        settings = (
+            _setting("adaptive", 10.0, 1.0, adaptive),
+            _setting("fixed 5 s", 20.0, 2.5, fixed),
+        )
+        result = RegimeResult("medium", "medium", warm, settings)
+        return _row(polling_rows([result]), "estimate error").met
+
+    good, wide = EtaAccuracy(40, 0.10, 0.30), EtaAccuracy(40, 0.10, 0.40)
+    assert verdict(True, good, good) is True
+    assert verdict(True, good, wide) is False, "fixed polling gets estimates as good"
+    assert verdict(True, EtaAccuracy(40, 0.16, 0.30), good) is False
+    assert verdict(True, NO_ESTIMATES, good) is False, "no estimate is no pass"
+    assert verdict(False, wide, wide) is None, "no goal from a cold start"

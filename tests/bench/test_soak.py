@@ -1,16 +1,18 @@
 """The soak at smoke size (40 + 40 jobs), through the same code as `python -m bench.soak`:
 RunComfy faults, a SQLite write outage and a Discord outage of over 15 emulated minutes,
-every job accounted for; then the same work again without outages, which must leave the
-bot where the first batch left it. The harness is checked as much as the bot: the
-outages and faults really happened, the accounting adds up, and the probes saw the
-bot's own parts."""
+every job accounted for; a write refused while the bot is idle, after which the next
+command is taken; then the same work again without outages, which must leave the bot
+where the first batch left it; and a PostgreSQL episode whose server restarts midway.
+The harness is checked as much as the bot: the outages and faults really happened, the
+accounting adds up, and the probes saw the bot's own parts."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from bench.soak import PER_JOB_RECORDS, report, run_soak, smoke_config
+from bench.soak import IDLE_COMMANDS, PER_JOB_RECORDS, report, run_soak, smoke_config
 from testkit.load import DEFAULT_SEED
+from testkit.postgres import find_bin_dir
 
 
 async def test_soak_smoke(tmp_path: Path) -> None:
@@ -18,12 +20,15 @@ async def test_soak_smoke(tmp_path: Path) -> None:
     result = await run_soak(config, tmp_path)
     print(report(result, config))
 
-    assert result.jobs == config.jobs + config.second
+    assert result.jobs == config.jobs + IDLE_COMMANDS + config.second
     assert result.accepted + result.refused == result.jobs
     assert result.accepted > 0
     assert result.faulted > 0, "RunComfy faults were injected"
     assert result.store_outage >= config.store_outage_seconds
     assert result.discord_outage > 15 * 60
+    assert result.idle_refusal is not None, "the command sent while writes were refused"
+    assert "database refuses writes" in result.idle_refusal, result.idle_refusal
+    assert result.taken_after_idle_refusal, "the next command, once writes worked, was taken"
 
     assert result.unanswered == [], "every command got an answer"
     assert result.unaccounted == {}
@@ -48,3 +53,19 @@ async def test_soak_smoke(tmp_path: Path) -> None:
     assert end.blocks <= max(middle.blocks, settled.blocks) + blocks, (
         "Python's allocations back near the middle's once the backlog is gone"
     )
+
+    restart = result.restart
+    if find_bin_dir() is None:
+        assert restart is None
+        return
+    assert restart is not None, "the PostgreSQL episode ran"
+    assert restart.down_seconds > 0, "its server was restarted"
+    assert restart.accepted > 0
+    assert restart.sent_after > 0
+    assert restart.taken_after == restart.sent_after, "commands after the restart were taken"
+    assert restart.unaccounted == {}
+    assert restart.unanswered == 0
+    assert restart.duplicates == {}
+    assert restart.submitted_twice == {}
+    assert restart.held
+    assert restart.errors == [], "no ERROR but the database's own refusals"

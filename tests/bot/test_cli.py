@@ -235,14 +235,16 @@ async def test_a_failed_job_exits_1_with_one_line(
     assert not destination.exists()
 
 
-async def test_a_bad_token_exits_1_naming_the_token(
+async def test_a_bad_token_exits_2_naming_the_token_and_the_host(
     emulator: RunComfyEmulator, tmp_path: Path
 ) -> None:
+    """A refused token is a setting to fix: exit 2, as the bot exits for a refused
+    DISCORD_TOKEN."""
     env = env_for(emulator, RUNCOMFY_API_TOKEN="not-the-right-token")
     run = await generate(emulator, PROMPT, "--out", str(tmp_path / "v.mp4"), env=env)
-    assert run.code == 1
+    assert run.code == 2
     assert len(run.err_lines) == 1
-    assert run.err_lines[0].startswith("error: ")
+    assert run.err_lines[0].startswith("error: RunComfy at 127.0.0.1:")
     assert "RUNCOMFY_API_TOKEN" in run.err
     assert "not-the-right-token" not in run.err
     assert emulator.submit_count == 1
@@ -252,9 +254,10 @@ async def test_a_bad_token_exits_1_naming_the_token(
 async def test_a_missing_token_is_a_config_error(
     emulator: RunComfyEmulator, tmp_path: Path
 ) -> None:
+    """Exit 2, as the bot exits for a missing setting."""
     env = {"RUNCOMFY_API_BASE": emulator.base_url}
     run = await generate(emulator, PROMPT, "--out", str(tmp_path / "v.mp4"), env=env)
-    assert run.code == 1
+    assert run.code == 2
     assert run.err_lines == [
         "error: RUNCOMFY_API_TOKEN is not set. Put your RunComfy API token in .env "
         "(see .env.example)."

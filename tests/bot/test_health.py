@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -209,3 +210,29 @@ async def test_a_taken_port_is_a_clear_setting_error() -> None:
     assert message.startswith(f"HEALTH_PORT is {port}, but the health endpoint cannot listen")
     assert f"127.0.0.1:{port}" in message
     assert "\n" not in message
+
+
+async def test_malformed_requests_do_not_flood_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    """Anyone who reaches the port may send garbage: each bad request is answered 400, and
+    the log gets at most one WARNING a minute for all of them, never an ERROR with a
+    traceback per request."""
+    server = Parts().server()
+    await server.start(HealthSettings(port=0, host="127.0.0.1"))
+    _, port = server.address
+    caplog.set_level(logging.DEBUG)
+    try:
+        for _ in range(5):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n")
+            await writer.drain()
+            answer = await asyncio.wait_for(reader.read(200), 5)
+            assert b" 400 " in answer.split(b"\r\n")[0], answer
+            writer.close()
+            await writer.wait_closed()
+    finally:
+        await server.close()
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == []
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1, [r.getMessage() for r in warnings]
+    assert "malformed" in warnings[0].getMessage()

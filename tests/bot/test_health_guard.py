@@ -132,8 +132,10 @@ def test_the_end_of_headers_is_the_blank_line_after_a_header(
 
 async def test_headers_dribbled_too_slowly_are_closed(serve: Start) -> None:
     address = (await serve()).address
-    reader, writer = await connect(address, PARTIAL)
+    # Before connecting: the guard's clock starts when it accepts, which may come before
+    # `connect` returns, so a start taken after it could make the wait look short.
     began = time.monotonic()
+    reader, writer = await connect(address, PARTIAL)
 
     async def dribble() -> None:
         while True:

@@ -188,6 +188,8 @@ OPERATOR_ONLY = {
     "bot/i18n.py": "reads the catalogs; holds no text of its own",
     "bot/cli.py": "the command line, in English (what it shares with Discord comes through "
     "bot.wording)",
+    "bot/doctor/discord_side.py": "the doctor's lines, printed to the operator's terminal",
+    "bot/doctor/local.py": "the doctor's lines, printed to the operator's terminal",
 }
 """Modules that import discord or the catalogs but write only for the operator."""
 

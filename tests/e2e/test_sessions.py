@@ -55,7 +55,11 @@ async def test_a_full_session(world: World) -> None:
     assert alice_entry.attachment_for(video) is not None, "the video plays in the gallery"
     assert f"video:reroll:{alice_id}" in alice_entry.custom_ids, "with the card's own buttons"
     assert world.notices(alice_id) == [], "an entry is posted in the gallery, not the channel"
-    await world.wait_for_status(alice_status, "see it in the gallery")
+    delivered = await world.wait_for_status(alice_status, "see the video")
+    assert f"/{thread.id}/{alice_entry.id})" in embed_text(delivered), (
+        "the link goes to the gallery"
+    )
+    assert f"<#{thread.id}>" in embed_text(delivered)
 
     assert "is in" in await vote(world, alice_entry, alice_id, world.bob)
     assert "own entry" in await vote(world, alice_entry, alice_id, world.alice)

@@ -2,14 +2,14 @@
 database transaction, answered privately in the member's language, and the entry's count
 shown soon after (coalesced with other presses, see `DiscordHerald.votes_changed`).
 
-A vote is never lost without a word: while the bot stops, a press is answered with a
-request to press again (and the presses already being counted are waited for before the
-database closes); when the database refuses, the member is asked to press again.
+A vote is never lost without a word: while the bot stops, a press is answered that it is
+restarting (`replies.taken`), and the presses already being counted are waited for
+before the database closes; when the database refuses, the member is asked to press
+again.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 
@@ -57,27 +57,10 @@ class Ballot:
         self._sessions = sessions
         self._herald = herald
         self._settings_for = settings_for
-        self._counting: set[asyncio.Task[None]] = set()
-        self._closing = False
-        self.acknowledged = 0
 
     async def pressed(self, interaction: discord.Interaction, entry_id: int) -> None:
-        tr = reader(interaction)
-        if self._closing:
-            await interaction.response.send_message(tr("vote.restarting"), ephemeral=True)
-            return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        self.acknowledged += 1
-        task = asyncio.current_task()
-        if task is not None:
-            self._counting.add(task)
-        try:
-            await self._count(interaction, entry_id, tr)
-        finally:
-            if task is not None:
-                self._counting.discard(task)
-
-    async def _count(self, interaction: discord.Interaction, entry_id: int, tr: Texts) -> None:
+        tr = reader(interaction)
         user = interaction.user
         if not isinstance(user, discord.Member):
             await reply(interaction, tr("vote.members_only"))
@@ -93,11 +76,3 @@ class Ballot:
         message = interaction.message
         if result.outcome.changed and message is not None and interaction.channel_id is not None:
             self._herald.votes_changed(entry_id, interaction.channel_id, message.id)
-
-    async def close(self, grace: float) -> None:
-        """Stop counting: new presses are asked to come again; presses being counted get
-        `grace` seconds to finish (their answer says whether they counted)."""
-        self._closing = True
-        pending = [task for task in self._counting if not task.done()]
-        if pending:
-            await asyncio.wait(pending, timeout=grace)

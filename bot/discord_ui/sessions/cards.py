@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.discord_ui.panels import jump_url
-from bot.discord_ui.render import shorten
+from bot.discord_ui.render import jump_url, shorten
 from bot.i18n import Texts
 from bot.sessions.model import Session, SessionState
 from bot.sessions.service import SessionStats

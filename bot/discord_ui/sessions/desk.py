@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Literal
@@ -123,6 +123,18 @@ class SessionDesk:
         session = self._sessions.known(job.session_id or 0)
         if removed and session is not None:
             self._herald.session_changed(session)
+
+    async def know(self, jobs: Iterable[Job]) -> None:
+        """Read the sessions of these jobs (those this process has not seen yet)."""
+        try:
+            await self._sessions.prime(job.session_id for job in jobs if job.session_id)
+        except StoreError as error:
+            log.info("could not read the sessions of some entries (%s)", error)
+
+    def video_channel(self, job: Job) -> int | None:
+        """The gallery an entry's video was posted in, as far as this process knows."""
+        session = None if job.session_id is None else self._sessions.known(job.session_id)
+        return None if session is None else session.thread_id
 
     async def vote_pressed(self, interaction: discord.Interaction, entry_id: int) -> None:
         await self.ballot.pressed(interaction, entry_id)
@@ -378,6 +390,3 @@ class SessionDesk:
             requester=f"<@{requester}>",
         )
         await self._audit.note(session.guild_id, line)
-
-    async def close(self, grace: float) -> None:
-        await self.ballot.close(grace)

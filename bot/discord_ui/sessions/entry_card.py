@@ -19,7 +19,7 @@ import discord
 
 from bot.discord_ui.card_text import Shown, ready_heading
 from bot.discord_ui.render import shorten
-from bot.discord_ui.replies import answer_failure
+from bot.discord_ui.replies import answer_failure, taken
 from bot.discord_ui.result_card import video_card
 from bot.i18n import Texts
 from bot.jobs.model import Job
@@ -99,6 +99,10 @@ class VoteButton(
         match: re.Match[str],
     ) -> VoteButton:
         return cls(int(match["entry_id"]))
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        """While the bot stops a press is answered "restarting"; one taken is waited for."""
+        return await taken(interaction)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """discord.py only logs a dynamic item's failure, so it is answered here."""

@@ -19,13 +19,12 @@ import discord
 from bot.discord_ui.card_text import Shown, notice_marker
 from bot.discord_ui.notices import message_text, notice_nonce
 from bot.discord_ui.outbox import ChannelOutbox
-from bot.discord_ui.panels import jump_url
 from bot.discord_ui.render import public_texts, requester_only
 from bot.discord_ui.result_card import video_filename
 from bot.discord_ui.sessions.cards import theme_text
 from bot.discord_ui.sessions.entry_card import encode_shown, entry_card
 from bot.i18n import Texts
-from bot.jobs.model import Job, JobState
+from bot.jobs.model import Job
 from bot.jobs.ports import NoticeError, NoticeProblem, StoreError
 from bot.sessions.model import Entry, Session, SessionState
 from bot.sessions.service import Sessions
@@ -120,19 +119,15 @@ class SessionGallery:
 
 
 def entry_note(job: Job, session: Session | None, tr: Texts) -> str | None:
-    """The status card's line for an entry: which session, and the way to the entry once
-    it is in the gallery."""
+    """The status card's line for an entry: which session, and its gallery (the card's
+    state line links the video itself once it is there)."""
     if job.session_id is None:
         return None
     if session is None:
         return tr("entry.note_unknown")
     theme = theme_text(session.theme, THEME_IN_NOTE_CHARS)
-    delivered = job.state is JobState.DELIVERED and job.notice_message_id is not None
-    if delivered and session.thread_id is not None:
-        assert job.notice_message_id is not None
-        link = jump_url(job.guild_id, session.thread_id, job.notice_message_id)
-        return tr("entry.note_posted", theme=theme, link=link)
-    return tr("entry.note", theme=theme)
+    gallery = f"<#{session.thread_id}>" if session.thread_id else "—"
+    return tr("entry.note", theme=theme, gallery=gallery)
 
 
 class EntryNotes:

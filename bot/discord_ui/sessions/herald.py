@@ -18,8 +18,7 @@ import discord
 
 from bot.discord_ui.notices import message_text
 from bot.discord_ui.outbox import ChannelOutbox
-from bot.discord_ui.panels import jump_url
-from bot.discord_ui.render import public_texts
+from bot.discord_ui.render import jump_url, public_texts
 from bot.discord_ui.sessions.cards import session_card
 from bot.discord_ui.sessions.entry_card import decode_shown, entry_card
 from bot.discord_ui.sessions.recap_card import marker, recap_card, recap_mentions

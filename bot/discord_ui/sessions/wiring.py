@@ -22,9 +22,6 @@ from bot.server_settings import ServerSettings
 from bot.sessions.ports import SessionStorage
 from bot.sessions.service import Sessions
 
-VOTE_GRACE = 5.0
-"""Real seconds a stop waits for votes being counted before the database closes."""
-
 
 class SessionSide:
     def __init__(
@@ -75,6 +72,7 @@ class SessionSide:
         )
         desk.entries = session_desk
         board.entry_note = EntryNotes(self.sessions)
+        board.video_channel = session_desk.video_channel
         self._desk = session_desk
         return session_desk
 
@@ -82,9 +80,7 @@ class SessionSide:
         """Keep the deadlines, once the sessions of the open jobs are read."""
         await self.sessions.start(self.herald, known=open_sessions)
 
-    async def close(self, grace: float = VOTE_GRACE) -> None:
-        """Votes being counted finish (within `grace` real seconds), then the deadlines
-        stop; before the database closes."""
-        if self._desk is not None:
-            await self._desk.close(grace)
+    async def close(self) -> None:
+        """The deadlines stop (a recap under way is finished by the next start, or by
+        another process); votes being counted are waited for with every other answer."""
         await self.sessions.close()

@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 
 from tests.bot.jobs.rig import Rig, close_rig, open_rig
+from tests.bot.jobs.shared_world import World, open_world
+from tests.bot.store.backends import StoreBackend
 
 
 @pytest.fixture
@@ -22,3 +24,12 @@ async def make_rig(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[Rig]
     yield make
     for rig in rigs:
         await close_rig(rig)
+
+
+@pytest.fixture
+async def world(backend: StoreBackend) -> AsyncIterator[World]:
+    """Trackers sharing one PostgreSQL database, as processes would (`shared_world`)."""
+    postgres = backend.settings().postgres
+    assert postgres is not None
+    async with open_world(postgres.dsn.reveal()) as world:
+        yield world

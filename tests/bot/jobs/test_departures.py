@@ -133,11 +133,11 @@ async def test_a_refused_write_holds_the_job_back_until_it_can_be_stopped(make_r
     refusals = {"left": 1}
     real_save = rig.store.save
 
-    async def save(job: Job) -> None:
+    async def save(job: Job) -> Job:
         if job.state is JobState.CANCELLED and refusals["left"]:
             refusals["left"] -= 1
             raise StoreError("database is locked")
-        await real_save(job)
+        return await real_save(job)
 
     rig.store.save = save  # type: ignore[method-assign]
     await rig.start(destinations=GoneHere(servers={100}))

@@ -19,20 +19,35 @@ from tests.bot.jobs.rig import FakeNotifier, Rig, fixed, make_settings
 
 
 class RefusingSaves:
-    """Makes the store refuse writes: those `when` picks, or all while `everything`."""
+    """Makes the store refuse writes: the saves `when` picks, or every write (inserts and
+    the store's own probe too) while `everything`."""
 
     def __init__(self, rig: Rig, when: Any = None) -> None:
         self.real = rig.store.save
+        self.real_insert = rig.store.insert
+        self.real_check = rig.store.check_writable
         self.when = when
         self.everything = False
         self.refused = 0
         rig.store.save = self.save  # type: ignore[method-assign]
+        rig.store.insert = self.insert  # type: ignore[method-assign]
+        rig.store.check_writable = self.check_writable  # type: ignore[method-assign]
 
-    async def save(self, job: Job) -> None:
+    async def save(self, job: Job) -> Job:
         if self.everything or (self.when is not None and self.when(job)):
             self.refused += 1
             raise StoreError("OperationalError: database is locked")
-        await self.real(job)
+        return await self.real(job)
+
+    async def insert(self, job: Job) -> Job:
+        if self.everything:
+            raise StoreError("OperationalError: database is locked")
+        return await self.real_insert(job)
+
+    async def check_writable(self) -> None:
+        if self.everything:
+            raise StoreError("OperationalError: database is locked")
+        await self.real_check()
 
 
 async def test_a_refused_write_after_a_paid_submit_is_retried_until_it_lands(
@@ -62,11 +77,11 @@ async def test_a_refusing_database_holds_the_line_without_spinning(
     make_rig, caplog: pytest.LogCaptureFixture
 ) -> None:
     rig = await make_rig(settings=make_settings(store_retry_delay=5.0))
-    refusing = {"on": True}
-    saves = RefusingSaves(rig, lambda job: refusing["on"] and job.state is JobState.SUBMITTING)
+    saves = RefusingSaves(rig)
     await rig.start()
     with caplog.at_level(logging.ERROR):
         job = await rig.submit()
+        saves.everything = True
         await eventually(lambda: saves.refused >= 1, what="the first refused write")
         await rig.clock.sleep(60)
         with pytest.raises(NotTakingJobs):
@@ -78,7 +93,7 @@ async def test_a_refusing_database_holds_the_line_without_spinning(
     assert 1 <= len(errors) <= 2, "one clear ERROR a minute"
     assert all(r.exc_info is None for r in errors), "no tracebacks"
     assert rig.emulator.submit_count == 0, "nothing is sent before it is recorded"
-    refusing["on"] = False
+    saves.everything = False
     await rig.wait_for_state(job.id, JobState.DELIVERED, within=20)
     assert rig.emulator.submit_count == 1
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from bot.jobs.leases import LeaseLost
 from bot.jobs.model import JobOrigin, JobState, NoticeState
 from bot.jobs.ports import JobStorage, StoreError
 from bot.jobs.usage import UsageRecord
@@ -49,7 +50,7 @@ async def test_round_trip_keeps_every_field(store: JobStorage) -> None:
         cost=Decimal("0.672"),
         notice=NoticeState.PENDING,
     )
-    await store.save(job)
+    job = await store.save(job)
     loaded = await store.get(job.id)
     assert loaded == job
     assert loaded.request.multi_prompt == (Shot("first", 3), Shot("second", 5))
@@ -163,3 +164,16 @@ async def test_refused_writes_are_store_errors_and_the_store_recovers(
             continue
     assert inserted is not None
     assert [job.id for job in await storage.jobs.load_open()] == [kept.id, inserted.id]
+
+
+async def test_a_stale_copy_cannot_overwrite_a_later_write(store: JobStorage) -> None:
+    """Every write names the version it was made from: a copy read before another write
+    landed is refused (as a lost lease is), whatever the database."""
+    job = await store.insert(make_job(0, state=JobState.WAITING))
+    newer = await store.save(job.transition(JobState.SUBMITTING, 1_001.0, submit_attempts=1))
+    assert newer.version == job.version + 1
+    with pytest.raises(LeaseLost):
+        await store.save(job.transition(JobState.CANCELLED, 1_002.0))
+    stored = await store.get(job.id)
+    assert stored == newer
+    assert (await store.save(newer.update(1_003.0, queue_position=2))).version == newer.version + 1

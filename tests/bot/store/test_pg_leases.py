@@ -126,7 +126,7 @@ async def test_a_finished_job_has_no_holder_and_anyone_may_annotate_it(
     (store_a, leases_a), (store_b, leases_b) = await process("a"), await process("b")
     job = await store_a.insert(make_job(0, state=JobState.COMPLETED, output_url="https://x/v"))
     done = job.transition(JobState.DELIVERED, 2_000.0, notice=NoticeState.SENT)
-    await store_a.save(done)
+    done = await store_a.save(done)
     assert await leases_a.renew([job.id]) == set()
     await store_b.save(replace(done, deleted_by=5))
     stored = await store_a.get(job.id)
@@ -175,4 +175,30 @@ async def test_two_processes_admitting_at_once_never_pass_a_limit(process: OpenP
             for store, job in jobs
         )
     )
-    assert sum(admitted) == 5
+    assert sum(job is not None for job in admitted) == 5
+
+
+async def test_a_stale_holder_cannot_reopen_a_job_another_process_finished(
+    process: OpenProcess,
+) -> None:
+    """The old holder's lease ran out while it stalled; the new holder delivered the job
+    (its row has no holder once finished). The old holder's copy, written late, is refused
+    and the job stays delivered."""
+    (store_a, leases_a), (store_b, leases_b) = await process("a"), await process("b")
+    running = await store_a.insert(make_job(0, state=JobState.RUNNING, request_id="r-3"))
+    await asyncio.sleep(LEASE * 1.2)
+    [taken] = await leases_b.claim(limit=10)
+    done = taken.transition(JobState.COMPLETED, 2_000.0, output_url="https://x/v")
+    done = await store_b.save(done.update(2_001.0, notice=NoticeState.PENDING))
+    done = await store_b.save(done.transition(JobState.DELIVERED, 2_002.0, notice=NoticeState.SENT))
+    assert await leases_a.renew([running.id]) == set()
+
+    late = running.transition(JobState.COMPLETED, 2_003.0, output_url="https://x/v")
+    for stale in (running.update(2_003.0, queue_position=None), late):
+        with pytest.raises(LeaseLost):
+            await store_a.save(stale)
+    stored = await store_b.get(running.id)
+    assert stored is not None
+    assert stored.state is JobState.DELIVERED
+    assert stored.notice is NoticeState.SENT
+    assert await leases_a.claim(limit=10) == [], "nothing was reopened"

@@ -438,6 +438,18 @@ async def test_zero_workers_hold_jobs_until_workers_are_added(http, emulator, cl
     assert [emulator.job(rid).status for rid in ids] == ["in_progress"] * 3
 
 
+async def test_a_job_generating_can_be_finished_at_once(http, emulator, clock) -> None:
+    emulator.set_workers(1)
+    first, second = [await submit_id(http, emulator) for _ in range(2)]
+    clock.advance(1)
+    emulator.finish_generating(first)
+    assert emulator.job(first).status == "completed"
+    assert emulator.job(first).finished_at == clock.now()
+    assert emulator.job(second).status == "in_progress", "the freed worker takes the next"
+    with pytest.raises(ValueError, match="not generating"):
+        emulator.finish_generating(first)
+
+
 async def test_scripted_outcomes(http, emulator, clock) -> None:
     emulator.script_outcomes(JobOutcome.fail("the model refused the prompt"), JobOutcome.complete())
     failed, completed, default = [await submit_id(http, emulator) for _ in range(3)]
