@@ -286,7 +286,7 @@ class JobDesk(JobLookup):
             self._board.forget(job.id)
             await self.refuse(interaction, tr("desk.refused", reason=limit_refusal(error, tr)))
             return
-        self._gate.reach.remember(interaction, usable_for=self._reply_window)
+        self._gate.reach.remember(interaction, job_id=job.id, usable_for=self._reply_window)
 
     @staticmethod
     async def _defer_publicly(interaction: discord.Interaction) -> int:

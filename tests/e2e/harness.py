@@ -12,9 +12,10 @@ from typing import Any
 
 import discord
 
-from bot.app import Tuning, VideoBot
+from bot.app import VideoBot
 from bot.clock import ScaledClock
 from bot.config import Settings, load_settings
+from bot.tuning import Tuning
 from testkit.discord import (
     FakeChannel,
     FakeDiscord,
