@@ -89,8 +89,12 @@ class Scheduler:
         self._compact_if_stale()
 
     def _compact_if_stale(self) -> None:
+        """Rebuild the heap once stale times outnumber the live ones; with nothing live
+        left (every job let go), simply empty it, so an idle bot keeps no times at all."""
         live = len(self._due) + len(self._reminders)
-        if len(self._heap) > COMPACT_FACTOR * live + COMPACT_SLACK:
+        if live == 0:
+            self._heap.clear()
+        elif len(self._heap) > COMPACT_FACTOR * live + COMPACT_SLACK:
             self._compact()
 
     def _compact(self) -> None:
@@ -202,5 +206,6 @@ class Scheduler:
                 del self._due[job_id]
                 if job_id not in self._busy:
                     self._bus.publish(JobDue(job_id))
+            self._compact_if_stale()
             delay = self._heap[0][0] - self._clock.now() if self._heap else IDLE_WAKEUP
             await self._clock.wait_for(self._wakeup, max(0.0, delay))

@@ -94,6 +94,26 @@ async def test_times_of_jobs_let_go_do_not_pile_up_in_the_heap() -> None:
     await scheduler.close()
 
 
+async def test_an_idle_scheduler_keeps_no_times() -> None:
+    """Once every job is let go, nothing of their times stays behind, however few."""
+    clock = ScaledClock(1000)
+    dispatched: list[int] = []
+    scheduler = make(dispatched, clock)
+    now = clock.now()
+    for job_id in range(1, 19):
+        scheduler.at(job_id, now + 3600)
+        scheduler.remind(job_id, now + 1800)
+    for job_id in range(1, 18):
+        scheduler.forget(job_id)
+    assert scheduler.kept_times == 36, "one job still live keeps the heap as it is"
+    scheduler.forget(18)
+    assert scheduler.kept_times == 0
+    scheduler.at(19, now + 1)
+    scheduler.start()
+    await eventually(lambda: dispatched == [19], within=2)
+    await scheduler.close()
+
+
 async def test_reminders_moved_again_and_again_leave_no_trail() -> None:
     """A job whose estimate moves keeps one reminder; the ones it replaced go too."""
     clock = ScaledClock(1000)
