@@ -14,6 +14,7 @@ SEND_MESSAGES = 1 << 11
 EMBED_LINKS = 1 << 14
 ATTACH_FILES = 1 << 15
 READ_MESSAGE_HISTORY = 1 << 16
+CREATE_PUBLIC_THREADS = 1 << 35
 SEND_MESSAGES_IN_THREADS = 1 << 38
 ALL = (1 << 53) - 1
 
@@ -24,11 +25,12 @@ NEEDED = (
     (ATTACH_FILES, "Attach Files"),
     (READ_MESSAGE_HISTORY, "Read Message History"),
     (SEND_MESSAGES_IN_THREADS, "Send Messages in Threads"),
+    (CREATE_PUBLIC_THREADS, "Create Public Threads (for /session)"),
 )
 """What the bot needs where it is used, as Discord names them: it answers and posts in
 the channel (and in its threads, where a command may be used), with an embed and the
-video attached, and reads the history to find a video it posted before a crash. It opens
-no threads, so Create Public Threads is not needed."""
+video attached, reads the history to find a video it posted before a crash, and opens a
+prompt session's gallery as a public thread of the channel."""
 NEEDS_SEND = EMBED_LINKS | ATTACH_FILES
 """Lost with Send Messages, as Discord implies."""
 

@@ -23,7 +23,7 @@ from testkit.postgres import PostgresServer, create_database
 from tests.e2e.harness import World
 
 ROOT = Path(__file__).parents[2]
-EVERYTHING = permissions.DEFAULT_BOT | permissions.SEND_MESSAGES_IN_THREADS
+EVERYTHING = permissions.DEFAULT_BOT | permissions.THREADS
 MakeWorld = Callable[..., Awaitable[World]]
 
 
@@ -157,7 +157,7 @@ async def test_a_missing_permission_is_named_by_channel(ready: World) -> None:
     code, lines = await doctor(ready)
     assert code == 1
     line = failed(lines, "permissions in Prompt Club")
-    assert "#video-session lacks Send Messages in Threads" in line
+    assert "#video-session lacks Send Messages in Threads, Create Public Threads" in line
     assert "mods-only" not in line, "a channel the bot cannot see and is not used in"
 
     await ready.bot.server_settings.set(ready.guild.id, Setting.CHANNELS, {hidden.id}, by=1)

@@ -8,6 +8,7 @@ from bot.doctor.discord_side import intents_finding, shape_of
 from bot.doctor.permissions import (
     ADMINISTRATOR,
     ATTACH_FILES,
+    CREATE_PUBLIC_THREADS,
     EMBED_LINKS,
     READ_MESSAGE_HISTORY,
     SEND_MESSAGES,
@@ -25,6 +26,7 @@ NEEDED = (
     | ATTACH_FILES
     | READ_MESSAGE_HISTORY
     | SEND_MESSAGES_IN_THREADS
+    | CREATE_PUBLIC_THREADS
 )
 
 
@@ -85,6 +87,15 @@ def test_a_role_the_bot_does_not_have_changes_nothing() -> None:
         "Attach Files",
         "Read Message History",
         "Send Messages in Threads",
+        "Create Public Threads (for /session)",
+    ]
+
+
+def test_a_channel_without_threads_is_named_for_sessions() -> None:
+    """Everything but Create Public Threads: videos work, prompt sessions cannot start."""
+    denied = [overwrite(GUILD, 0, deny=CREATE_PUBLIC_THREADS)]
+    assert missing(permissions_of(role=NEEDED, overwrites=denied)) == [
+        "Create Public Threads (for /session)"
     ]
 
 
