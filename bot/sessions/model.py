@@ -44,6 +44,12 @@ class SessionState(StrEnum):
         return self in (SessionState.OPEN, SessionState.VOTING)
 
     @property
+    def takes_removals(self) -> bool:
+        """An entry may be taken out at any time but while the recap is being worked out
+        (after it, the places are worked out again without it)."""
+        return self is not SessionState.RECAP
+
+    @property
     def is_final(self) -> bool:
         return self in (SessionState.CLOSED, SessionState.CANCELLED)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from bot.clock import Clock
+from bot.jobs.ports import StoreError
 from bot.sessions.model import Entry, EntryJob, Session, SessionDraft, SessionState, last_delivered
 from bot.sessions.ports import Herald, IntakeHold, RecapPlace, SessionStorage
 from bot.sessions.rules import EntryRefusal, EntryRefused, VoteResult, check_entry, decide_vote
@@ -174,12 +175,20 @@ class Sessions:
         self._timer.due(session.id, session.entries_close_at)
         return self._keep(session)
 
-    async def gallery_opened(self, session: Session, *, card: int, thread: int | None) -> Session:
-        """The card is posted and its thread opened: entries go there from now on."""
-        saved = await self._change(
-            session.id, lambda s: s.update(card_message_id=card, thread_id=thread)
+    async def gallery_opened(
+        self, session: Session, *, card: int, thread: int | None
+    ) -> Session | None:
+        """The card is posted and its thread opened: entries go there from now on. None
+        when that could not be recorded (the session ended meanwhile, or writes kept
+        racing)."""
+        return await self._change(
+            session.id,
+            lambda s: (
+                s.update(card_message_id=card, thread_id=thread)
+                if s.state is SessionState.OPEN
+                else None
+            ),
         )
-        return saved or session
 
     async def abandon(self, session: Session) -> None:
         """The card could not be posted: the session never was (nothing is shown)."""
@@ -227,9 +236,18 @@ class Sessions:
         return VoteResult(outcome, entry_id, session_id, votes, used, limit)
 
     async def remove_entry(self, entry_id: int, *, by: int) -> bool:
-        """Remove a posted entry while its session takes votes: its votes go back to the
-        voters and it has no place; False when it was no entry to remove."""
-        return await self.store.remove_entry(entry_id, by=by, at=self.clock.now())
+        """Remove a posted entry: its votes go back to the voters and it has no place;
+        once the session is closed, the others' places are worked out again (the
+        leaderboard follows). False when it was no entry to remove, or the recap is being
+        worked out right now."""
+        if not await self.store.remove_entry(entry_id, by=by, at=self.clock.now()):
+            return False
+        entry = await self.store.entry(entry_id)
+        session = None if entry is None else await self.get(entry.session_id)
+        if session is not None and session.state is SessionState.CLOSED:
+            recap = await self.recap(session)
+            await self.store.record_results(session.id, recap.table)
+        return True
 
     # ---------------------------------------------------------------- ending
 
@@ -253,11 +271,19 @@ class Sessions:
                     else None
                 ),
             )
-        if cancelled is not None and show:
+        if cancelled is None:
+            return None
+        self._timer.forget(session_id)
+        if show:
             self.herald.session_changed(cancelled)
-            await self.herald.votes_closed(cancelled)
-        if cancelled is not None:
-            self._timer.forget(session_id)
+            try:
+                await self.herald.votes_closed(cancelled)
+            except StoreError:
+                log.warning(
+                    "session %d: cancelled; its Vote buttons stay until the database answers "
+                    "(votes are refused meanwhile)",
+                    session_id,
+                )
         return cancelled
 
     async def _close_entries(self, session_id: int, *, by: int | None) -> Session | None:

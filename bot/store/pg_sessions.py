@@ -2,7 +2,9 @@
 (`bot.store.session_rows`), and the writes that must see and change several rows at once,
 each one transaction. A vote or a removal locks its session's row for share, so it
 waits for (and then sees) a change of the session's state: once voting is over in one
-process, no vote is counted in another. A voter's presses are taken one at a time (an
+process, no vote is counted in another. Both lock the entry first (a vote for share, a
+removal for update), so a vote pressed while its entry is removed is either dropped with
+it or refused. A voter's presses are taken one at a time (an
 advisory lock per voter), so two at once cannot both take a last vote."""
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ VOTER_LOCK = 0x6B7376
 """With a voter's id (folded into 31 bits): held while one of their presses is counted."""
 _LOCK_VOTER = "SELECT pg_advisory_xact_lock($1, $2)"
 _LOCK_SESSION = "SELECT state FROM sessions WHERE id = $1 FOR SHARE"
+_ENTRY_TO_VOTE = "SELECT * FROM session_entries WHERE entry_id = $1 FOR SHARE"
+"""A vote holds the entry, so a removal waits for it (and then drops its vote)."""
+_ENTRY_TO_REMOVE = "SELECT * FROM session_entries WHERE entry_id = $1 FOR UPDATE"
+"""A removal holds the entry, so a vote pressed meanwhile sees it removed."""
 
 
 async def _locked_state(conn: Any, session_id: int) -> SessionState | None:
@@ -43,7 +49,7 @@ class PgSessionStore(rows.SessionRows[PgDatabase]):
     ) -> tuple[VoteOutcome, int | None, int, int]:
         async def vote(conn: Any) -> tuple[VoteOutcome, int | None, int, int]:
             async with conn.transaction():
-                found = await conn.fetchrow(numbered(rows.ENTRY), entry_id)
+                found = await conn.fetchrow(_ENTRY_TO_VOTE, entry_id)
                 entry = None if found is None else rows.entry_from_row(found)
                 session_id = None if entry is None else entry.session_id
                 state = None if session_id is None else await _locked_state(conn, session_id)
@@ -69,11 +75,11 @@ class PgSessionStore(rows.SessionRows[PgDatabase]):
     async def remove_entry(self, entry_id: int, *, by: int, at: float) -> bool:
         async def remove(conn: Any) -> bool:
             async with conn.transaction():
-                found = await conn.fetchrow(numbered(rows.ENTRY), entry_id)
+                found = await conn.fetchrow(_ENTRY_TO_REMOVE, entry_id)
                 if found is None:
                     return False
                 state = await _locked_state(conn, found["session_id"])
-                if state is None or not state.takes_votes:
+                if state is None or not state.takes_removals:
                     return False
                 status: str = await conn.execute(numbered(rows.REMOVE_ENTRY), by, at, entry_id)
                 if status != "UPDATE 1":

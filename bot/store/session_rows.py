@@ -82,7 +82,7 @@ WITHDRAW_VOTE = "DELETE FROM session_votes WHERE entry_id = ? AND voter_id = ?"
 ENTRY = "SELECT * FROM session_entries WHERE entry_id = ?"
 SESSION_STATE = "SELECT state FROM sessions WHERE id = ?"
 REMOVE_ENTRY = (
-    "UPDATE session_entries SET removed_by = ?, removed_at = ? "
+    "UPDATE session_entries SET removed_by = ?, removed_at = ?, votes = NULL, place = NULL "
     "WHERE entry_id = ? AND removed_by IS NULL"
 )
 DROP_VOTES = "DELETE FROM session_votes WHERE entry_id = ?"

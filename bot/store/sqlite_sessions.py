@@ -71,7 +71,7 @@ class SqliteSessionStore(rows.SessionRows[Database]):
             if found is None:
                 return False
             state = _state(conn, found["session_id"])
-            if state is None or not state.takes_votes:
+            if state is None or not state.takes_removals:
                 return False
             if conn.execute(rows.REMOVE_ENTRY, (by, at, entry_id)).rowcount != 1:
                 return False

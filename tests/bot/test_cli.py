@@ -427,13 +427,18 @@ async def test_real_process_ctrl_c_while_queued_cancels(tmp_path: Path) -> None:
         )
         assert process.stderr is not None
         seen = b""
-        async with asyncio.timeout(30):
-            while b"Queued at RunComfy" not in seen:
-                line = await process.stderr.readline()
-                assert line, seen.decode()
-                seen += line
-            process.send_signal(signal.SIGINT)
-            rest, _ = await asyncio.gather(process.stderr.read(), process.wait())
+        try:
+            async with asyncio.timeout(60):
+                while b"Queued at RunComfy" not in seen:
+                    line = await process.stderr.readline()
+                    assert line, seen.decode()
+                    seen += line
+                process.send_signal(signal.SIGINT)
+                rest, _ = await asyncio.gather(process.stderr.read(), process.wait())
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
         text = (seen + rest).decode()
         assert process.returncode == 130, text
         assert "Cancelled job" in text

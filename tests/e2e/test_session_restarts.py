@@ -11,6 +11,9 @@ import contextlib
 import sqlite3
 from typing import Any
 
+import pytest
+
+from bot.jobs.ports import StoreError
 from bot.sessions.model import Session, SessionState
 from testkit.discord import FakeDiscordUsageError
 from testkit.waiting import eventually
@@ -162,3 +165,29 @@ async def test_a_vote_the_database_refuses_is_answered_with_a_retry(world: World
     await db.run(lambda conn: conn.execute("PRAGMA query_only = 0"))
     assert "is in" in await vote(world, entry, job_id, world.bob)
     assert await world.bot.session_side.sessions.store.entry_votes(job_id) == 1
+
+
+async def test_a_session_the_database_refuses_to_record_is_taken_down(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The card and thread are up but the database refuses to record them: both are taken
+    down, the session is abandoned, the host is told, and the channel is free again."""
+    store = world.bot.session_side.sessions.store
+    real_save = store.save
+    refusals = iter([True])
+
+    async def save_once_refused(session: Session) -> Session | None:
+        if session.thread_id is not None and next(refusals, False):
+            raise StoreError("the database refuses writes")
+        return await real_save(session)
+
+    monkeypatch.setattr(store, "save", save_once_refused)
+    answer = await said(await session_command(world, "start", theme="Unrecorded", minutes=30))
+    assert "can't record sessions right now" in answer
+    [thread] = world.fake.threads_of(world.channel)
+    assert thread.thread is not None
+    assert thread.thread.archived, "the thread is archived"
+    assert all(m.deleted for m in world.fake.channel_messages(world.channel) if m.components)
+    assert "no session" in await said(await session_command(world, "status"))
+    card, _ = await start_session(world, theme="Recorded")
+    assert card.id != 0, "the channel takes a new session"

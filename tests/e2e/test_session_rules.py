@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.jobs.model import JobState
+from bot.sessions.model import SessionState
 from testkit.waiting import eventually
 from tests.e2e.harness import World
 from tests.e2e.session_kit import (
@@ -98,6 +99,45 @@ async def test_a_moderator_removes_an_entry_its_votes_and_its_place(world: World
     assert f"Winner: {world.bob.mention} (1 vote)" in recap.text
     assert f"[#{alice_id}]" not in recap.text
     assert "1 entry · 1 voter" in recap.text
+
+
+async def test_a_winner_removed_after_the_recap_loses_the_win(world: World) -> None:
+    """Found to break the rules after the recap: the video goes, the next one wins on
+    the leaderboard, and the moderator is told the posted recap stays as it was."""
+    fake = world.fake
+    audit = fake.add_text_channel(world.guild, "audit")
+    await world.answer(await world.command("settings audit", world.admin, channel=audit))
+    _, thread = await start_session(world, theme="Afterwards", vote_minutes=0)
+    alice_id, _ = await world.started_job(await world.generate())
+    bob_id, _ = await world.started_job(await world.generate(world.bob, prompt="foxes at night"))
+    alice_entry = await entry_in(world, thread, alice_id)
+    bob_entry = await entry_in(world, thread, bob_id)
+    assert "is in" in await vote(world, alice_entry, alice_id, world.bob)
+    assert "is in" in await vote(world, alice_entry, alice_id, world.mod_by_permission)
+    assert "is in" in await vote(world, bob_entry, bob_id, world.alice)
+    await said(await session_command(world, "end"))
+    recap = await recap_in(world, world.channel)
+    assert f"Winner: {world.alice.mention} (2 votes)" in recap.text
+    sessions = world.bot.session_side.sessions
+
+    def closed() -> bool:
+        session = sessions.known(1)
+        return session is not None and session.state is SessionState.CLOSED
+
+    await eventually(closed, what="the recap posted in the thread too, and the session closed")
+    board = await said(await session_command(world, "leaderboard", world.bob))
+    assert board.index(world.alice.mention) < board.index(world.bob.mention)
+
+    removed = await said(await session_command(world, "remove", world.mod_by_role, entry=alice_id))
+    assert f"#{alice_id}" in removed
+    assert "recap already posted stays" in removed
+    await eventually(lambda: fake.message(alice_entry.id).deleted, what="the entry deleted")
+    await fake.wait_for_message(audit, lambda m: "removed entry" in (m.content or ""))
+    board = await said(await session_command(world, "leaderboard", world.bob))
+    assert world.alice.mention not in board, "a removed entry counts for nothing"
+    assert world.bob.mention in board, "the next one up keeps the win"
+    again = await said(await session_command(world, "remove", entry=alice_id))
+    assert "can't be removed" in again
 
 
 async def test_a_cancelled_session_has_no_recap_and_its_videos_still_come(

@@ -38,11 +38,29 @@ from bot.jobs.line import STORE_REFUSING, NotTakingJobs
 from bot.jobs.model import Job
 from bot.jobs.ports import StoreError
 from bot.server_settings import ServerSettings
-from bot.sessions.model import Session, SessionDraft
+from bot.sessions.model import Session, SessionDraft, SessionState
 from bot.sessions.rules import check_draft
 from bot.sessions.service import Sessions
 
 log = logging.getLogger(__name__)
+
+
+class GalleryNotKept(Exception):
+    """The card and thread were made but could not be recorded (they are taken down)."""
+
+
+async def _take_down(card: discord.Message, thread: discord.Thread | None = None) -> None:
+    """Undo a gallery that never was: the thread goes (deleting needs Manage Threads; its
+    creator may at least archive it), then the card."""
+    if thread is not None:
+        try:
+            await thread.delete()
+        except discord.HTTPException:
+            with contextlib.suppress(discord.HTTPException):
+                await thread.edit(archived=True)
+    with contextlib.suppress(discord.HTTPException):
+        await card.delete()
+
 
 GALLERY_ARCHIVE_MINUTES: Literal[10080] = 10080
 """A week: a gallery stays open through any session (a post would reopen it anyway)."""
@@ -206,10 +224,18 @@ class SessionDesk:
         assert isinstance(channel, discord.TextChannel)
         try:
             opened = await self._open_gallery(channel, session)
-        except discord.HTTPException as error:
-            log.warning("session %d: its card or thread could not be made (%s)", session.id, error)
-            await self._sessions.abandon(session)
-            await reply(interaction, tr("session.refused.discord"))
+        except (discord.HTTPException, StoreError, GalleryNotKept) as error:
+            log.warning("session %d: its card or thread could not be made (%r)", session.id, error)
+            try:
+                await self._sessions.abandon(session)
+            except StoreError:
+                log.error("session %d: open without a card (the database refuses)", session.id)
+            refused = (
+                "session.refused.discord"
+                if isinstance(error, discord.HTTPException)
+                else ("session.refused.store")
+            )
+            await reply(interaction, tr(refused))
             return
         await self._audit_line(interaction, "audit.session_started", opened)
         await reply(interaction, tr("session.started", thread=f"<#{opened.thread_id}>"))
@@ -226,10 +252,15 @@ class SessionDesk:
                 name=thread_name(session.theme), auto_archive_duration=GALLERY_ARCHIVE_MINUTES
             )
         except discord.HTTPException:
-            with contextlib.suppress(discord.HTTPException):
-                await card.delete()
+            await _take_down(card)
             raise
-        opened = await self._sessions.gallery_opened(session, card=card.id, thread=thread.id)
+        try:
+            opened = await self._sessions.gallery_opened(session, card=card.id, thread=thread.id)
+        except StoreError:
+            opened = None
+        if opened is None:
+            await _take_down(card, thread)
+            raise GalleryNotKept(session.id)
         self._herald.session_changed(opened)
         return opened
 
@@ -311,13 +342,14 @@ class SessionDesk:
                 return
             jobs = await self._sessions.store.entry_jobs(session.id)
             used = await self._sessions.store.votes_of(session.id, interaction.user.id)
+            stats = await self._sessions.stats(session.id)
         except StoreError:
             await reply(interaction, tr("session.refused.store"))
             return
         mine = sum(1 for job in jobs if job.counts and job.requester_id == interaction.user.id)
         embed = status_embed(
             session,
-            await self._sessions.stats(session.id),
+            stats,
             mine=mine,
             votes_used=used,
             votes_per_member=self._lookup.server(interaction).votes_per_member,
@@ -342,6 +374,7 @@ class SessionDesk:
         try:
             entry = await self._sessions.store.entry(entry_id)
             session = None if entry is None else await self._sessions.get(entry.session_id)
+            job = None if entry is None else await self._lookup.tracker.fetch(entry_id)
         except StoreError:
             await reply(interaction, tr("session.refused.store"))
             return
@@ -351,21 +384,33 @@ class SessionDesk:
         if not self._may_run(interaction, session):
             await reply(interaction, tr("session.refused.not_yours"))
             return
-        if not await self._sessions.remove_entry(entry_id, by=interaction.user.id):
+        try:
+            removed = await self._sessions.remove_entry(entry_id, by=interaction.user.id)
+        except StoreError:
+            await reply(interaction, tr("session.refused.store"))
+            return
+        if not removed:
             await reply(interaction, tr("session.cannot_remove", entry=entry_id))
             return
-        job = await self._lookup.tracker.annotate(
-            entry_id, deleted_by=interaction.user.id, deleted_at=self._sessions.clock.now()
+        await self._audit_line(
+            interaction, "audit.entry_removed", session, job=entry_id, requester=entry.requester_id
         )
-        if job.notice_message_id is not None and session.thread_id is not None:
+        if job is not None and job.notice_message_id is not None and session.thread_id is not None:
             gallery = self._client.get_partial_messageable(session.thread_id)
             with contextlib.suppress(discord.HTTPException):
                 await gallery.get_partial_message(job.notice_message_id).delete()
+        try:
+            await self._lookup.tracker.annotate(
+                entry_id, deleted_by=interaction.user.id, deleted_at=self._sessions.clock.now()
+            )
+        except (StoreError, KeyError):
+            log.warning("job %d: removed from its session, not marked deleted", entry_id)
         self._herald.session_changed(session)
-        await self._audit_line(
-            interaction, "audit.entry_removed", session, job=entry_id, requester=job.requester_id
+        after_recap = session.state is SessionState.CLOSED
+        await reply(
+            interaction,
+            tr("session.removed_after_recap" if after_recap else "session.removed", entry=entry_id),
         )
-        await reply(interaction, tr("session.removed", entry=entry_id))
 
     # ---------------------------------------------------------------- audit
 

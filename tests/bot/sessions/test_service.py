@@ -89,7 +89,9 @@ async def open_session(sessions: Sessions, **changes: object) -> Session:
     fields.update(changes)
     session = await sessions.begin(SessionDraft(**fields))  # type: ignore[arg-type]
     assert session is not None
-    return await sessions.gallery_opened(session, card=CHANNEL + 1000, thread=THREAD)
+    opened = await sessions.gallery_opened(session, card=CHANNEL + 1000, thread=THREAD)
+    assert opened is not None
+    return opened
 
 
 async def entry(

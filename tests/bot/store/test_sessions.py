@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
+from typing import Any
+
+import pytest
 
 from bot.jobs.model import JobState, NoticeState
 from bot.sessions.model import Entry, Session, SessionDraft, SessionState
 from bot.sessions.rules import VoteFacts, VoteOutcome, decide_vote
 from bot.sessions.standings import LeaderRow, standings
+from bot.store import session_rows
+from bot.store.dialect import numbered
 from bot.store.opening import Storage
 from tests.bot.jobs.factories import make_job
+from tests.bot.store.backends import StoreBackend
 
 GUILD, CHANNEL, THREAD, HOST = 2**60, 2**61, 2**61 + 1, 7
 
@@ -172,9 +178,62 @@ async def test_a_removed_entry_loses_its_votes_and_place(storage: Storage) -> No
     assert await press(storage, removed, 12) is VoteOutcome.NOT_AN_ENTRY
     table = standings(await sessions.entries(session.id), await sessions.vote_counts(session.id))
     assert [s.entry_id for s in table] == [kept]
-    closed = await sessions.save(session.transition(SessionState.CANCELLED))
+
+
+async def test_an_entry_is_removed_after_the_recap_but_not_while_it_is_worked_out(
+    storage: Storage,
+) -> None:
+    """A winner found to break the rules after the recap loses the place and the win."""
+    sessions = storage.sessions
+    session = await started(storage)
+    winner, second = await posted(storage, session, 1), await posted(storage, session, 2)
+    for voter in (10, 11):
+        await press(storage, winner, voter)
+    await press(storage, second, 12)
+    voting = await sessions.save(session.transition(SessionState.VOTING))
+    assert voting is not None
+    recap = await sessions.save(voting.transition(SessionState.RECAP))
+    assert recap is not None
+    table = standings(await sessions.entries(session.id), await sessions.vote_counts(session.id))
+    await sessions.record_results(session.id, table)
+    assert not await sessions.remove_entry(winner, by=HOST, at=1400.0), "not mid-recap"
+    closed = await sessions.save(recap.transition(SessionState.CLOSED))
     assert closed is not None
-    assert not await sessions.remove_entry(kept, by=HOST, at=1400.0), "not after it ended"
+    assert (await sessions.leaders(GUILD))[0].member_id == 1
+    assert await sessions.remove_entry(winner, by=HOST, at=1500.0)
+    [removed] = [e for e in await sessions.entries(session.id) if e.entry_id == winner]
+    assert (removed.removed_by, removed.votes, removed.place) == (HOST, None, None)
+    assert {row.member_id for row in await sessions.leaders(GUILD)} == {2}
+
+
+async def test_a_vote_pressed_while_its_entry_is_removed_is_not_kept(
+    storage: Storage, backend: StoreBackend
+) -> None:
+    """PostgreSQL, two processes: one removes an entry (its transaction still open) while
+    another counts a vote for it; the vote waits and is refused, never left behind."""
+    if backend.name != "postgres":
+        pytest.skip("one process's SQLite runs one write at a time")
+    sessions = storage.sessions
+    session = await started(storage)
+    entry = await posted(storage, session, 1)
+    removing, may_commit = asyncio.Event(), asyncio.Event()
+
+    async def remove(conn: Any) -> None:
+        async with conn.transaction():
+            await conn.execute(numbered(session_rows.REMOVE_ENTRY), HOST, 1300.0, entry)
+            await conn.execute(numbered(session_rows.DROP_VOTES), entry)
+            removing.set()
+            await may_commit.wait()
+
+    removal = asyncio.create_task(sessions.db.run(remove))
+    await removing.wait()
+    vote = asyncio.create_task(press(storage, entry, 10))
+    await asyncio.sleep(0.3)
+    may_commit.set()
+    await removal
+    assert await vote is VoteOutcome.NOT_AN_ENTRY
+    assert await sessions.vote_counts(session.id) == {}
+    assert await sessions.votes_of(session.id, 10) == 0, "the voter keeps every vote"
 
 
 async def test_final_results_make_the_leaderboard(storage: Storage) -> None:
