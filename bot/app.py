@@ -269,7 +269,7 @@ class VideoBot(commands.AutoShardedBot):
             client=self,
             ping=self.storage.schema_version,
             writable=self.tracker.store_writable,
-            alive=self.tracker.is_running,
+            alive=lambda: self.tracker.is_running() and self.session_side.sessions.is_running(),
             registry=self.metrics.registry,
         )
 

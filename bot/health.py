@@ -216,7 +216,7 @@ def database_check(ping: Callable[[], Awaitable[object]], writable: Callable[[],
 
 def scheduler_check(alive: Callable[[], bool]) -> Check:
     async def check() -> str | None:
-        return None if alive() else "the job scheduler is not running"
+        return None if alive() else "the job scheduler or the sessions' timer is not running"
 
     return check
 

@@ -101,6 +101,9 @@ class SessionTimer:
         except StoreError as error:
             log.warning("could not read the unfinished sessions (%s); trying again", error)
             self._next_refresh = now + self._retry
+        except Exception:
+            log.exception("could not read the unfinished sessions; trying again")
+            self._next_refresh = now + self._retry
 
     async def _look_at(self, session_id: int) -> None:
         try:

@@ -148,7 +148,7 @@ async def test_a_stopped_scheduler_fails_liveness_and_readiness(client_for: Clie
         assert status == 503
         assert body["checks"]["scheduler"] == {
             "ok": False,
-            "problem": "the job scheduler is not running",
+            "problem": "the job scheduler or the sessions' timer is not running",
         }
 
 

@@ -106,7 +106,7 @@ async def test_a_stopped_scheduler_fails_liveness(make_world) -> None:
     assert status == 503
     assert body["checks"]["scheduler"] == {
         "ok": False,
-        "problem": "the job scheduler is not running",
+        "problem": "the job scheduler or the sessions' timer is not running",
     }
     status, body = await get_json(world, "/readyz")
     assert status == 503
@@ -341,3 +341,14 @@ async def test_a_slowloris_of_1100_connections_leaves_commands_answered(
     assert 200 in [outcome for _, outcome in probes], probes
     assert peak[0] <= OPEN_FILES // 2, "the health port kept to its share of descriptors"
     assert bot.logged_problems() == []
+
+
+async def test_a_stopped_sessions_timer_fails_liveness(make_world) -> None:
+    """Sessions' deadlines and recaps run on their own timer: a dead one is a dead bot."""
+    world = await make_world(env={"HEALTH_PORT": "0"})
+    await ready(world)
+    assert world.bot is not None
+    await world.bot.session_side.sessions.close()
+    status, body = await get_json(world, "/healthz")
+    assert status == 503
+    assert body["checks"]["scheduler"]["ok"] is False
