@@ -124,6 +124,8 @@ def entry_refusal(error: EntryRefused, tr: Texts | None = None) -> str:
     match error.kind:
         case EntryRefusal.CLOSED:
             return tr("entry.refused.closed")
+        case EntryRefusal.SOMEONE_ELSES:
+            return tr("entry.refused.someone_elses", theme=theme)
         case EntryRefusal.TOO_MANY:
             return tr.plural("entry.refused.too_many", error.allowed, theme=theme)
         case EntryRefusal.OVER_BUDGET:

@@ -62,7 +62,9 @@ class EntryDoor(Protocol):
     """Prompt sessions: whether a new video is an entry, an entry's video deleted, and
     where entries' videos are (their sessions' galleries)."""
 
-    async def entry_for(self, interaction: discord.Interaction) -> EntryTicket | None: ...
+    async def entry_for(
+        self, interaction: discord.Interaction, *, parent_id: int | None = None
+    ) -> EntryTicket | None: ...
 
     async def entry_deleted(self, job: Job, *, by: int) -> None: ...
 
@@ -265,7 +267,9 @@ class JobDesk(JobLookup):
             server_daily_budget=server.daily_budget_usd,
         )
         try:
-            ticket = await self.entries.entry_for(interaction) if self.entries else None
+            ticket = None
+            if self.entries is not None:
+                ticket = await self.entries.entry_for(interaction, parent_id=parent_id)
             job = await self.tracker.create(
                 request,
                 origin,

@@ -58,6 +58,8 @@ class EntryRefusal(StrEnum):
     """Entries closed between the command and its check."""
     TOO_MANY = "too_many"
     OVER_BUDGET = "over_budget"
+    SOMEONE_ELSES = "someone_elses"
+    """A re-roll of another member's entry: it would enter their prompt as the presser's."""
 
 
 class EntryRefused(LimitExceeded):

@@ -200,3 +200,22 @@ async def start_session_de(world: World) -> tuple[Any, Any]:
     card = card_of(world)
     [thread] = world.fake.threads_of(world.channel)
     return card, thread
+
+
+async def test_another_members_entry_cannot_be_rerolled_into_an_entry(world: World) -> None:
+    """Re-roll on someone else's entry would enter their prompt as the presser's: refused
+    privately, nothing sent; the author's own re-roll is a second entry of theirs."""
+    _, thread = await start_session(world, theme="Originals", entries_per_member=2)
+    alice_id, _ = await world.started_job(await world.generate())
+    entry = await entry_in(world, thread, alice_id)
+    submitted = world.emulator.submit_count
+    copied = await world.fake.click_button(entry, f"video:reroll:{alice_id}", world.bob)
+    answer = await world.answer(copied)
+    assert "another member's entry in “Originals”" in answer.content
+    assert answer.ephemeral
+    assert world.emulator.submit_count == submitted, "nothing sent"
+    own = await world.fake.click_button(entry, f"video:reroll:{alice_id}", world.alice)
+    rerolled_id = await world.job_id(own)
+    rerolled = await world.bot.tracker.fetch(rerolled_id)
+    assert rerolled is not None
+    assert rerolled.session_id == 1, "the author's own re-roll is an entry"

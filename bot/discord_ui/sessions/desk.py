@@ -39,7 +39,7 @@ from bot.jobs.model import Job
 from bot.jobs.ports import StoreError
 from bot.server_settings import ServerSettings
 from bot.sessions.model import Session, SessionDraft, SessionState
-from bot.sessions.rules import check_draft
+from bot.sessions.rules import EntryRefusal, EntryRefused, check_draft
 from bot.sessions.service import Sessions
 
 log = logging.getLogger(__name__)
@@ -117,17 +117,29 @@ class SessionDesk:
 
     # --------------------------------------------------------------- entries
 
-    async def entry_for(self, interaction: discord.Interaction) -> EntryTicket | None:
+    async def entry_for(
+        self, interaction: discord.Interaction, *, parent_id: int | None = None
+    ) -> EntryTicket | None:
         """Whether a video made here is an entry: the channel's open session, or the open
-        session whose gallery this is."""
+        session whose gallery this is. A re-roll of another member's entry of that session
+        is refused: it would enter their prompt as the presser's."""
         if interaction.channel_id is None:
             return None
         try:
             session = await self._sessions.open_in(interaction.channel_id)
+            parent = None
+            if session is not None and parent_id is not None:
+                parent = await self._lookup.tracker.fetch(parent_id)
         except StoreError as error:
             raise NotTakingJobs(STORE_REFUSING) from error
         if session is None:
             return None
+        if (
+            parent is not None
+            and parent.session_id == session.id
+            and parent.requester_id != interaction.user.id
+        ):
+            raise EntryRefused(EntryRefusal.SOMEONE_ELSES, theme=session.theme)
         return EntryTicket(session.id, self._sessions.admission(session.id, interaction.user.id))
 
     async def entry_deleted(self, job: Job, *, by: int) -> None:
