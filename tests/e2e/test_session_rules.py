@@ -219,3 +219,23 @@ async def test_another_members_entry_cannot_be_rerolled_into_an_entry(world: Wor
     rerolled = await world.bot.tracker.fetch(rerolled_id)
     assert rerolled is not None
     assert rerolled.session_id == 1, "the author's own re-roll is an entry"
+
+
+async def test_late_cancels_and_unposted_entries_are_answered_plainly(make_world: Any) -> None:
+    """A video still being made is not in the gallery yet: removing it points to cancelling
+    it. A session whose recap is being posted can no longer be cancelled, and says so."""
+    world: World = await make_world(emulator_options={"workers": 0})
+    await start_session(world, theme="Plain answers", vote_minutes=0)
+    job_id, _ = await world.started_job(await world.generate())
+    answer = await said(await session_command(world, "remove", world.mod_by_role, entry=job_id))
+    assert "isn't in the gallery yet" in answer
+    assert f"/video cancel job:{job_id}" in answer
+    db = world.bot.storage.jobs.db
+    await db.run(
+        lambda conn: conn.execute(
+            "UPDATE sessions SET state = 'recap', recap_owner = 'another', recap_until = ?",
+            (world.bot.tracker.clock.now() + 3600,),
+        )
+    )
+    answer = await said(await session_command(world, "cancel"))
+    assert "can't be cancelled any more" in answer

@@ -14,7 +14,6 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Literal
 
 import discord
 
@@ -29,7 +28,11 @@ from bot.discord_ui.sessions.cards import (
     leaderboard_embed,
     status_embed,
     theme_text,
-    thread_name,
+)
+from bot.discord_ui.sessions.gallery_opening import (
+    GALLERY_PERMISSIONS,
+    GalleryNotKept,
+    open_gallery,
 )
 from bot.discord_ui.sessions.herald import DiscordHerald
 from bot.i18n import Texts
@@ -43,38 +46,6 @@ from bot.sessions.rules import EntryRefusal, EntryRefused, check_draft
 from bot.sessions.service import Sessions
 
 log = logging.getLogger(__name__)
-
-
-class GalleryNotKept(Exception):
-    """The card and thread were made but could not be recorded (they are taken down)."""
-
-
-async def _take_down(card: discord.Message, thread: discord.Thread | None = None) -> None:
-    """Undo a gallery that never was: the thread goes (deleting needs Manage Threads; its
-    creator may at least archive it), then the card."""
-    if thread is not None:
-        try:
-            await thread.delete()
-        except discord.HTTPException:
-            with contextlib.suppress(discord.HTTPException):
-                await thread.edit(archived=True)
-    with contextlib.suppress(discord.HTTPException):
-        await card.delete()
-
-
-GALLERY_ARCHIVE_MINUTES: Literal[10080] = 10080
-"""A week: a gallery stays open through any session (a post would reopen it anyway)."""
-GALLERY_PERMISSIONS = (
-    "view_channel",
-    "send_messages",
-    "embed_links",
-    "attach_files",
-    "read_message_history",
-    "create_public_threads",
-    "send_messages_in_threads",
-)
-"""What the bot needs in a session's channel: the card, its thread, the videos in it, and
-reading back what it posted (a recap after a crash)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +206,13 @@ class SessionDesk:
         channel = interaction.channel
         assert isinstance(channel, discord.TextChannel)
         try:
-            opened = await self._open_gallery(channel, session)
+            opened = await open_gallery(
+                channel,
+                session,
+                sessions=self._sessions,
+                herald=self._herald,
+                outbox=self._outbox,
+            )
         except (discord.HTTPException, StoreError, GalleryNotKept) as error:
             log.warning("session %d: its card or thread could not be made (%r)", session.id, error)
             try:
@@ -251,30 +228,6 @@ class SessionDesk:
             return
         await self._audit_line(interaction, "audit.session_started", opened)
         await reply(interaction, tr("session.started", thread=f"<#{opened.thread_id}>"))
-
-    async def _open_gallery(self, channel: discord.TextChannel, session: Session) -> Session:
-        view, _ = await self._herald.card(session)
-
-        async def post() -> discord.Message:
-            return await channel.send(view=view, allowed_mentions=discord.AllowedMentions.none())
-
-        card = await self._outbox.send(channel.id, post)
-        try:
-            thread = await card.create_thread(
-                name=thread_name(session.theme), auto_archive_duration=GALLERY_ARCHIVE_MINUTES
-            )
-        except discord.HTTPException:
-            await _take_down(card)
-            raise
-        try:
-            opened = await self._sessions.gallery_opened(session, card=card.id, thread=thread.id)
-        except StoreError:
-            opened = None
-        if opened is None:
-            await _take_down(card, thread)
-            raise GalleryNotKept(session.id)
-        self._herald.session_changed(opened)
-        return opened
 
     # ------------------------------------------------------- end and cancel
 
@@ -337,7 +290,8 @@ class SessionDesk:
             await reply(interaction, tr("session.refused.store"))
             return
         if cancelled is None:
-            await reply(interaction, tr("session.none_here"))
+            late = (self._sessions.known(found.id) or found).state is SessionState.RECAP
+            await reply(interaction, tr("session.cancel_too_late" if late else "session.none_here"))
             return
         await self._audit_line(interaction, "audit.session_cancelled", cancelled)
         await reply(interaction, tr("session.cancelled"))
@@ -386,9 +340,17 @@ class SessionDesk:
         try:
             entry = await self._sessions.store.entry(entry_id)
             session = None if entry is None else await self._sessions.get(entry.session_id)
-            job = None if entry is None else await self._lookup.tracker.fetch(entry_id)
+            job = await self._lookup.tracker.fetch(entry_id)
         except StoreError:
             await reply(interaction, tr("session.refused.store"))
+            return
+        if (
+            entry is None
+            and job is not None
+            and job.session_id
+            and job.guild_id == (interaction.guild_id)
+        ):
+            await reply(interaction, tr("session.entry_not_posted", entry=entry_id))
             return
         if entry is None or session is None or session.guild_id != interaction.guild_id:
             await reply(interaction, tr("session.no_such_entry", entry=entry_id))
