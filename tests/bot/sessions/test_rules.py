@@ -128,6 +128,20 @@ def test_entries_per_member_and_the_budget_are_checked_with_numbers() -> None:
     assert late.value.kind is EntryRefusal.CLOSED
 
 
+def test_an_entry_checked_at_the_deadline_is_closed_while_the_session_still_looks_open() -> None:
+    """The timer moves the session to voting a little after its deadline (it lags, or the
+    job waited for the intake lock or retried a refused write): the clock decides."""
+    session = DRAFT.session(0.0)
+    assert session.state is SessionState.OPEN
+    deadline = session.entries_close_at
+    check_entry(session, entered=0, spent=Decimal(0), estimate=Decimal("0.10"), now=deadline - 1)
+    for now in (deadline, deadline + 0.5):
+        with pytest.raises(EntryRefused) as late:
+            check_entry(session, entered=0, spent=Decimal(0), estimate=Decimal("0.10"), now=now)
+        assert late.value.kind is EntryRefusal.CLOSED
+        assert late.value.theme == "foxes"
+
+
 @pytest.mark.parametrize(
     ("facts", "voter", "outcome"),
     [
