@@ -96,7 +96,7 @@ async def test_a_full_session(world: World) -> None:
     await fake.wait_for_edit(card, lambda m: "see the recap" in m.text)
     board = await said(await session_command(world, "leaderboard", world.bob))
     assert f"🥇 {alice} — 🏆 1 · 🎬 1 · 🗳️ 2" in board
-    assert f"🥈 {bob} — 🏆 1 · 🎬 1 · 🗳️ 2" in board
+    assert f"🥇 {bob} — 🏆 1 · 🎬 1 · 🗳️ 2" in board, "equal rows share a place"
     assert f"🥉 {world.mod_by_role.mention} — 🏆 0 · 🎬 1 · 🗳️ 1" in board
     assert len(recaps_in(world, world.channel)) == len(recaps_in(world, thread)) == 1
     assert card_of(world).id == card.id

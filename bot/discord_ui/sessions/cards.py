@@ -11,7 +11,7 @@ from bot.discord_ui.render import jump_url, shorten
 from bot.i18n import Texts
 from bot.sessions.model import Session, SessionState
 from bot.sessions.service import SessionStats
-from bot.sessions.standings import LeaderRow
+from bot.sessions.standings import LeaderRow, leader_places
 
 THREAD_NAME_CHARS = 100
 """Discord's longest thread name."""
@@ -164,7 +164,7 @@ def leaderboard_embed(rows: list[LeaderRow], tr: Texts) -> discord.Embed:
             entries=row.entries,
             votes=row.votes,
         )
-        for place, row in enumerate(rows, start=1)
+        for place, row in zip(leader_places(rows), rows, strict=True)
     )
     embed.set_footer(text=tr("leaderboard.footer"))
     return embed

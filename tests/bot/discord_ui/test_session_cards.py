@@ -101,6 +101,25 @@ def test_the_leaderboard_fits(language: str) -> None:
     assert_embed_fits(leaderboard_embed([], texts(language)))
 
 
+def test_equal_leaderboard_rows_share_a_place() -> None:
+    rows = [LeaderRow(1, 2, 3, 5), LeaderRow(2, 2, 3, 5), LeaderRow(3, 1, 1, 1)]
+    lines = (leaderboard_embed(rows, texts("en")).description or "").splitlines()
+    assert [line.split(" ")[0] for line in lines] == ["🥇", "🥇", "🥉"]
+    rows = [LeaderRow(n, 1, 1, 1) for n in range(1, 5)] + [LeaderRow(9, 0, 1, 0)]
+    lines = (leaderboard_embed(rows, texts("en")).description or "").splitlines()
+    assert [line.split(" ")[0] for line in lines] == ["🥇"] * 4 + ["5."]
+
+
+def test_a_member_with_entries_tied_for_first_is_named_and_pinged_once() -> None:
+    entries = [Entry(10, 4, 77, "{}", 1.0), Entry(11, 4, 77, "{}", 1.0)]
+    entries.append(Entry(12, 4, 88, "{}", 1.0))
+    recap = recap_of(session(SessionState.RECAP), entries, {10: 2, 11: 2, 12: 2}, 3, [])
+    components = walk(recap_card(recap, {}, texts("en")).to_components())
+    text = "\n".join(str(c["content"]) for c in components if c["type"] == TEXT_DISPLAY)
+    assert "Winners, tied: <@77> (2 votes), <@88> (2 votes)\n" in text
+    assert recap_mentions(recap, ping=True).to_dict()["users"] == [77, 88]
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("tied", [1, 3, 100, 500])
 def test_the_recap_fits_with_many_tied_winners(language: str, tied: int) -> None:

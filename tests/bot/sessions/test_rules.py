@@ -27,7 +27,7 @@ from bot.sessions.rules import (
     check_entry,
     decide_vote,
 )
-from bot.sessions.standings import LeaderRow, leaderboard, recap_of, standings
+from bot.sessions.standings import LeaderRow, leader_places, leaderboard, recap_of, standings
 
 DRAFT = SessionDraft(guild_id=1, channel_id=2, host_id=3, theme="foxes", minutes=30)
 
@@ -190,6 +190,26 @@ def test_nobody_wins_a_session_without_votes() -> None:
     recap = recap_of(DRAFT.session(0.0), [entry(1), entry(2)], {}, voters=0, jobs=[])
     assert recap.winners == []
     assert recap.podium == []
+
+
+def test_a_member_whose_entries_tie_for_first_is_one_winner() -> None:
+    entries = [entry(1, requester=7), entry(2, requester=7), entry(3, requester=8)]
+    counts = {1: 4, 2: 4, 3: 4}
+    recap = recap_of(DRAFT.session(0.0), entries, counts, voters=6, jobs=[])
+    assert [(s.entry_id, s.requester_id) for s in recap.winners] == [(1, 7), (3, 8)]
+    assert [s.entry_id for s in recap.podium] == [1, 2, 3], "each entry keeps its place"
+
+
+def test_equal_leaderboard_rows_share_a_place() -> None:
+    rows = [
+        LeaderRow(1, 2, 3, 5),
+        LeaderRow(2, 2, 3, 5),
+        LeaderRow(3, 1, 3, 5),
+        LeaderRow(4, 1, 3, 5),
+        LeaderRow(5, 1, 2, 5),
+    ]
+    assert leader_places(leaderboard(rows, 5)) == [1, 1, 3, 3, 5]
+    assert leader_places([]) == []
 
 
 def test_the_leaderboard_orders_by_wins_then_votes_then_entries() -> None:
