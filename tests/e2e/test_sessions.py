@@ -70,7 +70,7 @@ async def test_a_full_session(world: World) -> None:
     assert "taken back" in await vote(world, alice_entry, alice_id, marta)
     assert "is in" in await vote(world, rolf_entry, rolf_id, marta)
     assert "is in" in await vote(world, alice_entry, alice_id, world.admin)
-    await fake.wait_for_edit(alice_entry, lambda m: vote_label(m, alice_id) == "2 votes")
+    await fake.wait_for_edit(alice_entry, lambda m: vote_label(m, alice_id) == "Vote · 2 votes")
 
     assert "Entries are closed" in await said(await session_command(world, "end"))
     await fake.wait_for_message(audit, lambda m: "closed the entries" in (m.content or ""))
