@@ -87,13 +87,25 @@ class EntryRefused(LimitExceeded):
         self.budget = budget
 
 
-def check_entry(session: Session, *, entered: int, spent: Decimal, estimate: Decimal) -> None:
+def check_entry(
+    session: Session,
+    *,
+    entered: int,
+    spent: Decimal,
+    estimate: Decimal,
+    now: float,
+) -> None:
     """Raise `EntryRefused` unless the member may enter one more video costing about
     `estimate`: the session takes entries, the member has entered fewer than
     `entries_per_member`, and the estimates of the entries so far plus this one stay
     within the budget (an estimate is what the session counts, so a budget holds before
-    anything is paid)."""
-    if session.state is not SessionState.OPEN:
+    anything is paid).
+
+    `now` is the sessions' clock: from `entries_close_at` on, entries are closed even
+    while the session is still open in the store, since the timer moves it to voting a
+    little later (it lags, or the job waited for the intake lock or a refused write)."""
+    late = now >= session.entries_close_at
+    if session.state is not SessionState.OPEN or late:
         raise EntryRefused(EntryRefusal.CLOSED, theme=session.theme)
     if entered >= session.entries_per_member:
         raise EntryRefused(

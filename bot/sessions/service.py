@@ -207,7 +207,9 @@ class Sessions:
             jobs = [job for job in await self.store.entry_jobs(session_id) if job.counts]
             entered = sum(1 for job in jobs if job.requester_id == requester_id)
             spent = sum((job.estimated_cost for job in jobs), Decimal(0))
-            check_entry(session, entered=entered, spent=spent, estimate=estimate)
+            check_entry(
+                session, entered=entered, spent=spent, estimate=estimate, now=self.clock.now()
+            )
 
         return check
 

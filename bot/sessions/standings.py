@@ -55,7 +55,15 @@ class Recap:
 
     @property
     def winners(self) -> list[Standing]:
-        return [standing for standing in self.table if standing.wins]
+        """Each winning member once, by their first entry placed first (a member may have
+        several entries tied for first, and still won the session once)."""
+        seen: set[int] = set()
+        found: list[Standing] = []
+        for standing in self.table:
+            if standing.wins and standing.requester_id not in seen:
+                seen.add(standing.requester_id)
+                found.append(standing)
+        return found
 
     @property
     def podium(self) -> list[Standing]:
@@ -82,12 +90,27 @@ def recap_of(
 class LeaderRow:
     member_id: int
     wins: int
+    """Sessions won (a member with several entries tied for first won once)."""
     entries: int
     votes: int
     """Votes received, over every closed session of the server."""
 
 
+def _rank(row: LeaderRow) -> tuple[int, int, int]:
+    return (-row.wins, -row.votes, -row.entries)
+
+
 def leaderboard(rows: Iterable[LeaderRow], limit: int) -> list[LeaderRow]:
     """Most wins first, then most votes received, then most entries."""
-    ordered = sorted(rows, key=lambda row: (-row.wins, -row.votes, -row.entries, row.member_id))
+    ordered = sorted(rows, key=lambda row: (*_rank(row), row.member_id))
     return ordered[:limit]
+
+
+def leader_places(rows: list[LeaderRow]) -> list[int]:
+    """Each row's place in an ordered leaderboard: equal rows share one, and the next
+    counts them (1, 1, 3), as the recap's places do."""
+    places: list[int] = []
+    for index, row in enumerate(rows):
+        same = index > 0 and _rank(rows[index - 1]) == _rank(row)
+        places.append(places[-1] if same else index + 1)
+    return places

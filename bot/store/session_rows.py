@@ -62,7 +62,7 @@ _ENTRY_JOBS = (
 )
 _LEADERS = (
     "SELECT e.requester_id AS member_id, "
-    "sum(CASE WHEN e.place = 1 AND e.votes > 0 THEN 1 ELSE 0 END) AS wins, "
+    "count(DISTINCT CASE WHEN e.place = 1 AND e.votes > 0 THEN e.session_id END) AS wins, "
     "count(*) AS entries, sum(COALESCE(e.votes, 0)) AS votes "
     "FROM session_entries e JOIN sessions s ON s.id = e.session_id "
     "WHERE s.guild_id = ? AND s.state IN ('recap', 'closed') AND e.place IS NOT NULL "

@@ -115,28 +115,39 @@ class ChannelRoutes:
         return no_content()
 
     async def history(self, request: web.Request) -> web.Response:
-        """Newest first; without Read Message History Discord answers an empty list."""
+        """At most `limit` (1–100, default 50) messages, newest first: the newest before
+        `before`, the oldest after `after`, those around `around` (the message itself
+        among them), or the newest; one of the three at most, as Discord documents.
+        Without Read Message History Discord answers an empty list."""
         channel, bot_perms = self._channel(request)
         if channel.guild is not None and not perms.has(bot_perms, perms.READ_MESSAGE_HISTORY):
             return json_response([])
         query = request.query
         limit = as_id(query.get("limit", "50"))
-        if not 1 <= limit <= 100:
-            form = FormErrors()
+        form = FormErrors()
+        if limit < 1:
+            form.add(
+                ["limit"], "NUMBER_TYPE_MIN", "int value should be greater than or equal to 1."
+            )
+        elif limit > 100:
             form.add(["limit"], "NUMBER_TYPE_MAX", "int value should be less than or equal to 100.")
-            form.raise_if_any()
+        anchors = [name for name in ("around", "before", "after") if name in query]
+        for extra in anchors[1:]:
+            form.add([extra], "ANCHORS_EXCLUSIVE", "around, before and after are exclusive.")
+        form.raise_if_any()
         messages = self.store.channel(channel.id, include_ephemeral=False)
         if "before" in query:
-            messages = [m for m in messages if m.id < as_id(query["before"])]
-        if "after" in query:
-            after = [m for m in messages if m.id > as_id(query["after"])]
-            return json_response([self.messenger.render(m) for m in reversed(after[:limit])])
-        if "around" in query:
+            before = as_id(query["before"])
+            picked = [m for m in messages if m.id < before][-limit:]
+        elif "after" in query:
+            after = as_id(query["after"])
+            picked = [m for m in messages if m.id > after][:limit]
+        elif "around" in query:
             around = as_id(query["around"])
             older = [m for m in messages if m.id <= around][-(limit // 2 + 1) :]
-            newer = [m for m in messages if m.id > around][: limit - len(older)]
-            messages = older + newer
-        picked = messages[-limit:]
+            picked = older + [m for m in messages if m.id > around][: limit - len(older)]
+        else:
+            picked = messages[-limit:]
         return json_response([self.messenger.render(m) for m in reversed(picked)])
 
     async def get_message(self, request: web.Request) -> web.Response:

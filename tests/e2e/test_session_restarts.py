@@ -1,23 +1,26 @@
 """Prompt sessions survive restarts: a deadline that passed while the bot was down closes
 the session at start-up, voting and its buttons carry on after a restart, a recap that
 could not be posted before a stop is posted once after it (also when a copy went out
-just before the crash), and a vote pressed while the bot stops or while the database
-refuses is counted, or answered that the bot is restarting or to press again."""
+just before the crash, behind more than a page of chat; an entry too), and a vote
+pressed while the bot stops or while the database refuses is counted, or answered that
+the bot is restarting or to press again."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import sqlite3
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from bot.jobs.model import JobState
 from bot.jobs.ports import StoreError
 from bot.sessions.model import Session, SessionState
-from testkit.discord import FakeDiscordUsageError
+from testkit.discord import FakeChannel, FakeDiscordUsageError
 from testkit.waiting import eventually
-from tests.e2e.harness import World
+from tests.e2e.harness import World, is_notice
 from tests.e2e.session_kit import (
     entry_in,
     recap_in,
@@ -113,6 +116,65 @@ async def test_a_recap_posted_just_before_a_crash_is_not_posted_again(world: Wor
         channel_recap.id,
         thread_recap.id,
     )
+
+
+async def chat(world: World, channel: FakeChannel, count: int) -> None:
+    for n in range(count):
+        await world.fake.post_user_message(channel, world.bob, f"chatter {n}")
+
+
+async def test_a_recap_before_a_crash_is_found_behind_a_busy_channel(make_world: Any) -> None:
+    """Its nonce forgotten by Discord, more than a page of history between the card and
+    the recap, and more chat after it: the copy is still found, so the winners are not
+    pinged twice."""
+    world: World = await make_world(fake_options={"nonce_window": 0.01})
+    _, thread = await start_session(world, theme="Busy", vote_minutes=0)
+    job_id, _ = await world.started_job(await world.generate())
+    await entry_in(world, thread, job_id)
+    await chat(world, world.channel, 120)
+    await chat(world, thread, 120)
+    await said(await session_command(world, "end"))
+    await recap_in(world, thread)
+    await eventually(lambda: the_session(world).state is SessionState.CLOSED, what="closed")
+    await world.stop_bot()
+    await chat(world, world.channel, 30)
+    await chat(world, thread, 30)
+    database = world.tmp_path / "data" / "bot.sqlite3"
+    with sqlite3.connect(database) as conn:
+        conn.execute(
+            "UPDATE sessions SET state = 'recap', recap_owner = 'crashed', recap_until = 0, "
+            "recap_channel_message_id = NULL, recap_thread_message_id = NULL, closed_at = NULL"
+        )
+    await world.start_bot()
+    await eventually(lambda: the_session(world).state is SessionState.CLOSED, what="closed again")
+    closed = the_session(world)
+    [channel_recap] = recaps_in(world, world.channel)
+    [thread_recap] = recaps_in(world, thread)
+    assert (closed.recap_channel_message_id, closed.recap_thread_message_id) == (
+        channel_recap.id,
+        thread_recap.id,
+    )
+
+
+async def test_an_entry_before_a_crash_is_found_behind_a_busy_gallery(make_world: Any) -> None:
+    """Its nonce forgotten by Discord, and more than a page of the gallery between the
+    entry's status card and the entry, and more after it: the entry posted before the
+    crash is found, not posted again."""
+    world: World = await make_world(
+        fake_options={"nonce_window": 0.01}, emulator_options={"workers": 0}
+    )
+    _, thread = await start_session(world, theme="Busy gallery", vote_minutes=60)
+    job_id, _ = await world.started_job(await world.generate())
+    await chat(world, thread, 120)
+    world.emulator.set_workers(1)
+    entry = await entry_in(world, thread, job_id)
+    await chat(world, thread, 30)
+    assert world.bot is not None
+    delivered = await world.bot.tracker.fetch(job_id)
+    assert delivered is not None
+    replay = replace(delivered, state=JobState.COMPLETED, notice_attempts=2)
+    assert await world.bot.notifier.send_notice(replay) == entry.id
+    assert [m.id for m in world.fake.channel_messages(thread) if is_notice(m, job_id)] == [entry.id]
 
 
 async def test_votes_pressed_while_the_bot_stops_are_counted_or_asked_again(

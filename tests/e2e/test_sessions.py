@@ -70,7 +70,7 @@ async def test_a_full_session(world: World) -> None:
     assert "taken back" in await vote(world, alice_entry, alice_id, marta)
     assert "is in" in await vote(world, rolf_entry, rolf_id, marta)
     assert "is in" in await vote(world, alice_entry, alice_id, world.admin)
-    await fake.wait_for_edit(alice_entry, lambda m: vote_label(m, alice_id) == "2 votes")
+    await fake.wait_for_edit(alice_entry, lambda m: vote_label(m, alice_id) == "Vote · 2 votes")
 
     assert "Entries are closed" in await said(await session_command(world, "end"))
     await fake.wait_for_message(audit, lambda m: "closed the entries" in (m.content or ""))
@@ -96,7 +96,7 @@ async def test_a_full_session(world: World) -> None:
     await fake.wait_for_edit(card, lambda m: "see the recap" in m.text)
     board = await said(await session_command(world, "leaderboard", world.bob))
     assert f"🥇 {alice} — 🏆 1 · 🎬 1 · 🗳️ 2" in board
-    assert f"🥈 {bob} — 🏆 1 · 🎬 1 · 🗳️ 2" in board
+    assert f"🥇 {bob} — 🏆 1 · 🎬 1 · 🗳️ 2" in board, "equal rows share a place"
     assert f"🥉 {world.mod_by_role.mention} — 🏆 0 · 🎬 1 · 🗳️ 1" in board
     assert len(recaps_in(world, world.channel)) == len(recaps_in(world, thread)) == 1
     assert card_of(world).id == card.id

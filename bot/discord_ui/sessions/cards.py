@@ -11,7 +11,7 @@ from bot.discord_ui.render import jump_url, shorten
 from bot.i18n import Texts
 from bot.sessions.model import Session, SessionState
 from bot.sessions.service import SessionStats
-from bot.sessions.standings import LeaderRow
+from bot.sessions.standings import LeaderRow, leader_places
 
 THREAD_NAME_CHARS = 100
 """Discord's longest thread name."""
@@ -52,9 +52,10 @@ def phase_line(session: Session, stats: SessionStats, tr: Texts) -> str:
         case SessionState.VOTING:
             ends = session.voting_ends_at(stats.last_delivered)
             if stats.pending or ends is None:
-                return tr.plural(
-                    "session.phase.waiting", stats.pending, minutes=session.vote_minutes
+                key = _unless_at_close(
+                    session, "session.phase.waiting", "session.phase.waiting_at_close"
                 )
+                return tr.plural(key, stats.pending, minutes=session.vote_minutes)
             return tr("session.phase.voting", ends=when(ends), at=when(ends, "t"))
         case SessionState.RECAP:
             return tr("session.phase.recap")
@@ -74,8 +75,21 @@ def rules_text(session: Session, votes_per_member: int, tr: Texts) -> str:
     lines = [tr.plural("session.rules.entries", session.entries_per_member)]
     if session.budget is not None:
         lines.append(tr("session.rules.budget", budget=tr.usd(session.budget)))
-    lines.append(tr.plural("session.rules.votes", votes_per_member, minutes=session.vote_minutes))
+    key = _unless_at_close(session, "session.rules.votes", "session.rules.votes_at_close")
+    lines.append(tr.plural(key, votes_per_member, minutes=session.vote_minutes))
     return "\n".join(lines)
+
+
+def ended_text(session: Session, tr: Texts) -> str:
+    """The answer to `/session end`: entries are closed, and when voting ends."""
+    key = _unless_at_close(session, "session.ended", "session.ended_at_close")
+    return tr(key, minutes=session.vote_minutes)
+
+
+def _unless_at_close(session: Session, key: str, at_close: str) -> str:
+    """The text for voting that ends with the entries (`vote_minutes` 0) says so, not
+    "0 min after"."""
+    return key if session.vote_minutes else at_close
 
 
 def so_far(stats: SessionStats, tr: Texts) -> str:
@@ -164,7 +178,7 @@ def leaderboard_embed(rows: list[LeaderRow], tr: Texts) -> discord.Embed:
             entries=row.entries,
             votes=row.votes,
         )
-        for place, row in enumerate(rows, start=1)
+        for place, row in zip(leader_places(rows), rows, strict=True)
     )
     embed.set_footer(text=tr("leaderboard.footer"))
     return embed

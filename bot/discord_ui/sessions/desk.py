@@ -25,6 +25,7 @@ from bot.discord_ui.replies import reply
 from bot.discord_ui.sessions.ballot import Ballot
 from bot.discord_ui.sessions.cards import (
     LEADERBOARD_SIZE,
+    ended_text,
     leaderboard_embed,
     status_embed,
     theme_text,
@@ -274,7 +275,7 @@ class SessionDesk:
             await reply(interaction, tr("session.none_open"))
             return
         await self._audit_line(interaction, "audit.session_ended", ended)
-        await reply(interaction, tr("session.ended", minutes=ended.vote_minutes))
+        await reply(interaction, ended_text(ended, tr))
 
     async def cancel_asked(self, interaction: discord.Interaction) -> None:
         """`/session cancel`: the session ends without a recap; accepted videos still come."""

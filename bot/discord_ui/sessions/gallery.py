@@ -4,7 +4,7 @@ message with its Vote button, instead of in the channel the member typed in.
 
 What the message shows of the video is kept with the entry before it is posted, so it
 can be drawn again with a new count; the post carries the job's nonce, and after a crash
-the thread is searched for it, as the channel is for any video. A thread that is gone
+the thread's newest messages since the job's status card are searched for it. A thread that is gone
 or refuses the bot leaves the video to the channel, where any video goes.
 """
 
@@ -17,11 +17,12 @@ from typing import Any
 import discord
 
 from bot.discord_ui.card_text import Shown, notice_marker
-from bot.discord_ui.notices import message_text, notice_nonce
+from bot.discord_ui.notices import notice_nonce
 from bot.discord_ui.outbox import ChannelOutbox
 from bot.discord_ui.render import public_texts, requester_only
 from bot.discord_ui.result_card import video_filename
 from bot.discord_ui.sessions.cards import theme_text
+from bot.discord_ui.sessions.earlier import find_mine
 from bot.discord_ui.sessions.entry_card import encode_shown, entry_card
 from bot.i18n import Texts
 from bot.jobs.model import Job
@@ -31,7 +32,6 @@ from bot.sessions.service import Sessions
 
 log = logging.getLogger(__name__)
 
-HISTORY_SEARCH_LIMIT = 100
 THEME_IN_NOTE_CHARS = 200
 
 
@@ -108,11 +108,9 @@ class SessionGallery:
             return None
         thread = self._client.get_partial_messageable(session.thread_id, guild_id=job.guild_id)
         marker = notice_marker(job, public_texts(job))
-        after = discord.Object(job.status_message_id or session.thread_id)
+        since = job.status_message_id or session.thread_id
         try:
-            async for message in thread.history(after=after, limit=HISTORY_SEARCH_LIMIT):
-                if message.author.id == me.id and marker in message_text(message):
-                    return message.id
+            return await find_mine(thread, me.id, marker, since=since)
         except discord.HTTPException as error:
             log.info("job %d: could not search the gallery for its entry: %s", job.id, error)
         return None

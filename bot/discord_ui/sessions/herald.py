@@ -4,8 +4,9 @@ Vote buttons' counts in the gallery, and the recap, posted once.
 Cards and counts are edits, queued in the channel outbox per message: a newer picture
 replaces one still waiting, a picture already shown is never sent again, and each
 channel (the thread is one of its own) is paced, so a thousand votes cost a trickle of
-edits, not one each. The recap is searched for before it is posted (a copy posted
-before a crash is found by its last line) and carries a nonce, so it is posted once.
+edits, not one each. The recap carries a nonce, and before it is posted the newest
+messages since the card are searched for a copy posted before a crash (found by its last
+line; `bot.discord_ui.sessions.earlier`), so it is posted once.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from collections.abc import Callable
 
 import discord
 
-from bot.discord_ui.notices import message_text
 from bot.discord_ui.outbox import ChannelOutbox
 from bot.discord_ui.render import jump_url, public_texts
 from bot.discord_ui.sessions.cards import session_card
+from bot.discord_ui.sessions.earlier import find_mine
 from bot.discord_ui.sessions.entry_card import decode_shown, entry_card
 from bot.discord_ui.sessions.recap_card import marker, recap_card, recap_mentions
 from bot.i18n import Texts, texts
@@ -33,7 +34,6 @@ from bot.sessions.standings import Recap
 
 log = logging.getLogger(__name__)
 
-HISTORY_SEARCH_LIMIT = 100
 ARCHIVED = 50083
 """Discord's code for an edit in an archived thread (a new message would unarchive it)."""
 
@@ -230,13 +230,9 @@ class DiscordHerald:
         me = self._client.user
         if me is None or session.card_message_id is None:
             return None
-        wanted = marker(session.id, tr)
-        async for message in channel.history(
-            after=discord.Object(session.card_message_id), limit=HISTORY_SEARCH_LIMIT
-        ):
-            if message.author.id == me.id and wanted in message_text(message):
-                return message.id
-        return None
+        return await find_mine(
+            channel, me.id, marker(session.id, tr), since=session.card_message_id
+        )
 
     async def _links(self, recap: Recap) -> dict[int, str]:
         """Where each placed entry's video is."""

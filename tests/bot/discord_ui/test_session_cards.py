@@ -17,12 +17,20 @@ from bot.discord_ui.card_text import Shown
 from bot.discord_ui.result_card import video_filename
 from bot.discord_ui.sessions.ballot import vote_answer
 from bot.discord_ui.sessions.cards import (
+    ended_text,
     leaderboard_embed,
+    phase_line,
+    rules_text,
     session_card,
     status_embed,
     thread_name,
 )
-from bot.discord_ui.sessions.entry_card import decode_shown, encode_shown, entry_card
+from bot.discord_ui.sessions.entry_card import (
+    VoteButton,
+    decode_shown,
+    encode_shown,
+    entry_card,
+)
 from bot.discord_ui.sessions.gallery import entry_note
 from bot.discord_ui.sessions.recap_card import recap_card, recap_mentions
 from bot.i18n import texts
@@ -99,6 +107,57 @@ def test_the_leaderboard_fits(language: str) -> None:
     rows = [LeaderRow(BIG - n, 10**9, 10**9, 10**12) for n in range(10)]
     assert_embed_fits(leaderboard_embed(rows, texts(language)))
     assert_embed_fits(leaderboard_embed([], texts(language)))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_voting_that_ends_with_the_entries_says_so(language: str) -> None:
+    """`vote_minutes=0`: no "0 min after" anywhere."""
+    tr = texts(language)
+    waiting = SessionStats(1, Decimal(0), Decimal(0), pending=1, last_delivered=None)
+    for minutes in (0, 7):
+        voting = session(SessionState.VOTING, vote_minutes=minutes, entries_closed_at=2e9)
+        said = [
+            phase_line(voting, waiting, tr),
+            rules_text(voting, 3, tr),
+            ended_text(voting, tr),
+        ]
+        for text in said:
+            assert ("7 Min" in text or "7 min" in text) is (minutes == 7), text
+            assert " 0 " not in text, text
+
+
+@pytest.mark.parametrize(
+    ("language", "votes", "label"),
+    [
+        ("en", 1, "Vote · 1 vote"),
+        ("en", 3, "Vote · 3 votes"),
+        ("de", 1, "Abstimmen · 1 Stimme"),
+        ("de", 0, "Abstimmen · 0 Stimmen"),
+    ],
+)
+def test_the_vote_button_says_vote_with_its_count(language: str, votes: int, label: str) -> None:
+    button = VoteButton(5, votes=votes, tr=texts(language)).item
+    assert (button.label, str(button.emoji)) == (label, "🗳️")
+    assert len(VoteButton(5, votes=10**18, tr=texts(language)).item.label or "") <= 80
+
+
+def test_equal_leaderboard_rows_share_a_place() -> None:
+    rows = [LeaderRow(1, 2, 3, 5), LeaderRow(2, 2, 3, 5), LeaderRow(3, 1, 1, 1)]
+    lines = (leaderboard_embed(rows, texts("en")).description or "").splitlines()
+    assert [line.split(" ")[0] for line in lines] == ["🥇", "🥇", "🥉"]
+    rows = [LeaderRow(n, 1, 1, 1) for n in range(1, 5)] + [LeaderRow(9, 0, 1, 0)]
+    lines = (leaderboard_embed(rows, texts("en")).description or "").splitlines()
+    assert [line.split(" ")[0] for line in lines] == ["🥇"] * 4 + ["5."]
+
+
+def test_a_member_with_entries_tied_for_first_is_named_and_pinged_once() -> None:
+    entries = [Entry(10, 4, 77, "{}", 1.0), Entry(11, 4, 77, "{}", 1.0)]
+    entries.append(Entry(12, 4, 88, "{}", 1.0))
+    recap = recap_of(session(SessionState.RECAP), entries, {10: 2, 11: 2, 12: 2}, 3, [])
+    components = walk(recap_card(recap, {}, texts("en")).to_components())
+    text = "\n".join(str(c["content"]) for c in components if c["type"] == TEXT_DISPLAY)
+    assert "Winners, tied: <@77> (2 votes), <@88> (2 votes)\n" in text
+    assert recap_mentions(recap, ping=True).to_dict()["users"] == [77, 88]
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

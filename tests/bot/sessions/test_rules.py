@@ -27,7 +27,7 @@ from bot.sessions.rules import (
     check_entry,
     decide_vote,
 )
-from bot.sessions.standings import LeaderRow, leaderboard, recap_of, standings
+from bot.sessions.standings import LeaderRow, leader_places, leaderboard, recap_of, standings
 
 DRAFT = SessionDraft(guild_id=1, channel_id=2, host_id=3, theme="foxes", minutes=30)
 
@@ -107,16 +107,16 @@ def test_what_an_entry_job_counts_for() -> None:
 
 def test_entries_per_member_and_the_budget_are_checked_with_numbers() -> None:
     session = DRAFT.session(0.0).update(entries_per_member=2, budget=Decimal("2.00"))
-    check_entry(session, entered=1, spent=Decimal("1.00"), estimate=Decimal("1.00"))
+    check_entry(session, entered=1, spent=Decimal("1.00"), estimate=Decimal("1.00"), now=0.0)
     with pytest.raises(EntryRefused) as too_many:
-        check_entry(session, entered=2, spent=Decimal(0), estimate=Decimal("0.10"))
+        check_entry(session, entered=2, spent=Decimal(0), estimate=Decimal("0.10"), now=0.0)
     assert (too_many.value.kind, too_many.value.entered, too_many.value.allowed) == (
         EntryRefusal.TOO_MANY,
         2,
         2,
     )
     with pytest.raises(EntryRefused) as over:
-        check_entry(session, entered=0, spent=Decimal("1.50"), estimate=Decimal("0.84"))
+        check_entry(session, entered=0, spent=Decimal("1.50"), estimate=Decimal("0.84"), now=0.0)
     assert (over.value.kind, over.value.estimate, over.value.left) == (
         EntryRefusal.OVER_BUDGET,
         Decimal("0.84"),
@@ -124,8 +124,22 @@ def test_entries_per_member_and_the_budget_are_checked_with_numbers() -> None:
     )
     closed = session.transition(SessionState.VOTING)
     with pytest.raises(EntryRefused) as late:
-        check_entry(closed, entered=0, spent=Decimal(0), estimate=Decimal("0.10"))
+        check_entry(closed, entered=0, spent=Decimal(0), estimate=Decimal("0.10"), now=0.0)
     assert late.value.kind is EntryRefusal.CLOSED
+
+
+def test_an_entry_checked_at_the_deadline_is_closed_while_the_session_still_looks_open() -> None:
+    """The timer moves the session to voting a little after its deadline (it lags, or the
+    job waited for the intake lock or retried a refused write): the clock decides."""
+    session = DRAFT.session(0.0)
+    assert session.state is SessionState.OPEN
+    deadline = session.entries_close_at
+    check_entry(session, entered=0, spent=Decimal(0), estimate=Decimal("0.10"), now=deadline - 1)
+    for now in (deadline, deadline + 0.5):
+        with pytest.raises(EntryRefused) as late:
+            check_entry(session, entered=0, spent=Decimal(0), estimate=Decimal("0.10"), now=now)
+        assert late.value.kind is EntryRefusal.CLOSED
+        assert late.value.theme == "foxes"
 
 
 @pytest.mark.parametrize(
@@ -176,6 +190,26 @@ def test_nobody_wins_a_session_without_votes() -> None:
     recap = recap_of(DRAFT.session(0.0), [entry(1), entry(2)], {}, voters=0, jobs=[])
     assert recap.winners == []
     assert recap.podium == []
+
+
+def test_a_member_whose_entries_tie_for_first_is_one_winner() -> None:
+    entries = [entry(1, requester=7), entry(2, requester=7), entry(3, requester=8)]
+    counts = {1: 4, 2: 4, 3: 4}
+    recap = recap_of(DRAFT.session(0.0), entries, counts, voters=6, jobs=[])
+    assert [(s.entry_id, s.requester_id) for s in recap.winners] == [(1, 7), (3, 8)]
+    assert [s.entry_id for s in recap.podium] == [1, 2, 3], "each entry keeps its place"
+
+
+def test_equal_leaderboard_rows_share_a_place() -> None:
+    rows = [
+        LeaderRow(1, 2, 3, 5),
+        LeaderRow(2, 2, 3, 5),
+        LeaderRow(3, 1, 3, 5),
+        LeaderRow(4, 1, 3, 5),
+        LeaderRow(5, 1, 2, 5),
+    ]
+    assert leader_places(leaderboard(rows, 5)) == [1, 1, 3, 3, 5]
+    assert leader_places([]) == []
 
 
 def test_the_leaderboard_orders_by_wins_then_votes_then_entries() -> None:

@@ -274,6 +274,28 @@ async def test_final_results_make_the_leaderboard(storage: Storage) -> None:
     assert leaders[2] == LeaderRow(2, wins=1, entries=2, votes=3)
 
 
+async def test_a_member_wins_a_session_once_however_many_entries_tie(storage: Storage) -> None:
+    sessions = storage.sessions
+    session = await started(storage)
+    session = await sessions.save(session.update(entries_per_member=2))
+    assert session is not None
+    first, second = await posted(storage, session, 1), await posted(storage, session, 1)
+    other = await posted(storage, session, 2)
+    for voter, entry in ((10, first), (11, second), (12, other)):
+        await press(storage, entry, voter)
+    table = standings(await sessions.entries(session.id), await sessions.vote_counts(session.id))
+    assert [s.place for s in table] == [1, 1, 1]
+    await sessions.record_results(session.id, table)
+    current = await sessions.get(session.id)
+    assert current is not None
+    await sessions.save(current.transition(SessionState.VOTING).transition(SessionState.RECAP))
+    leaders = {row.member_id: row for row in await sessions.leaders(GUILD)}
+    assert leaders == {
+        1: LeaderRow(1, wins=1, entries=2, votes=2),
+        2: LeaderRow(2, wins=1, entries=1, votes=1),
+    }
+
+
 async def test_vote_facts_reach_the_rule(storage: Storage) -> None:
     session = await started(storage)
     entry_id = await posted(storage, session, 1)
