@@ -21,11 +21,11 @@ import discord
 
 from bot.discord_ui.card_text import Shown, notice_marker
 from bot.discord_ui.delivery_words import link_reason_text, progress_note
+from bot.discord_ui.earlier import find_mine
 from bot.discord_ui.outbox import ChannelOutbox
 from bot.discord_ui.render import public_texts, requester_only
 from bot.discord_ui.result_card import (
     failure_card,
-    layout_texts,
     short_card,
     video_card,
     video_filename,
@@ -40,7 +40,6 @@ from bot.wording import outside_words
 log = logging.getLogger(__name__)
 
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
-HISTORY_SEARCH_LIMIT = 100
 FILE_TOO_LARGE_CODE = 40005
 
 
@@ -247,20 +246,11 @@ class ChannelNotifier:
         channel = self._client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
         marker = notice_marker(job, public_texts(job))
         try:
-            async for message in channel.history(
-                after=discord.Object(job.status_message_id),
-                limit=HISTORY_SEARCH_LIMIT,
-                oldest_first=True,
-            ):
-                if message.author.id == self._client.user.id and marker in message_text(message):
-                    return message.id
+            return await find_mine(
+                channel, self._client.user.id, marker, since=job.status_message_id
+            )
         except discord.HTTPException as error:
             log.info(
                 "job %d: could not search the channel for an earlier notice: %s", job.id, error
             )
         return None
-
-
-def message_text(message: discord.Message) -> str:
-    """What a message says: its content, or its card's text displays."""
-    return "\n".join([message.content, *layout_texts(message.components)])

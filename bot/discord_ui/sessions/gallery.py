@@ -17,12 +17,12 @@ from typing import Any
 import discord
 
 from bot.discord_ui.card_text import Shown, notice_marker
+from bot.discord_ui.earlier import find_mine
 from bot.discord_ui.notices import notice_nonce
 from bot.discord_ui.outbox import ChannelOutbox
 from bot.discord_ui.render import public_texts, requester_only
 from bot.discord_ui.result_card import video_filename
 from bot.discord_ui.sessions.cards import theme_text
-from bot.discord_ui.sessions.earlier import find_mine
 from bot.discord_ui.sessions.entry_card import encode_shown, entry_card
 from bot.i18n import Texts
 from bot.jobs.model import Job

@@ -17,10 +17,10 @@ from collections.abc import Callable
 
 import discord
 
+from bot.discord_ui.earlier import find_mine
 from bot.discord_ui.outbox import ChannelOutbox
 from bot.discord_ui.render import jump_url, public_texts
 from bot.discord_ui.sessions.cards import session_card
-from bot.discord_ui.sessions.earlier import find_mine
 from bot.discord_ui.sessions.entry_card import decode_shown, entry_card
 from bot.discord_ui.sessions.recap_card import marker, recap_card, recap_mentions
 from bot.i18n import Texts, texts

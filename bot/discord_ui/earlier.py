@@ -1,10 +1,11 @@
-"""Finding a message the bot posted before a crash but never recorded (a recap, an
-entry), so it is not posted twice once Discord has forgotten its nonce.
+"""Finding a message the bot posted before a crash but never recorded (a video's notice,
+a session's recap or entry), so it is not posted twice once Discord has forgotten its
+nonce.
 
 Asked for the messages *after* one, Discord answers the oldest hundred after it, so in a
 busy channel a copy posted late is never reached. The search reads newest first instead,
-down to the message the copy cannot be older than (the session's card, the entry's
-status card), and at most `SEARCH_LIMIT` messages: a copy is found unless that many were
+down to the message the copy cannot be older than (the job's status card, the
+session's card), and at most `SEARCH_LIMIT` messages: a copy is found unless that many were
 posted after it before the search.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.discord_ui.notices import message_text
+from bot.discord_ui.result_card import layout_texts
 
 SEARCH_LIMIT = 500
 """Five requests of Discord's hundred: a busy channel's chat over the few minutes before
@@ -35,3 +36,8 @@ async def find_mine(
         if message.author.id == me and wanted in message_text(message):
             return message.id
     return None
+
+
+def message_text(message: discord.Message) -> str:
+    """What a message says: its content, or its card's text displays."""
+    return "\n".join([message.content, *layout_texts(message.components)])
