@@ -407,6 +407,12 @@ async def test_real_process_generates_a_video(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def ctrl_c_as_in_a_terminal() -> None:
+    """A test run started in the background inherits SIGINT ignored, and a child would
+    too (Python then raises no KeyboardInterrupt): the child gets it as a terminal has it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 async def test_real_process_ctrl_c_while_queued_cancels(tmp_path: Path) -> None:
     clock = ScaledClock(60)
     async with RunComfyEmulator(clock=clock, workers=0) as emulator:
@@ -424,6 +430,7 @@ async def test_real_process_ctrl_c_while_queued_cancels(tmp_path: Path) -> None:
             env=subprocess_env(emulator),
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
+            preexec_fn=ctrl_c_as_in_a_terminal,
         )
         assert process.stderr is not None
         seen = b""
