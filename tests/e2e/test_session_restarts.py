@@ -61,6 +61,20 @@ async def test_a_deadline_that_passed_while_the_bot_was_down_closes_at_start_up(
     assert len(recaps_in(world, world.channel)) == len(recaps_in(world, thread)) == 1
 
 
+async def test_entries_keep_coming_after_a_restart_while_they_are_open(world: World) -> None:
+    """A restart mid-session: a video waiting at RunComfy still becomes its entry, new
+    videos are entries too, and the entry limit still counts the ones before."""
+    _, thread = await start_session(world, theme="Restart entries", entries_per_member=2)
+    before_id, _ = await world.started_job(await world.generate())
+    await world.restart_bot()
+    assert the_session(world).state is SessionState.OPEN
+    await entry_in(world, thread, before_id)
+    after_id, _ = await world.started_job(await world.generate(prompt="a second fox"))
+    await entry_in(world, thread, after_id)
+    third = await said(await world.generate(prompt="a third fox"))
+    assert "already entered 2 videos" in third
+
+
 async def test_voting_and_its_buttons_carry_on_after_a_restart(world: World) -> None:
     _, thread = await start_session(world, theme="Restart vote", vote_minutes=5)
     job_id, _ = await world.started_job(await world.generate())
