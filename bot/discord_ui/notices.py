@@ -11,6 +11,7 @@ posted twice.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,31 @@ log = logging.getLogger(__name__)
 
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 FILE_TOO_LARGE_CODE = 40005
+
+
+async def send_job_card(
+    channel: discord.PartialMessageable,
+    job: Job,
+    card: discord.ui.LayoutView,
+    file: Path | None,
+    *,
+    reference: discord.MessageReference | None = None,
+) -> int:
+    """Post a job's card, with its video attached as `video_filename(job)` when `file` is
+    given, its nonce (so Discord drops a repeat) and a ping for the requester alone."""
+    attachment = None if file is None else discord.File(file, filename=video_filename(job))
+    optional: dict[str, Any] = {"file": attachment, "reference": reference}
+    try:
+        message = await channel.send(
+            view=card,
+            allowed_mentions=requester_only(job),
+            nonce=notice_nonce(job),
+            **{key: value for key, value in optional.items() if value is not None},
+        )
+    finally:
+        if attachment is not None:
+            attachment.close()
+    return message.id
 
 
 class Gallery(Protocol):
@@ -220,23 +246,7 @@ class ChannelNotifier:
                 fail_if_not_exists=False,
             )
 
-        async def send() -> int:
-            attachment = None
-            if file is not None:
-                attachment = discord.File(file, filename=video_filename(job))
-            optional: dict[str, Any] = {"file": attachment, "reference": reference}
-            try:
-                message = await channel.send(
-                    view=card,
-                    allowed_mentions=requester_only(job),
-                    nonce=notice_nonce(job),
-                    **{key: value for key, value in optional.items() if value is not None},
-                )
-            finally:
-                if attachment is not None:
-                    attachment.close()
-            return message.id
-
+        send = functools.partial(send_job_card, channel, job, card, file, reference=reference)
         return await self._outbox.send(job.channel_id, send, first=True)
 
     async def _find_earlier_notice(self, job: Job) -> int | None:

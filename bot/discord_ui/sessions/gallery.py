@@ -10,18 +10,17 @@ or refuses the bot leaves the video to the channel, where any video goes.
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
-from typing import Any
 
 import discord
 
 from bot.discord_ui.card_text import Shown, notice_marker
 from bot.discord_ui.earlier import find_mine
-from bot.discord_ui.notices import notice_nonce
+from bot.discord_ui.notices import send_job_card
 from bot.discord_ui.outbox import ChannelOutbox
-from bot.discord_ui.render import public_texts, requester_only
-from bot.discord_ui.result_card import video_filename
+from bot.discord_ui.render import public_texts
 from bot.discord_ui.sessions.cards import theme_text
 from bot.discord_ui.sessions.entry_card import encode_shown, entry_card
 from bot.i18n import Texts
@@ -69,23 +68,7 @@ class SessionGallery:
         )
         thread = self._client.get_partial_messageable(session.thread_id, guild_id=job.guild_id)
 
-        async def send() -> int:
-            attachment = None
-            if file is not None:
-                attachment = discord.File(file, filename=video_filename(job))
-            extra: dict[str, Any] = {} if attachment is None else {"file": attachment}
-            try:
-                posted = await thread.send(
-                    view=card,
-                    allowed_mentions=requester_only(job),
-                    nonce=notice_nonce(job),
-                    **extra,
-                )
-            finally:
-                if attachment is not None:
-                    attachment.close()
-            return posted.id
-
+        send = functools.partial(send_job_card, thread, job, card, file)
         try:
             message_id = await self._outbox.send(session.thread_id, send, first=True)
         except (discord.NotFound, discord.Forbidden) as error:
