@@ -6,15 +6,22 @@ released but not yet past their submit, and each waiting job's spot as last anno
 (its place, and how many jobs are ahead of it for each limit it waits on), so only jobs
 whose place changed are shown again and an estimate knows whom each waits for.
 
-Releasing looks at every open job, so it runs only at a turn of the scheduler after
-something said `LineMayMove` (a job joined or left the line, took or freed a slot, a
-submit settled, a refused token works again), never once per change of a job.
+Releasing runs only at a turn of the scheduler after something said `LineMayMove` (a job
+joined or left the line, took or freed a slot, a submit settled, a refused token works
+again), never once per change of a job. It reads the book's `LineIndex` (the waiting jobs
+and the slots held, counted as jobs change), never every job the tracker holds; the
+line's order is sorted again only once a job joined or left it or a member was served,
+and what each limit's holders are is worked out only when an estimate asks. A waiting
+job's card is brought back (`announce`) when it joins the line and when its place moved by
+a fifth of the place last brought back or more (or within the first five): its estimate
+moves with its place, and re-estimating every waiting job whenever one leaves the line
+is what stalled a bot holding a thousand of them.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -27,8 +34,9 @@ from bot.jobs.events import (
     SubmitSettled,
     TurnBegins,
 )
-from bot.jobs.line import ServerLimits, line_order, pick_releases
+from bot.jobs.line import line_order, pick_within
 from bot.jobs.model import ACTIVE_STATES, Job, JobState
+from bot.jobs.slots import SlotCounts
 from bot.jobs.token_watch import TokenWatch
 
 if TYPE_CHECKING:
@@ -45,6 +53,24 @@ class Pool:
     capacity: int
     ahead: int
     """Jobs before this one in line waiting for the same slots."""
+
+
+SHOWN_AGAIN_WITHIN = 5
+"""Places up to which every move brings a waiting job's card back."""
+SHOWN_AGAIN_SHARE = 0.2
+"""Beyond them, the share of the place last shown by which it must have moved."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Place:
+    """A waiting job's place and how many jobs ahead of it wait on its member's and its
+    server's slots (every job ahead waits on the total's); `shown` is the place its card
+    was last brought back with."""
+
+    place: int
+    member_ahead: int
+    server_ahead: int
+    shown: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +113,12 @@ class LineRelease:
         self._limits_for = context.limits_for
         self._total = context.settings.max_active_total
         self._last_served: dict[int, float] = {}
-        self._spots: dict[int, LineSpot] = {}
-        self._holders: dict[PoolKey, list[int]] = {}
+        self._places: dict[int, _Place] = {}
+        self._order: list[Job] = []
+        self._order_of = (-1, -1)
+        """The line's `joined` count and the served count the order was sorted at."""
+        self._served = 0
+        self._holders: dict[PoolKey, list[int]] | None = None
         self.generation = 0
         """Counts releases: what was worked out from the last one is stale once it moves."""
         self._reserved: set[int] = set()
@@ -107,24 +137,37 @@ class LineRelease:
     def served(self, requester_id: int, at: float) -> None:
         """Count a member as served at `at` (used for jobs already running after a restart)."""
         self._last_served[requester_id] = max(self._last_served.get(requester_id, 0.0), at)
+        self._served += 1
 
     def kept(self) -> dict[str, int]:
         """Jobs with a place in line, released and not yet past their submit, held back."""
         return {
-            "places_in_line": len(self._spots),
+            "places_in_line": len(self._places),
             "released_jobs": len(self._reserved),
             "held_jobs": len(self._held),
         }
 
     def place_of(self, job_id: int) -> int | None:
-        spot = self._spots.get(job_id)
+        spot = self._places.get(job_id)
         return spot.place if spot is not None else None
 
     def spot_of(self, job_id: int) -> LineSpot | None:
-        return self._spots.get(job_id)
+        spot, job = self._places.get(job_id), self._book.get(job_id)
+        if spot is None or job is None:
+            return None
+        limits = self._limits_for(job.guild_id)
+        pools = [
+            Pool(("member", job.guild_id, job.requester_id), limits.per_user, spot.member_ahead),
+            Pool(("all", None, None), self._total, spot.place - 1),
+        ]
+        if job.guild_id is not None:
+            pools.append(Pool(("server", job.guild_id, None), limits.per_server, spot.server_ahead))
+        return LineSpot(spot.place, tuple(pools))
 
     def holders(self, key: PoolKey) -> list[int]:
         """The jobs at RunComfy (or being sent) that hold the slots of `key`."""
+        if self._holders is None:
+            self._holders = _holders(self._holding())
         return self._holders.get(key, [])
 
     def close(self) -> None:
@@ -142,7 +185,7 @@ class LineRelease:
         if not self._may_move:
             return
         paused = self._closing or self._token.refused
-        release = self._release(self._book, event.now, closing=paused)
+        release = self._release(event.now, closing=paused)
         for job in release.submit:
             self._bus.publish(JobReleased(job))
         for job_id in release.moved:
@@ -153,95 +196,123 @@ class LineRelease:
     def on_job_committed(self, event: JobCommitted) -> None:
         previous, job = event.previous, event.job
         if job.state is not JobState.WAITING:
-            self._spots.pop(job.id, None)
+            self._places.pop(job.id, None)
         if previous is not None and moves_the_line(previous.state, job.state):
             self._bus.publish(LineMayMove())
 
     def on_submit_settled(self, event: SubmitSettled) -> None:
         self._reserved.discard(event.job_id)
+        self._served += 1
         self._bus.publish(LineMayMove())
 
     def on_held_back(self, event: HeldBack) -> None:
         self._held[event.job_id] = event.until
 
     def on_job_let_go(self, event: JobLetGo) -> None:
-        self._spots.pop(event.job_id, None)
+        self._places.pop(event.job_id, None)
         self._bus.publish(LineMayMove())
 
-    def _release(self, jobs: Iterable[Job], now: float, *, closing: bool) -> Release:
+    def _release(self, now: float, *, closing: bool) -> Release:
         """The jobs to submit now and the places that changed; nothing is released while
         `closing` (the tracker stops, or RunComfy refuses the bot's token)."""
         self._may_move = False
-        jobs = list(jobs)
-        waiting = [job for job in jobs if job.state is JobState.WAITING]
+        self._holders = None
+        self.generation += 1
         self._held = {job_id: until for job_id, until in self._held.items() if until > now}
-        order = [
-            job for job in line_order(waiting, self._last_served) if job.id not in self._reserved
-        ]
-        ready = [job for job in order if job.id not in self._held]
-        active = [job for job in jobs if job.state in ACTIVE_STATES or job.id in self._reserved]
-        picks = (
-            []
-            if closing
-            else pick_releases(
-                ready, active, limits_for=self._limits_for, total=self._total, now=now
+        line = self._book.line
+        moved_order = self._order_of != (line.joined, self._served)
+        if moved_order:
+            ordered = line_order(line.waiting.values(), self._last_served)
+            self._order = [job for job in ordered if job.id not in self._reserved]
+            self._order_of = (line.joined, self._served)
+        order = [line.waiting.get(job.id, job) for job in self._order]
+        picks: list[Job] = []
+        if not closing:
+            ready = (job for job in order if job.id not in self._held)
+            held = self._slots_held()
+            picks = pick_within(
+                ready, held, limits_for=self._limits_for, total=self._total, now=now
             )
-        )
         for job in picks:
             self._reserved.add(job.id)
             self._last_served[job.requester_id] = now
-        released = {job.id for job in picks}
-        remaining = [job for job in order if job.id not in released]
-        spots = self._spots_in(remaining)
-        moved = [
-            job_id
-            for job_id, spot in spots.items()
-            if job_id not in self._spots or self._spots[job_id].place != spot.place
-        ]
-        self._spots = spots
-        self._holders = _holders([*active, *picks], spots.values())
-        self.generation += 1
+        moved: list[int] = []
+        if picks:
+            released = {job.id for job in picks}
+            order = [job for job in order if job.id not in released]
+            self._order = order
+            self._served += 1  # sorted again next time: the members served go back
+        if picks or moved_order:
+            moved = self._place(order)
         wake_at = [
             (job.id, job.not_before)
-            for job in remaining
+            for job in order
             if job.not_before is not None and job.not_before > now
         ]
         wake_at.extend(self._held.items())
         return Release(submit=picks, moved=moved, wake_at=wake_at)
 
-    def _spots_in(self, remaining: list[Job]) -> dict[int, LineSpot]:
-        """Each waiting job's place, and the jobs ahead of it for each of its limits."""
-        ahead: Counter[PoolKey] = Counter()
-        spots: dict[int, LineSpot] = {}
-        limits: dict[int | None, ServerLimits] = {}
-        for place, job in enumerate(remaining, start=1):
-            if job.guild_id not in limits:
-                limits[job.guild_id] = self._limits_for(job.guild_id)
-            pools = tuple(
-                Pool(key, capacity, ahead[key])
-                for key, capacity in self._pools_of(job, limits[job.guild_id])
-            )
-            for pool in pools:
-                ahead[pool.key] += 1
-            spots[job.id] = LineSpot(place, pools)
-        return spots
-
-    def _pools_of(self, job: Job, limits: ServerLimits) -> list[tuple[PoolKey, int]]:
-        pools: list[tuple[PoolKey, int]] = [
-            (("member", job.guild_id, job.requester_id), limits.per_user),
-            (("all", None, None), self._total),
+    def _slots_held(self) -> SlotCounts:
+        """Slots held at RunComfy, with the jobs released and not yet past their submit
+        (still waiting in the book) counted too."""
+        line = self._book.line
+        extra = [
+            job
+            for job_id in self._reserved
+            if job_id not in line.active and (job := self._book.get(job_id)) is not None
         ]
-        if job.guild_id is not None:
-            pools.append((("server", job.guild_id, None), limits.per_server))
-        return pools
+        if not extra:
+            return line.counts
+        counts = SlotCounts(
+            line.counts.by_member.copy(), line.counts.by_server.copy(), line.counts.running
+        )
+        for job in extra:
+            counts.add(job)
+        return counts
+
+    def _holding(self) -> list[Job]:
+        line = self._book.line
+        reserved = (
+            job
+            for job_id in self._reserved
+            if job_id not in line.active and (job := self._book.get(job_id)) is not None
+        )
+        return [*line.active.values(), *reserved]
+
+    def _place(self, order: Sequence[Job]) -> list[int]:
+        """Every waiting job's place and the jobs ahead of it per limit; the jobs whose
+        card should be brought back (new in line, or moved enough; see the module)."""
+        member_ahead: Counter[tuple[int | None, int]] = Counter()
+        server_ahead: Counter[int | None] = Counter()
+        places: dict[int, _Place] = {}
+        moved: list[int] = []
+        for place, job in enumerate(order, start=1):
+            member = (job.guild_id, job.requester_id)
+            before = self._places.get(job.id)
+            shown = place
+            if before is None or _moved_enough(before.shown, place):
+                moved.append(job.id)
+            else:
+                shown = before.shown
+            places[job.id] = _Place(place, member_ahead[member], server_ahead[job.guild_id], shown)
+            member_ahead[member] += 1
+            server_ahead[job.guild_id] += 1
+        self._places = places
+        return moved
 
 
-def _holders(active: Iterable[Job], spots: Iterable[LineSpot]) -> dict[PoolKey, list[int]]:
-    """The jobs holding the slots of every limit some waiting job waits on."""
-    wanted = {pool.key for spot in spots for pool in spot.pools}
+def _moved_enough(shown: int, place: int) -> bool:
+    """Whether a card showing `shown` should be brought back at `place`."""
+    if shown == place:
+        return False
+    return min(shown, place) <= SHOWN_AGAIN_WITHIN or abs(shown - place) >= (
+        SHOWN_AGAIN_SHARE * shown
+    )
+
+
+def _holders(active: Iterable[Job]) -> dict[PoolKey, list[int]]:
+    """The jobs holding the slots of every limit."""
     holders: dict[PoolKey, list[int]] = {}
-    if not wanted:
-        return holders
     for job in active:
         keys: tuple[PoolKey, ...] = (
             ("member", job.guild_id, job.requester_id),
@@ -249,6 +320,5 @@ def _holders(active: Iterable[Job], spots: Iterable[LineSpot]) -> dict[PoolKey, 
             ("all", None, None),
         )
         for key in keys:
-            if key in wanted:
-                holders.setdefault(key, []).append(job.id)
+            holders.setdefault(key, []).append(job.id)
     return holders
