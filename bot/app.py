@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import pkgutil
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -14,7 +13,7 @@ from discord.ext import commands
 
 import cogs
 from bot.clock import Clock, CorrectedClock, system_clock
-from bot.config import ConfigError, PollMode, Settings
+from bot.config import ConfigError, Settings
 from bot.discord_ui.audit import AuditLog
 from bot.discord_ui.command_texts import CatalogTranslator
 from bot.discord_ui.destinations import DiscordDestinations
@@ -24,18 +23,17 @@ from bot.discord_ui.notices import ChannelNotifier
 from bot.discord_ui.outbox import ChannelOutbox
 from bot.discord_ui.policy_gate import PolicyGate
 from bot.discord_ui.replies import AnsweringTree
+from bot.discord_ui.sessions.wiring import SessionSide
 from bot.discord_ui.status_board import StatusBoard
 from bot.discord_ui.stranded import StrandedVideos
 from bot.discord_ui.strike_watch import StrikeWatch
 from bot.grace import let_finish
-from bot.health import HealthServer, database_check, gateway_check, scheduler_check
-from bot.health_guard import GuardLimits
+from bot.health import HealthServer, serve_health
 from bot.i18n import languages
 from bot.jobs.line import ServerLimits
 from bot.jobs.model import Failure
-from bot.jobs.polling import AdaptivePolling, FixedPolling, PollPolicy
 from bot.jobs.ports import JobStorage
-from bot.jobs.tracker import JobTracker, TrackerSettings
+from bot.jobs.tracker import JobTracker
 from bot.media.cache import VideoCache
 from bot.media.delivery import VideoDelivery
 from bot.media.download import OutputFetcher
@@ -43,11 +41,11 @@ from bot.media.fitter import VideoFitter
 from bot.media.folder import DownloadFolder
 from bot.media.safe_session import make_session
 from bot.metrics import BotMetrics
-from bot.open_files import raise_open_files
 from bot.policy.book import PolicyBook
 from bot.server_settings_registry import ServerSettingsRegistry
 from bot.sharding import ShardSet
 from bot.store.opening import Storage, open_storage
+from bot.tuning import Tuning, poll_policy_for, tracker_settings_for
 
 log = logging.getLogger(__name__)
 
@@ -58,53 +56,6 @@ def extensions() -> tuple[str, ...]:
         f"{cogs.__name__}.{module.name}"
         for module in pkgutil.iter_modules(cogs.__path__)
         if not module.name.startswith("_")
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Tuning:
-    """Timings that are not user settings; tests and benchmarks shorten them."""
-
-    status_refresh_interval: float = 2.0
-    """Real seconds between two edits of a status message while its job is under way
-    (the end is never held back), and how long the first picture and a state a job
-    usually passes in a moment (being sent, posting the video) must stay the newest to
-    be shown at all."""
-    channel_edit_interval: float = 1.25
-    """Seconds between two posts or edits in one channel (a delivery may go sooner, but
-    never more than 4 in 4 intervals). Discord allows 5 per 5 s; at most 4 per window
-    leaves the bucket never empty, so discord.py never has to wait."""
-    guild_ready_timeout: float = 2.0
-    """How long discord.py waits for more servers before `on_ready`."""
-    interaction_reply_window: float = 13 * 60
-    """Clock seconds a status message is edited through its interaction's webhook; Discord
-    ends the token after 15 minutes, and calls with a dead token count towards its ban."""
-    identify_interval: float = 5.0
-    """Real seconds before each IDENTIFY after a process's first (a second shard, or a
-    session Discord invalidated): Discord allows one per 5 s (`max_concurrency` 1)."""
-    destination_trust: float = 30.0
-    """Real seconds Discord's word that a server or channel is still there is trusted
-    before a submit asks again (`DiscordDestinations`)."""
-
-
-def poll_policy_for(settings: Settings) -> PollPolicy:
-    if settings.jobs.poll_mode is PollMode.FIXED:
-        return FixedPolling(settings.jobs.poll_interval_seconds)
-    return AdaptivePolling()
-
-
-def tracker_settings_for(settings: Settings) -> TrackerSettings:
-    jobs = settings.jobs
-    return TrackerSettings(
-        limits=ServerLimits(
-            per_user=settings.server_defaults.max_active_per_user,
-            per_server=settings.server_defaults.max_active_per_server,
-        ),
-        max_active_total=jobs.max_active_total,
-        max_waiting_per_user=jobs.max_waiting_per_user,
-        deadline_seconds=jobs.deadline_seconds,
-        shutdown_grace=settings.stop_grace_seconds,
-        submit_timeout=settings.runcomfy.connect_timeout + settings.runcomfy.read_timeout,
     )
 
 
@@ -131,6 +82,7 @@ class VideoBot(commands.AutoShardedBot):
     stranded: StrandedVideos
     audit: AuditLog
     desk: JobDesk
+    session_side: SessionSide
     policy: PolicyBook
     moderation: ModerationDesk
     strikes: StrikeWatch
@@ -220,6 +172,7 @@ class VideoBot(commands.AutoShardedBot):
         for extension in extensions():
             await self.load_extension(extension)
         await self.tracker.start()
+        await self.session_side.start(job.session_id for job in self.tracker.open_jobs())
         await self.policy.start()
         await self._serve_health()
         await self.tree.set_translator(CatalogTranslator(languages()))
@@ -253,7 +206,18 @@ class VideoBot(commands.AutoShardedBot):
             remind=self.tracker.remind_at,
             now=self.clock.now,
         )
-        self.notifier = ChannelNotifier(self, self.outbox, self.delivery, notes=self.board)
+        side = SessionSide(
+            self,
+            self.storage.sessions,
+            self.tracker,
+            self.outbox,
+            self.server_settings.get,
+            shared=self.storage.leases.shared,
+        )
+        self.session_side = side
+        self.notifier = ChannelNotifier(
+            self, self.outbox, self.delivery, notes=self.board, gallery=side.gallery
+        )
         self.audit = AuditLog(self, self.outbox, self.server_settings.get, self.shared_clock.now)
         gate = PolicyGate(
             self.policy,
@@ -287,42 +251,26 @@ class VideoBot(commands.AutoShardedBot):
             settings_for=self.server_settings.get,
             now=self.shared_clock.now,
         )
+        side.open_desk(self.desk, self.board, self.audit)
         self.stranded = StrandedVideos(self)
         self.tracker.add_observer(self.board)
         self.tracker.add_observer(self.strikes)
         self.tracker.add_observer(self.stranded)
+        self.tracker.add_observer(side.watch)
         self.tracker.set_notifier(self.notifier)
 
     async def _serve_health(self) -> None:
         """The health endpoint (HEALTH_PORT), once the jobs are loaded: the metrics are fed
-        from the start, whether served or not. It may hold a small share of the files the
-        process may open, raised first where the system allows."""
+        from the start, whether served or not."""
         if self.settings.health is None:
             return
-        open_files = raise_open_files()
-        limits = GuardLimits.within(open_files.soft)
-        scheduler = scheduler_check(self.tracker.is_running)
-        health = HealthServer(
-            live={"scheduler": scheduler},
-            ready={
-                "gateway": gateway_check(self),
-                "database": database_check(
-                    self.storage.schema_version, self.tracker.store_writable
-                ),
-                "scheduler": scheduler,
-            },
+        self.health = await serve_health(
+            self.settings.health,
+            client=self,
+            ping=self.storage.schema_version,
+            writable=self.tracker.store_writable,
+            alive=self.tracker.is_running,
             registry=self.metrics.registry,
-            limits=limits,
-        )
-        await health.start(self.settings.health)
-        self.health = health
-        log.info(
-            "open files: %s; the health endpoint takes at most %d of them (%d connections, "
-            "accepted %d at a time), the rest are kept for Discord, RunComfy and the database",
-            open_files.describe(),
-            limits.descriptors,
-            limits.max_connections,
-            limits.accept_batch,
         )
 
     def _limits_for(self, guild_id: int | None) -> ServerLimits:
@@ -474,6 +422,8 @@ class VideoBot(commands.AutoShardedBot):
         deadline = loop.time() + self.settings.stop_grace_seconds
         if self.health is not None:
             await self.health.close()
+        if hasattr(self, "session_side"):
+            await self.session_side.close()
         if hasattr(self, "tracker"):
             await self.tracker.stop_taking_work()
         await self._let_answers_finish(deadline - loop.time())

@@ -30,6 +30,7 @@ from prometheus_client.aiohttp import make_aiohttp_handler
 
 from bot.config import ConfigError, HealthSettings
 from bot.health_guard import ConnectionGuard, GuardedSite, GuardLimits
+from bot.open_files import raise_open_files
 
 log = logging.getLogger(__name__)
 
@@ -218,3 +219,40 @@ def scheduler_check(alive: Callable[[], bool]) -> Check:
         return None if alive() else "the job scheduler is not running"
 
     return check
+
+
+async def serve_health(
+    settings: HealthSettings,
+    *,
+    client: discord.Client,
+    ping: Callable[[], Awaitable[object]],
+    writable: Callable[[], bool],
+    alive: Callable[[], bool],
+    registry: CollectorRegistry,
+) -> HealthServer:
+    """The endpoint with the bot's checks, listening: liveness is the scheduler; readiness
+    the gateway, the database and the scheduler. It may hold a small share of the files
+    the process may open, raised first where the system allows."""
+    open_files = raise_open_files()
+    limits = GuardLimits.within(open_files.soft)
+    scheduler = scheduler_check(alive)
+    health = HealthServer(
+        live={"scheduler": scheduler},
+        ready={
+            "gateway": gateway_check(client),
+            "database": database_check(ping, writable),
+            "scheduler": scheduler,
+        },
+        registry=registry,
+        limits=limits,
+    )
+    await health.start(settings)
+    log.info(
+        "open files: %s; the health endpoint takes at most %d of them (%d connections, "
+        "accepted %d at a time), the rest are kept for Discord, RunComfy and the database",
+        open_files.describe(),
+        limits.descriptors,
+        limits.max_connections,
+        limits.accept_batch,
+    )
+    return health

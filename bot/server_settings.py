@@ -31,6 +31,8 @@ class Setting(StrEnum):
     LANGUAGE = "language"
     STRIKES_TO_BLOCK = "strikes_to_block"
     STRIKE_BLOCK_HOURS = "strike_block_hours"
+    SESSION_HOSTS = "session_hosts"
+    VOTES_PER_MEMBER = "votes_per_member"
 
 
 class Source(StrEnum):
@@ -347,6 +349,22 @@ SPECS: Mapping[Setting, SettingSpec] = {
             convert=whole_number(1, STRIKE_BLOCK_HOURS_MAX),
             show=_hours,
         ),
+        SettingSpec(
+            key=Setting.SESSION_HOSTS,
+            attribute="session_host_role_ids",
+            env=None,
+            convert=id_set,
+            show=_roles,
+            to_json=_sorted_ids,
+            from_json=id_set,
+        ),
+        SettingSpec(
+            key=Setting.VOTES_PER_MEMBER,
+            attribute="votes_per_member",
+            env=None,
+            convert=whole_number(1, 25),
+            show=_whole,
+        ),
     )
 }
 
@@ -369,6 +387,10 @@ class ServerSettings:
     strikes_to_block: int = 3
     """Videos refused for their content within 24 hours that block a member; 0: never."""
     strike_block_hours: int = 24
+    session_host_role_ids: frozenset[int] = frozenset()
+    """Roles whose members may start prompt sessions (besides the moderators)."""
+    votes_per_member: int = 3
+    """Entries one member may vote for in a prompt session."""
     sources: Mapping[Setting, Source] = field(default_factory=dict)
 
     def source(self, setting: Setting) -> Source:

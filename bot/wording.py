@@ -19,8 +19,10 @@ from bot.redaction import redact
 from bot.runcomfy.errors import ErrorKind
 from bot.runcomfy.given import GivenKind, given_value
 from bot.runcomfy.input_error import KlingInputError
+from bot.sessions.rules import EntryRefusal, EntryRefused
 
 DETAIL_MAX_CHARS = 500
+THEME_IN_REFUSAL_CHARS = 200
 """RunComfy's own words are quoted up to this length, so every message they go into fits."""
 
 RUNCOMFY_PROBLEMS: dict[ErrorKind, str] = {
@@ -115,9 +117,30 @@ def notice_problem(record: str, tr: Texts | None = None) -> str:
     return tr(f"notice_problem.{problem}")
 
 
+def entry_refusal(error: EntryRefused, tr: Texts | None = None) -> str:
+    """Why a video was refused as an entry of a prompt session, with the numbers."""
+    tr = tr or english()
+    theme = " ".join(error.theme.split())[:THEME_IN_REFUSAL_CHARS]
+    match error.kind:
+        case EntryRefusal.CLOSED:
+            return tr("entry.refused.closed")
+        case EntryRefusal.TOO_MANY:
+            return tr.plural("entry.refused.too_many", error.allowed, theme=theme)
+        case EntryRefusal.OVER_BUDGET:
+            return tr(
+                "entry.refused.over_budget",
+                theme=theme,
+                estimate=tr.usd(error.estimate),
+                left=tr.usd(error.left),
+                budget=tr.usd(error.budget),
+            )
+
+
 def limit_refusal(error: LimitExceeded, tr: Texts | None = None) -> str:
     """Why a new job was refused by a limit or quota, with the numbers and what to do."""
     tr = tr or english()
+    if isinstance(error, EntryRefused):
+        return entry_refusal(error, tr)
     if isinstance(error, TooManyJobs):
         return tr.plural(
             "limit.too_many_jobs",

@@ -102,6 +102,17 @@ class SettingsCommands(app_commands.Group):
         await interaction.response.defer(ephemeral=True, thinking=True)
         return interaction.guild_id
 
+    async def change_given(
+        self, interaction: discord.Interaction, ask: str, *given: tuple[Setting, Any]
+    ) -> None:
+        """Change the settings given a value (None: not given); with none given, ask for one
+        (`ask` is the catalog's sentence naming what may be given)."""
+        changes = [(setting, value) for setting, value in given if value is not None]
+        if not changes:
+            await reply(interaction, texts(interaction.locale)(ask))
+            return
+        await self.change(interaction, *changes)
+
     @app_commands.command(name="show", description="Every setting and where it comes from")
     async def show(self, interaction: discord.Interaction) -> None:
         """The settings, then the role tiers; blocked terms and members only for those who
@@ -208,15 +219,12 @@ class SettingsCommands(app_commands.Group):
         count: app_commands.Range[int, 0, STRIKES_MAX] | None = None,
         block_hours: app_commands.Range[int, 1, STRIKE_BLOCK_HOURS_MAX] | None = None,
     ) -> None:
-        if count is None and block_hours is None:
-            await reply(interaction, texts(interaction.locale)("settings.give_strikes"))
-            return
-        changes: list[tuple[Setting, Any]] = []
-        if count is not None:
-            changes.append((Setting.STRIKES_TO_BLOCK, count))
-        if block_hours is not None:
-            changes.append((Setting.STRIKE_BLOCK_HOURS, block_hours))
-        await self.change(interaction, *changes)
+        await self.change_given(
+            interaction,
+            "settings.give_strikes",
+            (Setting.STRIKES_TO_BLOCK, count),
+            (Setting.STRIKE_BLOCK_HOURS, block_hours),
+        )
 
     @app_commands.command(name="limits", description="How many videos may run at once")
     @app_commands.describe(
@@ -229,18 +237,12 @@ class SettingsCommands(app_commands.Group):
         per_member: int | None = None,
         per_server: int | None = None,
     ) -> None:
-        if per_member is None and per_server is None:
-            await reply(interaction, texts(interaction.locale)("settings.give_limits"))
-            return
-        changes = [
-            (setting, value)
-            for setting, value in (
-                (Setting.MAX_ACTIVE_PER_USER, per_member),
-                (Setting.MAX_ACTIVE_PER_SERVER, per_server),
-            )
-            if value is not None
-        ]
-        await self.change(interaction, *changes)
+        await self.change_given(
+            interaction,
+            "settings.give_limits",
+            (Setting.MAX_ACTIVE_PER_USER, per_member),
+            (Setting.MAX_ACTIVE_PER_SERVER, per_server),
+        )
 
     @app_commands.command(name="quota", description="Daily limits on seconds and dollars")
     @app_commands.describe(
@@ -253,15 +255,13 @@ class SettingsCommands(app_commands.Group):
         seconds_per_member: int | None = None,
         budget_usd: float | None = None,
     ) -> None:
-        if seconds_per_member is None and budget_usd is None:
-            await reply(interaction, texts(interaction.locale)("settings.give_quota"))
-            return
-        changes: list[tuple[Setting, Any]] = []
-        if seconds_per_member is not None:
-            changes.append((Setting.DAILY_SECONDS_PER_USER, seconds_per_member))
-        if budget_usd is not None:
-            changes.append((Setting.DAILY_BUDGET_USD, Decimal(str(budget_usd))))
-        await self.change(interaction, *changes)
+        budget = None if budget_usd is None else Decimal(str(budget_usd))
+        await self.change_given(
+            interaction,
+            "settings.give_quota",
+            (Setting.DAILY_SECONDS_PER_USER, seconds_per_member),
+            (Setting.DAILY_BUDGET_USD, budget),
+        )
 
     @app_commands.command(name="sound", description="Whether videos get sound unless asked")
     @app_commands.describe(on="On: sound unless a member turns it off (sound costs more)")
@@ -277,6 +277,21 @@ class SettingsCommands(app_commands.Group):
         current = self.bot.server_settings.get(interaction.guild_id).moderator_role_ids
         roles = current | {role.id} if action.value == "add" else current - {role.id}
         await self.change(interaction, (Setting.MODERATOR_ROLES, roles))
+
+    @app_commands.command(name="hosts", description="Roles that may start prompt sessions")
+    @app_commands.describe(action="Add or remove the role", role="The role")
+    @app_commands.choices(action=ADD_OR_REMOVE)
+    async def hosts(
+        self, interaction: discord.Interaction, action: app_commands.Choice[str], role: discord.Role
+    ) -> None:
+        current = self.bot.server_settings.get(interaction.guild_id).session_host_role_ids
+        roles = current | {role.id} if action.value == "add" else current - {role.id}
+        await self.change(interaction, (Setting.SESSION_HOSTS, roles))
+
+    @app_commands.command(name="votes", description="Entries each member may vote for in a session")
+    @app_commands.describe(per_member="Entries one member may vote for in a session (1–25)")
+    async def votes(self, interaction: discord.Interaction, per_member: int) -> None:
+        await self.change(interaction, (Setting.VOTES_PER_MEMBER, per_member))
 
     @app_commands.command(name="channels", description="Channels where videos may be made")
     @app_commands.describe(

@@ -27,11 +27,12 @@ import discord.gateway
 import discord.http
 import yarl
 
-from bot.app import Tuning, VideoBot
+from bot.app import VideoBot
 from bot.clock import ScaledClock
 from bot.config import Settings, load_settings
 from bot.logs import secrets_of, setup_logging
 from bot.running import serve
+from bot.tuning import Tuning
 
 READY = "BENCH-READY"
 ON_READY = "BENCH-ON-READY"

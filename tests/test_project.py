@@ -74,6 +74,26 @@ def test_the_jobs_core_loads_no_settings_store_driver_or_discord() -> None:
     assert sorted(name for name in loaded if _under(name, forbidden)) == []
 
 
+def test_the_sessions_core_loads_no_settings_store_driver_or_discord() -> None:
+    """bot/sessions is the rules and the clockwork of prompt sessions: its store and its
+    Discord side are reached through its ports (bot.sessions.ports) only."""
+    code = (
+        "import importlib, pkgutil, sys\n"
+        "import bot.sessions\n"
+        "for module in pkgutil.iter_modules(bot.sessions.__path__):\n"
+        "    importlib.import_module(f'bot.sessions.{module.name}')\n"
+        "print('\\n'.join(sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = set(result.stdout.split())
+    assert {"bot.sessions.service", "bot.sessions.ports", "bot.sessions.timer"} <= loaded
+    forbidden = ("bot.config", "bot.store", "bot.discord_ui", "asyncpg", "sqlite3", "discord")
+    assert sorted(name for name in loaded if _under(name, forbidden)) == []
+
+
 def _under(module: str, packages: tuple[str, ...]) -> bool:
     return any(module == package or module.startswith(f"{package}.") for package in packages)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Protocol
 
 import discord
 
@@ -36,6 +36,9 @@ from bot.runcomfy.request import KlingRequest
 from bot.server_settings import ServerSettings
 from bot.wording import limit_refusal, runcomfy_problem
 
+if TYPE_CHECKING:
+    from bot.discord_ui.sessions.desk import EntryTicket
+
 log = logging.getLogger(__name__)
 
 MINE_LIMIT = 10
@@ -53,6 +56,20 @@ def missing_permissions(
         for flag in NEEDED_PERMISSIONS
     ]
     return [tr(f"permission.{flag}") for flag in needed if not getattr(permissions, flag)]
+
+
+class EntryDoor(Protocol):
+    """Prompt sessions: whether a new video is an entry, an entry's video deleted, and
+    where entries' videos are (their sessions' galleries)."""
+
+    async def entry_for(self, interaction: discord.Interaction) -> EntryTicket | None: ...
+
+    async def entry_deleted(self, job: Job, *, by: int) -> None: ...
+
+    async def know(self, jobs: Iterable[Job]) -> None:
+        """Read the sessions of these jobs, so `video_channel` can answer for them."""
+
+    def video_channel(self, job: Job) -> int | None: ...
 
 
 class JobDesk(JobLookup):
@@ -83,6 +100,8 @@ class JobDesk(JobLookup):
         self._audit = audit
         self._now = now
         self._edit = EditReroll(self)
+        self.entries: EntryDoor | None = None
+        """Set once the sessions are wired: videos made in a session's channel are entries."""
 
     # -------------------------------------------------------------- job commands
 
@@ -94,6 +113,8 @@ class JobDesk(JobLookup):
             await reply(interaction, found)
             return
         tr = reader(interaction)
+        if self.entries is not None:
+            await self.entries.know([found])
         embed, _ = self._board.render(found, tr)
         link = ""
         if found.status_message_id is not None:
@@ -126,8 +147,15 @@ class JobDesk(JobLookup):
         )
         jobs = [self.tracker.get(job.id) or job for job in stored]
         left = await self._left_behind(interaction.user.id, interaction.guild_id)
+        if self.entries is not None:
+            await self.entries.know(jobs)
         embed = mine_embed(
-            jobs, reader(interaction), eta_of=self._board.eta_of, now=self._now(), left_behind=left
+            jobs,
+            reader(interaction),
+            eta_of=self._board.eta_of,
+            now=self._now(),
+            left_behind=left,
+            where=self._board.video_channel,
         )
         await reply(interaction, "", embed=embed)
 
@@ -237,12 +265,15 @@ class JobDesk(JobLookup):
             server_daily_budget=server.daily_budget_usd,
         )
         try:
+            ticket = await self.entries.entry_for(interaction) if self.entries else None
             job = await self.tracker.create(
                 request,
                 origin,
                 quota=quota,
                 parent_id=parent_id,
                 locale=self.public_language(interaction),
+                session_id=ticket.session_id if ticket else None,
+                check=ticket.check if ticket else None,
             )
         except LimitExceeded as error:
             refusal = tr("desk.refused", reason=limit_refusal(error, tr))
@@ -255,7 +286,7 @@ class JobDesk(JobLookup):
             self._board.forget(job.id)
             await self.refuse(interaction, tr("desk.refused", reason=limit_refusal(error, tr)))
             return
-        self._gate.reach.remember(interaction, usable_for=self._reply_window)
+        self._gate.reach.remember(interaction, job_id=job.id, usable_for=self._reply_window)
 
     @staticmethod
     async def _defer_publicly(interaction: discord.Interaction) -> int:
@@ -342,6 +373,8 @@ class JobDesk(JobLookup):
         job = await self.tracker.annotate(
             job_id, deleted_by=interaction.user.id, deleted_at=self._now()
         )
+        if job.session_id is not None and self.entries is not None:
+            await self.entries.entry_deleted(job, by=interaction.user.id)
         await self._audit.record(interaction.user.id, "deleted", job)
         await reply(interaction, reader(interaction)("desk.deleted", job=job_id))
 

@@ -44,6 +44,17 @@ HISTORY_SEARCH_LIMIT = 100
 FILE_TOO_LARGE_CODE = 40005
 
 
+class Gallery(Protocol):
+    """Where a prompt session's entries go (`bot.discord_ui.sessions.gallery`)."""
+
+    async def deliver(self, job: Job, shown: Shown, *, file: Path | None) -> int | None:
+        """Post the video as an entry; None when the job is no entry, or its gallery
+        cannot take it (then it is posted in its channel as any video)."""
+
+    async def earlier(self, job: Job) -> int | None:
+        """An entry posted before a crash but never recorded."""
+
+
 class StatusNotes(Protocol):
     def set_note(self, job: Job, note: str | None) -> None:
         """Show (None: remove) a passing line on the job's status message."""
@@ -87,11 +98,13 @@ class ChannelNotifier:
         outbox: ChannelOutbox,
         delivery: VideoDelivery,
         notes: StatusNotes,
+        gallery: Gallery | None = None,
     ) -> None:
         self._client = client
         self._outbox = outbox
         self._delivery = delivery
         self._notes = notes
+        self._gallery = gallery
 
     async def send_notice(self, job: Job) -> int | None:
         try:
@@ -124,6 +137,8 @@ class ChannelNotifier:
     async def _send_notice(self, job: Job) -> int | None:
         if job.notice_attempts > 1:
             earlier = await self._find_earlier_notice(job)
+            if earlier is None and self._gallery is not None and job.session_id is not None:
+                earlier = await self._gallery.earlier(job)
             if earlier is not None:
                 log.info("job %d: its notice was already posted as %d", job.id, earlier)
                 return earlier
@@ -171,7 +186,7 @@ class ChannelNotifier:
             if path is None:
                 raise NoticeError(NoticeProblem.COPY_GONE, retryable=True)
             try:
-                posted = await self._post(job, video_card(job, shown), file=path)
+                posted = await self._post(job, video_card(job, shown), file=path, shown=shown)
             except discord.HTTPException as error:
                 if error.status != 413 and error.code != FILE_TOO_LARGE_CODE:
                     raise
@@ -180,12 +195,22 @@ class ChannelNotifier:
 
     async def _post_link(self, job: Job, reason: str, facts: MediaFacts | None) -> int:
         shown = Shown(facts, attached=False, link_reason=reason)
-        return await self._post(job, video_card(job, shown))
+        return await self._post(job, video_card(job, shown), shown=shown)
 
     async def _post(
-        self, job: Job, card: discord.ui.LayoutView, *, file: Path | None = None
+        self,
+        job: Job,
+        card: discord.ui.LayoutView,
+        *,
+        file: Path | None = None,
+        shown: Shown | None = None,
     ) -> int:
-        """Send `card` (with the video as `video_filename(job)` when `file` is given)."""
+        """Send `card` (with the video as `video_filename(job)` when `file` is given); a
+        prompt session's entry (`shown`: its video) goes to the session's gallery."""
+        if shown is not None and self._gallery is not None and job.session_id is not None:
+            posted = await self._gallery.deliver(job, shown, file=file)
+            if posted is not None:
+                return posted
         channel = self._client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
         reference = None
         if job.status_message_id is not None:

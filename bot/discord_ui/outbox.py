@@ -171,12 +171,16 @@ class ChannelOutbox:
             if future.cancelled():
                 return False
             try:
-                future.set_result(await operation())
+                result = await operation()
             except asyncio.CancelledError:
                 future.cancel()
                 raise
             except Exception as error:
-                future.set_exception(error)
+                if not future.done():  # its sender may have stopped waiting meanwhile
+                    future.set_exception(error)
+                return True
+            if not future.done():
+                future.set_result(result)
             return True
         _, operation = (lane.important or lane.edits).popitem(last=False)
         try:

@@ -53,11 +53,11 @@ def prompt_preview(job: Job, limit: int = 60) -> str:
     return discord.utils.escape_markdown(shorten(" ".join(job.request.prompt.split()), limit))
 
 
-def result_link(job: Job) -> str | None:
-    """Where the result is: the posted video, else its link (public https only), else the
-    status message."""
+def result_link(job: Job, where: int | None = None) -> str | None:
+    """Where the result is: the posted video (in `where`, when not the job's own channel),
+    else its link (public https only), else the status message."""
     if job.notice_message_id is not None and job.state is JobState.DELIVERED:
-        return jump_url(job.guild_id, job.channel_id, job.notice_message_id)
+        return jump_url(job.guild_id, where or job.channel_id, job.notice_message_id)
     if is_showable_link(job.output_url, MINE_LINK_MAX_CHARS):
         return job.output_url
     if job.status_message_id is not None:
@@ -72,14 +72,16 @@ def mine_embed(
     eta_of: Callable[[Job], Eta | None] = lambda job: None,
     now: float = 0.0,
     left_behind: Sequence[Job] = (),
+    where: Callable[[Job], int | None] = lambda job: None,
 ) -> discord.Embed:
     """The member's latest jobs here, those still waited for with the estimate their status
     message shows (`eta_of`, read at `now`); `left_behind`: their videos from servers the
-    bot left."""
+    bot left; `where`: the channel of a video posted elsewhere than its job's (an entry's
+    gallery)."""
     tr = tr or english()
     embed = discord.Embed(title=tr("panel.mine_title"), colour=discord.Colour.blurple())
     if jobs:
-        lines = [mine_line(job, tr, eta=eta_of(job), now=now) for job in jobs]
+        lines = [mine_line(job, tr, eta=eta_of(job), now=now, where=where(job)) for job in jobs]
         embed.description = fit_lines(lines, tr=tr)
     else:
         embed.description = tr("desk.no_jobs_yet")
@@ -93,8 +95,10 @@ def mine_embed(
     return embed
 
 
-def mine_line(job: Job, tr: Texts, *, eta: Eta | None = None, now: float = 0.0) -> str:
-    link = result_link(job)
+def mine_line(
+    job: Job, tr: Texts, *, eta: Eta | None = None, now: float = 0.0, where: int | None = None
+) -> str:
+    link = result_link(job, where)
     state = state_label(job.state, tr)
     label = f"[{state}]({link})" if link else state
     seconds = tr("unit.seconds", seconds=job.request.effective_duration)

@@ -91,6 +91,20 @@ def may(
     return is_moderator(actor, moderator_role_ids)
 
 
+def may_host(
+    actor: Actor, *, moderator_role_ids: Iterable[int], host_role_ids: Iterable[int]
+) -> bool:
+    """Who may start a prompt session in a channel: its moderators, and the server's
+    session hosts."""
+    return is_moderator(actor, moderator_role_ids) or bool(actor.role_ids & set(host_role_ids))
+
+
+def may_run_session(actor: Actor, *, host_id: int, moderator_role_ids: Iterable[int]) -> bool:
+    """Who may end or cancel a session, or remove an entry: its host, and the moderators of
+    its channel."""
+    return actor.user_id == host_id or is_moderator(actor, moderator_role_ids)
+
+
 def may_change_settings(actor: Actor) -> bool:
     return actor.permissions is not None and actor.permissions.manage_guild
 

@@ -10,6 +10,7 @@ is read from memory (`PolicyBook`), so refusing costs Discord's three seconds no
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -85,26 +86,52 @@ def where_found(hit: Hit, tr: Texts) -> str:
 
 
 class MemberReach:
-    """Each member's latest command that started a video, while its token may be used."""
+    """Each member's latest command that started a video, while its token may be used (to
+    tell them privately of a block their strikes brought). Kept in the order they expire,
+    so letting expired ones go costs nothing per command; let go of as soon as the job it
+    started is over (a later strike falls back to a direct message)."""
 
     def __init__(self, now: Callable[[], float]) -> None:
         self._now = now
-        self._latest: dict[tuple[int | None, int], tuple[discord.Interaction, float]] = {}
+        self._latest: OrderedDict[tuple[int | None, int], _Reachable] = OrderedDict()
 
-    def remember(self, interaction: discord.Interaction, *, usable_for: float) -> None:
+    def remember(self, interaction: discord.Interaction, *, job_id: int, usable_for: float) -> None:
         now = self._now()
-        self._latest = {key: kept for key, kept in self._latest.items() if kept[1] > now}
+        self._drop_expired(now)
         key = (interaction.guild_id, interaction.user.id)
-        self._latest[key] = (interaction, now + usable_for)
+        self._latest.pop(key, None)
+        self._latest[key] = _Reachable(interaction, job_id, now + usable_for)
 
     def latest(self, guild_id: int | None, user_id: int) -> discord.Interaction | None:
+        self._drop_expired(self._now())
         kept = self._latest.get((guild_id, user_id))
-        if kept is None or kept[1] <= self._now():
-            return None
-        return kept[0]
+        return None if kept is None else kept.interaction
+
+    def release(self, *, job_id: int, guild_id: int | None, user_id: int) -> None:
+        """The job is over: its command is no longer the way to the member."""
+        key = (guild_id, user_id)
+        kept = self._latest.get(key)
+        if kept is not None and kept.job_id == job_id:
+            del self._latest[key]
+
+    def _drop_expired(self, now: float) -> None:
+        while self._latest:
+            key, kept = next(iter(self._latest.items()))
+            if kept.until > now:
+                return
+            del self._latest[key]
 
     def __len__(self) -> int:
         return len(self._latest)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reachable:
+    interaction: discord.Interaction
+    job_id: int
+    until: float
+    """When its token stops being usable (every entry lives as long, so the oldest goes
+    first)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,12 +10,11 @@ refused would tell everyone else exactly how to get around it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import discord
 
+from bot.discord_ui.paging import PagedView
 from bot.discord_ui.policy_gate import allowance_text, until_text
-from bot.discord_ui.replies import AnsweringView
 from bot.i18n import Texts
 from bot.policy.book import ServerPolicy
 
@@ -94,41 +93,22 @@ def policy_pages(
     ]
 
 
-class PagesView(AnsweringView):
+class PagesView(PagedView):
     """◀ ▶ through a fixed list of embeds, for the member who asked."""
 
     def __init__(self, pages: list[discord.Embed], *, owner_id: int, tr: Texts) -> None:
-        super().__init__(timeout=10 * 60)
+        super().__init__(owner_id=owner_id, tr=tr)
         self.pages = pages
-        self.page = 0
-        self._owner_id = owner_id
-        self.previous.label = tr("button.previous")
-        self.next.label = tr("button.next")
         for number, embed in enumerate(pages, start=1):
             page = tr("policy.page", page=number, pages=len(pages))
             footer = embed.footer.text
             embed.set_footer(text=f"{footer} · {page}" if footer else page)
-        self._update()
+        self.update_buttons()
 
-    def _update(self) -> None:
-        self.previous.disabled = self.page == 0
-        self.next.disabled = self.page >= len(self.pages) - 1
+    @property
+    def page_count(self) -> int:
+        return len(self.pages)
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        return interaction.user.id == self._owner_id
-
-    @discord.ui.button(style=discord.ButtonStyle.secondary, emoji="◀️")
-    async def previous(
-        self, interaction: discord.Interaction, button: discord.ui.Button[Any]
-    ) -> None:
-        self.page = max(0, self.page - 1)
-        await self._show(interaction)
-
-    @discord.ui.button(style=discord.ButtonStyle.secondary, emoji="▶️")
-    async def next(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
-        self.page = min(len(self.pages) - 1, self.page + 1)
-        await self._show(interaction)
-
-    async def _show(self, interaction: discord.Interaction) -> None:
-        self._update()
+    async def show(self, interaction: discord.Interaction) -> None:
+        self.update_buttons()
         await interaction.response.edit_message(embed=self.pages[self.page], view=self)

@@ -8,9 +8,9 @@ from typing import Any
 
 import discord
 
+from bot.discord_ui.paging import PagedView
 from bot.discord_ui.panels import QUEUE_PAGE_SIZE, prompt_preview, queue_embed
 from bot.discord_ui.render import shorten, state_label
-from bot.discord_ui.replies import AnsweringView
 from bot.i18n import Texts, english
 from bot.jobs.model import Job
 
@@ -26,7 +26,7 @@ def cancel_option(job: Job, tr: Texts | None = None) -> discord.SelectOption:
     )
 
 
-class QueueView(AnsweringView):
+class QueueView(PagedView):
     """Private to the member who asked; rebuilt from the tracker on every page turn."""
 
     def __init__(
@@ -40,29 +40,23 @@ class QueueView(AnsweringView):
         may_cancel: Callable[[Job], bool] = lambda job: True,
         tr: Texts | None = None,
     ) -> None:
-        super().__init__(timeout=10 * 60)
         self._tr = tr or english()
-        self.previous.label = self._tr("button.previous")
-        self.next.label = self._tr("button.next")
-        self._owner_id = owner_id
+        super().__init__(owner_id=owner_id, tr=self._tr)
         self._load = load
         self._place_in_line = place_in_line
         self._now = now
         self._cancel = cancel
         self._may_cancel = may_cancel
-        self.page = 0
         self.jobs: list[Job] = []
         self.refresh()
 
     @property
-    def pages(self) -> int:
+    def page_count(self) -> int:
         return max(1, -(-len(self.jobs) // QUEUE_PAGE_SIZE))
 
     def refresh(self) -> None:
         self.jobs = self._load()
-        self.page = min(self.page, self.pages - 1)
-        self.previous.disabled = self.page == 0
-        self.next.disabled = self.page >= self.pages - 1
+        self.update_buttons()
         self._build_cancel_menu()
 
     def embed(self) -> discord.Embed:
@@ -96,26 +90,9 @@ class QueueView(AnsweringView):
         menu.callback = self._cancel_selected  # type: ignore[method-assign]
         self.add_item(menu)
 
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        return interaction.user.id == self._owner_id and await super().interaction_check(
-            interaction
-        )
-
-    @discord.ui.button(style=discord.ButtonStyle.secondary, emoji="◀️")
-    async def previous(
-        self, interaction: discord.Interaction, button: discord.ui.Button[Any]
-    ) -> None:
-        self.page = max(0, self.page - 1)
-        await self._show(interaction)
-
-    @discord.ui.button(style=discord.ButtonStyle.secondary, emoji="▶️")
-    async def next(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
-        self.page += 1
-        await self._show(interaction)
-
-    async def _show(self, interaction: discord.Interaction, note: str | None = None) -> None:
+    async def show(self, interaction: discord.Interaction) -> None:
         self.refresh()
-        await interaction.response.edit_message(content=note, embed=self.embed(), view=self)
+        await interaction.response.edit_message(content=None, embed=self.embed(), view=self)
 
     async def _cancel_selected(self, interaction: discord.Interaction) -> None:
         """Acknowledged first: cancelling asks RunComfy, which may take a while."""

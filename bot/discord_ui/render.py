@@ -123,7 +123,11 @@ def jump_url(guild_id: int | None, channel_id: int, message_id: int) -> str:
     return f"https://discord.com/channels/{guild_id or '@me'}/{channel_id}/{message_id}"
 
 
-def state_line(job: Job, place_in_line: int | None, tr: Texts | None = None) -> str:
+def state_line(
+    job: Job, place_in_line: int | None, tr: Texts | None = None, *, where: int | None = None
+) -> str:
+    """`where`: the channel of the job's video when it is not the job's own (a prompt
+    session's entry is posted in the session's thread)."""
     tr = tr or english()
     label = f"{_ICONS[job.state]} {state_label(job.state, tr)}"
     if job.state is JobState.WAITING and place_in_line is not None:
@@ -133,7 +137,7 @@ def state_line(job: Job, place_in_line: int | None, tr: Texts | None = None) -> 
     elif job.state is JobState.QUEUED and job.queue_position is not None:
         label += tr("state.queue_position", position=job.queue_position + 1)
     elif job.state is JobState.DELIVERED and job.notice_message_id and not job.deleted_by:
-        url = jump_url(job.guild_id, job.channel_id, job.notice_message_id)
+        url = jump_url(job.guild_id, where or job.channel_id, job.notice_message_id)
         label += tr("state.see_the_video", url=url)
     return label
 
@@ -173,9 +177,11 @@ def status_embed(
     tr: Texts | None = None,
     eta: Eta | None = None,
     now: float = 0.0,
+    where: int | None = None,
 ) -> discord.Embed:
     """The status message's embed for any state of the job, with the estimate `eta`
-    (as it reads at `now`) under the state while the video is waited for."""
+    (as it reads at `now`) under the state while the video is waited for; `where`: the
+    channel of its video, when not the job's own."""
     tr = tr or english()
     request = job.request
     title = tr("status.title", job=job.id)
@@ -188,7 +194,7 @@ def status_embed(
     )
     embed.add_field(name=tr("status.requested_by"), value=f"<@{job.requester_id}>", inline=True)
     embed.add_field(name=tr("status.options"), value=describe_options(request, tr), inline=True)
-    status = state_line(job, place_in_line, tr)
+    status = state_line(job, place_in_line, tr, where=where)
     ready = eta_line(eta, now, tr)
     embed.add_field(
         name=tr("status.status"), value=f"{status}\n{ready}" if ready else status, inline=False

@@ -56,11 +56,15 @@ def video_card(
     *,
     tr: Texts | None = None,
     extra: Sequence[ui.Item[Any]] = (),
+    heading: str | None = None,
 ) -> ui.LayoutView:
     """The finished video: inline when `shown.attached` (the message must attach it as
-    `video_filename(job)`), else its link and why. `extra` buttons follow the job's."""
+    `video_filename(job)`), else its link and why. `extra` buttons follow the job's;
+    `heading` replaces the usual one (it must still mention the requester and carry the
+    job's marker, by which the card is found again)."""
     tr = tr or public_texts(job)
-    texts = card_texts(ready_heading(job, tr), job.request, video_facts(job, shown, tr), tr)
+    heading = heading or ready_heading(job, tr)
+    texts = card_texts(heading, job.request, video_facts(job, shown, tr), tr)
     media: list[ui.Item[Any]] = []
     if shown.attached:
         item = discord.MediaGalleryItem(

@@ -130,6 +130,10 @@ class StatusBoard:
         self._edit_interval = edit_interval
         self._sent_at: dict[int, float] = {}
         self._notes: dict[int, str] = {}
+        self.entry_note: Callable[[Job, Texts], str | None] | None = None
+        """A prompt session's line for its entries (set once the sessions are wired)."""
+        self.video_channel: Callable[[Job], int | None] = lambda job: None
+        """Where a job's video is when not in its own channel (an entry's gallery)."""
         self.edits_sent = 0
         self.webhook_edits_sent = 0
 
@@ -212,7 +216,11 @@ class StatusBoard:
             tr=tr,
             eta=progress.eta,
             now=now,
+            where=self.video_channel(job),
         )
+        entry = self.entry_note(job, tr) if self.entry_note and job.session_id else None
+        if entry is not None:
+            embed.add_field(name=tr("status.entry"), value=entry, inline=False)
         note = self._notes.get(job.id)
         if note is not None:
             embed.add_field(name=tr("status.video"), value=note, inline=False)

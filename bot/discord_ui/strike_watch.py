@@ -21,7 +21,7 @@ import discord
 from bot.discord_ui.audit import AuditLog
 from bot.discord_ui.policy_gate import MemberReach, until_text
 from bot.i18n import Texts, texts
-from bot.jobs.model import Job, JobState, NoticeState
+from bot.jobs.model import Job, JobState, NoticeState, is_open
 from bot.jobs.ports import StoreError
 from bot.policy.book import AutoBlock, PolicyBook
 from bot.policy.members import Strike, StrikeRule, is_content_failure
@@ -53,19 +53,32 @@ class StrikeWatch:
         self._settings_for = settings_for
         self._now = now
         self._tasks: set[asyncio.Task[None]] = set()
+        self._striking: set[int] = set()
+        """Jobs whose strike is being counted (their command may still tell the member)."""
 
     def job_changed(self, job: Job) -> None:
-        """The change that ends a job as failed (its notice just became due) is the one."""
+        """The change that ends a job as failed (its notice just became due) is the one
+        that strikes; once a job is over, its command is let go of."""
         if (
-            job.state is not JobState.FAILED
-            or job.notice is not NoticeState.PENDING
-            or job.guild_id is None
-            or not is_content_failure(job.failure, job.failure_detail)
+            job.state is JobState.FAILED
+            and job.notice is NoticeState.PENDING
+            and job.guild_id is not None
+            and is_content_failure(job.failure, job.failure_detail)
         ):
-            return
-        task = asyncio.create_task(self._strike(job, job.guild_id), name=f"strike-{job.id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+            self._striking.add(job.id)
+            task = asyncio.create_task(self._strike(job, job.guild_id), name=f"strike-{job.id}")
+            self._tasks.add(task)
+            task.add_done_callback(lambda done: self._struck(done, job))
+        elif not is_open(job) and job.id not in self._striking:
+            self._release(job)
+
+    def _struck(self, task: asyncio.Task[None], job: Job) -> None:
+        self._tasks.discard(task)
+        self._striking.discard(job.id)
+        self._release(job)
+
+    def _release(self, job: Job) -> None:
+        self._reach.release(job_id=job.id, guild_id=job.guild_id, user_id=job.requester_id)
 
     async def close(self) -> None:
         for task in list(self._tasks):

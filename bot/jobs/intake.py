@@ -6,6 +6,8 @@ has shown it to the member, the job is put in the waiting line (`enqueue`)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -20,6 +22,10 @@ from bot.runcomfy.request import KlingRequest
 
 if TYPE_CHECKING:
     from bot.jobs.context import TrackerContext
+
+CallerCheck = Callable[[Decimal], Awaitable[None]]
+"""A caller's own rule for one new job, run under the intake lock with the job's estimate
+(after the limits and quotas); it refuses by raising a `LimitExceeded`."""
 
 
 class JobIntake:
@@ -52,6 +58,8 @@ class JobIntake:
         parent_id: int | None = None,
         locale: str | None = None,
         quota: Quota | None = None,
+        session_id: int | None = None,
+        check: CallerCheck | None = None,
     ) -> Job:
         """Persist a new job (state NEW), or raise `LimitExceeded` / `QuotaExceeded`, or
         `NotTakingJobs` while the database or RunComfy refuses (nothing would come of it)."""
@@ -61,12 +69,21 @@ class JobIntake:
                 raise NotTakingJobs(reason)
             try:
                 async with self._book.store.intake_lock(origin.guild_id):
-                    job = await self._take(request, origin, parent_id, locale, quota)
+                    job = await self._take(
+                        request, origin, parent_id, locale, quota, session_id, check
+                    )
             except StoreError as error:
                 self._book.health.failed(error)
                 raise NotTakingJobs(STORE_REFUSING) from error
             self._book.health.succeeded()
             return job
+
+    @contextlib.asynccontextmanager
+    async def held(self, guild_id: int | None) -> AsyncIterator[None]:
+        """Take no new job of the server meanwhile (in this process, and in every process
+        sharing the database), so a caller's rule can change between two jobs."""
+        async with self._lock, self._book.store.intake_lock(guild_id):
+            yield
 
     async def _take(
         self,
@@ -75,12 +92,16 @@ class JobIntake:
         parent_id: int | None,
         locale: str | None,
         quota: Quota | None,
+        session_id: int | None,
+        check: CallerCheck | None,
     ) -> Job:
         await self._check_limits(origin)
         now = self._clock.now()
         estimate = self._pricing.estimate(request)
         if quota is not None and quota.limits_anything:
             await self._check_quota(quota, request, estimate, origin, now)
+        if check is not None:
+            await check(estimate)
         job = Job(
             id=0,
             state=JobState.NEW,
@@ -92,6 +113,7 @@ class JobIntake:
             state_times={JobState.NEW: now},
             parent_id=parent_id,
             locale=locale,
+            session_id=session_id,
         )
         job = await self._book.store.insert(job)
         self._book.load(job)

@@ -237,6 +237,8 @@ class Job:
     """How many times the job's row has been written. The store's, not the caller's: a
     write names the version it was made from and is refused once the row has moved on,
     so a stale copy can never overwrite a later state (see `JobStorage.save`)."""
+    session_id: int | None = None
+    """The prompt session this job is an entry of, decided when it was accepted."""
 
     @property
     def requester_id(self) -> int:

@@ -25,6 +25,9 @@ from bot.jobs.events import EventBus, JobDue, ReminderDue, TurnBegins
 
 log = logging.getLogger(__name__)
 
+COMPACT_FACTOR = 2
+COMPACT_SLACK = 64
+"""The heap is rebuilt once it holds more than twice the live times, plus this."""
 IDLE_WAKEUP = 3600.0
 """Clock seconds the loop sleeps when nothing is due (anything new wakes it at once)."""
 
@@ -68,6 +71,7 @@ class Scheduler:
             return
         self._due[job_id] = when
         heapq.heappush(self._heap, (when, next(self._seq), job_id))
+        self._compact_if_stale()
         self._wakeup.set()
 
     def remind(self, job_id: int, when: float) -> None:
@@ -76,11 +80,32 @@ class Scheduler:
             return
         self._reminders[job_id] = when
         heapq.heappush(self._heap, (when, next(self._seq), job_id))
+        self._compact_if_stale()
         self._wakeup.set()
 
     def forget(self, job_id: int) -> None:
         self._due.pop(job_id, None)
         self._reminders.pop(job_id, None)
+        self._compact_if_stale()
+
+    def _compact_if_stale(self) -> None:
+        live = len(self._due) + len(self._reminders)
+        if len(self._heap) > COMPACT_FACTOR * live + COMPACT_SLACK:
+            self._compact()
+
+    def _compact(self) -> None:
+        """Rebuild the heap from the live times alone. A replaced or forgotten time stays
+        in the heap until it comes up, and reminders and deadlines lie far ahead: without
+        this, every job a busy bot has finished would leave its times behind for hours."""
+        live = [(when, next(self._seq), job_id) for job_id, when in self._due.items()]
+        live += [(when, next(self._seq), job_id) for job_id, when in self._reminders.items()]
+        heapq.heapify(live)
+        self._heap = live
+
+    @property
+    def kept_times(self) -> int:
+        """Entries in the heap, live or not (at most a few times the live ones)."""
+        return len(self._heap)
 
     @property
     def jobs_due(self) -> int:

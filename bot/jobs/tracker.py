@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from bot.clock import Clock
@@ -38,7 +39,7 @@ from bot.jobs.context import LimitsFor, TrackerContext
 from bot.jobs.departures import Departures, Destinations, Reachable
 from bot.jobs.dispatch import Dispatch
 from bot.jobs.eta import Eta, EtaModel
-from bot.jobs.intake import JobIntake
+from bot.jobs.intake import CallerCheck, JobIntake
 from bot.jobs.leases import JobLeases, LocalLeases
 from bot.jobs.model import Failure, Job, JobOrigin
 from bot.jobs.notices import NoticeSender
@@ -214,12 +215,27 @@ class JobTracker:
         parent_id: int | None = None,
         locale: str | None = None,
         quota: Quota | None = None,
+        session_id: int | None = None,
+        check: CallerCheck | None = None,
     ) -> Job:
         """Persist a new job (state NEW), or raise `LimitExceeded` / `QuotaExceeded`, or
-        `NotTakingJobs` while the database or RunComfy refuses (nothing would come of it)."""
+        `NotTakingJobs` while the database or RunComfy refuses (nothing would come of it).
+        `session_id` makes it an entry of a prompt session, whose rule `check` is (it runs
+        with the limits, under the intake lock, and refuses by raising a `LimitExceeded`)."""
         return await self._intake.create(
-            request, origin, parent_id=parent_id, locale=locale, quota=quota
+            request,
+            origin,
+            parent_id=parent_id,
+            locale=locale,
+            quota=quota,
+            session_id=session_id,
+            check=check,
         )
+
+    def holding_intake(self, guild_id: int | None) -> AbstractAsyncContextManager[None]:
+        """Hold the intake for a server: no new job of it is taken meanwhile, in any
+        process sharing the database (entries of a session close between two jobs)."""
+        return self._intake.held(guild_id)
 
     async def enqueue(self, job_id: int, *, status_message_id: int | None = None) -> Job:
         """Put a NEW job in the waiting line; from here on the tracker drives it. Raises

@@ -118,6 +118,7 @@ JOB_COLUMNS: tuple[Column, ...] = (
     Column("deleted_by"),
     Column("deleted_at"),
     Column("version"),
+    Column("session_id"),
 )
 
 COLUMNS = ("is_open", *(column.name for column in JOB_COLUMNS))

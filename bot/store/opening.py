@@ -19,22 +19,26 @@ from bot.jobs.peers import JobPeers, NoPeers
 from bot.jobs.ports import JobStorage, StoreError
 from bot.policy.book import NoNews, PolicyStorage, ServerNews
 from bot.server_settings_registry import SettingsStorage
+from bot.sessions.ports import SessionStorage
 from bot.sharding import ShardSet
 from bot.store.pg_jobs import PgJobStore
 from bot.store.pg_leases import PgLeases
 from bot.store.pg_liveness import PgLiveness
 from bot.store.pg_news import PgNews
 from bot.store.pg_peers import PgPeers
+from bot.store.pg_sessions import PgSessionStore
 from bot.store.policy_rows import PolicyStore
 from bot.store.postgres import PgDatabase
 from bot.store.settings_rows import ServerSettingsStore
 from bot.store.sqlite import Database
 from bot.store.sqlite_jobs import JobStore
+from bot.store.sqlite_sessions import SqliteSessionStore
 
 
 @dataclass(frozen=True, slots=True)
 class Storage:
-    """The stores on one database (jobs, settings, servers' policy), this process's job
+    """The stores on one database (jobs, settings, servers' policy, prompt sessions), this
+    process's job
     leases and its peers (the other processes sharing the jobs), the schema version, and
     how to close it."""
 
@@ -47,6 +51,7 @@ class Storage:
     policy: PolicyStorage
     news: ServerNews
     """How the other processes hear that a server's settings or policy changed."""
+    sessions: SessionStorage
 
 
 _CANNOT_OPEN = (
@@ -90,6 +95,7 @@ async def open_storage(settings: Settings, *, shards: ShardSet | None = None) ->
                 close,
                 PolicyStore(pg),
                 news,
+                PgSessionStore(pg),
             )
         db = await Database.open(settings.database_path)
     except _CANNOT_OPEN as error:
@@ -106,4 +112,5 @@ async def open_storage(settings: Settings, *, shards: ShardSet | None = None) ->
         db.close,
         PolicyStore(db),
         NoNews(),
+        SqliteSessionStore(db),
     )

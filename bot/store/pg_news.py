@@ -9,15 +9,14 @@ comparing versions (`PolicyBook.refresh`).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-from typing import Any
 
 import asyncpg
 
 from bot.jobs.ports import StoreError
 from bot.policy.book import NewsHandler
+from bot.store.pg_channel import PgChannel
 from bot.store.postgres import PgDatabase
 
 log = logging.getLogger(__name__)
@@ -26,52 +25,40 @@ CHANNEL = "kling_servers"
 
 
 class PgNews:
-    def __init__(self, db: PgDatabase, *, name: str) -> None:
-        self._db = db
+    def __init__(self, db: PgDatabase, *, name: str, warn_every: float = 60.0) -> None:
+        self._channel = PgChannel(db, CHANNEL, log=log, warn_every=warn_every)
         self._name = name
         self._handler: NewsHandler | None = None
-        self._listener: Any = None
-        self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self, handler: NewsHandler) -> None:
         self._handler = handler
-        await self._listen()
-
-    async def _listen(self) -> None:
-        self._listener = await self._db.connect()
-        await self._listener.add_listener(CHANNEL, self._received)
+        await self._channel.listen(self._received)
 
     async def keep_listening(self) -> None:
-        if self._handler is not None and (self._listener is None or self._listener.is_closed()):
-            await self._listen()
+        await self._channel.keep_listening()
 
     async def tell(self, guild_id: int) -> None:
-        payload = json.dumps({"guild_id": guild_id, "from": self._name})
-
-        async def notify(conn: Any) -> None:
-            await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
-
-        await self._db.run(notify)
+        await self._channel.notify(json.dumps({"guild_id": guild_id, "from": self._name}))
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._listener is not None and not self._listener.is_closed():
-            await self._listener.close()
+        await self._channel.close()
 
-    def _received(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+    def _received(self, payload: str) -> None:
         try:
             message = json.loads(payload)
-            guild_id = int(message["guild_id"])
-        except (ValueError, TypeError, KeyError):
-            log.warning("ignored a malformed server change from a peer")
+        except ValueError:
+            self._channel.malformed("not JSON", payload)
+            return
+        if not isinstance(message, dict):
+            self._channel.malformed(f"a JSON {type(message).__name__}, not an object", payload)
+            return
+        guild_id = message.get("guild_id")
+        if not isinstance(guild_id, int) or isinstance(guild_id, bool):
+            self._channel.malformed("'guild_id' missing or not a whole number", payload)
             return
         if message.get("from") == self._name or self._handler is None:
             return
-        task = asyncio.create_task(self._reload(guild_id), name="server-changed")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._channel.spawn(self._reload(guild_id), name="server-changed")
 
     async def _reload(self, guild_id: int) -> None:
         assert self._handler is not None

@@ -17,14 +17,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 import uuid
-from typing import Any
 
 import asyncpg
 
 from bot.jobs.peers import Handler, Message
 from bot.jobs.ports import StoreError
+from bot.store.pg_channel import PgChannel
 from bot.store.postgres import PgDatabase
 
 log = logging.getLogger(__name__)
@@ -55,55 +54,21 @@ def parse(payload: str) -> Message:
     return message
 
 
-class _Complaints:
-    """One WARNING for the first malformed message, then at most one per `every` seconds,
-    counting those in between."""
-
-    def __init__(self, every: float) -> None:
-        self._every = every
-        self._last = float("-inf")
-        self._folded = 0
-
-    def malformed(self, what: str, payload: str) -> None:
-        now = time.monotonic()
-        if now - self._last < self._every:
-            self._folded += 1
-            return
-        more = f" ({self._folded} more malformed since the last warning)" if self._folded else ""
-        log.warning(
-            "ignored a malformed message on the %s channel: %s: %.80r%s",
-            CHANNEL,
-            what,
-            payload,
-            more,
-        )
-        self._last = now
-        self._folded = 0
-
-
 class PgPeers:
     def __init__(self, db: PgDatabase, *, name: str, warn_every: float = 60.0) -> None:
         """`warn_every`: real seconds between two warnings about malformed messages."""
-        self._db = db
+        self._channel = PgChannel(db, CHANNEL, log=log, warn_every=warn_every)
         self._name = name
         self._handler: Handler | None = None
-        self._listener: Any = None
         self._waiting: dict[str, asyncio.Future[Message]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._complaints = _Complaints(warn_every)
 
     async def start(self, handler: Handler) -> None:
         self._handler = handler
-        await self._listen()
-
-    async def _listen(self) -> None:
-        self._listener = await self._db.connect()
-        await self._listener.add_listener(CHANNEL, self._received)
+        await self._channel.listen(self._received)
 
     async def keep_listening(self) -> None:
         """Reconnect the listening connection if the server dropped it."""
-        if self._handler is not None and (self._listener is None or self._listener.is_closed()):
-            await self._listen()
+        await self._channel.keep_listening()
 
     async def ask(self, request: Message, *, within: float) -> Message | None:
         token = uuid.uuid4().hex
@@ -121,25 +86,16 @@ class PgPeers:
         await self._send({**request, "from": self._name})
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._listener is not None and not self._listener.is_closed():
-            await self._listener.close()
+        await self._channel.close()
 
     async def _send(self, message: Message) -> None:
-        payload = json.dumps(message)
+        await self._channel.notify(json.dumps(message))
 
-        async def notify(conn: Any) -> None:
-            await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
-
-        await self._db.run(notify)
-
-    def _received(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+    def _received(self, payload: str) -> None:
         try:
             message = parse(payload)
         except Malformed as problem:
-            self._complaints.malformed(str(problem), payload)
+            self._channel.malformed(str(problem), payload)
             return
         if message.get("reply_to") == self._name:
             answer = self._waiting.get(str(message.get("token")))
@@ -148,9 +104,7 @@ class PgPeers:
             return
         if "reply_to" in message or message["from"] == self._name:
             return
-        task = asyncio.create_task(self._answer(message, payload), name="peer-request")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._channel.spawn(self._answer(message, payload), name="peer-request")
 
     async def _answer(self, message: Message, payload: str) -> None:
         assert self._handler is not None
@@ -158,7 +112,7 @@ class PgPeers:
             answer = await self._handler(message)
         except (KeyError, TypeError, ValueError) as error:
             what = f"a request with a missing or ill-typed field ({type(error).__name__}: {error})"
-            self._complaints.malformed(what, payload)
+            self._channel.malformed(what, payload)
             return
         except (StoreError, asyncpg.PostgresError, OSError) as error:
             log.warning("could not answer a peer: %s", error)

@@ -172,6 +172,66 @@ def _versions(d: Dialect) -> str:
     return "ALTER TABLE jobs ADD COLUMN version INTEGER NOT NULL DEFAULT 0;"
 
 
+def _sessions(d: Dialect) -> str:
+    """8: prompt sessions, their posted entries and their votes; a job made as an entry
+    names its session. At most one session of a channel is open at a time (the index
+    says so to every process). An entry's id is its job's; its row is written when its
+    video is posted, and its final votes and place when voting closes."""
+    return f"""
+    CREATE TABLE sessions (
+        id {d.id_column},
+        guild_id {d.big_int} NOT NULL,
+        channel_id {d.big_int} NOT NULL,
+        host_id {d.big_int} NOT NULL,
+        theme TEXT NOT NULL,
+        locale TEXT,
+        state TEXT NOT NULL,
+        created_at {d.real} NOT NULL,
+        entries_close_at {d.real} NOT NULL,
+        vote_minutes INTEGER NOT NULL,
+        entries_per_member INTEGER NOT NULL,
+        budget TEXT,
+        thread_id {d.big_int},
+        card_message_id {d.big_int},
+        entries_closed_at {d.real},
+        ended_by {d.big_int},
+        cancelled_by {d.big_int},
+        recap_owner TEXT,
+        recap_until {d.real},
+        recap_channel_message_id {d.big_int},
+        recap_thread_message_id {d.big_int},
+        closed_at {d.real},
+        version INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE UNIQUE INDEX sessions_open_channel ON sessions(channel_id) WHERE state = 'open';
+    CREATE INDEX sessions_unfinished ON sessions(id) WHERE state IN ('open', 'voting', 'recap');
+    CREATE INDEX sessions_thread ON sessions(thread_id);
+    CREATE INDEX sessions_guild ON sessions(guild_id, state);
+    ALTER TABLE jobs ADD COLUMN session_id {d.big_int} REFERENCES sessions(id);
+    CREATE INDEX jobs_session ON jobs(session_id) WHERE session_id IS NOT NULL;
+    CREATE TABLE session_entries (
+        entry_id {d.big_int} PRIMARY KEY REFERENCES jobs(id),
+        session_id {d.big_int} NOT NULL REFERENCES sessions(id),
+        requester_id {d.big_int} NOT NULL,
+        video TEXT NOT NULL,
+        posted_at {d.real} NOT NULL,
+        removed_by {d.big_int},
+        removed_at {d.real},
+        votes INTEGER,
+        place INTEGER
+    );
+    CREATE INDEX session_entries_session ON session_entries(session_id);
+    CREATE TABLE session_votes (
+        entry_id {d.big_int} NOT NULL REFERENCES session_entries(entry_id),
+        voter_id {d.big_int} NOT NULL,
+        session_id {d.big_int} NOT NULL REFERENCES sessions(id),
+        voted_at {d.real} NOT NULL,
+        PRIMARY KEY (entry_id, voter_id)
+    );
+    CREATE INDEX session_votes_voter ON session_votes(session_id, voter_id);
+    """
+
+
 MIGRATIONS: tuple[Callable[[Dialect], str], ...] = (
     _jobs,
     _server_settings,
@@ -180,6 +240,7 @@ MIGRATIONS: tuple[Callable[[Dialect], str], ...] = (
     _typed_attributes,
     _server_policy,
     _versions,
+    _sessions,
 )
 """In order: migration N is `MIGRATIONS[N - 1]`."""
 

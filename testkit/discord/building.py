@@ -106,6 +106,17 @@ class WorldBuilding:
             self._announce_channel(channel)
         return member
 
+    def remove_member(self, guild: FakeGuild, member: FakeMember) -> None:
+        """The member leaves (or is kicked): GUILD_MEMBER_REMOVE; afterwards they can no
+        longer invoke commands or press buttons there (a usage error), as on Discord,
+        where a former member no longer sees the server's channels."""
+        if guild.members.pop(member.user.id, None) is None:
+            raise FakeDiscordUsageError(f"{member.user.username} is not a member of {guild.name}")
+        payload = {"guild_id": str(guild.id), "user": self._state.payloads.user(member.user)}
+        self._state.hub.dispatch(
+            "GUILD_MEMBER_REMOVE", payload, guild_id=guild.id, intent=GUILD_MEMBERS
+        )
+
     def set_bot_permissions(self, channel: FakeChannel, permissions: perms.PermissionsLike) -> None:
         _not_a_thread(channel)
         channel.bot_permissions = perms.as_int(permissions)

@@ -169,6 +169,9 @@ class UserDriving:
             )
         if self._world.channel(channel.id) is None or self._world.is_departed(channel):
             raise FakeDiscordUsageError(f"#{channel.name} is gone or the bot left its guild")
+        guild = channel.guild
+        if guild is not None and guild.members.get(member.user.id) is not member:
+            raise FakeDiscordUsageError(f"{member.user.username} is not a member of {guild.name}")
         if channel.archived and kind in (APPLICATION_COMMAND, AUTOCOMPLETE):
             raise FakeDiscordUsageError(
                 f"#{channel.name} is archived: members cannot use application commands there"

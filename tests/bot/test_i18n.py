@@ -411,7 +411,7 @@ def test_localized_command_names_and_descriptions_are_within_discords_rules(
 async def test_the_translator_localizes_german_only() -> None:
     tree = await command_tree()
     translator = CatalogTranslator(languages())
-    [video] = tree
+    [video] = [command for command in tree if command.name == "video"]
     generate = video.get_command("generate")
     context = app_commands.TranslationContext(
         location=app_commands.TranslationContextLocation.command_name, data=generate

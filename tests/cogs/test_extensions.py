@@ -27,7 +27,7 @@ def assert_nothing_shadowed(bot: VideoBot) -> None:
 
 
 def test_every_module_in_cogs_is_an_extension() -> None:
-    assert set(extensions()) == {"cogs.video", "cogs.settings", "cogs.moderation"}
+    assert set(extensions()) == {"cogs.video", "cogs.settings", "cogs.moderation", "cogs.session"}
 
 
 async def test_all_extensions_are_loaded_and_nothing_is_shadowed(world: World) -> None:
@@ -37,6 +37,7 @@ async def test_all_extensions_are_loaded_and_nothing_is_shadowed(world: World) -
     assert "video generate" in names
     assert "video settings show" in names
     assert {"video block", "video unblock", "video strikes"} <= set(names)
+    assert {"session start", "session end", "session leaderboard"} <= set(names)
     assert_nothing_shadowed(world.bot)
 
 
@@ -68,10 +69,16 @@ async def test_the_settings_commands_answer_after_the_video_extension_reloads(
 
 
 async def test_reloading_keeps_one_status_board_on_the_tracker(world: World) -> None:
-    """The board (and the strike watch) are the bot's, not an extension's: reloading never
-    leaves a dead one."""
+    """The board (and the strike and entry watches) are the bot's, not an extension's:
+    reloading never leaves a dead one."""
     bot = world.bot
     assert bot is not None
     for extension in extensions():
         await bot.reload_extension(extension)
-    assert bot.tracker.observers == (bot.metrics, bot.board, bot.strikes, bot.stranded)
+    assert bot.tracker.observers == (
+        bot.metrics,
+        bot.board,
+        bot.strikes,
+        bot.stranded,
+        bot.session_side.watch,
+    )

@@ -12,9 +12,10 @@ from typing import Any
 
 import discord
 
-from bot.app import Tuning, VideoBot
+from bot.app import VideoBot
 from bot.clock import ScaledClock
 from bot.config import Settings, load_settings
+from bot.tuning import Tuning
 from testkit.discord import (
     FakeChannel,
     FakeDiscord,
@@ -212,7 +213,9 @@ async def open_world(
     )
     await emulator.start()
     guild = fake.add_guild("Prompt Club", **(guild_options or {}))
-    channel = fake.add_text_channel(guild, "video-session")
+    channel = fake.add_text_channel(
+        guild, "video-session", bot_permissions=permissions.DEFAULT_BOT | permissions.THREADS
+    )
     mod_role = fake.add_role(guild, "Session mods")
     return World(
         fake=fake,

@@ -79,7 +79,7 @@ async def test_every_check_passes_on_a_set_up_the_bot_has_run_on(
         "settings: every setting is valid",
         "Discord token works: bot Kling Video",
         "privileged intents: the bot needs none",
-        "commands: /video registered globally",
+        "commands: /session, /video registered globally",
         "permissions: in 1 of 1 servers",
         f"RunComfy at {ready.emulator.base_url.removeprefix('http://')} accepts",
         "at the current migration",
@@ -147,7 +147,7 @@ async def test_before_the_first_start_commands_and_database_are_missing(
     world.fake.set_bot_permissions(world.channel, EVERYTHING)
     code, lines = await doctor(world)
     assert code == 1
-    assert "start the bot" in failed(lines, "commands: /video not registered")
+    assert "start the bot" in failed(lines, "commands: /session, /video not registered")
     assert "start the bot once" in failed(lines, "SQLite: no database yet")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from bot.app import Tuning
+from bot.tuning import Tuning
 from testkit.discord import FakeMessage
 from testkit.waiting import eventually
 from tests.e2e.harness import SPEED, World, embed_text

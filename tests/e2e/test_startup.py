@@ -22,7 +22,7 @@ APP_COMMAND_OPTION_TYPES = {"string": 3, "integer": 4, "boolean": 5, "number": 1
 
 
 async def test_generate_command_has_typed_options_with_ranges_choices_and_defaults(world) -> None:
-    [video] = world.fake.registered_commands()
+    [video] = [c for c in world.fake.registered_commands() if c["name"] == "video"]
     assert video["name"] == "video"
     [generate] = [o for o in video["options"] if o["name"] == "generate"]
     options = {o["name"]: o for o in generate["options"]}

@@ -4,8 +4,8 @@ faster than the bot expects is still seen early."""
 
 from __future__ import annotations
 
-from bot.app import Tuning
 from bot.jobs.model import JobState
+from bot.tuning import Tuning
 from testkit.runcomfy import JobOutcome
 from testkit.waiting import eventually
 from tests.e2e.harness import SPEED, World, embed_text

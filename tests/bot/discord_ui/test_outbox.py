@@ -256,6 +256,36 @@ async def test_a_failing_send_raises_to_its_caller_and_the_lane_goes_on() -> Non
     assert await outbox.send(1, fine) == 5
 
 
+@pytest.mark.parametrize("fails", [False, True])
+async def test_a_sender_that_stops_waiting_mid_send_leaves_the_lane_working(fails: bool) -> None:
+    """A sender cancelled while its message is being sent (its task stopped): the send
+    still finishes, its outcome goes nowhere, and the lane carries on."""
+    outbox = ChannelOutbox(interval=0.0)
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def slow() -> int:
+        started.set()
+        await release.wait()
+        if fails:
+            raise ValueError("discord said no")
+        return 1
+
+    async def fine() -> int:
+        return 2
+
+    sender = asyncio.create_task(outbox.send(1, slow))
+    await started.wait()
+    lane = outbox._lanes[1].task
+    assert lane is not None
+    sender.cancel()
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await sender
+    assert await outbox.send(1, fine) == 2
+    await _drained(outbox)
+    await asyncio.wait_for(lane, 5)  # raises what the lane's task died of, if anything
+
+
 async def test_close_cancels_waiting_senders() -> None:
     outbox = ChannelOutbox(interval=10.0)
 

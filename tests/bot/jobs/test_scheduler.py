@@ -72,3 +72,35 @@ async def test_close_cancels_every_owned_task() -> None:
     await scheduler.close()
     assert task.cancelled()
     assert not scheduler.is_alive()
+
+
+async def test_times_of_jobs_let_go_do_not_pile_up_in_the_heap() -> None:
+    """Due times and reminders far ahead (a job's estimate, its deadline) of jobs that were
+    forgotten long before: the heap keeps nothing near that many; what is still due still
+    comes due, in order."""
+    clock = ScaledClock(1000)
+    dispatched: list[int] = []
+    scheduler = make(dispatched, clock)
+    now = clock.now()
+    for job_id in range(1, 5001):
+        scheduler.at(job_id, now + 3600 + job_id)
+        scheduler.remind(job_id, now + 7200 + job_id)
+        scheduler.forget(job_id)
+    scheduler.at(9001, now + 2)
+    scheduler.at(9000, now + 1)
+    assert scheduler.kept_times <= 200, scheduler.kept_times
+    scheduler.start()
+    await eventually(lambda: dispatched == [9000, 9001], within=2)
+    await scheduler.close()
+
+
+async def test_reminders_moved_again_and_again_leave_no_trail() -> None:
+    """A job whose estimate moves keeps one reminder; the ones it replaced go too."""
+    clock = ScaledClock(1000)
+    scheduler = make([], clock)
+    now = clock.now()
+    for step in range(5000):
+        scheduler.remind(1, now + 3600 - step * 0.1)
+    assert scheduler.reminders == 1
+    assert scheduler.kept_times <= 100, scheduler.kept_times
+    await scheduler.close()

@@ -14,6 +14,7 @@ from bot.store.dialect import POSTGRES, SQLITE
 from bot.store.job_rows import COLUMNS
 from bot.store.opening import Storage
 from bot.store.schema import MIGRATIONS
+from bot.store.session_rows import ENTRY_COLUMNS, SESSION_COLUMNS
 from tests.bot.jobs.factories import make_job
 from tests.bot.store.backends import KINDS, StoreBackend, fresh_backend
 
@@ -91,6 +92,9 @@ async def test_both_databases_have_the_same_schema(both: Mapping[str, StoreBacke
             "member_blocks",
             "strikes",
             "server_changes",
+            "sessions",
+            "session_entries",
+            "session_votes",
         }
     )
     for table in sorted(tables):
@@ -117,6 +121,12 @@ async def test_every_column_a_job_writes_is_in_the_schema(backend: StoreBackend)
     retired = {"extra"}
     kept = {"id", *COLUMNS, "lease_owner", "lease_until", *retired}
     assert set(await _columns(backend, "jobs")) == kept
+
+
+async def test_every_column_a_session_writes_is_in_the_schema(backend: StoreBackend) -> None:
+    await (await backend.open()).close()
+    assert set(await _columns(backend, "sessions")) == {"id", *SESSION_COLUMNS, "version"}
+    assert set(ENTRY_COLUMNS) < set(await _columns(backend, "session_entries"))
 
 
 async def test_a_new_database_is_migrated_to_the_newest_schema(storage: Storage) -> None:

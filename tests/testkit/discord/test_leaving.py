@@ -43,7 +43,9 @@ async def test_removing_the_bot_sends_guild_delete_and_closes_its_channels(
     with pytest.raises(discord.Forbidden):
         await bot.fetch_guild(scene.guild.id)
     with pytest.raises(FakeDiscordUsageError):
-        await fake.invoke_slash(scene.channel, scene.alice, "video", subcommand="status")
+        await fake.invoke_slash(
+            scene.channel, scene.alice, "video", subcommand="status", options={"job": "1"}
+        )
 
 
 async def test_a_removed_guild_is_not_in_the_next_ready(scene: Scene, bot: SampleBot) -> None:
@@ -111,6 +113,20 @@ async def test_administrator_overrides_a_view_channel_deny(scene: Scene, bot: Sa
     fake.set_bot_permissions(scene.channel, permissions.ADMINISTRATOR)
     fake.revoke_channel_access(scene.channel)
     await _messageable(bot, scene.channel.id).send("admins see everything")
+
+
+async def test_a_member_who_left_can_no_longer_act_there(scene: Scene, bot: SampleBot) -> None:
+    """GUILD_MEMBER_REMOVE; a former member's command or click is a usage error, as a
+    former member sees none of the server's channels on Discord."""
+    fake = scene.fake
+    fake.remove_member(scene.guild, scene.alice)
+    assert scene.alice.user.id not in scene.guild.members
+    with pytest.raises(FakeDiscordUsageError, match="not a member"):
+        await fake.invoke_slash(
+            scene.channel, scene.alice, "video", subcommand="status", options={"job": "1"}
+        )
+    with pytest.raises(FakeDiscordUsageError, match="not a member"):
+        fake.remove_member(scene.guild, scene.alice)
 
 
 async def test_a_direct_message_needs_a_shared_server(scene: Scene, bot: SampleBot) -> None:
