@@ -9,20 +9,17 @@ whose place changed are shown again and an estimate knows whom each waits for.
 Releasing runs only at a turn of the scheduler after something said `LineMayMove` (a job
 joined or left the line, took or freed a slot, a submit settled, a refused token works
 again), never once per change of a job. It reads the book's `LineIndex` (the waiting jobs
-and the slots held, counted as jobs change), never every job the tracker holds; the
-line's order is sorted again only once a job joined or left it or a member was served,
-and what each limit's holders are is worked out only when an estimate asks. A waiting
-job's card is brought back (`announce`) when it joins the line and when its place moved by
-a fifth of the place last brought back or more (or within the first five): its estimate
-moves with its place, and re-estimating every waiting job whenever one leaves the line
-is what stalled a bot holding a thousand of them.
+and the slots held, counted as jobs change), never every job the tracker holds, and keeps
+the line's order and places in `LinePlaces`: a new job joining the line is put in its
+place there, and the whole line is sorted again only once a job left it or a member was
+served. What each limit's holders are is worked out only when an estimate asks.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from bot.jobs.events import (
@@ -34,8 +31,9 @@ from bot.jobs.events import (
     SubmitSettled,
     TurnBegins,
 )
-from bot.jobs.line import line_order, pick_within
+from bot.jobs.line import pick_within
 from bot.jobs.model import ACTIVE_STATES, Job, JobState
+from bot.jobs.places import LinePlaces
 from bot.jobs.slots import SlotCounts
 from bot.jobs.token_watch import TokenWatch
 
@@ -53,24 +51,6 @@ class Pool:
     capacity: int
     ahead: int
     """Jobs before this one in line waiting for the same slots."""
-
-
-SHOWN_AGAIN_WITHIN = 5
-"""Places up to which every move brings a waiting job's card back."""
-SHOWN_AGAIN_SHARE = 0.2
-"""Beyond them, the share of the place last shown by which it must have moved."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Place:
-    """A waiting job's place and how many jobs ahead of it wait on its member's and its
-    server's slots (every job ahead waits on the total's); `shown` is the place its card
-    was last brought back with."""
-
-    place: int
-    member_ahead: int
-    server_ahead: int
-    shown: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,10 +93,12 @@ class LineRelease:
         self._limits_for = context.limits_for
         self._total = context.settings.max_active_total
         self._last_served: dict[int, float] = {}
-        self._places: dict[int, _Place] = {}
-        self._order: list[Job] = []
-        self._order_of = (-1, -1)
-        """The line's `joined` count and the served count the order was sorted at."""
+        self._places = LinePlaces()
+        self._sorted_at = -1
+        """The `served` count when the line was last sorted again (a restart's members
+        served change every key)."""
+        self._arrived = 0
+        """The line's `arrived` count the order has taken in."""
         self._served = 0
         self._holders: dict[PoolKey, list[int]] | None = None
         self.generation = 0
@@ -148,8 +130,8 @@ class LineRelease:
         }
 
     def place_of(self, job_id: int) -> int | None:
-        spot = self._places.get(job_id)
-        return spot.place if spot is not None else None
+        place = self._places.get(job_id)
+        return place.place if place is not None else None
 
     def spot_of(self, job_id: int) -> LineSpot | None:
         spot, job = self._places.get(job_id), self._book.get(job_id)
@@ -196,20 +178,19 @@ class LineRelease:
     def on_job_committed(self, event: JobCommitted) -> None:
         previous, job = event.previous, event.job
         if job.state is not JobState.WAITING:
-            self._places.pop(job.id, None)
+            self._places.leave(job.id, self._last_served)
         if previous is not None and moves_the_line(previous.state, job.state):
             self._bus.publish(LineMayMove())
 
     def on_submit_settled(self, event: SubmitSettled) -> None:
         self._reserved.discard(event.job_id)
-        self._served += 1
         self._bus.publish(LineMayMove())
 
     def on_held_back(self, event: HeldBack) -> None:
         self._held[event.job_id] = event.until
 
     def on_job_let_go(self, event: JobLetGo) -> None:
-        self._places.pop(event.job_id, None)
+        self._places.leave(event.job_id, self._last_served)
         self._bus.publish(LineMayMove())
 
     def _release(self, now: float, *, closing: bool) -> Release:
@@ -219,16 +200,11 @@ class LineRelease:
         self._holders = None
         self.generation += 1
         self._held = {job_id: until for job_id, until in self._held.items() if until > now}
-        line = self._book.line
-        moved_order = self._order_of != (line.joined, self._served)
-        if moved_order:
-            ordered = line_order(line.waiting.values(), self._last_served)
-            self._order = [job for job in ordered if job.id not in self._reserved]
-            self._order_of = (line.joined, self._served)
-        order = [line.waiting.get(job.id, job) for job in self._order]
+        self._line_up()
+        waiting, order = self._book.line.waiting, self._places.order
         picks: list[Job] = []
         if not closing:
-            ready = (job for job in order if job.id not in self._held)
+            ready = (waiting[job_id] for job_id in order if job_id not in self._held)
             held = self._slots_held()
             picks = pick_within(
                 ready, held, limits_for=self._limits_for, total=self._total, now=now
@@ -236,21 +212,14 @@ class LineRelease:
         for job in picks:
             self._reserved.add(job.id)
             self._last_served[job.requester_id] = now
-        moved: list[int] = []
-        if picks:
-            released = {job.id for job in picks}
-            order = [job for job in order if job.id not in released]
-            self._order = order
-            self._served += 1  # sorted again next time: the members served go back
-        if picks or moved_order:
-            moved = self._place(order)
+            self._places.leave(job.id, self._last_served)
         wake_at = [
-            (job.id, job.not_before)
-            for job in order
-            if job.not_before is not None and job.not_before > now
+            (job_id, not_before)
+            for job_id in self._places.order
+            if (not_before := waiting[job_id].not_before) is not None and not_before > now
         ]
         wake_at.extend(self._held.items())
-        return Release(submit=picks, moved=moved, wake_at=wake_at)
+        return Release(submit=picks, moved=self._places.moved(), wake_at=wake_at)
 
     def _slots_held(self) -> SlotCounts:
         """Slots held at RunComfy, with the jobs released and not yet past their submit
@@ -279,35 +248,24 @@ class LineRelease:
         )
         return [*line.active.values(), *reserved]
 
-    def _place(self, order: Sequence[Job]) -> list[int]:
-        """Every waiting job's place and the jobs ahead of it per limit; the jobs whose
-        card should be brought back (new in line, or moved enough; see the module)."""
-        member_ahead: Counter[tuple[int | None, int]] = Counter()
-        server_ahead: Counter[int | None] = Counter()
-        places: dict[int, _Place] = {}
-        moved: list[int] = []
-        for place, job in enumerate(order, start=1):
-            member = (job.guild_id, job.requester_id)
-            before = self._places.get(job.id)
-            shown = place
-            if before is None or _moved_enough(before.shown, place):
-                moved.append(job.id)
-            else:
-                shown = before.shown
-            places[job.id] = _Place(place, member_ahead[member], server_ahead[job.guild_id], shown)
-            member_ahead[member] += 1
-            server_ahead[job.guild_id] += 1
-        self._places = places
-        return moved
-
-
-def _moved_enough(shown: int, place: int) -> bool:
-    """Whether a card showing `shown` should be brought back at `place`."""
-    if shown == place:
-        return False
-    return min(shown, place) <= SHOWN_AGAIN_WITHIN or abs(shown - place) >= (
-        SHOWN_AGAIN_SHARE * shown
-    )
+    def _line_up(self) -> None:
+        """Bring the line's order up to date: the new jobs put in their places, or the
+        whole line sorted again when that cannot be (a refused submit came back to the
+        line, a restart's members were served, a job not the newest of its requester)."""
+        line = self._book.line
+        arrived, self._arrived = line.arrived - self._arrived, line.arrived
+        waiting, places = line.waiting, self._places
+        if self._sorted_at == self._served:
+            newest = list(islice(reversed(waiting.values()), arrived))
+            if all(places.join(job, self._last_served) for job in reversed(newest)):
+                reserved = sum(1 for job_id in self._reserved if job_id in waiting)
+                if len(places) + reserved == len(waiting) and all(
+                    map(waiting.__contains__, places.order)
+                ):
+                    return
+        self._sorted_at = self._served
+        ready = (job for job in waiting.values() if job.id not in self._reserved)
+        places.rebuild(ready, self._last_served)
 
 
 def _holders(active: Iterable[Job]) -> dict[PoolKey, list[int]]:

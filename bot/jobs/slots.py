@@ -49,8 +49,8 @@ class LineIndex:
         self.waiting: dict[int, Job] = {}
         self.active: dict[int, Job] = {}
         self.counts = SlotCounts()
-        self.joined = 0
-        """Counts jobs joining or leaving the line: the line's order is stale once it moves."""
+        self.arrived = 0
+        """Counts jobs joining the line; the latest are the last in `waiting`."""
 
     def replace(self, previous: Job | None, job: Job | None) -> None:
         """The book replaced `previous` by `job` (either may be None: taken in, let go)."""
@@ -62,8 +62,8 @@ class LineIndex:
         if was_waiting and not is_waiting:
             assert previous is not None
             del self.waiting[previous.id]
-        if was_waiting is not is_waiting:
-            self.joined += 1
+        if is_waiting and not was_waiting:
+            self.arrived += 1
         if job is None:
             return
         if is_waiting:

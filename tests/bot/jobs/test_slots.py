@@ -13,7 +13,7 @@ def test_the_index_matches_a_scan_of_every_job_after_any_changes() -> None:
     rng = random.Random(7)
     index = LineIndex()
     jobs: dict[int, Job] = {}
-    joined = 0
+    arrived = 0
     states = list(JobState)
     for _ in range(3_000):
         job_id = rng.randrange(60)
@@ -28,7 +28,7 @@ def test_the_index_matches_a_scan_of_every_job_after_any_changes() -> None:
             )
         was = previous is not None and previous.state is JobState.WAITING
         now = job is not None and job.state is JobState.WAITING
-        joined += was is not now
+        arrived += now and not was
         index.replace(previous, job)
         if job is None:
             jobs.pop(job_id, None)
@@ -41,7 +41,9 @@ def test_the_index_matches_a_scan_of_every_job_after_any_changes() -> None:
         assert index.counts.by_member == expected.by_member
         assert index.counts.by_server == expected.by_server
         assert index.counts.running == expected.running == len(active)
-        assert index.joined == joined
+        assert index.arrived == arrived
+        if now and not was:
+            assert list(index.waiting)[-1] == job_id, "the newest is the last"
 
 
 def test_a_count_falling_to_nothing_leaves_no_key_behind() -> None:
