@@ -92,8 +92,10 @@ def pick_within(
     limits_for: Callable[[int | None], ServerLimits],
     total: int,
     now: float,
+    servers: int | None = None,
 ) -> list[Job]:
-    """`pick_releases` with the slots already `held` counted (left as they are)."""
+    """`pick_releases` with the slots already `held` counted (left as they are); with the
+    number of `servers` the jobs in `order` come from, it stops once all are full."""
     by_user: Counter[MemberKey] = Counter()
     by_server: Counter[int | None] = Counter()
     running = held.running
@@ -111,6 +113,8 @@ def pick_within(
             limits.per_server
         ):
             full.add(guild_id)
+            if len(full) == servers:
+                break
             continue
         member = (guild_id, job.requester_id)
         per_user = job.origin.active_limit or limits.per_user

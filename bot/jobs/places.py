@@ -69,6 +69,11 @@ class LinePlaces:
     def __len__(self) -> int:
         return len(self.order)
 
+    @property
+    def servers(self) -> int:
+        """How many servers (counting no server as one) have jobs in line."""
+        return len(self._server_keys)
+
     def get(self, job_id: int) -> Place | None:
         key = self._key_of.get(job_id)
         if key is None:

@@ -207,16 +207,21 @@ class LineRelease:
             ready = (waiting[job_id] for job_id in order if job_id not in self._held)
             held = self._slots_held()
             picks = pick_within(
-                ready, held, limits_for=self._limits_for, total=self._total, now=now
+                ready,
+                held,
+                limits_for=self._limits_for,
+                total=self._total,
+                now=now,
+                servers=self._places.servers,
             )
         for job in picks:
             self._reserved.add(job.id)
             self._last_served[job.requester_id] = now
             self._places.leave(job.id, self._last_served)
         wake_at = [
-            (job_id, not_before)
-            for job_id in self._places.order
-            if (not_before := waiting[job_id].not_before) is not None and not_before > now
+            (job_id, until)
+            for job_id, until in self._book.line.held_until.items()
+            if until > now and job_id not in self._reserved
         ]
         wake_at.extend(self._held.items())
         return Release(submit=picks, moved=self._places.moved(), wake_at=wake_at)

@@ -51,6 +51,8 @@ class LineIndex:
         self.counts = SlotCounts()
         self.arrived = 0
         """Counts jobs joining the line; the latest are the last in `waiting`."""
+        self.held_until: dict[int, float] = {}
+        """Waiting jobs told to wait until a time (`Job.not_before`)."""
 
     def replace(self, previous: Job | None, job: Job | None) -> None:
         """The book replaced `previous` by `job` (either may be None: taken in, let go)."""
@@ -59,15 +61,19 @@ class LineIndex:
         if previous is not None and previous.state in ACTIVE_STATES:
             del self.active[previous.id]
             self.counts.add(previous, -1)
-        if was_waiting and not is_waiting:
+        if was_waiting:
             assert previous is not None
-            del self.waiting[previous.id]
+            self.held_until.pop(previous.id, None)
+            if not is_waiting:
+                del self.waiting[previous.id]
         if is_waiting and not was_waiting:
             self.arrived += 1
         if job is None:
             return
         if is_waiting:
             self.waiting[job.id] = job
+            if job.not_before is not None:
+                self.held_until[job.id] = job.not_before
         elif job.state in ACTIVE_STATES:
             self.active[job.id] = job
             self.counts.add(job)

@@ -25,6 +25,7 @@ def test_the_index_matches_a_scan_of_every_job_after_any_changes() -> None:
                 state=rng.choice(states),
                 requester_id=rng.randrange(5),
                 guild_id=rng.choice([None, 1, 2]),
+                not_before=rng.choice([None, 5.0, 9.0]),
             )
         was = previous is not None and previous.state is JobState.WAITING
         now = job is not None and job.state is JobState.WAITING
@@ -34,7 +35,11 @@ def test_the_index_matches_a_scan_of_every_job_after_any_changes() -> None:
             jobs.pop(job_id, None)
         else:
             jobs[job_id] = job
-        assert index.waiting == {i: j for i, j in jobs.items() if j.state is JobState.WAITING}
+        waiting = {i: j for i, j in jobs.items() if j.state is JobState.WAITING}
+        assert index.waiting == waiting
+        assert index.held_until == {
+            i: j.not_before for i, j in waiting.items() if j.not_before is not None
+        }
         active = {i: j for i, j in jobs.items() if j.state in ACTIVE_STATES}
         assert index.active == active
         expected = SlotCounts.of(active.values())
