@@ -100,7 +100,9 @@ class LineRelease:
         self._arrived = 0
         """The line's `arrived` count the order has taken in."""
         self._served = 0
-        self._holders: dict[PoolKey, list[int]] | None = None
+        self._holders: dict[PoolKey, list[int]] = {}
+        self._holders_at = -1
+        """The `generation` `_holders` was worked out at."""
         self.generation = 0
         """Counts releases: what was worked out from the last one is stale once it moves."""
         self._reserved: set[int] = set()
@@ -148,8 +150,8 @@ class LineRelease:
 
     def holders(self, key: PoolKey) -> list[int]:
         """The jobs at RunComfy (or being sent) that hold the slots of `key`."""
-        if self._holders is None:
-            self._holders = _holders(self._holding())
+        if self._holders_at != self.generation:
+            self._holders, self._holders_at = _holders(self._holding()), self.generation
         return self._holders.get(key, [])
 
     def close(self) -> None:
@@ -197,7 +199,7 @@ class LineRelease:
         """The jobs to submit now and the places that changed; nothing is released while
         `closing` (the tracker stops, or RunComfy refuses the bot's token)."""
         self._may_move = False
-        self._holders = None
+        self._holders = {}
         self.generation += 1
         self._held = {job_id: until for job_id, until in self._held.items() if until > now}
         self._line_up()
