@@ -22,6 +22,7 @@ from pathlib import Path
 
 from bench.ack import AckConfig, AckResult, run_ack
 from bench.bigfile import BigFileConfig, BigFileResult, run_bigfile
+from bench.busy_ack import BusyAckConfig, BusyAckResult, run_busy_ack
 from bench.fit import (
     SMOKE,
     SMOKE_ACK,
@@ -37,6 +38,7 @@ from bench.report import (
     Row,
     ack_rows,
     bigfile_rows,
+    busy_ack_rows,
     busy_rows,
     crowded_rows,
     fit_rows,
@@ -53,7 +55,7 @@ from testkit.load import DEFAULT_SEED
 POLLING_SPEED = 40.0
 """The polling benchmark runs bot and emulator in one process, so it can run much faster
 than the others; at 40× a millisecond of event-loop delay is 0.04 emulated seconds."""
-BENCHMARKS = ("ack", "load", "busy", "crowded", "bigfile", "startup", "polling", "fit")
+BENCHMARKS = ("ack", "busyack", "load", "busy", "crowded", "bigfile", "startup", "polling", "fit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,8 @@ class Plan:
     """Sizes of one benchmark run."""
 
     ack: AckConfig
+    busy_ack: BusyAckConfig
+    """Commands answered on an idle bot and again while it tracks a thousand jobs."""
     load: LoadConfig
     busy: LoadConfig
     """The same load in few channels, where Discord's per-channel limit is what binds."""
@@ -86,6 +90,17 @@ def full_plan(speed: float, seed: int) -> Plan:
     return Plan(
         ack=AckConfig(
             commands=200, members=200, channels=10, burst_seconds=1.0, speed=speed, seed=seed
+        ),
+        busy_ack=BusyAckConfig(
+            commands=100,
+            tracked=1_100,
+            members=200,
+            channels=10,
+            burst_seconds=1.0,
+            fill_seconds=20.0,
+            active_limit=50,
+            speed=speed,
+            seed=seed,
         ),
         load=load,
         busy=replace(load, channels=10),
@@ -133,6 +148,17 @@ def smoke_plan(seed: int) -> Plan:
         ack=AckConfig(
             commands=10, members=10, channels=2, burst_seconds=0.2, speed=speed, seed=seed
         ),
+        busy_ack=BusyAckConfig(
+            commands=10,
+            tracked=40,
+            members=10,
+            channels=2,
+            burst_seconds=0.2,
+            fill_seconds=1.0,
+            active_limit=3,
+            speed=speed,
+            seed=seed,
+        ),
         load=load,
         busy=replace(load, channels=1),
         crowded=(replace(crowded(8, speed, seed), within=60.0),),
@@ -149,6 +175,7 @@ def smoke_plan(seed: int) -> Plan:
 @dataclass
 class Results:
     ack: AckResult | None = None
+    busy_ack: BusyAckResult | None = None
     load: list[LoadResult] | None = None
     busy: LoadResult | None = None
     crowded: list[LoadResult] | None = None
@@ -162,6 +189,8 @@ class Results:
         rows: list[Row] = []
         if self.ack is not None:
             rows += ack_rows(self.ack)
+        if self.busy_ack is not None:
+            rows += busy_ack_rows(self.busy_ack)
         if self.load:
             rows += load_rows(self.load)
         if self.busy is not None:
@@ -180,6 +209,7 @@ class Results:
             result.errors_logged
             for result in (
                 self.ack,
+                self.busy_ack,
                 self.busy,
                 self.bigfile,
                 self.startup,
@@ -204,6 +234,10 @@ async def run_all(
     if "ack" in only:
         log(f"acknowledgement: {plan.ack.commands} commands …")
         results.ack = await run_ack(plan.ack, _fresh(workdir / "ack"))
+    if "busyack" in only:
+        config = plan.busy_ack
+        log(f"acknowledgement while busy: {config.commands} commands, {config.tracked} jobs …")
+        results.busy_ack = await run_busy_ack(config, _fresh(workdir / "busyack"))
     if "load" in only:
         results.load = []
         for setting in settings:

@@ -42,6 +42,10 @@ from bot.runcomfy.pricing import Pricing
 log = logging.getLogger(__name__)
 
 Picture = tuple[JobState, str, bool]
+UNSHOWN_FIELDS = frozenset({"queue_position", "updated_at", "version"})
+"""Fields of a job the card does not show as they are: the queue position it shows is the
+progress's (`Progress`), and when the row was written is not shown at all."""
+_SHOWN_FIELDS = tuple(f.name for f in dataclasses.fields(Job) if f.name not in UNSHOWN_FIELDS)
 PASSING_STATES = frozenset({JobState.SUBMITTING, JobState.COMPLETED})
 """States a job usually leaves within moments: shown only if they last."""
 UNKNOWN_MESSAGE = 10008
@@ -56,6 +60,27 @@ class Progress:
     place_in_line: int | None
     queue_position: int | None
     eta: Eta | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """What a status message shows, and what it was drawn from: a change of the job that
+    leaves every input of the card as it was (a queue position the card does not show
+    yet, say) is skipped without drawing the card again."""
+
+    picture: Picture
+    job: Job
+    progress: Progress
+    note: str | None
+    overdue: bool
+
+    def drawn_from(self, job: Job, progress: Progress, note: str | None, overdue: bool) -> bool:
+        return (
+            progress == self.progress
+            and note == self.note
+            and overdue == self.overdue
+            and all(getattr(job, name) == getattr(self.job, name) for name in _SHOWN_FIELDS)
+        )
 
 
 @dataclass(slots=True)
@@ -96,8 +121,7 @@ class StatusBoard:
         self._remind = remind
         self._now = now
         self._latest: dict[int, Job] = {}
-        self._shown: dict[int, Picture] = {}
-        self._progress: dict[int, Progress] = {}
+        self._shown: dict[int, _Shown] = {}
         self._arrived: dict[int, tuple[JobState, float]] = {}
         self._gone: set[int] = set()
         self._replies: dict[int, _Reply] = {}
@@ -128,7 +152,6 @@ class StatusBoard:
         return {
             "newest_pictures": len(self._latest),
             "pictures_shown": len(self._shown),
-            "progress_shown": len(self._progress),
             "states_arrived": len(self._arrived),
             "gone_messages": len(self._gone),
             "interaction_replies": len(self._replies),
@@ -148,7 +171,7 @@ class StatusBoard:
             self._edit_through_webhook(job.id)
             return
         shown = self._shown.get(job.id)
-        important = shown is None or shown[0] is not job.state
+        important = shown is None or shown.progress.state is not job.state
         self._outbox.edit(job.channel_id, job.id, lambda: self._edit(job.id), important=important)
 
     def render(
@@ -173,7 +196,8 @@ class StatusBoard:
         state or one that moved by more than a fifth of the time left, else what it says
         already (past its estimate, it says so until the state changes)."""
         fresh = self._fresh(job, self._estimate(job))
-        shown = self._progress.get(job.id)
+        shown_card = self._shown.get(job.id)
+        shown = shown_card.progress if shown_card is not None else None
         if shown is None or shown.state is not job.state or shown.eta is None:
             return fresh
         if fresh.eta is None or shown.eta.overdue(now) or not fresh.eta.moved_from(shown.eta, now):
@@ -202,12 +226,20 @@ class StatusBoard:
             embed.add_field(name=tr("status.video"), value=note, inline=False)
         return embed, job_view(job)
 
-    def _card(self, job: Job) -> tuple[discord.Embed, discord.ui.View | None, Progress]:
-        """The public status message as it should read now."""
+    def _new_card(self, job: Job) -> tuple[discord.Embed, discord.ui.View | None, _Shown] | None:
+        """The public status message as it should read now; None when it reads as shown."""
         now = self._now()
         progress = self._progress_for(job, now)
+        note = self._notes.get(job.id)
+        overdue = progress.eta is not None and progress.eta.overdue(now)
+        shown = self._shown.get(job.id)
+        if shown is not None and shown.drawn_from(job, progress, note, overdue):
+            return None
         embed, view = self._draw(job, progress, now, public_texts(job))
-        return embed, view, progress
+        picture = _picture(job, embed, view)
+        if shown is not None and shown.picture == picture:
+            return None
+        return embed, view, _Shown(picture, job, progress, note, overdue)
 
     def set_note(self, job: Job, note: str | None) -> None:
         """Show (or, with None, remove) a passing fact the job itself does not hold, such
@@ -220,17 +252,14 @@ class StatusBoard:
             self._notes[job.id] = note
         self.job_changed(self._latest.get(job.id, job))
 
-    def _remember(
-        self, job: Job, embed: discord.Embed, view: discord.ui.View | None, progress: Progress
-    ) -> None:
+    def _remember(self, job: Job, shown: _Shown) -> None:
         """Remember what a message shows, so an edit to the same picture is skipped, and
         come back when the estimate it shows passes."""
         if job.state.is_final:
             self._let_go(job.id)
             return
-        self._shown[job.id] = _picture(job, embed, view)
-        self._progress[job.id] = progress
-        eta = progress.eta
+        self._shown[job.id] = shown
+        eta = shown.progress.eta
         if eta is not None and not eta.overdue(self._now()):
             self._remind(job.id, eta.at)
 
@@ -247,7 +276,6 @@ class StatusBoard:
         """Keep nothing more for the job's status message (the newest picture still to
         be sent, if any, stays queued)."""
         self._shown.pop(job_id, None)
-        self._progress.pop(job_id, None)
         self._arrived.pop(job_id, None)
         self._replies.pop(job_id, None)
         self._sent_at.pop(job_id, None)
@@ -328,9 +356,10 @@ class StatusBoard:
         return job.state in PASSING_STATES
 
     async def _send_to_webhook(self, job: Job, reply: _Reply) -> None:
-        embed, view, progress = self._card(job)
-        if self._shown.get(job.id) == _picture(job, embed, view):
+        card = self._new_card(job)
+        if card is None:
             return
+        embed, view, shown = card
         try:
             await reply.interaction.edit_original_response(embed=embed, view=view)
         except discord.NotFound as error:
@@ -349,7 +378,7 @@ class StatusBoard:
             return
         self.webhook_edits_sent += 1
         self._sent_at[job.id] = time.monotonic()
-        self._remember(job, embed, view, progress)
+        self._remember(job, shown)
 
     # ---------------------------------------------------------------- channel route
 
@@ -361,9 +390,10 @@ class StatusBoard:
         if job_id in self._gone:
             self._cannot_show(job)
             return False
-        embed, view, progress = self._card(job)
-        if self._shown.get(job_id) == _picture(job, embed, view):
+        card = self._new_card(job)
+        if card is None:
             return False
+        embed, view, shown = card
         channel = self._client.get_partial_messageable(job.channel_id, guild_id=job.guild_id)
         message = channel.get_partial_message(job.status_message_id)
         try:
@@ -378,7 +408,7 @@ class StatusBoard:
             self._outbox.edit(job.channel_id, job_id, lambda: self._edit(job_id))
             return True
         self.edits_sent += 1
-        self._remember(job, embed, view, progress)
+        self._remember(job, shown)
         return True
 
 

@@ -17,6 +17,7 @@ from bot.jobs.events import EventBus, JobCommitted, JobLetGo
 from bot.jobs.leases import LeaseLost, NoRoom, Room
 from bot.jobs.model import Failure, Job, JobState, NoticeState, is_open
 from bot.jobs.ports import JobObserver, JobStorage, StoreError
+from bot.jobs.slots import LineIndex
 from bot.jobs.store_health import StoreHealth
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,8 @@ class JobBook:
         self._bus = bus
         self._clock = clock
         self._jobs: dict[int, Job] = {}
+        self.line = LineIndex()
+        """The jobs waiting in line and holding slots, kept with every change of `_jobs`."""
         self._locks: dict[int, _JobLock] = {}
         self._observers: list[JobObserver] = []
 
@@ -56,12 +59,16 @@ class JobBook:
 
     def load(self, job: Job) -> None:
         """Take in a job read back from the store at start-up."""
-        self._jobs[job.id] = job
+        self._put(job)
 
     def drop(self, job_id: int) -> None:
         """Let go of a job that never got going (its row is settled by whoever dropped it,
         or at the next start)."""
-        self._jobs.pop(job_id, None)
+        self.line.replace(self._jobs.pop(job_id, None), None)
+
+    def _put(self, job: Job) -> None:
+        self.line.replace(self._jobs.get(job.id), job)
+        self._jobs[job.id] = job
 
     async def reload(self, job: Job) -> Job | None:
         """The row of a job this process holds, as it is now (another process may have
@@ -74,7 +81,7 @@ class JobBook:
             self.drop(job.id)
             self._bus.publish(JobLetGo(job.id))
             return None
-        self._jobs[job.id] = current
+        self._put(current)
         return current
 
     async def fetch(self, job_id: int) -> Job | None:
@@ -143,9 +150,9 @@ class JobBook:
         self.health.succeeded()
         previous = self._jobs.get(job.id)
         if is_open(job):
-            self._jobs[job.id] = job
+            self._put(job)
         else:
-            self._jobs.pop(job.id, None)
+            self.drop(job.id)
         self._bus.publish(JobCommitted(previous, job))
         self.announce(job)
         return job

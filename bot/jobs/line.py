@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from bot.jobs.model import Job
+from bot.jobs.slots import MemberKey, SlotCounts
 
 
 class LimitExceeded(Exception):
@@ -81,27 +82,46 @@ def pick_releases(
 ) -> list[Job]:
     """The jobs to submit now: the first in line that fit their server's limits and `total`
     (a job whose requester has a limit of their own, `JobOrigin.active_limit`, fits that)."""
-    by_user: Counter[tuple[int | None, int]] = Counter()
+    return pick_within(order, SlotCounts.of(active), limits_for=limits_for, total=total, now=now)
+
+
+def pick_within(
+    order: Iterable[Job],
+    held: SlotCounts,
+    *,
+    limits_for: Callable[[int | None], ServerLimits],
+    total: int,
+    now: float,
+    servers: int | None = None,
+) -> list[Job]:
+    """`pick_releases` with the slots already `held` counted (left as they are); with the
+    number of `servers` the jobs in `order` come from, it stops once all are full."""
+    by_user: Counter[MemberKey] = Counter()
     by_server: Counter[int | None] = Counter()
-    running = 0
-    for job in active:
-        by_user[job.guild_id, job.requester_id] += 1
-        by_server[job.guild_id] += 1
-        running += 1
+    running = held.running
+    full: set[int | None] = set()
+    """Servers with no slot left: a long line of one full server is passed over quickly."""
     picks: list[Job] = []
     for job in order:
         if running >= total:
             break
-        if job.not_before is not None and job.not_before > now:
+        guild_id = job.guild_id
+        if guild_id in full or (job.not_before is not None and job.not_before > now):
             continue
-        limits = limits_for(job.guild_id)
+        limits = limits_for(guild_id)
+        if guild_id is not None and held.by_server[guild_id] + by_server[guild_id] >= (
+            limits.per_server
+        ):
+            full.add(guild_id)
+            if len(full) == servers:
+                break
+            continue
+        member = (guild_id, job.requester_id)
         per_user = job.origin.active_limit or limits.per_user
-        if by_user[job.guild_id, job.requester_id] >= per_user:
-            continue
-        if job.guild_id is not None and by_server[job.guild_id] >= limits.per_server:
+        if held.by_member[member] + by_user[member] >= per_user:
             continue
         picks.append(job)
-        by_user[job.guild_id, job.requester_id] += 1
-        by_server[job.guild_id] += 1
+        by_user[member] += 1
+        by_server[guild_id] += 1
         running += 1
     return picks

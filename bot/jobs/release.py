@@ -6,16 +6,20 @@ released but not yet past their submit, and each waiting job's spot as last anno
 (its place, and how many jobs are ahead of it for each limit it waits on), so only jobs
 whose place changed are shown again and an estimate knows whom each waits for.
 
-Releasing looks at every open job, so it runs only at a turn of the scheduler after
-something said `LineMayMove` (a job joined or left the line, took or freed a slot, a
-submit settled, a refused token works again), never once per change of a job.
+Releasing runs only at a turn of the scheduler after something said `LineMayMove` (a job
+joined or left the line, took or freed a slot, a submit settled, a refused token works
+again), never once per change of a job. It reads the book's `LineIndex` (the waiting jobs
+and the slots held, counted as jobs change), never every job the tracker holds, and keeps
+the line's order and places in `LinePlaces`: a new job joining the line is put in its
+place there, and the whole line is sorted again only once a job left it or a member was
+served. What each limit's holders are is worked out only when an estimate asks.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from bot.jobs.events import (
@@ -27,8 +31,10 @@ from bot.jobs.events import (
     SubmitSettled,
     TurnBegins,
 )
-from bot.jobs.line import ServerLimits, line_order, pick_releases
+from bot.jobs.line import pick_within
 from bot.jobs.model import ACTIVE_STATES, Job, JobState
+from bot.jobs.places import LinePlaces
+from bot.jobs.slots import SlotCounts
 from bot.jobs.token_watch import TokenWatch
 
 if TYPE_CHECKING:
@@ -87,8 +93,16 @@ class LineRelease:
         self._limits_for = context.limits_for
         self._total = context.settings.max_active_total
         self._last_served: dict[int, float] = {}
-        self._spots: dict[int, LineSpot] = {}
+        self._places = LinePlaces()
+        self._sorted_at = -1
+        """The `served` count when the line was last sorted again (a restart's members
+        served change every key)."""
+        self._arrived = 0
+        """The line's `arrived` count the order has taken in."""
+        self._served = 0
         self._holders: dict[PoolKey, list[int]] = {}
+        self._holders_at = -1
+        """The `generation` `_holders` was worked out at."""
         self.generation = 0
         """Counts releases: what was worked out from the last one is stale once it moves."""
         self._reserved: set[int] = set()
@@ -107,24 +121,37 @@ class LineRelease:
     def served(self, requester_id: int, at: float) -> None:
         """Count a member as served at `at` (used for jobs already running after a restart)."""
         self._last_served[requester_id] = max(self._last_served.get(requester_id, 0.0), at)
+        self._served += 1
 
     def kept(self) -> dict[str, int]:
         """Jobs with a place in line, released and not yet past their submit, held back."""
         return {
-            "places_in_line": len(self._spots),
+            "places_in_line": len(self._places),
             "released_jobs": len(self._reserved),
             "held_jobs": len(self._held),
         }
 
     def place_of(self, job_id: int) -> int | None:
-        spot = self._spots.get(job_id)
-        return spot.place if spot is not None else None
+        place = self._places.get(job_id)
+        return place.place if place is not None else None
 
     def spot_of(self, job_id: int) -> LineSpot | None:
-        return self._spots.get(job_id)
+        spot, job = self._places.get(job_id), self._book.get(job_id)
+        if spot is None or job is None:
+            return None
+        limits = self._limits_for(job.guild_id)
+        pools = [
+            Pool(("member", job.guild_id, job.requester_id), limits.per_user, spot.member_ahead),
+            Pool(("all", None, None), self._total, spot.place - 1),
+        ]
+        if job.guild_id is not None:
+            pools.append(Pool(("server", job.guild_id, None), limits.per_server, spot.server_ahead))
+        return LineSpot(spot.place, tuple(pools))
 
     def holders(self, key: PoolKey) -> list[int]:
         """The jobs at RunComfy (or being sent) that hold the slots of `key`."""
+        if self._holders_at != self.generation:
+            self._holders, self._holders_at = _holders(self._holding()), self.generation
         return self._holders.get(key, [])
 
     def close(self) -> None:
@@ -142,7 +169,7 @@ class LineRelease:
         if not self._may_move:
             return
         paused = self._closing or self._token.refused
-        release = self._release(self._book, event.now, closing=paused)
+        release = self._release(event.now, closing=paused)
         for job in release.submit:
             self._bus.publish(JobReleased(job))
         for job_id in release.moved:
@@ -153,7 +180,7 @@ class LineRelease:
     def on_job_committed(self, event: JobCommitted) -> None:
         previous, job = event.previous, event.job
         if job.state is not JobState.WAITING:
-            self._spots.pop(job.id, None)
+            self._places.leave(job.id, self._last_served)
         if previous is not None and moves_the_line(previous.state, job.state):
             self._bus.publish(LineMayMove())
 
@@ -165,83 +192,92 @@ class LineRelease:
         self._held[event.job_id] = event.until
 
     def on_job_let_go(self, event: JobLetGo) -> None:
-        self._spots.pop(event.job_id, None)
+        self._places.leave(event.job_id, self._last_served)
         self._bus.publish(LineMayMove())
 
-    def _release(self, jobs: Iterable[Job], now: float, *, closing: bool) -> Release:
+    def _release(self, now: float, *, closing: bool) -> Release:
         """The jobs to submit now and the places that changed; nothing is released while
         `closing` (the tracker stops, or RunComfy refuses the bot's token)."""
         self._may_move = False
-        jobs = list(jobs)
-        waiting = [job for job in jobs if job.state is JobState.WAITING]
+        self._holders = {}
+        self.generation += 1
         self._held = {job_id: until for job_id, until in self._held.items() if until > now}
-        order = [
-            job for job in line_order(waiting, self._last_served) if job.id not in self._reserved
-        ]
-        ready = [job for job in order if job.id not in self._held]
-        active = [job for job in jobs if job.state in ACTIVE_STATES or job.id in self._reserved]
-        picks = (
-            []
-            if closing
-            else pick_releases(
-                ready, active, limits_for=self._limits_for, total=self._total, now=now
+        self._line_up()
+        waiting, order = self._book.line.waiting, self._places.order
+        picks: list[Job] = []
+        if not closing:
+            ready = (waiting[job_id] for job_id in order if job_id not in self._held)
+            held = self._slots_held()
+            picks = pick_within(
+                ready,
+                held,
+                limits_for=self._limits_for,
+                total=self._total,
+                now=now,
+                servers=self._places.servers,
             )
-        )
         for job in picks:
             self._reserved.add(job.id)
             self._last_served[job.requester_id] = now
-        released = {job.id for job in picks}
-        remaining = [job for job in order if job.id not in released]
-        spots = self._spots_in(remaining)
-        moved = [
-            job_id
-            for job_id, spot in spots.items()
-            if job_id not in self._spots or self._spots[job_id].place != spot.place
-        ]
-        self._spots = spots
-        self._holders = _holders([*active, *picks], spots.values())
-        self.generation += 1
+            self._places.leave(job.id, self._last_served)
         wake_at = [
-            (job.id, job.not_before)
-            for job in remaining
-            if job.not_before is not None and job.not_before > now
+            (job_id, until)
+            for job_id, until in self._book.line.held_until.items()
+            if until > now and job_id not in self._reserved
         ]
         wake_at.extend(self._held.items())
-        return Release(submit=picks, moved=moved, wake_at=wake_at)
+        return Release(submit=picks, moved=self._places.moved(), wake_at=wake_at)
 
-    def _spots_in(self, remaining: list[Job]) -> dict[int, LineSpot]:
-        """Each waiting job's place, and the jobs ahead of it for each of its limits."""
-        ahead: Counter[PoolKey] = Counter()
-        spots: dict[int, LineSpot] = {}
-        limits: dict[int | None, ServerLimits] = {}
-        for place, job in enumerate(remaining, start=1):
-            if job.guild_id not in limits:
-                limits[job.guild_id] = self._limits_for(job.guild_id)
-            pools = tuple(
-                Pool(key, capacity, ahead[key])
-                for key, capacity in self._pools_of(job, limits[job.guild_id])
-            )
-            for pool in pools:
-                ahead[pool.key] += 1
-            spots[job.id] = LineSpot(place, pools)
-        return spots
-
-    def _pools_of(self, job: Job, limits: ServerLimits) -> list[tuple[PoolKey, int]]:
-        pools: list[tuple[PoolKey, int]] = [
-            (("member", job.guild_id, job.requester_id), limits.per_user),
-            (("all", None, None), self._total),
+    def _slots_held(self) -> SlotCounts:
+        """Slots held at RunComfy, with the jobs released and not yet past their submit
+        (still waiting in the book) counted too."""
+        line = self._book.line
+        extra = [
+            job
+            for job_id in self._reserved
+            if job_id not in line.active and (job := self._book.get(job_id)) is not None
         ]
-        if job.guild_id is not None:
-            pools.append((("server", job.guild_id, None), limits.per_server))
-        return pools
+        if not extra:
+            return line.counts
+        counts = SlotCounts(
+            line.counts.by_member.copy(), line.counts.by_server.copy(), line.counts.running
+        )
+        for job in extra:
+            counts.add(job)
+        return counts
+
+    def _holding(self) -> list[Job]:
+        line = self._book.line
+        reserved = (
+            job
+            for job_id in self._reserved
+            if job_id not in line.active and (job := self._book.get(job_id)) is not None
+        )
+        return [*line.active.values(), *reserved]
+
+    def _line_up(self) -> None:
+        """Bring the line's order up to date: the new jobs put in their places, or the
+        whole line sorted again when that cannot be (a refused submit came back to the
+        line, a restart's members were served, a job not the newest of its requester)."""
+        line = self._book.line
+        arrived, self._arrived = line.arrived - self._arrived, line.arrived
+        waiting, places = line.waiting, self._places
+        if self._sorted_at == self._served:
+            newest = list(islice(reversed(waiting.values()), arrived))
+            if all(places.join(job, self._last_served) for job in reversed(newest)):
+                reserved = sum(1 for job_id in self._reserved if job_id in waiting)
+                if len(places) + reserved == len(waiting) and all(
+                    map(waiting.__contains__, places.order)
+                ):
+                    return
+        self._sorted_at = self._served
+        ready = (job for job in waiting.values() if job.id not in self._reserved)
+        places.rebuild(ready, self._last_served)
 
 
-def _holders(active: Iterable[Job], spots: Iterable[LineSpot]) -> dict[PoolKey, list[int]]:
-    """The jobs holding the slots of every limit some waiting job waits on."""
-    wanted = {pool.key for spot in spots for pool in spot.pools}
+def _holders(active: Iterable[Job]) -> dict[PoolKey, list[int]]:
+    """The jobs holding the slots of every limit."""
     holders: dict[PoolKey, list[int]] = {}
-    if not wanted:
-        return holders
     for job in active:
         keys: tuple[PoolKey, ...] = (
             ("member", job.guild_id, job.requester_id),
@@ -249,6 +285,5 @@ def _holders(active: Iterable[Job], spots: Iterable[LineSpot]) -> dict[PoolKey, 
             ("all", None, None),
         )
         for key in keys:
-            if key in wanted:
-                holders.setdefault(key, []).append(job.id)
+            holders.setdefault(key, []).append(job.id)
     return holders

@@ -45,6 +45,9 @@ class VideoCache:
         self.folder = folder
         self.max_bytes = max_bytes
         self._entries = entries
+        self._bytes = sum(entry.size for entry in entries.values())
+        """What the entries hold together, kept as they change: summing them per put made
+        every delivery cost as much as the cache has videos."""
         self._lock = asyncio.Lock()
         self._last_stamp_ns = max((entry.used_ns for entry in entries.values()), default=0)
 
@@ -60,7 +63,7 @@ class VideoCache:
 
     @property
     def total_bytes(self) -> int:
-        return sum(entry.size for entry in self._entries.values())
+        return self._bytes
 
     def job_ids(self) -> list[int]:
         """Cached job ids, the next to be evicted first."""
@@ -72,9 +75,10 @@ class VideoCache:
         async with self._lock:
             stamp = self._stamp()
             size = await asyncio.to_thread(_store, source, final, move, stamp)
-            entry = self._entries.pop(job_id, None) or _Entry(final, size, stamp)
+            entry = self._pop(job_id) or _Entry(final, size, stamp)
             entry.size, entry.used_ns = size, stamp  # in place: readers hold this entry
             self._entries[job_id] = entry
+            self._bytes += size
             await self._evict(keep=job_id)
         return final
 
@@ -90,7 +94,7 @@ class VideoCache:
             await asyncio.to_thread(os.utime, entry.path, ns=(entry.used_ns, entry.used_ns))
         except FileNotFoundError:
             logger.warning("cached video %s vanished from %s", job_id, self.folder)
-            self._entries.pop(job_id, None)
+            self._pop(job_id)
             return None
         return entry.path
 
@@ -109,6 +113,12 @@ class VideoCache:
             async with self._lock:
                 await self._evict()
 
+    def _pop(self, job_id: int) -> _Entry | None:
+        entry = self._entries.pop(job_id, None)
+        if entry is not None:
+            self._bytes -= entry.size
+        return entry
+
     def _stamp(self) -> int:
         """Now, for a file's modification time, but strictly after the previous stamp: file
         clocks tick coarsely, and equal times would lose the order over a restart."""
@@ -118,14 +128,19 @@ class VideoCache:
     async def _evict(self, keep: int | None = None) -> None:
         """Drop the least recently used videos until under the cap, sparing those being
         read and the one just put (even if it alone exceeds the cap)."""
-        total = self.total_bytes
-        for job_id, entry in list(self._entries.items()):
-            if total <= self.max_bytes:
+        while self._bytes > self.max_bytes:
+            victim = next(
+                (
+                    (job_id, entry)
+                    for job_id, entry in self._entries.items()
+                    if not entry.readers and job_id != keep
+                ),
+                None,
+            )
+            if victim is None:
                 return
-            if entry.readers or job_id == keep:
-                continue
-            self._entries.pop(job_id, None)
-            total -= entry.size
+            job_id, entry = victim
+            self._pop(job_id)
             with contextlib.suppress(FileNotFoundError):
                 await asyncio.to_thread(entry.path.unlink)
 

@@ -10,6 +10,9 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
+from bot.discord_ui import status_board
 from bot.discord_ui.status_board import StatusBoard
 from bot.jobs.eta import Basis, Eta
 from bot.jobs.model import Job, JobState, NoticeState
@@ -184,3 +187,37 @@ async def test_past_its_estimate_the_card_says_it_takes_longer_until_the_state_c
     await settle(board)
     assert len(reply.edits) == 2
     assert tracker.reminders == [(1, START + 60)], "no reminder for a passed estimate"
+
+
+async def test_a_queue_position_the_card_does_not_show_yet_is_not_drawn(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Drawing a card costs more than everything else a poll does: a change that leaves
+    every input of the card as it was (the estimate held, the position waiting for the next
+    edit) is skipped without drawing it; a change the card shows is drawn and sent."""
+    drawn: list[Job] = []
+    draw = status_board.status_embed
+
+    def counting(job: Job, **options: Any) -> Any:
+        drawn.append(job)
+        return draw(job, **options)
+
+    monkeypatch.setattr(status_board, "status_embed", counting)
+    tracker, reply = Tracker(), Reply()
+    tracker.estimates[JobState.QUEUED] = eta(100)
+    board = board_with(tracker, reply)
+    board.job_changed(job_in(JobState.QUEUED, queue_position=9))
+    await settle(board)
+    for position in (8, 7, 6):
+        board.job_changed(job_in(JobState.QUEUED, queue_position=position, version=position))
+        await settle(board)
+    assert (len(drawn), len(reply.edits)) == (1, 1)
+
+    board.job_changed(job_in(JobState.QUEUED, queue_position=5, failure_detail="other"))
+    await settle(board)
+    assert len(drawn) == 2, "another field of the job may change the card: drawn again"
+    tracker.now = START + 100
+    board.job_changed(job_in(JobState.QUEUED, queue_position=4))
+    await settle(board)
+    assert len(drawn) == 3
+    assert reply.statuses()[-1].endswith("Taking longer than usual")

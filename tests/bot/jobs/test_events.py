@@ -3,13 +3,11 @@ handlers of its own kind, in order, and every event a room says has a room that 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import pytest
 
 import bot.jobs.events as events
 from bot.jobs.events import Event, EventBus, HeldBack, JobDue, LineMayMove, TurnBegins
-from bot.jobs.model import Job, JobState
+from bot.jobs.model import JobState
 from bot.jobs.release import LineRelease, Release
 from tests.bot.jobs.rig import Rig, make_settings
 
@@ -61,17 +59,15 @@ async def test_every_event_has_a_room_that_reacts_and_the_line_has_one_release(
 async def test_the_line_is_released_only_when_it_may_have_moved(
     make_rig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Releasing looks at every open job; running it at every turn of the scheduler (every
+    """Releasing reads the whole line; running it at every turn of the scheduler (every
     poll) is what made a busy tracker's CPU grow with the square of its jobs."""
     releases: list[float] = []
     turns: list[float] = []
     release, turn = LineRelease._release, LineRelease.on_turn_begins
 
-    def counted_release(
-        self: LineRelease, jobs: Iterable[Job], now: float, *, closing: bool
-    ) -> Release:
+    def counted_release(self: LineRelease, now: float, *, closing: bool) -> Release:
         releases.append(now)
-        return release(self, jobs, now, closing=closing)
+        return release(self, now, closing=closing)
 
     def counted_turn(self: LineRelease, event: TurnBegins) -> None:
         turns.append(event.now)

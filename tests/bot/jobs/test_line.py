@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from bot.jobs.line import ServerLimits, line_order, pick_releases
+from collections.abc import Iterator
+
+from bot.jobs.line import ServerLimits, line_order, pick_releases, pick_within
 from bot.jobs.model import Job, JobOrigin, JobState
+from bot.jobs.slots import SlotCounts
 from tests.bot.jobs.factories import make_job
 
 
@@ -83,3 +86,21 @@ def test_a_requester_with_a_limit_of_their_own_is_held_to_it() -> None:
     ]
     running = [active(1, 1), active(2, 2), active(3, 2)]
     assert [job.id for job in pick(order, running, per_user=2)] == [6, 7]
+
+
+def test_a_line_of_full_servers_is_left_as_soon_as_every_server_is_full() -> None:
+    running = [active(1, 1, guild=1), active(2, 2, guild=2)]
+    order = [waiting(job_id, user=job_id, guild=1 + job_id % 2) for job_id in range(3, 40)]
+    seen: list[int] = []
+
+    def walked() -> Iterator[Job]:
+        for job in order:
+            seen.append(job.id)
+            yield job
+
+    limits = ServerLimits(per_user=2, per_server=1)
+    held = SlotCounts.of(running)
+    picks = pick_within(walked(), held, limits_for=lambda _: limits, total=50, now=0.0, servers=2)
+    assert picks == []
+    assert seen == [3, 4], "both servers were full at the first job of each"
+    assert pick_releases(order, running, limits_for=lambda _: limits, total=50, now=0.0) == []
