@@ -64,6 +64,10 @@ def _fault_answer(fault: Fault) -> web.Response:
     return web.json_response(body, status=fault.http_status)
 
 
+REQUEST_TIME = web.RequestKey("runcomfy_request_time", float)
+"""Where a request keeps the emulator's time it was recorded at: it is answered as of then."""
+
+
 class ApiRoutes:
     """The aiohttp handlers over one emulator's jobs, faults and traffic."""
 
@@ -99,6 +103,7 @@ class ApiRoutes:
     ) -> web.StreamResponse:
         """Record, apply the next fault, check auth, run `process`; the one path for all APIs."""
         record = self._record(request, endpoint)
+        request[REQUEST_TIME] = record.at
         fault = self.emulator.next_fault(endpoint)
         record.fault = fault.kind if fault else None
         if fault is not None and fault.kind == "reset" and not fault.after_processing:
@@ -133,7 +138,7 @@ class ApiRoutes:
                 {"error_code": 404001, "error_message": "Request not found or expired."},
                 status=404,
             )
-        self.board.advance()
+        self.board.advance(request.get(REQUEST_TIME))
         return job
 
     def _links(self, job: EmulatedJob) -> dict[str, str]:

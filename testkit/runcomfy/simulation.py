@@ -90,13 +90,15 @@ class JobBoard:
         self.workers = workers
         self._start_waiting(self.clock.now())
 
-    def advance(self) -> None:
-        """Bring every job up to `clock.now()`: finish due jobs and start queued ones.
+    def advance(self, until: float | None = None) -> None:
+        """Bring every job up to `until` (default `clock.now()`): finish due jobs and start
+        queued ones. A request is answered as of the moment it was recorded, so a poll
+        never reports a job finished at a time after the poll's own.
 
         Completions and the ends of queue delays are replayed in time order (a delay
         that ends at the same moment as a completion goes first).
         """
-        now = self.clock.now()
+        now = self.clock.now() if until is None else until
         while True:
             finish = self._running[0][0] if self._running else math.inf
             release = self._held[0][0] if self._held else math.inf

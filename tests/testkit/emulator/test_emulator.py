@@ -868,3 +868,27 @@ async def test_wait_for_requests(http, emulator) -> None:
         await waiter
     async with asyncio.timeout(2):
         await emulator.wait_for_requests(Endpoint.SUBMIT, 1)
+
+
+async def test_a_poll_is_answered_as_of_the_moment_it_was_recorded(
+    http, emulator, clock, monkeypatch
+) -> None:
+    """Time that passes between recording a request and answering it (a busy machine)
+    does not finish a job early: a poll recorded before the job's finish says it is still
+    generating, so a benchmark's 'first poll that could see it' is always a poll at or
+    after the finish."""
+    rid = await submit_id(http, emulator)
+    clock.advance(58)
+    record = emulator.traffic.record
+
+    def record_then_stall(kept: Any) -> Any:
+        kept = record(kept)
+        clock.advance(5)
+        return kept
+
+    monkeypatch.setattr(emulator.traffic, "record", record_then_stall)
+    assert (await status(http, emulator, rid)).body["status"] == "in_progress"
+    assert (await status(http, emulator, rid)).body["status"] == "completed"
+    finished = emulator.job(rid).finished_at
+    polls = [r.at for r in emulator.requests if r.request_id == rid]
+    assert polls[0] < finished <= polls[1]
