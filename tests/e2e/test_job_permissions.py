@@ -87,5 +87,7 @@ async def test_moderator_powers_come_from_the_jobs_channel(stuck, who, entry) ->
     member = cast(stuck, who, elsewhere)
     allowed = await try_entry(stuck, entry, member, job_id, status, elsewhere)
     assert allowed is EXPECTED[who]
-    cancelled = stuck.bot.tracker.get(job_id).state is JobState.CANCELLED
+    job = await stuck.bot.tracker.fetch(job_id)
+    assert job is not None
+    cancelled = job.state is JobState.CANCELLED
     assert cancelled is (EXPECTED[who] and entry not in ("status command", "autocomplete"))

@@ -184,6 +184,11 @@ async def test_strikes_block_a_member_who_is_told_privately(world: World) -> Non
         job_id, _ = await world.started_job(interaction)
         await world.wait_for_notice(job_id)
         interactions.append(interaction)
+    line = await world.fake.wait_for_message(
+        audit, lambda m: "is blocked until" in (m.content or "")
+    )
+    assert f"<@{world.alice.id}> is blocked until" in line.content
+    assert "(the last one **#4**)" in line.content
     shown = await moderate(world, "strikes", world.mod_by_role, member=world.alice)
     assert shown.startswith(f"<@{world.alice.id}> has 0 strikes"), "spent by the block"
     told = await interactions[-1].wait_followup(lambda m: "RunComfy refused" in (m.content or ""))
@@ -191,11 +196,6 @@ async def test_strikes_block_a_member_who_is_told_privately(world: World) -> Non
     assert told.content.startswith(
         "🚫 RunComfy refused 3 of your videos on this server for their content within 24 hours"
     )
-    line = await world.fake.wait_for_message(
-        audit, lambda m: "is blocked until" in (m.content or "")
-    )
-    assert f"<@{world.alice.id}> is blocked until" in line.content
-    assert "(the last one **#4**)" in line.content
     refused = await world.answer(await world.generate(prompt="once more"))
     assert "after several videos RunComfy refused for their content" in refused.content
     assert world.emulator.submit_count == 4
