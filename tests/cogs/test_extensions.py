@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from discord import app_commands
 
 from bot.app import VideoBot, extensions
 from tests.e2e.harness import World
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCUMENTED = (ROOT / "README.md").read_text() + (ROOT / "docs" / "using.md").read_text()
+"""Where the commands are described for the people who type them."""
 
 
 def command_names(bot: VideoBot) -> list[str]:
@@ -82,3 +87,21 @@ async def test_reloading_keeps_one_status_board_on_the_tracker(world: World) -> 
         bot.stranded,
         bot.session_side.watch,
     )
+
+
+async def test_every_command_is_documented(world: World) -> None:
+    """Each command a member can type is in the README's tables, or (the server
+    settings) in docs/using.md, with its own name: a command added or renamed without
+    its line fails here."""
+    assert world.bot is not None
+    documented = DOCUMENTED
+    leaves = [
+        child.qualified_name
+        for command in world.bot.tree.get_commands()
+        if isinstance(command, app_commands.Group)
+        for child in command.walk_commands()
+        if not isinstance(child, app_commands.Group)
+    ]
+    assert len(leaves) > 20
+    missing = [name for name in leaves if f"`/{name}" not in documented]
+    assert missing == []
