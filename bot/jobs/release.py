@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import TYPE_CHECKING
 
 from bot.jobs.events import (
@@ -97,8 +96,6 @@ class LineRelease:
         self._sorted_at = -1
         """The `served` count when the line was last sorted again (a restart's members
         served change every key)."""
-        self._arrived = 0
-        """The line's `arrived` count the order has taken in."""
         self._served = 0
         self._holders: dict[PoolKey, list[int]] = {}
         self._holders_at = -1
@@ -258,13 +255,19 @@ class LineRelease:
     def _line_up(self) -> None:
         """Bring the line's order up to date: the new jobs put in their places, or the
         whole line sorted again when that cannot be (a refused submit came back to the
-        line, a restart's members were served, a job not the newest of its requester)."""
+        line, a restart's members were served, a job not the newest of its requester, a
+        job released and not yet past its submit). The jobs that arrived are the ones
+        the book saw join, by id: an arrival that left again before this turn changes
+        nothing here."""
         line = self._book.line
-        arrived, self._arrived = line.arrived - self._arrived, line.arrived
+        arrivals = line.take_arrivals()
         waiting, places = line.waiting, self._places
         if self._sorted_at == self._served:
-            newest = list(islice(reversed(waiting.values()), arrived))
-            if all(places.join(job, self._last_served) for job in reversed(newest)):
+            joining = [waiting[job_id] for job_id in arrivals if job_id in waiting]
+            if all(
+                job.id not in self._reserved and places.join(job, self._last_served)
+                for job in joining
+            ):
                 reserved = sum(1 for job_id in self._reserved if job_id in waiting)
                 if len(places) + reserved == len(waiting) and all(
                     map(waiting.__contains__, places.order)

@@ -49,10 +49,16 @@ class LineIndex:
         self.waiting: dict[int, Job] = {}
         self.active: dict[int, Job] = {}
         self.counts = SlotCounts()
-        self.arrived = 0
-        """Counts jobs joining the line; the latest are the last in `waiting`."""
+        self._arrivals: list[int] = []
+        """The jobs that joined the line since the release last took them, in order (a
+        job may have left again since)."""
         self.held_until: dict[int, float] = {}
         """Waiting jobs told to wait until a time (`Job.not_before`)."""
+
+    def take_arrivals(self) -> list[int]:
+        """The jobs that joined the line since the last call, oldest first, each once."""
+        arrivals, self._arrivals = list(dict.fromkeys(self._arrivals)), []
+        return arrivals
 
     def replace(self, previous: Job | None, job: Job | None) -> None:
         """The book replaced `previous` by `job` (either may be None: taken in, let go)."""
@@ -67,7 +73,8 @@ class LineIndex:
             if not is_waiting:
                 del self.waiting[previous.id]
         if is_waiting and not was_waiting:
-            self.arrived += 1
+            assert job is not None
+            self._arrivals.append(job.id)
         if job is None:
             return
         if is_waiting:
