@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 
-import asyncpg
 import pytest
 
 from bot.store.pg_news import CHANNEL, PgNews
 from bot.store.postgres import PgDatabase
 from testkit.waiting import eventually
-from tests.bot.store.backends import StoreBackend
+from tests.bot.store.conftest import notify
 
 pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 
@@ -27,23 +25,6 @@ MALFORMED = [
     '{"guild_id": true}',
     '{"guild_id": 1.5}',
 ]
-
-
-@pytest.fixture
-async def db(backend: StoreBackend) -> AsyncIterator[PgDatabase]:
-    postgres = backend.settings().postgres
-    assert postgres is not None
-    db = await PgDatabase.open(postgres.dsn.reveal())
-    yield db
-    await db.close()
-
-
-async def _notify(db: PgDatabase, payloads: list[str]) -> None:
-    async def send(conn: asyncpg.Connection) -> None:
-        for payload in payloads:
-            await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
-
-    await db.run(send)
 
 
 async def test_changes_reach_other_processes_and_garbage_is_one_folded_warning(
@@ -63,13 +44,13 @@ async def test_changes_reach_other_processes_and_garbage_is_one_folded_warning(
 
     try:
         with caplog.at_level(logging.WARNING):
-            await _notify(db, MALFORMED)
+            await notify(db, CHANNEL, MALFORMED)
             await there.tell(42)
             await here.tell(43)
             await eventually(lambda: reloaded == [42], what="the other process's change")
             first = warnings()
             await asyncio.sleep(0.6)
-            await _notify(db, MALFORMED[:2])
+            await notify(db, CHANNEL, MALFORMED[:2])
             await eventually(lambda: len(warnings()) >= 2, what="the next, folded warning")
     finally:
         await here.close()

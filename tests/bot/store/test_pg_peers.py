@@ -8,9 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
 
-import asyncpg
 import pytest
 
 from bot.jobs.model import Failure
@@ -18,7 +16,7 @@ from bot.jobs.peers import Message
 from bot.store.pg_peers import CHANNEL, PgPeers
 from bot.store.postgres import PgDatabase
 from testkit.waiting import eventually
-from tests.bot.store.backends import StoreBackend
+from tests.bot.store.conftest import notify
 
 pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 
@@ -54,23 +52,6 @@ class Holder:
         return None
 
 
-@pytest.fixture
-async def db(backend: StoreBackend) -> AsyncIterator[PgDatabase]:
-    postgres = backend.settings().postgres
-    assert postgres is not None
-    db = await PgDatabase.open(postgres.dsn.reveal())
-    yield db
-    await db.close()
-
-
-async def _notify(db: PgDatabase, payloads: list[str]) -> None:
-    async def send(conn: asyncpg.Connection) -> None:
-        for payload in payloads:
-            await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
-
-    await db.run(send)
-
-
 async def test_malformed_peer_messages_are_one_warning_and_change_nothing(
     db: PgDatabase, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -87,14 +68,14 @@ async def test_malformed_peer_messages_are_one_warning_and_change_nothing(
 
     try:
         with caplog.at_level(logging.WARNING):
-            await _notify(db, [*MALFORMED, json.dumps(request)])
+            await notify(db, CHANNEL, [*MALFORMED, json.dumps(request)])
             await eventually(
                 lambda: any('"reply_to": "asker"' in answer for answer in answers),
                 what="the answer to the well-formed request",
             )
             first = records()
             await asyncio.sleep(0.6)
-            await _notify(db, MALFORMED[:3])
+            await notify(db, CHANNEL, MALFORMED[:3])
             await eventually(lambda: len(records()) >= 2, what="the next, folded warning")
     finally:
         await asker.close()
