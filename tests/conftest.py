@@ -11,7 +11,13 @@ from testkit.postgres import PostgresServer, find_bin_dir
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    """One PostgreSQL server for the whole run; skipped only when initdb is not installed."""
+    """One PostgreSQL server for the whole run."""
+    yield from serve_postgres()
+
+
+def serve_postgres() -> Iterator[PostgresServer]:
+    """A throwaway server for a fixture of any scope, stopped after it; the test is skipped
+    only when initdb is not installed."""
     bin_dir = find_bin_dir()
     if bin_dir is None:
         pytest.skip("PostgreSQL server binaries (initdb) are not installed")

@@ -16,9 +16,10 @@ import pytest
 from bot.jobs.line import NotTakingJobs
 from bot.jobs.model import JobState
 from bot.jobs.tracker import CancelOutcomeKind
-from testkit.postgres import PostgresServer, create_database, find_bin_dir
+from testkit.postgres import PostgresServer, create_database
 from testkit.waiting import eventually
 from tests.bot.jobs.shared_world import Process, World, open_world, submit
+from tests.conftest import serve_postgres
 
 ROUNDS = 20
 TAKEN_WITHIN = 5.0
@@ -29,17 +30,8 @@ PEER_TIMEOUT = 5.0
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[PostgresServer]:
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
-        pytest.skip("PostgreSQL server binaries (initdb) are not installed")
-    server = PostgresServer(bin_dir)
-    try:
-        server.start()
-    except BaseException:
-        server.stop()
-        raise
-    yield server
-    server.stop()
+    """This module's own server, so restarting it disturbs no other test."""
+    yield from serve_postgres()
 
 
 @pytest.fixture
