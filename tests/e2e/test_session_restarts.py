@@ -107,14 +107,10 @@ async def test_a_recap_held_up_by_discord_is_posted_once_after_a_restart(world: 
     assert len(recaps_in(world, world.channel)) == len(recaps_in(world, thread)) == 1
 
 
-async def test_a_recap_posted_just_before_a_crash_is_not_posted_again(world: World) -> None:
-    _, thread = await start_session(world, theme="Crash", vote_minutes=0)
-    job_id, _ = await world.started_job(await world.generate())
-    await entry_in(world, thread, job_id)
-    await said(await session_command(world, "end"))
-    await recap_in(world, thread)
-    await eventually(lambda: the_session(world).state is SessionState.CLOSED, what="closed")
-    await world.stop_bot()
+async def restart_as_if_crashed_mid_recap(world: World, thread: FakeChannel) -> None:
+    """With the bot stopped after its recap was posted, make the database say the recap
+    was claimed by a process that crashed before recording either message; start the bot
+    and check it finds both copies instead of posting them again."""
     database = world.tmp_path / "data" / "bot.sqlite3"
     with sqlite3.connect(database) as conn:
         conn.execute(
@@ -130,6 +126,17 @@ async def test_a_recap_posted_just_before_a_crash_is_not_posted_again(world: Wor
         channel_recap.id,
         thread_recap.id,
     )
+
+
+async def test_a_recap_posted_just_before_a_crash_is_not_posted_again(world: World) -> None:
+    _, thread = await start_session(world, theme="Crash", vote_minutes=0)
+    job_id, _ = await world.started_job(await world.generate())
+    await entry_in(world, thread, job_id)
+    await said(await session_command(world, "end"))
+    await recap_in(world, thread)
+    await eventually(lambda: the_session(world).state is SessionState.CLOSED, what="closed")
+    await world.stop_bot()
+    await restart_as_if_crashed_mid_recap(world, thread)
 
 
 async def chat(world: World, channel: FakeChannel, count: int) -> None:
@@ -153,21 +160,7 @@ async def test_a_recap_before_a_crash_is_found_behind_a_busy_channel(make_world:
     await world.stop_bot()
     await chat(world, world.channel, 30)
     await chat(world, thread, 30)
-    database = world.tmp_path / "data" / "bot.sqlite3"
-    with sqlite3.connect(database) as conn:
-        conn.execute(
-            "UPDATE sessions SET state = 'recap', recap_owner = 'crashed', recap_until = 0, "
-            "recap_channel_message_id = NULL, recap_thread_message_id = NULL, closed_at = NULL"
-        )
-    await world.start_bot()
-    await eventually(lambda: the_session(world).state is SessionState.CLOSED, what="closed again")
-    closed = the_session(world)
-    [channel_recap] = recaps_in(world, world.channel)
-    [thread_recap] = recaps_in(world, thread)
-    assert (closed.recap_channel_message_id, closed.recap_thread_message_id) == (
-        channel_recap.id,
-        thread_recap.id,
-    )
+    await restart_as_if_crashed_mid_recap(world, thread)
 
 
 async def test_an_entry_before_a_crash_is_found_behind_a_busy_gallery(make_world: Any) -> None:
