@@ -102,6 +102,19 @@ class SettingsCommands(app_commands.Group):
         await interaction.response.defer(ephemeral=True, thinking=True)
         return interaction.guild_id
 
+    async def change_in_set(
+        self,
+        interaction: discord.Interaction,
+        setting: Setting,
+        action: app_commands.Choice[str],
+        item_id: int,
+    ) -> None:
+        """Add or remove one id (a role, a channel) in a setting that is a set of ids."""
+        server = self.bot.server_settings.get(interaction.guild_id)
+        current: frozenset[int] = getattr(server, SPECS[setting].attribute)
+        chosen = current | {item_id} if action.value == "add" else current - {item_id}
+        await self.change(interaction, (setting, chosen))
+
     async def change_given(
         self, interaction: discord.Interaction, ask: str, *given: tuple[Setting, Any]
     ) -> None:
@@ -274,9 +287,7 @@ class SettingsCommands(app_commands.Group):
     async def moderators(
         self, interaction: discord.Interaction, action: app_commands.Choice[str], role: discord.Role
     ) -> None:
-        current = self.bot.server_settings.get(interaction.guild_id).moderator_role_ids
-        roles = current | {role.id} if action.value == "add" else current - {role.id}
-        await self.change(interaction, (Setting.MODERATOR_ROLES, roles))
+        await self.change_in_set(interaction, Setting.MODERATOR_ROLES, action, role.id)
 
     @app_commands.command(name="hosts", description="Roles that may start prompt sessions")
     @app_commands.describe(action="Add or remove the role", role="The role")
@@ -284,9 +295,7 @@ class SettingsCommands(app_commands.Group):
     async def hosts(
         self, interaction: discord.Interaction, action: app_commands.Choice[str], role: discord.Role
     ) -> None:
-        current = self.bot.server_settings.get(interaction.guild_id).session_host_role_ids
-        roles = current | {role.id} if action.value == "add" else current - {role.id}
-        await self.change(interaction, (Setting.SESSION_HOSTS, roles))
+        await self.change_in_set(interaction, Setting.SESSION_HOSTS, action, role.id)
 
     @app_commands.command(name="votes", description="Entries each member may vote for in a session")
     @app_commands.describe(per_member="Entries one member may vote for in a session (1–25)")
@@ -304,9 +313,7 @@ class SettingsCommands(app_commands.Group):
         action: app_commands.Choice[str],
         channel: discord.TextChannel,
     ) -> None:
-        current = self.bot.server_settings.get(interaction.guild_id).channel_ids
-        chosen = current | {channel.id} if action.value == "add" else current - {channel.id}
-        await self.change(interaction, (Setting.CHANNELS, chosen))
+        await self.change_in_set(interaction, Setting.CHANNELS, action, channel.id)
 
     @app_commands.command(name="audit", description="Where moderators' actions are logged")
     @app_commands.describe(channel="The audit channel; leave out to stop logging")
