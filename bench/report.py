@@ -223,6 +223,7 @@ def crowded_rows(result: LoadResult) -> list[Row]:
             and result.bucket_emptied == 0,
         ),
         Row(name, "delivery lag, p50 / p99 / max (emulated)", seconds(result.lag)),
+        Row(name, "finish → the first poll that could see it", seconds(result.detection)),
         Row(
             name,
             "a perfect bot at Discord's full 5 per 5 s, p50 / p99 / max",
