@@ -199,21 +199,31 @@ def busy_rows(result: LoadResult) -> list[Row]:
     ]
 
 
+CROWDED_GAP_TARGET = 1.0
+"""Issue 24: a crowded channel's p50 lag within this of the 4-per-5 s floor the bot keeps."""
+
+
 def crowded_rows(result: LoadResult) -> list[Row]:
     """Members in one channel, videos finishing together: the channel's bucket binds. The
-    goal is a p50 lag within 1 s of the floor a perfect bot would have."""
+    goal is a p50 lag within 1 s of a perfect bot at the bot's own 4 per 5 s; the gap is
+    split into what polling costs (the perfect bot, seeing each finish only when the bot
+    could) and the rest (download, facts and the channel's lane)."""
     name = f"Crowded channel: {result.jobs} members, one video each, in one channel"
-    gap = result.lag.p50 - result.channel_floor.p50
-    pace_gap = result.lag.p50 - result.pace_floor.p50
+    gap = result.lag.p50 - result.pace_floor.p50
+    polling = result.seen_floor.p50 - result.pace_floor.p50
     return [
         Row(
             name,
-            "jobs delivered · Discord 429s",
-            f"{result.delivered} of {result.jobs} · {result.discord_429s}",
-            f"{result.jobs} · 0",
-            result.delivered == result.jobs and result.discord_429s == 0,
+            "jobs delivered · Discord 429s · bucket left empty",
+            f"{result.delivered} of {result.jobs} · {result.discord_429s} · "
+            f"{result.bucket_emptied}",
+            f"{result.jobs} · 0 · 0",
+            result.delivered == result.jobs
+            and result.discord_429s == 0
+            and result.bucket_emptied == 0,
         ),
         Row(name, "delivery lag, p50 / p99 / max (emulated)", seconds(result.lag)),
+        Row(name, "finish → the first poll that could see it", seconds(result.detection)),
         Row(
             name,
             "a perfect bot at Discord's full 5 per 5 s, p50 / p99 / max",
@@ -226,10 +236,15 @@ def crowded_rows(result: LoadResult) -> list[Row]:
         ),
         Row(
             name,
-            "p50 lag above the 5-per-5 s floor · above the 4-per-5 s floor",
-            f"{gap:.2f} s · {pace_gap:.2f} s",
-            "≤ 1 s",
-            gap <= 1.0,
+            "the same, seeing each finish when the bot's polling could",
+            seconds(result.seen_floor),
+        ),
+        Row(
+            name,
+            "p50 lag above the 4-per-5 s floor (of it: polling · posting)",
+            f"{gap:.2f} s ({polling:.2f} s · {gap - polling:.2f} s)",
+            f"≤ {CROWDED_GAP_TARGET:g} s",
+            gap <= CROWDED_GAP_TARGET,
         ),
         Row(
             name,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,34 +112,43 @@ class LoadModel:
         return self.plan(index).generation_seconds
 
 
-def channel_bound_waits(
-    plans: Sequence[JobPlan],
-    *,
-    command_window: float,
-    per_window: int = 5,
-    window: float = 5.0,
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """One video in one channel: when it finished and, for a bot that learns of it later,
+    when it could be posted at the earliest (None: at once)."""
+
+    channel: int
+    at: float
+    seen: float | None = None
+
+
+def paced_waits(
+    finishes: Iterable[Finish], *, per_window: int = 5, window: float = 5.0
 ) -> list[float]:
     """How long a *perfect* bot would hold each video back for Discord's channel limit.
 
-    The bot is assumed to see each finish at once and to post nothing but videos, at
-    Discord's full rate (`per_window` messages per `window` seconds in one channel). What
-    remains is the wait no polling schedule or pacing can remove: the floor under the
-    measured delivery lag for this load and this number of channels."""
-    step = command_window / max(len(plans), 1)
-    finishes: dict[int, list[float]] = {}
-    for plan in plans:
-        finished = plan.index * step + plan.queue_wait + plan.generation_seconds
-        finishes.setdefault(plan.channel, []).append(finished)
+    The bot is assumed to post nothing but videos, each the moment it sees the finish
+    (`seen`, else at once) and in that order, taking no time to post, at most
+    `per_window` messages in any `window` seconds in one channel. What remains is the
+    wait no pacing can remove: the floor under the measured delivery lag, counted from
+    each finish."""
+    by_channel: dict[int, list[Finish]] = {}
+    for finish in finishes:
+        by_channel.setdefault(finish.channel, []).append(finish)
     waits: list[float] = []
-    for times in finishes.values():
+    for videos in by_channel.values():
         posted: list[float] = []
-        for finished in sorted(times):
-            at = finished
+        for video in sorted(videos, key=_seen):
+            at = _seen(video)
             if len(posted) >= per_window:
                 at = max(at, posted[-per_window] + window)
             posted.append(at)
-            waits.append(at - finished)
+            waits.append(at - video.at)
     return waits
+
+
+def _seen(finish: Finish) -> float:
+    return finish.at if finish.seen is None else max(finish.seen, finish.at)
 
 
 def generation_seconds(duration: int, jitter: float) -> float:

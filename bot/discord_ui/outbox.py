@@ -5,9 +5,10 @@ Each channel gets one lane, which runs, in this order: sends marked `first` (del
 failure notices), other sends (new status messages), `important` edits (a job changed
 state) and plain edits (a queue position moved). Edits are coalesced per message, so
 only the newest version is sent. A lane never starts more than `burst` operations in
-any `burst * interval` seconds and spaces the others `interval` apart; only a `first`
-send may take the window's last slot, and it need not wait out the spacing, so a
-finished video goes out at once even while a busy channel's status messages stream on.
+any `burst * interval` seconds, a sliding window counted from when each operation ended
+(the latest Discord may have counted it), and spaces the others `interval` apart; only a
+`first` send may take the window's last slot, and it need not wait out the spacing, so
+a finished video goes out at once even while a busy channel's status messages stream on.
 Thirty jobs in one channel then cost a steady trickle of edits instead of 429s.
 """
 

@@ -79,8 +79,10 @@ async def test_crowded_channel(tmp_path) -> None:
     [config] = plan.crowded
     result = await run_load(adaptive, config, tmp_path)
     assert result.delivered == result.jobs == config.jobs
-    assert result.discord_429s == 0
+    assert result.discord_429s == result.bucket_emptied == 0
     assert result.channel_writes_per_job <= 1.0
+    floors = (result.channel_floor, result.pace_floor, result.seen_floor)
+    assert all(floor.count == result.jobs for floor in floors)
 
 
 async def test_acknowledgement_during_re_encodes(plan: Plan, tmp_path: Path) -> None:

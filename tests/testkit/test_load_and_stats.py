@@ -6,7 +6,7 @@ import statistics
 
 import pytest
 
-from testkit.load import DURATION_MIX, LoadModel, channel_bound_waits, index_of
+from testkit.load import DURATION_MIX, Finish, JobPlan, LoadModel, index_of, paced_waits
 from testkit.stats import Summary, percentile
 
 
@@ -44,11 +44,33 @@ def test_percentiles_interpolate_between_ranks() -> None:
     assert Summary.of([]).count == 0
 
 
+def _finishes(plans: list[JobPlan]) -> list[Finish]:
+    """Commands 0.1 s apart, each reaching RunComfy at once."""
+    return [
+        Finish(plan.channel, plan.index * 0.1 + plan.queue_wait + plan.generation_seconds)
+        for plan in plans
+    ]
+
+
 def test_a_perfect_bot_still_waits_when_a_channel_gets_more_than_discord_allows() -> None:
     model = LoadModel()
     crowded = model.plans(200, members=10, channels=1)
     spread = model.plans(200, members=200, channels=200)
-    assert max(channel_bound_waits(spread, command_window=20.0)) == 0.0
-    waits = channel_bound_waits(crowded, command_window=20.0)
+    assert max(paced_waits(_finishes(spread))) == 0.0
+    waits = paced_waits(_finishes(crowded))
     assert len(waits) == 200
     assert max(waits) > 10.0, "200 videos in one channel cannot all go out at once"
+
+
+def test_a_perfect_bot_keeps_its_pace_in_a_sliding_window() -> None:
+    """Six videos finishing together at 4 per 5 s: four at once, the next two 5 s after
+    the first and the second."""
+    waits = paced_waits([Finish(0, 10.0 + n * 0.5) for n in range(6)], per_window=4)
+    assert waits == [0.0, 0.0, 0.0, 0.0, 3.0, 3.0]
+
+
+def test_a_perfect_bot_that_sees_a_finish_late_posts_it_after_those_seen_sooner() -> None:
+    """The first video is seen 3 s after it finished, so the second, seen at once, takes
+    the one slot; the waits count from each finish."""
+    finishes = [Finish(0, 0.0, seen=3.0), Finish(0, 1.0)]
+    assert paced_waits(finishes, per_window=1, window=5.0) == [0.0, 6.0]

@@ -130,6 +130,27 @@ async def test_never_more_than_the_burst_in_any_window() -> None:
         assert len(inside) <= 4
 
 
+async def test_deliveries_fill_a_sliding_window_counted_from_when_each_send_ended() -> None:
+    """A line of videos: four go out back to back; each later one starts as soon as the
+    one four before it ended a window ago (a sliding window, not fixed blocks), never
+    sooner, since Discord may count a send as late as its answer."""
+    outbox = ChannelOutbox(interval=0.25, burst=4)
+    spans: list[tuple[float, float]] = []
+
+    async def upload() -> None:
+        started = time.monotonic()
+        await asyncio.sleep(0.1)
+        spans.append((started, time.monotonic()))
+
+    await asyncio.gather(*(outbox.send(1, upload, first=True) for _ in range(6)))
+    starts = [start for start, _ in spans]
+    assert all(b - a < 0.2 for a, b in itertools.pairwise(starts[:4]))
+    for later in (4, 5):
+        waited = starts[later] - spans[later - 4][1]
+        assert outbox.window <= waited < outbox.window + 0.2, "fixed blocks would wait 0.3 s more"
+    await outbox.close()
+
+
 async def test_edits_leave_the_last_slot_of_the_window_to_urgent_sends() -> None:
     outbox = ChannelOutbox(interval=0.05, burst=4)
     stamps: list[tuple[str, float]] = []
