@@ -8,6 +8,7 @@ the bot cleanly (`bot.running`) with 0.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -72,10 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return Exit.SETTINGS
     setup_logging(settings.log_level, secrets_of(settings), log_format=settings.log_format)
-    from bot.running import run_loop
-
     try:
-        run_loop(run_bot(settings))
+        asyncio.run(run_bot(settings))
     except ConfigError as error:
         print(f"error: {error}", file=sys.stderr)
         return Exit.SETTINGS

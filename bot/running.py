@@ -7,11 +7,7 @@ stops taking new work, lets the work under way finish within STOP_GRACE_SECONDS,
 hands its jobs back and closes. A second signal cuts the grace short. A signal before
 the bot is set up (still connecting to its database, say) interrupts the start-up
 instead, closing whatever it opened. `python -m bot` and the bot-as-a-process test
-tool both run the bot through `serve`, on the loop `run_loop` makes.
-
-The bot's own process runs on uvloop where it is installed (every platform but
-Windows): the loop's sockets, timers and callbacks are C there, which roughly halves
-what the event loop itself costs per request under load (see docs/benchmarks.md).
+tool both run the bot through `serve`.
 """
 
 from __future__ import annotations
@@ -20,31 +16,13 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from collections.abc import Callable
 
 from bot.app import VideoBot
 
 log = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-
-T = TypeVar("T")
-
-
-def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's loop where it is installed; None (asyncio's own) elsewhere."""
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    return uvloop.new_event_loop
-
-
-def run_loop(main: Coroutine[Any, Any, T]) -> T:
-    """`asyncio.run(main)` on the bot process's loop (`loop_factory`)."""
-    with asyncio.Runner(loop_factory=loop_factory()) as runner:
-        return runner.run(main)
 
 
 async def serve(bot: VideoBot, token: str) -> None:

@@ -31,7 +31,7 @@ from bot.app import VideoBot
 from bot.clock import ScaledClock
 from bot.config import Settings, load_settings
 from bot.logs import secrets_of, setup_logging
-from bot.running import run_loop, serve
+from bot.running import serve
 from bot.tuning import Tuning
 
 READY = "BENCH-READY"
@@ -101,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         status_refresh_interval=Tuning().status_refresh_interval / args.speed,
         guild_ready_timeout=args.guild_ready_timeout,
     )
-    run_loop(run(settings, speed=args.speed, tuning=tuning, clock_origin=args.clock_origin))
+    asyncio.run(run(settings, speed=args.speed, tuning=tuning, clock_origin=args.clock_origin))
     return 0
 
 
