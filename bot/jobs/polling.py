@@ -26,6 +26,10 @@ class PollPolicy(Protocol):
         """Seconds until the next status/result request for a queued or running job."""
         ...
 
+    def forget(self, job_id: int) -> None:
+        """The job is no longer running here: drop whatever was kept for its run."""
+        ...
+
     @property
     def runs(self) -> RunModel | None:
         """The run model the schedule reads, if any: the tracker teaches it (and its
@@ -45,6 +49,9 @@ class FixedPolling:
 
     def next_delay(self, job: Job, now: float) -> float:
         return self.interval
+
+    def forget(self, job_id: int) -> None:
+        """Nothing is kept per job."""
 
     @property
     def runs(self) -> RunModel | None:
@@ -354,6 +361,9 @@ class AdaptivePolling:
         if window is not None and elapsed < window[1]:
             gap = min(gap, max(window[0] - elapsed, 0.0) + self.failure_gap)
         return gap
+
+    def forget(self, job_id: int) -> None:
+        self._spent.pop(job_id, None)
 
     def _count_poll(self, job_id: int, started: float) -> int:
         """Polls asked for this run so far (the oldest runs are forgotten past `KEPT_RUNS`)."""

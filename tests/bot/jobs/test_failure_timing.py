@@ -8,8 +8,9 @@ import random
 import pytest
 
 from bot.jobs.failure_timing import FailureTiming
+from bot.jobs.model import JobState
 from bot.jobs.polling import AdaptivePolling, FixedPolling
-from tests.bot.jobs.test_polling import learned, poll_times
+from tests.bot.jobs.test_polling import learned, poll_times, running_since
 
 
 def timing(*shares: float) -> FailureTiming:
@@ -64,3 +65,13 @@ def test_widely_spread_short_runs_cost_no_more_polls_than_fixed_5s_and_are_seen_
     lag = sum(times[-1] - run for times, run in zip(adaptive, runs, strict=True))
     fixed_lag = sum(times[-1] - run for times, run in zip(fixed, runs, strict=True))
     assert lag < 0.95 * fixed_lag
+
+
+def test_a_runs_poll_count_is_kept_only_while_it_runs() -> None:
+    policy = learned([60.0, 61.0, 59.0, 60.0])
+    job = running_since(0.0)
+    for elapsed in (0.0, 20.0, 40.0):
+        policy.next_delay(job, elapsed)
+    assert policy._spent == {job.id: (job.entered(JobState.RUNNING), 3)}
+    policy.forget(job.id)
+    assert policy._spent == {}
