@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 class FailureTiming:
     """The latest failures' moments, each a share of the run expected for its job."""
 
-    keep: int = 12
     fewest: int = 2
     """Failures seen before a window is trusted."""
     margin: float = 0.05
@@ -28,6 +27,7 @@ class FailureTiming:
     widest: float = 0.6
     """A window wider than this share of the run is no window: failures come anywhere."""
     shares: deque[float] = field(default_factory=lambda: deque(maxlen=12))
+    """The last twelve failures' shares."""
 
     def observe(self, share: float) -> None:
         if share >= 0.0:
