@@ -8,9 +8,11 @@ and again warm (the policy first learns runs drawn from the regime's first phase
 
 The job model: video lengths as in testkit/load.py's mix; a run grows linearly from the
 regime's shortest (3 s video) to its longest (15 s video), times a normal jitter
-(σ = 8 %); a queue wait of 0–15 s; one job in `failure_share` fails at a uniform
-moment between 3 s into its run and its full length. Submissions are spread out
-(exponential gaps), so a cold policy can learn during the run.
+(σ = 8 %); a queue wait of 0–15 s; one job in `failure_share` fails. When in its run
+it fails follows one of three failure models, each run in full: early (in the first
+fifth of the run, as inputs refused or memory running out), late (in the last fifth, as a
+failed encode or upload) and uniform (anywhere from 3 s into the run to its end).
+Submissions are spread out (exponential gaps), so a cold policy can learn during the run.
 
 The same run measures the status card's estimates (`bench.eta`): at every change of a
 job's state, how far the estimate was from when the video was posted (a notifier that
@@ -73,6 +75,30 @@ class Phase:
 
 
 @dataclass(frozen=True, slots=True)
+class FailureModel:
+    """When in its run a failing job fails: a share of the run between `low` and `high`
+    (None: uniformly from `FIRST_FAILURE` seconds to the end, the earlier benchmark's)."""
+
+    key: str
+    label: str
+    low: float | None = None
+    high: float | None = None
+
+    def moment(self, rng: random.Random, run: float) -> float:
+        if self.low is None or self.high is None:
+            return rng.uniform(FIRST_FAILURE, run)
+        return max(1.0, run * rng.uniform(self.low, self.high))
+
+
+UNIFORM = FailureModel("uniform", "failures anywhere")
+FAILURE_MODELS = (
+    FailureModel("early", "failures early", 0.02, 0.2),
+    FailureModel("late", "failures late", 0.8, 1.0),
+    UNIFORM,
+)
+
+
+@dataclass(frozen=True, slots=True)
 class Regime:
     key: str
     label: str
@@ -99,6 +125,7 @@ class PollingConfig:
     speed: float
     seed: int
     failure_share: float = 0.15
+    failures: tuple[FailureModel, ...] = FAILURE_MODELS
     history: int = 30
     """Past jobs (queue wait and run) the warm tracker learns before its first job."""
     within: float = 300.0
@@ -143,7 +170,9 @@ class PlannedJob:
         return f"poll-{self.index}: a paper boat drifting down a rain gutter"
 
 
-def plan_jobs(regime: Regime, seed: int, failure_share: float) -> list[PlannedJob]:
+def plan_jobs(
+    regime: Regime, seed: int, failure_share: float, failures: FailureModel = UNIFORM
+) -> list[PlannedJob]:
     """The same jobs every time for a seed; phases follow each other."""
     rng = random.Random(f"{seed}:{regime.key}")
     lengths, weights = zip(*DURATION_MIX, strict=True)
@@ -155,7 +184,7 @@ def plan_jobs(regime: Regime, seed: int, failure_share: float) -> list[PlannedJo
             run = phase.run_seconds(duration) * max(0.5, rng.gauss(1.0, JITTER))
             fails = rng.random() < failure_share
             if fails:
-                run = rng.uniform(FIRST_FAILURE, run)
+                run = failures.moment(rng, run)
             planned.append(
                 PlannedJob(len(planned), at, duration, rng.uniform(*QUEUE_WAIT), run, fails)
             )
@@ -168,20 +197,30 @@ class PastJob:
     duration: int
     queue_wait: float
     run_seconds: float
+    failed_at: float | None = None
+    """Seconds into its run it failed at, for the share of them that failed."""
 
 
-def warm_history(regime: Regime, seed: int, runs: int) -> list[PastJob]:
-    """Finished jobs of the regime's first phase (their queue waits drawn apart, so the
-    runs are the same with or without them)."""
+def warm_history(
+    regime: Regime,
+    seed: int,
+    runs: int,
+    failures: FailureModel = UNIFORM,
+    failure_share: float = 0.0,
+) -> list[PastJob]:
+    """Finished jobs of the regime's first phase (their queue waits and failures drawn
+    apart, so the runs are the same with or without them)."""
     rng = random.Random(f"{seed}:{regime.key}:history")
     waits = random.Random(f"{seed}:{regime.key}:history-waits")
+    fails = random.Random(f"{seed}:{regime.key}:history-failures")
     lengths, weights = zip(*DURATION_MIX, strict=True)
     phase = regime.phases[0]
     history = []
     for _ in range(runs):
         duration = rng.choices(lengths, weights)[0]
         run = phase.run_seconds(duration) * rng.gauss(1.0, JITTER)
-        history.append(PastJob(duration, waits.uniform(*QUEUE_WAIT), run))
+        failed_at = failures.moment(fails, run) if fails.random() < failure_share else None
+        history.append(PastJob(duration, waits.uniform(*QUEUE_WAIT), run, failed_at))
     return history
 
 
@@ -205,6 +244,7 @@ class RegimeResult:
     label: str
     warm: bool
     settings: tuple[SettingResult, ...]
+    failures: str = UNIFORM.label
 
     def of(self, setting: str) -> SettingResult:
         return next(result for result in self.settings if result.setting == setting)
@@ -302,18 +342,31 @@ def _learned(history: Sequence[PastJob]) -> EtaModel:
     """What a tracker knows after the `history` (a notifier that posts at once included)."""
     eta = EtaModel()
     for job in history:
-        eta.record_run(RunKind(job.duration), job.run_seconds)
+        if job.failed_at is None:
+            eta.record_run(RunKind(job.duration), job.run_seconds)
+            eta.posting.observe(0.0)
         eta.queue.wait.observe(job.queue_wait)
-        eta.posting.observe(0.0)
+    for job in history:
+        if job.failed_at is not None:
+            eta.record_failure(RunKind(job.duration), job.failed_at)
     return eta
 
 
 async def run_regime(
-    regime: Regime, config: PollingConfig, *, warm: bool, workdir: Path
+    regime: Regime,
+    config: PollingConfig,
+    *,
+    warm: bool,
+    workdir: Path,
+    failures: FailureModel = UNIFORM,
 ) -> RegimeResult:
     """Every poll setting against the same jobs, side by side on one clock."""
-    planned = plan_jobs(regime, config.seed, config.failure_share)
-    history = warm_history(regime, config.seed, config.history) if warm else []
+    planned = plan_jobs(regime, config.seed, config.failure_share, failures)
+    history = (
+        warm_history(regime, config.seed, config.history, failures, config.failure_share)
+        if warm
+        else []
+    )
     clock = ScaledClock(config.speed)
     async with aiohttp.ClientSession() as session:
         stacks = [
@@ -327,7 +380,7 @@ async def run_regime(
         finally:
             for stack in stacks:
                 await _close_stack(stack)
-    return RegimeResult(regime.key, regime.label, warm, results)
+    return RegimeResult(regime.key, regime.label, warm, results, failures.label)
 
 
 async def _submit_all(
@@ -379,18 +432,24 @@ def _measure(stack: _Stack, planned: Sequence[PlannedJob]) -> SettingResult:
 async def run_polling(
     config: PollingConfig, workdir: Path | None = None, log: Callable[[str], None] | None = None
 ) -> list[RegimeResult]:
-    """Every regime, cold and warm (the two concurrently, regimes one after another)."""
+    """Every failure model and regime, cold and warm (the two concurrently, the rest one
+    after another)."""
     results: list[RegimeResult] = []
     with tempfile.TemporaryDirectory(prefix="poll-bench-") as scratch:
         root = workdir or Path(scratch)
-        for regime in config.regimes:
-            if log is not None:
-                log(f"polling: {regime.label}, cold and warm …")
-            folders = [root / f"{regime.key}-{temp}" for temp in ("cold", "warm")]
-            for folder in folders:
-                folder.mkdir(parents=True, exist_ok=True)
-            results += await asyncio.gather(
-                run_regime(regime, config, warm=False, workdir=folders[0]),
-                run_regime(regime, config, warm=True, workdir=folders[1]),
-            )
+        for failures in config.failures:
+            for regime in config.regimes:
+                if log is not None:
+                    log(f"polling: {regime.label}, {failures.label}, cold and warm …")
+                folders = [
+                    root / f"{failures.key}-{regime.key}-{temp}" for temp in ("cold", "warm")
+                ]
+                for folder in folders:
+                    folder.mkdir(parents=True, exist_ok=True)
+                results += await asyncio.gather(
+                    *(
+                        run_regime(regime, config, warm=warm, workdir=folder, failures=failures)
+                        for warm, folder in zip((False, True), folders, strict=True)
+                    )
+                )
     return results

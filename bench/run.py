@@ -33,6 +33,7 @@ from bench.fit import (
     run_fit_ack,
     run_fit_bench,
 )
+from bench.poll_process import ProcessConfig, ProcessResult, run_process_regime
 from bench.polling import PollingConfig, RegimeResult, regimes, run_polling
 from bench.report import (
     Row,
@@ -44,6 +45,7 @@ from bench.report import (
     fit_rows,
     load_rows,
     polling_rows,
+    process_rows,
     render,
     startup_rows,
 )
@@ -73,6 +75,7 @@ class Plan:
     bigfile: BigFileConfig
     startup: StartupConfig
     polling: PollingConfig
+    polling_process: ProcessConfig
     fit: FitBenchConfig
     fit_ack: FitAckConfig
 
@@ -108,6 +111,7 @@ def full_plan(speed: float, seed: int) -> Plan:
         bigfile=BigFileConfig(size=100 * MIB, speed=speed),
         startup=StartupConfig(stored_jobs=10_000, runs=3, speed=speed, seed=seed),
         polling=PollingConfig(regimes(), speed=POLLING_SPEED, seed=seed),
+        polling_process=ProcessConfig(seed=seed),
         fit=FitBenchConfig(),
         fit_ack=FitAckConfig(
             commands=200,
@@ -167,6 +171,9 @@ def smoke_plan(seed: int) -> Plan:
             stored_jobs=200, runs=1, speed=speed, seed=seed, guild_ready_timeout=0.05
         ),
         polling=PollingConfig(regimes(0.05), speed=200.0, seed=seed, history=10, within=60.0),
+        polling_process=ProcessConfig(
+            jobs=4, shortest=1.0, longest=3.0, queue_wait=1.0, seed=seed, within=30.0
+        ),
         fit=SMOKE,
         fit_ack=replace(SMOKE_ACK, seed=seed),
     )
@@ -182,6 +189,7 @@ class Results:
     bigfile: BigFileResult | None = None
     startup: StartupResult | None = None
     polling: list[RegimeResult] | None = None
+    polling_process: list[ProcessResult] | None = None
     fit: list[FitBenchResult] | None = None
     fit_ack: FitAckResult | None = None
 
@@ -203,6 +211,8 @@ class Results:
             rows += startup_rows(self.startup, plan.startup.runs)
         if self.polling:
             rows += polling_rows(self.polling)
+        if self.polling_process:
+            rows += process_rows(self.polling_process)
         if self.fit is not None and self.fit_ack is not None:
             rows += fit_rows(self.fit, plan.fit, self.fit_ack)
         errors = sum(
@@ -263,6 +273,10 @@ async def run_all(
         results.startup = await run_startup(plan.startup, _fresh(workdir / "startup"))
     if "polling" in only:
         results.polling = await run_polling(plan.polling, _fresh(workdir / "polling"), log)
+        log("polling: the bot's own process on the real clock …")
+        results.polling_process = await run_process_regime(
+            plan.polling_process, _fresh(workdir / "polling-process")
+        )
     if "fit" in only:
         log(f"fit: {len(plan.fit.sizes)} videos of {plan.fit.seconds:g} s …")
         results.fit = await run_fit_bench(plan.fit, _fresh(workdir / "fit"))

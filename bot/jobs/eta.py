@@ -185,6 +185,11 @@ class EtaModel:
         if seconds > 0 and kind.duration > 0:
             self.runs.observe(kind, seconds)
 
+    def record_failure(self, kind: RunKind, seconds: float) -> None:
+        """A run RunComfy failed `seconds` after it was seen running."""
+        if kind.duration > 0:
+            self.runs.observe_failure(kind, seconds)
+
     def run(self, kind: RunKind) -> RunOutlook:
         """The run ahead: learned, or the prior while no run at all was seen."""
         expected = self.runs.expect(kind)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from bot.jobs.eta import Eta, release_at
 from bot.jobs.events import JobCommitted, ReminderDue
-from bot.jobs.model import Job, JobState
+from bot.jobs.model import Failure, Job, JobState
 from bot.jobs.polling import RunKind
 from bot.jobs.release import LineRelease, PoolKey
 
@@ -97,7 +97,7 @@ class JobOutlook:
             return
         if previous.state is JobState.QUEUED:
             self._learn_queue(previous, job)
-        if previous.state is JobState.RUNNING:
+        if previous.state is JobState.RUNNING or job.state is JobState.FAILED:
             self._learn_run(job)
         if previous.state is JobState.COMPLETED and job.state is JobState.DELIVERED:
             self._learn_posting(job)
@@ -114,7 +114,15 @@ class JobOutlook:
             self._eta.queue.started(queued, started, before, previous.updated_at)
 
     def _learn_run(self, job: Job) -> None:
-        """A run seen from start to finish (not one that finished after its deadline)."""
+        """A run seen from start to finish (not one that finished after its deadline),
+        or when in its run RunComfy failed a job (for the poll schedule): one that failed
+        before it was seen running failed at its very start, as far as the bot knows."""
+        if job.state is JobState.FAILED and job.failure is Failure.GENERATION_FAILED:
+            started, failed = job.entered(JobState.RUNNING), job.entered(JobState.FAILED)
+            if failed is not None:
+                elapsed = 0.0 if started is None else failed - started
+                self._eta.record_failure(RunKind.of(job.request), elapsed)
+            return
         if job.state not in (JobState.COMPLETED, JobState.DELIVERY_FAILED):
             return
         started, finished = job.entered(JobState.RUNNING), job.entered(JobState.COMPLETED)
@@ -128,7 +136,8 @@ class JobOutlook:
             self._eta.posting.observe(max(0.0, posted - finished))
 
     async def learn_from_history(self) -> None:
-        """Teach the model the runs, waits and postings of the latest finished jobs."""
+        """Teach the model the runs, waits and postings of the latest finished jobs, then
+        when the latest failed runs failed."""
         recent = await self._book.store.find(
             states=(JobState.DELIVERED, JobState.COMPLETED), limit=self._history_runs
         )
@@ -143,3 +152,6 @@ class JobOutlook:
                 queue.wait.observe(max(0.0, started - queued))
             if job.state is JobState.DELIVERED:
                 self._learn_posting(job)
+        failed = await self._book.store.find(states=(JobState.FAILED,), limit=self._history_runs)
+        for job in reversed(failed):
+            self._learn_run(job)

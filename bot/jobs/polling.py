@@ -16,6 +16,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from bot.jobs.failure_timing import FailureTiming
 from bot.jobs.model import Job, JobState
 from bot.runcomfy.request import DEFAULT_SOUND, KlingRequest
 
@@ -23,6 +24,10 @@ from bot.runcomfy.request import DEFAULT_SOUND, KlingRequest
 class PollPolicy(Protocol):
     def next_delay(self, job: Job, now: float) -> float:
         """Seconds until the next status/result request for a queued or running job."""
+        ...
+
+    def forget(self, job_id: int) -> None:
+        """The job is no longer running here: drop whatever was kept for its run."""
         ...
 
     @property
@@ -45,6 +50,9 @@ class FixedPolling:
     def next_delay(self, job: Job, now: float) -> float:
         return self.interval
 
+    def forget(self, job_id: int) -> None:
+        """Nothing is kept per job."""
+
     @property
     def runs(self) -> RunModel | None:
         return None
@@ -56,7 +64,7 @@ class LagBound:
     at most `ceiling`), so noticing an early finish or failure costs at most that
     fraction, while a long wait is not polled every few seconds."""
 
-    floor: float = 4.0
+    floor: float = 5.0
     fraction: float = 0.2
     ceiling: float = 5.0
 
@@ -124,6 +132,8 @@ class RunModel:
     agreeing: int = 0
     recent: deque[float] = field(default_factory=lambda: deque(maxlen=3))
     """The last runs' levels (their log rate less their length's offset)."""
+    failures: FailureTiming = field(default_factory=FailureTiming)
+    """When in their runs jobs failed, as shares of the run expected for them."""
 
     @property
     def sigma(self) -> float:
@@ -158,6 +168,13 @@ class RunModel:
                 by_length.setdefault(seen.duration, []).append(offset)
             family = {length: statistics.fmean(found) for length, found in by_length.items()}
         return _between(family, kind.duration)
+
+    def observe_failure(self, kind: RunKind | int, seconds: float) -> None:
+        """A run that failed `seconds` after it was seen running (nothing before a first
+        run: without an expected run there is no share to keep)."""
+        expected = self.expect(kind)
+        if expected is not None and seconds >= 0.0:
+            self.failures.observe(seconds / expected.middle)
 
     def observe(self, kind: RunKind | int, seconds: float) -> None:
         kind = _kind(kind)
@@ -212,6 +229,42 @@ def _hazard(z: float) -> float:
     return math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi) / survival
 
 
+def _survival(z: float) -> float:
+    return 0.5 * math.erfc(z / math.sqrt(2.0))
+
+
+@dataclass(frozen=True, slots=True)
+class _Tails:
+    """From `z` (in spreads from the expected finish) to `LATE`, given no finish before
+    `z`: the expected time left to run (in spreads), and the hazard schedule's expected
+    polls per unit of `eagerness * sqrt(spread)`. Tabled once; read per poll."""
+
+    step: float
+    left: tuple[float, ...]
+    polls: tuple[float, ...]
+
+    @classmethod
+    def table(cls, step: float = 0.025) -> _Tails:
+        count = round((LATE + LIKELY) / step)
+        zs = [-LIKELY + (i + 0.5) * step for i in range(count)]
+        left, polls, run_left, polls_left = [0.0], [0.0], 0.0, 0.0
+        for z in reversed(zs):
+            run_left += _survival(z) * step
+            polls_left += math.sqrt(_hazard(z)) * _survival(z) * step
+            left.append(run_left / _survival(z - step / 2))
+            polls.append(polls_left / _survival(z - step / 2))
+        return cls(step, tuple(reversed(left)), tuple(reversed(polls)))
+
+    def at(self, z: float) -> tuple[float, float]:
+        index = round(_clamp((z + LIKELY) / self.step, 0, len(self.left) - 1))
+        return self.left[index], self.polls[index]
+
+
+TAILS = _Tails.table()
+KEPT_RUNS = 10_000
+"""Runs whose polls are counted at once; more than the bot ever has at RunComfy."""
+
+
 class AdaptivePolling:
     """Bounded lag while the model is untrusted; polls placed by the chance of finishing
     once it is trusted.
@@ -228,6 +281,12 @@ class AdaptivePolling:
     a job that ends early or fails, and `dense_gap` from a little before the expected
     finish on. The run is measured from when the tracker first saw it running, so the
     learned spread includes how precisely the queue polling caught the start.
+
+    The eagerness is lowered where it would cost more than fixed polling every
+    `dense_gap`: what the sparse start of a run saves pays for the dense window, and no
+    more, so a short or widely spread run is never dearer than a fixed poller's.
+    Where the tracker has seen failures cluster (`FailureTiming`), polls within that
+    share of the run are at most `failure_gap` apart, so those failures are told fast.
     """
 
     def __init__(
@@ -240,6 +299,7 @@ class AdaptivePolling:
         eagerness: float = 1.8,
         dense_gap: float = 5.0,
         hedge: LagBound | None = None,
+        failure_gap: float = 4.0,
         model: RunModel | None = None,
     ) -> None:
         self.min_interval = min_interval
@@ -249,7 +309,10 @@ class AdaptivePolling:
         self.eagerness = eagerness
         self.dense_gap = dense_gap
         self.hedge = hedge or LagBound(floor=15.0, fraction=0.5, ceiling=max_interval)
+        self.failure_gap = failure_gap
         self.model = model or RunModel()
+        self._spent: dict[int, tuple[float, int]] = {}
+        """Per job id: when its run was seen starting, and the polls asked for since."""
 
     @property
     def runs(self) -> RunModel:
@@ -270,27 +333,82 @@ class AdaptivePolling:
             gap = self.queue_bound.gap(now - _queued_since(job))
             return _clamp(gap, self.min_interval, self.max_interval)
         elapsed = now - started
+        spent = self._count_poll(job.id, started)
         expected = self.model.expect(RunKind.of(job.request))
-        if expected is None or not self.model.trusts():
+        if expected is None:
             return self._bounded(elapsed)
-        if elapsed > expected.middle + LATE * expected.spread:
-            return self._bounded(elapsed)
+        window = self._failure_window(expected)
+        if not self.model.trusts() or elapsed > expected.middle + LATE * expected.spread:
+            hedged = self._hedged(elapsed, window)
+            return min(self._bounded(elapsed), _clamp(hedged, self.min_interval, self.max_interval))
         likely_from = expected.middle - LIKELY * expected.spread
         dense = max(likely_from - elapsed, 0.0) + self.dense_gap
-        hedged = min(dense, self.hedge.gap(elapsed))
-        return min(self._until_next_poll(elapsed, expected), hedged)
+        hedged = min(dense, self._hedged(elapsed, window))
+        eagerness = self._eagerness(elapsed, spent, expected, window)
+        return min(self._until_next_poll(elapsed, expected, eagerness), hedged)
+
+    def _failure_window(self, expected: Expectation) -> tuple[float, float] | None:
+        """Seconds into the run between which failures cluster, if they do."""
+        shares = self.model.failures.window()
+        if shares is None:
+            return None
+        return shares[0] * expected.middle, shares[1] * expected.middle
+
+    def _hedged(self, elapsed: float, window: tuple[float, float] | None) -> float:
+        """The longest gap a guess may take: half the run so far, and `failure_gap` into
+        and through the window where failures cluster."""
+        gap = self.hedge.gap(elapsed)
+        if window is not None and elapsed < window[1]:
+            gap = min(gap, max(window[0] - elapsed, 0.0) + self.failure_gap)
+        return gap
+
+    def forget(self, job_id: int) -> None:
+        self._spent.pop(job_id, None)
+
+    def _count_poll(self, job_id: int, started: float) -> int:
+        """Polls asked for this run so far (the oldest runs are forgotten past `KEPT_RUNS`)."""
+        seen = self._spent.pop(job_id, None)
+        count = seen[1] + 1 if seen is not None and seen[0] == started else 1
+        self._spent[job_id] = (started, count)
+        if len(self._spent) > KEPT_RUNS:
+            del self._spent[next(iter(self._spent))]
+        return count - 1
+
+    def _eagerness(
+        self,
+        elapsed: float,
+        spent: int,
+        expected: Expectation,
+        window: tuple[float, float] | None,
+    ) -> float:
+        """`eagerness`, or less where the run's expected polls (those spent, those before
+        the likely window, those by the hazard in it) would exceed polling every
+        `dense_gap` over the whole expected run: what a sparse start saved pays for the
+        dense window, and no more."""
+        spread = max(expected.spread, self.min_interval)
+        likely_from = max(expected.middle - LIKELY * spread, 0.0)
+        run_left, polls = TAILS.at((max(elapsed, likely_from) - expected.middle) / spread)
+        if polls <= 1e-9:
+            return self.eagerness
+        before, at = 0, elapsed + self._hedged(elapsed, window)
+        while at < likely_from:
+            before += 1
+            at += self._hedged(at, window)
+        fixed = (max(likely_from, elapsed) + spread * run_left) / self.dense_gap
+        budget = max(fixed - spent - before, 0.0)
+        return min(self.eagerness, budget / (math.sqrt(spread) * polls))
 
     def _bounded(self, elapsed: float) -> float:
         return _clamp(self.bound.gap(elapsed), self.min_interval, self.max_interval)
 
-    def _until_next_poll(self, elapsed: float, expected: Expectation) -> float:
+    def _until_next_poll(self, elapsed: float, expected: Expectation, eagerness: float) -> float:
         """Seconds until the expected number of polls since `elapsed` reaches one."""
         middle, spread = expected.middle, max(expected.spread, self.min_interval)
         step = min(0.5, spread / 8.0)
         waited, polls = 0.0, 0.0
         while polls < 1.0 and waited < self.max_interval:
             z = min(LATE, (elapsed + waited + step / 2.0 - middle) / spread)
-            polls += self.eagerness * math.sqrt(_hazard(z) / spread) * step
+            polls += eagerness * math.sqrt(_hazard(z) / spread) * step
             waited += step
         return _clamp(waited, self.min_interval, self.max_interval)
 

@@ -60,17 +60,22 @@ class JobWatch:
         context.bus.subscribe(JobLetGo, self.on_job_let_go)
 
     def on_job_committed(self, event: JobCommitted) -> None:
-        """A closed job is over here; a job whose deadline message just went out is
-        still asked about, less often (it may yet finish)."""
+        """A closed job is over here; a run that ended is over for the schedule; a job
+        whose deadline message just went out is still asked about, less often (it may
+        yet finish)."""
         previous, job = event.previous, event.job
         if not is_open(job):
             self._pending_streak.pop(job.id, None)
+        ended = previous is not None and previous.state is JobState.RUNNING
+        if ended and job.state is not JobState.RUNNING:
+            self._policy.forget(job.id)
         told_late = job.state is JobState.TIMED_OUT and job.notice is NoticeState.SENT
         if told_late and previous is not None and previous.notice is not NoticeState.SENT:
             self.poll_after(job, self._settings.late_poll_interval)
 
     def on_job_let_go(self, event: JobLetGo) -> None:
         self._pending_streak.pop(event.job_id, None)
+        self._policy.forget(event.job_id)
 
     @property
     def pending_streaks(self) -> int:

@@ -10,6 +10,7 @@ from bot.jobs.eta import PRIOR_POSTING, Basis
 from bot.jobs.line import ServerLimits
 from bot.jobs.model import Job, JobState
 from bot.jobs.polling import RunKind
+from testkit.runcomfy import JobOutcome
 from testkit.waiting import eventually
 from tests.bot.jobs.rig import make_settings
 
@@ -104,3 +105,16 @@ async def test_after_a_restart_every_open_job_comes_back_when_its_estimate_passe
 
     tracker = await rig.restart()
     assert tracker.kept_per_job()["reminders"] == 1
+
+
+async def test_a_run_failed_at_runcomfy_teaches_when_in_a_run_failures_come(make_rig) -> None:
+    rig = await make_rig(generation_time=60.0)
+    tracker = await rig.start()
+    first = await rig.submit()
+    await rig.wait_for_state(first.id, JobState.DELIVERED)
+    rig.emulator.script_outcomes(JobOutcome.fail("out of memory"))
+    second = await rig.submit()
+    await rig.wait_for_state(second.id, JobState.FAILED)
+    shares = list(tracker.eta_model.runs.failures.shares)
+    assert len(shares) == 1
+    assert 0.8 <= shares[0] <= 1.2, "failed at the end of a run as long as the first"

@@ -4,19 +4,24 @@ model), then sparse early in a run and dense near the expected finish."""
 
 from __future__ import annotations
 
+import itertools
 import random
 
 from bot.jobs.model import Job, JobState
-from bot.jobs.polling import AdaptivePolling, FixedPolling, LagBound
+from bot.jobs.polling import AdaptivePolling, FixedPolling, LagBound, PollPolicy
 from bot.runcomfy.request import KlingRequest
 from tests.bot.jobs.factories import make_job
 
 BOUND = LagBound()
 
 
+JOB_IDS = itertools.count(1)
+
+
 def running_since(start: float, duration: int = 5) -> Job:
+    """A new job (its own id: the schedule counts each run's polls) running since `start`."""
     request = KlingRequest(prompt="a red fox running through snow", duration=duration)
-    return make_job(state=JobState.RUNNING, at=start, request=request)
+    return make_job(next(JOB_IDS), state=JobState.RUNNING, at=start, request=request)
 
 
 def queued_since(start: float, position: int | None = None) -> Job:
@@ -30,7 +35,7 @@ def learned(seconds: list[float], duration: int = 5) -> AdaptivePolling:
     return policy
 
 
-def poll_times(policy: AdaptivePolling, until: float, job: Job | None = None) -> list[float]:
+def poll_times(policy: PollPolicy, until: float, job: Job | None = None) -> list[float]:
     """When a job running (or queued) since 0 is polled, following the policy's delays,
     up to the first poll at or after `until`."""
     job = job or running_since(0.0)
