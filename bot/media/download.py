@@ -149,7 +149,7 @@ class OutputFetcher:
             with contextlib.suppress(FileNotFoundError):
                 partial.unlink()
             raise
-        logger.info("Saved %d bytes to %s", written, destination)
+        logger.debug("Saved %d bytes to %s", written, destination)
         return written
 
     async def _download_in_time(self, url: str, partial: Path, max_bytes: int) -> int:
