@@ -241,7 +241,7 @@ async def _start_fits(world: BenchWorld, count: int) -> tuple[list[int], float]:
             )
         )
     await _until(lambda: all(job_number(it) is not None for it in interactions), within=60.0)
-    jobs = [number for it in interactions if (number := job_number(it)) is not None]
+    jobs = [job for it in interactions if (job := job_number(it)) is not None]
     await _until(lambda: _re_encoding(world) | set(world.deliveries) >= set(jobs), within=300.0)
     return jobs, time.monotonic()
 

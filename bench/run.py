@@ -261,10 +261,10 @@ async def run_all(
     if "crowded" in only:
         adaptive = next(setting for setting in SETTINGS if setting.key == "adaptive")
         results.crowded = []
-        for config in plan.crowded:
-            log(f"crowded channel: {config.members} members in one channel …")
-            folder = _fresh(workdir / f"crowded-{config.members}")
-            results.crowded.append(await run_load(adaptive, config, folder))
+        for crowd in plan.crowded:
+            log(f"crowded channel: {crowd.members} members in one channel …")
+            folder = _fresh(workdir / f"crowded-{crowd.members}")
+            results.crowded.append(await run_load(adaptive, crowd, folder))
     if "bigfile" in only:
         log(f"big file: {plan.bigfile.size // MIB} MB …")
         results.bigfile = await run_bigfile(plan.bigfile, _fresh(workdir / "bigfile"))

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from bench.world import BenchWorld, open_world
 from testkit.discord import FakeChannel, FakeInteraction, FakeMember, FakeMessage, permissions
+from testkit.discord.invocations import OptionValue
 from testkit.discord.records import RequestRecord
 from testkit.process import BotProcess
 from testkit.stats import Summary
@@ -174,7 +175,7 @@ async def _run(world: BenchWorld, config: SessionBenchConfig, workdir: Path) -> 
         entries_posted=len(posted),
         votes=len(plan),
         answered=len(answers),
-        counted=sum(1 for it in answers if "is in" in (it.original.content or "")),
+        counted=sum(1 for it in answers if it.original and "is in" in (it.original.content or "")),
         ack=Summary.of(it.acked_after for it in presses if it.acked_after is not None),
         thread_messages=_count(during, "POST", thread),
         thread_edits=_count(during, "PATCH", thread),
@@ -192,7 +193,7 @@ def _count(requests: list[RequestRecord], method: str, channel: FakeChannel) -> 
 
 
 async def _command(
-    world: BenchWorld, member: FakeMember, group: str, subcommand: str, **options: object
+    world: BenchWorld, member: FakeMember, group: str, subcommand: str, **options: OptionValue
 ) -> FakeMessage:
     interaction = await world.fake.invoke_slash(
         world.channels[0], member, group, subcommand=subcommand, options=options

@@ -46,7 +46,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from bench import soak_bot, soak_restart
 from bench.soak_restart import RestartConfig, RestartResult, run_restart
@@ -528,7 +528,7 @@ async def _soak(
         faulted=sum(1 for record in _api_requests(world) if record.fault),
         store_outage=store_outage,
         restart=None,
-        idle_refusal=(_answers({0: refused_idle})[1] or [None])[0],
+        idle_refusal=next(iter(_answers({0: refused_idle})[1]), None),
         taken_after_idle_refusal=bool(_answers({0: taken_idle})[0]),
         discord_outage=discord_outage,
         baseline=baseline,
@@ -761,7 +761,14 @@ def _open_jobs(rows: Rows, job_ids: Iterable[int]) -> set[int]:
     return {job_id for job_id in job_ids if rows.get(job_id, ("",))[0] not in SETTLED_STATES}
 
 
-def _account(world: BenchWorld, numbers: dict[int, int], rows: Rows) -> dict[str, object]:
+class _Accounting(TypedDict):
+    delivered_once: int
+    failures: dict[str, int]
+    duplicates: dict[int, int]
+    unaccounted: dict[int, str]
+
+
+def _account(world: BenchWorld, numbers: dict[int, int], rows: Rows) -> _Accounting:
     """Each accepted job: delivered once, a stated failure, or what is wrong with it; and
     every other job in the store (a command that failed after its job was stored)."""
     videos = posted_videos(world.fake, world.channels)

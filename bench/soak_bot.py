@@ -92,7 +92,7 @@ def install_store_outage(flag: Path) -> None:
 
     JobStore.insert = failing_insert  # type: ignore[method-assign]
     JobStore.save = failing_save  # type: ignore[method-assign]
-    JobStore.check_writable = failing_check  # type: ignore[method-assign]
+    JobStore.check_writable = failing_check  # type: ignore[method-assign, assignment]
 
 
 def install_stats(path: Path) -> None:

@@ -13,6 +13,7 @@ is timed too (it happens once per change of a server's terms).
 from __future__ import annotations
 
 import argparse
+import functools
 import random
 import string
 import time
@@ -97,7 +98,7 @@ def run_terms(config: TermsConfig) -> TermsResult:
     compile_ms = (time.perf_counter() - started) * 1000
     matcher.find(["warm up: the first text that is not ASCII (ü) builds a table once"])
     found = {
-        kind: _timed(lambda text=text: matcher.find([text]), config.repeat)
+        kind: _timed(functools.partial(matcher.find, [text]), config.repeat)
         for kind, text in prompts(config, rng).items()
     }
     return TermsResult(config, compile_ms, found)

@@ -35,7 +35,7 @@ def test_ruff_format_is_clean() -> None:
 
 
 def test_types_are_checked_strictly() -> None:
-    """mypy --strict over bot/, cogs/ and testkit/ (settings in pyproject.toml)."""
+    """mypy --strict over bot/, cogs/, testkit/ and bench/ (settings in pyproject.toml)."""
     result = subprocess.run(
         [sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True, text=True, timeout=600
     )
