@@ -115,13 +115,15 @@ class JobOutlook:
 
     def _learn_run(self, job: Job) -> None:
         """A run seen from start to finish (not one that finished after its deadline),
-        or when in its run RunComfy failed a job (for the poll schedule): one that failed
-        before it was seen running failed at its very start, as far as the bot knows."""
+        or when in its run RunComfy failed a job (for the poll schedule). A failure seen
+        while the job was still queued is not one: the queue's polls tell those, and the
+        run schedule cannot place its polls by them; nor is one noticed after the
+        deadline, at the late pace, whose moment says nothing of the run."""
         if job.state is JobState.FAILED and job.failure is Failure.GENERATION_FAILED:
             started, failed = job.entered(JobState.RUNNING), job.entered(JobState.FAILED)
-            if failed is not None:
-                elapsed = 0.0 if started is None else failed - started
-                self._eta.record_failure(RunKind.of(job.request), elapsed)
+            timed_out = job.entered(JobState.TIMED_OUT) is not None
+            if started is not None and failed is not None and not timed_out:
+                self._eta.record_failure(RunKind.of(job.request), failed - started)
             return
         if job.state not in (JobState.COMPLETED, JobState.DELIVERY_FAILED):
             return

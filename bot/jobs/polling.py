@@ -286,7 +286,10 @@ class AdaptivePolling:
     `dense_gap`: what the sparse start of a run saves pays for the dense window, and no
     more, so a short or widely spread run is never dearer than a fixed poller's.
     Where the tracker has seen failures cluster (`FailureTiming`), polls within that
-    share of the run are at most `failure_gap` apart, so those failures are told fast.
+    share of the run are at most `failure_gap` apart, so those failures are told fast —
+    as far as the polls saved earlier in the run pay for it: a run never has more polls
+    than fixed polling would have made by then, so an early window gets fixed polling's
+    pace. An untrusted model gets `bound` alone, window or not.
     """
 
     def __init__(
@@ -337,13 +340,12 @@ class AdaptivePolling:
         expected = self.model.expect(RunKind.of(job.request))
         if expected is None:
             return self._bounded(elapsed)
-        window = self._failure_window(expected)
         if not self.model.trusts() or elapsed > expected.middle + LATE * expected.spread:
-            hedged = self._hedged(elapsed, window)
-            return min(self._bounded(elapsed), _clamp(hedged, self.min_interval, self.max_interval))
+            return self._bounded(elapsed)
+        window = self._failure_window(expected)
         likely_from = expected.middle - LIKELY * expected.spread
         dense = max(likely_from - elapsed, 0.0) + self.dense_gap
-        hedged = min(dense, self._hedged(elapsed, window))
+        hedged = min(dense, self._hedged(elapsed, window, spent))
         eagerness = self._eagerness(elapsed, spent, expected, window)
         return min(self._until_next_poll(elapsed, expected, eagerness), hedged)
 
@@ -354,12 +356,27 @@ class AdaptivePolling:
             return None
         return shares[0] * expected.middle, shares[1] * expected.middle
 
-    def _hedged(self, elapsed: float, window: tuple[float, float] | None) -> float:
+    def _polls_before(
+        self, elapsed: float, likely_from: float, window: tuple[float, float] | None, spent: int
+    ) -> int:
+        """Polls the hedged pace makes from `elapsed` until the likely finish."""
+        before, at = 0, elapsed + self._hedged(elapsed, window, spent)
+        while at < likely_from:
+            before += 1
+            at += self._hedged(at, window, spent + before)
+        return before
+
+    def _hedged(self, elapsed: float, window: tuple[float, float] | None, spent: int) -> float:
         """The longest gap a guess may take: half the run so far, and `failure_gap` into
-        and through the window where failures cluster."""
+        and through the window where failures cluster — but never so close that the run
+        has had more polls than fixed polling every `dense_gap` would have made by then
+        (`spent` polls made, this one the next): a window early in a run, before anything
+        was saved, is polled at fixed polling's pace."""
         gap = self.hedge.gap(elapsed)
         if window is not None and elapsed < window[1]:
-            gap = min(gap, max(window[0] - elapsed, 0.0) + self.failure_gap)
+            tight = max(window[0] - elapsed, 0.0) + self.failure_gap
+            earliest = (spent + 1) * self.dense_gap - elapsed
+            gap = min(gap, max(tight, earliest))
         return gap
 
     def forget(self, job_id: int) -> None:
@@ -390,10 +407,7 @@ class AdaptivePolling:
         run_left, polls = TAILS.at((max(elapsed, likely_from) - expected.middle) / spread)
         if polls <= 1e-9:
             return self.eagerness
-        before, at = 0, elapsed + self._hedged(elapsed, window)
-        while at < likely_from:
-            before += 1
-            at += self._hedged(at, window)
+        before = self._polls_before(elapsed, likely_from, window, spent)
         fixed = (max(likely_from, elapsed) + spread * run_left) / self.dense_gap
         budget = max(fixed - spent - before, 0.0)
         return min(self.eagerness, budget / (math.sqrt(spread) * polls))

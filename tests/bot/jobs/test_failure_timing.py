@@ -38,18 +38,67 @@ def test_clustered_failures_give_a_window_wider_than_what_was_seen() -> None:
     assert late[1] > 0.95
 
 
-def test_failures_early_in_learned_runs_are_told_within_the_failure_gap() -> None:
+def test_failures_early_in_learned_runs_are_polled_at_fixed_5s_pace_there_not_more() -> None:
+    """An early window comes before a sparse start saved anything: it gets fixed 5 s
+    polling's pace (failures told as fast as fixed 5 s tells them), never a closer one."""
     policy = learned([120.0, 122.0, 118.0, 121.0, 119.0, 120.0])
     sparse = poll_times(policy, 30.0)
     assert sparse[0] >= 15.0, "nothing learned of failures: hedged pace early"
     for share in (0.04, 0.12, 0.08):
         policy.model.observe_failure(5, share * 120.0)
-    previous = 0.0
-    for at in poll_times(policy, 25.0):
-        assert at - previous <= policy.failure_gap + 1e-9
-        previous = at
+    times = poll_times(policy, 25.0)
+    for count, at in enumerate(times, start=1):
+        assert at <= count * policy.dense_gap + 1e-9, "no gap longer than fixed 5 s's"
+        assert at >= count * policy.dense_gap - 1e-9, "no more polls than fixed 5 s by then"
     times = poll_times(policy, 120.0)
     assert len(times) <= 120.0 / 5.0 * 0.75, "still clearly fewer requests than fixed 5 s"
+
+
+def test_failures_late_in_learned_runs_are_polled_closely_from_what_the_start_saved() -> None:
+    policy = learned([120.0, 122.0, 118.0, 121.0, 119.0, 120.0])
+    for share in (0.55, 0.6, 0.58):
+        policy.model.observe_failure(5, share * 120.0)
+    window = policy.model.failures.window()
+    assert window is not None
+    low, high = window[0] * 120.0, window[1] * 120.0
+    times = poll_times(policy, high)
+    inside = [at for at in times if low + policy.failure_gap <= at <= high]
+    assert inside, times
+    previous = max(at for at in times if at < inside[0])
+    for at in inside:
+        assert at - previous <= policy.failure_gap + 1e-9
+        previous = at
+
+
+@pytest.mark.parametrize("shares", [(0.04, 0.12, 0.08), (0.85, 0.95, 0.9)])
+def test_a_failure_window_never_makes_widely_spread_runs_dearer_than_fixed_5s(
+    shares: tuple[float, ...],
+) -> None:
+    rng = random.Random(7)
+    for low, high in ((10.0, 30.0), (30.0, 60.0), (40.0, 120.0)):
+        policy = AdaptivePolling()
+        for _ in range(20):
+            policy.record_run(5, rng.uniform(low, high))
+        for share in shares:
+            policy.model.observe_failure(5, share * (low + high) / 2)
+        if not policy.model.trusts():
+            continue
+        runs = [rng.uniform(low, high) for _ in range(300)]
+        adaptive = sum(len(poll_times(policy, run)) for run in runs)
+        fixed = sum(len(poll_times(FixedPolling(5.0), run)) for run in runs)
+        assert adaptive <= fixed, (low, high, adaptive, fixed)
+
+
+def test_an_untrusted_model_with_a_failure_window_polls_as_fixed_5s() -> None:
+    policy = AdaptivePolling()
+    assert not policy.model.trusts()
+    policy.record_run(5, 60.0)
+    for share in (0.04, 0.12, 0.08):
+        policy.model.observe_failure(5, share * 60.0)
+    assert policy.model.failures.window() is not None
+    times = poll_times(policy, 60.0)
+    gaps = [b - a for a, b in zip([0.0, *times], times, strict=False)]
+    assert all(gap >= 5.0 - 1e-9 for gap in gaps), gaps
 
 
 def test_widely_spread_short_runs_cost_no_more_polls_than_fixed_5s_and_are_seen_sooner() -> None:

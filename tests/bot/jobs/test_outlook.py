@@ -118,3 +118,16 @@ async def test_a_run_failed_at_runcomfy_teaches_when_in_a_run_failures_come(make
     shares = list(tracker.eta_model.runs.failures.shares)
     assert len(shares) == 1
     assert 0.8 <= shares[0] <= 1.2, "failed at the end of a run as long as the first"
+
+
+async def test_a_failure_seen_while_queued_teaches_nothing_of_when_runs_fail(make_rig) -> None:
+    """A run that starts and fails between two polls of the queue was never seen running:
+    its moment in the run is unknown, so it must not count as a failure at the start."""
+    rig = await make_rig(generation_time=1.0)
+    tracker = await rig.start()
+    tracker.eta_model.runs.observe(5, 60.0)
+    rig.emulator.script_outcomes(JobOutcome.fail("refused input"))
+    job = await rig.submit()
+    failed = await rig.wait_for_state(job.id, JobState.FAILED)
+    assert failed.entered(JobState.RUNNING) is None, "the run was never seen"
+    assert list(tracker.eta_model.runs.failures.shares) == []

@@ -43,6 +43,7 @@ def poll_times(policy: PollPolicy, until: float, job: Job | None = None) -> list
     while now < until:
         now += policy.next_delay(job, now)
         times.append(now)
+    policy.forget(job.id)
     return times
 
 
