@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.jobs.failure_timing import FailureTiming
+from bot.jobs.finish_odds import LATE, LIKELY, TAILS, hazard
 from bot.jobs.model import Job, JobState
 from bot.runcomfy.request import DEFAULT_SOUND, KlingRequest
 
@@ -28,6 +29,11 @@ class PollPolicy(Protocol):
 
     def forget(self, job_id: int) -> None:
         """The job is no longer running here: drop whatever was kept for its run."""
+        ...
+
+    @property
+    def runs_counted(self) -> int:
+        """Runs whose polls the schedule counts right now (0 once none is running)."""
         ...
 
     @property
@@ -52,6 +58,10 @@ class FixedPolling:
 
     def forget(self, job_id: int) -> None:
         """Nothing is kept per job."""
+
+    @property
+    def runs_counted(self) -> int:
+        return 0
 
     @property
     def runs(self) -> RunModel | None:
@@ -214,53 +224,6 @@ def _between(offsets: dict[int, float], duration: int) -> float:
     return offsets[low] + share * (offsets[high] - offsets[low])
 
 
-LATE = 3.0
-"""A run this many spreads past the expected one is not described by the model."""
-LIKELY = 2.5
-"""From this many spreads before the expected finish on, polls are at most `dense_gap`
-apart, so a trusted model is never slower to notice a finish than fixed polling."""
-
-
-def _hazard(z: float) -> float:
-    """The standard normal's hazard rate: the chance density of finishing now, given not yet."""
-    survival = 0.5 * math.erfc(z / math.sqrt(2.0))
-    if survival < 1e-12:
-        return max(z, 0.0)
-    return math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi) / survival
-
-
-def _survival(z: float) -> float:
-    return 0.5 * math.erfc(z / math.sqrt(2.0))
-
-
-@dataclass(frozen=True, slots=True)
-class _Tails:
-    """From `z` (in spreads from the expected finish) to `LATE`, given no finish before
-    `z`: the expected time left to run (in spreads), and the hazard schedule's expected
-    polls per unit of `eagerness * sqrt(spread)`. Tabled once; read per poll."""
-
-    step: float
-    left: tuple[float, ...]
-    polls: tuple[float, ...]
-
-    @classmethod
-    def table(cls, step: float = 0.025) -> _Tails:
-        count = round((LATE + LIKELY) / step)
-        zs = [-LIKELY + (i + 0.5) * step for i in range(count)]
-        left, polls, run_left, polls_left = [0.0], [0.0], 0.0, 0.0
-        for z in reversed(zs):
-            run_left += _survival(z) * step
-            polls_left += math.sqrt(_hazard(z)) * _survival(z) * step
-            left.append(run_left / _survival(z - step / 2))
-            polls.append(polls_left / _survival(z - step / 2))
-        return cls(step, tuple(reversed(left)), tuple(reversed(polls)))
-
-    def at(self, z: float) -> tuple[float, float]:
-        index = round(_clamp((z + LIKELY) / self.step, 0, len(self.left) - 1))
-        return self.left[index], self.polls[index]
-
-
-TAILS = _Tails.table()
 KEPT_RUNS = 10_000
 """Runs whose polls are counted at once; more than the bot ever has at RunComfy."""
 
@@ -336,7 +299,7 @@ class AdaptivePolling:
             gap = self.queue_bound.gap(now - _queued_since(job))
             return _clamp(gap, self.min_interval, self.max_interval)
         elapsed = now - started
-        spent = self._count_poll(job.id, started)
+        spent = self._count_poll(job.id, started, elapsed)
         expected = self.model.expect(RunKind.of(job.request))
         if expected is None:
             return self._bounded(elapsed)
@@ -382,10 +345,19 @@ class AdaptivePolling:
     def forget(self, job_id: int) -> None:
         self._spent.pop(job_id, None)
 
-    def _count_poll(self, job_id: int, started: float) -> int:
-        """Polls asked for this run so far (the oldest runs are forgotten past `KEPT_RUNS`)."""
+    @property
+    def runs_counted(self) -> int:
+        return len(self._spent)
+
+    def _count_poll(self, job_id: int, started: float, elapsed: float) -> int:
+        """Polls asked for this run so far (the oldest runs are forgotten past `KEPT_RUNS`).
+        A run first met well under way (after a restart or a take-over) is taken to have
+        had fixed polling's count by then, so its finish is not polled densely on top."""
         seen = self._spent.pop(job_id, None)
-        count = seen[1] + 1 if seen is not None and seen[0] == started else 1
+        if seen is not None and seen[0] == started:
+            count = seen[1] + 1
+        else:
+            count = 1 + int(max(elapsed, 0.0) // self.dense_gap)
         self._spent[job_id] = (started, count)
         if len(self._spent) > KEPT_RUNS:
             del self._spent[next(iter(self._spent))]
@@ -422,7 +394,7 @@ class AdaptivePolling:
         waited, polls = 0.0, 0.0
         while polls < 1.0 and waited < self.max_interval:
             z = min(LATE, (elapsed + waited + step / 2.0 - middle) / spread)
-            polls += eagerness * math.sqrt(_hazard(z) / spread) * step
+            polls += eagerness * math.sqrt(hazard(z) / spread) * step
             waited += step
         return _clamp(waited, self.min_interval, self.max_interval)
 

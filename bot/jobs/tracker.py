@@ -298,6 +298,7 @@ class JobTracker:
             "due_times": self._context.scheduler.jobs_due,
             "reminders": self._context.scheduler.reminders,
             "result_pending_streaks": self._watch.pending_streaks,
+            "runs_counted": self._watch.runs_counted,
             **self._line.kept(),
         }
 

@@ -78,6 +78,11 @@ class JobWatch:
         self._policy.forget(event.job_id)
 
     @property
+    def runs_counted(self) -> int:
+        """Runs whose polls the schedule counts (forgotten when each run ends)."""
+        return self._policy.runs_counted
+
+    @property
     def pending_streaks(self) -> int:
         """Jobs whose result RunComfy last said was not ready though their status was."""
         return len(self._pending_streak)

@@ -124,3 +124,13 @@ def test_a_runs_poll_count_is_kept_only_while_it_runs() -> None:
     assert policy._spent == {job.id: (job.entered(JobState.RUNNING), 3)}
     policy.forget(job.id)
     assert policy._spent == {}
+
+
+def test_a_run_first_met_under_way_counts_as_polled_at_fixed_pace_so_far() -> None:
+    """After a restart or a take-over the polls already made are unknown: taking them as
+    none would let the dense finish come on top of them."""
+    policy = learned([120.0, 122.0, 118.0, 121.0, 119.0, 120.0])
+    resumed = running_since(0.0)
+    policy.next_delay(resumed, 100.0)
+    assert policy.runs_counted == 1
+    assert policy._spent[resumed.id] == (0.0, 1 + 100 // 5)

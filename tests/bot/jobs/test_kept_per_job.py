@@ -4,7 +4,9 @@ is open, every per-job record it holds is empty, whatever the jobs went through.
 from __future__ import annotations
 
 from bot.jobs.model import JobState
+from bot.jobs.polling import AdaptivePolling
 from bot.jobs.tracker import CancelOutcomeKind, JobTracker
+from testkit.runcomfy import JobOutcome
 from testkit.waiting import eventually
 from tests.bot.jobs.rig import make_settings
 
@@ -41,3 +43,17 @@ async def test_cancel_pressed_on_finished_or_unknown_jobs_leaves_nothing_behind(
         CancelOutcomeKind.NOT_FOUND,
     ]
     assert kept(tracker) == {}
+
+
+async def test_the_adaptive_schedule_forgets_each_run_it_counted(make_rig) -> None:
+    """The adaptive schedule counts each run's polls (its budget); a finished, failed or
+    cancelled run must not stay counted."""
+    rig = await make_rig(policy=AdaptivePolling, generation_time=6.0)
+    tracker = await rig.start()
+    rig.emulator.script_outcomes(JobOutcome.complete(), JobOutcome.fail("out of memory"))
+    delivered, failed = await rig.submit(), await rig.submit(user=2)
+    await rig.wait_for_state(delivered.id, JobState.RUNNING)
+    await eventually(lambda: tracker.kept_per_job()["runs_counted"] >= 1, what="a run counted")
+    await rig.wait_for_state(delivered.id, JobState.DELIVERED)
+    await rig.wait_for_state(failed.id, JobState.FAILED)
+    await eventually(lambda: not kept(tracker), what="nothing kept per job")
