@@ -131,3 +131,20 @@ async def test_a_failure_seen_while_queued_teaches_nothing_of_when_runs_fail(mak
     failed = await rig.wait_for_state(job.id, JobState.FAILED)
     assert failed.entered(JobState.RUNNING) is None, "the run was never seen"
     assert list(tracker.eta_model.runs.failures.shares) == []
+
+
+async def test_a_failure_after_the_deadline_teaches_nothing_of_when_runs_fail(make_rig) -> None:
+    """Noticed at the late pace, long after any run the model expects: its moment would
+    stretch the failure window until there is none."""
+    rig = await make_rig(
+        settings=make_settings(deadline_seconds=120.0, late_poll_interval=20.0),
+        generation_time=300.0,
+    )
+    tracker = await rig.start()
+    tracker.eta_model.runs.observe(5, 60.0)
+    rig.emulator.script_outcomes(JobOutcome.fail("out of memory"))
+    job = await rig.submit()
+    await rig.wait_for_state(job.id, JobState.TIMED_OUT)
+    failed = await rig.wait_for_state(job.id, JobState.FAILED, within=20.0)
+    assert failed.entered(JobState.RUNNING) is not None
+    assert list(tracker.eta_model.runs.failures.shares) == []
