@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.logs import install_redaction
-from tests.e2e.harness import World, close_world, open_world
+from tests.e2e.harness import World, close_world, midday_today, open_world
 
 
 def logged_so_far(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
@@ -116,3 +116,10 @@ async def make_world(
 @pytest.fixture
 async def world(make_world: Callable[..., Awaitable[World]]) -> World:
     return await make_world()
+
+
+@pytest.fixture
+async def midday_world(make_world: Callable[..., Awaitable[World]]) -> World:
+    """A world whose clock starts at noon UTC, for a test that counts per UTC day: run
+    just before midnight, its videos and its answer would fall on two days."""
+    return await make_world(starts_at=midday_today())

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -194,6 +196,18 @@ def cancel_id(job_id: int) -> str:
     return f"video:cancel:{job_id}"
 
 
+def midday_today() -> float:
+    """Noon UTC of today: a world started then keeps a test's videos and answers on one
+    UTC day (quotas, budgets and usage count per UTC day)."""
+    return datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0).timestamp()
+
+
+def origin_for(starts_at: float) -> float:
+    """The origin that makes a `ScaledClock(SPEED)` created now read `starts_at` (a Unix
+    time): for a test whose words depend on the day, away from a day's end."""
+    return (starts_at - time.time() * SPEED) / (1.0 - SPEED)
+
+
 async def open_world(
     tmp_path: Path,
     monkeypatch: Any,
@@ -203,8 +217,9 @@ async def open_world(
     env: dict[str, str] | None = None,
     guild_options: dict[str, Any] | None = None,
     tuning: Tuning | None = None,
+    starts_at: float | None = None,
 ) -> World:
-    clock = ScaledClock(SPEED)
+    clock = ScaledClock(SPEED, origin=None if starts_at is None else origin_for(starts_at))
     fake = await FakeDiscord(**{"channel_rate_limit": (5, 0.25), **(fake_options or {})}).start()
     fake.patch_discord(monkeypatch)
     emulator = RunComfyEmulator(

@@ -92,7 +92,8 @@ async def test_moderator_role_from_settings_can_cancel(make_world) -> None:
     assert "is cancelled" in done.content
 
 
-async def test_daily_quota_refuses_with_the_numbers(world) -> None:
+async def test_daily_quota_refuses_with_the_numbers(midday_world) -> None:
+    world = midday_world
     await world.answer(await world.command("settings quota", world.admin, seconds_per_member=12))
     await world.started_job(await world.generate(duration=5))
     await world.started_job(await world.generate(duration=5))
@@ -105,7 +106,8 @@ async def test_daily_quota_refuses_with_the_numbers(world) -> None:
     await world.started_job(await world.generate(world.bob, duration=5))
 
 
-async def test_server_budget_refuses_with_the_numbers(world) -> None:
+async def test_server_budget_refuses_with_the_numbers(midday_world) -> None:
+    world = midday_world
     await world.answer(await world.command("settings quota", world.admin, budget_usd=1.0))
     await world.started_job(await world.generate(duration=5))
     refused = await world.answer(await world.generate(world.bob, duration=5))
@@ -113,7 +115,8 @@ async def test_server_budget_refuses_with_the_numbers(world) -> None:
     assert "daily budget of $1.00 ($0.63 spent, $0.37 left)" in refused.content
 
 
-async def test_usage_shows_today_and_this_month(world) -> None:
+async def test_usage_shows_today_and_this_month(midday_world) -> None:
+    world = midday_world
     await world.answer(
         await world.command("settings quota", world.admin, seconds_per_member=60, budget_usd=20)
     )

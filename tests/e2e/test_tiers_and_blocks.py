@@ -14,7 +14,7 @@ import pytest
 from testkit.discord import FakeMember, FakeMessage, FakeRole
 from testkit.runcomfy import JobOutcome
 from testkit.waiting import eventually
-from tests.e2e.harness import World, embed_text
+from tests.e2e.harness import World, embed_text, midday_today
 
 TIMESTAMP = re.compile(r"<t:\d+:f>")
 
@@ -67,7 +67,9 @@ async def test_a_choice_beyond_the_tier_is_refused_with_what_it_allows(supporter
 
 
 async def test_the_tier_decides_sound_seconds_and_videos_at_once(make_world) -> None:
-    world = await make_world(emulator_options={"generation_time": lambda payload: 400.0})
+    world = await make_world(
+        emulator_options={"generation_time": lambda payload: 400.0}, starts_at=midday_today()
+    )
     role = world.fake.add_role(world.guild, "Supporters")
     sam = world.fake.add_member(world.guild, "sam", roles=(role,))
     await world.answer(
