@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.jobs.model import JobState
 from bot.sessions.model import SessionState
+from testkit.discord import FakeChannel, FakeMessage
 from testkit.waiting import eventually
 from tests.e2e.harness import World
 from tests.e2e.session_kit import (
@@ -71,15 +72,28 @@ async def test_the_budget_refuses_with_the_estimate_and_what_is_left(world: Worl
     assert "Your entries 0 of 3" in status, "bob has entered nothing"
 
 
-async def test_a_moderator_removes_an_entry_its_votes_and_its_place(world: World) -> None:
-    fake = world.fake
-    audit = fake.add_text_channel(world.guild, "audit")
+async def audited_entries(
+    world: World, *, theme: str, vote_minutes: int
+) -> tuple[FakeChannel, tuple[int, FakeMessage], tuple[int, FakeMessage]]:
+    """An audit channel, a session, and one entry each from alice and bob (job id and
+    entry message), for the tests that remove an entry."""
+    audit = world.fake.add_text_channel(world.guild, "audit")
     await world.answer(await world.command("settings audit", world.admin, channel=audit))
-    _, thread = await start_session(world, theme="Removal", vote_minutes=1)
+    _, thread = await start_session(world, theme=theme, vote_minutes=vote_minutes)
     alice_id, _ = await world.started_job(await world.generate())
     bob_id, _ = await world.started_job(await world.generate(world.bob, prompt="foxes at night"))
-    alice_entry = await entry_in(world, thread, alice_id)
-    bob_entry = await entry_in(world, thread, bob_id)
+    return (
+        audit,
+        (alice_id, await entry_in(world, thread, alice_id)),
+        (bob_id, await entry_in(world, thread, bob_id)),
+    )
+
+
+async def test_a_moderator_removes_an_entry_its_votes_and_its_place(world: World) -> None:
+    fake = world.fake
+    audit, (alice_id, alice_entry), (bob_id, bob_entry) = await audited_entries(
+        world, theme="Removal", vote_minutes=1
+    )
     marta = world.mod_by_permission
     assert "is in" in await vote(world, alice_entry, alice_id, marta)
     assert "is in" in await vote(world, alice_entry, alice_id, world.bob)
@@ -105,13 +119,9 @@ async def test_a_winner_removed_after_the_recap_loses_the_win(world: World) -> N
     """Found to break the rules after the recap: the video goes, the next one wins on
     the leaderboard, and the moderator is told the posted recap stays as it was."""
     fake = world.fake
-    audit = fake.add_text_channel(world.guild, "audit")
-    await world.answer(await world.command("settings audit", world.admin, channel=audit))
-    _, thread = await start_session(world, theme="Afterwards", vote_minutes=0)
-    alice_id, _ = await world.started_job(await world.generate())
-    bob_id, _ = await world.started_job(await world.generate(world.bob, prompt="foxes at night"))
-    alice_entry = await entry_in(world, thread, alice_id)
-    bob_entry = await entry_in(world, thread, bob_id)
+    audit, (alice_id, alice_entry), (bob_id, bob_entry) = await audited_entries(
+        world, theme="Afterwards", vote_minutes=0
+    )
     assert "is in" in await vote(world, alice_entry, alice_id, world.bob)
     assert "is in" in await vote(world, alice_entry, alice_id, world.mod_by_permission)
     assert "is in" in await vote(world, bob_entry, bob_id, world.alice)
